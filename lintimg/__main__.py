@@ -1,0 +1,3 @@
+from lintimg.cli import main
+
+raise SystemExit(main())

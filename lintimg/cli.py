@@ -1,0 +1,150 @@
+"""The ``lintimg`` command line.
+
+Exit codes: 0 clean at the threshold, 1 findings at or above it, 2 usage or
+input error (one line on stderr).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from lintimg import __version__
+from lintimg.config import THRESHOLDS, Config, env_config_path, find_config, load_config
+from lintimg.engine import Engine
+from lintimg.errors import LintimgError
+from lintimg.findings import Finding, Severity
+from lintimg.reports import RunInfo, builtin_formats
+from lintimg.runner import lint_paths
+from lintimg.sources import discover
+
+SUBCOMMANDS = ("check", "rules")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        raise LintimgError(f"usage: {message} (see lintimg --help)")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", "-c", metavar="FILE", help="config file (default: .lintimg.yaml found from here up to the repository root)")
+    p.add_argument("--rules-dir", action="append", default=[], metavar="DIR", help="load rule modules from DIR (repeatable)")
+    p.add_argument("--no-color", action="store_true", help="never colour the output")
+
+
+def _output(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", "-f", default="text", metavar="FORMAT", help="text (default), json, sarif, github, junit, gitlab")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.add_argument("--fail-on", "-t", choices=THRESHOLDS, metavar="LEVEL", help="lowest severity that fails the run: error, warning, info (default), style, none")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="lintimg", description="Lint Dockerfiles, build contexts and container images.")
+    p.add_argument("--version", action="version", version=f"lintimg {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    check = sub.add_parser("check", help="lint Dockerfiles (the default command)")
+    check.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="Dockerfiles, directories to search, or - for stdin")
+    check.add_argument("--stdin-filename", default="-", metavar="NAME", help="name to report for - (stdin)")
+    _output(check)
+    _common(check)
+
+    rules = sub.add_parser("rules", help="list rules, or show one rule's documentation")
+    rules.add_argument("rule", nargs="?", metavar="ID|SLUG")
+    rules.add_argument("--format", "-f", choices=("text", "json", "markdown"), default="text")
+    _common(rules)
+    return p
+
+
+def _config(args: argparse.Namespace) -> Config:
+    if args.config:
+        path = Path(args.config)
+        if not path.is_file():
+            raise LintimgError(f"{args.config}: config file not found")
+        return load_config(path)
+    return load_config(env_config_path() or find_config(Path.cwd()))
+
+
+def _color(args: argparse.Namespace, stream) -> bool:
+    if args.no_color or os.environ.get("NO_COLOR") or getattr(args, "output", None):
+        return False
+    return stream.isatty()
+
+
+def exit_code(findings: list[Finding], threshold: str) -> int:
+    if threshold == "none":
+        return 0
+    floor = Severity.parse(threshold)
+    return 1 if any(f.severity >= floor for f in findings) else 0
+
+
+def emit(text: str, output: str | None) -> None:
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise LintimgError(f"{output}: cannot write report: {e.strerror or e}") from None
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def render(engine: Engine, fmt: str, findings: list[Finding], info: RunInfo) -> str:
+    formats = {**builtin_formats(), **engine.report_formats()}
+    if fmt not in formats:
+        raise LintimgError(f"unknown format {fmt!r} (choose from {', '.join(sorted(formats))})")
+    return formats[fmt](findings, info)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = _config(args)
+    engine = Engine(config, args.rules_dir)
+    paths = discover(args.paths)
+    if args.paths.count("-") > 1:
+        raise LintimgError("stdin (-) can be given only once")
+    result = lint_paths(engine, paths, args.stdin_filename)
+    info = RunInfo(rules=engine.rules, files=result.files, sources=result.sources, color=_color(args, sys.stdout), tool_version=__version__)
+    emit(render(engine, args.format, result.findings, info), args.output)
+    return exit_code(result.findings, args.fail_on or config.failure_threshold)
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from lintimg import ruledocs
+
+    engine = Engine(_config(args), args.rules_dir)
+    if args.rule:
+        r = engine.rule(args.rule)
+        if r is None:
+            raise LintimgError(f"unknown rule {args.rule!r} (see lintimg rules)")
+        sys.stdout.write(ruledocs.rule_markdown(r) if args.format != "json" else json.dumps(ruledocs.rule_json(r), indent=2) + "\n")
+        return 0
+    if args.format == "json":
+        sys.stdout.write(json.dumps([ruledocs.rule_json(r) for r in engine.rules], indent=2) + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(ruledocs.index_markdown(engine.rules))
+    else:
+        sys.stdout.write(ruledocs.table(engine.rules))
+    return 0
+
+
+COMMANDS = {"check": cmd_check, "rules": cmd_rules}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "check")
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except LintimgError as e:
+        print(f"lintimg: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("lintimg: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,193 @@
+"""``.lintimg.yaml``: discovery, validation with near-key suggestions, and the loaded settings.
+
+Example::
+
+    failure-threshold: warning
+    rules:
+      LI301: off                  # by id
+      apt-get-pin-versions: error # or by slug
+    trusted-registries: [docker.io, "*.gcr.io"]
+    label-schema: {maintainer: email, org.opencontainers.image.source: url}
+    strict-labels: true
+"""
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from lintimg.errors import LintimgError
+from lintimg.findings import Severity
+
+CONFIG_NAMES = (".lintimg.yaml", ".lintimg.yml")
+THRESHOLDS = ("error", "warning", "info", "style", "none")
+LABEL_TYPES = ("text", "url", "rfc3339", "spdx", "hash", "semver", "email")
+
+
+def _str_list(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _size(v: Any) -> bool:
+    try:
+        parse_size(v)
+        return True
+    except ValueError:
+        return False
+
+
+# key -> (validator, what it expects). Settings rules read through Target.setting().
+SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "trusted-registries": (lambda v: isinstance(v, str) or _str_list(v), "a registry name or a list of them"),
+    "label-schema": (lambda v: isinstance(v, dict) and all(t in LABEL_TYPES for t in v.values()), f"a map of label name to one of {', '.join(LABEL_TYPES)}"),
+    "strict-labels": (lambda v: isinstance(v, bool), "true or false"),
+    "require-digest": (lambda v: isinstance(v, bool), "true or false"),
+    "allowed-base-images": (_str_list, "a list of image name patterns"),
+    "max-image-size": (_size, "a size such as 500MB"),
+    "max-layer-size": (_size, "a size such as 200MB"),
+    "min-efficiency": (lambda v: _number(v) and 0 <= v <= 1, "a number between 0 and 1"),
+    "max-wasted-bytes": (_size, "a size such as 20MB"),
+    "max-wasted-percent": (lambda v: _number(v) and 0 <= v <= 1, "a number between 0 and 1"),
+    "max-copy-size": (_size, "a size such as 50MB"),
+    "secrets": (lambda v: isinstance(v, dict) and set(v) <= {"allowlist", "exclude-paths", "max-file-size"}, "a map with allowlist, exclude-paths, max-file-size"),
+    "git-history-depth": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number"),
+}
+TOP_KEYS = {"rules", "failure-threshold", "plugins", "rules-dirs", "ignore-paths", "disable-ignore-pragma", *SETTINGS}
+
+
+def parse_size(v: Any) -> int:
+    """``500MB``, ``1.5GiB``, ``1024`` -> bytes."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v
+    if not isinstance(v, str):
+        raise ValueError(f"not a size: {v!r}")
+    s = v.strip().upper().replace(" ", "")
+    units = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "KIB": 2**10, "M": 10**6, "MB": 10**6, "MIB": 2**20, "G": 10**9, "GB": 10**9, "GIB": 2**30}
+    num = s.rstrip("KMGIB")
+    unit = s[len(num):]
+    try:
+        return int(float(num) * units[unit])
+    except (KeyError, ValueError):
+        raise ValueError(f"not a size: {v!r}") from None
+
+
+@dataclass
+class RuleSetting:
+    enabled: bool | None = None  # None: the rule's default
+    severity: Severity | None = None
+
+
+@dataclass
+class Config:
+    path: str | None = None
+    failure_threshold: str = "info"
+    rules: dict[str, RuleSetting] = field(default_factory=dict)  # keyed by id or slug as written
+    settings: dict[str, Any] = field(default_factory=dict)
+    plugins: list[str] = field(default_factory=list)
+    rules_dirs: list[str] = field(default_factory=list)
+    ignore_paths: list[str] = field(default_factory=list)
+    disable_ignore_pragma: bool = False
+
+
+def find_config(start: Path) -> Path | None:
+    """The first config from ``start`` upwards, stopping at the repository root."""
+    cur = start.resolve()
+    while True:
+        for name in CONFIG_NAMES:
+            cand = cur / name
+            if cand.is_file():
+                return cand
+        if (cur / ".git").exists() or cur.parent == cur:
+            return None
+        cur = cur.parent
+
+
+def _suggest(key: str, options: list[str] | set[str]) -> str:
+    near = difflib.get_close_matches(key, sorted(options), n=1, cutoff=0.6)
+    return f" (did you mean {near[0]!r}?)" if near else ""
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate a config file; ``None`` gives the defaults."""
+    if path is None:
+        return Config()
+    where = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LintimgError(f"{where}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise LintimgError(f"{where}: cannot read config: {e}") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise LintimgError(f"{where}: invalid YAML{at}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise LintimgError(f"{where}: expected a mapping of settings at the top level")
+    return config_from_dict(data, where)
+
+
+def config_from_dict(data: dict[str, Any], where: str = "config") -> Config:
+    cfg = Config(path=where)
+    for key, value in data.items():
+        if key not in TOP_KEYS:
+            raise LintimgError(f"{where}: unknown key {key!r}{_suggest(str(key), TOP_KEYS)}")
+        if key == "failure-threshold":
+            if value not in THRESHOLDS:
+                raise LintimgError(f"{where}: failure-threshold must be one of {', '.join(THRESHOLDS)}, not {value!r}{_suggest(str(value), THRESHOLDS)}")
+            cfg.failure_threshold = value
+        elif key == "rules":
+            if not isinstance(value, dict):
+                raise LintimgError(f"{where}: 'rules' must map rule ids or slugs to a severity or off")
+            for rid, setting in value.items():
+                cfg.rules[str(rid)] = _rule_setting(where, str(rid), setting)
+        elif key in ("plugins", "rules-dirs", "ignore-paths"):
+            if not _str_list(value):
+                raise LintimgError(f"{where}: {key!r} must be a list of strings")
+            setattr(cfg, key.replace("-", "_"), list(value))
+        elif key == "disable-ignore-pragma":
+            if not isinstance(value, bool):
+                raise LintimgError(f"{where}: 'disable-ignore-pragma' must be true or false")
+            cfg.disable_ignore_pragma = value
+        else:
+            check, expects = SETTINGS[key]
+            if not check(value):
+                raise LintimgError(f"{where}: {key!r} must be {expects}, not {value!r}")
+            if key == "trusted-registries" and isinstance(value, str):
+                value = [value]
+            cfg.settings[key] = value
+    return cfg
+
+
+def _rule_setting(where: str, rid: str, setting: Any) -> RuleSetting:
+    if setting is False or setting == "off":
+        return RuleSetting(enabled=False)
+    if setting is True or setting == "on":
+        return RuleSetting(enabled=True)
+    if isinstance(setting, str):
+        try:
+            return RuleSetting(enabled=True, severity=Severity.parse(setting))
+        except ValueError:
+            pass
+    if isinstance(setting, dict) and set(setting) <= {"severity", "enabled"}:
+        sev = setting.get("severity")
+        try:
+            return RuleSetting(enabled=setting.get("enabled", True), severity=Severity.parse(sev) if sev else None)
+        except (ValueError, AttributeError):
+            pass
+    raise LintimgError(f"{where}: rules.{rid} must be off, on, error, warning, info or style, not {setting!r}")
+
+
+def env_config_path() -> Path | None:
+    p = os.environ.get("LINTIMG_CONFIG")
+    return Path(p) if p else None

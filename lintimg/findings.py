@@ -1,0 +1,92 @@
+"""What a rule reports, where, and how bad it is."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that a higher value is more severe."""
+
+    STYLE = 1
+    INFO = 2
+    WARNING = 3
+    ERROR = 4
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (use error, warning, info or style)") from None
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a file: 1-based lines and columns, ``end_column`` exclusive.
+
+    For image findings ``path`` is still a file the user has (the Dockerfile,
+    when known); the in-image details live in :class:`ImageLocation`.
+    """
+
+    path: str
+    line: int = 1
+    column: int = 1
+    end_line: int | None = None
+    end_column: int | None = None
+
+
+@dataclass(frozen=True)
+class ImageLocation:
+    """Where inside an image a finding lives."""
+
+    image: str
+    layer_index: int | None = None
+    layer_digest: str | None = None
+    path: str | None = None
+    created_by: str | None = None
+
+
+@dataclass
+class Hit:
+    """What a rule function yields: a message and a place.
+
+    The engine turns a hit into a :class:`Finding` by adding the rule's id,
+    the configured severity and the file path. ``line``/``column`` refer to
+    the Dockerfile unless ``path`` names another file (a context file).
+    """
+
+    message: str
+    line: int | None = None
+    column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+    path: str | None = None
+    fix: str | None = None
+    image: ImageLocation | None = None
+    # A stable value that tells two hits of one rule apart across edits
+    # (a package name, a path in the image, a hash of a secret). Feeds the
+    # SARIF fingerprint; never a secret itself.
+    key: str | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    slug: str
+    severity: Severity
+    message: str
+    location: Location
+    fix: str | None = None
+    image: ImageLocation | None = None
+    key: str | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+
+    def sort_key(self) -> tuple:
+        loc = self.location
+        return (loc.path, loc.line, loc.column, self.rule_id, self.message)

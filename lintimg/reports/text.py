@@ -1,0 +1,51 @@
+"""Human output: grouped by file, ``path:line:col``, the source line with a caret."""
+from __future__ import annotations
+
+from itertools import groupby
+
+from lintimg.findings import Finding, Severity
+from lintimg.reports import RunInfo
+
+_COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36", Severity.STYLE: "35"}
+
+
+def _c(on: bool, code: str, s: str) -> str:
+    return f"\x1b[{code}m{s}\x1b[0m" if on else s
+
+
+def render(findings: list[Finding], info: RunInfo) -> str:
+    out: list[str] = []
+    for path, group in groupby(findings, key=lambda f: f.location.path):
+        out.append(_c(info.color, "1;4", path))
+        lines = info.sources.get(path, [])
+        for f in group:
+            loc = f.location
+            sev = _c(info.color, _COLORS[f.severity], str(f.severity))
+            rid = _c(info.color, "1", f.rule_id)
+            out.append(f"{path}:{loc.line}:{loc.column}: {sev} {rid} {f.slug}: {f.message}")
+            if f.image is not None:
+                im = f.image
+                where = [x for x in (
+                    f"image {im.image}",
+                    f"layer {im.layer_index}" if im.layer_index is not None else "",
+                    (im.layer_digest or "")[:19],
+                    f"path {im.path}" if im.path else "",
+                ) if x]
+                out.append("    " + _c(info.color, "2", " · ".join(where)))
+            if 0 < loc.line <= len(lines):
+                src = lines[loc.line - 1].expandtabs(1)
+                out.append(f"  {loc.line:>4} | {src}")
+                width = 1
+                if loc.end_column and (loc.end_line in (None, loc.line)) and loc.end_column > loc.column:
+                    width = loc.end_column - loc.column
+                width = max(1, min(width, max(1, len(src) - loc.column + 1)))
+                out.append(f"       | {' ' * (loc.column - 1)}{_c(info.color, '32', '^' * width)}")
+            if f.fix:
+                out.append(f"       = fix: {f.fix}")
+        out.append("")
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in Severity}
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), reverse=True) if n)
+    nfiles = len(info.files)
+    out.append(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} in {nfiles} file{'s' if nfiles != 1 else ''}" + (f" ({summary})" if summary else ""))
+    out.extend(f"note: {n}" for n in info.notes)
+    return "\n".join(out) + "\n"

@@ -1,0 +1,267 @@
+"""RUN scripts parsed with tree-sitter-bash, and the small query vocabulary rules use.
+
+A :class:`Script` is the list of simple commands in a shell script (argv with
+quoting removed), each knowing the operator that joins it to the next one,
+whether it sits in a pipeline, and its line inside the script. Rules ask:
+
+- ``script.commands_named("apt-get")`` — every call of a command;
+- ``cmd.subcommand`` / ``cmd.has_args("install")`` — the first non-flag word;
+- ``cmd.has_flag("y", "yes", "assume-yes")`` — short flags cluster (``-qy``);
+- ``cmd.args_no_flags(takes_value={"t"})`` — operands, flag values dropped;
+- ``cmd.flag_value("o")`` — the value of a flag;
+- ``script.package_managers`` — which package managers are called.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import tree_sitter_bash
+from tree_sitter import Language, Node, Parser
+
+_LANGUAGE = Language(tree_sitter_bash.language())
+_PARSER = Parser(_LANGUAGE)
+
+# Wrappers that run their operand as the real command.
+_WRAPPERS = {"sudo", "env", "nice", "nohup", "time", "exec", "command", "xargs", "timeout", "stdbuf", "ionice", "chroot", "su-exec", "gosu", "tini"}
+PACKAGE_MANAGERS = frozenset(
+    "apt apt-get aptitude apk yum dnf microdnf tdnf zypper rpm pip pip3 pipenv poetry uv npm yarn pnpm gem go cargo conda mamba bundle composer".split()
+)
+
+
+@dataclass
+class Command:
+    """One simple command: ``argv`` with quotes removed, variable references kept as written."""
+
+    argv: list[str]
+    row: int  # 0-based line inside the script
+    offset: int = 0  # character offset of the command inside the script
+    operator: str = ""  # what follows it: "&&", "||", ";", "|", "&" or "" (end / newline)
+    in_pipeline: bool = False
+    assignments: list[str] = field(default_factory=list)  # VAR=value prefixes
+    wrapped_by: list[str] = field(default_factory=list)  # sudo, env, ... that ran it
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.argv[0]) if self.argv else ""
+
+    @property
+    def args(self) -> list[str]:
+        return self.argv[1:]
+
+    @property
+    def subcommand(self) -> str | None:
+        """The first argument that is not a flag (``install`` in ``apt-get -y install x``)."""
+        for a in self.args:
+            if not a.startswith("-"):
+                return a
+        return None
+
+    def has_args(self, *words: str) -> bool:
+        """True when any of ``words`` is an argument."""
+        return any(a in words for a in self.args)
+
+    def has_flag(self, *names: str) -> bool:
+        """True when any flag in ``names`` is present (``"y"`` matches ``-y`` and ``-qy``; ``"yes"`` matches ``--yes``/``--yes=…``)."""
+        for a in self.args:
+            if a == "--":
+                return False
+            if a.startswith("--"):
+                if a[2:].split("=", 1)[0] in names:
+                    return True
+            elif a.startswith("-") and len(a) > 1:
+                if any(ch in names for ch in a[1:]) or a[1:] in names:
+                    return True
+        return False
+
+    def flag_value(self, *names: str) -> str | None:
+        """The value given to a flag: ``--opt=v``, ``--opt v``, ``-o v`` or ``-ov``."""
+        args = self.args
+        for i, a in enumerate(args):
+            if a.startswith("--"):
+                key, eq, val = a[2:].partition("=")
+                if key in names:
+                    return val if eq else (args[i + 1] if i + 1 < len(args) else "")
+            elif a.startswith("-") and len(a) > 1 and a[1] in names:
+                return a[2:] if len(a) > 2 else (args[i + 1] if i + 1 < len(args) else "")
+        return None
+
+    def args_no_flags(self, takes_value: frozenset[str] | set[str] = frozenset()) -> list[str]:
+        """Operands: arguments that are not flags, and not the values of flags in ``takes_value``."""
+        out: list[str] = []
+        skip = False
+        after_dd = False
+        for a in self.args:
+            if skip:
+                skip = False
+                continue
+            if after_dd:
+                out.append(a)
+            elif a == "--":
+                after_dd = True
+            elif a.startswith("--"):
+                key, eq, _ = a[2:].partition("=")
+                skip = not eq and key in takes_value
+            elif a.startswith("-") and len(a) > 1:
+                skip = len(a) == 2 and a[1] in takes_value
+            else:
+                out.append(a)
+        return out
+
+
+@dataclass
+class Script:
+    text: str
+    commands: list[Command]
+    has_error: bool
+    pipelines: int  # number of pipelines with more than one command
+
+    def commands_named(self, *names: str) -> list[Command]:
+        return [c for c in self.commands if c.name in names]
+
+    def has_command(self, *names: str) -> bool:
+        return any(c.name in names for c in self.commands)
+
+    def calls(self, name: str, sub: str | None = None) -> list[Command]:
+        """Calls of ``name`` (optionally with subcommand ``sub``)."""
+        return [c for c in self.commands if c.name == name and (sub is None or c.subcommand == sub)]
+
+    @property
+    def package_managers(self) -> set[str]:
+        return {c.name for c in self.commands if c.name in PACKAGE_MANAGERS}
+
+
+def parse_script(text: str) -> Script:
+    return _parse_cached(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> Script:
+    tree = _PARSER.parse(text.encode("utf-8", "surrogateescape"))
+    src = tree.root_node
+    cmds: list[Command] = []
+    pipes = _walk(src, cmds, False)
+    return Script(text, cmds, src.has_error, pipes)
+
+
+def _walk(node: Node, out: list[Command], in_pipe: bool) -> int:
+    """Collect commands under ``node`` in source order; return the number of pipelines."""
+    pipes = 0
+    t = node.type
+    if t == "command":
+        cmd = _command(node)
+        if cmd is not None:
+            cmd.in_pipeline = in_pipe
+            _set_operator(node, cmd)
+            out.append(cmd)
+        # command substitutions inside arguments hold commands too
+        for child in node.children:
+            if child.type != "command_name":
+                pipes += _walk_subst(child, out)
+        return pipes
+    if t == "declaration_command":
+        words = [_word(c) for c in node.children if c.is_named or c.type in ("export", "local", "declare", "readonly", "typeset")]
+        words = [w for w in words if w]
+        if words:
+            cmd = Command(words, node.start_point[0], node.start_byte)
+            _set_operator(node, cmd)
+            out.append(cmd)
+        return _walk_subst(node, out)
+    if t == "pipeline":
+        named = [c for c in node.children if c.is_named]
+        if len(named) > 1:
+            pipes += 1
+        for c in node.children:
+            pipes += _walk(c, out, True)
+        return pipes
+    if t in ("heredoc_body", "comment", "heredoc_start", "heredoc_end"):
+        return 0
+    for c in node.children:
+        pipes += _walk(c, out, in_pipe)
+    return pipes
+
+
+def _walk_subst(node: Node, out: list[Command]) -> int:
+    pipes = 0
+    for c in node.children:
+        if c.type in ("command_substitution", "process_substitution"):
+            for cc in c.children:
+                pipes += _walk(cc, out, False)
+        else:
+            pipes += _walk_subst(c, out)
+    return pipes
+
+
+def _set_operator(node: Node, cmd: Command) -> None:
+    """Record the operator after ``node``, looking through wrapping nodes."""
+    cur = node
+    while cur is not None:
+        sib = cur.next_sibling
+        if sib is not None and not sib.is_named:
+            if sib.type in ("&&", "||", ";", "|", "&", "|&", ";;"):
+                cmd.operator = sib.type
+                return
+        parent = cur.parent
+        if parent is None or parent.type not in ("redirected_statement", "negated_command", "list", "pipeline"):
+            return
+        if sib is not None:
+            return
+        cur = parent
+
+
+def _command(node: Node) -> Command | None:
+    argv: list[str] = []
+    assigns: list[str] = []
+    for child in node.children:
+        t = child.type
+        if t == "variable_assignment":
+            assigns.append(child.text.decode("utf-8", "surrogateescape"))
+        elif t == "command_name":
+            argv.append(_word(child.children[0] if child.children else child))
+        elif child.is_named and t not in ("file_redirect", "heredoc_redirect", "herestring_redirect", "comment"):
+            argv.append(_word(child))
+    wrapped: list[str] = []
+    while argv and os.path.basename(argv[0]) in _WRAPPERS:
+        wrapped.append(os.path.basename(argv[0]))
+        rest = argv[1:]
+        # drop the wrapper's own flags and VAR=value words
+        while rest and (rest[0].startswith("-") or ("=" in rest[0] and wrapped[-1] == "env")):
+            rest = rest[1:]
+        if wrapped[-1] == "timeout" and rest:
+            rest = rest[1:]
+        if not rest:
+            break
+        argv = rest
+    if not argv:
+        return None if not assigns else Command([], node.start_point[0], node.start_byte, assignments=assigns)
+    return Command(argv, node.start_point[0], node.start_byte, assignments=assigns, wrapped_by=wrapped)
+
+
+def _word(node: Node) -> str:
+    t = node.type
+    text = node.text.decode("utf-8", "surrogateescape")
+    if t == "raw_string":
+        return text[1:-1]
+    if t == "string":
+        return "".join(_word(c) if c.is_named else "" for c in node.children) if node.named_child_count else text[1:-1]
+    if t == "string_content":
+        return text
+    if t == "concatenation":
+        return "".join(_word(c) for c in node.children)
+    if t == "word":
+        return _unescape(text)
+    return text
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out = []
+    i = 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text):
+            i += 1
+        out.append(text[i])
+        i += 1
+    return "".join(out)

@@ -1,0 +1,61 @@
+"""hadolint-style rule specs: ``catches`` / ``passes`` on Dockerfile text.
+
+    def test_pins():
+        catches("LI301", "FROM debian:12\\nRUN apt-get install -y curl\\n", line=2)
+        passes("LI301", "FROM debian:12\\nRUN apt-get install -y curl=7.88\\n")
+"""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from lintimg.config import Config, config_from_dict
+from lintimg.engine import Engine
+from lintimg.findings import Finding
+from lintimg.runner import lint_source
+from lintimg.sources import decode
+
+
+@functools.lru_cache(maxsize=64)
+def _engine(config_json: str) -> Engine:
+    data = json.loads(config_json)
+    return Engine(config_from_dict(data, "test-config") if data else Config())
+
+
+def engine(config: dict[str, Any] | None = None) -> Engine:
+    return _engine(json.dumps(config or {}, sort_keys=True))
+
+
+def lint(text: str, config: dict[str, Any] | None = None, path: str = "Dockerfile", attach=None) -> list[Finding]:
+    findings, _ = lint_source(engine(config), decode(path, text.encode()), attach)
+    return findings
+
+
+def _of(rule: str, findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if rule in (f.rule_id, f.slug)]
+
+
+def catches(rule: str, text: str, *, line: int | None = None, count: int | None = None, config: dict[str, Any] | None = None, message: str | None = None) -> list[Finding]:
+    """Assert ``rule`` reports on ``text`` (at ``line``, ``count`` times, with ``message`` in the text)."""
+    all_findings = lint(text, config)
+    got = _of(rule, all_findings)
+    assert got, f"{rule} did not catch:\n{text}\nfindings: {[(f.rule_id, f.location.line, f.message) for f in all_findings]}"
+    if line is not None:
+        assert any(f.location.line == line for f in got), f"{rule} reported lines {[f.location.line for f in got]}, expected {line}"
+    if count is not None:
+        assert len(got) == count, f"{rule} reported {len(got)} times, expected {count}: {[f.message for f in got]}"
+    if message is not None:
+        assert any(message in f.message for f in got), f"{rule} messages {[f.message for f in got]} lack {message!r}"
+    crashed = _of("LI002", all_findings)
+    assert not crashed, crashed[0].message
+    return got
+
+
+def passes(rule: str, text: str, *, config: dict[str, Any] | None = None) -> None:
+    """Assert ``rule`` reports nothing on ``text`` (and no rule crashed)."""
+    all_findings = lint(text, config)
+    got = _of(rule, all_findings)
+    assert not got, f"{rule} wrongly reported {[(f.location.line, f.message) for f in got]} on:\n{text}"
+    crashed = _of("LI002", all_findings)
+    assert not crashed, crashed[0].message

@@ -1,0 +1,88 @@
+"""The Dockerfile model: exact positions, heredocs, directives, stages and ARG scoping."""
+from lintimg.dockerfile import parse_dockerfile
+from lintimg.queries import command_line, run_commands
+
+SAMPLE = """\
+# syntax=docker/dockerfile:1
+# escape=\\
+ARG BASE=debian:12
+FROM $BASE AS Build
+RUN --mount=type=cache,target=/root/.cache apt-get update && \\
+    # a comment inside the continuation
+
+    apt-get install -y "curl" wget=1.2 | tee /x
+COPY --from=build --chown=1:1 a b /dst/
+RUN <<EOF
+set -e
+apk add --no-cache curl
+EOF
+RUN python3 <<-PY > out
+\tprint(1)
+\tPY
+FROM build
+ONBUILD RUN sudo make install
+CMD ["a", "b c"]
+"""
+
+
+def test_positions_flags_and_continuations():
+    df = parse_dockerfile(SAMPLE)
+    kw = [i.keyword for i in df.instructions]
+    assert kw == ["ARG", "FROM", "RUN", "COPY", "RUN", "RUN", "FROM", "ONBUILD", "CMD"]
+    run = df.instructions[2]
+    assert (run.pos.line, run.pos.end_line) == (5, 8)
+    assert run.flag("mount").value == "type=cache,target=/root/.cache"
+    assert run.flag("mount").token.pos.column == 5
+    assert run.empty_continuation_lines == [7]
+    assert [c.line for c in run.comments_inside] == [6]
+    install = [c for i, c in run_commands(df) if c.subcommand == "install"][0]
+    assert install.argv == ["apt-get", "install", "-y", "curl", "wget=1.2"]
+    assert install.in_pipeline and install.operator == "|"
+    assert command_line(run, install) == 8
+    copy = df.instructions[3]
+    assert copy.flag_values("from") == ["build"] and [a.value for a in copy.args] == ["a", "b", "/dst/"]
+    assert copy.args[2].pos.column == 35
+
+
+def test_heredocs():
+    df = parse_dockerfile(SAMPLE)
+    r1, r2 = df.instructions[4], df.instructions[5]
+    assert r1.heredocs[0].content == "set -e\napk add --no-cache curl\n"
+    assert (r1.heredocs[0].line, r1.heredocs[0].end_line, r1.pos.end_line) == (11, 13, 13)
+    assert [c.argv[0] for c in r1.script.commands] == ["set", "apk"]
+    assert command_line(r1, r1.script.commands[1]) == 12
+    assert r2.heredocs[0].strip_tabs and r2.heredocs[0].content == "print(1)\n"
+    assert df.instructions[6].keyword == "FROM"  # body lines are not instructions
+
+
+def test_directives_stages_and_args():
+    df = parse_dockerfile(SAMPLE)
+    assert df.directives["syntax"][0] == "docker/dockerfile:1"
+    assert df.global_args == {"BASE": "debian:12"}
+    assert [(s.name, s.name_raw, s.base_resolved, s.base_stage) for s in df.stages] == [
+        ("build", "Build", "debian:12", None),
+        (None, None, "build", 0),
+    ]
+    onb = df.instructions[7].onbuild
+    assert onb.keyword == "RUN" and onb.script.commands[0].wrapped_by == ["sudo"]
+    assert df.instructions[8].json_args == ["a", "b c"]
+
+
+def test_escape_directive_backtick():
+    df = parse_dockerfile("# escape=`\nFROM windows\nRUN dir `\n  c:\\\\\n")
+    assert df.escape == "`"
+    assert df.instructions[1].pos.end_line == 4
+
+
+def test_arg_scoping_and_env():
+    df = parse_dockerfile("ARG V=1\nFROM a\nARG V\nENV P=/x/$V\nRUN echo\nFROM a\nRUN echo\n")
+    run1, run2 = df.instructions[4], df.instructions[6]
+    assert df.env_at(run1) == {"V": "1", "P": "/x/1"}
+    assert df.env_at(run2) == {}  # a global ARG is not visible unless redeclared
+
+
+def test_parse_errors_are_recorded_not_raised():
+    df = parse_dockerfile("FROM a\nRUNN x\nRUN <<EOF\necho\n")
+    msgs = [(e.line, str(e)) for e in df.errors]
+    assert (2, "unknown instruction: RUNN") in msgs
+    assert any("never closed" in m for _, m in msgs)
