@@ -154,6 +154,10 @@ class Engine:
     def rule(self, key: str) -> Rule | None:
         return self.index.ours(key)
 
+    def prepare(self, targets: list[Target]) -> None:
+        """Let plugins do batch work over all targets of a run (see ``lintimg_prepare``)."""
+        self.pm.hook.lintimg_prepare(targets=targets)
+
     def run(self, target: Target) -> list[Finding]:
         have = target.subjects
         df = target.dockerfile

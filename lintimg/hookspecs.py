@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from lintimg.findings import Finding
     from lintimg.reports import RunInfo
     from lintimg.rule import Rule
+    from lintimg.target import Target
 
 PROJECT = "lintimg"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -37,3 +38,13 @@ def lintimg_rules() -> "list[Rule]":
 @hookspec
 def lintimg_report_formats() -> "dict[str, Reporter]":
     """Return extra output formats: ``{name: render(findings, run_info) -> str}``."""
+
+
+@hookspec
+def lintimg_prepare(targets: "list[Target]") -> None:
+    """Called once per run with every target, before any rule runs.
+
+    For work that is cheaper in one batch than per file (running ShellCheck
+    over every RUN script of the run in one process, say). Store results in
+    ``target.cache`` under a key of your own; rules read them from there.
+    """

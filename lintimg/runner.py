@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from lintimg.config import Config
 from lintimg.dockerfile import Dockerfile, DockerfileSyntaxError, parse_dockerfile
@@ -9,6 +10,9 @@ from lintimg.engine import Engine
 from lintimg.findings import Finding
 from lintimg.sources import Source, read_source
 from lintimg.target import Target
+
+# Adds subjects (a build context, an image) to a target before the rules run.
+Attach = Callable[[Target], None]
 
 
 @dataclass
@@ -32,23 +36,28 @@ def model_of(src: Source) -> Dockerfile:
     return df
 
 
-def lint_source(engine: Engine, src: Source, attach=None) -> tuple[list[Finding], Dockerfile]:
-    """Lint one source. ``attach(target)`` may add a context or image before the rules run."""
-    df = model_of(src)
-    target = Target(path=src.path, config=engine.config, dockerfile=df)
+def target_of(engine: Engine, src: Source, attach: Attach | None = None) -> Target:
+    target = Target(path=src.path, config=engine.config, dockerfile=model_of(src))
     if attach is not None:
         attach(target)
-    return engine.run(target), df
+    return target
 
 
-def lint_paths(engine: Engine, paths: list[str], stdin_name: str = "-", attach=None) -> LintResult:
+def lint_source(engine: Engine, src: Source, attach: Attach | None = None) -> tuple[list[Finding], Dockerfile]:
+    """Lint one source on its own (prepare, then the rules)."""
+    target = target_of(engine, src, attach)
+    engine.prepare([target])
+    return engine.run(target), target.dockerfile
+
+
+def lint_paths(engine: Engine, paths: list[str], stdin_name: str = "-", attach: Attach | None = None) -> LintResult:
+    targets = [target_of(engine, read_source(p, stdin_name), attach) for p in paths]
+    engine.prepare(targets)
     result = LintResult()
-    for p in paths:
-        src = read_source(p, stdin_name)
-        findings, df = lint_source(engine, src, attach)
-        result.findings.extend(findings)
-        result.files.append(src.path)
-        result.sources[src.path] = df.lines
+    for t in targets:
+        result.findings.extend(engine.run(t))
+        result.files.append(t.path)
+        result.sources[t.path] = t.dockerfile.lines
     return result
 
 

@@ -26,6 +26,8 @@ class Target:
     context: Any = None
     image: Any = None
     layer_map: dict[int, Any] = field(default_factory=dict)
+    # Results of lintimg_prepare batch work, keyed by the plugin that made them.
+    cache: dict[str, Any] = field(default_factory=dict)
 
     @property
     def subjects(self) -> set[Subject]:

@@ -1,0 +1,1 @@
+"""The build context: .dockerignore and what each COPY/ADD sends."""

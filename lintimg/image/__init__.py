@@ -1,0 +1,1 @@
+"""Container images: sources, layers, the merged filesystem."""

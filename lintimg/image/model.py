@@ -1,0 +1,119 @@
+"""The image model every image source produces and every image rule reads.
+
+Layers are streamed once and never extracted: each layer keeps every tar
+entry's metadata; the merged view applies whiteouts; each path keeps its
+history across layers. File *contents* are kept only for the small set of
+files a consumer asked for while the layers streamed (see ``ContentRequest``).
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+class EntryType(enum.Enum):
+    FILE = "file"
+    DIR = "dir"
+    SYMLINK = "symlink"
+    HARDLINK = "hardlink"
+    CHAR = "char"
+    BLOCK = "block"
+    FIFO = "fifo"
+
+
+@dataclass(frozen=True)
+class LayerEntry:
+    """One tar entry of a layer. ``path`` is normalised: no leading ``/`` or ``./``, never ``..``."""
+
+    path: str
+    type: EntryType
+    size: int
+    mode: int  # permission bits incl. setuid/setgid/sticky
+    uid: int
+    gid: int
+    linkname: str = ""
+
+
+@dataclass
+class Layer:
+    index: int  # 0-based among the image's layers (rootfs.diff_ids order)
+    digest: str  # blob digest as in the manifest (compressed)
+    diff_id: str  # uncompressed digest from the config
+    size: int  # blob size in bytes (compressed)
+    media_type: str
+    entries: list[LayerEntry] = field(default_factory=list)
+    whiteouts: list[str] = field(default_factory=list)  # paths deleted by this layer
+    opaque_dirs: list[str] = field(default_factory=list)  # dirs whose lower content this layer hides
+    created_by: str = ""  # the non-empty history entry that made this layer
+    history_index: int | None = None  # index into Image.history
+    uncompressed_size: int = 0
+
+    @property
+    def content_size(self) -> int:
+        """Bytes of regular files in this layer."""
+        return sum(e.size for e in self.entries if e.type is EntryType.FILE)
+
+
+class Action(enum.Enum):
+    ADDED = "added"
+    MODIFIED = "modified"  # present in a lower layer and written again
+    DELETED = "deleted"  # whiteout, or hidden by an opaque directory
+
+
+@dataclass(frozen=True)
+class PathEvent:
+    layer: int
+    action: Action
+    entry: LayerEntry | None  # None for deletions
+
+
+@dataclass
+class ImageFile:
+    """A path in the final view, with the layer that wrote its surviving version."""
+
+    entry: LayerEntry
+    layer: int
+
+
+@dataclass
+class Image:
+    reference: str  # as the user gave it, transport included
+    name: str  # repository name without tag/digest, for display and fingerprints
+    digest: str | None  # manifest digest when known
+    config: dict[str, Any]  # the image config JSON (config.User, config.Env, history, rootfs, ...)
+    layers: list[Layer]
+    platform: str = ""  # os/arch[/variant]
+    # path -> every event across layers, oldest first (includes deleted files)
+    history_by_path: dict[str, list[PathEvent]] = field(default_factory=dict)
+    # final merged view after whiteouts
+    files: dict[str, ImageFile] = field(default_factory=dict)
+    # contents captured while streaming, keyed by (layer index, path)
+    contents: dict[tuple[int, str], bytes] = field(default_factory=dict)
+    # results of per-layer analyzers run during streaming (e.g. secrets), keyed by analyzer name
+    analysis: dict[str, list[Any]] = field(default_factory=dict)
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        return list(self.config.get("history") or [])
+
+    @property
+    def container_config(self) -> dict[str, Any]:
+        return dict(self.config.get("config") or {})
+
+    def content(self, path: str, layer: int | None = None) -> bytes | None:
+        """Captured content of ``path`` (the surviving version unless ``layer`` is given)."""
+        if layer is None:
+            f = self.files.get(path)
+            if f is None:
+                return None
+            layer = f.layer
+        return self.contents.get((layer, path))
+
+
+# A consumer's wish, evaluated per entry while a layer streams: return True to
+# have the entry's bytes captured in Image.contents (kept small: policy limits apply).
+ContentRequest = Callable[[LayerEntry], bool]
+# A per-layer analyzer called with (layer index, entry, bytes) for regular files
+# it selected; what it returns is appended to Image.analysis[name].
+LayerAnalyzer = tuple[str, Callable[[LayerEntry], bool], Callable[[int, LayerEntry, bytes], list[Any]]]
