@@ -40,6 +40,14 @@ def rule_markdown(r: Rule, heading: str = "#") -> str:
     return "\n".join(parts)
 
 
+def rule_text(r: Rule) -> str:
+    """Plain-text help (SARIF ``help.text``): the docstring with section titles as plain lines."""
+    parts = [f"{r.id} {r.slug}: {r.summary}", ""]
+    for name in SECTIONS:
+        parts += [f"{name}:", r.section(name).replace("```dockerfile", "").replace("```", "").strip("\n"), ""]
+    return "\n".join(parts).strip() + "\n"
+
+
 def table(rules: list[Rule]) -> str:
     wid = max((len(r.slug) for r in rules), default=4)
     lines = [f"{'ID':<6} {'SLUG':<{wid}} {'SEVERITY':<8} {'SUBJECT':<16} SUMMARY"]

@@ -5,6 +5,7 @@ from itertools import groupby
 
 from lintimg.findings import Finding, Severity
 from lintimg.reports import RunInfo
+from lintimg.reports.places import security_rule_ids
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36", Severity.STYLE: "35"}
 
@@ -13,8 +14,15 @@ def _c(on: bool, code: str, s: str) -> str:
     return f"\x1b[{code}m{s}\x1b[0m" if on else s
 
 
+def _mask(src: str, column: int, keep: int = 4) -> str:
+    """Hide the line from a security finding's column on (a few characters kept), so a secret is never echoed."""
+    start = max(0, column - 1) + keep
+    return src[:start] + "*" * max(0, len(src.rstrip()) - start)
+
+
 def render(findings: list[Finding], info: RunInfo) -> str:
     out: list[str] = []
+    security = security_rule_ids(info)
     for path, group in groupby(findings, key=lambda f: f.location.path):
         out.append(_c(info.color, "1;4", path))
         lines = info.sources.get(path, [])
@@ -34,6 +42,8 @@ def render(findings: list[Finding], info: RunInfo) -> str:
                 out.append("    " + _c(info.color, "2", " · ".join(where)))
             if 0 < loc.line <= len(lines):
                 src = lines[loc.line - 1].expandtabs(1)
+                if f.rule_id in security:
+                    src = _mask(src, loc.column)
                 out.append(f"  {loc.line:>4} | {src}")
                 width = 1
                 if loc.end_column and (loc.end_line in (None, loc.line)) and loc.end_column > loc.column:

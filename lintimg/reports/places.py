@@ -1,0 +1,122 @@
+"""Where a finding is, as CI systems want it: repo-relative paths, full regions, stable fingerprints.
+
+Shared by the SARIF, GitHub, GitLab and JUnit reports so that they agree on
+paths and fingerprints.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from lintimg.findings import Finding
+from lintimg.reports import RunInfo
+from lintimg.rule import Rule
+
+_TRANSPORT = re.compile(r"^(?:docker|docker-archive|oci|oci-archive|docker-daemon):(?://)?")
+
+
+def image_name(ref: str) -> str:
+    """A stable, colon-free name for an image reference: no transport, tag or digest.
+
+    ``docker://ghcr.io/org/app:1.2@sha256:…`` -> ``ghcr.io/org/app``;
+    ``docker-archive:/tmp/app.tar`` -> ``app``.
+    """
+    archive = ref.startswith(("docker-archive:", "oci-archive:", "oci:"))
+    s = _TRANSPORT.sub("", ref.strip()).split("@", 1)[0]
+    if archive:
+        s = re.sub(r"\.(tar|tgz|tar\.gz)$", "", os.path.basename(s.rstrip("/")).split(":", 1)[0])
+    else:
+        head, _, last = s.rpartition("/")
+        last = last.split(":", 1)[0]
+        s = f"{head}/{last}" if head else last
+    s = re.sub(r"[^A-Za-z0-9._/\-]+", "-", s).strip("/-.")
+    return s or "image"
+
+
+def artifact_path(path: str, image: str | None = None) -> str:
+    """A repo-relative path with forward slashes, no ``./``, and no raw image reference.
+
+    A path that starts with the run's image reference (an image finding with
+    no Dockerfile) becomes ``<image name>/<in-image path>``, because
+    ``alpine:3.19/...`` would read as a URI scheme. An absolute path outside
+    the working directory stays absolute.
+    """
+    p = path.replace("\\", "/")
+    if p in ("", "-"):
+        return p or "-"
+    if image and p.startswith(image):
+        p = image_name(image) + "/" + p[len(image):].lstrip("/")
+    elif os.path.isabs(p):
+        rel = os.path.relpath(p, os.getcwd())
+        if rel.startswith(".."):
+            return os.path.normpath(p).replace("\\", "/")
+        p = rel
+    p = os.path.normpath(p).replace("\\", "/")
+    while p.startswith("./"):
+        p = p[2:]
+    return p
+
+
+@dataclass(frozen=True)
+class Region:
+    """1-based, ``end_column`` exclusive; every field filled in."""
+
+    start_line: int
+    start_column: int
+    end_line: int
+    end_column: int
+
+
+def source_line(info: RunInfo, path: str, line: int) -> str:
+    lines = info.sources.get(path, [])
+    return lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else ""
+
+
+def region_of(f: Finding, info: RunInfo) -> Region:
+    """The finding's span; with no end column given it runs to the end of the line."""
+    loc = f.location
+    start_line = max(1, loc.line)
+    start_col = max(1, loc.column)
+    end_line = max(start_line, loc.end_line or start_line)
+    end_col = loc.end_column
+    if end_col is None:
+        end_col = len(source_line(info, loc.path, end_line)) + 1
+    if end_line == start_line and end_col <= start_col:
+        end_col = start_col + 1
+    return Region(start_line, start_col, end_line, end_col)
+
+
+def fingerprints(findings: list[Finding], info: RunInfo) -> list[str]:
+    """One stable fingerprint per finding, ``<hash>:<n>``.
+
+    Hashes the rule id, the file, the whitespace-normalised source line and
+    the finding's key (for image findings also the image name without tag
+    and the in-image path) — never a line number or layer digest, so the
+    value survives unrelated edits and rebuilds. ``n`` counts findings that
+    hash alike, in report order.
+    """
+    seen: Counter[str] = Counter()
+    out = []
+    for f in findings:
+        text = " ".join(source_line(info, f.location.path, f.location.line).split())
+        parts = [f.rule_id, artifact_path(f.location.path, info.image), text, f.key or ""]
+        if f.image is not None:
+            parts += [image_name(f.image.image), f.image.path or ""]
+        if not f.key and not text:
+            parts.append(f.message)  # nothing else tells such findings apart
+        digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        seen[digest] += 1
+        out.append(f"{digest}:{seen[digest]}")
+    return out
+
+
+def is_security(r: Rule) -> bool:
+    """Security rules carry a security-severity or the ``security`` tag."""
+    return r.security_severity is not None or "security" in r.tags
+
+
+def security_rule_ids(info: RunInfo) -> set[str]:
+    return {r.id for r in info.rules if is_security(r)}

@@ -1,0 +1,196 @@
+"""SARIF 2.1.0 for GitHub code scanning, built from sarif-om objects.
+
+sarif-om has no serialiser and carries non-null defaults (``ruleIndex: -1``,
+``kind: "fail"``, ``language: "en-US"`` …) that GitHub rejects or that only
+add noise, so :func:`to_json` writes each attrs field under its schema name
+and leaves out values equal to the field's default. ``level`` is the one
+default kept: a result's level is always written.
+
+Placement choices (docs/sarif.md explains them to users):
+
+- every result has exactly one physical location with a repo-relative ``uri``;
+  a raw image reference never appears there (``alpine:3`` reads as a URI
+  scheme), it becomes ``<sanitised image name>/<path>``;
+- ``partialFingerprints.primaryLocationLineHash`` is ours: a hash of the rule,
+  the file, the normalised source line and the finding's key, plus an
+  occurrence counter, so it survives edits elsewhere in the file;
+- ``automationDetails.id`` separates Dockerfile runs from image runs.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+from urllib.parse import quote
+
+import attr
+import sarif_om as om
+
+from lintimg.findings import Finding, Severity
+from lintimg.reports import RunInfo
+from lintimg.reports.places import artifact_path, fingerprints, image_name, is_security, region_of
+from lintimg.rule import Rule
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://lintimg.dev/"
+MAX_DESCRIPTION = 1024  # GitHub: short/fullDescription.text
+MAX_TAGS = 10  # GitHub keeps only the first 10
+# Written even when equal to sarif-om's default, because readers should not guess.
+_ALWAYS = {"level"}
+
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note", Severity.STYLE: "note"}
+PROBLEM_SEVERITY = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "recommendation", Severity.STYLE: "recommendation"}
+
+
+
+# --- serialiser ------------------------------------------------------------
+
+def to_json(obj: Any) -> Any:
+    """A sarif-om object tree as plain JSON values, sarif-om's defaults left out."""
+    if attr.has(type(obj)):
+        out: dict[str, Any] = {}
+        names = set()
+        for f in attr.fields(type(obj)):
+            names.add(f.name)
+            value = getattr(obj, f.name)
+            if value is None or (f.name not in _ALWAYS and _is_default(f, value)):
+                continue
+            out[f.metadata.get("schema_property_name", f.name)] = to_json(value)
+        # PropertyBag only declares ``tags``; other keys (``security-severity``) ride in __dict__.
+        for key, value in vars(obj).items() if hasattr(obj, "__dict__") else ():
+            if key not in names and value is not None:
+                out[key] = to_json(value)
+        return out
+    if isinstance(obj, dict):
+        return {str(k): to_json(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, (list, tuple)):
+        return [to_json(v) for v in obj]
+    return obj
+
+
+def _is_default(f: attr.Attribute, value: Any) -> bool:
+    default = f.default
+    if default is attr.NOTHING:
+        return False
+    if isinstance(default, attr.Factory):  # type: ignore[arg-type]
+        default = default.factory() if not default.takes_self else attr.NOTHING
+    return value == default
+
+
+def bag(tags: list[str] | None = None, **extra: Any) -> om.PropertyBag:
+    """A property bag with free-form keys (hyphens allowed: ``**{"security-severity": "8.0"}``)."""
+    b = om.PropertyBag(tags=tags or None)
+    for k, v in extra.items():
+        if v is not None:
+            b.__dict__[k] = v
+    return b
+
+
+def artifact_uri(path: str, image: str | None = None) -> str:
+    """A URI reference GitHub accepts: repo-relative, percent-encoded (``:`` -> ``%3A``)."""
+    p = artifact_path(path, image)
+    if os.path.isabs(p):
+        return "file://" + quote(p, safe="/-._~")
+    return quote(p, safe="/-._~")
+
+
+def region(f: Finding, info: RunInfo) -> om.Region:
+    r = region_of(f, info)
+    return om.Region(start_line=r.start_line, start_column=r.start_column, end_line=r.end_line, end_column=r.end_column)
+
+
+# --- rules -----------------------------------------------------------------
+
+def _clip(text: str, limit: int = MAX_DESCRIPTION) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def descriptor(r: Rule) -> om.ReportingDescriptor:
+    from lintimg.ruledocs import rule_markdown, rule_text
+
+    tags = list(dict.fromkeys((["security"] if is_security(r) else []) + list(r.tags)))[:MAX_TAGS]
+    props = bag(
+        tags=tags,
+        precision="high",
+        **{"problem.severity": PROBLEM_SEVERITY[r.severity]},
+    )
+    if r.security_severity is not None:
+        props.__dict__["security-severity"] = f"{r.security_severity:.1f}"
+    if r.peers:
+        props.__dict__["peers"] = list(r.peers)
+    return om.ReportingDescriptor(
+        id=r.id,
+        name=r.slug,
+        short_description=om.MultiformatMessageString(text=_clip(r.summary or r.slug)),
+        full_description=om.MultiformatMessageString(text=_clip(r.section("What it does") or r.summary or r.slug)),
+        default_configuration=om.ReportingConfiguration(level=LEVELS[r.severity], enabled=r.enabled_by_default),
+        help=om.MultiformatMessageString(text=rule_text(r), markdown=rule_markdown(r)),
+        help_uri=r.help_uri,
+        properties=props,
+    )
+
+
+def _fallback_descriptor(f: Finding) -> om.ReportingDescriptor:
+    """For a finding whose rule is not in RunInfo.rules (a plugin that was not listed)."""
+    text = f"{f.rule_id} {f.slug}"
+    return om.ReportingDescriptor(
+        id=f.rule_id, name=f.slug,
+        short_description=om.MultiformatMessageString(text=text),
+        full_description=om.MultiformatMessageString(text=text),
+        help=om.MultiformatMessageString(text=text),
+        properties=bag(precision="high", **{"problem.severity": PROBLEM_SEVERITY[f.severity]}),
+    )
+
+
+# --- the log ---------------------------------------------------------------
+
+def automation_id(info: RunInfo) -> str:
+    if info.kind == "image":
+        return f"lintimg/image/{image_name(info.image or 'image')}/"
+    return f"lintimg/{info.kind}/"
+
+
+def _result(f: Finding, index: int, fp: str, info: RunInfo) -> om.Result:
+    props: dict[str, Any] = {"slug": f.slug, "severity": str(f.severity)}
+    if f.fix:
+        props["fix"] = f.fix
+    if f.image is not None:
+        im = f.image
+        props.update({"image": im.image, "imagePath": im.path, "layerIndex": im.layer_index, "layerDigest": im.layer_digest, "createdBy": im.created_by})
+    props.update(f.properties)
+    phys = om.PhysicalLocation(
+        artifact_location=om.ArtifactLocation(uri=artifact_uri(f.location.path, info.image)),
+        region=region(f, info),
+    )
+    return om.Result(
+        rule_id=f.rule_id,
+        rule_index=index,
+        level=LEVELS[f.severity],
+        message=om.Message(text=f.message or f.slug),
+        locations=[om.Location(physical_location=phys)],
+        partial_fingerprints={"primaryLocationLineHash": fp},
+        properties=bag(**props),
+    )
+
+
+def build_log(findings: list[Finding], info: RunInfo) -> om.SarifLog:
+    """The SARIF log: one run, the rules that have results, every finding as a result."""
+    by_id = {r.id: r for r in info.rules}
+    used = list(dict.fromkeys(f.rule_id for f in findings))
+    index = {rid: i for i, rid in enumerate(used)}
+    rules = [descriptor(by_id[rid]) if rid in by_id else _fallback_descriptor(next(f for f in findings if f.rule_id == rid)) for rid in used]
+    results = [_result(f, index[f.rule_id], fp, info) for f, fp in zip(findings, fingerprints(findings, info))]
+    run_props = bag(kind=info.kind, image=info.image, notes=info.notes or None)
+    run = om.Run(
+        tool=om.Tool(driver=om.ToolComponent(name="lintimg", version=info.tool_version or None, information_uri=INFORMATION_URI, rules=rules)),
+        automation_details=om.RunAutomationDetails(id=automation_id(info)),
+        column_kind="unicodeCodePoints",
+        results=results,
+        properties=run_props,
+    )
+    return om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run])
+
+
+def render(findings: list[Finding], info: RunInfo) -> str:
+    return json.dumps(to_json(build_log(findings, info)), indent=2, ensure_ascii=False) + "\n"
