@@ -1,0 +1,37 @@
+"""Run the real ``lintimg`` console entry (``python -m lintimg``) in a subprocess."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "fixtures" / "examples"
+EXAMPLE_RULES = EXAMPLES / "rules"
+SARIF_SCHEMA = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+
+
+def lintimg(*args: str, cwd: Path | str | None = None, stdin: bytes | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``lintimg ARGS`` with text stdout/stderr; never raises on a non-zero exit."""
+    # A LINTIMG_CONFIG or NO_COLOR of the developer's shell must not change what a test sees.
+    base = {k: v for k, v in os.environ.items() if k not in ("LINTIMG_CONFIG", "NO_COLOR")}
+    full_env = {**base, "PYTHONPATH": str(REPO), **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "lintimg", *args],
+        cwd=cwd or REPO, input=stdin, capture_output=True, env=full_env, timeout=120,
+    )
+    return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
+
+
+def one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
+    """Assert exit 2 with one line on stderr, no traceback, mentioning every needle."""
+    err = proc.stderr
+    assert proc.returncode == 2, f"exit {proc.returncode}, stderr: {err!r}, stdout: {proc.stdout[:300]!r}"
+    assert "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got: {err!r}"
+    for n in needles:
+        assert n in lines[0], f"{n!r} not in {lines[0]!r}"
+    assert proc.stdout == "", "no partial report on a usage error"
+    return lines[0]
