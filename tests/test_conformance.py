@@ -1,0 +1,260 @@
+"""Peer conformance: the peers' own test cases, run through lintimg.
+
+Every case of ``../shared/oracle/{hadolint,trivy-checks,checkov}-cases.jsonl``
+is linted; a peer id is mapped to the lintimg rules that claim it in their
+``peers`` metadata. A case agrees when the mapped rules catch it exactly when
+the peer does, with hadolint's count semantics (``ruleCatches`` at least one,
+``onBuildRuleCatches`` exactly one, ``*Not`` none, ``failsWith`` exactly
+``expected_count``). Findings are counted per instruction, as the peers count
+them. A crash of a mapped rule (LI002) on a case is always a disagreement.
+
+Each peer rule needs 98% agreement, unless a mapped rule declares a
+divergence for that peer id (``divergences={"DL3008": "why"}``) with a reason
+its docs show. A peer id no rule claims fails too, unless its rows of the
+merged table (docs/peer-mapping.md) are all outside Dockerfile scope.
+
+Two hadolint pseudo-ids: ``shellcheck`` (any ShellCheck finding: rules that
+claim an ``SC`` id) and ``ALL`` (``passesAllEnabled``: none of the rules that
+claim a hadolint id may report; rules for checks hadolint does not have are
+not part of that assertion). The one record marked ``note`` has a garbage
+rule id upstream (a vacuous assertion) and is listed, not counted.
+"""
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from lintimg import ruledocs
+from lintimg.rule import Rule
+from lintimg.runner import lint_source
+from lintimg.sources import decode
+from tests.rulespec import engine
+from tests.test_peer_mapping import DOCKERFILE_SCOPES, doc_rows, peer_matches
+
+ORACLE = Path(__file__).resolve().parents[1].parent / "shared" / "oracle"
+THRESHOLD = 0.98
+HADOLINT_ID = re.compile(r"^(DL\d{4}|SC\d{4}|SC\*)$")
+# hadolint config keys -> ours (values carry over unchanged).
+CONFIG_KEYS = {"trustedRegistries": "trusted-registries", "label-schema": "label-schema", "strict-labels": "strict-labels"}
+
+pytestmark = pytest.mark.skipif(not ORACLE.is_dir(), reason=f"peer oracle not found at {ORACLE} (../shared next to the repository)")
+
+
+@dataclass
+class Case:
+    peer: str
+    expect: str  # "catch" or "pass"
+    text: str
+    where: str  # provenance, for the report
+    exactly: int | None = None  # exact count the peer asserts; None = at least one for catch
+    config: dict = field(default_factory=dict)
+    ignored: tuple[str, ...] = ()  # hadolint "ignored" peer ids
+
+
+def hadolint_case(rec: dict) -> Case | None:
+    helper = rec["helper"]
+    if helper == "assertChecks/failsWith":
+        exactly = rec["expected_count"]
+    elif helper.startswith("onBuildRuleCatches") and not helper.endswith("Not"):
+        exactly = 1
+    elif rec["expect"] == "pass":
+        exactly = 0
+    else:
+        exactly = None
+    cfg = rec.get("config", {})
+    return Case(
+        peer=rec["rule"],
+        expect=rec["expect"],
+        text=rec["dockerfile_effective"],
+        where=f"{rec['source_file']}:{rec['source_line']}",
+        exactly=exactly,
+        config={CONFIG_KEYS[k]: v for k, v in cfg.items() if k in CONFIG_KEYS},
+        ignored=tuple(cfg.get("ignored", ())),
+    )
+
+
+def plain_case(rec: dict) -> Case:
+    where = f"{rec['source_file']}:{rec.get('source_line', rec.get('example_index', ''))}"
+    return Case(peer=rec["rule"], expect=rec["expect"], text=rec["dockerfile"], where=where, exactly=0 if rec["expect"] == "pass" else None)
+
+
+def load(name: str) -> tuple[list[Case], list[str]]:
+    cases, defects = [], []
+    for line in (ORACLE / name).read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        if "note" in rec:
+            defects.append(f"{rec['source_file']}:{rec['source_line']}: {rec['note']}")
+            continue
+        cases.append(hadolint_case(rec) if name.startswith("hadolint") else plain_case(rec))
+    return cases, defects
+
+
+def mapped(rules: list[Rule], peer: str) -> list[Rule]:
+    if peer == "ALL":
+        return [r for r in rules if any(HADOLINT_ID.match(p) for p in r.peers)]
+    if peer == "shellcheck":
+        return [r for r in rules if any(peer_matches(p, "SC*") for p in r.peers)]
+    return [r for r in rules if any(peer_matches(p, peer) for p in r.peers)]
+
+
+def units(findings, df) -> set:
+    """Distinct instructions the findings sit on (a line outside any instruction counts alone)."""
+    starts = [i.pos.line for i in df.instructions]
+    out = set()
+    for f in findings:
+        i = bisect_right(starts, f.location.line) - 1
+        inside = i >= 0 and f.location.line <= df.instructions[i].pos.end_line
+        out.add(("ins", i) if inside else ("line", f.location.line))
+    return out
+
+
+def _crashed_rule(message: str) -> str:
+    m = re.match(r"rule (\S+) ", message)  # LI002's message names the rule first
+    return m.group(1) if m else ""
+
+
+def run_case(case: Case, rules: list[Rule], base: dict) -> tuple[bool, int, list[str]]:
+    """(agrees, count, crash messages) for one case; ``base`` is config every case gets."""
+    ours = {r.id for r in mapped(rules, case.peer)}
+    off = {r.id for pid in case.ignored for r in mapped(rules, pid)}
+    settings = {r: "off" for r in off}
+    if case.peer != "ALL":
+        settings.update({r: "on" for r in ours})  # the peers' tests call the rule directly, even off-by-default ones
+    cfg = dict(base, **case.config, **({"rules": settings} if settings else {}))
+    findings, df = lint_source(engine(cfg), decode("Dockerfile", case.text.encode("utf-8")))
+    crashes = [f.message for f in findings if f.rule_id == "LI002" and _crashed_rule(f.message) in ours]
+    n = len(units([f for f in findings if f.rule_id in ours - off], df))
+    agrees = n == case.exactly if case.exactly is not None else n >= 1
+    return agrees and not crashes, n, crashes
+
+
+@dataclass
+class Row:
+    peer: str
+    rules: list[str]
+    cases: int = 0
+    agree: int = 0
+    misses: list[str] = field(default_factory=list)
+    divergence: dict[str, str] = field(default_factory=dict)
+    status: str = ""
+
+
+def out_of_scope(peer: str, rows) -> bool:
+    scopes = [r.scope for r in rows if any(peer_matches(peer, p) for p in r.peers)] if peer not in ("ALL", "shellcheck") else ["DF"]
+    return bool(scopes) and not any(s in DOCKERFILE_SCOPES for s in scopes)
+
+
+def evaluate(cases: list[Case], rules: list[Rule], rows, base: dict | None = None) -> list[Row]:
+    table: dict[str, Row] = {}
+    for case in cases:
+        rs = mapped(rules, case.peer)
+        row = table.setdefault(case.peer, Row(case.peer, [r.id for r in rs]))
+        row.cases += 1
+        if not rs:
+            continue
+        ok, n, crashes = run_case(case, rules, base or {})
+        row.agree += ok
+        if not ok:
+            want = f"exactly {case.exactly}" if case.exactly is not None else "at least 1"
+            row.misses.append(f"{case.where} ({case.expect}): want {want}, got {n}" + (f"; CRASH {crashes[0]}" if crashes else ""))
+    for row in table.values():
+        for r in mapped(rules, row.peer):
+            row.divergence.update({r.id: why for k, why in r.divergences.items() if peer_matches(k, row.peer)})
+        if not row.rules:
+            row.status = "unmapped (out of Dockerfile scope)" if out_of_scope(row.peer, rows) else "UNMAPPED"
+        elif row.agree / row.cases >= THRESHOLD:
+            row.status = "ok"
+        elif row.divergence:
+            row.status = "diverges (documented)"
+        else:
+            row.status = "BELOW 98%"
+    return sorted(table.values(), key=lambda r: r.peer)
+
+
+def render(title: str, table: list[Row], defects: list[str]) -> str:
+    lines = [f"\n{title}: per-peer-rule agreement", f"{'peer id':<16} {'lintimg':<18} {'agree':>9} {'%':>6}  status"]
+    for r in table:
+        pct = f"{100 * r.agree / r.cases:.1f}" if r.rules else "-"
+        lines.append(f"{r.peer:<16} {','.join(r.rules) or '-':<18} {r.agree:>4}/{r.cases:<4} {pct:>6}  {r.status}")
+        lines += [f"{'':<18}disagrees: {m}" for m in r.misses[:5]]
+    mapped_rows = [r for r in table if r.rules]
+    agree, total = sum(r.agree for r in mapped_rows), sum(r.cases for r in mapped_rows)
+    lines.append(f"mapped: {len(mapped_rows)}/{len(table)} peer ids, {agree}/{total} cases agree")
+    lines += [f"not counted (upstream defect): {d}" for d in defects]
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def rules() -> list[Rule]:
+    return engine().rules
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return doc_rows()[0]
+
+
+@pytest.mark.parametrize("source", ["hadolint-cases.jsonl", "trivy-checks-cases.jsonl", "checkov-cases.jsonl"])
+def test_peer_cases_agree(source: str, rules, rows, capsys):
+    cases, defects = load(source)
+    assert cases, f"no cases in {source}"
+    table = evaluate(cases, rules, rows)
+    with capsys.disabled():
+        print(render(source, table, defects))
+    for r in table:
+        for rid, why in r.divergence.items():
+            doc = ruledocs.rule_markdown(next(x for x in rules if x.id == rid))
+            assert why.strip() and why.strip() in doc, f"{rid}: divergence from {r.peer} needs a reason shown in its docs"
+    bad = [f"{r.peer}: {r.status} ({r.agree}/{r.cases})" for r in table if r.status in ("UNMAPPED", "BELOW 98%")]
+    if bad:
+        pytest.fail(f"{len(bad)} peer rules fail conformance (table above):\n" + "\n".join(bad), pytrace=False)
+
+
+MAINTAINER_RULES = """
+from lintimg.findings import Hit, Severity
+from lintimg.hookspecs import hookimpl
+from lintimg.rule import rule
+
+DOC = "Test rule.\\n\\n## What it does\\nx\\n## Why it matters\\nx\\n## Example\\nx\\n## Fix\\nx"
+
+def _maintainer(t):
+    for ins in t.dockerfile.of("MAINTAINER"):
+        yield Hit("maintainer", line=ins.line)
+
+def _every_from(t):
+    for ins in t.dockerfile.of("FROM"):
+        yield Hit("from", line=ins.line)
+
+def _crash(t):
+    raise KeyError("boom")
+
+for _f in (_maintainer, _every_from, _crash):
+    _f.__doc__ = DOC
+right = rule("TST001", "tst-right", Severity.INFO, peers=("DL4000",))(_maintainer)
+wrong = rule("TST002", "tst-wrong", Severity.INFO, peers=("DL4000",))(_every_from)
+crash = rule("TST003", "tst-crash", Severity.INFO, peers=("DL4000",))(_crash)
+
+@hookimpl
+def lintimg_rules():
+    return [right, wrong, crash]
+"""
+
+
+def test_harness_tells_right_from_wrong(tmp_path, rows):
+    """The harness itself: a faithful rule agrees, a rule that fires everywhere or crashes does not."""
+    (tmp_path / "tst_rules.py").write_text(MAINTAINER_RULES)
+    base = {"rules-dirs": [str(tmp_path)]}
+    loaded = {r.id: r for r in engine(base).rules}
+    cases = [c for c in load("hadolint-cases.jsonl")[0] if c.peer == "DL4000"]
+    assert {c.expect for c in cases} == {"catch", "pass"}
+    rows_by = {rid: evaluate(cases, [loaded[rid]], rows, base)[0] for rid in ("TST001", "TST002", "TST003")}
+    assert rows_by["TST001"].status == "ok" and rows_by["TST001"].agree == len(cases)
+    assert rows_by["TST002"].status == "BELOW 98%" and rows_by["TST002"].agree < len(cases)
+    assert rows_by["TST003"].agree == 0 and "CRASH" in rows_by["TST003"].misses[0]
+    assert evaluate(cases, [], rows)[0].status == "UNMAPPED"
