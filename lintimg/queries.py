@@ -41,6 +41,40 @@ def is_posix_shell(df: Dockerfile, ins: Instruction) -> bool:
     return os.path.basename(exe).lower() in POSIX_SHELLS
 
 
+def shell_pragma(df: Dockerfile) -> str | None:
+    """The shell a ``# hadolint shell=…`` comment declares for the file, if any."""
+    from lintimg.pragmas import _HADOLINT_SHELL
+
+    for c in df.comments:
+        m = _HADOLINT_SHELL.match(c.text)
+        if m:
+            return m.group(1)
+    return None
+
+
+def posix_run(df: Dockerfile, ins: Instruction) -> bool:
+    """True when ``ins`` runs under a POSIX shell: no SHELL or ``# hadolint shell=`` names another."""
+    import os
+
+    pragma = shell_pragma(df)
+    if pragma is not None and os.path.basename(pragma).lower() not in POSIX_SHELLS:
+        return False
+    return is_posix_shell(df, ins)
+
+
+def run_mounts(ins: Instruction) -> list[dict[str, str]]:
+    """The ``--mount`` options of a RUN as dicts (``type`` defaults to bind, ``dst``/``destination`` read as ``target``)."""
+    out = []
+    for value in ins.flag_values("mount"):
+        opts: dict[str, str] = {"type": "bind"}
+        for part in value.split(","):
+            key, _, val = part.partition("=")
+            key = key.strip().lower()
+            opts["target" if key in ("dst", "destination") else key] = val.strip()
+        out.append(opts)
+    return out
+
+
 def run_commands(df: Dockerfile, include_onbuild: bool = True) -> Iterator[tuple[Instruction, Command]]:
     """Every simple command of every shell-form RUN (and ONBUILD RUN), in order."""
     for ins in df.runs(include_onbuild):

@@ -9,7 +9,11 @@ whether it sits in a pipeline, and its line inside the script. Rules ask:
 - ``cmd.has_flag("y", "yes", "assume-yes")`` — short flags cluster (``-qy``);
 - ``cmd.args_no_flags(takes_value={"t"})`` — operands, flag values dropped;
 - ``cmd.flag_value("o")`` — the value of a flag;
-- ``script.package_managers`` — which package managers are called.
+- ``script.package_managers`` — which package managers are called;
+- ``cmd.is_call("apt-get", "install")`` — a command with one of some subcommands;
+- ``cmd.without_flags("t", "target-release")`` — the command with those flags and their values dropped;
+- ``cmd.flag_count("q")`` — how often a flag is given (``-qq`` is two);
+- ``script.after(cmd)`` / ``script.before(cmd)`` — what runs later / earlier in the same RUN.
 """
 from __future__ import annotations
 
@@ -87,6 +91,38 @@ class Command:
                 return a[2:] if len(a) > 2 else (args[i + 1] if i + 1 < len(args) else "")
         return None
 
+    def is_call(self, name: str | tuple[str, ...], *subs: str) -> bool:
+        """True for a call of ``name`` (one name or a tuple) whose subcommand is one of ``subs`` (any when none given)."""
+        names = (name,) if isinstance(name, str) else name
+        return self.name in names and (not subs or self.subcommand in subs)
+
+    def without_flags(self, *names: str) -> "Command":
+        """This command with the flags in ``names`` and their values dropped (``-t x``, ``--target=x``)."""
+        argv = [self.argv[0]] if self.argv else []
+        args = self.args
+        i = 0
+        while i < len(args):
+            a = args[i]
+            key = a[2:].partition("=")[0] if a.startswith("--") else (a[1:] if a.startswith("-") and len(a) == 2 else None)
+            if key in names:
+                i += 1 if "=" in a else 2
+                continue
+            argv.append(a)
+            i += 1
+        return Command(argv, self.row, self.offset, self.operator, self.in_pipeline, self.assignments, self.wrapped_by)
+
+    def flag_count(self, *names: str) -> int:
+        """How often flags in ``names`` are given (``-qq`` counts 2 for ``"q"``)."""
+        n = 0
+        for a in self.args:
+            if a == "--":
+                break
+            if a.startswith("--"):
+                n += a[2:].split("=", 1)[0] in names
+            elif a.startswith("-") and len(a) > 1:
+                n += sum(ch in names for ch in a[1:])
+        return n
+
     def args_no_flags(self, takes_value: frozenset[str] | set[str] = frozenset()) -> list[str]:
         """Operands: arguments that are not flags, and not the values of flags in ``takes_value``."""
         out: list[str] = []
@@ -126,6 +162,16 @@ class Script:
     def calls(self, name: str, sub: str | None = None) -> list[Command]:
         """Calls of ``name`` (optionally with subcommand ``sub``)."""
         return [c for c in self.commands if c.name == name and (sub is None or c.subcommand == sub)]
+
+    def after(self, cmd: Command) -> list[Command]:
+        """The commands that run later in the script than ``cmd``."""
+        i = next((k for k, c in enumerate(self.commands) if c is cmd), len(self.commands))
+        return self.commands[i + 1 :]
+
+    def before(self, cmd: Command) -> list[Command]:
+        """The commands that run earlier in the script than ``cmd``."""
+        i = next((k for k, c in enumerate(self.commands) if c is cmd), 0)
+        return self.commands[:i]
 
     @property
     def package_managers(self) -> set[str]:
