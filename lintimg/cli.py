@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 from lintimg import __version__
-from lintimg.config import THRESHOLDS, Config, env_config_path, find_config, load_config
+from lintimg.config import THRESHOLDS, Config, _suggest, env_config_path, find_config, load_config
 from lintimg.engine import Engine
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Severity
@@ -39,6 +39,8 @@ def _output(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", "-f", default="text", metavar="FORMAT", help="text (default), json, sarif, github, junit, gitlab")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--fail-on", "-t", choices=THRESHOLDS, metavar="LEVEL", help="lowest severity that fails the run: error, warning, info (default), style, none")
+    p.add_argument("--select", action="append", default=[], metavar="IDS", help="run only these rules (ids or slugs, comma-separated; LI001 and LI002 stay on)")
+    p.add_argument("--ignore", action="append", default=[], metavar="IDS", help="turn these rules off (ids or slugs, comma-separated)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,9 +101,38 @@ def render(engine: Engine, fmt: str, findings: list[Finding], info: RunInfo) -> 
     return formats[fmt](findings, info)
 
 
+# Parse errors and rule crashes must not pass for a clean run when a user narrows the rule set.
+_ALWAYS_SELECTED = ("LI001", "LI002")
+
+
+def _rule_ids(engine: Engine, values: list[str], option: str) -> set[str]:
+    ids = set()
+    for key in (k.strip() for v in values for k in v.split(",")):
+        if not key:
+            continue
+        r = engine.rule(key)
+        if r is None:
+            keys = [k for r2 in engine.rules for k in (r2.id, r2.slug)]
+            raise LintimgError(f"unknown rule {key!r} in {option}{_suggest(key, keys)}")
+        ids.add(r.id)
+    return ids
+
+
+def make_engine(args: argparse.Namespace, config: Config) -> Engine:
+    """The engine for a command, with ``--select``/``--ignore`` applied over the config."""
+    engine = Engine(config, args.rules_dir)
+    selected = _rule_ids(engine, getattr(args, "select", []), "--select")
+    if selected:
+        for rid in engine.enabled:
+            engine.enabled[rid] = rid in selected or (rid in _ALWAYS_SELECTED and engine.enabled[rid])
+    for rid in _rule_ids(engine, getattr(args, "ignore", []), "--ignore"):
+        engine.enabled[rid] = False
+    return engine
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     config = _config(args)
-    engine = Engine(config, args.rules_dir)
+    engine = make_engine(args, config)
     paths = discover(args.paths)
     if args.paths.count("-") > 1:
         raise LintimgError("stdin (-) can be given only once")

@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from lintimg.findings import Finding
+from lintimg.findings import Finding, Severity
 from lintimg.reports import RunInfo
+from lintimg.reports.places import fingerprints
 
 SCHEMA_VERSION = 1
 
@@ -32,13 +33,20 @@ def finding_dict(f: Finding) -> dict:
 
 
 def render(findings: list[Finding], info: RunInfo) -> str:
+    items = []
+    for f, fp in zip(findings, fingerprints(findings, info)):
+        d = finding_dict(f)
+        d["fingerprint"] = fp  # the SARIF primaryLocationLineHash: stable across unrelated edits
+        items.append(d)
+    counts = {str(s): sum(1 for f in findings if f.severity == s) for s in sorted(Severity, reverse=True)}
     doc = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "lintimg", "version": info.tool_version},
         "kind": info.kind,
         "image": info.image,
         "files": info.files,
-        "findings": [finding_dict(f) for f in findings],
+        "summary": counts,
+        "findings": items,
         "notes": info.notes,
     }
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
