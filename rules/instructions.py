@@ -1,0 +1,713 @@
+"""LI2xx: instruction form and syntax — casing, key/value form, JSON form, repeats, variables, EXPOSE, WORKDIR."""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Iterator
+
+from lintimg.dockerfile import Dockerfile, Instruction, Token
+from lintimg.findings import Hit, Severity
+from lintimg.queries import hit
+from lintimg.rule import rule
+from lintimg.target import Target
+from lintimg.words import variables_used
+from lintimg.stagegraph import chain
+
+from .base_image import suggest
+
+# Docker history's rendering of COPY sources ("file:<sha256> in /dest"), as in rebuilt Dockerfiles.
+_HISTORY_SOURCE = re.compile(r"^(file|multi|dir):[0-9a-f]{64}$")
+_WINDOWS_ABS = re.compile(r"^[A-Za-z]:[\\/]")
+
+
+def _all(df: Dockerfile) -> Iterator[Instruction]:
+    """Every instruction and every ONBUILD trigger body."""
+    for ins in df.instructions:
+        yield ins
+        if ins.onbuild is not None:
+            yield ins.onbuild
+
+
+@rule("LI201", "consistent-instruction-casing", Severity.WARNING, tags=("style",), peers=("ConsistentInstructionCasing",))
+def consistent_instruction_casing(t: Target) -> Iterator[Hit]:
+    """Write all instruction keywords in the same case.
+
+    ## What it does
+    Counts upper- and lower-case keywords and flags every keyword that does
+    not follow the majority (upper case wins a tie); mixed-case keywords
+    such as `From` always differ from it.
+
+    ## Why it matters
+    Mixed casing makes a Dockerfile harder to scan and to grep.
+
+    ## Example
+    ```dockerfile
+    FROM alpine:3.20
+    run apk add --no-cache curl
+    ```
+
+    ## Fix
+    Use one case for all keywords, conventionally upper case.
+    """
+    ins_all = t.dockerfile.instructions
+    counts = Counter("upper" if i.keyword_raw.isupper() else "lower" if i.keyword_raw.islower() else "mixed" for i in ins_all)
+    majority = "lower" if counts["lower"] > counts["upper"] else "upper"
+    for ins in ins_all:
+        word = ins.keyword_raw
+        if (word.upper() if majority == "upper" else word.lower()) != word:
+            yield hit(ins, f"'{word}' should match the case of the other instructions ({majority} case)", fix=f"write '{word.upper() if majority == 'upper' else word.lower()}'")
+
+
+@rule("LI202", "no-empty-continuation", Severity.WARNING, tags=("syntax",), peers=("NoEmptyContinuation",))
+def no_empty_continuation(t: Target) -> Iterator[Hit]:
+    """An empty line inside a continued instruction.
+
+    ## What it does
+    Flags instructions continued with a backslash across an empty line.
+
+    ## Why it matters
+    The builder skips the empty line today, but this is deprecated and meant
+    to become an error; it also hides where an instruction really ends.
+
+    ## Example
+    ```dockerfile
+    RUN apk add \\
+
+        curl
+    ```
+
+    ## Fix
+    Remove the empty line, or end the instruction before it.
+    """
+    for ins in t.dockerfile.instructions:
+        if ins.empty_continuation_lines:
+            lines = ", ".join(map(str, ins.empty_continuation_lines))
+            yield hit(ins, f"{ins.keyword} is continued across empty line(s) {lines}", fix="remove the empty lines inside the instruction")
+
+
+@rule("LI203", "legacy-key-value-format", Severity.WARNING, tags=("syntax", "style"), peers=("LegacyKeyValueFormat",))
+def legacy_key_value_format(t: Target) -> Iterator[Hit]:
+    """Use `key=value` in ENV and LABEL.
+
+    ## What it does
+    Flags the legacy `ENV key value` / `LABEL key value` form, where the
+    first space separates the key from the value.
+
+    ## Why it matters
+    The legacy form sets only one variable and makes the value everything
+    after the space, quotes and all, which surprises readers; it is
+    deprecated.
+
+    ## Example
+    ```dockerfile
+    ENV PATH /opt/app/bin:$PATH
+    ```
+
+    ## Fix
+    `ENV PATH=/opt/app/bin:$PATH`.
+    """
+    for ins in _all(t.dockerfile):
+        if ins.keyword in ("ENV", "LABEL") and ins.legacy_key_value:
+            key = ins.key_values()[0][0]
+            yield hit(ins, f"'{ins.keyword} {key} ...' uses the legacy space-separated form", fix=f"write {ins.keyword} {key}=<value>")
+
+
+def _comment_block_above(df: Dockerfile, line: int) -> list[str]:
+    """The contiguous comment lines ending right above ``line``, top first."""
+    by_line = {c.line: c.text for c in df.comments}
+    out: list[str] = []
+    ln = line - 1
+    while ln in by_line:
+        out.append(by_line[ln])
+        ln -= 1
+    return out[::-1]
+
+
+@rule("LI204", "invalid-definition-description", Severity.INFO, tags=("style", "docs"), peers=("InvalidDefinitionDescription",), enabled_by_default=False)
+def invalid_definition_description(t: Target) -> Iterator[Hit]:
+    """A comment above an ARG or a named stage should start with its name.
+
+    ## What it does
+    When a comment sits directly above `ARG name` or `FROM ... AS name`,
+    checks that its first word is that name (`# name description`).
+    Off by default, as in BuildKit, where the check is experimental.
+
+    ## Why it matters
+    Tools that list build arguments and targets (`docker buildx build
+    --call=outline`) take their descriptions from comments in this form.
+
+    ## Example
+    ```dockerfile
+    # the Go version to build with
+    ARG GO_VERSION=1.23
+    ```
+
+    ## Fix
+    `# GO_VERSION the Go version to build with`, or leave an empty line
+    between a plain comment and the definition.
+    """
+    df = t.dockerfile
+    directive_lines = {line for _, line in df.directives.values()}
+    for ins in df.instructions:
+        if ins.keyword == "ARG" and len(ins.key_values()) == 1:
+            name = ins.key_values()[0][0]
+        elif ins.keyword == "FROM" and df.stage_of(ins) is not None and df.stage_of(ins).name_raw:
+            name = df.stage_of(ins).name_raw
+        else:
+            continue
+        block = _comment_block_above(df, ins.line)
+        if block and ins.line - len(block) not in directive_lines and block[0].split(" ", 1)[0] != name:
+            yield hit(ins, f"the comment above {ins.keyword} {name} should start with {name!r}", fix=f"write '# {name} <description>'")
+
+
+@rule(
+    "LI205", "maintainer-deprecated", Severity.ERROR, tags=("deprecated",),
+    peers=("DL4000", "MaintainerDeprecated", "DS-0022", "CKV_DOCKER_6", "KICS-99614418"),
+)
+def maintainer_deprecated(t: Target) -> Iterator[Hit]:
+    """MAINTAINER is deprecated.
+
+    ## What it does
+    Flags every `MAINTAINER` instruction.
+
+    ## Why it matters
+    MAINTAINER is deprecated and only fills a legacy image field; tools and
+    registries read the author from labels.
+
+    ## Example
+    ```dockerfile
+    MAINTAINER Jane Doe <jane@example.com>
+    ```
+
+    ## Fix
+    `LABEL org.opencontainers.image.authors="jane@example.com"`.
+    """
+    for ins in t.dockerfile.of("MAINTAINER"):
+        yield hit(ins, "MAINTAINER is deprecated", fix=f'LABEL org.opencontainers.image.authors="{ins.args_text}"')
+
+
+def _healthcheck_json(ins: Instruction) -> bool | None:
+    """For ``HEALTHCHECK CMD ...``: whether the command is a JSON array (``None`` for NONE/empty)."""
+    if not ins.args or ins.args[0].value.upper() != "CMD":
+        return None
+    rest = ins.args_text[len(ins.args[0].text):].strip()
+    if not rest:
+        return None
+    try:
+        val = json.loads(rest)
+    except ValueError:
+        return False
+    return isinstance(val, list) and all(isinstance(v, str) for v in val)
+
+
+@rule(
+    "LI206", "json-args-recommended", Severity.WARNING, tags=("runtime", "signals"),
+    peers=("DL3025", "JSONArgsRecommended", "KICS-b86987e1"),
+)
+def json_args_recommended(t: Target) -> Iterator[Hit]:
+    """Use the JSON (exec) form for CMD, ENTRYPOINT and HEALTHCHECK CMD.
+
+    ## What it does
+    Flags `CMD`, `ENTRYPOINT` and `HEALTHCHECK CMD` written in shell form
+    (`CMD node server.js` rather than `CMD ["node", "server.js"]`).
+
+    ## Why it matters
+    Shell form runs the command under `/bin/sh -c`: the shell becomes PID 1,
+    does not forward SIGTERM, and `docker stop` waits out its timeout and
+    then kills the process without a clean shutdown.
+
+    ## Example
+    ```dockerfile
+    CMD node server.js
+    ```
+
+    ## Fix
+    `CMD ["node", "server.js"]`.
+    """
+    for ins in _all(t.dockerfile):
+        if ins.keyword in ("CMD", "ENTRYPOINT") and not ins.is_json and ins.args_text:
+            yield hit(ins, f"{ins.keyword} is in shell form; use the JSON form so the process gets signals", fix=f'{ins.keyword} {json.dumps(ins.args_text.split())}')
+        elif ins.keyword == "HEALTHCHECK" and _healthcheck_json(ins) is False:
+            yield hit(ins, "HEALTHCHECK CMD is in shell form; use the JSON form", fix='HEALTHCHECK CMD ["executable", "arg"]')
+
+
+def _repeated(t: Target, keyword: str) -> Iterator[Hit]:
+    """Hits on every ``keyword`` after the first in a stage (only the last one takes effect)."""
+    seen: dict[int | None, Instruction] = {}
+    for ins in t.dockerfile.of(keyword):
+        first = seen.setdefault(ins.stage_index, ins)
+        if first is not ins:
+            yield hit(ins, f"more than one {keyword} in this stage (first on line {first.line}); only the last takes effect", fix=f"keep a single {keyword}")
+
+
+@rule(
+    "LI207", "multiple-cmd", Severity.WARNING, tags=("runtime",),
+    peers=("DL4003", "MultipleInstructionsDisallowed", "DS-0016", "KICS-41c195f4"),
+)
+def multiple_cmd(t: Target) -> Iterator[Hit]:
+    """More than one CMD in a stage.
+
+    ## What it does
+    Flags each `CMD` after the first one of a stage.
+
+    ## Why it matters
+    Only the last CMD counts; the others are dead code that misleads readers
+    about what the container runs.
+
+    ## Example
+    ```dockerfile
+    CMD ["nginx"]
+    CMD ["nginx", "-g", "daemon off;"]
+    ```
+
+    ## Fix
+    Keep one CMD per stage.
+    """
+    yield from _repeated(t, "CMD")
+
+
+@rule(
+    "LI208", "multiple-entrypoint", Severity.ERROR, tags=("runtime",),
+    peers=("DL4004", "MultipleInstructionsDisallowed", "DS-0007", "KICS-6938958b"),
+)
+def multiple_entrypoint(t: Target) -> Iterator[Hit]:
+    """More than one ENTRYPOINT in a stage.
+
+    ## What it does
+    Flags each `ENTRYPOINT` after the first one of a stage.
+
+    ## Why it matters
+    Only the last ENTRYPOINT counts; the earlier ones never run.
+
+    ## Example
+    ```dockerfile
+    ENTRYPOINT ["/entrypoint.sh"]
+    ENTRYPOINT ["/app"]
+    ```
+
+    ## Fix
+    Keep one ENTRYPOINT per stage.
+    """
+    yield from _repeated(t, "ENTRYPOINT")
+
+
+@rule(
+    "LI209", "multiple-healthcheck", Severity.ERROR, tags=("runtime", "healthcheck"),
+    peers=("DL3012", "MultipleInstructionsDisallowed", "DS-0023"),
+)
+def multiple_healthcheck(t: Target) -> Iterator[Hit]:
+    """More than one HEALTHCHECK in a stage.
+
+    ## What it does
+    Flags each `HEALTHCHECK` after the first one of a stage.
+
+    ## Why it matters
+    Only the last HEALTHCHECK counts; an earlier one that looks like the
+    real probe is silently replaced.
+
+    ## Example
+    ```dockerfile
+    HEALTHCHECK CMD ["curl", "-f", "http://localhost/"]
+    HEALTHCHECK CMD ["/healthz"]
+    ```
+
+    ## Fix
+    Keep one HEALTHCHECK per stage.
+    """
+    yield from _repeated(t, "HEALTHCHECK")
+
+
+@rule("LI210", "env-self-reference", Severity.ERROR, tags=("env",), peers=("DL3044",))
+def env_self_reference(t: Target) -> Iterator[Hit]:
+    """ENV refers to a variable that the same ENV statement defines.
+
+    ## What it does
+    Flags `ENV A=1 B=$A` when `A` was not defined before this statement.
+    Within one ENV all references see the values from before it, so `$A` is
+    not the `1` set beside it.
+
+    ## Why it matters
+    The variable expands to empty (or to its old value), not to what the
+    line appears to say.
+
+    ## Example
+    ```dockerfile
+    ENV APP_HOME=/opt/app APP_BIN=$APP_HOME/bin
+    ```
+
+    ## Fix
+    Split it: `ENV APP_HOME=/opt/app` then `ENV APP_BIN=$APP_HOME/bin`.
+    """
+    df = t.dockerfile
+    for ins in _all(df):
+        if ins.keyword != "ENV":
+            continue
+        before = set(df.env_at(ins)) | (set(df.global_args) if ins.stage_index is None else set())
+        defined: set[str] = set()
+        for key, value, tok in ins.key_values():
+            for name, _ in variables_used(value or ""):
+                if name in defined and name not in before:
+                    yield hit(ins, f"{key} uses ${name}, which this same ENV defines; it will not see that value", token=tok, fix=f"set {name} in an earlier ENV")
+                    break
+            defined.add(key)
+
+
+@rule("LI211", "onbuild-invalid-trigger", Severity.ERROR, tags=("syntax", "onbuild"), peers=("DL3043",))
+def onbuild_invalid_trigger(t: Target) -> Iterator[Hit]:
+    """ONBUILD cannot trigger ONBUILD, FROM or MAINTAINER.
+
+    ## What it does
+    Flags `ONBUILD ONBUILD`, `ONBUILD FROM` and `ONBUILD MAINTAINER`.
+
+    ## Why it matters
+    The builder rejects these triggers when a child image builds FROM this
+    one, so the failure shows up in someone else's build.
+
+    ## Example
+    ```dockerfile
+    ONBUILD FROM debian:12
+    ```
+
+    ## Fix
+    Remove the trigger.
+    """
+    for ins in t.dockerfile.of("ONBUILD"):
+        if ins.onbuild is not None and ins.onbuild.keyword in ("ONBUILD", "FROM", "MAINTAINER"):
+            yield hit(ins, f"ONBUILD cannot trigger {ins.onbuild.keyword}", fix="remove the trigger")
+
+
+def _copy_paths(ins: Instruction) -> list[Token]:
+    """Sources and destination of a COPY/ADD (flags excluded; heredoc copies have none we check)."""
+    return [] if ins.heredocs else list(ins.args)
+
+
+@rule(
+    "LI212", "copy-multi-source-dest-slash", Severity.ERROR, tags=("copy",),
+    peers=("DL3021", "DS-0011", "KICS-6db6e0c2"),
+)
+def copy_multi_source_dest_slash(t: Target) -> Iterator[Hit]:
+    """COPY with several sources needs a destination ending in `/`.
+
+    ## What it does
+    Flags `COPY a b dest` (more than one source) when `dest` does not end
+    with `/`.
+
+    ## Why it matters
+    The builder refuses to copy several files to something that is not a
+    directory, so the build fails.
+
+    ## Example
+    ```dockerfile
+    COPY package.json yarn.lock /app
+    ```
+
+    ## Fix
+    `COPY package.json yarn.lock /app/`.
+    """
+    for ins in _all(t.dockerfile):
+        if ins.keyword != "COPY":
+            continue
+        paths = _copy_paths(ins)
+        if len(paths) > 2 and not paths[-1].value.endswith("/"):
+            if paths[1].value == "in" and _HISTORY_SOURCE.match(paths[0].value):
+                continue
+            yield hit(ins, f"COPY with {len(paths) - 1} sources needs a destination ending in '/', not {paths[-1].value!r}", token=paths[-1], fix=f"write {paths[-1].value}/")
+
+
+# Instructions whose arguments the builder expands variables in (RUN, CMD and ENTRYPOINT are left to the shell).
+_EXPANDING = frozenset({"ADD", "COPY", "ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR", "ARG"})
+# Every base image sets PATH; the builder's own default applies even to scratch.
+_BASE_ENV = frozenset({"PATH"})
+
+
+def _unquoted_single(text: str) -> str:
+    """``text`` with single-quoted parts blanked (Docker does not expand inside them)."""
+    return re.sub(r"'[^']*'", lambda m: " " * len(m.group(0)), text)
+
+
+def _expanded_texts(ins: Instruction) -> Iterator[str]:
+    if ins.keyword in ("ENV", "ARG"):
+        yield from (v for _, v, _ in ins.key_values() if v)
+    elif ins.keyword == "LABEL":
+        yield from (tok.text for *_, tok in ins.key_values())
+    else:
+        yield from (tok.text for tok in ins.args)
+    yield from (f.value for f in ins.flags if f.value)
+
+
+@rule("LI213", "undefined-var", Severity.WARNING, tags=("arg", "env"), peers=("UndefinedVar",))
+def undefined_var(t: Target) -> Iterator[Hit]:
+    """A variable is used but no ARG or ENV defines it.
+
+    ## What it does
+    In instructions the builder expands (COPY, ADD, ENV, LABEL, WORKDIR,
+    USER, EXPOSE, VOLUME, STOPSIGNAL, ARG defaults and flags), flags `$NAME`
+    that no ARG or ENV in scope defines — stage ARGs, ENVs of this stage and
+    the stages it builds on; a global ARG must be redeclared in the stage —
+    and suggests a close defined name. RUN, CMD and ENTRYPOINT are left to
+    the shell and not checked; `${NAME:-default}` forms are deliberate and
+    skipped. `PATH` is known, since every base image sets it; other
+    variables a base image defines are not known to lintimg.
+
+    ## Why it matters
+    An undefined variable expands to an empty string without any error, so a
+    typo turns `COPY app $APP_HOME/` into `COPY app /`.
+
+    ## Example
+    ```dockerfile
+    ARG APP_HOME=/app
+    COPY . $APP_HOEM/
+    ```
+
+    ## Fix
+    Fix the name, or declare it with `ARG`/`ENV` before the use.
+    """
+    df = t.dockerfile
+    for ins in df.instructions:
+        if ins.stage_index is None or ins.keyword not in _EXPANDING:
+            continue
+        known = set(df.env_at(ins)) | _BASE_ENV
+        reported: set[str] = set()
+        for text in _expanded_texts(ins):
+            scan = _unquoted_single(text)
+            for name, off in variables_used(scan):
+                if name in known or name in reported or re.match(r"\$\{\w+:?[-+]", scan[off:]):
+                    continue
+                reported.add(name)
+                yield hit(ins, f"${name} is not defined by any ARG or ENV in scope{suggest(name, known - _BASE_ENV)}", fix=f"declare it with 'ARG {name}' or fix the name")
+
+
+def _command_count(ins: Instruction) -> int:
+    script = ins.script
+    return 1 if script is None else max(1, len(script.commands))
+
+
+def _flags_text(ins: Instruction) -> list[str]:
+    return sorted(f.token.value for f in ins.flags)
+
+
+@rule("LI214", "consecutive-run", Severity.INFO, tags=("layers",), peers=("DL3059", "KICS-0008c003"), divergences={"KICS-0008c003": "KICS also merges COPY/ADD to one destination; lintimg checks RUN only, as hadolint does"})
+def consecutive_run(t: Target) -> Iterator[Hit]:
+    """Consecutive RUN instructions that could be one.
+
+    ## What it does
+    Flags a RUN that directly follows another RUN of the same stage with the
+    same flags (mounts, network) when the two hold only one command each.
+    RUNs that already chain several commands are left alone.
+
+    ## Why it matters
+    Each RUN makes a layer; files created in one and removed in the next
+    still cost space, and many tiny layers slow pulls.
+
+    ## Example
+    ```dockerfile
+    RUN apt-get update
+    RUN apt-get install -y --no-install-recommends curl
+    ```
+
+    ## Fix
+    Join them with `&&` in one RUN.
+    """
+    prev: Instruction | None = None
+    for ins in t.dockerfile.instructions:
+        if ins.keyword == "RUN":
+            if (
+                prev is not None
+                and prev.stage_index == ins.stage_index
+                and _flags_text(prev) == _flags_text(ins)
+                and _command_count(prev) + _command_count(ins) <= 2
+            ):
+                yield hit(ins, f"RUN directly follows the RUN on line {prev.line}; consider joining them", fix="join the commands with && in one RUN")
+            prev = ins
+        else:
+            prev = None
+
+
+def _expose_ports(df: Dockerfile) -> Iterator[tuple[Instruction, Token, str, str | None]]:
+    """(instruction, token, port part, protocol) for every EXPOSE argument, ONBUILD included."""
+    for ins in _all(df):
+        if ins.keyword == "EXPOSE":
+            for tok in ins.args:
+                port, _, proto = tok.value.partition("/")
+                yield ins, tok, port, proto or None
+
+
+@rule("LI220", "expose-port-out-of-range", Severity.ERROR, tags=("expose",), peers=("DL3011", "DS-0008", "KICS-71bf8cf8"))
+def expose_port_out_of_range(t: Target) -> Iterator[Hit]:
+    """EXPOSE a port between 0 and 65535.
+
+    ## What it does
+    Flags EXPOSE ports (and either end of a range `a-b`) above 65535.
+    Values with variables are not judged.
+
+    ## Why it matters
+    TCP and UDP ports are 16-bit; the builder rejects larger numbers.
+
+    ## Example
+    ```dockerfile
+    EXPOSE 80800
+    ```
+
+    ## Fix
+    Use a valid port number.
+    """
+    for ins, tok, port, _ in _expose_ports(t.dockerfile):
+        for part in port.split("-"):
+            if part.isdigit() and int(part) > 65535:
+                yield hit(ins, f"port {part} is outside 0-65535", token=tok, fix="use a port between 0 and 65535")
+                break
+
+
+@rule("LI221", "expose-proto-casing", Severity.WARNING, tags=("expose", "style"), peers=("ExposeProtoCasing",))
+def expose_proto_casing(t: Target) -> Iterator[Hit]:
+    """EXPOSE protocols should be lower case.
+
+    ## What it does
+    Flags `EXPOSE 80/TCP` and other protocols not written in lower case.
+
+    ## Why it matters
+    Lower case is the documented form; other tools reading the image config
+    compare protocols as written.
+
+    ## Example
+    ```dockerfile
+    EXPOSE 53/UDP
+    ```
+
+    ## Fix
+    `EXPOSE 53/udp`.
+    """
+    for ins, tok, port, proto in _expose_ports(t.dockerfile):
+        if proto and proto != proto.lower():
+            yield hit(ins, f"protocol {proto!r} should be lower case", token=tok, fix=f"write {port}/{proto.lower()}")
+
+
+@rule("LI222", "expose-invalid-format", Severity.WARNING, tags=("expose",), peers=("ExposeInvalidFormat",))
+def expose_invalid_format(t: Target) -> Iterator[Hit]:
+    """EXPOSE takes container ports only, no IP or host mapping.
+
+    ## What it does
+    Flags EXPOSE arguments with a `:`, such as `127.0.0.1:80` or `8080:80`.
+
+    ## Why it matters
+    EXPOSE documents container ports; an address or a host port is ignored
+    today and meant to become an error. Publishing is `docker run -p`'s job.
+
+    ## Example
+    ```dockerfile
+    EXPOSE 8080:80
+    ```
+
+    ## Fix
+    `EXPOSE 80`, and publish with `docker run -p 8080:80`.
+    """
+    for ins, tok, port, _ in _expose_ports(t.dockerfile):
+        if ":" in port:
+            yield hit(ins, f"EXPOSE {tok.value} has an IP address or host port; EXPOSE takes container ports only", token=tok, fix=f"EXPOSE {port.rsplit(':', 1)[-1]}")
+
+
+def is_absolute_path(tok: Token) -> bool:
+    """Absolute for Linux or Windows images; a leading variable is given the benefit of the doubt.
+
+    Windows paths are matched as written too: the escape character turns
+    ``c:\\app`` into ``c:app`` for a Linux builder, but the intent is plain.
+    """
+    return tok.value.startswith(("/", "$")) or any(_WINDOWS_ABS.match(s) for s in (tok.value, tok.text.strip("\"'")))
+
+
+@rule(
+    "LI230", "workdir-relative", Severity.ERROR, tags=("workdir",),
+    peers=("DL3000", "WorkdirRelativePath", "DS-0009", "CKV_DOCKER_10", "KICS-6b376af8"),
+    divergences={"WorkdirRelativePath": "BuildKit stays quiet once an absolute WORKDIR was set earlier in the stage; lintimg flags every relative WORKDIR, as hadolint, trivy, checkov and KICS do, since it still depends on an earlier line"},
+)
+def workdir_relative(t: Target) -> Iterator[Hit]:
+    """WORKDIR should be an absolute path.
+
+    ## What it does
+    Flags `WORKDIR` with a relative path. Windows drive paths (`C:\\app`)
+    and paths starting with a variable are accepted. BuildKit only warns
+    when no absolute WORKDIR came earlier; lintimg warns either way.
+
+    ## Why it matters
+    A relative WORKDIR is resolved against the previous one, which may come
+    from the base image, so the directory changes when the base does.
+
+    ## Example
+    ```dockerfile
+    WORKDIR app
+    ```
+
+    ## Fix
+    `WORKDIR /app`.
+    """
+    for ins in _all(t.dockerfile):
+        if ins.keyword == "WORKDIR" and ins.args and not is_absolute_path(ins.args[0]):
+            yield hit(ins, f"WORKDIR {ins.args[0].value} is relative", token=ins.args[0], fix=f"WORKDIR /{ins.args[0].value.lstrip('./')}")
+
+
+def _has_workdir_before(df: Dockerfile, ins: Instruction) -> bool:
+    st = df.stage_of(ins)
+    if st is None:
+        return False
+    return any(w.index < ins.index for s in chain(df, st) for w in s.of("WORKDIR"))
+
+
+@rule("LI231", "copy-relative-dest-without-workdir", Severity.WARNING, tags=("workdir", "copy"), peers=("DL3045",))
+def copy_relative_dest_without_workdir(t: Target) -> Iterator[Hit]:
+    """COPY to a relative path before any WORKDIR.
+
+    ## What it does
+    Flags `COPY src dest` with a relative `dest` when no WORKDIR was set
+    earlier in the stage or the stages it builds on.
+
+    ## Why it matters
+    The destination then depends on the base image's working directory,
+    which you do not control and which can change with a new base tag.
+
+    ## Example
+    ```dockerfile
+    FROM node:22
+    COPY package.json .
+    ```
+
+    ## Fix
+    Set `WORKDIR /app` first, or copy to an absolute path.
+    """
+    df = t.dockerfile
+    for ins in _all(df):
+        if ins.keyword != "COPY":
+            continue
+        paths = _copy_paths(ins)
+        if len(paths) >= 2 and not is_absolute_path(paths[-1]) and not _has_workdir_before(df, ins):
+            yield hit(ins, f"COPY to relative {paths[-1].value!r} with no WORKDIR set in this stage", token=paths[-1], fix="set an absolute WORKDIR first, or copy to an absolute path")
+
+
+_SYSTEM_DIRS = ("/proc", "/boot", "/dev", "/initrd", "/lost+found")
+
+
+@rule("LI232", "workdir-system-dir", Severity.ERROR, tags=("workdir", "security"), peers=("DS-0030",), security_severity=7.0)
+def workdir_system_dir(t: Target) -> Iterator[Hit]:
+    """WORKDIR must not be a system directory.
+
+    ## What it does
+    Flags `WORKDIR` at or under `/proc`, `/boot`, `/dev`, `/initrd` or
+    `/lost+found`.
+
+    ## Why it matters
+    These are kernel or boot file systems; writing there at build or run
+    time breaks the container or reaches into the host's devices.
+
+    ## Example
+    ```dockerfile
+    WORKDIR /proc/self/fd/1
+    ```
+
+    ## Fix
+    Use an application directory such as `/app`.
+    """
+    for ins in _all(t.dockerfile):
+        if ins.keyword == "WORKDIR" and ins.args:
+            path = ins.args[0].value.rstrip("/") or "/"
+            if any(path == d or path.startswith(d + "/") for d in _SYSTEM_DIRS):
+                yield hit(ins, f"WORKDIR {ins.args[0].value} is inside a system directory", token=ins.args[0], fix="use an application directory such as /app")
