@@ -76,6 +76,15 @@ class ImageFile:
     layer: int
 
 
+@dataclass(frozen=True)
+class Anomaly:
+    """Something odd in a layer that was tolerated, not fatal (e.g. an absolute or escaping path)."""
+
+    layer: int
+    path: str  # the name as written in the tar
+    reason: str
+
+
 @dataclass
 class Image:
     reference: str  # as the user gave it, transport included
@@ -92,6 +101,8 @@ class Image:
     contents: dict[tuple[int, str], bytes] = field(default_factory=dict)
     # results of per-layer analyzers run during streaming (e.g. secrets), keyed by analyzer name
     analysis: dict[str, list[Any]] = field(default_factory=dict)
+    # tolerated oddities found while reading the layers, oldest layer first
+    anomalies: list[Anomaly] = field(default_factory=list)
 
     @property
     def history(self) -> list[dict[str, Any]]:
