@@ -1,1 +1,150 @@
-"""The build context: .dockerignore and what each COPY/ADD sends."""
+"""The build context: .dockerignore and what each COPY/ADD sends.
+
+:func:`attach_context` gives a :class:`lintimg.target.Target` its
+:class:`BuildContext`. Everything is lazy: a Dockerfile without COPY/ADD
+costs nothing, ``COPY package.json .`` costs one ``lstat``, and only a
+directory source makes the walk list directories. A :class:`ContextAttacher`
+shares walks between the Dockerfiles of one run that use the same context.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from lintimg.context.copies import Copy, context_copies
+from lintimg.context.dockerignore import IgnoreFile, IgnoreProblem
+from lintimg.context.walk import BUILDKIT, CLASSIC, Entry, Subtree, Tree
+
+if TYPE_CHECKING:
+    from lintimg.context.gitchurn import Churn
+    from lintimg.dockerfile import Dockerfile
+    from lintimg.target import Target
+
+__all__ = ["BUILDKIT", "CLASSIC", "BuildContext", "ContextAttacher", "Copy", "Entry", "IgnoreFile", "Subtree", "attach_context", "find_ignore_file"]
+
+MAX_IGNORE_BYTES = 1024 * 1024
+
+
+@dataclass
+class IgnoreSource:
+    """Which ignore file applies, its parsed content, or why it could not be read."""
+
+    path: str | None  # absolute path of the file in use, None when there is none
+    shown: str  # for messages: ".dockerignore" or "app.Dockerfile.dockerignore"
+    ignore: IgnoreFile | None
+    problem: str | None = None
+    dockerfile_specific: bool = False
+
+
+def find_ignore_file(root: str, dockerfile: str | None, builder: str = BUILDKIT) -> IgnoreSource:
+    """The ignore file the builder uses: ``<Dockerfile>.dockerignore`` next to the
+    Dockerfile (BuildKit only) wins over ``.dockerignore`` at the context root."""
+    candidates = []
+    if dockerfile and builder == BUILDKIT:
+        candidates.append((dockerfile + ".dockerignore", True))
+    candidates.append((os.path.join(root, ".dockerignore"), False))
+    for path, specific in candidates:
+        shown = os.path.basename(path) if specific else ".dockerignore"
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            return IgnoreSource(path, shown, None, f"cannot read: {e.strerror or e}", specific)
+        if not os.path.isfile(path):
+            return IgnoreSource(path, shown, None, "is not a regular file", specific)
+        if st.st_size > MAX_IGNORE_BYTES:
+            return IgnoreSource(path, shown, None, f"is larger than {MAX_IGNORE_BYTES // 1024} KiB", specific)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_IGNORE_BYTES + 1)
+        except OSError as e:
+            return IgnoreSource(path, shown, None, f"cannot read: {e.strerror or e}", specific)
+        return IgnoreSource(path, shown, IgnoreFile.parse(data, shown), None, specific)
+    return IgnoreSource(None, ".dockerignore", None)
+
+
+class BuildContext:
+    """The context directory of one Dockerfile, as the builder would receive it."""
+
+    def __init__(self, root: str, dockerfile: str | None = None, builder: str = BUILDKIT, trees: dict | None = None):
+        self.root = os.path.abspath(root)
+        self.dockerfile = os.path.abspath(dockerfile) if dockerfile else None
+        self.builder = builder
+        self._trees = trees if trees is not None else {}
+
+    @cached_property
+    def ignore_source(self) -> IgnoreSource:
+        return find_ignore_file(self.root, self.dockerfile, self.builder)
+
+    @property
+    def ignore(self) -> IgnoreFile | None:
+        return self.ignore_source.ignore
+
+    @property
+    def ignore_problems(self) -> list[IgnoreProblem]:
+        return self.ignore.problems if self.ignore else []
+
+    @cached_property
+    def dockerfile_rel(self) -> str | None:
+        """The Dockerfile's path inside the context, when it is inside."""
+        if not self.dockerfile:
+            return None
+        rel = os.path.relpath(self.dockerfile, self.root)
+        return None if rel.startswith("..") else rel.replace(os.sep, "/")
+
+    @cached_property
+    def tree(self) -> Tree:
+        patterns = self.ignore.patterns if self.ignore else []
+        specials = [".dockerignore"] + ([self.dockerfile_rel] if self.dockerfile_rel else [])
+        probe = Tree(self.root, patterns, self.builder, specials)
+        key = (self.root, self.builder, self.ignore_source.path, tuple(str(p) for p in patterns), frozenset(probe.hidden))
+        return self._trees.setdefault(key, probe)
+
+    def copies(self, df: "Dockerfile") -> list[Copy]:
+        """The COPY/ADD instructions of ``df`` that read this context, with what each sends."""
+        cache = self.__dict__.setdefault("_copies", {})
+        if id(df) not in cache:
+            cache[id(df)] = (df, context_copies(df, self.tree))
+        return cache[id(df)][1]
+
+    def everything(self) -> Subtree:
+        """All the context sends to the builder (the whole walk)."""
+        return self.tree.subtree("")
+
+    def churn(self, depth: int) -> "Churn | None":
+        """Recent git history of the context's files, or ``None`` outside a repository."""
+        from lintimg.context.gitchurn import churn_of
+
+        return churn_of(self.root, depth)
+
+    @property
+    def cache_id(self) -> str:
+        return hashlib.sha256(self.root.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+
+
+class ContextAttacher:
+    """Gives each target its build context, sharing walks across one run.
+
+    ``context_dir`` overrides the default (the Dockerfile's folder).
+    """
+
+    def __init__(self, context_dir: str | None = None, builder: str = BUILDKIT):
+        self.context_dir = context_dir
+        self.builder = builder
+        self._trees: dict = {}
+
+    def __call__(self, target: "Target") -> None:
+        dockerfile = target.path if os.path.isfile(target.path) else None
+        root = self.context_dir or (os.path.dirname(os.path.abspath(dockerfile)) if dockerfile else None)
+        if root is None or not os.path.isdir(root):
+            return
+        target.context = BuildContext(root, dockerfile, self.builder, self._trees)
+
+
+def attach_context(target: "Target", context_dir: str | None = None, builder: str = BUILDKIT) -> None:
+    """Attach the build context to ``target`` (default: the Dockerfile's folder)."""
+    ContextAttacher(context_dir, builder)(target)

@@ -1,0 +1,173 @@
+"""What each COPY/ADD of a Dockerfile sends from the build context."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from lintimg.context.dockerignore import PatternError, go_clean, go_glob_regex, has_glob
+from lintimg.context.walk import Entry, Subtree, Tree, join
+from lintimg.dockerfile import Dockerfile, Instruction, Token
+from lintimg.words import expand
+
+_HEREDOC_SOURCE = re.compile(r"^\d*<<-?(['\"]?)([A-Za-z0-9_.\-]+)\1$")
+_REMOTE = re.compile(r"^([a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)
+
+
+@dataclass
+class Source:
+    """One source argument of a COPY/ADD and what it sends."""
+
+    token: Token
+    text: str  # after ARG/ENV substitution
+    kind: str  # path, glob, heredoc, remote, unknown (an unset variable)
+    path: str = ""  # cleaned, relative to the context root ("" is the root)
+    sent: Subtree = field(default_factory=Subtree)
+    matched: list[str] = field(default_factory=list)  # paths a glob matched (or the path itself)
+    exists: bool = False  # present in the context directory (sent or not)
+    ignored: bool = False  # excluded by the ignore file as written (CopyIgnoredFile)
+    outside: bool = False  # climbs out of the context with ".."
+    error: str | None = None  # a symlink loop, an unreadable path
+
+    @property
+    def missing(self) -> bool:
+        """The build fails on this source: nothing by that name reaches the builder."""
+        if self.kind == "path":
+            return not self.matched and self.error is None
+        return False
+
+    @property
+    def is_root(self) -> bool:
+        return self.kind == "path" and self.path == "" and not self.outside
+
+
+@dataclass
+class Copy:
+    """A COPY/ADD that reads the build context."""
+
+    ins: Instruction
+    sources: list[Source]
+    dest: str
+
+    @cached_property
+    def files(self) -> list[Entry]:
+        """Every sent non-directory, each once."""
+        seen: dict[str, Entry] = {}
+        for s in self.sources:
+            for e in s.sent.files:
+                seen.setdefault(e.rel, e)
+        return list(seen.values())
+
+    @cached_property
+    def bytes(self) -> int:
+        return sum(e.size for e in self.files if e.kind == "file")
+
+    @property
+    def broad(self) -> bool:
+        """Copies the whole context (``.``), or every top-level entry (``*``)."""
+        return any(s.is_root or (s.kind == "glob" and s.path == "*") for s in self.sources)
+
+    @property
+    def context_sources(self) -> list[Source]:
+        return [s for s in self.sources if s.kind in ("path", "glob")]
+
+
+def context_copies(df: Dockerfile, tree: Tree) -> list[Copy]:
+    """Every COPY/ADD of ``df`` that reads the context (``--from`` and remote-only ones left out)."""
+    out = []
+    for ins in df.of("COPY", "ADD"):
+        if ins.flag("from") is not None:
+            continue
+        words = [t for t in ins.args]
+        if len(words) < 2:
+            continue
+        env = df.env_at(ins)
+        sources = [_source(tree, ins, tok, env) for tok in words[:-1]]
+        if any(s.kind in ("path", "glob") for s in sources):
+            out.append(Copy(ins, sources, words[-1].value))
+    return out
+
+
+def _source(tree: Tree, ins: Instruction, tok: Token, env: dict[str, str]) -> Source:
+    raw = tok.value
+    if not ins.is_json and _HEREDOC_SOURCE.match(raw) and ins.heredocs:
+        return Source(tok, raw, "heredoc")
+    if ins.keyword == "ADD" and _REMOTE.match(raw):
+        return Source(tok, raw, "remote")
+    unset: list[str] = []
+
+    def lookup(name: str) -> str | None:
+        val = env.get(name)
+        if not val:
+            unset.append(name)
+        return val
+
+    text = expand(raw, lookup) if "$" in raw else raw
+    if unset:
+        return Source(tok, text, "unknown")
+    cleaned = go_clean("/" + text).lstrip("/")
+    src = Source(tok, text, "glob" if has_glob(cleaned) else "path", cleaned)
+    src.outside = go_clean(text).startswith("..") and not text.startswith("/")
+    if src.outside:
+        return src  # the builder refuses it (classic) or clamps it to the root (BuildKit)
+    if src.kind == "glob":
+        _glob(tree, src)
+    else:
+        _path(tree, src)
+    return src
+
+
+def _path(tree: Tree, src: Source) -> None:
+    src.ignored = tree.excluded_as_written(src.path)
+    resolved, err = tree.resolve(src.path)
+    if err:
+        src.error = err
+        src.exists = True
+        return
+    if resolved is None:
+        return
+    src.exists = True
+    _add(tree, src, resolved)
+
+
+def _add(tree: Tree, src: Source, rel: str) -> None:
+    e = tree.lstat(rel) if rel else None
+    if rel == "" or (e is not None and e.kind == "dir"):
+        sub = tree.subtree(rel)
+        if tree.is_sent(rel, is_dir=True) or sub.files:
+            src.matched.append(rel)
+            src.sent.extend(sub)
+        return
+    if e is not None and tree.is_sent(rel):
+        src.matched.append(rel)
+        src.sent.files.append(e)
+
+
+def _glob(tree: Tree, src: Source) -> None:
+    """Match a wildcard source segment by segment, listing only the directories it needs."""
+    try:
+        parts = [go_glob_regex(p) if has_glob(p) else p for p in src.path.split("/")]
+    except PatternError as e:
+        src.error = f"invalid wildcard: {e}"
+        return
+    frontier = [""]
+    for part in parts:
+        nxt = []
+        for base in frontier:
+            if isinstance(part, str):
+                cand = join(base, part)
+                if tree.lstat(cand) is not None:
+                    nxt.append(cand)
+            else:
+                nxt.extend(e.rel for e in tree.listdir(base) if part.match(e.name))
+        frontier = nxt
+    for rel in frontier:
+        src.exists = True
+        before = len(src.matched)
+        resolved, err = tree.resolve(rel)
+        if resolved is not None:
+            _add(tree, src, resolved)
+        elif err:
+            src.error = err
+        if len(src.matched) == before and tree.excluded_as_written(rel):
+            src.ignored = True

@@ -1,0 +1,311 @@
+"""A lazy view of a build context: what Docker sends, read only as far as COPY sources need.
+
+Directories are listed when first asked for and never re-read; symlinks are
+recorded, never followed while walking (so loops cannot hang a walk);
+sources of COPY follow links the way Docker does, scoped to the context root.
+"""
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterable, Iterator
+
+from lintimg.context.dockerignore import Matcher, Pattern, compile_pattern
+
+BUILDKIT = "buildkit"
+CLASSIC = "classic"
+MAX_LINK_HOPS = 255  # Linux's limit; beyond it the path "has too many levels of symbolic links"
+MAX_DEPTH = 400
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One context path (slash-separated, relative to the root) and what lstat said of it."""
+
+    rel: str
+    kind: str  # file, dir, link, fifo, socket, device
+    size: int
+    mode: int
+    mtime_ns: int
+    ino: int
+    link: str | None = None  # a symlink's target as written
+
+    @property
+    def name(self) -> str:
+        return self.rel.rsplit("/", 1)[-1]
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    if stat.S_ISLNK(mode):
+        return "link"
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "device"
+
+
+def join(parent: str, name: str) -> str:
+    return f"{parent}/{name}" if parent else name
+
+
+def parent_of(rel: str) -> str:
+    return rel.rsplit("/", 1)[0] if "/" in rel else ""
+
+
+@dataclass
+class Subtree:
+    """Everything Docker sends under one directory (the directory itself excluded)."""
+
+    files: list[Entry] = field(default_factory=list)  # sent non-directories (sockets never are)
+    dirs: list[str] = field(default_factory=list)  # sent directories
+    special: list[Entry] = field(default_factory=list)  # sockets (skipped by Docker), FIFOs, devices
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+    @cached_property
+    def bytes(self) -> int:
+        return sum(e.size for e in self.files if e.kind == "file")
+
+    def extend(self, other: "Subtree") -> None:
+        self.files.extend(other.files)
+        self.dirs.extend(other.dirs)
+        self.special.extend(other.special)
+        self.unreadable.extend(other.unreadable)
+
+
+@dataclass(frozen=True)
+class _DirState:
+    excluded: bool
+    info: "tuple[bool, ...] | None"
+    descend: bool  # whether the builder walks into it
+
+
+_ROOT_STATE = _DirState(False, None, True)
+
+
+class Tree:
+    """The build context as the builder sees it, after the ignore patterns."""
+
+    def __init__(self, root: str, patterns: Iterable[Pattern] = (), builder: str = BUILDKIT, special_files: Iterable[str] = ()):
+        self.root = os.path.abspath(root)
+        self.builder = builder
+        pats = list(patterns)
+        base = Matcher(pats)
+        # Dockerfile and .dockerignore always reach the builder, but an excluded one is not
+        # in what COPY sees. The classic CLI sends them by adding exceptions, which also
+        # changes which excluded directories its walk enters.
+        self.hidden = {p for p in special_files if p and base.matches_or_parent_matches(p)}
+        if builder == CLASSIC:
+            pats += [compile_pattern(p, exclusion=True) for p in sorted(self.hidden)]
+        self.matcher = Matcher(pats)
+        self._lists: dict[str, list[Entry] | None] = {}
+        self._list_errors: dict[str, str] = {}
+        self._states: dict[str, _DirState] = {"": _ROOT_STATE}
+        self._subtrees: dict[str, Subtree] = {}
+        self._stats: dict[str, Entry | None] = {}
+
+    # -- reading the file system ------------------------------------------------
+
+    def abspath(self, rel: str) -> str:
+        return os.path.join(self.root, *rel.split("/")) if rel else self.root
+
+    def lstat(self, rel: str) -> Entry | None:
+        """The entry at ``rel`` (symlinks not followed), or ``None`` when absent."""
+        if rel in self._stats:
+            return self._stats[rel]
+        listed = self._lists.get(parent_of(rel))
+        if listed is not None:
+            found = next((e for e in listed if e.rel == rel), None)
+        else:
+            try:
+                found = self._entry(rel, os.lstat(self.abspath(rel)))
+            except (FileNotFoundError, NotADirectoryError):
+                found = None
+            except OSError as e:
+                self._list_errors[rel] = e.strerror or str(e)
+                found = None
+        self._stats[rel] = found
+        return found
+
+    def _entry(self, rel: str, st: os.stat_result) -> Entry:
+        kind = _kind(st.st_mode)
+        link = None
+        if kind == "link":
+            try:
+                link = os.readlink(self.abspath(rel))
+            except OSError:
+                link = ""
+        return Entry(rel, kind, st.st_size, st.st_mode, st.st_mtime_ns, st.st_ino, link)
+
+    def listdir(self, rel: str) -> list[Entry]:
+        """The raw entries of a directory (ignore patterns not applied), sorted by name."""
+        if rel in self._lists:
+            return self._lists[rel] or []
+        out: list[Entry] = []
+        try:
+            with os.scandir(self.abspath(rel)) as it:
+                for d in it:
+                    child = join(rel, os.fsdecode(d.name))
+                    try:
+                        out.append(self._entry(child, d.stat(follow_symlinks=False)))
+                    except OSError as e:
+                        self._list_errors[child] = e.strerror or str(e)
+        except OSError as e:
+            self._list_errors[rel] = e.strerror or str(e)
+            self._lists[rel] = None
+            return []
+        out.sort(key=lambda e: e.rel)
+        self._lists[rel] = out
+        return out
+
+    def error_of(self, rel: str) -> str | None:
+        return self._list_errors.get(rel)
+
+    # -- the ignore patterns -------------------------------------------------------
+
+    def _state(self, rel: str) -> _DirState:
+        """Match state of a directory, computed top-down the way the builder walks."""
+        st = self._states.get(rel)
+        if st is not None:
+            return st
+        parent = self._state(parent_of(rel))
+        if not parent.descend:
+            st = _DirState(True, None, False)
+        else:
+            excluded, info = self.matcher.matches_using_parent(rel, parent.info)
+            descend = not excluded or self._descends(rel)
+            st = _DirState(excluded, info, descend)
+        self._states[rel] = st
+        return st
+
+    def _descends(self, rel: str) -> bool:
+        if not self.matcher.has_exclusions:
+            return False
+        if self.builder == CLASSIC:
+            return self.matcher.legacy_descends(rel)
+        return self.matcher.buildkit_descends(rel)
+
+    def is_sent(self, rel: str, is_dir: bool = False) -> bool:
+        """Whether ``rel`` itself reaches the builder (for a directory: its own entry)."""
+        if not rel:
+            return True
+        if rel in self.hidden:
+            return False
+        if is_dir:
+            return not self._state(rel).excluded
+        parent = self._state(parent_of(rel))
+        if not parent.descend:
+            return False
+        return not self.matcher.matches_using_parent(rel, parent.info)[0]
+
+    def excluded_as_written(self, rel: str) -> bool:
+        """BuildKit's CopyIgnoredFile test: the path or a parent matches the patterns."""
+        return bool(rel) and (rel in self.hidden or self.matcher.matches_or_parent_matches(rel))
+
+    def deciding_pattern(self, rel: str) -> Pattern | None:
+        """The last pattern that matches ``rel`` or a parent (the line that decides it)."""
+        parts = rel.split("/")
+        paths = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        found = None
+        for p in self.matcher.patterns:
+            if any(p.match(x) for x in paths):
+                found = p
+        return found
+
+    # -- what is sent --------------------------------------------------------------
+
+    def subtree(self, rel: str = "", depth: int = 0) -> Subtree:
+        """What the builder sends below directory ``rel``."""
+        cached = self._subtrees.get(rel)
+        if cached is not None:
+            return cached
+        out = Subtree()
+        state = self._state(rel)
+        if state.descend:
+            entries = self.listdir(rel)
+            if self._lists.get(rel) is None:
+                out.unreadable.append((rel or ".", self.error_of(rel) or "cannot list"))
+            for e in entries:
+                if e.rel in self.hidden:
+                    continue
+                if e.kind == "dir":
+                    if depth >= MAX_DEPTH:
+                        out.unreadable.append((e.rel, f"nested deeper than {MAX_DEPTH} directories"))
+                        continue
+                    if not self._state(e.rel).excluded:
+                        out.dirs.append(e.rel)
+                    out.extend(self.subtree(e.rel, depth + 1))
+                    continue
+                if self.matcher.matches_using_parent(e.rel, state.info)[0]:
+                    continue
+                if e.kind in ("file", "link"):
+                    out.files.append(e)
+                else:
+                    out.special.append(e)
+                    if e.kind != "socket":  # Docker's archive skips sockets; FIFOs and devices go in
+                        out.files.append(e)
+        self._subtrees[rel] = out
+        return out
+
+    def iter_sent(self) -> Iterator[Entry]:
+        yield from self.subtree("").files
+
+    # -- COPY source resolution ----------------------------------------------------
+
+    def resolve(self, rel: str) -> tuple[str | None, str | None]:
+        """Follow symlinks in ``rel`` inside the context (as Docker scopes them).
+
+        Returns ``(resolved path, None)``, ``(None, None)`` when it does not
+        exist, or ``(None, reason)`` for a loop or an unreadable link.
+        """
+        todo = [p for p in rel.split("/") if p]
+        done: list[str] = []
+        hops = 0
+        while todo:
+            part = todo.pop(0)
+            if part == ".":
+                continue
+            if part == "..":
+                if done:
+                    done.pop()
+                continue
+            cur = "/".join(done + [part])
+            e = self.lstat(cur)
+            if e is None:
+                err = self.error_of(cur)
+                return (None, err) if err else (None, None)
+            if e.kind == "link":
+                hops += 1
+                if hops > MAX_LINK_HOPS:
+                    return None, "too many levels of symbolic links (a symlink loop)"
+                target = e.link or ""
+                if target.startswith("/"):
+                    done = []
+                todo = [p for p in target.split("/") if p] + todo
+                continue
+            if todo and e.kind != "dir":
+                return None, None
+            done.append(part)
+        return "/".join(done), None
+
+    def link_escapes(self, e: Entry) -> bool:
+        """True for a symlink whose target, read on the host, leaves the context."""
+        if e.kind != "link" or e.link is None:
+            return False
+        if e.link.startswith("/"):
+            return True
+        depth = e.rel.count("/")
+        for part in e.link.split("/"):
+            if part == "..":
+                depth -= 1
+                if depth < 0:
+                    return True
+            elif part not in ("", "."):
+                depth += 1
+        return False
