@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Sequence
 
@@ -19,7 +20,7 @@ from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Severity
 from lintimg.reports import RunInfo, builtin_formats
 from lintimg.runner import lint_paths
-from lintimg.sources import discover
+from lintimg.sources import discover, ignored
 
 SUBCOMMANDS = ("check", "rules")
 
@@ -105,6 +106,11 @@ def render(engine: Engine, fmt: str, findings: list[Finding], info: RunInfo) -> 
 _ALWAYS_SELECTED = ("LI001", "LI002")
 
 
+def _unknown_rule(engine: Engine, key: str, where: str) -> LintimgError:
+    keys = [k for r in engine.rules for k in (r.id, r.slug)]
+    return LintimgError(f"unknown rule {key!r}{where}{_suggest(key, keys)}")
+
+
 def _rule_ids(engine: Engine, values: list[str], option: str) -> set[str]:
     ids = set()
     for key in (k.strip() for v in values for k in v.split(",")):
@@ -112,8 +118,7 @@ def _rule_ids(engine: Engine, values: list[str], option: str) -> set[str]:
             continue
         r = engine.rule(key)
         if r is None:
-            keys = [k for r2 in engine.rules for k in (r2.id, r2.slug)]
-            raise LintimgError(f"unknown rule {key!r} in {option}{_suggest(key, keys)}")
+            raise _unknown_rule(engine, key, f" in {option}")
         ids.add(r.id)
     return ids
 
@@ -133,7 +138,7 @@ def make_engine(args: argparse.Namespace, config: Config) -> Engine:
 def cmd_check(args: argparse.Namespace) -> int:
     config = _config(args)
     engine = make_engine(args, config)
-    paths = discover(args.paths)
+    paths = [p for p in discover(args.paths) if not ignored(p, config.ignore_paths, config.base_dir)]
     if args.paths.count("-") > 1:
         raise LintimgError("stdin (-) can be given only once")
     result = lint_paths(engine, paths, args.stdin_filename)
@@ -149,7 +154,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if args.rule:
         r = engine.rule(args.rule)
         if r is None:
-            raise LintimgError(f"unknown rule {args.rule!r} (see lintimg rules)")
+            raise _unknown_rule(engine, args.rule, "")
         sys.stdout.write(ruledocs.rule_markdown(r) if args.format != "json" else json.dumps(ruledocs.rule_json(r), indent=2) + "\n")
         return 0
     if args.format == "json":
@@ -179,3 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as e:  # noqa: BLE001 - a bug must not look like "findings" (exit 1) or spill a traceback
+        if os.environ.get("LINTIMG_DEBUG"):
+            raise
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        print(f"lintimg: internal error: {type(e).__name__}: {e} at {Path(where.filename).name}:{where.lineno}"
+              " (LINTIMG_DEBUG=1 shows the traceback; please report it)", file=sys.stderr)
+        return 2

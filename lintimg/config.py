@@ -95,6 +95,7 @@ class Config:
     rules_dirs: list[str] = field(default_factory=list)
     ignore_paths: list[str] = field(default_factory=list)
     disable_ignore_pragma: bool = False
+    base_dir: str | None = None  # the config file's folder: ignore-paths are relative to it
 
 
 def find_config(start: Path) -> Path | None:
@@ -134,7 +135,11 @@ def load_config(path: Path | None) -> Config:
         data = {}
     if not isinstance(data, dict):
         raise LintimgError(f"{where}: expected a mapping of settings at the top level")
-    return config_from_dict(data, where)
+    cfg = config_from_dict(data, where)
+    # Folders named in a config file are relative to that file, not to wherever lintimg runs.
+    cfg.rules_dirs = [str(path.parent / d) if not os.path.isabs(d) else d for d in cfg.rules_dirs]
+    cfg.base_dir = str(path.parent)
+    return cfg
 
 
 def config_from_dict(data: dict[str, Any], where: str = "config") -> Config:

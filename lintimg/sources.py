@@ -55,6 +55,27 @@ def discover(paths: list[str]) -> list[str]:
     return out
 
 
+def ignored(path: str, patterns: list[str], base: str | None = None) -> bool:
+    """Whether ``path`` matches an ``ignore-paths`` pattern (relative to ``base``).
+
+    A pattern without ``/`` matches any one path component (``vendor``,
+    ``*.generated.Dockerfile``); one with ``/`` matches the relative path
+    from its start, and also everything below it (``third_party/``, ``docker/*/Dockerfile``).
+    """
+    if not patterns or path == "-":
+        return False
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(base or os.getcwd())).replace(os.sep, "/")
+    parts = rel.split("/")
+    for pat in patterns:
+        pat = pat.strip().removeprefix("./").rstrip("/")
+        if "/" not in pat:
+            if any(fnmatch.fnmatchcase(part, pat) for part in parts):
+                return True
+        elif fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(rel, pat + "/*"):
+            return True
+    return False
+
+
 def _clean(p: str) -> str:
     return os.path.normpath(p)
 
