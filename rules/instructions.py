@@ -683,6 +683,12 @@ def copy_relative_dest_without_workdir(t: Target) -> Iterator[Hit]:
             yield hit(ins, f"COPY to relative {paths[-1].value!r} with no WORKDIR set in this stage", token=paths[-1], fix="set an absolute WORKDIR first, or copy to an absolute path")
 
 
+def path_under(path: str, dirs: tuple[str, ...]) -> bool:
+    """``path`` is one of ``dirs`` or inside one."""
+    p = path.rstrip("/") or "/"
+    return any(p == d or p.startswith(d + "/") for d in dirs)
+
+
 _SYSTEM_DIRS = ("/proc", "/boot", "/dev", "/initrd", "/lost+found")
 
 
@@ -707,7 +713,5 @@ def workdir_system_dir(t: Target) -> Iterator[Hit]:
     Use an application directory such as `/app`.
     """
     for ins in _all(t.dockerfile):
-        if ins.keyword == "WORKDIR" and ins.args:
-            path = ins.args[0].value.rstrip("/") or "/"
-            if any(path == d or path.startswith(d + "/") for d in _SYSTEM_DIRS):
-                yield hit(ins, f"WORKDIR {ins.args[0].value} is inside a system directory", token=ins.args[0], fix="use an application directory such as /app")
+        if ins.keyword == "WORKDIR" and ins.args and path_under(ins.args[0].value, _SYSTEM_DIRS):
+            yield hit(ins, f"WORKDIR {ins.args[0].value} is inside a system directory", token=ins.args[0], fix="use an application directory such as /app")
