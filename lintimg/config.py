@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -44,6 +45,19 @@ def _size(v: Any) -> bool:
         return False
 
 
+def _secrets_policy(v: Any) -> bool:
+    if not isinstance(v, dict) or not set(v) <= {"allowlist", "exclude-paths", "max-file-size"}:
+        return False
+    if not all(_str_list(v.get(k, [])) for k in ("allowlist", "exclude-paths")):
+        return False
+    try:
+        for pattern in v.get("allowlist", []):
+            re.compile(pattern)
+    except re.error:
+        return False
+    return "max-file-size" not in v or _size(v["max-file-size"])
+
+
 # key -> (validator, what it expects). Settings rules read through Target.setting().
 SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "trusted-registries": (lambda v: isinstance(v, str) or _str_list(v), "a registry name or a list of them"),
@@ -57,7 +71,7 @@ SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "max-wasted-bytes": (_size, "a size such as 20MB"),
     "max-wasted-percent": (lambda v: _number(v) and 0 <= v <= 1, "a number between 0 and 1"),
     "max-copy-size": (_size, "a size such as 50MB"),
-    "secrets": (lambda v: isinstance(v, dict) and set(v) <= {"allowlist", "exclude-paths", "max-file-size"}, "a map with allowlist, exclude-paths, max-file-size"),
+    "secrets": (_secrets_policy, "a map with allowlist (fingerprints or valid regexes), exclude-paths (globs) and max-file-size (a size)"),
     "git-history-depth": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number"),
 }
 TOP_KEYS = {"rules", "failure-threshold", "plugins", "rules-dirs", "ignore-paths", "disable-ignore-pragma", *SETTINGS}

@@ -1,0 +1,431 @@
+"""Secret detection: detect-secrets behind a fast prefilter, with policy and a content cache.
+
+detect-secrets checks every line with every plugin and scans ~0.3 MB/s. Here a
+single compiled regex runs over the whole file first; it matches a *superset*
+of what any enabled plugin can report (each plugin's literal token, or its
+own pattern where it has no literal), so only the lines it hits go to the
+plugins. Results are therefore identical with and without the prefilter
+(``tests/test_secrets.py`` checks this on a generated corpus).
+
+Plugin set (detect-secrets 1.5 classes, instantiated directly rather than via
+its global settings, so scanners are independent and thread-safe):
+
+====================  ==========================================  ==============================
+plugin                what it finds                               prefilter token
+====================  ==========================================  ==============================
+AWSKeyDetector        AKIA/ASIA/… key ids, ``aws…key = "…"``      ``AKIA|ASIA|ABIA|ACCA|A3T.``, ``aws``
+AzureStorageKey       ``AccountKey=…``                            ``AccountKey=``
+BasicAuthDetector     ``scheme://user:password@host``             the plugin's own pattern
+GitHubTokenDetector   ``ghp_/gho_/ghu_/ghs_/ghr_`` tokens          ``gh[pousr]_``
+GitLabTokenDetector   ``glpat-`` and other GitLab tokens          the prefixes
+JwtTokenDetector      ``eyJ….….…`` (formally valid only)           ``eyJ``
+KeywordDetector       ``password = "…"``, ``secret: …``           the keyword stems
+MailchimpDetector     ``…-usNN`` API keys                         ``-us<digit>``
+NpmDetector           ``//registry/:_authToken=…``                ``:_authToken=``
+OpenAIDetector        ``sk-…T3BlbkFJ…``                           ``T3BlbkFJ``
+PrivateKeyDetector    PEM/OpenSSH/PGP/PuTTY private keys          ``PRIVATE KEY``, ``PuTTY-User-Key-File-2``
+PypiTokenDetector     ``pypi-AgE…``                               ``pypi-AgE``
+SendGridDetector      ``SG.….…``                                  ``SG.``
+SlackDetector         ``xox?-`` tokens, webhook URLs              ``xox[abposr]-``, ``hooks.slack.com``
+SquareOAuthDetector   ``sq0csp-…``                                ``sq0csp-``
+StripeDetector        ``sk_live_`` / ``rk_live_``                 ``[rs]k_live_``
+TwilioKeyDetector     ``AC…`` / ``SK…`` + 32 chars                the plugin's own pattern
+Base64HighEntropy     quoted base64 strings, entropy > 4.5        quoted run of >= 23 base64 chars
+HexHighEntropy        quoted hex strings, entropy > 3.0           quoted run of >= 9 hex chars
+====================  ==========================================  ==============================
+
+Left out: ArtifactoryDetector (its ``AP`` + hex shape fires on ordinary words),
+IPPublicDetector (an address is not a secret), Discord/Telegram (no literal
+to prefilter on, rare in images), Cloudant/IBM/SoftLayer (vendor keyword
+assignments, rare). Entropy strings must be quoted, as in detect-secrets: a
+Shannon entropy above 4.5 needs at least 23 distinct characters, above 3.0 at
+least 9, which is what makes the entropy prefilter exact.
+
+detect-secrets' default false-positive filters are kept: sequential strings,
+UUIDs, ``*_id = …`` lines, templated values (``{x}``, ``<x>``, ``${x}``),
+``$``-prefixed values, indirect references (``x = get_secret()``),
+non-alphanumeric values, ``pragma: allowlist secret`` comments, and lock,
+swagger and non-text files by name.
+
+Policy (``secrets:`` in ``.lintimg.yaml``): ``max-file-size`` (default 2 MiB;
+bigger files are skipped), ``exclude-paths`` (globs, matched on the path, its
+basename, or as a directory prefix), ``allowlist`` (a 64-hex entry is a
+fingerprint — sha256 of the value, as reported — anything else a regex
+searched in the value). Binaries (a NUL byte in the first 8 KiB) are skipped.
+
+Results are cached per content (sha256 + extension + policy) in memory and,
+for files of 64 KiB or more, on disk under ``$XDG_CACHE_HOME/lintimg/secrets``
+in a directory versioned by the detector set. Cache entries hold fingerprints
+and redactions only — never a secret value.
+"""
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import re
+import tempfile
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from lintimg.config import parse_size
+
+if TYPE_CHECKING:
+    from lintimg.image.model import LayerAnalyzer, LayerEntry
+
+DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
+BINARY_SNIFF = 8192
+DISK_CACHE_MIN = 64 * 1024
+MIN_FILE_SIZE = 10  # nothing any plugin reports fits in fewer bytes
+CACHE_FORMAT = 1
+
+# (detect-secrets module, class, prefilter token). A token must match wherever
+# the plugin could report something on a line: a literal the plugin's regex
+# requires, or the plugin's own pattern.
+_PLUGINS: tuple[tuple[str, str, str], ...] = (
+    ("aws", "AWSKeyDetector", r"A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA|(?i:aws)"),
+    ("azure_storage_key", "AzureStorageKeyDetector", r"AccountKey="),
+    ("basic_auth", "BasicAuthDetector", ""),  # own pattern
+    ("github_token", "GitHubTokenDetector", r"gh[pousr]_"),
+    ("gitlab_token", "GitLabTokenDetector", r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-|GR1348941"),
+    ("jwt", "JwtTokenDetector", r"eyJ"),
+    ("mailchimp", "MailchimpDetector", r"-us[0-9]"),
+    ("npm", "NpmDetector", r":_authToken="),
+    ("openai", "OpenAIDetector", r"T3BlbkFJ"),
+    ("private_key", "PrivateKeyDetector", r"PRIVATE KEY|PuTTY-User-Key-File-2"),
+    ("pypi_token", "PypiTokenDetector", r"pypi-AgE"),
+    ("sendgrid", "SendGridDetector", r"SG\."),
+    ("slack", "SlackDetector", r"(?i:xox[abposr]-|hooks\.slack\.com)"),
+    ("square_oauth", "SquareOAuthDetector", r"sq0csp-"),
+    ("stripe", "StripeDetector", r"[rs]k_live_"),
+    ("twilio", "TwilioKeyDetector", ""),  # own pattern
+    # generic detectors last: a specific detector's report of the same value wins
+    (
+        "keyword",
+        "KeywordDetector",
+        # stems of its denylist: *_?key forms, pass/passwd/password, pwd, secret, contraseña
+        r"(?i:(?:api|auth|service|account|db|database|priv|private|client)_?key|pass|pwd|secret|contrase)",
+    ),
+    ("high_entropy_strings", "Base64HighEntropyString", r"""['"][A-Za-z0-9+/\\_=-]{23,}['"]"""),
+    ("high_entropy_strings", "HexHighEntropyString", r"""['"][0-9a-fA-F]{9,}['"]"""),
+)
+
+
+@dataclass(frozen=True)
+class SecretHit:
+    """A secret found in some text. Never holds the value itself."""
+
+    detector: str  # detect-secrets' secret type, e.g. "GitHub Token"
+    line: int  # 1-based line in the scanned text
+    redacted: str  # see redact()
+    fingerprint: str  # sha256 hex of the value
+
+
+@dataclass(frozen=True)
+class ImageSecret:
+    """A secret in an image: a file in a layer, or the config (``source`` says which)."""
+
+    path: str  # in-image path, or "config.Env" / "config.Labels" / "history[N]"
+    layer: int | None  # layer index for files, None for the config
+    hit: SecretHit
+    source: str = "file"  # "file", "env", "label" or "history"
+
+
+def redact(value: str) -> str:
+    """A short prefix (at most 4 characters, and at most a quarter of the value) plus the length."""
+    keep = min(4, len(value) // 4)
+    return f"{value[:keep]}…({len(value)} chars)"
+
+
+def fingerprint(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "lintimg" / "secrets"
+
+
+class _Snippet:
+    """The slice of detect-secrets' CodeSnippet its allowlist filter reads."""
+
+    __slots__ = ("previous_line",)
+
+    def __init__(self, previous_line: str):
+        self.previous_line = previous_line
+
+
+class _Detector:
+    """The plugins and filters, loaded once per process (detect-secrets is imported lazily)."""
+
+    _lock = threading.Lock()
+    _instance: "_Detector | None" = None
+
+    def __init__(self) -> None:
+        import importlib
+
+        from detect_secrets.__version__ import VERSION
+        from detect_secrets.filters import allowlist, heuristic
+        from detect_secrets.plugins.base import RegexBasedDetector
+
+        # (plugin, its token as a Python regex: a line without it cannot give that plugin a hit)
+        self.plugins = []
+        tokens = []
+        for module, cls, token in _PLUGINS:
+            plugin = getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)()
+            token = token or "|".join(p.pattern for p in plugin.denylist)
+            self.plugins.append((plugin, re.compile(token)))
+            tokens.append(token)
+        import re2
+
+        options = re2.Options()
+        options.max_mem = 64 << 20
+        # RE2 runs the whole alternation as one DFA pass (Python's re would try each branch at each byte).
+        self.prefilter = re2.compile(("(?m)^[^\n]*?(?:" + "|".join(f"(?:{t})" for t in tokens) + ")").encode(), options)
+        self.regex_based = RegexBasedDetector
+        self.h = heuristic
+        self.allowlisted = allowlist.is_line_allowlisted
+        self.version = hashlib.sha256(
+            json.dumps([VERSION, CACHE_FORMAT, _PLUGINS, [p.json() for p, _ in self.plugins]], sort_keys=True).encode()
+        ).hexdigest()[:16]
+
+    @classmethod
+    def get(cls) -> "_Detector":
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = _Detector()
+            return cls._instance
+
+    def skip_by_name(self, path: str) -> bool:
+        """detect-secrets' filename filters: non-text extensions, lock files, swagger."""
+        return self.h.is_non_text_file(path) or self.h.is_lock_file(path) or self.h.is_swagger_file(path)
+
+    def line_hits(self, path: str, line: str, previous: str, gate: bool = True) -> list[tuple[str, str]]:
+        """(detector, value) pairs on one line, after detect-secrets' default filters.
+
+        A generic detector (keyword, entropy) is dropped where a specific one
+        already reported the same value on the line.
+        """
+        h = self.h
+        out: list[tuple[str, str]] = []
+        for plugin, token in self.plugins:
+            if gate and not token.search(line):
+                continue
+            for value in self._values(plugin, path, line):
+                if (
+                    h.is_sequential_string(value)
+                    or h.is_potential_uuid(value)
+                    or h.is_likely_id_string(value, line, plugin)
+                    or h.is_templated_secret(value)
+                    or h.is_prefixed_with_dollar_sign(value)
+                    or h.is_not_alphanumeric_string(value)
+                ):
+                    continue
+                if plugin.secret_type in _GENERIC and any(value in v or v in value for _, v in out):
+                    continue
+                out.append((plugin.secret_type, value))
+        # line filters last: they are slower than the plugins and rarely needed
+        if out and (h.is_indirect_reference(line) or self.allowlisted(path, line, _Snippet(previous))):
+            return []
+        return out
+
+    def _values(self, plugin, path: str, line: str) -> list[str]:
+        if type(plugin).__name__ in _WHOLE_MATCH:
+            return [m.group(0) for p in plugin.denylist for m in p.finditer(line)]
+        return [f.secret_value or "" for f in plugin.analyze_line(filename=path, line=line, line_number=0)]
+
+
+# Their patterns capture only a prefix group (``ghp``), which detect-secrets 1.5
+# reports as the value; the whole match is the token.
+_WHOLE_MATCH = frozenset({"GitHubTokenDetector", "GitLabTokenDetector"})
+_GENERIC = frozenset({"Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String"})
+# Python's re matches these with (?i) against ASCII "i" and RE2 does not: files
+# holding them skip the prefilter, so results stay exactly detect-secrets'.
+_FOLD_TO_ASCII_I = ("\u0130".encode(), "\u0131".encode())
+_PEM_END = re.compile(rb"-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|---- END SSH2 ENCRYPTED PRIVATE KEY ----")
+
+
+class SecretScanner:
+    """Finds secrets in text, files and image layers under a policy. Thread-safe.
+
+    ``settings`` is the ``secrets:`` map of the config (``max-file-size``,
+    ``exclude-paths``, ``allowlist``); ``prefilter=False`` sends every line
+    to detect-secrets (for measuring the prefilter, never needed otherwise).
+    """
+
+    def __init__(self, settings: dict | None = None, *, prefilter: bool = True, cache_dir: Path | str | None = None, disk_cache: bool = True):
+        s = dict(settings or {})
+        self.max_file_size = parse_size(s.get("max-file-size", DEFAULT_MAX_FILE_SIZE))
+        self.exclude = [p.strip("/").removeprefix("./") for p in s.get("exclude-paths", [])]
+        allow = list(s.get("allowlist", []))
+        self.allow_fingerprints = {a.lower() for a in allow if re.fullmatch(r"[0-9a-fA-F]{64}", a)}
+        self.allow_regexes = [re.compile(a) for a in allow if a.lower() not in self.allow_fingerprints]
+        self.prefilter = prefilter
+        self._det = _Detector.get()
+        policy = json.dumps([a.pattern for a in self.allow_regexes])
+        self._policy = hashlib.sha256(policy.encode()).hexdigest()[:12]
+        self._disk = Path(cache_dir) / self._det.version if cache_dir else default_cache_dir() / self._det.version
+        self._disk_on = disk_cache and os.environ.get("LINTIMG_NO_CACHE") != "1"
+        self._memo: dict[str, tuple[SecretHit, ...]] = {}
+        self._lock = threading.Lock()
+
+    # -- policy -------------------------------------------------------------
+
+    def excluded(self, path: str) -> bool:
+        """True when policy (exclude-paths, or detect-secrets' name filters) skips ``path``."""
+        p = path.lstrip("/").removeprefix("./")
+        if p and self._det.skip_by_name(p):
+            return True
+        base = p.rsplit("/", 1)[-1]
+        for pat in self.exclude:
+            if fnmatch.fnmatchcase(p, pat) or fnmatch.fnmatchcase(base, pat) or p.startswith(pat + "/"):
+                return True
+        return False
+
+    def _allowed(self, hit: SecretHit) -> bool:
+        return hit.fingerprint in self.allow_fingerprints
+
+    # -- scanning -----------------------------------------------------------
+
+    def scan_text(self, text: str, path: str = "") -> list[SecretHit]:
+        """Secrets in ``text`` (``path`` picks detect-secrets' file-type rules and policy)."""
+        if path and self.excluded(path):
+            return []
+        return self._cached(text.encode("utf-8", "surrogatepass"), path, "surrogatepass")
+
+    def scan_bytes(self, data: bytes, path: str = "") -> list[SecretHit]:
+        """Secrets in file contents; ``[]`` for binaries, over-size or excluded files."""
+        if len(data) < MIN_FILE_SIZE or len(data) > self.max_file_size or b"\0" in data[:BINARY_SNIFF]:
+            return []
+        if path and self.excluded(path):
+            return []
+        return self._cached(data, path, "replace")
+
+    def _cached(self, data: bytes, path: str, errors: str) -> list[SecretHit]:
+        key = f"{hashlib.sha256(data).hexdigest()}{os.path.splitext(path)[1]}.{self._policy}"
+        hits = self._memo.get(key)
+        if hits is None:
+            big = len(data) >= DISK_CACHE_MIN
+            hits = self._disk_get(key) if big else None
+            if hits is None:
+                hits = tuple(self._scan(data, path, errors))
+                if big:
+                    self._disk_put(key, hits)
+            with self._lock:
+                self._memo[key] = hits
+        return [h for h in hits if not self._allowed(h)]
+
+    def _scan(self, data: bytes, path: str, errors: str) -> list[SecretHit]:
+        """Work on bytes: only candidate lines are ever decoded (a UTF-8 ``\\n`` is always a line end)."""
+        det = self._det
+        out: list[SecretHit] = []
+        seen: set[tuple[str, int, str]] = set()
+        for number, start, end in self._lines(data):
+            line = data[start:end].decode("utf-8", errors).rstrip()
+            previous = data[data.rfind(b"\n", 0, start - 1) + 1 : start - 1].decode("utf-8", errors) if start else ""
+            for detector, value in det.line_hits(path, line, previous, self.prefilter):
+                if detector == "Private Key":
+                    value = _key_block(data, start).decode("utf-8", errors)
+                if any(r.search(value) for r in self.allow_regexes):
+                    continue
+                fp = fingerprint(value)
+                if (detector, number, fp) in seen:
+                    continue
+                seen.add((detector, number, fp))
+                out.append(SecretHit(detector, number, redact(value), fp))
+        return out
+
+    def _lines(self, data: bytes) -> Iterable[tuple[int, int, int]]:
+        """(line number, start, end) of the lines to give the plugins: all, or the prefilter's."""
+        if not self.prefilter or any(c in data for c in _FOLD_TO_ASCII_I):
+            start, number = 0, 1
+            while start <= len(data):
+                end = data.find(b"\n", start)
+                end = len(data) if end < 0 else end
+                yield number, start, end
+                start, number = end + 1, number + 1
+            return
+        number, counted_to = 1, 0
+        # the prefilter matches from a line start to a token, so one match per candidate line
+        for m in self._det.prefilter.finditer(data):
+            start = m.start()
+            number += data.count(b"\n", counted_to, start)
+            counted_to = start
+            end = data.find(b"\n", m.end())
+            yield number, start, len(data) if end < 0 else end
+
+    # -- disk cache ---------------------------------------------------------
+
+    def _disk_get(self, key: str) -> tuple[SecretHit, ...] | None:
+        if not self._disk_on:
+            return None
+        try:
+            data = json.loads((self._disk / key[:2] / key).read_text(encoding="utf-8"))
+            return tuple(SecretHit(**d) for d in data)
+        except (OSError, ValueError, TypeError):
+            return None  # absent or torn: scan again
+
+    def _disk_put(self, key: str, hits: tuple[SecretHit, ...]) -> None:
+        if not self._disk_on:
+            return
+        folder = self._disk / key[:2]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            # write then rename: a concurrent reader sees the old file or the whole new one
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump([asdict(h) for h in hits], f)
+            os.replace(tmp, folder / key)
+        except OSError:
+            pass  # a read-only or full cache only costs speed
+
+    # -- images -------------------------------------------------------------
+
+    def wants(self, entry: "LayerEntry") -> bool:
+        """Whether a layer entry is worth reading: a regular file within policy."""
+        from lintimg.image.model import EntryType
+
+        return (
+            entry.type is EntryType.FILE
+            and MIN_FILE_SIZE <= entry.size <= self.max_file_size
+            and not self.excluded(entry.path)
+        )
+
+    def scan_entry(self, layer_index: int, entry: "LayerEntry", data: bytes) -> list[ImageSecret]:
+        return [ImageSecret(entry.path, layer_index, h) for h in self.scan_bytes(data, entry.path)]
+
+    def analyzer(self) -> "LayerAnalyzer":
+        """The per-layer analyzer the image reader runs while streaming: ``Image.analysis["secrets"]``."""
+        return ("secrets", self.wants, self.scan_entry)
+
+    def scan_config(self, config: dict[str, Any]) -> list[ImageSecret]:
+        """Secrets in an image config: ``Env``, ``Labels`` and ``history[].created_by``."""
+        cfg = config.get("config") or {}
+        out: list[ImageSecret] = []
+        for i, kv in enumerate(cfg.get("Env") or []):
+            out += [ImageSecret("config.Env", None, h, "env") for h in self.scan_text(_assignment(kv), "")]
+        for k, v in (cfg.get("Labels") or {}).items():
+            out += [ImageSecret("config.Labels", None, h, "label") for h in self.scan_text(_assignment(f"{k}={v}"), "")]
+        for i, h in enumerate(config.get("history") or []):
+            text = h.get("created_by") or ""
+            out += [ImageSecret(f"history[{i}]", None, hit, "history") for hit in self.scan_text(text, "")]
+        return out
+
+
+def _assignment(kv: str) -> str:
+    """``KEY=value`` as ``KEY="value"``: detect-secrets' keyword and entropy plugins want quotes."""
+    key, eq, value = kv.partition("=")
+    return f'{key}="{value}"' if eq else kv
+
+
+def _key_block(data: bytes, start: int) -> bytes:
+    """A private key from its header line to its END line (the header alone is the same for every key)."""
+    m = _PEM_END.search(data, start, start + 65536)
+    if m:
+        return data[start : m.end()]
+    end = data.find(b"\n", start)
+    return data[start : len(data) if end < 0 else end]
+
