@@ -142,7 +142,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.paths.count("-") > 1:
         raise LintimgError("stdin (-) can be given only once")
     result = lint_paths(engine, paths, args.stdin_filename)
-    info = RunInfo(rules=engine.rules, files=result.files, sources=result.sources, color=_color(args, sys.stdout), tool_version=__version__)
+    info = RunInfo(rules=engine.rules, files=result.files, sources=result.sources, color=_color(args, sys.stdout), tool_version=__version__,
+                   notes=result.notes)
     emit(render(engine, args.format, result.findings, info), args.output)
     return exit_code(result.findings, args.fail_on or config.failure_threshold)
 

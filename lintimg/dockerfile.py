@@ -293,6 +293,8 @@ def parse_dockerfile(text: str, path: str = "Dockerfile") -> Dockerfile:
     _split(lines, 0, escape, instructions, comments, errors)
     for i, ins in enumerate(instructions):
         ins.index = i
+        if ins.onbuild is not None:  # the trigger was parsed before indexes were known
+            ins.onbuild.index = i
     comments.sort(key=lambda c: c.line)
     df = Dockerfile(path, text, lines, instructions, comments, directives, escape, [], {}, errors)
     _build_stages(df)

@@ -20,6 +20,7 @@ class LintResult:
     findings: list[Finding] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     sources: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # one-line remarks plugins left in target.cache["notes"]
 
 
 def model_of(src: Source) -> Dockerfile:
@@ -58,6 +59,7 @@ def lint_paths(engine: Engine, paths: list[str], stdin_name: str = "-", attach: 
         result.findings.extend(engine.run(t))
         result.files.append(t.path)
         result.sources[t.path] = t.dockerfile.lines
+        result.notes += [n for n in t.cache.get("notes", ()) if n not in result.notes]
     return result
 
 

@@ -17,3 +17,11 @@ def _modules():
 @hookimpl
 def lintimg_rules() -> list[Rule]:
     return rules_in(*_modules())
+
+
+@hookimpl
+def lintimg_prepare(targets: list) -> None:
+    # ShellCheck (LI390) runs once over the RUN scripts of every target, not once per RUN.
+    from lintimg import shellcheck
+
+    shellcheck.prepare(targets)

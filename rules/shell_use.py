@@ -1,0 +1,263 @@
+"""LI360–LI399: how RUN uses the shell — directories, privileges, accounts, pipes, and ShellCheck."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from lintimg import shellcheck
+from lintimg.findings import Hit, Severity
+from lintimg.queries import cmd_hit, posix_run, run_commands, shell_of
+from lintimg.rule import rule
+from lintimg.target import Target
+
+
+@rule("LI360", "cd-instead-of-workdir", Severity.WARNING, tags=("shell", "style"), peers=("DL3003", "DS-0013", "KICS-f4a6bcd3"))
+def cd_instead_of_workdir(t: Target) -> Iterator[Hit]:
+    """Use WORKDIR to change directory, not `cd` in RUN.
+
+    ## What it does
+    Flags `cd` commands in RUN instructions.
+
+    ## Why it matters
+    A `cd` lasts only for its RUN, so the next instruction silently runs
+    elsewhere; WORKDIR states the directory once, for every later
+    instruction and for the container, and is easier to read and review.
+
+    ## Example
+    ```dockerfile
+    RUN cd /usr/src/app && make
+    ```
+
+    ## Fix
+    ```dockerfile
+    WORKDIR /usr/src/app
+    RUN make
+    ```
+    """
+    for ins, cmd in run_commands(t.dockerfile):
+        if cmd.name == "cd":
+            yield cmd_hit(ins, cmd, "`cd` in RUN lasts only for this RUN; use WORKDIR", fix="use `WORKDIR <dir>`")
+
+
+@rule("LI361", "sudo-in-run", Severity.ERROR, tags=("shell", "security"),
+      peers=("DL3004", "DS-0010", "CKV2_DOCKER_1", "DKL-DI-0001", "KICS-8ada6e80"), security_severity=5.0)
+def sudo_in_run(t: Target) -> Iterator[Hit]:
+    """Do not use `sudo` in RUN.
+
+    ## What it does
+    Flags commands run through `sudo`.
+
+    ## Why it matters
+    RUN already runs as the current USER; sudo in an image means sudo is
+    installed and configured in it, which hands root to anything that
+    gets a shell in the container, and its TTY and signal handling is
+    unpredictable in a build.
+
+    ## Example
+    ```dockerfile
+    USER app
+    RUN sudo apt-get install -y curl
+    ```
+
+    ## Fix
+    ```dockerfile
+    USER root
+    RUN apt-get install -y curl
+    USER app
+    ```
+    """
+    for ins, cmd in run_commands(t.dockerfile):
+        if cmd.name == "sudo" or "sudo" in cmd.wrapped_by:
+            yield cmd_hit(ins, cmd, "`sudo` in RUN; switch USER instead", fix="use `USER root` for the step, then switch back")
+
+
+@rule("LI362", "useradd-long-uid", Severity.WARNING, tags=("shell", "size"), peers=("DL3046",))
+def useradd_long_uid(t: Target) -> Iterator[Hit]:
+    """Use `useradd -l` with a high UID.
+
+    ## What it does
+    Flags `useradd` with a UID of more than five digits and without
+    `-l`/`--no-log-init`.
+
+    ## Why it matters
+    useradd reserves space for the UID in the sparse files `/var/log/lastlog`
+    and `/var/log/faillog`; the layer stores them expanded, so a large UID
+    can add gigabytes to the image.
+
+    ## Example
+    ```dockerfile
+    RUN useradd -u 123456 app
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN useradd -l -u 123456 app
+    ```
+    """
+    for ins, cmd in run_commands(t.dockerfile):
+        if cmd.name != "useradd" or cmd.has_flag("l", "no-log-init"):
+            continue
+        uid = cmd.flag_value("u", "uid") or ""
+        if len(uid) > 5:
+            yield cmd_hit(ins, cmd, f"`useradd -u {uid}` without `-l` bloats /var/log/lastlog and faillog", fix="add `-l`")
+
+
+@rule("LI363", "chpasswd-in-run", Severity.WARNING, tags=("shell", "security"), peers=("CKV2_DOCKER_17",), security_severity=6.0)
+def chpasswd_in_run(t: Target) -> Iterator[Hit]:
+    """Do not set passwords with `chpasswd` in a Dockerfile.
+
+    ## What it does
+    Flags `chpasswd` in RUN.
+
+    ## Why it matters
+    The password is written into the Dockerfile and the image history and
+    is the same in every container; accounts in a container should have no
+    password login at all.
+
+    ## Example
+    ```dockerfile
+    RUN echo 'root:secret' | chpasswd
+    ```
+
+    ## Fix
+    Drop password logins; if a secret is needed at build time, use
+    `RUN --mount=type=secret`.
+    """
+    for ins, cmd in run_commands(t.dockerfile):
+        if cmd.name == "chpasswd":
+            yield cmd_hit(ins, cmd, "`chpasswd` bakes a password into the image", fix="do not set passwords in the image")
+
+
+def _pipefail_in(argv: list[str]) -> bool:
+    """True when ``argv`` (a shell command line or a ``set``) turns pipefail on: ``-o pipefail``, ``-eo pipefail``."""
+    return any(a.startswith("-") and not a.startswith("--") and a.endswith("o") and nxt == "pipefail"
+               for a, nxt in zip(argv, argv[1:]))
+
+
+@rule("LI364", "pipe-without-pipefail", Severity.WARNING, tags=("shell",), peers=("DL4006", "KICS-efbf148a"),
+      divergences={"DL4006": "hadolint's parser lets a comment ending in a backslash swallow the next lines; "
+                             "Docker does not continue comments, so the SHELL with pipefail after it applies."})
+def pipe_without_pipefail(t: Target) -> Iterator[Hit]:
+    """Set `-o pipefail` before a RUN with a pipe.
+
+    ## What it does
+    Flags RUN instructions with a pipeline when neither the SHELL in force
+    nor a `set -o pipefail` earlier in the same RUN turns pipefail on.
+    RUNs under a non-POSIX SHELL are not checked.
+
+    ## Why it matters
+    A pipeline's status is that of its last command: `curl … | tar x`
+    succeeds when the download fails, and the build carries on with a
+    broken layer.
+
+    ## Example
+    ```dockerfile
+    RUN wget -O - https://example.com/tool.tgz | tar xz
+    ```
+
+    ## Fix
+    ```dockerfile
+    SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+    RUN wget -O - https://example.com/tool.tgz | tar xz
+    ```
+    """
+    df = t.dockerfile
+    for ins in df.runs():
+        script = ins.script
+        if script is None or not script.pipelines or not posix_run(df, ins) or _pipefail_in(shell_of(df, ins)):
+            continue
+        first = next(c for c in script.commands if c.in_pipeline)
+        if any(c.name == "set" and _pipefail_in(c.argv) for c in script.before(first)):
+            continue
+        yield cmd_hit(ins, first, "a pipe in RUN without `-o pipefail` hides failures of all but the last command",
+                      fix='add `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` before it')
+
+
+@rule("LI365", "shell-changed-in-run", Severity.WARNING, tags=("shell",), peers=("DL4005", "KICS-8a301064"))
+def shell_changed_in_run(t: Target) -> Iterator[Hit]:
+    """Use SHELL to change the default shell, not `ln` over `/bin/sh`.
+
+    ## What it does
+    Flags `ln` whose target is `/bin/sh`.
+
+    ## Why it matters
+    Replacing `/bin/sh` changes the shell of every program in the image
+    that calls `system()` or `/bin/sh`, not just of the build; SHELL
+    changes it for RUN only, visibly.
+
+    ## Example
+    ```dockerfile
+    RUN ln -sf /bin/bash /bin/sh
+    ```
+
+    ## Fix
+    ```dockerfile
+    SHELL ["/bin/bash", "-c"]
+    ```
+    """
+    for ins, cmd in run_commands(t.dockerfile):
+        if cmd.name == "ln" and cmd.args_no_flags()[-1:] == ["/bin/sh"]:
+            yield cmd_hit(ins, cmd, "`ln` over /bin/sh changes the shell for the whole image", fix="use the SHELL instruction")
+
+
+POINTLESS = frozenset({"free", "kill", "mount", "ps", "service", "shutdown", "ssh", "top", "vim"})
+
+
+@rule("LI366", "pointless-command", Severity.INFO, tags=("shell", "runtime"), peers=("DL3001", "KICS-9b6b0f38"))
+def pointless_command(t: Target) -> Iterator[Hit]:
+    """Commands that make no sense during a build.
+
+    ## What it does
+    Flags RUN commands that inspect or manage a running system or open an
+    interactive session: `free`, `kill`, `mount`, `ps`, `service`,
+    `shutdown`, `ssh`, `top`, `vim`.
+
+    ## Why it matters
+    A build step has no services, no terminal and no other processes;
+    these commands do nothing useful there and usually show the
+    Dockerfile treats the container as a virtual machine.
+
+    ## Example
+    ```dockerfile
+    RUN service nginx start
+    ```
+
+    ## Fix
+    Start the process with CMD/ENTRYPOINT; edit files with `sed` or COPY.
+    """
+    for ins, cmd in run_commands(t.dockerfile):
+        if cmd.name in POINTLESS:
+            yield cmd_hit(ins, cmd, f"`{cmd.name}` makes no sense in a build step", key=cmd.name)
+
+
+@rule("LI390", "shellcheck", Severity.WARNING, tags=("shell", "shellcheck"), peers=("SC*",))
+def shellcheck_findings(t: Target) -> Iterator[Hit]:
+    """ShellCheck's findings on RUN scripts.
+
+    ## What it does
+    Runs ShellCheck (when a `shellcheck` binary is on PATH; install
+    `lintimg[shellcheck]`) as POSIX sh over every shell-form RUN, heredoc
+    scripts included, and reports each of its findings at the Dockerfile
+    line it belongs to. This one rule stands for all ShellCheck codes: the
+    code is in the message (`SC2086: …`) and in the finding's
+    `shellcheck_code` property. ARG and ENV names of the Dockerfile are
+    declared to ShellCheck, so using them is not "unassigned". RUNs under
+    a non-POSIX SHELL (or `# hadolint shell=powershell`) are skipped;
+    `# hadolint ignore=SC2086` (also the `global`/`stage` forms) suppresses
+    one code, `# lintimg ignore=LI390` all of them. ShellCheck's own level
+    is in the `shellcheck_level` property; the finding's severity is this
+    rule's (configure it like any rule).
+
+    ## Why it matters
+    Quoting mistakes, unset variables and bashisms in `/bin/sh` break
+    builds in ways that are hard to see in a Dockerfile.
+
+    ## Example
+    ```dockerfile
+    RUN for f in $(ls *.txt); do cat $f; done
+    ```
+
+    ## Fix
+    Follow the ShellCheck wiki page for the code
+    (https://www.shellcheck.net/wiki/SC2086).
+    """
+    yield from shellcheck.hits(t)
