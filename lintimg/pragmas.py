@@ -29,6 +29,11 @@ _TRIVY = re.compile(r"^trivy:ignore:(\S+)", re.I)
 _CHECKOV = re.compile(r"^checkov:skip=([A-Z0-9_]+)", re.I)
 
 
+def is_ignore_pragma(text: str) -> bool:
+    """True for a comment (text after ``#``) that suppresses findings, in any syntax we honour."""
+    return any(r.match(text) for r in (_OURS, _HADOLINT, _CHECK, _TRIVY, _CHECKOV))
+
+
 def normalize_peer(pid: str) -> str:
     """Canonical form of a peer id: ``DS025``/``AVD-DS-0025`` -> ``DS-0025``."""
     m = re.match(r"^(?:AVD-)?DS-?0*(\d+)$", pid, re.I)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from lintimg.findings import Hit, Severity
+from lintimg.pragmas import is_ignore_pragma
 from lintimg.rule import rule
 from lintimg.target import Target
 
@@ -32,3 +33,32 @@ def parse_error(t: Target) -> Iterator[Hit]:
     """
     for err in t.dockerfile.errors:
         yield Hit(str(err), line=err.line, column=err.column)
+
+
+@rule("LI004", "ignore-pragma-used", Severity.INFO, tags=("meta",), peers=("DL1001",), enabled_by_default=False)
+def ignore_pragma_used(t: Target) -> Iterator[Hit]:
+    """An inline ignore pragma is used (off by default).
+
+    ## What it does
+    Flags every comment that suppresses findings: `# lintimg ignore=`,
+    `# hadolint ignore=` (and their `global`/`stage` forms), `# check=skip=`,
+    `# trivy:ignore:` and `#checkov:skip=`. Off by default, as in hadolint;
+    turn it on for teams that want every exception to go through review of
+    the config file instead.
+
+    ## Why it matters
+    Inline suppressions are easy to add and easy to forget; a file full of
+    them hides exactly the findings the linter exists to show.
+
+    ## Example
+    ```dockerfile
+    # hadolint ignore=DL3008
+    RUN apt-get install -y curl
+    ```
+
+    ## Fix
+    Fix the finding, or record the exception in `.lintimg.yaml` (`rules:`).
+    """
+    for c in t.dockerfile.comments:
+        if is_ignore_pragma(c.text):
+            yield Hit(f"inline ignore pragma: # {c.text}", line=c.line, column=1)
