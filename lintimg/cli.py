@@ -22,7 +22,7 @@ from lintimg.reports import RunInfo, builtin_formats
 from lintimg.runner import lint_paths
 from lintimg.sources import discover, ignored
 
-SUBCOMMANDS = ("check", "rules")
+SUBCOMMANDS = ("check", "image", "build", "rules")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,10 +36,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-color", action="store_true", help="never colour the output")
 
 
-def _output(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", "-f", default="text", metavar="FORMAT", help="text (default), json, sarif, github, junit, gitlab")
+def _output(p: argparse.ArgumentParser, short: bool = True) -> None:
+    # `lintimg build` keeps docker's -f (Dockerfile) and -t (tag), so it gets the long forms only.
+    p.add_argument("--format", *(["-f"] if short else []), default="text", metavar="FORMAT", help="text (default), json, sarif, github, junit, gitlab")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
-    p.add_argument("--fail-on", "-t", choices=THRESHOLDS, metavar="LEVEL", help="lowest severity that fails the run: error, warning, info (default), style, none")
+    p.add_argument("--fail-on", *(["-t"] if short else []), choices=THRESHOLDS, metavar="LEVEL", help="lowest severity that fails the run: error, warning, info (default), style, none")
     p.add_argument("--select", action="append", default=[], metavar="IDS", help="run only these rules (ids or slugs, comma-separated; LI001 and LI002 stay on)")
     p.add_argument("--ignore", action="append", default=[], metavar="IDS", help="turn these rules off (ids or slugs, comma-separated)")
 
@@ -54,6 +55,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--stdin-filename", default="-", metavar="NAME", help="name to report for - (stdin)")
     _output(check)
     _common(check)
+
+    image = sub.add_parser("image", help="check a container image, alone or mapped to its Dockerfile")
+    image.add_argument("ref", metavar="REF", help="docker://REF, docker-archive:PATH, oci:DIR, oci-archive:PATH, docker-daemon:REF, or a bare REF (engine, then registry)")
+    image.add_argument("--dockerfile", metavar="PATH", help="the Dockerfile the image was built from: findings point at its lines")
+    image.add_argument("--platform", metavar="OS/ARCH", help="platform to pick from a multi-platform image (default: this host's)")
+    _output(image)
+    _common(image)
+
+    build = sub.add_parser("build", help="build with the local engine, then check the Dockerfile, context and image together")
+    build.add_argument("context", metavar="CONTEXT", help="the build context directory")
+    build.add_argument("-f", "--file", dest="dockerfile", metavar="PATH", help="the Dockerfile (default: CONTEXT/Dockerfile)")
+    build.add_argument("--build-arg", action="append", default=[], metavar="KEY=VALUE", help="a build argument (repeatable)")
+    build.add_argument("-t", "--tag", metavar="TAG", help="tag the built image")
+    build.add_argument("--platform", metavar="OS/ARCH", help="target platform of the build")
+    _output(build, short=False)
+    _common(build)
 
     rules = sub.add_parser("rules", help="list rules, or show one rule's documentation")
     rules.add_argument("rule", nargs="?", metavar="ID|SLUG")
@@ -148,6 +165,39 @@ def cmd_check(args: argparse.Namespace) -> int:
     return exit_code(result.findings, args.fail_on or config.failure_threshold)
 
 
+def _report_image(args: argparse.Namespace, engine: Engine, config: Config, run, shown: str) -> int:
+    info = RunInfo(rules=engine.rules, files=run.files, sources=run.sources, color=_color(args, sys.stdout), kind="image",
+                   image=shown, tool_version=__version__, notes=run.notes)
+    emit(render(engine, args.format, run.findings, info), args.output)
+    return exit_code(run.findings, args.fail_on or config.failure_threshold)
+
+
+def cmd_image(args: argparse.Namespace) -> int:
+    from lintimg import imagecheck
+
+    config = _config(args)
+    engine = make_engine(args, config)
+    df = imagecheck.read_dockerfile(args.dockerfile) if args.dockerfile else None
+    run = imagecheck.check_ref(engine, args.ref, dockerfile=df, platform=args.platform)
+    return _report_image(args, engine, config, run, args.ref)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from lintimg import builder, imagecheck
+    from lintimg.context import attach_context
+    from lintimg.context.walk import BUILDKIT, CLASSIC, CLASSIC_PRE23
+
+    config = _config(args)
+    engine = make_engine(args, config)
+    dockerfile = args.dockerfile or os.path.join(args.context, "Dockerfile")
+    df = imagecheck.read_dockerfile(dockerfile)
+    built = builder.build(args.context, dockerfile, args.build_arg, args.tag, args.platform)
+    kind = BUILDKIT if built.builder == "buildkit" else (CLASSIC if built.client_major >= 23 else CLASSIC_PRE23)
+    run = imagecheck.check_ref(engine, f"docker-daemon:{built.image_id}", dockerfile=df, platform=args.platform,
+                               attach=lambda t: attach_context(t, args.context, kind))
+    return _report_image(args, engine, config, run, args.tag or built.image_id)
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     from lintimg import ruledocs
 
@@ -167,7 +217,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"check": cmd_check, "rules": cmd_rules}
+COMMANDS = {"check": cmd_check, "image": cmd_image, "build": cmd_build, "rules": cmd_rules}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,110 @@
+"""LI750–LI799: the runtime shape an image's config declares (user, health check, volumes).
+
+These read the image config and run only when no Dockerfile is given: with
+the Dockerfile, its own rules (LI7xx, D5) report the same thing at the line
+that causes it, and a second report would be noise.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from lintimg.findings import Hit, Severity
+from lintimg.image.mapping import image_hit
+from lintimg.rule import Subject, rule
+from lintimg.target import Target
+
+SENSITIVE_DIRS = ("/sys", "/dev", "/proc")
+
+
+def _config_only(t: Target) -> dict | None:
+    """The container config when the Dockerfile is unknown, else None."""
+    return None if t.dockerfile is not None else t.image.container_config
+
+
+@rule("LI750", "image-runs-as-root", Severity.WARNING, subject=Subject.IMAGE, tags=("image", "security", "user"),
+      peers=("CIS-DI-0001",), security_severity=5.5,
+      divergences={"CIS-DI-0001": "dockle misses `User: 0` and `0:0`; lintimg treats UID 0 as root too."})
+def image_runs_as_root(t: Target) -> Iterator[Hit]:
+    """The image's config runs the container as root (no user, `root` or UID 0).
+
+    ## What it does
+    Reads `config.User` of an image checked without its Dockerfile and
+    reports when it is empty, `root`, or UID 0 (with any group).
+
+    ## Why it matters
+    A process running as root in the container is root on the host's kernel
+    interfaces; a container escape or a writable host mount then has root's
+    reach.
+
+    ## Example
+    An image whose last stage has no `USER` line: `docker inspect` shows
+    `"User": ""`.
+
+    ## Fix
+    Add `USER <uid>` (a numeric, non-zero UID) to the final stage of the
+    Dockerfile and rebuild.
+    """
+    cfg = _config_only(t)
+    if cfg is None:
+        return
+    user = (cfg.get("User") or "").strip()
+    name = user.split(":", 1)[0]
+    if name in ("", "root", "0"):
+        shown = f"User is {user!r}" if user else "no User is set"
+        yield image_hit(t, f"the container runs as root: {shown} in the image config", key="user", fix="set a non-root numeric USER in the final stage")
+
+
+@rule("LI751", "image-no-healthcheck", Severity.INFO, subject=Subject.IMAGE, tags=("image", "healthcheck"),
+      peers=("CIS-DI-0006",))
+def image_no_healthcheck(t: Target) -> Iterator[Hit]:
+    """The image's config declares no health check.
+
+    ## What it does
+    Reads `config.Healthcheck` of an image checked without its Dockerfile and
+    reports when it is absent or disabled (`NONE`).
+
+    ## Why it matters
+    Without a health check the engine only knows whether the process runs,
+    not whether it serves; a hung server stays "up".
+
+    ## Example
+    An image built from a Dockerfile with no `HEALTHCHECK` line.
+
+    ## Fix
+    Add `HEALTHCHECK CMD …` to the final stage (or rely on the orchestrator's
+    probes and turn this rule off).
+    """
+    cfg = _config_only(t)
+    if cfg is None:
+        return
+    test = (cfg.get("Healthcheck") or {}).get("Test") or []
+    if not test or test[0] == "NONE":
+        yield image_hit(t, "the image config has no HEALTHCHECK", key="healthcheck", fix="add a HEALTHCHECK to the final stage")
+
+
+@rule("LI752", "image-sensitive-volume", Severity.ERROR, subject=Subject.IMAGE, tags=("image", "security", "volume"),
+      peers=("DKL-DI-0002",), security_severity=7.0)
+def image_sensitive_volume(t: Target) -> Iterator[Hit]:
+    """The image's config declares a VOLUME on a kernel file system (`/sys`, `/dev`, `/proc`).
+
+    ## What it does
+    Reads `config.Volumes` of an image checked without its Dockerfile and
+    reports volumes at or under `/sys`, `/dev` or `/proc`.
+
+    ## Why it matters
+    Those paths are the kernel's interfaces; a volume there invites mounting
+    the host's version into the container.
+
+    ## Example
+    `VOLUME /proc` in the Dockerfile the image came from.
+
+    ## Fix
+    Remove the VOLUME; mount what the application needs at run time.
+    """
+    cfg = _config_only(t)
+    if cfg is None:
+        return
+    for vol in sorted(cfg.get("Volumes") or {}):
+        norm = "/" + vol.strip("/")
+        if any(norm == d or norm.startswith(d + "/") for d in SENSITIVE_DIRS):
+            yield image_hit(t, f"VOLUME {vol} is a kernel file system path", key=f"volume:{norm}", fix="remove the VOLUME")
