@@ -6,7 +6,7 @@ import posixpath
 import re
 from typing import Iterator
 
-from lintimg.dockerfile import BUILTIN_ARGS, Dockerfile, Instruction, Stage
+from lintimg.dockerfile import BUILTIN_ARGS, KNOWN_INSTRUCTIONS, Dockerfile, Instruction, Stage
 from lintimg.findings import Hit, Severity
 from lintimg.imageref import parse_ref
 from lintimg.queries import hit
@@ -278,10 +278,11 @@ def instruction_before_from(t: Target) -> Iterator[Hit]:
     ```
 
     ## Fix
-    Move the instruction below the `FROM`.
+    Move the instruction below the `FROM`. (An unknown keyword is a
+    parse error, LI001, and not reported again here.)
     """
     for ins in t.dockerfile.instructions:
-        if ins.stage_index is None and ins.keyword not in ("ARG", "FROM"):
+        if ins.stage_index is None and ins.keyword in KNOWN_INSTRUCTIONS and ins.keyword not in ("ARG", "FROM"):
             yield hit(ins, f"{ins.keyword} before the first FROM; only ARG may come first", fix="move it below FROM")
 
 
@@ -365,7 +366,7 @@ def stage_name_casing(t: Target) -> Iterator[Hit]:
     """
     for st in t.dockerfile.stages:
         if st.name_raw and st.name_raw != st.name_raw.lower():
-            yield hit(st.from_, f"stage name {st.name_raw!r} should be lower case", token=st.name_token, fix=f"use {st.name_raw.lower()!r}")
+            yield hit(st.from_, f"stage name {st.name_raw!r} should be lower case: {st.name_raw.lower()!r}", token=st.name_token, fix=f"use {st.name_raw.lower()!r}")
 
 
 def _case(word: str) -> str | None:

@@ -1,0 +1,124 @@
+"""LI2xx: instruction form and syntax."""
+from tests.rulespec import catches, passes
+
+
+def test_consistent_instruction_casing_follows_the_majority():
+    catches("LI201", "FROM a:1\nRUN x\nrun y\n", line=3, count=1, message="upper case")
+    catches("LI201", "from a:1\nrun x\nRUN y\n", line=3, count=1, message="lower case")
+    catches("LI201", "FROM a:1\nFrom b:1\n", line=2)
+    passes("LI201", "FROM a:1\nRUN x\n")
+
+
+def test_no_empty_continuation():
+    catches("LI202", "FROM a:1\nRUN apk add \\\n\n    curl\n", line=2, message="3")
+    passes("LI202", "FROM a:1\nRUN apk add \\\n    curl\n")
+
+
+def test_legacy_key_value_format():
+    catches("LI203", "FROM a:1\nENV PATH /opt/bin:$PATH\n", line=2)
+    catches("LI203", "FROM a:1\nLABEL maintainer me\n")
+    passes("LI203", "FROM a:1\nENV PATH=/opt/bin:$PATH\n")
+
+
+def test_invalid_definition_description_is_off_by_default():
+    text = "# the Go version\nARG GO_VERSION=1.23\nFROM golang:${GO_VERSION}\n"
+    passes("LI204", text)
+    on = {"rules": {"LI204": "on"}}
+    catches("LI204", text, line=2, config=on)
+    catches("LI204", "FROM a:1 AS b\n# builds things\nFROM c:1 AS build\n", line=3, config=on)
+    passes("LI204", "# GO_VERSION the Go version\nARG GO_VERSION=1.23\nFROM a:1\n", config=on)
+    passes("LI204", "# a plain note\n\nARG GO_VERSION=1.23\nFROM a:1\n", config=on)
+
+
+def test_maintainer_deprecated():
+    catches("LI205", "FROM a:1\nMAINTAINER Jane <jane@example.com>\n", line=2)
+    passes("LI205", "FROM a:1\nLABEL org.opencontainers.image.authors=jane@example.com\n")
+
+
+def test_json_args_recommended():
+    catches("LI206", "FROM a:1\nCMD node server.js\n", line=2)
+    catches("LI206", "FROM a:1\nENTRYPOINT /entrypoint.sh\n")
+    catches("LI206", "FROM a:1\nHEALTHCHECK --interval=5s CMD curl -f http://localhost/\n")
+    passes("LI206", 'FROM a:1\nCMD ["node", "server.js"]\nHEALTHCHECK CMD ["curl", "-f", "http://localhost/"]\n')
+    passes("LI206", "FROM a:1\nHEALTHCHECK NONE\n")
+
+
+def test_repeated_cmd_entrypoint_healthcheck_per_stage():
+    catches("LI207", "FROM a:1\nCMD [\"a\"]\nRUN x\nCMD [\"b\"]\n", line=4, count=1)
+    passes("LI207", "FROM a:1 AS one\nCMD [\"a\"]\nFROM b:1\nCMD [\"b\"]\n")
+    catches("LI208", "FROM a:1\nENTRYPOINT [\"a\"]\nENTRYPOINT [\"b\"]\n", line=3)
+    passes("LI208", "FROM a:1\nENTRYPOINT [\"a\"]\n")
+    catches("LI209", "FROM a:1\nHEALTHCHECK CMD [\"a\"]\nHEALTHCHECK NONE\n", line=3)
+    passes("LI209", "FROM a:1\nHEALTHCHECK CMD [\"a\"]\nFROM b:1\nHEALTHCHECK CMD [\"b\"]\n")
+
+
+def test_env_self_reference():
+    catches("LI210", "FROM a:1\nENV APP=/opt/app BIN=$APP/bin\n", line=2, message="$APP")
+    passes("LI210", "FROM a:1\nENV APP=/opt/app\nENV BIN=$APP/bin\n")
+    passes("LI210", "FROM a:1\nENV APP=/x\nENV APP=/opt/app BIN=$APP/bin\n")  # refers to the earlier value
+
+
+def test_onbuild_invalid_trigger():
+    catches("LI211", "FROM a:1\nONBUILD FROM debian:12\n", line=2)
+    catches("LI211", "FROM a:1\nONBUILD ONBUILD RUN x\n")
+    passes("LI211", "FROM a:1\nONBUILD RUN make\n")
+
+
+def test_copy_multi_source_needs_dir_destination():
+    catches("LI212", "FROM a:1\nCOPY package.json yarn.lock /app\n", line=2, message="'/app'")
+    catches("LI212", 'FROM a:1\nCOPY ["a", "b", "dest"]\n')
+    passes("LI212", "FROM a:1\nCOPY package.json yarn.lock /app/\n")
+    passes("LI212", "FROM a:1\nCOPY package.json /app\n")
+
+
+def test_undefined_var_with_scoping_and_suggestion():
+    catches("LI213", "FROM a:1\nARG APP_HOME=/app\nCOPY . $APP_HOEM/\n", line=3, message="did you mean APP_HOME?")
+    # a global ARG is not visible in a stage until redeclared
+    catches("LI213", "ARG DIR=/app\nFROM a:1\nWORKDIR $DIR\n", line=3)
+    passes("LI213", "ARG DIR=/app\nFROM a:1\nARG DIR\nWORKDIR $DIR\n")
+    # ENV is inherited from the stage built on
+    passes("LI213", "FROM a:1 AS base\nENV HOME_DIR=/app\nFROM base\nWORKDIR $HOME_DIR\n")
+    # shell-form RUN and CMD are the shell's business; defaults are deliberate; single quotes do not expand
+    passes("LI213", "FROM a:1\nRUN echo $UNDEFINED\nCMD echo $ALSO\nWORKDIR ${DIR:-/app}\nLABEL x='$NOT'\nENV PATH=/opt:$PATH\n")
+
+
+def test_consecutive_run():
+    catches("LI214", "FROM a:1\nRUN apt-get update\n# comment\nRUN apt-get install -y curl\n", line=4)
+    passes("LI214", "FROM a:1\nRUN a && b\nRUN c\n")  # already chains commands
+    passes("LI214", "FROM a:1\nRUN --mount=type=cache,target=/c a\nRUN b\n")  # different mounts
+    passes("LI214", "FROM a:1\nRUN a\nWORKDIR /x\nRUN b\n")
+
+
+def test_expose_port_range_casing_and_format():
+    catches("LI220", "FROM a:1\nEXPOSE 80 65536/tcp\n", count=1, message="65536")
+    catches("LI220", "FROM a:1\nEXPOSE 40000-70000\n")
+    passes("LI220", "FROM a:1\nEXPOSE 65535 40000-60000/udp 40000-${END}\n")
+    catches("LI221", "FROM a:1\nEXPOSE 53/UDP\n", message="'UDP'")
+    passes("LI221", "FROM a:1\nEXPOSE 53/udp\n")
+    catches("LI222", "FROM a:1\nEXPOSE 8080:80\n")
+    catches("LI222", "FROM a:1\nEXPOSE 127.0.0.1:80/tcp\n")
+    passes("LI222", "FROM a:1\nEXPOSE 80/tcp\n")
+
+
+def test_workdir_relative():
+    catches("LI230", "FROM a:1\nWORKDIR app\n", line=2)
+    catches("LI230", "FROM a:1\nWORKDIR /srv\nWORKDIR app\n", line=3)  # stricter than BuildKit on purpose
+    passes("LI230", 'FROM a:1\nWORKDIR "/app"\nWORKDIR $HOME/x\nWORKDIR C:\\\\app\n')
+
+
+def test_copy_relative_dest_without_workdir():
+    catches("LI231", "FROM node:22\nCOPY package.json .\n", line=2)
+    catches("LI231", "FROM a:1 AS one\nWORKDIR /app\nFROM b:1\nCOPY x y\n", line=4)  # other stage's WORKDIR does not count
+    passes("LI231", "FROM a:1 AS base\nWORKDIR /app\nFROM base\nCOPY x y\n")  # inherited
+    passes("LI231", "FROM a:1\nCOPY x /abs/y\n")
+
+
+def test_workdir_system_dir():
+    catches("LI232", "FROM a:1\nWORKDIR /proc/self/fd/1\n")
+    catches("LI232", "FROM a:1\nWORKDIR /dev\n")
+    passes("LI232", "FROM a:1\nWORKDIR /development\n")
+
+
+def test_onbuild_bodies_are_checked():
+    catches("LI230", "FROM a:1\nONBUILD WORKDIR app\n", line=2)
+    catches("LI212", "FROM a:1\nONBUILD COPY a b c\n")

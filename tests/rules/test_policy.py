@@ -1,0 +1,85 @@
+"""LI9xx: organisation policy settings and the label schema."""
+from tests.rulespec import catches, passes
+
+TRUSTED = {"trusted-registries": ["registry.example.com", "*.gcr.io"]}
+
+
+def test_untrusted_registry_only_when_configured():
+    passes("LI901", "FROM quay.io/team/app:1\n")
+    catches("LI901", "FROM quay.io/team/app:1\n", config=TRUSTED, message="'quay.io'")
+    catches("LI901", "FROM debian:12\n", config=TRUSTED, message="'docker.io'")
+    catches("LI901", "FROM registry.example.com/a:1\nCOPY --from=ghcr.io/x/y:1 /a /b\n", config=TRUSTED, line=2)
+    passes("LI901", "FROM eu.gcr.io/p/app:1\nFROM registry.example.com/base:1\nFROM scratch\n", config=TRUSTED)
+    passes("LI901", "FROM debian:12\n", config={"trusted-registries": ["docker.io"]})
+
+
+def test_require_digest_is_opt_in():
+    text = "FROM python:3.12-slim\n"
+    passes("LI902", text)
+    catches("LI902", text, config={"require-digest": True}, line=1)
+    passes("LI902", "FROM python:3.12-slim@sha256:" + "c" * 64 + "\nFROM scratch\n", config={"require-digest": True})
+
+
+def test_allowed_base_images():
+    allowed = {"allowed-base-images": ["registry.example.com/base/*", "debian:12*"]}
+    passes("LI903", "FROM alpine:3.20\n")
+    catches("LI903", "FROM alpine:3.20\n", config=allowed)
+    catches("LI903", "FROM debian:11\n", config=allowed)
+    passes("LI903", "FROM debian:12-slim\nFROM registry.example.com/base/py:3\n", config=allowed)
+
+
+def test_invalid_label_key():
+    for key in ("Version", "com.docker.thing", "9lives", "a..b", "trailing-"):
+        catches("LI910", f"FROM a:1\nLABEL {key}=x\n", line=2)
+    passes("LI910", "FROM a:1\nLABEL org.opencontainers.image.version=1 build_id=7\n")
+
+
+SCHEMA = {"label-schema": {"org.example.source": "url", "owner": "email"}}
+
+
+def test_required_label_missing_per_shipped_stage():
+    catches("LI911", "FROM a:1\nLABEL owner=x@example.com\n", config=SCHEMA, count=1, message="org.example.source")
+    # a builder stage used by COPY --from ships nothing; the labelled stage built on another inherits
+    passes("LI911", "FROM a:1 AS build\nFROM b:1 AS base\nLABEL org.example.source=https://x owner=a@b\nFROM base\nCOPY --from=build /a /b\n", config=SCHEMA)
+    catches("LI911", "FROM a:1\nFROM b:1\n", config=SCHEMA, count=4)  # two labels in two images
+    passes("LI911", "FROM a:1\n")
+
+
+def test_label_not_in_schema_with_strict_labels():
+    strict = {**SCHEMA, "strict-labels": True}
+    catches("LI912", "FROM a:1\nLABEL team=payments\n", config=strict)
+    passes("LI912", "FROM a:1\nLABEL team=payments\n", config=SCHEMA)
+    passes("LI912", "FROM a:1\nLABEL owner=a@b.example\n", config=strict)
+
+
+def test_label_empty():
+    catches("LI913", 'FROM a:1\nLABEL owner=""\n', config=SCHEMA)
+    passes("LI913", 'FROM a:1\nLABEL other=""\n', config=SCHEMA)
+
+
+def _typed(kind: str, value: str) -> tuple[str, dict]:
+    return f'FROM a:1\nLABEL v="{value}"\n', {"label-schema": {"v": kind}}
+
+
+def test_label_formats_each_have_their_rule():
+    cases = {
+        "LI914": ("url", ["https://github.com/org/repo", "git://host/x"], ["github.com/org/repo", "not a url"]),
+        "LI915": ("rfc3339", ["2024-05-01T12:00:00Z", "2024-05-01T12:00:00.5+02:00"], ["2024-05-01", "2024-13-01T00:00:00Z"]),
+        "LI916": ("spdx", ["Apache-2.0", "BSD-3-Clause"], ["Apache 2", "mit"]),
+        "LI917": ("hash", ["0123456789abcdef0123456789abcdef01234567", "abc1234"], ["main", "0123456789ABCDEF"]),
+        "LI918": ("semver", ["1.4.2", "1.0.0-rc.1+build.5"], ["v1.2.0", "1.2"]),
+        "LI919": ("email", ["team@example.com"], ["Jane <jane@example.com>", "jane"]),
+    }
+    for rid, (kind, good, bad) in cases.items():
+        for value in good:
+            passes(rid, *_typed(kind, value)[:1], config=_typed(kind, value)[1])
+        for value in bad:
+            text, cfg = _typed(kind, value)
+            catches(rid, text, config=cfg, line=2)
+        # a wrong value of another type is not this rule's business
+        text, cfg = _typed("text", "anything at all")
+        passes(rid, text, config=cfg)
+
+
+def test_label_values_with_variables_are_not_judged():
+    passes("LI914", 'FROM a:1\nARG SRC\nLABEL v="$SRC"\n', config={"label-schema": {"v": "url"}})
