@@ -1,0 +1,64 @@
+"""Inline suppression pragmas, with real rules as subjects (LI230 workdir-relative, LI703 user-not-numeric)."""
+from tests.rulespec import lint
+
+
+def lines_of(rule: str, text: str, config: dict | None = None) -> list[int]:
+    return sorted(f.location.line for f in lint(text, config) if f.rule_id == rule)
+
+
+TWO = "FROM a:1\n{p}WORKDIR one\nWORKDIR two\n"
+
+
+def test_lintimg_ignore_by_id_or_slug_covers_the_next_instruction_only():
+    assert lines_of("LI230", TWO.format(p="")) == [2, 3]
+    assert lines_of("LI230", TWO.format(p="# lintimg ignore=LI230\n")) == [4]
+    assert lines_of("LI230", TWO.format(p="# lintimg ignore=workdir-relative because reasons\n")) == [4]
+    # other rules on the same instruction are not suppressed
+    text = "FROM a:1\n# lintimg ignore=LI230\nUSER app\n"
+    assert lines_of("LI703", text) == [3]
+
+
+def test_lintimg_ignore_several_ids():
+    text = "FROM a:1\n# lintimg ignore=LI230,user-not-numeric\nUSER app\nWORKDIR x\n"
+    assert lines_of("LI703", text) == []
+    assert lines_of("LI230", text) == [4]
+
+
+def test_global_and_stage_forms():
+    text = "FROM a:1\nWORKDIR one\n# lintimg global ignore=LI230\nFROM b:1\nWORKDIR two\n"
+    assert lines_of("LI230", text) == []
+    staged = "FROM a:1\nWORKDIR one\n# lintimg stage ignore=LI230\nFROM b:1\nWORKDIR two\nFROM c:1\nWORKDIR three\n"
+    assert lines_of("LI230", staged) == [2, 7]
+
+
+def test_hadolint_pragma_maps_through_peer_ids():
+    assert lines_of("LI230", TWO.format(p="# hadolint ignore=DL3000\n")) == [4]
+    assert lines_of("LI230", "# hadolint global ignore=DL3000\n" + TWO.format(p="")) == []
+    # a DL code the rule does not map suppresses nothing
+    assert lines_of("LI230", TWO.format(p="# hadolint ignore=DL3008\n")) == [3, 4]
+
+
+def test_buildkit_check_skip_directive_and_above_from():
+    assert lines_of("LI230", "# check=skip=WorkdirRelativePath\n" + TWO.format(p="")) == []
+    text = "FROM a:1\nWORKDIR one\n# check=skip=WorkdirRelativePath\nFROM b:1\nWORKDIR two\n"
+    assert lines_of("LI230", text) == [2]
+    # a BuildKit name that another rule maps leaves this one alone
+    assert lines_of("LI230", "# check=skip=StageNameCasing\n" + TWO.format(p="")) == [3, 4]
+
+
+def test_unknown_id_in_pragma_is_reported():
+    findings = lint(TWO.format(p="# lintimg ignore=LI9999,workdir-relativ\n"))
+    unknown = [f for f in findings if f.rule_id == "LI003"]
+    assert sorted(f.message for f in unknown) == ["unknown rule 'LI9999' in ignore pragma", "unknown rule 'workdir-relativ' in ignore pragma"]
+    assert {f.location.line for f in unknown} == {2}
+
+
+def test_pragma_use_is_reported_only_when_li004_is_on():
+    text = TWO.format(p="# hadolint ignore=DL3000\n")
+    assert lines_of("LI004", text) == []
+    assert lines_of("LI004", text, {"rules": {"ignore-pragma-used": "on"}}) == [2]
+    assert lines_of("LI004", "# a comment\n" + TWO.format(p=""), {"rules": {"LI004": "on"}}) == []
+
+
+def test_disable_ignore_pragma_turns_them_all_off():
+    assert lines_of("LI230", TWO.format(p="# lintimg ignore=LI230\n"), {"disable-ignore-pragma": True}) == [3, 4]
