@@ -1,0 +1,143 @@
+"""LI5xx secret rules, written from each rule's meaning (peer oracle cases are measured separately)."""
+from __future__ import annotations
+
+import pytest
+
+from lintimg.config import Config
+from lintimg.image.model import EntryType, LayerEntry
+from lintimg.secrets import SecretScanner
+from lintimg.target import Target
+from tests.imagebuild import layer, make_image
+from tests.rulespec import catches, engine, passes
+
+GHP = "ghp_" + "Zx81Kq2Lm9Np3Rt7Vw4Yb6Cd0Ef5Gh1Jk2Lm3N"[:36]
+AWS_ID = "AKIA" + "QX7Z2M4K9R3T6W8Y"
+
+
+# LI500 secret-in-arg-or-env -------------------------------------------------
+
+@pytest.mark.parametrize("decl", ["ARG GITHUB_TOKEN", "ENV DB_PASSWORD=x", "ARG openai_api_key", "ENV PGPASSWORD=x",
+                                  "ARG ARTIFACTORY_PSW", "ENV app.secret=x", "ARG npm-auth"])
+def test_li500_catches_secret_names(decl):
+    catches("LI500", f"FROM alpine:3.20\n{decl}\n", line=2)
+
+
+@pytest.mark.parametrize("decl", ["ENV PUBLIC_KEY=x", "ARG KEY_FILE", "ENV TOKENIZERS_PARALLELISM=false", "ENV GPG_KEY=ABCDEF",
+                                  "ARG NODE_VERSION=20", "ENV GOOGLE_APPLICATION_CREDENTIALS=/run/secrets/gcp.json",
+                                  "ENV MONKEY=banana", "ARG SSL_KEY_PATH=/etc/ssl/k.pem"])
+def test_li500_passes_public_or_reference_names(decl):
+    passes("LI500", f"FROM alpine:3.20\n{decl}\n")
+
+
+def test_li500_global_arg_and_every_pair():
+    catches("LI500", "ARG AWS_SECRET_ACCESS_KEY\nFROM alpine:3.20\n", line=1)
+    catches("LI500", "FROM alpine:3.20\nENV A=1 API_TOKEN=2 B=3\n", count=1, message="API_TOKEN")
+
+
+def test_li500_honours_hadolint_pragma():
+    passes("LI500", "FROM alpine:3.20\n# hadolint ignore=DL3064\nARG GITHUB_TOKEN\n")
+
+
+# LI501 secret-file-copied-into-image -----------------------------------------
+
+def test_li501_env_under_copy_destination():
+    catches("LI501", "FROM python:3.12\nCOPY src /app/\nENV GOOGLE_APPLICATION_CREDENTIALS=/app/sa.json\n", line=3, message="line 2")
+    catches("LI501", "FROM python:3.12\nCOPY . .\nARG AWS_CONFIG_FILE=./aws/config\n", line=3)
+
+
+def test_li501_copy_to_the_variable():
+    catches("LI501", "FROM python:3.12\nCOPY ./config ${AWS_CONFIG_FILE}\n", line=2)
+
+
+def test_li501_passes_when_not_copied_or_not_final():
+    passes("LI501", "FROM python:3.12\nENV GOOGLE_APPLICATION_CREDENTIALS=/run/secrets/gcp.json\n")
+    passes("LI501", "FROM python:3.12\nCOPY src /src\nENV GOOGLE_APPLICATION_CREDENTIALS=/app/sa.json\n")
+    passes("LI501", "FROM python:3.12 AS build\nCOPY . /app\nENV GOOGLE_APPLICATION_CREDENTIALS=/app/sa.json\nFROM python:3.12\nCOPY --from=build /app/dist /dist\n")
+
+
+# LI502 cloud-credentials-in-run -----------------------------------------------
+
+@pytest.mark.parametrize("cmd", [
+    'aws configure set aws_secret_access_key "$KEY"',
+    "gcloud auth activate-service-account --key-file=/tmp/k.json",
+    "az login --service-principal -u app -p \"$PW\" --tenant t",
+    "doctl auth init -t $DO_TOKEN",
+])
+def test_li502_catches_cli_logins(cmd):
+    catches("LI502", f"FROM alpine:3.20\nRUN apk add --no-cache curl && \\\n    {cmd}\n", line=3)
+
+
+def test_li502_passes_with_secret_mount_or_harmless_commands():
+    passes("LI502", "FROM alpine:3.20\nRUN --mount=type=secret,id=aws aws configure set aws_secret_access_key $(cat /run/secrets/aws)\n")
+    passes("LI502", "FROM alpine:3.20\nRUN aws configure set region eu-west-1 && az login --identity && gcloud auth list\n")
+
+
+# LI503 secret-in-dockerfile ---------------------------------------------------
+
+def test_li503_value_in_env_run_heredoc_label():
+    got = catches("LI503", f"FROM alpine:3.20\nENV TOKEN={GHP}\n", line=2, message="GitHub Token")
+    assert GHP not in got[0].message and GHP[:4] in got[0].message
+    catches("LI503", f"FROM alpine:3.20\nRUN <<EOF\nexport K={AWS_ID}\nEOF\n", line=3, message="AWS Access Key")
+    catches("LI503", "FROM alpine:3.20\nRUN git clone https://ci:Xr7pQ2wL9zK4@git.example.com/r.git\n", line=2, message="Basic Auth")
+    catches("LI503", 'FROM alpine:3.20\nLABEL signing="Zq8X2mP9vL4nR7tK1wY6bH3cJ5dF0gS8aE2uI"\n', line=2, message="High Entropy")
+
+
+def test_li503_passes_references_and_allowlist():
+    passes("LI503", "FROM alpine:3.20\nARG GITHUB_TOKEN\nRUN --mount=type=secret,id=t GITHUB_TOKEN=$(cat /run/secrets/t) make\n")
+    passes("LI503", 'FROM alpine:3.20\nENV PASSWORD="${DB_PASSWORD}"\n')
+    fp = catches("LI503", f"FROM alpine:3.20\nENV TOKEN={GHP}\n")[0].key
+    passes("LI503", f"FROM alpine:3.20\nENV TOKEN={GHP}\n", config={"secrets": {"allowlist": [fp]}})
+    passes("LI503", f"FROM alpine:3.20\nENV TOKEN={GHP}\n", config={"secrets": {"allowlist": ["^ghp_"]}})
+
+
+# LI550 / LI551 on images built in Python -----------------------------------------
+
+def _scan(img, specs, scanner):
+    img.analysis["secrets"] = [
+        s for i, spec in enumerate(specs) for path, data in spec.content.items()
+        for s in scanner.scan_entry(i, LayerEntry(path, EntryType.FILE, len(data), 0o644, 0, 0), data)
+    ]
+    return img
+
+
+def _run(img, rule_id, dockerfile=None):
+    eng = engine()
+    t = Target(path="Dockerfile" if dockerfile else "image", config=Config(), image=img, dockerfile=dockerfile)
+    return [f for f in eng.run(t) if f.rule_id == rule_id]
+
+
+def test_li550_deleted_overwritten_base_layer_and_config():
+    key = "-----BEGIN RSA PRIVATE KEY-----\n" + "MIIEpAIBAAKCAQEA7b" * 4 + "\n-----END RSA PRIVATE KEY-----\n"
+    specs = [
+        layer("ADD file:base in /", content={"etc/app/base.env": f"PASSWORD_HINT=none\nexport GH={GHP}\n".encode()}),
+        layer("COPY id_rsa /root/.ssh/id_rsa", content={"root/.ssh/id_rsa": key.encode()}),
+        layer("RUN rm /root/.ssh/id_rsa", delete=["root/.ssh/id_rsa"]),
+        layer("COPY creds /app/creds", content={"app/creds": f"aws_access_key_id = {AWS_ID}\n".encode()}),
+        layer("RUN echo x > /app/creds", content={"app/creds": b"nothing secret here at all\n"}),
+    ]
+    img = _scan(make_image(specs, config={"Env": [f"API_TOKEN={GHP}", "PATH=/usr/bin"]}), specs, SecretScanner(disk_cache=False))
+    got = _run(img, "LI550")
+    by_path = {f.image.path: f for f in got if f.image.path}
+    assert by_path["/root/.ssh/id_rsa"].image.layer_index == 1 and "deleted in layer 2" in by_path["/root/.ssh/id_rsa"].message
+    assert "overwritten in layer 4" in by_path["/app/creds"].message
+    assert by_path["/etc/app/base.env"].image.layer_index == 0  # base layers are scanned too
+    assert by_path["/etc/app/base.env"].image.layer_digest == img.layers[0].digest
+    assert any("config Env" in f.message for f in got)
+    for f in got:
+        assert GHP not in f.message and AWS_ID not in f.message and "MIIEpAIB" not in f.message
+        assert f.key and len(f.key) == 64
+
+
+def test_li550_clean_image():
+    specs = [layer("ADD file:base in /", content={"etc/os-release": b'NAME="Alpine Linux"\nID=alpine\n'})]
+    img = _scan(make_image(specs, config={"Env": ["PATH=/usr/bin"]}), specs, SecretScanner(disk_cache=False))
+    assert _run(img, "LI550") == []
+
+
+def test_li551_config_and_history_names():
+    img = make_image([layer("ADD file:base in /")], config={"Env": ["DB_PASSWORD=hunter2", "PATH=/bin", "GPG_KEY=ABCD"]},
+                     empty_history=[(1, "/bin/sh -c #(nop)  ENV API_TOKEN=abc")])
+    got = _run(img, "LI551")
+    assert sorted(f.key for f in got) == ["API_TOKEN", "DB_PASSWORD"]
+    img2 = make_image([layer("ADD file:base in /")], config={"Env": ["DB_PASSWORD=", "PATH=/bin"]})
+    assert _run(img2, "LI551") == []
