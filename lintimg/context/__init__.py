@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 
 from lintimg.context.copies import Copy, context_copies
 from lintimg.context.dockerignore import IgnoreFile, IgnoreProblem
-from lintimg.context.walk import BUILDKIT, CLASSIC, Entry, Subtree, Tree
+from lintimg.context.walk import BUILDKIT, CLASSIC, CLASSIC_PRE23, Entry, Subtree, Tree
 
 if TYPE_CHECKING:
     from lintimg.context.gitchurn import Churn
     from lintimg.dockerfile import Dockerfile
     from lintimg.target import Target
 
-__all__ = ["BUILDKIT", "CLASSIC", "BuildContext", "ContextAttacher", "Copy", "Entry", "IgnoreFile", "Subtree", "attach_context", "find_ignore_file"]
+__all__ = ["BUILDKIT", "CLASSIC", "CLASSIC_PRE23", "BuildContext", "ContextAttacher", "Copy", "Entry", "IgnoreFile", "Subtree", "attach_context", "find_ignore_file"]
 
 MAX_IGNORE_BYTES = 1024 * 1024
 

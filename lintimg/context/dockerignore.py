@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 MAX_LINE = 64 * 1024
 # Go's strings.TrimSpace set (Python's str.strip also drops \x1c-\x1f).
 _GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-# Characters patternmatcher escapes before handing the pattern to Go's regexp.
+# Characters patternmatcher escapes before handing the pattern to Go's regexp
+# (Docker before 23 escaped only "." and "$").
 _REGEX_SPECIAL = ".+()|{}$"
+_REGEX_SPECIAL_LEGACY = ".$"
 # Escapes Go's regexp gives a meaning to; other escaped letters are errors there.
 _GO_CLASS_ESCAPES = {"d": r"\d", "D": r"\D", "s": r"[\t\n\f\r ]", "S": r"[^\t\n\f\r ]", "w": r"[0-9A-Za-z_]", "W": r"[^0-9A-Za-z_]"}
 _GO_CHAR_ESCAPES = {"a": "\a", "f": "\f", "t": "\t", "n": "\n", "r": "\r", "v": "\v"}
@@ -109,6 +111,11 @@ class Pattern:
     line: int
     kind: str  # exact, prefix, suffix or regexp (patternmatcher's match types)
     regex: "re.Pattern[str] | None" = field(default=None, compare=False)
+    legacy: bool = False  # compiled the way Docker before 23 did
+
+    @property
+    def depth(self) -> int:
+        return self.text.count("/") + 1
 
     def match(self, path: str) -> bool:
         if self.kind == "exact":
@@ -129,9 +136,14 @@ class Pattern:
         return ("!" if self.exclusion else "") + self.text
 
 
-def compile_pattern(text: str, exclusion: bool = False, line: int = 0) -> Pattern:
-    """Compile a cleaned pattern as patternmatcher ``compile`` does; raises :class:`PatternError`."""
+def compile_pattern(text: str, exclusion: bool = False, line: int = 0, legacy: bool = False) -> Pattern:
+    """Compile a cleaned pattern as patternmatcher ``compile`` does; raises :class:`PatternError`.
+
+    ``legacy`` compiles as Docker before 23 did: always a regexp, and only
+    ``.`` and ``$`` escaped (so ``+``, ``(`` … keep their regexp meaning).
+    """
     check_go_glob(text)
+    special = _REGEX_SPECIAL_LEGACY if legacy else _REGEX_SPECIAL
     regex = "^"
     kind = "exact"
     i, n = 0, len(text)
@@ -145,7 +157,7 @@ def compile_pattern(text: str, exclusion: bool = False, line: int = 0) -> Patter
                 if i < n and text[i] == "/":  # "**/" is read as "**"
                     i += 1
                 if i >= n:
-                    if kind == "exact":
+                    if kind == "exact" and not legacy:
                         kind = "prefix"
                     else:
                         regex += ".*"
@@ -161,7 +173,7 @@ def compile_pattern(text: str, exclusion: bool = False, line: int = 0) -> Patter
         elif ch == "?":
             regex += "[^/]"
             kind = "regexp"
-        elif ch in _REGEX_SPECIAL:
+        elif ch in special:
             regex += "\\" + ch
         elif ch == "\\":
             if i < n:
@@ -177,12 +189,14 @@ def compile_pattern(text: str, exclusion: bool = False, line: int = 0) -> Patter
             regex += ch  # as Docker does: "^" and the like keep their regexp meaning
         first = False
     compiled = None
+    if legacy:
+        kind = "regexp"
     if kind == "regexp":
         try:
             compiled = re.compile(regex + r"\Z")
         except re.error as e:
             raise PatternError(f"cannot compile: {e}") from None
-    return Pattern(text, exclusion, line, kind, compiled)
+    return Pattern(text, exclusion, line, kind, compiled, legacy)
 
 
 @dataclass(frozen=True)
@@ -257,17 +271,36 @@ ParentInfo = "tuple[bool, ...] | None"
 
 
 class Matcher:
-    """Last-match-wins evaluation with parent-directory matching."""
+    """Last-match-wins evaluation with parent-directory matching.
+
+    With ``legacy`` patterns it is the deprecated ``Matches`` that Docker
+    before 23 used: every pattern is tried, and of the parents only the one
+    as deep as the pattern.
+    """
 
     def __init__(self, patterns: list[Pattern]):
         self.patterns = patterns
         self.has_exclusions = any(p.exclusion for p in patterns)
+        self.legacy = any(p.legacy for p in patterns)
 
     def __bool__(self) -> bool:
         return bool(self.patterns)
 
+    def matches_legacy(self, path: str) -> bool:
+        matched = False
+        parents = path.split("/")[:-1]
+        for p in self.patterns:
+            hit = p.match(path)
+            if not hit and parents and p.depth <= len(parents):
+                hit = p.match("/".join(parents[: p.depth]))
+            if hit:
+                matched = not p.exclusion
+        return matched
+
     def matches_or_parent_matches(self, path: str) -> bool:
         """True when ``path`` (slash-separated, relative) is excluded."""
+        if self.legacy:
+            return self.matches_legacy(path)
         matched = False
         parts = path.split("/")
         parents = ["/".join(parts[: i + 1]) for i in range(len(parts) - 1)]
@@ -281,6 +314,8 @@ class Matcher:
 
     def matches_using_parent(self, path: str, parent: "tuple[bool, ...] | None") -> tuple[bool, tuple[bool, ...]]:
         """Match ``path`` reusing its directory's per-pattern results, as Docker's walkers do."""
+        if self.legacy:
+            return self.matches_legacy(path), ()
         matched = False
         info: list[bool] = []
         for i, p in enumerate(self.patterns):

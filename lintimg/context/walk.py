@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterable, Iterator
 
-from lintimg.context.dockerignore import Matcher, Pattern, compile_pattern
+from lintimg.context.dockerignore import Matcher, Pattern, PatternError, compile_pattern
 
 BUILDKIT = "buildkit"
-CLASSIC = "classic"
+CLASSIC = "classic"  # the classic builder fed by a Docker CLI 23 or later
+CLASSIC_PRE23 = "classic-pre23"  # ... by an older CLI, which matched with the deprecated Matches
 MAX_LINK_HOPS = 255  # Linux's limit; beyond it the path "has too many levels of symbolic links"
 MAX_DEPTH = 400
 
@@ -49,6 +50,13 @@ def _kind(mode: int) -> str:
     if stat.S_ISSOCK(mode):
         return "socket"
     return "device"
+
+
+def _recompile(p: Pattern) -> Pattern | None:
+    try:
+        return compile_pattern(p.text, p.exclusion, p.line, legacy=True)
+    except PatternError:
+        return None  # that Docker failed the build on it; the ignore-file rule says so
 
 
 def join(parent: str, name: str) -> str:
@@ -95,14 +103,16 @@ class Tree:
     def __init__(self, root: str, patterns: Iterable[Pattern] = (), builder: str = BUILDKIT, special_files: Iterable[str] = ()):
         self.root = os.path.abspath(root)
         self.builder = builder
-        pats = list(patterns)
+        legacy = builder == CLASSIC_PRE23
+        pats = [_recompile(p) for p in patterns] if legacy else list(patterns)
+        pats = [p for p in pats if p is not None]
         base = Matcher(pats)
         # Dockerfile and .dockerignore always reach the builder, but an excluded one is not
         # in what COPY sees. The classic CLI sends them by adding exceptions, which also
         # changes which excluded directories its walk enters.
         self.hidden = {p for p in special_files if p and base.matches_or_parent_matches(p)}
-        if builder == CLASSIC:
-            pats += [compile_pattern(p, exclusion=True) for p in sorted(self.hidden)]
+        if builder != BUILDKIT:
+            pats += [compile_pattern(p, exclusion=True, legacy=legacy) for p in sorted(self.hidden)]
         self.matcher = Matcher(pats)
         self._lists: dict[str, list[Entry] | None] = {}
         self._list_errors: dict[str, str] = {}
@@ -187,7 +197,7 @@ class Tree:
     def _descends(self, rel: str) -> bool:
         if not self.matcher.has_exclusions:
             return False
-        if self.builder == CLASSIC:
+        if self.builder != BUILDKIT:
             return self.matcher.legacy_descends(rel)
         return self.matcher.buildkit_descends(rel)
 
