@@ -31,6 +31,7 @@ HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 FLAG_INSTRUCTIONS = frozenset({"FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"})
 # BuildKit's heredoc word: optional fd, "<<", optional "-", then a (quoted) name.
 _HEREDOC_RE = re.compile(r"^(\d*)<<(-?)(['\"]?)([A-Za-z0-9_.\-]+)\3$")
+_KEYWORD_RE = re.compile(r"([^ \t\v\f\r]+)[ \t\v\f\r]*")
 _DIRECTIVE_RE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
 # ARGs every build has without declaring them.
 BUILTIN_ARGS = frozenset(
@@ -282,7 +283,7 @@ def parse_dockerfile(text: str, path: str = "Dockerfile") -> Dockerfile:
     """Parse ``text``; problems are recorded in ``Dockerfile.errors``, never raised."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n")  # like Docker: a lone "\r" is not a line break
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -350,9 +351,21 @@ def _split(
             return
 
 
+def _continues(line: str, escape: str) -> bool:
+    """Docker's rule (checked against its parser): a line continues when it ends in
+    one escape character followed only by spaces or tabs; a doubled escape does not."""
+    s = line.rstrip(" \t")
+    return s.endswith(escape) and not s.endswith(escape + escape)
+
+
 def _hold_continuations(lines: list[str], escape: str) -> list[str]:
-    """Docker skips blank lines inside a continuation; dockerfile-parse ends the
-    instruction there. Blank them into comments, which both skip."""
+    """Lines as dockerfile-parse must see them to split where Docker does.
+
+    Docker skips blank lines inside a continuation; dockerfile-parse ends the
+    instruction there: blank them into comments, which both skip. dockerfile-parse
+    also continues after a doubled escape or one followed by other Unicode
+    space; Docker does not: end such lines with a plain character.
+    """
     out = list(lines)
     in_cont = False
     for i, line in enumerate(lines):
@@ -361,7 +374,9 @@ def _hold_continuations(lines: list[str], escape: str) -> list[str]:
             if in_cont:
                 out[i] = "#"
         elif not stripped.startswith("#"):
-            in_cont = stripped.endswith(escape)
+            in_cont = _continues(line, escape)
+            if not in_cont and stripped.endswith(escape):
+                out[i] = line + "."
     return out
 
 
@@ -386,9 +401,8 @@ def _physical(lines: list[str], start: int, end: int, escape: str) -> tuple[str,
         else:
             col0 = len(raw) - len(raw.lstrip())
         seg = raw[col0:]
-        trimmed = seg.rstrip()
-        if ln < end and trimmed.endswith(escape):
-            seg = trimmed[:-1]
+        if ln < end and _continues(seg, escape):
+            seg = seg.rstrip(" \t")[:-1]
         segments.append((length, ln, col0 + 1))
         text_parts.append(seg)
         length += len(seg)
@@ -416,7 +430,7 @@ def _make_instruction(
         l2, c2 = _locate(segments, max(a, b - 1))
         return Pos(l1, c1, l2, c2 + 1)
 
-    m = re.match(r"(\S+)\s*", logical)
+    m = _KEYWORD_RE.match(logical)  # Docker splits the keyword off at ASCII space only
     assert m is not None
     keyword_raw = m.group(1)
     keyword = keyword_raw.upper()
@@ -462,9 +476,30 @@ def _make_instruction(
         errors.append(DockerfileSyntaxError(f"unknown instruction: {keyword_raw}", start, full.column))
     elif keyword not in ("CMD", "ENTRYPOINT", "RUN", "HEALTHCHECK", "SHELL") and not args_text and not heredocs:
         errors.append(DockerfileSyntaxError(f"{keyword} requires at least one argument", start, full.column))
+    else:
+        problem = _arity_problem(keyword, words, json_args, args_text)
+        if problem:
+            errors.append(DockerfileSyntaxError(problem, start, full.column))
     if last_line != end:
         ins.pos = Pos(full.line, full.column, last_line, len(lines[last_line - 1]) + 1 if last_line <= len(lines) else 1)
     return ins
+
+
+def _arity_problem(keyword: str, words: list[Word], json_args: list[str] | None, args_text: str) -> str | None:
+    """The argument-count errors Docker's parser raises before building anything."""
+    if keyword == "FROM" and not (len(words) == 1 or (len(words) == 3 and words[1].value.lower() == "as")):
+        return "FROM requires either one or three arguments"
+    if keyword in ("COPY", "ADD") and len(json_args if json_args is not None else words) < 2:
+        return f"{keyword} requires at least two arguments (sources and a destination)"
+    if keyword in ("ENV", "LABEL") and words:
+        if "=" not in words[0].text:
+            if len(re.split(r"[ \t\v\f\r]+", args_text, maxsplit=1)) < 2:
+                return f"{keyword} must have two arguments (name value, or name=value)"
+        else:
+            bad = next((w.text for w in words if "=" not in w.text), None)
+            if bad is not None:
+                return f"{keyword} expects name=value pairs; no '=' in {bad!r}"
+    return None
 
 
 def _onbuild_body(ins: Instruction, logical: str, args_start: int, segments: list[tuple[int, int, int]], escape: str) -> Instruction | None:

@@ -86,3 +86,36 @@ def test_parse_errors_are_recorded_not_raised():
     msgs = [(e.line, str(e)) for e in df.errors]
     assert (2, "unknown instruction: RUNN") in msgs
     assert any("never closed" in m for _, m in msgs)
+
+
+def _errors(text: str) -> list[tuple[int, str]]:
+    return [(e.line, str(e)) for e in parse_dockerfile(text).errors]
+
+
+def test_line_continuation_follows_docker():
+    # One trailing escape (then spaces/tabs) continues; a doubled one or one
+    # followed by a no-break space does not (checked against dockerd's parser).
+    assert [i.keyword for i in parse_dockerfile("FROM a\nENV x=1 \\ \t\n  y=2\n").instructions] == ["FROM", "ENV"]
+    assert _errors("FROM a\nRUN echo \\\\\n  && ls\n") == [(3, "unknown instruction: &&")]
+    assert _errors("FROM a\nRUN wget x \\\u00a0\nmv y z\n") == [(3, "unknown instruction: mv")]
+
+
+def test_keyword_ends_at_ascii_space_only():
+    assert _errors("FROM\u00a0debian\n") == [(1, "unknown instruction: FROM\u00a0debian")]
+
+
+def test_argument_counts_docker_rejects():
+    assert _errors("FROM a\nCOPY onlyone\n")[0][0] == 2
+    assert _errors("FROM a\nADD [\"x\"]\n")[0][0] == 2
+    assert _errors("FROM a AS\n")[0] == (1, "FROM requires either one or three arguments")
+    assert _errors("FROM a b c\n")[0][0] == 1
+    assert _errors("FROM a\nENV lonely\n")[0][0] == 2
+    assert _errors("FROM a\nLABEL a=b c\n")[0][0] == 2
+    # accepted by Docker: legacy multi-word values, a flag before the image, heredoc sources
+    for ok in ("FROM a\nENV a b c\nLABEL x y\n", "FROM --platform=linux/amd64 a AS b\n", "FROM a\nCOPY <<EOF /x\nhi\nEOF\n"):
+        assert _errors(ok) == [], ok
+
+
+def test_lone_carriage_return_is_not_a_line_break():
+    df = parse_dockerfile('FROM a\r\nRUN sed -i "s/\r//" f \\\r\n  && ls\r\nCMD x\r\n')
+    assert [i.keyword for i in df.instructions] == ["FROM", "RUN", "CMD"] and not df.errors
