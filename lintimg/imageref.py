@@ -1,21 +1,19 @@
 """Image references as Docker reads them: ``[registry/]repository[:tag][@digest]``.
 
-The first path component is a registry only when it looks like a host (has a
-``.`` or a ``:`` port, or is ``localhost``); otherwise the image is on Docker
-Hub (``docker.io``), whose official images live under ``library/``.
+The first path component is a registry only when it looks like a host (has
+a ``.``, a ``:`` port or upper case, or is ``localhost``); otherwise the
+image is on Docker Hub (``docker.io``), whose official images live under ``library/``. Unlike
+:func:`lintimg.image.reference.parse_docker_ref`, which resolves a
+reference for pulling (no tag means ``latest``), this keeps what was
+written, since rules judge exactly that.
 """
 from __future__ import annotations
 
 import fnmatch
-import re
 from dataclasses import dataclass
 
-DOCKER_HUB = "docker.io"
-_DIGEST_RE = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}$")
-# Docker's reference grammar, lower-case path components and a tag of at most 128 chars.
-_COMPONENT_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
-_TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
-_HOST_RE = re.compile(r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$")
+from lintimg.errors import LintimgError
+from lintimg.image.reference import DOCKER_HUB, parse_docker_ref
 
 
 @dataclass(frozen=True)
@@ -46,32 +44,20 @@ class ImageRef:
             repo = f"library/{repo}"
         return f"{self.domain}/{repo}"
 
-    @property
-    def is_scratch(self) -> bool:
-        return self.text.lower() == "scratch"
-
     def problem(self) -> str | None:
         """Why Docker would refuse this reference, or ``None`` when it is well formed."""
-        if not self.repository:
-            return "the image name is empty"
-        if self.registry is not None and not _HOST_RE.match(self.registry):
-            return f"{self.registry!r} is not a valid registry host"
-        for part in self.repository.split("/"):
-            if not _COMPONENT_RE.match(part):
-                return f"{part!r} is not a valid repository name component (lower-case letters, digits and . _ - only)"
-        if self.tag is not None and not _TAG_RE.match(self.tag):
-            return f"{self.tag!r} is not a valid tag"
-        if self.digest is not None and not _DIGEST_RE.match(self.digest):
-            return f"{self.digest!r} is not a valid digest"
+        try:
+            parse_docker_ref(self.text)
+        except LintimgError as e:
+            return str(e)
         return None
-
 
 def parse_ref(text: str) -> ImageRef:
     """Split ``text`` into its parts; never raises (see :meth:`ImageRef.problem`)."""
     rest, _, digest = text.partition("@")
     first, slash, tail = rest.partition("/")
     registry = None
-    if slash and ("." in first or ":" in first or first == "localhost" or first.startswith("[")):
+    if slash and ("." in first or ":" in first or first == "localhost" or first.startswith("[") or first != first.lower()):
         registry, rest = first, tail
     tag = None
     last_slash = rest.rfind("/")
