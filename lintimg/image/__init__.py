@@ -59,7 +59,7 @@ def open_image(
         elif src.transport == "docker":
             from lintimg.image.registry import open_registry_image
 
-            resolved = open_registry_image(src.selector, platform, insecure=insecure, ca_file=ca_file, progress=progress)
+            resolved = open_registry_image(src.selector, platform, insecure=insecure, ca_file=ca_file)
         else:
             resolved = _open_bare(src.selector, platform, tmp, insecure, ca_file, progress)
         results = read_layers(
@@ -79,4 +79,4 @@ def _open_bare(ref: str, platform: str | None, tmp: str, insecure: bool, ca_file
         raise LintimgError("empty image reference")
     if daemon.has_image(ref):
         return daemon.open_daemon_image(ref, platform, tmp, progress)
-    return open_registry_image(ref, platform, insecure=insecure, ca_file=ca_file, progress=progress)
+    return open_registry_image(ref, platform, insecure=insecure, ca_file=ca_file)

@@ -215,8 +215,8 @@ def _open_tar(path: str, tmpdir: str, what: str) -> TarStore:
     return TarStore(plain_tar(path, tmpdir, what), what)
 
 
-def open_docker_archive(path: str, selector: str, platform: str | None, tmpdir: str) -> oci.Resolved:
-    what = f"docker-archive:{path}"
+def open_docker_archive(path: str, selector: str, platform: str | None, tmpdir: str, what: str = "") -> oci.Resolved:
+    what = what or f"docker-archive:{path}"
     store = _open_tar(path, tmpdir, what)
     if store.has("manifest.json"):
         return _from_manifest_json(store, selector, what, os.path.basename(path))

@@ -1,0 +1,225 @@
+"""``docker://REF``: pull from a registry with no daemon (distribution API v2).
+
+Manifests and configs are small and verified in memory; layer blobs are
+streamed straight through hashing, decompression and the tar walk (never
+held whole, never written out). Retries are bounded; redirects to blob
+storage on another host never carry the Authorization header.
+"""
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import os
+import random
+import ssl
+import time
+import urllib.parse
+from typing import Any, BinaryIO, Callable
+
+from lintimg.errors import LintimgError
+from lintimg.image import oci
+from lintimg.image.auth import Authenticator, lookup
+from lintimg.image.reference import DockerRef, parse_docker_ref
+
+TIMEOUT = float(os.environ.get("LINTIMG_REGISTRY_TIMEOUT", "60"))
+ATTEMPTS = 4
+BACKOFF = 0.25  # seconds, doubled per attempt
+MAX_WAIT = 10.0  # cap on Retry-After
+MAX_REDIRECTS = 5
+RETRY_STATUS = (429, 500, 502, 503, 504)
+REDIRECT_STATUS = (301, 302, 303, 307, 308)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class _Body:
+    """A response body as a closable reader that also closes its connection."""
+
+    def __init__(self, conn: http.client.HTTPConnection, resp: http.client.HTTPResponse) -> None:
+        self.conn, self.resp = conn, resp
+
+    def read(self, n: int = -1) -> bytes:
+        return self.resp.read(n) if n >= 0 else self.resp.read()
+
+    def close(self) -> None:
+        self.resp.close()
+        self.conn.close()
+
+    def __enter__(self) -> "_Body":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Registry:
+    """One repository on one registry, with its TLS settings and auth state."""
+
+    def __init__(self, ref: DockerRef, *, insecure: bool = False, ca_file: str | None = None) -> None:
+        self.ref = ref
+        self.what = f"docker://{ref}"
+        self.host = ref.api_host
+        hostname = urllib.parse.urlsplit(f"//{self.host}").hostname or self.host
+        self.plain_ok = insecure or is_loopback(hostname)
+        self.scheme = "https"
+        self.ctx = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+        if insecure:
+            self.ctx.check_hostname = False
+            self.ctx.verify_mode = ssl.CERT_NONE
+        self.scope = f"repository:{ref.repository}:pull"
+        self.auth = Authenticator(lookup(ref.registry), self._fetch_token, self.what)
+
+    # -- transport ----------------------------------------------------------
+
+    def _connect(self, url: str) -> tuple[http.client.HTTPConnection, str]:
+        u = urllib.parse.urlsplit(url)
+        path = (u.path or "/") + (f"?{u.query}" if u.query else "")
+        if u.scheme == "https":
+            return http.client.HTTPSConnection(u.hostname or "", u.port or 443, context=self.ctx, timeout=TIMEOUT), path
+        if u.scheme == "http" and (self.plain_ok or is_loopback(u.hostname or "")):
+            return http.client.HTTPConnection(u.hostname or "", u.port or 80, timeout=TIMEOUT), path
+        raise LintimgError(f"{self.what}: refusing {u.scheme}:// to {u.netloc} (plain HTTP only for loopback or with --insecure)")
+
+    def _send(self, method: str, url: str, headers: dict, body: bytes | None = None) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+        conn, path = self._connect(url)
+        try:
+            conn.request(method, path, body=body, headers={"User-Agent": "lintimg", **headers})
+            return conn, conn.getresponse()
+        except BaseException:
+            conn.close()
+            raise
+
+    def _fetch_token(self, method: str, url: str, headers: dict, body: bytes | None) -> tuple[int, bytes]:
+        conn, resp = self._call(method, url, headers=headers, body=body, authenticate=False)
+        with _Body(conn, resp) as b:
+            return resp.status, b.read(oci.MAX_JSON)
+
+    def _call(
+        self, method: str, url: str, *, headers: dict | None = None, body: bytes | None = None, authenticate: bool = True
+    ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+        """One logical request: auth challenge, bounded retries with backoff, redirects (auth kept to the origin)."""
+        origin = urllib.parse.urlsplit(url).netloc
+        challenged = False
+        attempt = 0
+        redirects = 0
+        while True:
+            h = dict(headers or {})
+            here = urllib.parse.urlsplit(url)
+            if authenticate and here.netloc == origin and (token := self.auth.header(self.scope)):
+                h["Authorization"] = token
+            try:
+                conn, resp = self._send(method, url, h, body)
+            except ssl.SSLCertVerificationError as e:
+                raise LintimgError(
+                    f"{self.what}: TLS certificate of {here.netloc} is not trusted ({e.verify_message}); pass its CA with SSL_CERT_FILE or --ca-file"
+                ) from None
+            except (ssl.SSLError, ConnectionResetError) as e:
+                if here.scheme == "https" and here.netloc == self.host and self.plain_ok and self.scheme == "https":
+                    self.scheme = "http"  # a loopback/insecure registry without TLS, as Docker falls back
+                    url = urllib.parse.urlunsplit(("http", *here[1:]))
+                    origin = here.netloc
+                    continue
+                raise LintimgError(f"{self.what}: TLS with {here.netloc} failed ({e})") from None
+            except OSError as e:
+                attempt += 1
+                if attempt >= ATTEMPTS:
+                    raise LintimgError(f"{self.what}: registry {here.netloc} is unreachable ({e.strerror or e})") from None
+                time.sleep(BACKOFF * 2 ** (attempt - 1))
+                continue
+            status = resp.status
+            if status in REDIRECT_STATUS and (loc := resp.getheader("Location")):
+                _Body(conn, resp).close()
+                redirects += 1
+                if redirects > MAX_REDIRECTS:
+                    raise LintimgError(f"{self.what}: too many redirects from {here.netloc}")
+                url = urllib.parse.urljoin(url, loc)
+                if method == "POST" and status == 303:
+                    method, body = "GET", None
+                continue
+            if status == 401 and authenticate and not challenged and here.netloc == origin:
+                challenge = resp.getheader("WWW-Authenticate") or ""
+                _Body(conn, resp).close()
+                challenged = True
+                if challenge and self.auth.respond(challenge, self.scope):
+                    continue
+                raise LintimgError(f"{self.what}: authentication required (401); log in with docker login or fix the credentials")
+            if status in RETRY_STATUS and attempt + 1 < ATTEMPTS:
+                wait = BACKOFF * 2**attempt * (1 + random.random() / 4)
+                try:
+                    wait = min(float(resp.getheader("Retry-After") or wait), MAX_WAIT)
+                except ValueError:
+                    pass
+                _Body(conn, resp).close()
+                attempt += 1
+                time.sleep(wait)
+                continue
+            return conn, resp
+
+    def _url(self, kind: str, ident: str) -> str:
+        return f"{self.scheme}://{self.host}/v2/{self.ref.repository}/{kind}/{ident}"
+
+    def _fail(self, status: int, thing: str) -> LintimgError:
+        if status == 401:
+            return LintimgError(f"{self.what}: authentication required (401); log in with docker login or fix the credentials")
+        if status == 403:
+            return LintimgError(f"{self.what}: access denied (403) to {thing}")
+        if status == 404:
+            return LintimgError(f"{self.what}: {thing} not found (404)")
+        return LintimgError(f"{self.what}: registry answered {status} for {thing}")
+
+    # -- API ----------------------------------------------------------------
+
+    def get_small(self, kind: str, ident: str, accept: str | None = None) -> tuple[bytes, str, str]:
+        """A manifest or config: (bytes, content type, Docker-Content-Digest), size-bounded."""
+        thing = "manifest " + ident if kind == "manifests" else "blob " + ident
+        conn, resp = self._call("GET", self._url(kind, ident), headers={"Accept": accept} if accept else None)
+        with _Body(conn, resp) as b:
+            if resp.status != 200:
+                raise self._fail(resp.status, thing)
+            data = b.read(oci.MAX_JSON + 1)
+        if len(data) > oci.MAX_JSON:
+            raise LintimgError(f"{self.what}: {thing} is larger than {oci.MAX_JSON} bytes")
+        ctype = (resp.getheader("Content-Type") or "").split(";")[0].strip()
+        return data, ctype, resp.getheader("Docker-Content-Digest") or ""
+
+    def fetch(self, desc: dict[str, Any]) -> bytes:
+        """A descriptor's small blob (manifest or config), verified against its digest."""
+        digest = desc["digest"]
+        kind = "manifests" if desc.get("mediaType") in (*oci.MANIFEST_TYPES, *oci.INDEX_TYPES) or "platform" in desc else "blobs"
+        data, _, _ = self.get_small(kind, digest, oci.ACCEPT if kind == "manifests" else None)
+        return oci.verify(data, digest, f"{self.what}: {kind[:-1]} {digest}")
+
+    def open_blob(self, digest: str) -> BinaryIO:
+        conn, resp = self._call("GET", self._url("blobs", digest))
+        if resp.status != 200:
+            _Body(conn, resp).close()
+            raise self._fail(resp.status, f"blob {digest}")
+        return _Body(conn, resp)  # type: ignore[return-value]
+
+    def opener(self, desc: dict[str, Any]) -> Callable[[], BinaryIO]:
+        if desc.get("urls") and "foreign" in str(desc.get("mediaType", "")):
+            raise LintimgError(f"{self.what}: foreign layer {desc['digest']} is not distributable from this registry")
+        return lambda: self.open_blob(desc["digest"])
+
+
+def open_registry_image(
+    text: str, platform: str | None, *, insecure: bool = False, ca_file: str | None = None
+) -> oci.Resolved:
+    """Resolve ``text`` on its registry down to one image; layers stream later, when read."""
+    ref = parse_docker_ref(text)
+    reg = Registry(ref, insecure=insecure, ca_file=ca_file)
+    data, ctype, header_digest = reg.get_small("manifests", ref.version, oci.ACCEPT)
+    if ref.digest:
+        oci.verify(data, ref.digest, f"{reg.what}: manifest")
+    elif header_digest.startswith("sha256:"):
+        oci.verify(data, header_digest, f"{reg.what}: manifest (Docker-Content-Digest)")
+    manifest, digest, config = oci.resolve(data, ctype, reg.fetch, reg.what, platform)
+    sources = oci.layer_sources(manifest, config, reg.opener, reg.what)
+    return oci.Resolved(digest, config, sources, ref.name)

@@ -1,0 +1,189 @@
+"""Real Debian ``docker-registry`` processes on 127.0.0.1 for pull tests.
+
+All registries of one farm share a storage directory, so an image pushed by
+the engine to the anonymous one can be pulled through the TLS+basic-auth and
+token-auth ones. Missing binaries skip (or fail under LINTIMG_REQUIRE_ENGINE=1).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.dockerengine import unavailable
+
+REGISTRY_BIN = "/usr/bin/docker-registry"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_cert(directory: Path, cn: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made with openssl at test time."""
+    key, cert = directory / f"{cn}.key", directory / f"{cn}.crt"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={cn}",
+         "-addext", f"subjectAltName=IP:{cn}", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return key, cert
+
+
+def htpasswd_file(path: Path, user: str, password: str) -> Path:
+    if not shutil.which("htpasswd"):
+        unavailable("htpasswd is not installed (Debian apache2-utils)")
+    subprocess.run(["htpasswd", "-Bbc", str(path), user, password], check=True, capture_output=True)
+    return path
+
+
+@dataclass
+class RunningRegistry:
+    host: str  # 127.0.0.1:PORT
+    proc: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@dataclass
+class RegistryFarm:
+    workdir: Path
+    running: list[RunningRegistry] = field(default_factory=list)
+
+    @property
+    def storage(self) -> Path:
+        return self.workdir / "storage"
+
+    def start(self, name: str, *, tls: tuple[Path, Path] | None = None, auth: str = "") -> RunningRegistry:
+        """Start one registry; ``auth`` is a YAML fragment for the ``auth:`` section."""
+        port = free_port()
+        conf = self.workdir / f"{name}.yml"
+        lines = [
+            "version: 0.1",
+            "log: {level: warn}",
+            f"storage: {{filesystem: {{rootdirectory: {self.storage}}}, delete: {{enabled: true}}}}",
+            "http:",
+            f"  addr: 127.0.0.1:{port}",
+            f"  secret: lintimg-test-{name}",
+        ]
+        if tls:
+            lines += ["  tls:", f"    certificate: {tls[1]}", f"    key: {tls[0]}"]
+        if auth:
+            lines += ["auth:", *("  " + line for line in auth.strip().splitlines())]
+        conf.write_text("\n".join(lines) + "\n")
+        log = self.workdir / f"{name}.log"
+        proc = subprocess.Popen([REGISTRY_BIN, "serve", str(conf)], stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        reg = RunningRegistry(f"127.0.0.1:{port}", proc, log)
+        self.running.append(reg)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"registry {name} exited: {log.read_text()[-1000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    return reg
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"registry {name} did not start: {log.read_text()[-1000:]}")
+
+    def stop_all(self) -> None:
+        for reg in self.running:
+            reg.stop()
+        self.running.clear()
+
+
+def registry_or_skip(workdir: Path) -> RegistryFarm:
+    if not os.path.exists(REGISTRY_BIN):
+        unavailable("Debian docker-registry is not installed (/usr/bin/docker-registry)")
+    farm = RegistryFarm(workdir)
+    farm.storage.mkdir(parents=True, exist_ok=True)
+    return farm
+
+
+class FaultProxy:
+    """An HTTP front for a registry that injects what real ones do: Basic challenges,
+    429/503 with Retry-After, 403 for a path, and 307 redirects of blob GETs to a
+    second host (the "blob storage"), which records the headers it receives."""
+
+    def __init__(self, upstream: str, *, user: str, password: str, failures: int = 2, forbidden: str = "") -> None:
+        import base64
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.failures_left = failures
+        self.seen_by_storage: list[dict] = []
+        self.statuses: list[int] = []
+        proxy = self
+
+        def forward(handler: BaseHTTPRequestHandler) -> None:
+            conn = http.client.HTTPConnection(upstream, timeout=30)
+            headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "authorization")}
+            conn.request("GET", handler.path, headers=headers)
+            resp = conn.getresponse()
+            handler.send_response(resp.status)
+            for k, v in resp.getheaders():
+                if k.lower() not in ("connection", "transfer-encoding", "location"):
+                    handler.send_header(k, v)
+            handler.end_headers()
+            while chunk := resp.read(1 << 16):
+                handler.wfile.write(chunk)
+            conn.close()
+
+        class Storage(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                proxy.seen_by_storage.append(dict(self.headers))
+                forward(self)
+
+        class Front(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def reply(self, status: int, headers: dict | None = None) -> None:
+                proxy.statuses.append(status)
+                self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                if self.headers.get("Authorization") != expected:
+                    return self.reply(401, {"WWW-Authenticate": 'Basic realm="lintimg-test"'})
+                if forbidden and forbidden in self.path:
+                    return self.reply(403)
+                if "/manifests/" in self.path and proxy.failures_left > 0:
+                    proxy.failures_left -= 1
+                    return self.reply(503 if proxy.failures_left % 2 else 429, {"Retry-After": "0"})
+                if "/blobs/" in self.path:
+                    return self.reply(307, {"Location": f"http://{proxy.storage_host}{self.path}"})
+                proxy.statuses.append(200)
+                forward(self)
+
+        self.front = ThreadingHTTPServer(("127.0.0.1", 0), Front)
+        self.storage = ThreadingHTTPServer(("127.0.0.1", 0), Storage)
+        self.host = f"127.0.0.1:{self.front.server_address[1]}"
+        self.storage_host = f"127.0.0.1:{self.storage.server_address[1]}"
+        for srv in (self.front, self.storage):
+            threading.Thread(target=srv.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        for srv in (self.front, self.storage):
+            srv.shutdown()
+            srv.server_close()
