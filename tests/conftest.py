@@ -7,3 +7,13 @@ from tests.dockerengine import DockerEngine, engine_or_skip
 def docker() -> DockerEngine:
     """The local Docker engine; skips (or fails under LINTIMG_REQUIRE_ENGINE=1) when absent."""
     return engine_or_skip()
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory):
+    """A farm of Debian docker-registry processes on 127.0.0.1 sharing one storage; stopped at the end."""
+    from tests.registry import registry_or_skip
+
+    farm = registry_or_skip(tmp_path_factory.mktemp("registry"))
+    yield farm
+    farm.stop_all()
