@@ -152,6 +152,9 @@ def load_config(path: Path | None) -> Config:
     cfg = config_from_dict(data, where)
     # Folders named in a config file are relative to that file, not to wherever lintimg runs.
     cfg.rules_dirs = [str(path.parent / d) if not os.path.isabs(d) else d for d in cfg.rules_dirs]
+    for d in cfg.rules_dirs:
+        if not os.path.isdir(d):
+            raise LintimgError(f"{where}: 'rules-dirs' names {d!r}, which is not a folder")
     cfg.base_dir = str(path.parent)
     return cfg
 
