@@ -45,6 +45,7 @@ class Command:
     in_pipeline: bool = False
     assignments: list[str] = field(default_factory=list)  # VAR=value prefixes
     wrapped_by: list[str] = field(default_factory=list)  # sudo, env, ... that ran it
+    substituted: bool = False  # runs inside $(...), `...` or <(...): its output is a value, not the log
 
     @property
     def name(self) -> str:
@@ -229,13 +230,17 @@ def _walk(node: Node, out: list[Command], in_pipe: bool) -> int:
 
 
 def _walk_subst(node: Node, out: list[Command]) -> int:
+    """Collect the commands of command/process substitutions at or under ``node``."""
     pipes = 0
+    if node.type in ("command_substitution", "process_substitution"):
+        start = len(out)
+        for cc in node.children:
+            pipes += _walk(cc, out, False)
+        for cmd in out[start:]:
+            cmd.substituted = True
+        return pipes
     for c in node.children:
-        if c.type in ("command_substitution", "process_substitution"):
-            for cc in c.children:
-                pipes += _walk(cc, out, False)
-        else:
-            pipes += _walk_subst(c, out)
+        pipes += _walk_subst(c, out)
     return pipes
 
 
