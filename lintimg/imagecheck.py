@@ -27,6 +27,7 @@ from lintimg.findings import Finding, ImageLocation
 from lintimg.image.mapping import map_layers, parse_created_by, synthetic_path
 from lintimg.image.model import Image, LayerEntry
 from lintimg.rule import Subject
+from lintimg.secrets import scrub
 from lintimg.target import Target
 
 # dockle's history checkpoints (sudo, dist-upgrade, apk --no-cache, apt lists, update alone, ADD).
@@ -149,7 +150,7 @@ def rebuild_dockerfile(image: Image) -> tuple[str, dict[int, int]]:
     first_layer = True
     for i, h in enumerate(image.history):
         at[i] = len(lines) + 1
-        line = _history_line(i, h.get("created_by", ""), first_layer)
+        line = _history_line(i, scrub(h.get("created_by", "")), first_layer)  # reports echo these lines
         first_layer = first_layer and bool(h.get("empty_layer"))
         lines.extend(line.split("\n"))
     return "\n".join(lines) + "\n", at
@@ -188,7 +189,7 @@ def _history_findings(engine: Engine, t: Target, image: Image) -> list[Finding]:
         if hidx is not None:
             layer = layer_of.get(hidx)
             f.image = ImageLocation(image=image.reference, layer_index=layer.index if layer else None,
-                                    layer_digest=layer.digest if layer else None, created_by=image.history[hidx].get("created_by"))
+                                    layer_digest=layer.digest if layer else None, created_by=scrub(image.history[hidx].get("created_by") or ""))
         out.append(f)
     return out
 

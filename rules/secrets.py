@@ -24,32 +24,10 @@ from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import image_hit
 from lintimg.queries import cmd_hit, hit, run_commands, run_mounts
 from lintimg.rule import Subject, rule
-from lintimg.secrets import ImageSecret, SecretScanner, _assignment
+from lintimg.secrets import SECRET_FILE_VARS, ImageSecret, SecretScanner, _assignment, secret_name
 from lintimg.target import Target
 
-# Whole words (split on "_", "-", "." and lower-case) that make a name secret:
-# BuildKit's list plus trivy's "usr"/"psw" (Jenkins credential bindings).
-SECRET_WORDS = frozenset("apikey auth credential credentials key password pword passwd secret token usr psw".split())
-# A single word ending in one of these is a joined name (PGPASSWORD, NPMTOKEN).
-SECRET_SUFFIXES = ("password", "passwd", "secret", "token", "apikey", "credentials")
-# Words that make the name about something public or a reference, not the secret:
-# BuildKit's public/file/version, dockle's gpg (key ids of signing keys), and path/dir.
-ALLOWED_WORDS = frozenset("public file version gpg pgp path dir".split())
-# Variables whose value is the path of a credentials file (trivy's list and AWS's shared file).
-SECRET_FILE_VARS = frozenset("AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE GOOGLE_APPLICATION_CREDENTIALS HF_TOKEN_PATH".split())
-
-_WORD_SPLIT = re.compile(r"[_.\-]+")
 SECURITY = ("security", "secrets")
-
-
-def secret_name(name: str) -> bool:
-    """Does a variable name look like it holds a secret (see LI500)?"""
-    if name.upper() in SECRET_FILE_VARS:
-        return False  # its value is a path (LI501 checks where it points)
-    words = [w for w in _WORD_SPLIT.split(name.lower()) if w]
-    if any(w in ALLOWED_WORDS for w in words):
-        return False
-    return any(w in SECRET_WORDS or w.endswith(SECRET_SUFFIXES) for w in words)
 
 
 @lru_cache(maxsize=8)

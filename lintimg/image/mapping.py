@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lintimg.findings import Hit, ImageLocation
+from lintimg.secrets import scrub
 
 if TYPE_CHECKING:
     from lintimg.dockerfile import Dockerfile, Instruction
@@ -214,7 +215,7 @@ def image_hit(
         layer_index=layer,
         layer_digest=digest,
         path="/" + path.lstrip("/") if path else None,
-        created_by=getattr(origin, "created_by", None) or None,
+        created_by=scrub(getattr(origin, "created_by", None) or "") or None,  # build args show here
     )
     ins = getattr(origin, "instruction", None)
     if t.dockerfile is not None and ins is not None:

@@ -141,3 +141,39 @@ def test_li551_config_and_history_names():
     assert sorted(f.key for f in got) == ["API_TOKEN", "DB_PASSWORD"]
     img2 = make_image([layer("ADD file:base in /")], config={"Env": ["DB_PASSWORD=", "PATH=/bin"]})
     assert _run(img2, "LI551") == []
+
+
+# A real image: secrets in a file deleted later, in ENV, and in a build arg -----
+
+@pytest.mark.engine
+def test_li550_on_a_real_image_in_every_format(docker, tmp_path):
+    import json as _json
+
+    from tests.clirun import lintimg
+
+    base = docker.base_image()
+    key_body = "MIIEowIBAAKCAQEAzR8" + "q7Xw2Lp9Kd4Mn6Bv3Cx1Zs" * 3
+    (tmp_path / "id_rsa").write_text(f"-----BEGIN RSA PRIVATE KEY-----\n{key_body}\n-----END RSA PRIVATE KEY-----\n")
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {base}\n"
+        "COPY id_rsa /root/.ssh/id_rsa\n"
+        "RUN rm /root/.ssh/id_rsa\n"
+        f"ENV API_TOKEN={GHP}\n"
+        "ARG NPM_TOKEN\n"
+        "RUN echo built > /built\n"
+    )
+    tag = "lintimg-test/secrets:1"
+    docker.build(tmp_path, tag, None, "--build-arg", f"NPM_TOKEN=npm_{'Q' * 4}{'a1B2c3' * 6}")
+    archive = tmp_path / "img.tar"
+    docker.run("save", "-o", str(archive), tag)
+    outputs = {fmt: lintimg("image", f"docker-archive:{archive}", "--format", fmt) for fmt in ("text", "json", "sarif")}
+    for fmt, proc in outputs.items():
+        assert proc.returncode == 1, (fmt, proc.stderr)
+        for secret in (GHP, key_body[:24], "a1B2c3a1B2c3"):
+            assert secret not in proc.stdout, f"{fmt} output prints a secret whole"
+    findings = [f for f in _json.loads(outputs["json"].stdout)["findings"] if f["rule"] == "LI550"]
+    key = next(f for f in findings if (f.get("image") or {}).get("path") == "/root/.ssh/id_rsa")
+    assert "Private Key" in key["message"] and "deleted in layer" in key["message"]
+    assert key["image"]["layer_digest"].startswith("sha256:")
+    assert any("GitHub Token" in f["message"] and "config Env" in f["message"] for f in findings)
+    assert any("history" in f["message"] for f in findings), [f["message"] for f in findings]
