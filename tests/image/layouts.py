@@ -122,3 +122,56 @@ def write_dir(files: dict[str, bytes], root: str) -> str:
         with open(p, "wb") as f:
             f.write(data)
     return root
+
+
+def tar_bytes(specs: list[tuple]) -> bytes:
+    """A layer tar from (name, kind, payload[, mode]): kind file|dir|symlink|hardlink; payload bytes or link target."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, kind, payload, *mode in specs:
+            info = tarfile.TarInfo(name)
+            info.mode = mode[0] if mode else 0o644
+            if kind == "file":
+                info.size = len(payload)
+                t.addfile(info, io.BytesIO(payload))
+                continue
+            info.type = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE}[kind]
+            info.linkname = payload or ""
+            t.addfile(info)
+    return buf.getvalue()
+
+
+def legacy_archive(layers: list[bytes], path: str, *, diff_ids: list[str] | None = None, history: list[dict] | None = None,
+                   drop: int | None = None) -> str:
+    """A legacy docker-save archive of the given layer tars (layer ``drop`` listed but left out)."""
+    config = json.dumps({
+        "architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids or [digest(l) for l in layers]},
+        "history": history or [{"created_by": f"layer {i}"} for i in range(len(layers))],
+    }).encode()
+    files = {f"{digest(config)[7:]}.json": config}
+    names = []
+    for i, data in enumerate(layers):
+        name = f"{i:064x}/layer.tar"
+        names.append(name)
+        if i != drop:
+            files[name] = data
+    files["manifest.json"] = json.dumps([{"Config": f"{digest(config)[7:]}.json", "RepoTags": ["example.com/hostile:1"], "Layers": names}]).encode()
+    return write_tar(files, path)
+
+
+def layout_from_blobs(blobs: list[bytes], diff_ids: list[str], media: str = LAYER + "+gzip") -> dict[str, bytes]:
+    """An OCI layout (name -> bytes) whose layers are the given blobs as-is, possibly broken."""
+    config = json.dumps({"os": "linux", "architecture": "amd64", "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+    files = {"oci-layout": b'{"imageLayoutVersion":"1.0.0"}', blob_path(digest(config)): config}
+    for b in blobs:
+        files[blob_path(digest(b))] = b
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": OCI_CONFIG, "digest": digest(config), "size": len(config)},
+        "layers": [{"mediaType": media, "digest": digest(b), "size": len(b)} for b in blobs],
+    }).encode()
+    files[blob_path(digest(manifest))] = manifest
+    files["index.json"] = json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": OCI_MANIFEST, "digest": digest(manifest), "size": len(manifest)}]}).encode()
+    return files
