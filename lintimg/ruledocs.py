@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from lintimg.rule import SECTIONS, Rule
 
+# How docs/rules.md is made (run from the repository root); tests print it when the file is stale.
+REGENERATE = "lintimg rules --format markdown > docs/rules.md"
+
 
 def rule_json(r: Rule) -> dict:
     return {
@@ -63,13 +66,14 @@ def index_markdown(rules: list[Rule]) -> str:
     out = [
         "# Rules",
         "",
-        "<!-- Generated from the rule docstrings by `lintimg rules --format markdown`; do not edit. -->",
+        f"<!-- Generated from the rule docstrings by `{REGENERATE}`; do not edit. -->",
         "",
         "| ID | Slug | Severity | Subject | Peers | Summary |",
         "|---|---|---|---|---|---|",
     ]
     for r in rules:
-        out.append(f"| [{r.id}](#{r.id.lower()}-{r.slug}) | `{r.slug}` | {r.severity} | {r.subject.value} | {', '.join(r.peers) or '—'} | {r.summary} |")
+        cells = [f"[{r.id}](#{r.id.lower()}-{r.slug})", f"`{r.slug}`", str(r.severity), r.subject.value, ", ".join(r.peers) or "—", r.summary]
+        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     out.append("")
     for r in rules:
         out.append(rule_markdown(r, heading="##"))
