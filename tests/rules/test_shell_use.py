@@ -1,0 +1,65 @@
+"""Shell-use rules LI360–LI366, written from what each rule means."""
+from __future__ import annotations
+
+from lintimg.shell import parse_script
+from tests.rulespec import catches, passes
+
+F = "FROM debian:12\n"
+
+
+def test_substituted_commands_are_marked():
+    s = parse_script("T=$(cat /run/secrets/t) tool login; sh <(curl -s https://x)")
+    by_name = {c.name: c for c in s.commands}
+    assert by_name["cat"].substituted and by_name["curl"].substituted
+    assert not by_name["tool"].substituted and not by_name["sh"].substituted
+
+
+def test_cd_instead_of_workdir():
+    catches("LI360", F + "RUN cd /usr/src && make\n", line=2)
+    passes("LI360", F + "WORKDIR /usr/src\nRUN make\nCMD cd /srv && ./run\n")
+
+
+def test_sudo_in_run():
+    catches("LI361", F + "RUN apt-get update && sudo apt-get install -y curl\n")
+    passes("LI361", F + "RUN apt-get install -y sudo\n")
+
+
+def test_useradd_long_uid():
+    catches("LI362", F + "RUN useradd -u 1234567 app\n", message="1234567")
+    catches("LI362", F + "RUN useradd --uid=1234567 app\n")
+    passes("LI362", F + "RUN useradd -l -u 1234567 app\n")
+    passes("LI362", F + "RUN useradd -u 10001 app\n")
+
+
+def test_chpasswd_in_run():
+    catches("LI363", F + "RUN echo 'root:root' | chpasswd\n", line=2)
+    passes("LI363", F + "RUN chgrp root /etc/passwd\n")
+
+
+def test_pipe_without_pipefail():
+    catches("LI364", F + "RUN curl -fsSL https://x/a.tgz | tar xz\n", line=2)
+    passes("LI364", F + 'SHELL ["/bin/bash", "-eo", "pipefail", "-c"]\nRUN curl -fsSL https://x/a.tgz | tar xz\n')
+    passes("LI364", F + "RUN set -euo pipefail; curl -fsSL https://x/a.tgz | tar xz\n")
+    passes("LI364", F + "RUN curl -fsSLO https://x/a.tgz && tar xzf a.tgz\n")
+    # PowerShell pipes are not sh pipes
+    passes("LI364", F + 'SHELL ["pwsh", "-c"]\nRUN Get-Item x | Select-Object Name\n')
+    passes("LI364", "# hadolint shell=powershell\n" + F + "RUN Get-Item x | Select-Object Name\n")
+
+
+def test_pipefail_set_after_the_pipe_does_not_count():
+    catches("LI364", F + "RUN curl -fsSL https://x/a.tgz | tar xz; set -o pipefail\n")
+
+
+def test_pipefail_in_a_sibling_stage_does_not_count():
+    text = 'FROM debian:12 AS a\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nFROM debian:12 AS b\nRUN ls | wc -l\n'
+    catches("LI364", text, line=4)
+
+
+def test_shell_changed_in_run():
+    catches("LI365", F + "RUN ln -sf /bin/bash /bin/sh\n")
+    passes("LI365", F + "RUN ln -sf /bin/true /sbin/initctl && echo /bin/sh\n")
+
+
+def test_pointless_command():
+    catches("LI366", F + "RUN service nginx start\n", message="service")
+    passes("LI366", F + "RUN apt-get install -y openssh-client ssh\n")
