@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="lint Dockerfiles (the default command)")
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="Dockerfiles, directories to search, or - for stdin")
     check.add_argument("--stdin-filename", default="-", metavar="NAME", help="name to report for - (stdin)")
+    check.add_argument("--context", metavar="DIR", help="build context directory for every Dockerfile (default: each Dockerfile's folder; none for stdin)")
+    check.add_argument("--no-context", action="store_true", help="check the Dockerfiles only, not their build contexts")
     _output(check)
     _common(check)
 
@@ -152,13 +154,27 @@ def make_engine(args: argparse.Namespace, config: Config) -> Engine:
     return engine
 
 
+def _context_attachers(args: argparse.Namespace) -> tuple:
+    """(for files, for stdin): each Dockerfile's folder by default; stdin only with --context."""
+    from lintimg.context import ContextAttacher
+
+    if args.no_context:
+        if args.context:
+            raise LintimgError("--context and --no-context cannot be used together")
+        return None, None
+    if args.context and not os.path.isdir(args.context):
+        raise LintimgError(f"{args.context}: build context is not a directory")
+    attach = ContextAttacher(args.context)
+    return attach, (attach if args.context else None)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     config = _config(args)
     engine = make_engine(args, config)
     paths = [p for p in discover(args.paths) if not ignored(p, config.ignore_paths, config.base_dir)]
     if args.paths.count("-") > 1:
         raise LintimgError("stdin (-) can be given only once")
-    result = lint_paths(engine, paths, args.stdin_filename)
+    result = lint_paths(engine, paths, args.stdin_filename, *_context_attachers(args))
     info = RunInfo(rules=engine.rules, files=result.files, sources=result.sources, color=_color(args, sys.stdout), tool_version=__version__,
                    notes=result.notes)
     emit(render(engine, args.format, result.findings, info), args.output)

@@ -51,8 +51,9 @@ def lint_source(engine: Engine, src: Source, attach: Attach | None = None) -> tu
     return engine.run(target), target.dockerfile
 
 
-def lint_paths(engine: Engine, paths: list[str], stdin_name: str = "-", attach: Attach | None = None) -> LintResult:
-    targets = [target_of(engine, read_source(p, stdin_name), attach) for p in paths]
+def lint_paths(engine: Engine, paths: list[str], stdin_name: str = "-", attach: Attach | None = None, attach_stdin: Attach | None = None) -> LintResult:
+    """Lint files; ``attach`` adds subjects to file targets, ``attach_stdin`` to the one read from ``-``."""
+    targets = [target_of(engine, read_source(p, stdin_name), attach_stdin if p == "-" else attach) for p in paths]
     engine.prepare(targets)
     result = LintResult()
     for t in targets:

@@ -20,6 +20,7 @@ from lintimg.context.walk import BUILDKIT, CLASSIC, CLASSIC_PRE23, Entry, Subtre
 
 if TYPE_CHECKING:
     from lintimg.context.gitchurn import Churn
+    from lintimg.context.secretscan import ContextSecrets
     from lintimg.dockerfile import Dockerfile
     from lintimg.target import Target
 
@@ -74,7 +75,7 @@ class BuildContext:
         self.root = os.path.abspath(root)
         self.dockerfile = os.path.abspath(dockerfile) if dockerfile else None
         self.builder = builder
-        self._trees = trees if trees is not None else {}
+        self._trees = trees if trees is not None else {}  # walks and scanners shared by one run
 
     @cached_property
     def ignore_source(self) -> IgnoreSource:
@@ -114,6 +115,19 @@ class BuildContext:
     def everything(self) -> Subtree:
         """All the context sends to the builder (the whole walk)."""
         return self.tree.subtree("")
+
+    def secrets(self, settings: dict | None) -> "ContextSecrets":
+        """The secret scanner for copied files (shared by the Dockerfiles of a run)."""
+        import json
+
+        from lintimg.context.secretscan import ContextSecrets
+        from lintimg.secrets import SecretScanner
+
+        policy = json.dumps(settings or {}, sort_keys=True, default=str)
+        key = ("secrets", self.root, policy)
+        if key not in self._trees:
+            self._trees[key] = ContextSecrets(self.root, SecretScanner(settings), policy)
+        return self._trees[key]
 
     def churn(self, depth: int) -> "Churn | None":
         """Recent git history of the context's files, or ``None`` outside a repository."""

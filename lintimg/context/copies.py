@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Iterator
 
 from lintimg.context.dockerignore import PatternError, go_clean, go_glob_regex, has_glob
 from lintimg.context.walk import Entry, Subtree, Tree, join
@@ -22,12 +23,28 @@ class Source:
     text: str  # after ARG/ENV substitution
     kind: str  # path, glob, heredoc, remote, unknown (an unset variable)
     path: str = ""  # cleaned, relative to the context root ("" is the root)
-    sent: Subtree = field(default_factory=Subtree)
+    # What it sends: whole directories (shared with the walk, so their analyses are
+    # computed once per run) and single entries.
+    trees: list[Subtree] = field(default_factory=list)
+    singles: list[Entry] = field(default_factory=list)
     matched: list[str] = field(default_factory=list)  # paths a glob matched (or the path itself)
     exists: bool = False  # present in the context directory (sent or not)
     ignored: bool = False  # excluded by the ignore file as written (CopyIgnoredFile)
     outside: bool = False  # climbs out of the context with ".."
     error: str | None = None  # a symlink loop, an unreadable path
+
+    def files(self) -> Iterator[Entry]:
+        for t in self.trees:
+            yield from t.files
+        yield from self.singles
+
+    @property
+    def bytes(self) -> int:
+        return sum(t.bytes for t in self.trees) + sum(e.size for e in self.singles if e.kind == "file")
+
+    @property
+    def count(self) -> int:
+        return sum(len(t.files) for t in self.trees) + len(self.singles)
 
     @property
     def missing(self) -> bool:
@@ -54,7 +71,7 @@ class Copy:
         """Every sent non-directory, each once."""
         seen: dict[str, Entry] = {}
         for s in self.sources:
-            for e in s.sent.files:
+            for e in s.files():
                 seen.setdefault(e.rel, e)
         return list(seen.values())
 
@@ -136,11 +153,11 @@ def _add(tree: Tree, src: Source, rel: str) -> None:
         sub = tree.subtree(rel)
         if tree.is_sent(rel, is_dir=True) or sub.files:
             src.matched.append(rel)
-            src.sent.extend(sub)
+            src.trees.append(sub)
         return
     if e is not None and tree.is_sent(rel):
         src.matched.append(rel)
-        src.sent.files.append(e)
+        src.singles.append(e)
 
 
 def _glob(tree: Tree, src: Source) -> None:

@@ -76,9 +76,17 @@ class Subtree:
     special: list[Entry] = field(default_factory=list)  # sockets (skipped by Docker), FIFOs, devices
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
 
+    # Analyses of this subtree (sensitive files, notable entries …), computed once per run.
+    memo: dict = field(default_factory=dict, repr=False)
+
     @cached_property
     def bytes(self) -> int:
         return sum(e.size for e in self.files if e.kind == "file")
+
+    def cached(self, key: str, compute):
+        if key not in self.memo:
+            self.memo[key] = compute(self)
+        return self.memo[key]
 
     def extend(self, other: "Subtree") -> None:
         self.files.extend(other.files)
@@ -256,6 +264,8 @@ class Tree:
                     continue
                 if e.kind in ("file", "link"):
                     out.files.append(e)
+                    if e.kind == "file" and e.mode & 0o444 != 0o444 and not os.access(self.abspath(e.rel), os.R_OK):
+                        out.unreadable.append((e.rel, "permission denied"))
                 else:
                     out.special.append(e)
                     if e.kind != "socket":  # Docker's archive skips sockets; FIFOs and devices go in
@@ -304,18 +314,20 @@ class Tree:
             done.append(part)
         return "/".join(done), None
 
-    def link_escapes(self, e: Entry) -> bool:
-        """True for a symlink whose target, read on the host, leaves the context."""
-        if e.kind != "link" or e.link is None:
-            return False
-        if e.link.startswith("/"):
-            return True
-        depth = e.rel.count("/")
-        for part in e.link.split("/"):
-            if part == "..":
-                depth -= 1
-                if depth < 0:
-                    return True
-            elif part not in ("", "."):
-                depth += 1
+
+
+def link_escapes(e: Entry) -> bool:
+    """True for a symlink whose target, read on the host, leaves the context."""
+    if e.kind != "link" or e.link is None:
         return False
+    if e.link.startswith("/"):
+        return True
+    depth = e.rel.count("/")
+    for part in e.link.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False

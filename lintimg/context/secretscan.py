@@ -1,0 +1,118 @@
+"""Secrets in the context files that COPY puts in the image.
+
+Only copied regular files are read. A per-context cache on disk maps
+(path, size, mtime, inode) to the content hash and the hits, so a warm run
+reads no file whose metadata is unchanged; :class:`lintimg.secrets.SecretScanner`
+does the prefiltered detection and its own per-content cache.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+from lintimg.context.walk import Entry
+
+if TYPE_CHECKING:
+    from lintimg.secrets import SecretHit, SecretScanner
+
+CACHE_FORMAT = 1
+# Files changed this recently may change again within the mtime granularity: never cache them.
+RACY_SECONDS = 2.0
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "lintimg" / "context"
+
+
+class ContextSecrets:
+    """Scans copied files of one context directory, remembering results between runs."""
+
+    def __init__(self, root: str, scanner: "SecretScanner", policy: str, use_disk: bool = True):
+        self.root = root
+        self.scanner = scanner
+        self.use_disk = use_disk and os.environ.get("LINTIMG_NO_CACHE") != "1"
+        ident = hashlib.sha256(f"{CACHE_FORMAT}\0{root}\0{policy}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        self.path = cache_dir() / f"{ident}.json"
+        self._entries: dict[str, list] = self._load()
+        self._dirty = False
+        self.read_files = 0  # files read in this run (a warm run reads none)
+
+    def _load(self) -> dict[str, list]:
+        if not self.use_disk:
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def scan(self, files: Iterable[Entry]) -> dict[str, list["SecretHit"]]:
+        """Hits per path for the regular files among ``files`` (paths without hits left out)."""
+        from lintimg.secrets import SecretHit
+
+        out: dict[str, list[SecretHit]] = {}
+        now = time.time()
+        limit = self.scanner.max_file_size
+        for e in files:
+            if e.kind != "file" or e.size > limit or self.scanner.excluded(e.rel):
+                continue
+            stamp = [e.size, e.mtime_ns, e.ino]
+            cached = self._entries.get(e.rel)
+            if cached is not None and cached[:3] == stamp:
+                hits = [SecretHit(*h) for h in cached[3]]
+            else:
+                data = self._read(e)
+                if data is None:
+                    continue
+                hits = self.scanner.scan_bytes(data, e.rel)
+                if now - e.mtime_ns / 1e9 > RACY_SECONDS:
+                    self._entries[e.rel] = stamp + [[list(asdict(h).values()) for h in hits]]
+                    self._dirty = True
+            if hits:
+                out[e.rel] = hits
+        self.save()
+        return out
+
+    def _read(self, e: Entry) -> bytes | None:
+        """Read a regular file without following a swap to a FIFO or device (never blocks)."""
+        path = os.path.join(self.root, e.rel)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        try:
+            st = os.fstat(fd)
+            if not (st.st_mode & 0o170000 == 0o100000):
+                return None
+            chunks = []
+            while True:
+                b = os.read(fd, 1 << 20)
+                if not b:
+                    break
+                chunks.append(b)
+            self.read_files += 1
+            return b"".join(chunks)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def save(self) -> None:
+        if not (self.use_disk and self._dirty):
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".ctx-", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(self._entries, fh, separators=(",", ":"))
+            os.replace(tmp, self.path)  # atomic: concurrent runs see the old or the new file
+            self._dirty = False
+        except OSError:
+            pass  # a read-only cache directory only costs speed

@@ -1,0 +1,526 @@
+"""LI4xx: the build context, .dockerignore, and layer order for cache reuse."""
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+from lintimg.config import parse_size
+from lintimg.context import BuildContext
+from lintimg.context.copies import Copy, Source
+from lintimg.context.gitchurn import DEFAULT_DEPTH
+from lintimg.context.layers import expensive_steps, is_manifest, misplaced_installs, rebuilt_after
+from lintimg.context.sensitive import describe, human, notable_in, sensitive_in
+from lintimg.context.walk import CLASSIC, Entry, Subtree, Tree, link_escapes
+from lintimg.findings import Hit, Severity
+from lintimg.queries import cmd_hit, hit
+from lintimg.rule import Subject, rule
+from lintimg.target import Target
+
+DEFAULT_MAX_COPY_SIZE = "50MB"
+# A COPY whose files changed in at least this share of recent commits (and at least
+# CHURN_MIN_COMMITS of them) is "frequently changed".
+CHURN_SHARE = 0.2
+CHURN_MIN_COMMITS = 3
+MAX_PER_COPY = 20  # findings of one kind per COPY source, so one huge folder cannot flood a report
+
+
+def shown_path(path: str) -> str:
+    """A path as reports show it: relative to the working directory when below it."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def _copies(t: Target) -> list[Copy]:
+    return t.context.copies(t.dockerfile)
+
+
+def _in_sources(copy: Copy) -> Iterator[tuple[Source, Subtree | None, list[Entry]]]:
+    """Each context source with the directory trees and single entries it sends."""
+    for src in copy.context_sources:
+        for tree in src.trees:
+            yield src, tree, tree.files
+        if src.singles:
+            yield src, None, src.singles
+
+
+@rule("LI400", "invalid-dockerignore", Severity.ERROR, subject=Subject.CONTEXT, tags=("context", "dockerignore"))
+def invalid_dockerignore(t: Target) -> Iterator[Hit]:
+    """The ignore file has a line Docker refuses, or cannot be read.
+
+    ## What it does
+    Reads `.dockerignore` (or `<Dockerfile>.dockerignore` next to the
+    Dockerfile) the way Docker does and reports patterns it rejects: a bare
+    `!`, a malformed character class such as `[` or `[a-]`, a trailing
+    backslash, a line over 64 KiB; and an ignore file that is not a readable
+    regular file.
+
+    ## Why it matters
+    Docker fails the whole build on such a line ("syntax error in pattern"),
+    and every other context rule then describes a build that cannot happen.
+    lintimg reports the line and checks the context with the remaining
+    patterns.
+
+    ## Example
+    ```
+    node_modules
+    [abc
+    ```
+
+    ## Fix
+    Close the character class, escape a literal `[` as `\\[`, or delete the line.
+    """
+    src = t.context.ignore_source
+    if src.path is None:
+        return
+    where = shown_path(src.path)
+    if src.problem:
+        yield Hit(f"{src.shown} {src.problem}; Docker cannot use it", line=1, path=where, key="unreadable")
+        return
+    for p in t.context.ignore_problems:
+        yield Hit(f"{src.shown} line {p.line}: {p.message}; Docker fails the build on it", line=p.line, path=where, key=f"line:{p.line}")
+
+
+@rule("LI401", "missing-dockerignore", Severity.WARNING, subject=Subject.CONTEXT, tags=("context", "dockerignore", "size"))
+def missing_dockerignore(t: Target) -> Iterator[Hit]:
+    """A COPY/ADD sends the whole context and there is no .dockerignore.
+
+    ## What it does
+    Fires on the first `COPY . …` (or `COPY * …`) when neither
+    `.dockerignore` nor `<Dockerfile>.dockerignore` exists. The message says
+    how many files and bytes the context sends and names the notable
+    entries in it: `.git`, `node_modules`, virtualenvs, build output, `.env`
+    files, editor and OS junk.
+
+    ## Why it matters
+    Without an ignore file everything in the folder goes to the builder and,
+    through `COPY . .`, into the image: local `node_modules` built for the
+    wrong platform, the git history, credentials in `.env`. It also makes
+    every build slower and busts the layer cache on unrelated edits.
+
+    ## Example
+    ```dockerfile
+    FROM node:20
+    COPY . .
+    ```
+
+    ## Fix
+    Add a `.dockerignore` next to the Dockerfile listing at least `.git`,
+    `node_modules`, build output and `.env`.
+    """
+    if t.context.ignore_source.path is not None:
+        return
+    broad = next((c for c in _copies(t) if c.broad), None)
+    if broad is None:
+        return
+    everything = t.context.everything()
+    notable = notable_in(everything)
+    detail = f"; it includes {describe(notable)}" if notable else ""
+    yield hit(
+        broad.ins,
+        f"no .dockerignore: the build context sends {len(everything.files)} files ({human(everything.bytes)}) and this {broad.ins.keyword} copies all of them{detail}",
+        fix="add a .dockerignore that excludes " + (", ".join(n.path for n in notable[:6]) if notable else ".git, node_modules, build output and .env files"),
+        key="missing",
+    )
+
+
+@rule(
+    "LI402",
+    "copy-sensitive-file",
+    Severity.ERROR,
+    subject=Subject.CONTEXT,
+    tags=("context", "security", "secrets"),
+    security_severity=8.0,
+)
+def copy_sensitive_file(t: Target) -> Iterator[Hit]:
+    """A COPY/ADD puts a private key, credentials file or .git directory in the image.
+
+    ## What it does
+    Looks at every file a COPY/ADD sends, after `.dockerignore`, and reports
+    private keys (`id_rsa`, `*.pem`/`*.key` holding a private key, `*.p12`),
+    `.env` files (not `.env.example`), `.npmrc`/`.pypirc`/`.netrc` that hold
+    credentials, cloud credential files (`.aws/credentials`, service-account
+    JSON, Azure tokens), kubeconfig, Terraform state and `.git`
+    directories — naming the file and pointing at the source that copies it.
+
+    ## Why it matters
+    Anyone who can pull the image can read every layer. A key copied in and
+    deleted later is still in its layer.
+
+    ## Example
+    ```dockerfile
+    FROM python:3.12
+    COPY . /app        # the folder holds .env and deploy/id_rsa
+    ```
+
+    ## Fix
+    Exclude the file in `.dockerignore`, and pass secrets at build time with
+    `RUN --mount=type=secret` or at run time through the environment.
+    """
+    root = t.context.root
+    for copy in _copies(t):
+        for src, tree, entries in _in_sources(copy):
+            found = sensitive_in(root, tree) if tree is not None else sensitive_in(root, Subtree(files=entries))
+            for s in found[:MAX_PER_COPY]:
+                yield hit(
+                    copy.ins,
+                    f"{copy.ins.keyword} {src.text} puts {s.entry.rel}{'/' if s.entry.kind == 'dir' else ''} in the image ({s.what})",
+                    token=src.token,
+                    fix=f"add {s.entry.rel} to .dockerignore; give the image secrets at build time with RUN --mount=type=secret",
+                    key=s.entry.rel,
+                )
+
+
+@rule(
+    "LI403",
+    "copy-ignored-file",
+    Severity.WARNING,
+    subject=Subject.CONTEXT,
+    tags=("context", "dockerignore"),
+    peers=("CopyIgnoredFile",),
+)
+def copy_ignored_file(t: Target) -> Iterator[Hit]:
+    """A COPY/ADD names a path that .dockerignore excludes.
+
+    ## What it does
+    Checks each COPY/ADD source against the ignore patterns (the path or one
+    of its parents matches, the last matching line deciding), as BuildKit's
+    `CopyIgnoredFile` check does, and names the ignore line responsible.
+
+    ## Why it matters
+    The builder never receives the file: the COPY fails with "file not
+    found", or — for a directory partly re-included by `!` lines — copies
+    less than it says.
+
+    ## Example
+    ```
+    # .dockerignore
+    config
+    ```
+    ```dockerfile
+    COPY config/app.yaml /etc/app/
+    ```
+
+    ## Fix
+    Remove or narrow the ignore line, or add an exception (`!config/app.yaml`).
+    """
+    tree = t.context.tree
+    for copy in _copies(t):
+        for src in copy.context_sources:
+            if not src.ignored or src.outside:
+                continue
+            if src.path in tree.hidden:
+                why = f"{src.path} is excluded by {t.context.ignore_source.shown}, and the builder keeps an excluded Dockerfile or ignore file out of COPY"
+            else:
+                pat = tree.deciding_pattern(src.path) if src.kind == "path" else None
+                line = f" line {pat.line} ({pat})" if pat is not None and pat.line else ""
+                why = f"{src.text} is excluded by {t.context.ignore_source.shown}{line}"
+            outcome = "; the build fails: nothing by that name reaches the builder" if not src.matched else "; only its re-included files are copied"
+            yield hit(copy.ins, why + outcome, token=src.token, fix="remove or narrow the ignore line, or add a ! exception for this path", key=src.path)
+
+
+@rule("LI404", "copy-missing-source", Severity.ERROR, subject=Subject.CONTEXT, tags=("context",))
+def copy_missing_source(t: Target) -> Iterator[Hit]:
+    """A COPY/ADD source does not exist in the build context.
+
+    ## What it does
+    Resolves each source of a COPY/ADD (not `--from`, not URLs, not
+    heredocs) in the context directory, following symlinks the way the
+    builder does, and reports sources that are absent, sources that climb
+    out of the context with `..`, and instructions whose wildcards match
+    nothing at all.
+
+    ## Why it matters
+    The build stops at this line with "file not found in build context".
+
+    ## Example
+    ```dockerfile
+    COPY requirements.txt .    # the file is requirements/base.txt
+    ```
+
+    ## Fix
+    Correct the path (it is relative to the context, not to the
+    Dockerfile), or build with the right context directory.
+    """
+    for copy in _copies(t):
+        sources = copy.context_sources
+        for src in sources:
+            if src.outside:
+                yield hit(copy.ins, f"{src.text} is outside the build context; the builder cannot read it", token=src.token, fix="move the file into the context, or build from a parent directory", key=src.text)
+            elif src.missing and not src.ignored and not src.exists:
+                yield hit(copy.ins, f"{src.text} does not exist in the build context {shown_path(t.context.root)}", token=src.token, fix="correct the path; it is relative to the build context", key=src.text)
+        globs = [s for s in sources if s.kind == "glob"]
+        if globs and all(not s.matched and not s.ignored for s in sources if not s.outside) and not any(s.kind == "path" for s in sources):
+            yield hit(copy.ins, f"no file in the build context matches {', '.join(s.text for s in globs)}; the build fails", token=globs[0].token, key="glob:" + ",".join(s.text for s in globs))
+
+
+@rule("LI405", "copy-large-file", Severity.WARNING, subject=Subject.CONTEXT, tags=("context", "size"))
+def copy_large_file(t: Target) -> Iterator[Hit]:
+    """A COPY/ADD puts a file larger than `max-copy-size` in the image.
+
+    ## What it does
+    Reports each copied file above the `max-copy-size` setting (default
+    50 MB), with its size.
+
+    ## Why it matters
+    Large files make every pull slower and usually do not belong in the
+    image: datasets, archives, videos, core dumps, build artefacts.
+
+    ## Example
+    ```dockerfile
+    COPY . /app        # the folder holds data/dump.sql (2 GB)
+    ```
+
+    ## Fix
+    Exclude the file in `.dockerignore`, fetch it at run time, or mount it
+    as a volume. Raise `max-copy-size` in `.lintimg.yaml` if it belongs.
+    """
+    limit = parse_size(t.setting("max-copy-size", DEFAULT_MAX_COPY_SIZE))
+    for copy in _copies(t):
+        for src, tree, entries in _in_sources(copy):
+            if tree is not None:
+                big = tree.cached(f"large:{limit}", lambda st: sorted((e for e in st.files if e.kind == "file" and e.size > limit), key=lambda e: -e.size))
+            else:
+                big = [e for e in entries if e.kind == "file" and e.size > limit]
+            for e in big[:MAX_PER_COPY]:
+                yield hit(copy.ins, f"{copy.ins.keyword} {src.text} copies {e.rel} ({human(e.size)}, over max-copy-size {human(limit)})", token=src.token, key=e.rel)
+
+
+@rule("LI406", "dependencies-after-source-copy", Severity.WARNING, tags=("context", "cache", "layers"))
+def dependencies_after_source_copy(t: Target) -> Iterator[Hit]:
+    """A dependency install runs after a COPY that brings in the whole source.
+
+    ## What it does
+    Finds `npm ci`/`npm install`, `yarn`, `pnpm install`, `pip install -r`,
+    `poetry install`, `pipenv install`, `uv sync`, `go mod download` /
+    `go build`, `cargo build`, Maven, Gradle, `bundle install` and
+    `composer install` placed after `COPY . …` in the same stage, when no
+    COPY of just the dependency manifests comes before. With a build
+    context, a COPY of a folder that holds the manifest plus other files
+    counts as bringing in the source too.
+
+    ## Why it matters
+    Docker reuses a cached layer only while every earlier step is
+    unchanged. After `COPY . .`, editing any source file reruns the install
+    and downloads every dependency again.
+
+    ## Example
+    ```dockerfile
+    FROM node:20
+    WORKDIR /app
+    COPY . .
+    RUN npm ci
+    ```
+
+    ## Fix
+    Copy the manifests first, install, then copy the rest:
+    `COPY package*.json ./`, `RUN npm ci`, `COPY . .`.
+    """
+    ctx: BuildContext | None = t.context
+    for m in misplaced_installs(t.dockerfile, ctx):
+        present = ""
+        if ctx is not None:
+            copy = next((c for c in ctx.copies(t.dockerfile) if c.ins is m.copy), None)
+            names = sorted({e.rel for e in copy.files if "/" not in e.rel and is_manifest(e.name, m.ecosystem)}) if copy else []
+            if copy is not None and not names and not any(is_manifest(e.name, m.ecosystem) for e in copy.files):
+                continue  # no manifest in the context: nothing to copy first
+            present = f" ({' '.join(names)})" if names else ""
+        yield cmd_hit(
+            m.run,
+            m.cmd,
+            f"{' '.join(m.cmd.argv[:2])} runs after {m.copy.keyword} {m.copy.args_text} (line {m.copy.line}): every source change reinstalls all {m.ecosystem.name} dependencies",
+            fix=f"copy the manifests{present} first and install before copying the source: {m.ecosystem.copy_first}",
+            key=f"{m.ecosystem.name}:{m.copy.line}",
+        )
+
+
+def _churning(t: Target) -> list[tuple[Copy, int, list[tuple[str, int]], int]]:
+    """COPYs whose files changed often: (copy, commits touching them, top files, commits examined)."""
+    churn = t.context.churn(int(t.setting("git-history-depth", DEFAULT_DEPTH)))
+    if churn is None or not churn.depth:
+        return []
+    out = []
+    for copy in _copies(t):
+        paths = {e.rel for e in copy.files}
+        n = churn.commits_touching(paths)
+        out.append((copy, n, churn.top(paths), churn.depth))
+    return out
+
+
+@rule("LI407", "expensive-step-after-churning-copy", Severity.INFO, subject=Subject.CONTEXT, tags=("context", "cache", "layers", "git"))
+def expensive_step_after_churning_copy(t: Target) -> Iterator[Hit]:
+    """A package install runs after a COPY of files that change often (by git history).
+
+    ## What it does
+    When the context is in a git repository, counts how many of the last
+    `git-history-depth` commits (default 100) changed the files each
+    COPY/ADD sends. If that is at least 20% of them (and at least 3), every
+    later package install in the stage — system packages or dependencies —
+    is reported with the COPY and its most changed files. Installs that
+    `dependencies-after-source-copy` already reports are left to it.
+
+    ## Why it matters
+    Each change to those files misses the cache at the COPY and reruns the
+    install after it: the slowest step of the build runs on most commits.
+
+    ## Example
+    ```dockerfile
+    FROM debian:12
+    COPY src/ /app/src/        # changed in 40 of the last 100 commits
+    RUN apt-get update && apt-get install -y build-essential
+    ```
+
+    ## Fix
+    Move the install above the COPY, or copy the frequently changed files
+    after it.
+    """
+    churning = [(c, n, top, depth) for c, n, top, depth in _churning(t) if n >= CHURN_MIN_COMMITS and n >= CHURN_SHARE * depth]
+    if not churning:
+        return
+    df = t.dockerfile
+    already = {(m.run.index, m.cmd.offset) for m in misplaced_installs(df, t.context)}
+    for ins, cmd, what in expensive_steps(df):
+        if (ins.index, cmd.offset) in already:
+            continue
+        before = [c for c in churning if c[0].ins.stage_index == ins.stage_index and c[0].ins.index < ins.index]
+        if not before:
+            continue
+        copy, n, top, depth = max(before, key=lambda c: c[1])
+        files = ", ".join(f"{p} {k}×" for p, k in top)
+        yield cmd_hit(
+            ins,
+            cmd,
+            f"{what} runs after {copy.ins.keyword} at line {copy.ins.line}, whose files changed in {n} of the last {depth} commits ({files}); each such change reruns it",
+            fix=f"move this step above line {copy.ins.line}, or copy the often-changed files after it",
+            key=f"{copy.ins.line}:{what}",
+        )
+
+
+@rule("LI408", "copy-rebuild-cost", Severity.INFO, subject=Subject.CONTEXT, tags=("context", "cache", "layers"), enabled_by_default=False)
+def copy_rebuild_cost(t: Target) -> Iterator[Hit]:
+    """How many later layers a one-file change in a COPY rebuilds (opt-in report).
+
+    ## What it does
+    For every COPY/ADD from the context, counts the layer-making steps
+    (RUN, COPY, ADD) that rerun when one of its files changes: the rest of
+    its stage, and stages built from it or copying from it. In a git
+    repository it adds how often its files changed recently. Off by
+    default; turn it on to see where cache misses cost most.
+
+    ## Why it matters
+    Ordering a Dockerfile for cache reuse means putting rarely changing,
+    expensive steps first. This puts a number on each COPY.
+
+    ## Example
+    ```dockerfile
+    COPY . .           # a change here rebuilds the 3 steps below
+    RUN npm ci
+    RUN npm run build
+    RUN npm prune --production
+    ```
+
+    ## Fix
+    Nothing to fix by itself; move COPYs of often-changed files as late as
+    possible.
+    """
+    churn = {c.ins.index: (n, depth) for c, n, _, depth in _churning(t)}
+    for copy in _copies(t):
+        later = rebuilt_after(t.dockerfile, copy.ins)
+        history = ""
+        if copy.ins.index in churn:
+            n, depth = churn[copy.ins.index]
+            history = f"; its files changed in {n} of the last {depth} commits"
+        yield hit(
+            copy.ins,
+            f"a change to {'the file' if len(copy.files) == 1 else f'any of the {len(copy.files)} files'} this {copy.ins.keyword} sends rebuilds {len(later)} later layer{'s' if len(later) != 1 else ''}{history}",
+            key=f"cost:{copy.ins.line}",
+            rebuilt_layers=len(later),
+        )
+
+
+@rule("LI409", "dockerignore-builder-difference", Severity.INFO, subject=Subject.CONTEXT, tags=("context", "dockerignore"))
+def dockerignore_builder_difference(t: Target) -> Iterator[Hit]:
+    """The classic builder and BuildKit would send different files with this ignore file.
+
+    ## What it does
+    Reports two documented differences that change what a COPY gets:
+    `<Dockerfile>.dockerignore`, which only BuildKit reads (the classic
+    builder uses `.dockerignore` or nothing); and `!` exceptions with
+    wildcards inside an excluded directory, which BuildKit honours at any
+    depth while the classic builder never enters the directory
+    (`data` + `!data/**/*.keep` loses `data/a/b/x.keep`).
+
+    ## Why it matters
+    The same Dockerfile gives different images on Docker before 23 (or
+    with `DOCKER_BUILDKIT=0`) and with BuildKit.
+
+    ## Example
+    ```
+    data
+    !data/**/*.keep
+    ```
+
+    ## Fix
+    Write exceptions that name the directory path (`!data/a/b/x.keep`), or
+    avoid excluding a parent of what you re-include.
+    """
+    ctx = t.context
+    src = ctx.ignore_source
+    if src.dockerfile_specific and src.path:
+        yield Hit(f"{src.shown} is read only by BuildKit; the classic builder uses .dockerignore instead", line=1, path=shown_path(src.path), key="specific")
+    if ctx.ignore is None or not any(p.exclusion and p.has_wildcards for p in ctx.ignore.patterns) or not _copies(t):
+        return
+    specials = [".dockerignore"] + ([ctx.dockerfile_rel] if ctx.dockerfile_rel else [])
+    classic = Tree(ctx.root, ctx.ignore.patterns, CLASSIC, specials)
+    lost = sorted({e.rel for e in ctx.everything().files} - {e.rel for e in classic.subtree("").files})
+    if lost:
+        more = f" and {len(lost) - 3} more" if len(lost) > 3 else ""
+        yield Hit(
+            f"BuildKit sends {', '.join(lost[:3])}{more} but the classic builder does not: it never enters an excluded directory for a wildcard exception",
+            line=1,
+            path=shown_path(src.path or ""),
+            key="walk",
+        )
+
+
+@rule("LI410", "copy-broken-entry", Severity.WARNING, subject=Subject.CONTEXT, tags=("context",))
+def copy_broken_entry(t: Target) -> Iterator[Hit]:
+    """A COPY/ADD meets an entry it cannot copy as a file: unreadable, a symlink loop or a link out of the context, a socket or FIFO.
+
+    ## What it does
+    Reports, for what each COPY/ADD sends: directories or files the builder
+    cannot read, sources that end in a symlink loop, symlinks whose target
+    leaves the context (the image gets a link to some other path of its own
+    file system), sockets (Docker skips them) and FIFOs or device nodes
+    (copied as special files).
+
+    ## Why it matters
+    An unreadable entry or a loop fails the build; the others give an
+    image that differs from the folder the author looked at.
+
+    ## Example
+    ```dockerfile
+    COPY . /app        # config -> /etc/myapp/config on the developer's machine
+    ```
+
+    ## Fix
+    Fix the permissions, replace the symlink by the file it points to, or
+    exclude the entry in `.dockerignore`.
+    """
+    for copy in _copies(t):
+        for src in copy.context_sources:
+            if src.error:
+                yield hit(copy.ins, f"{src.text}: {src.error}; the build fails", token=src.token, key=f"error:{src.path}")
+        for src, tree, entries in _in_sources(copy):
+            problems = tree.cached("broken", _broken) if tree is not None else _broken(Subtree(files=entries))
+            for rel, why in problems[:MAX_PER_COPY]:
+                yield hit(copy.ins, f"{copy.ins.keyword} {src.text}: {rel} {why}", token=src.token, key=rel)
+
+
+def _broken(tree: Subtree) -> list[tuple[str, str]]:
+    out = [(rel, f"cannot be read ({why}); the build fails") for rel, why in tree.unreadable]
+    for e in tree.special:
+        out.append((e.rel, "is a socket; Docker leaves it out" if e.kind == "socket" else f"is a {'FIFO' if e.kind == 'fifo' else 'device node'}; it is copied as one, not as a file"))
+    for e in tree.files:
+        if link_escapes(e):
+            out.append((e.rel, f"is a symlink to {e.link}, outside the build context; in the image it points at the image's own {e.link}"))
+    return out

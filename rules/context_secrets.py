@@ -1,0 +1,68 @@
+"""LI540–LI549: secrets inside the context files that COPY/ADD puts in the image."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from lintimg.findings import Hit, Severity
+from lintimg.queries import hit
+from lintimg.rule import Subject, rule
+from lintimg.target import Target
+
+MAX_PER_COPY = 50
+
+
+@rule(
+    "LI540",
+    "secret-in-copied-file",
+    Severity.ERROR,
+    subject=Subject.CONTEXT,
+    tags=("context", "security", "secrets"),
+    security_severity=9.0,
+)
+def secret_in_copied_file(t: Target) -> Iterator[Hit]:
+    """A file that COPY/ADD puts in the image contains a secret.
+
+    ## What it does
+    Scans the context files each COPY/ADD sends (after `.dockerignore`) with
+    the secret detector — private keys, cloud and service tokens, passwords
+    in assignments, high-entropy strings — and reports the file, the line in
+    it, the detector and a redacted value, at the COPY line. Only copied
+    files are read; binaries, files over `secrets.max-file-size` and
+    `secrets.exclude-paths` are skipped, and results are cached per file so
+    that unchanged files are not read again.
+
+    ## Why it matters
+    Whatever a COPY sends ends up in a layer that anyone with the image can
+    extract, even if a later step deletes the file.
+
+    ## Example
+    ```dockerfile
+    FROM node:20
+    COPY . .           # config/settings.js holds a live Stripe key
+    ```
+
+    ## Fix
+    Take the secret out of the file (read it from the environment or a
+    mounted secret at run time), exclude the file in `.dockerignore`, and
+    rotate the secret: it has been exposed. Accepted values go in
+    `secrets.allowlist` by fingerprint.
+    """
+    scanner = t.context.secrets(t.setting("secrets"))
+    for copy in t.context.copies(t.dockerfile):
+        found = scanner.scan(copy.files)
+        if not found:
+            continue
+        by_source = {e.rel: src for src in copy.context_sources for e in src.files()}
+        pairs = [(rel, h) for rel in sorted(found) for h in found[rel]]
+        for rel, h in pairs[:MAX_PER_COPY]:
+            src = by_source.get(rel)
+            yield hit(
+                copy.ins,
+                f"{copy.ins.keyword} puts {rel} in the image, and line {h.line} of it holds a secret ({h.detector}: {h.redacted})",
+                token=src.token if src is not None else None,
+                fix=f"remove the secret from {rel} or exclude the file in .dockerignore, and rotate it",
+                key=h.fingerprint,
+                file=rel,
+                file_line=h.line,
+                detector=h.detector,
+            )
