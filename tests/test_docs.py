@@ -125,3 +125,20 @@ def test_sarif_doc_workflow_is_a_valid_upload() -> None:
 
 def test_architecture_says_how_to_regenerate_rules_md() -> None:
     assert REGENERATE in (DOCS / "architecture.md").read_text()
+
+
+def test_readme_formats_and_config_example() -> None:
+    from lintimg.reports import builtin_formats
+
+    text = (REPO / "README.md").read_text()
+    section = text.split("### Output formats", 1)[1].split("###", 1)[0]
+    assert set(re.findall(r"^\| `(\w+)` \|", section, re.M)) == set(builtin_formats())
+    block = re.search(r"### Configuration.*?```yaml\n(.*?)```", text, re.S).group(1)
+    data = yaml.safe_load(block)
+    data.pop("rules")  # rule names belong to the rule authors; the rest must load
+    config_module.config_from_dict(data, "README.md")
+    quick = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = [line for block in re.findall(r"```sh\n(.*?)```", quick, re.S) for line in block.strip().splitlines()]
+    assert len(commands) == 2, commands
+    for path in re.findall(r"fixtures/\S+", " ".join(commands)):
+        assert (REPO / path).exists(), path
