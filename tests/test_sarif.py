@@ -22,6 +22,17 @@ MAX_TAGS = 20
 MAX_DESCRIPTION = 1024
 
 
+def _array(node: dict, key: str, limit: int, where: str, bad: list[str]) -> list:
+    """``node[key]``, noting in ``bad`` when it is missing or longer than GitHub allows."""
+    items = node.get(key)
+    if items is None:
+        bad.append(f"{where}: {key} is missing")
+        return []
+    if len(items) > limit:
+        bad.append(f"{where}: {len(items)} {key}, over GitHub's {limit}")
+    return items
+
+
 def github_problems(log: dict) -> list[str]:
     """What GitHub's upload-sarif and ingestion would reject or mis-display in ``log``."""
     bad: list[str] = []
@@ -35,12 +46,7 @@ def github_problems(log: dict) -> list[str]:
         driver = run.get("tool", {}).get("driver", {})
         if not driver.get("name"):
             bad.append(f"run {r}: tool.driver.name is empty")
-        rules = driver.get("rules")
-        if rules is None:
-            bad.append(f"run {r}: tool.driver.rules is missing")
-            rules = []
-        if len(rules) > MAX_RULES:
-            bad.append(f"run {r}: {len(rules)} rules")
+        rules = _array(driver, "rules", MAX_RULES, f"run {r}", bad)
         for d in rules:
             rid = d.get("id") or "?"
             for fld in ("shortDescription", "fullDescription", "help"):
@@ -56,12 +62,7 @@ def github_problems(log: dict) -> list[str]:
                 ss = props["security-severity"]
                 if not isinstance(ss, str) or not re.fullmatch(r"\d+(\.\d+)?", ss) or not 0 < float(ss) <= 10:
                     bad.append(f"rule {rid}: security-severity {ss!r} is not a number in (0, 10] as a string")
-        results = run.get("results")
-        if results is None:
-            bad.append(f"run {r}: results missing")
-            results = []
-        if len(results) > MAX_RESULTS:
-            bad.append(f"run {r}: {len(results)} results")
+        results = _array(run, "results", MAX_RESULTS, f"run {r}", bad)
         for i, res in enumerate(results):
             where = f"run {r} result {i}"
             if not res.get("message", {}).get("text", "").strip():
