@@ -254,6 +254,8 @@ def invalid_default_arg_in_from(t: Target) -> Iterator[Hit]:
         if "$" not in st.base or st.base_stage is not None:
             continue
         resolved = st.base_resolved
+        if "$" in resolved:  # nested or chained defaults lintimg could not resolve: not judged
+            continue
         problem = "the image name is empty" if not resolved else parse_ref(resolved).problem()
         if problem:
             yield hit(st.from_, f"with only the ARG defaults, FROM {st.base} is not usable: {problem}", token=st.from_.args[0], fix="give the ARGs it uses defaults that form a valid image reference")

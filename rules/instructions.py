@@ -447,8 +447,10 @@ def undefined_var(t: Target) -> Iterator[Hit]:
     the stages it builds on; a global ARG must be redeclared in the stage —
     and suggests a close defined name. RUN, CMD and ENTRYPOINT are left to
     the shell and not checked; `${NAME:-default}` forms are deliberate and
-    skipped. `PATH` is known, since every base image sets it; other
-    variables a base image defines are not known to lintimg.
+    skipped. `PATH` is known, since every base image sets it. lintimg does
+    not read the base image's ENV (BuildKit does), so in a stage built on
+    an image it reports only names close to a defined one, i.e. likely
+    typos; on `scratch` it reports every undefined name.
 
     ## Why it matters
     An undefined variable expands to an empty string without any error, so a
@@ -468,14 +470,20 @@ def undefined_var(t: Target) -> Iterator[Hit]:
         if ins.stage_index is None or ins.keyword not in _EXPANDING:
             continue
         known = set(df.env_at(ins)) | _BASE_ENV
+        # An image base may define the variable in its own ENV (GOPATH, NB_USER...); there only likely typos are reported.
+        root = chain(df, df.stages[ins.stage_index])[-1]
+        base_env_unknown = not root.is_scratch
         reported: set[str] = set()
         for text in _expanded_texts(ins):
             scan = _unquoted_single(text)
             for name, off in variables_used(scan):
                 if name in known or name in reported or re.match(r"\$\{\w+:?[-+]", scan[off:]):
                     continue
+                hint = suggest(name, known - _BASE_ENV)
+                if base_env_unknown and not hint:
+                    continue
                 reported.add(name)
-                yield hit(ins, f"${name} is not defined by any ARG or ENV in scope{suggest(name, known - _BASE_ENV)}", fix=f"declare it with 'ARG {name}' or fix the name")
+                yield hit(ins, f"${name} is not defined by any ARG or ENV in scope{hint}", fix=f"declare it with 'ARG {name}' or fix the name")
 
 
 def _command_count(ins: Instruction) -> int:
