@@ -18,7 +18,7 @@ from lintimg.config import THRESHOLDS, Config, _suggest, env_config_path, find_c
 from lintimg.engine import Engine
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Severity
-from lintimg.reports import RunInfo, builtin_formats
+from lintimg.reports import Render, RunInfo, builtin_formats
 from lintimg.runner import lint_paths
 from lintimg.sources import discover, ignored
 
@@ -114,11 +114,15 @@ def emit(text: str, output: str | None) -> None:
         sys.stdout.flush()
 
 
-def render(engine: Engine, fmt: str, findings: list[Finding], info: RunInfo) -> str:
+def formatter(engine: Engine, fmt: str) -> Render:
     formats = {**builtin_formats(), **engine.report_formats()}
     if fmt not in formats:
         raise LintimgError(f"unknown format {fmt!r} (choose from {', '.join(sorted(formats))})")
-    return formats[fmt](findings, info)
+    return formats[fmt]
+
+
+def render(engine: Engine, fmt: str, findings: list[Finding], info: RunInfo) -> str:
+    return formatter(engine, fmt)(findings, info)
 
 
 # Parse errors and rule crashes must not pass for a clean run when a user narrows the rule set.
@@ -151,6 +155,8 @@ def make_engine(args: argparse.Namespace, config: Config) -> Engine:
             engine.enabled[rid] = rid in selected or (rid in _ALWAYS_SELECTED and engine.enabled[rid])
     for rid in _rule_ids(engine, getattr(args, "ignore", []), "--ignore"):
         engine.enabled[rid] = False
+    if getattr(args, "format", None):
+        formatter(engine, args.format)  # an unknown format fails before any slow work (pulls, builds)
     return engine
 
 
