@@ -175,3 +175,12 @@ def test_registry_errors(anon, docker_config):
         from lintimg.image.reference import parse_docker_ref
 
         Registry(parse_docker_ref("example.invalid/x:1"))._connect("http://example.invalid/v2/")
+
+
+def test_bare_reference_falls_back_to_the_registry(anon, docker, docker_config):
+    only_remote = f"{anon.host}/{REPO}:remote"
+    docker.run("tag", SAMPLE_TAG, only_remote)
+    docker.run("push", only_remote)
+    docker.run("rmi", only_remote)
+    img = open_image(only_remote)
+    assert img.digest is not None and img.layers[0].media_type.endswith("gzip")  # came from the registry
