@@ -189,7 +189,7 @@ def _history_findings(engine: Engine, t: Target, image: Image) -> list[Finding]:
         if hidx is not None:
             layer = layer_of.get(hidx)
             f.image = ImageLocation(image=image.reference, layer_index=layer.index if layer else None,
-                                    layer_digest=layer.digest if layer else None, created_by=scrub(image.history[hidx].get("created_by") or ""))
+                                    layer_digest=layer.diff_id if layer else None, created_by=scrub(image.history[hidx].get("created_by") or ""))
         out.append(f)
     return out
 

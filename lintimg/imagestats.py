@@ -225,13 +225,16 @@ def toolchains(image: "Image") -> list[ToolchainHit]:
     hits = sorted(found.values(), key=lambda h: h.marker)
     for h in hits:
         per_root = {r: 0 for r in h.roots}
+        shown = {r: r for r in h.roots}  # a glob root is shown as the file it matched
         for p, f in image.files.items():
             if f.entry.type is EntryType.FILE:
                 for r in h.roots:
                     if _under(p, r):
                         per_root[r] += f.entry.size
+                        if "*" in r:
+                            shown[r] = p
                         break
-        h.roots = [r for r in h.roots if per_root[r]]
+        h.roots = [shown[r] for r in h.roots if per_root[r]]
         h.size = sum(per_root.values())
     return hits
 

@@ -153,8 +153,8 @@ CREDENTIAL_EXTENSIONS = frozenset({
     ".secret", ".ovpn", ".private_key", ".cscfg", ".rdp", ".mdf", ".sdf", ".bek", ".tpm", ".fve", ".jks", ".psafe3",
     ".agilekeychain", ".keychain", ".pcap", ".gnucache",
 })
-# Library code installed by package managers; a settings.py there is not yours.
-_LIBRARY_DIR = re.compile(r"(^|/)(site-packages|dist-packages|node_modules|vendor|gems)/")
+# Code installed by package managers and toolchains (a settings.py or a Dockerfile there is not yours).
+_LIBRARY_DIR = re.compile(r"(^|/)(site-packages|dist-packages|node_modules|vendor|gems)/|^(usr/local/go|usr/(lib|share)/go-[^/]+|usr/lib/go|(root/)?go/pkg/mod)/")
 
 
 @rule("LI804", "credential-file", Severity.ERROR, subject=Subject.IMAGE, tags=("image", "security", "secrets"),
@@ -211,7 +211,8 @@ UNNEEDED_DIRS = frozenset({".cache", ".aws", ".azure", ".gcp", ".git", ".vscode"
 
 @rule("LI805", "unneeded-file", Severity.INFO, subject=Subject.IMAGE, tags=("image", "size"),
       peers=("DKL-LI-0003",),
-      divergences={"DKL-LI-0003": "a .cache or .npm directory that holds only a package-manager cache is left to package-cache-in-layer, which measures it per layer."})
+      divergences={"DKL-LI-0003": "a .cache or .npm directory that holds only a package-manager cache is left to package-cache-in-layer, which measures it per layer; "
+                                  "installed libraries and toolchain trees (site-packages, gems, the Go tree) are skipped like node_modules and vendor."})
 def unneeded_file(t: Target) -> Iterator[Hit]:
     """Files that only matter on a developer's machine ship in the image (`.git`, `.idea`, `Dockerfile`, …).
 
@@ -220,7 +221,9 @@ def unneeded_file(t: Target) -> Iterator[Hit]:
     `docker-compose.yml`, `.vimrc`, `.DS_Store`, and directories `.git`,
     `.cache`, `.aws`, `.azure`, `.gcp`, `.vscode`, `.idea`, `.npm` (one
     finding per directory, with its file count and size). Paths under
-    `node_modules/` and `vendor/` are skipped.
+    `node_modules/` and `vendor/` are skipped, and so are other installed
+    libraries and toolchain trees (site-packages, gems, the Go tree, whose
+    sources carry their own Dockerfiles).
 
     ## Why it matters
     They add bytes and leak things: a `.git` directory holds the full
@@ -235,7 +238,7 @@ def unneeded_file(t: Target) -> Iterator[Hit]:
     """
     dirs: dict[str, dict[str, int]] = {}
     for path, f in sorted(t.image.files.items()):
-        if "node_modules/" in path or path.startswith("vendor/") or "/vendor/" in path:
+        if _LIBRARY_DIR.search(path):
             continue
         parts = path.split("/")
         at = next((i for i, p in enumerate(parts[:-1]) if p in UNNEEDED_DIRS), None)

@@ -14,7 +14,12 @@ are slow or impossible to make with a real engine (huge files, odd modes).
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lintimg.image.model import Action, EntryType, Image, ImageFile, Layer, LayerEntry, PathEvent
@@ -88,3 +93,48 @@ def make_image(
     cfg = {"architecture": "amd64", "os": "linux", "config": dict(config or {}), "history": history,
            "rootfs": {"type": "layers", "diff_ids": [x.diff_id for x in built]}}
     return Image(reference or f"docker-archive:{name.rsplit('/', 1)[-1]}.tar", name, None, cfg, built, "linux/amd64", events, files, contents)
+
+
+# --- real base images for the book fixtures ------------------------------------
+
+TOOLCHAIN_TAG = "lintimg-test/bookworm-go-node:1"
+DEBIAN_MIRROR = os.environ.get("LINTIMG_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+# Left out of the imported rootfs: the .debs and indexes debootstrap used, and docs.
+_TRIM = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info")
+
+
+def toolchain_base(docker) -> str:
+    """A Debian bookworm minbase with the distribution's Go and Node.js, made once and kept by tag.
+
+    A real toolchain image (Debian's golang-go and nodejs, ~600 MB) rather than
+    a stand-in: the kuard fixtures really compile and bundle with it, so what
+    the single-stage image ships is what such a build ships. debootstrap from
+    the Debian mirror takes about half a minute here; the tag is reused by
+    both kuard variants and by later sessions.
+    """
+    from tests.dockerengine import unavailable
+
+    if docker.run("image", "inspect", TOOLCHAIN_TAG, check=False).returncode == 0:
+        return TOOLCHAIN_TAG
+    if not shutil.which("debootstrap"):
+        unavailable("debootstrap is not installed (needed to make the Go/Node toolchain base image)")
+    with tempfile.TemporaryDirectory(prefix="lintimg-debootstrap-") as d:
+        root = Path(d) / "rootfs"
+        proc = subprocess.run(["debootstrap", "--variant=minbase", "--include=golang-go,nodejs", "bookworm", str(root), DEBIAN_MIRROR],
+                              capture_output=True, text=True, timeout=900)
+        if proc.returncode != 0:
+            unavailable(f"debootstrap of bookworm from {DEBIAN_MIRROR} failed: {(proc.stderr or proc.stdout).strip().splitlines()[-1:]}")
+        for rel in _TRIM:
+            target = root / rel
+            if target.is_dir():
+                for child in target.iterdir():
+                    if child.is_dir() and not child.is_symlink():
+                        shutil.rmtree(child)
+                    elif child.name != "lock":
+                        child.unlink()
+        tar = subprocess.Popen(["tar", "-C", str(root), "--numeric-owner", "-c", "."], stdout=subprocess.PIPE)
+        imp = subprocess.run([docker.cli, "import", "-", TOOLCHAIN_TAG], stdin=tar.stdout, capture_output=True, timeout=900)
+        tar.wait()
+        if imp.returncode != 0:
+            raise AssertionError(f"docker import failed: {imp.stderr.decode(errors='replace')[-500:]}")
+    return TOOLCHAIN_TAG

@@ -130,7 +130,7 @@ def test_image_hits_point_at_the_dockerfile_line_or_the_synthetic_path() -> None
     with_df = Target("app/Dockerfile", Config(), dockerfile=df, image=img, layer_map=map_layers(img, df).layers)
     h = image_hit(with_df, "msg", layer=3, path="app/run")
     assert (h.path, h.line) == (None, 5)
-    assert h.image.layer_index == 3 and h.image.path == "/app/run" and h.image.layer_digest == img.layers[3].digest
+    assert h.image.layer_index == 3 and h.image.path == "/app/run" and h.image.layer_digest == img.layers[3].diff_id
     alone = Target("app", Config(), image=img, layer_map=map_layers(img).layers)
     h = image_hit(alone, "msg", layer=3, path="app/run")
     assert (h.path, h.line) == ("app/app/run", 1)

@@ -209,7 +209,8 @@ def image_hit(
     """A hit on an image: at the Dockerfile line that made ``layer`` when known, else at the synthetic path."""
     image = t.image
     origin = t.layer_map.get(layer) if layer is not None else None
-    digest = image.layers[layer].digest if layer is not None and 0 <= layer < len(image.layers) else None
+    # The uncompressed digest: the same whether the layer came from a registry (gzip) or an archive (plain tar).
+    digest = image.layers[layer].diff_id if layer is not None and 0 <= layer < len(image.layers) else None
     where = ImageLocation(
         image=image.reference,
         layer_index=layer,

@@ -1,0 +1,211 @@
+"""``lintimg image`` and ``lintimg build`` against the real engine and registry, on the book's fixtures."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lintimg.imagecheck import tty_progress
+from tests.clirun import REPO, SARIF_SCHEMA, one_line_error
+from tests.dockerengine import BASE_TAG, DockerEngine
+from tests.imagebuild import TOOLCHAIN_TAG, toolchain_base
+
+BOOK = REPO / "fixtures" / "book"
+BIGFILE_BYTES = 20_000_000
+BIGFILE_TAG = "lintimg-test/bigfile:1"
+
+
+def lintimg(*args: str, env: dict[str, str] | None = None, timeout: int = 1200) -> subprocess.CompletedProcess:
+    """The real console entry; builds can take minutes, so a longer timeout than tests.clirun's."""
+    base = {k: v for k, v in os.environ.items() if k not in ("LINTIMG_CONFIG", "NO_COLOR")}
+    return subprocess.run([sys.executable, "-m", "lintimg", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout,
+                          env={**base, "PYTHONPATH": str(REPO), **(env or {})})
+
+
+def report(proc: subprocess.CompletedProcess) -> dict:
+    assert proc.returncode in (0, 1), f"exit {proc.returncode}: {proc.stderr[-2000:]}"
+    assert "Traceback" not in proc.stderr
+    return json.loads(proc.stdout)
+
+
+def of(doc: dict, rule: str) -> list[dict]:
+    return [f for f in doc["findings"] if f["rule"] == rule]
+
+
+@pytest.fixture(scope="module")
+def bigfile_context(docker: DockerEngine, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The BigFile fixture with a 20 MB BigFile written next to it (never stored in the repository)."""
+    docker.base_image()
+    ctx = tmp_path_factory.mktemp("bigfile") / "bigfile"
+    shutil.copytree(BOOK / "bigfile", ctx)
+    with open(ctx / "BigFile", "wb") as fh:
+        fh.write(os.urandom(BIGFILE_BYTES))
+    return ctx
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("builder", ["classic", "detected"])
+def test_bigfile_build_reports_the_wasted_bytes_with_both_layers_and_lines(docker: DockerEngine, bigfile_context: Path, builder: str) -> None:
+    env = {"LINTIMG_DOCKER": docker.cli, **({"DOCKER_BUILDKIT": "0"} if builder == "classic" else {})}
+    proc = lintimg("build", "--format", "json", "-t", BIGFILE_TAG, str(bigfile_context), env=env)
+    doc = report(proc)
+    assert proc.stderr == "", "no progress or build output when not on a terminal"
+    assert doc["kind"] == "image"
+    dockerfile = str(bigfile_context / "Dockerfile")
+    lines = (bigfile_context / "Dockerfile").read_text().splitlines()
+    add_line = lines.index("COPY BigFile /BigFile") + 1
+    rm_line = lines.index("RUN rm /BigFile") + 1
+    (waste,) = of(doc, "LI600")
+    assert waste["file"] == dockerfile and waste["line"] == add_line
+    assert f"line {add_line}" in waste["message"] and f"line {rm_line}" in waste["message"]
+    assert "/BigFile (20.0 MB)" in waste["message"]
+    assert waste["properties"]["wasted_bytes"] == BIGFILE_BYTES
+    added, removed = waste["properties"]["added_layer"], waste["properties"]["removed_layer"]
+    assert removed == added + 1 and waste["image"]["layer_index"] == added and waste["image"]["path"] == "/BigFile"
+    policy = " | ".join(f["message"] for f in of(doc, "LI601"))
+    assert "max-wasted-percent" in policy and "min-efficiency" in policy
+    assert proc.returncode == 1
+
+
+@pytest.fixture(scope="module")
+def bigfile_image(docker: DockerEngine, bigfile_context: Path) -> str:
+    docker.build(bigfile_context, BIGFILE_TAG)
+    return BIGFILE_TAG
+
+
+def _comparable(doc: dict) -> list[tuple]:
+    """Findings without the one field that names the source (the reference as given)."""
+    out = []
+    for f in doc["findings"]:
+        im = dict(f.get("image") or {})
+        im.pop("image", None)
+        out.append((f["rule"], f["file"], f["line"], f["message"], json.dumps(im, sort_keys=True), json.dumps(f.get("properties"), sort_keys=True)))
+    return sorted(out)
+
+
+@pytest.mark.engine
+@pytest.mark.registry
+def test_same_image_from_registry_archive_and_daemon_gives_identical_findings(docker: DockerEngine, registry, bigfile_image: str, tmp_path: Path) -> None:
+    archive = tmp_path / "bigfile.tar"
+    docker.run("save", "-o", str(archive), bigfile_image)
+    reg = registry.start("image-cli")
+    pushed = f"{reg.host}/{bigfile_image}"
+    docker.run("tag", bigfile_image, pushed)
+    docker.run("push", pushed)
+    refs = [f"docker://{pushed}", f"docker-archive:{archive}", f"docker-daemon:{bigfile_image}"]
+    dockerfile = str(BOOK / "bigfile" / "Dockerfile")
+    for extra in ([], ["--dockerfile", dockerfile]):
+        docs = [report(lintimg("image", "--format", "json", ref, *extra)) for ref in refs]
+        assert of(docs[0], "LI600"), "the BigFile waste is found at all"
+        first = _comparable(docs[0])
+        for ref, doc in zip(refs[1:], docs[1:]):
+            assert _comparable(doc) == first, f"{ref} differs from {refs[0]}"
+    alone = report(lintimg("image", "--format", "json", refs[1]))
+    (waste,) = of(alone, "LI600")
+    assert waste["file"] == "bigfile/BigFile", "no Dockerfile: a stable synthetic path named after the image"
+
+
+@pytest.mark.engine
+def test_image_sarif_is_valid_and_every_result_has_a_colon_free_uri(docker: DockerEngine, bigfile_image: str) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    if not SARIF_SCHEMA.exists():
+        pytest.skip(f"{SARIF_SCHEMA} not found")
+    proc = lintimg("image", "--format", "sarif", f"docker-daemon:{bigfile_image}")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(doc)
+    results = [r for run in doc["runs"] for r in run["results"]]
+    assert any(r["ruleId"] == "LI600" for r in results)
+    for r in results:
+        uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert uri and ":" not in uri, uri
+
+
+# --- the kuard-like app, single- and multi-stage ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def toolchain(docker: DockerEngine) -> str:
+    docker.base_image()
+    return toolchain_base(docker)
+
+
+@pytest.mark.engine
+def test_single_stage_kuard_ships_its_toolchains(docker: DockerEngine, toolchain: str) -> None:
+    ctx = BOOK / "kuard"
+    proc = lintimg("build", "--format", "json", "-t", "lintimg-test/kuard-single:1", str(ctx), env={"LINTIMG_DOCKER": docker.cli})
+    doc = report(proc)
+    assert proc.returncode == 1
+    dockerfile = (ctx / "Dockerfile").read_text().splitlines()
+    from_line = next(i for i, s in enumerate(dockerfile, 1) if s.startswith("FROM "))
+    run_line = next(i for i, s in enumerate(dockerfile, 1) if s.startswith("RUN ") and "go build" in s)
+    tools = {f["properties"]["toolchain"]: f for f in of(doc, "LI603")}
+    assert set(tools) == {"Go toolchain", "Node.js"}, [f["message"] for f in of(doc, "LI603")]
+    go = tools["Go toolchain"]
+    assert go["line"] == from_line and "base image" in go["message"] and "golang" in go["fix"]
+    # the numbers: the Go toolchain is a large part of the image, and the message says how much
+    assert go["properties"]["bytes"] > 100_000_000 and go["properties"]["bytes"] < go["properties"]["image_bytes"]
+    assert "of the image's" in go["message"]
+    caches = {f["properties"]["cache"]: f for f in of(doc, "LI602")}
+    assert caches["Go build cache"]["line"] == run_line and caches["Go build cache"]["properties"]["bytes"] > 1_000_000
+
+
+@pytest.mark.engine
+def test_multi_stage_kuard_is_not_flagged(docker: DockerEngine, toolchain: str) -> None:
+    ctx = BOOK / "kuard"
+    proc = lintimg("build", "--format", "json", "-f", str(ctx / "Dockerfile.multistage"), "-t", "lintimg-test/kuard-multi:1", str(ctx),
+                   env={"LINTIMG_DOCKER": docker.cli})
+    doc = report(proc)
+    assert doc["findings"] == [], [(f["rule"], f["message"]) for f in doc["findings"]]
+    assert proc.returncode == 0
+    size = int(docker.run("image", "inspect", "-f", "{{.Size}}", "lintimg-test/kuard-multi:1").stdout)
+    single = int(docker.run("image", "inspect", "-f", "{{.Size}}", TOOLCHAIN_TAG).stdout)
+    assert size * 20 < single, "the runtime image is a small fraction of the toolchain image"
+
+
+# --- errors and progress ------------------------------------------------------------
+
+
+@pytest.mark.engine
+def test_a_failing_build_is_one_line_and_exit_2(docker: DockerEngine, tmp_path: Path) -> None:
+    docker.base_image()
+    (tmp_path / "Dockerfile").write_text(f"FROM {BASE_TAG}\nRUN echo about to fail && false\n")
+    line = one_line_error(lintimg("build", str(tmp_path), env={"LINTIMG_DOCKER": docker.cli}), "build of", "failed")
+    assert "non-zero" in line or "returned" in line or "exit" in line
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    one_line_error(lintimg("image", f"docker-archive:{tmp_path / 'missing.tar'}"), "missing.tar")
+    garbage = tmp_path / "garbage.tar"
+    garbage.write_bytes(b"not a tar at all")
+    one_line_error(lintimg("image", f"docker-archive:{garbage}"), "garbage.tar")
+    one_line_error(lintimg("image", "docker-archive:/dev/null", "--dockerfile", str(tmp_path / "nope")), "nope", "not found")
+    one_line_error(lintimg("build", str(tmp_path / "no-such-context")), "no-such-context")
+
+
+def test_engine_unreachable_is_one_line(tmp_path: Path) -> None:
+    cli = shutil.which("docker") or "/usr/bin/docker"
+    if not os.path.exists(cli):
+        pytest.skip("no docker CLI")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY Dockerfile /\n")
+    env = {"LINTIMG_DOCKER": cli, "DOCKER_HOST": f"unix://{tmp_path}/no.sock"}
+    one_line_error(lintimg("build", str(tmp_path), env=env), "docker engine unreachable")
+
+
+def test_progress_only_on_a_terminal() -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert tty_progress(io.StringIO()) is None
+    out = Tty()
+    show = tty_progress(out)
+    show("layer 1", 5_000_000, 10_000_000)
+    show("layer 2", 0, 10_000_000)
+    assert "5.0/20.0 MB (25%)" in out.getvalue()
