@@ -59,6 +59,10 @@ def _recompile(p: Pattern) -> Pattern | None:
         return None  # that Docker failed the build on it; the ignore-file rule says so
 
 
+def _reason(e: OSError) -> str:
+    return (e.strerror or str(e)).lower()
+
+
 def join(parent: str, name: str) -> str:
     return f"{parent}/{name}" if parent else name
 
@@ -146,7 +150,7 @@ class Tree:
             except (FileNotFoundError, NotADirectoryError):
                 found = None
             except OSError as e:
-                self._list_errors[rel] = e.strerror or str(e)
+                self._list_errors[rel] = _reason(e)
                 found = None
         self._stats[rel] = found
         return found
@@ -173,9 +177,9 @@ class Tree:
                     try:
                         out.append(self._entry(child, d.stat(follow_symlinks=False)))
                     except OSError as e:
-                        self._list_errors[child] = e.strerror or str(e)
+                        self._list_errors[child] = _reason(e)
         except OSError as e:
-            self._list_errors[rel] = e.strerror or str(e)
+            self._list_errors[rel] = _reason(e)
             self._lists[rel] = None
             return []
         out.sort(key=lambda e: e.rel)
