@@ -1,15 +1,18 @@
-"""LI750–LI799: the runtime shape an image's config declares (user, health check, volumes).
+"""LI750–LI799: the runtime shape an image's config declares (user, health check, volumes), and its reference.
 
-These read the image config and run only when no Dockerfile is given: with
+The config rules run only when no Dockerfile is given: with
 the Dockerfile, its own rules (LI7xx, D5) report the same thing at the line
 that causes it, and a second report would be noise.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
+from lintimg.errors import LintimgError
 from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import image_hit
+from lintimg.image.reference import parse_docker_ref, parse_source
 from lintimg.rule import Subject, rule
 from lintimg.target import Target
 
@@ -108,3 +111,41 @@ def image_sensitive_volume(t: Target) -> Iterator[Hit]:
         norm = "/" + vol.strip("/")
         if any(norm == d or norm.startswith(d + "/") for d in SENSITIVE_DIRS):
             yield image_hit(t, f"VOLUME {vol} is a kernel file system path", key=f"volume:{norm}", fix="remove the VOLUME")
+
+
+_IMAGE_ID = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
+
+
+@rule("LI753", "image-reference-latest", Severity.WARNING, subject=Subject.IMAGE, tags=("image", "pinning"),
+      peers=("DKL-DI-0006",))
+def image_reference_latest(t: Target) -> Iterator[Hit]:
+    """The image was named by the `latest` tag, written or implied.
+
+    ## What it does
+    Reads the reference the image was checked by (`docker://`,
+    `docker-daemon:` or a bare reference) and reports a tag of `latest`, or
+    no tag and no digest, which means `latest`. Archives and layouts, image
+    ids and digests are not references to a moving tag and pass.
+
+    ## Why it matters
+    `latest` moves: what was checked today is not what a deployment pulls
+    tomorrow, so the result of the check says nothing about what runs.
+
+    ## Example
+    `lintimg image docker://registry.example.com/team/app` (no tag).
+
+    ## Fix
+    Check and deploy by a version tag or, better, by digest
+    (`app@sha256:…`).
+    """
+    src = parse_source(t.image.reference)
+    if src.transport not in ("docker", "docker-daemon", "") or _IMAGE_ID.match(src.selector):
+        return
+    try:
+        ref = parse_docker_ref(src.selector)
+    except LintimgError:
+        return  # the reader accepted it, so it is a form this check does not judge
+    if ref.digest is None and ref.tag == "latest":
+        written = "latest" if src.selector.rsplit("/", 1)[-1].endswith(":latest") else "no tag, which means latest"
+        yield image_hit(t, f"the image is referenced as {src.selector!r} ({written}); the check does not pin what will run",
+                        key="latest", fix="refer to the image by a version tag or a digest")

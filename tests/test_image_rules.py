@@ -298,3 +298,11 @@ def test_history_checks_run_without_a_dockerfile_and_not_twice_with_one() -> Non
     with_df = lint_image(img, "FROM base\nRUN sudo chown -R app /srv\nRUN apt-get update && apt-get install -y curl\n")
     assert not [f for f in with_df if f.location.path.endswith("history.Dockerfile")]
     assert [f.location.line for f in with_df if f.rule_id == sudo] == [2]
+
+
+def test_latest_reference() -> None:
+    for ref in ("docker://registry.example.com/team/app", "docker-daemon:team/app:latest", "team/app"):
+        catches("LI753", make_image([BASE], reference=ref), message="latest")
+    for ref in ("docker://registry.example.com/team/app:1.2", "docker-archive:app.tar", "docker-daemon:sha256:" + "a" * 64,
+                "docker://team/app@sha256:" + "b" * 64):
+        passes("LI753", make_image([BASE], reference=ref))
