@@ -67,7 +67,6 @@ class LayerSource:
     size: int  # blob bytes
     media_type: str
     open: Callable[[], BinaryIO]  # a fresh reader positioned at the blob's first byte
-    check_digest: bool = True  # False when ``digest`` is not a hash of these bytes (legacy archives)
 
 
 class _Budget:
@@ -108,9 +107,10 @@ class _Budget:
 class _Hashing:
     """Reads the raw blob, hashing and counting it."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO, algo: str = "sha256") -> None:
         self.raw = raw
-        self.hash = hashlib.sha256()
+        self.algo = algo
+        self.hash = hashlib.new(algo)
         self.size = 0
         self._peeked = b""
 
@@ -182,7 +182,7 @@ class _Feed:
         else:
             self.dec = src
         # plain tars: the diff_id is the blob hash, no second hash needed
-        self.hash = hashlib.sha256() if self.compression != "none" else None
+        self.hash = None if self.compression == "none" and src.algo == "sha256" else hashlib.sha256()
         self._buf = b""
         self._off = 0
         self.pos = 0  # decompressed bytes handed out
@@ -291,22 +291,18 @@ def clean_path(name: str) -> tuple[str | None, str]:
     """Normalise a tar name to the model's form; returns (path, or None to skip it; anomaly reason or "")."""
     reason = "absolute path" if name.startswith("/") else ""
     norm = posixpath.normpath(name.lstrip("/") or ".")
-    if norm == ".." or norm.startswith("../"):
+    if _outside(norm):
         return None, "path escapes the image root"
     return (None if norm == "." else norm), reason
 
 
+def _outside(norm: str) -> bool:
+    return norm == ".." or norm.startswith("../")
+
+
 def _escapes(base_dir: str, target: str) -> bool:
-    """Whether a relative symlink target climbs above the root from ``base_dir``."""
-    depth = len([p for p in base_dir.split("/") if p])
-    for part in target.split("/"):
-        if part == "..":
-            depth -= 1
-            if depth < 0:
-                return True
-        elif part not in ("", "."):
-            depth += 1
-    return False
+    """Whether a relative symlink target climbs above the root from ``base_dir`` (lexically)."""
+    return _outside(posixpath.normpath(posixpath.join(base_dir, target)))
 
 
 @dataclass
@@ -334,7 +330,7 @@ def read_layer(
     where = f"{ref}: layer {src.index} ({src.digest or src.diff_id})"
 
     with src.open() as raw:
-        hashing = _Hashing(raw)
+        hashing = _Hashing(raw, src.digest.partition(":")[0] if src.digest else "sha256")
         tick = (lambda: progress(label, hashing.size, src.size)) if progress else (lambda: None)
         try:
             feed = _Feed(hashing, src.index, budget, tick)
@@ -354,8 +350,8 @@ def read_layer(
             raise LintimgError(f"{where}: cannot read layer: {e}") from None
     if feed.trailing_data:
         res.anomalies.append(Anomaly(src.index, "", "data after the end of the tar archive"))
-    blob_digest = "sha256:" + hashing.hash.hexdigest()
-    if src.check_digest and src.digest and src.digest.startswith("sha256:") and blob_digest != src.digest:
+    blob_digest = f"{hashing.algo}:{hashing.hash.hexdigest()}"
+    if src.digest and blob_digest != src.digest:
         raise LintimgError(f"{where}: blob does not match its digest (got {blob_digest})")
     if src.diff_id and feed.diff_id != src.diff_id:
         raise LintimgError(f"{where}: uncompressed layer does not match diff_id {src.diff_id} (got {feed.diff_id})")
