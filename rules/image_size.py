@@ -7,7 +7,7 @@ from typing import Iterator
 from lintimg.config import parse_size
 from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import describe_layer, image_hit
-from lintimg.imagestats import WastedFile, cache_bytes, human, layer_sizes, toolchains, waste
+from lintimg.imagestats import CACHES, Waste, WastedFile, cache_bytes, human, layer_sizes, toolchains, waste
 from lintimg.rule import Subject, rule
 from lintimg.target import Target
 
@@ -19,6 +19,13 @@ CACHE_MIN = 10_000
 # dive's defaults for the two limits it enables out of the box.
 DEFAULT_MIN_EFFICIENCY = 0.9
 DEFAULT_MAX_WASTED_PERCENT = 0.1
+
+
+def _waste(t: Target) -> Waste:
+    """The image's waste, computed once per run for the rules that read it."""
+    if "imagestats.waste" not in t.cache:
+        t.cache["imagestats.waste"] = waste(t.image)
+    return t.cache["imagestats.waste"]
 
 
 def _base_layers(t: Target) -> set[int]:
@@ -62,7 +69,7 @@ def wasted_layer_space(t: Target) -> Iterator[Hit]:
     Create and delete temporary files in the same RUN, or do the work in a
     build stage and copy only the result into the final stage.
     """
-    w = waste(t.image)
+    w = _waste(t)
     base = _base_layers(t)
     groups: dict[tuple[int, int | None], list[WastedFile]] = defaultdict(list)
     for f in w.files:
@@ -119,7 +126,7 @@ def image_efficiency(t: Target) -> Iterator[Hit]:
     Remove what wastes the space (see `wasted-layer-space`), or relax the
     limits in `.lintimg.yaml`.
     """
-    w = waste(t.image)
+    w = _waste(t)
     if not w.files:
         return
     base = _base_layers(t)
@@ -170,8 +177,6 @@ def package_cache_in_layer(t: Target) -> Iterator[Hit]:
     the package manager's no-cache switch, or mount a build cache
     (`RUN --mount=type=cache,...`).
     """
-    from lintimg.imagestats import CACHES
-
     fixes = {c.name: c.fix for c in CACHES}
     base = _base_layers(t)
     for (layer, name), size in sorted(cache_bytes(t.image).items()):

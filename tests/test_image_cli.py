@@ -187,6 +187,12 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     one_line_error(lintimg("image", f"docker-archive:{garbage}"), "garbage.tar")
     one_line_error(lintimg("image", "docker-archive:/dev/null", "--dockerfile", str(tmp_path / "nope")), "nope", "not found")
     one_line_error(lintimg("build", str(tmp_path / "no-such-context")), "no-such-context")
+    one_line_error(lintimg("image", "docker://Bad//ref::x"), "Bad//ref::x", "invalid image reference")
+
+
+@pytest.mark.engine
+def test_unknown_local_image_is_one_line(docker: DockerEngine) -> None:
+    one_line_error(lintimg("image", "docker-daemon:lintimg-test/no-such-image:9"), "no-such-image")
 
 
 def test_engine_unreachable_is_one_line(tmp_path: Path) -> None:
