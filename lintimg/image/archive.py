@@ -21,7 +21,7 @@ from lintimg.errors import LintimgError
 from lintimg.image import oci
 from lintimg.image.layers import GZIP_MAGIC, ZSTD_MAGIC, LayerSource
 from lintimg.image.ocilayout import open_layout, read_blob
-from lintimg.image.reference import parse_docker_ref
+from lintimg.image.reference import DockerRef, parse_docker_ref
 
 _BLOB_PATH = re.compile(r"^blobs/(sha256|sha512)/([0-9a-f]{64}|[0-9a-f]{128})$")
 _LEGACY_CONFIG = re.compile(r"^([0-9a-f]{64})\.json$")
@@ -131,6 +131,18 @@ def plain_tar(path: str, tmpdir: str, what: str) -> str:
     return out
 
 
+def _tags(entry: dict[str, Any]) -> list[str]:
+    return [t for t in oci.as_list(entry.get("RepoTags")) if isinstance(t, str)]
+
+
+def _ref(tag: str) -> DockerRef | None:
+    """A RepoTags entry from an untrusted manifest.json, normalised; None when invalid."""
+    try:
+        return parse_docker_ref(tag)
+    except LintimgError:
+        return None
+
+
 def _pick(entries: list[dict[str, Any]], selector: str, what: str) -> dict[str, Any]:
     if selector.startswith("@"):
         try:
@@ -138,14 +150,14 @@ def _pick(entries: list[dict[str, Any]], selector: str, what: str) -> dict[str, 
         except (ValueError, IndexError):
             raise LintimgError(f"{what}: no image {selector} (the archive holds {len(entries)})") from None
     if selector:
-        want = str(parse_docker_ref(selector))
+        want = parse_docker_ref(selector)
         for e in entries:
-            for tag in e.get("RepoTags") or []:
-                if tag == selector or str(parse_docker_ref(tag)) == want:
+            for tag in _tags(e):
+                if tag == selector or _ref(tag) == want:
                     return e
         raise LintimgError(f"{what}: no image tagged {selector!r} in the archive")
     if len(entries) != 1:
-        tags = ", ".join(t for e in entries for t in (e.get("RepoTags") or [])) or "untagged"
+        tags = ", ".join(t for e in entries for t in _tags(e)) or "untagged"
         raise LintimgError(f"{what}: the archive holds {len(entries)} images ({tags}); name one as {what}:REF or {what}:@N")
     return entries[0]
 
@@ -180,8 +192,7 @@ def _from_manifest_json(store: TarStore, selector: str, what: str, fallback_name
         # legacy layer.tar paths carry no digest; the diff_id check still covers their bytes
         digest = f"{m[1]}:{m[2]}" if m else ""
         sources.append(LayerSource(i, digest, diff_id, store.members[name][1], "", store.open_member(name)))
-    tags = entry.get("RepoTags") or []
-    name = parse_docker_ref(tags[0]).name if tags else fallback_name
+    name = next((r.name for t in _tags(entry) if (r := _ref(t))), fallback_name)
     return oci.Resolved(_manifest_digest(store, entry, what), config, sources, name)
 
 
@@ -191,7 +202,7 @@ def _manifest_digest(store: TarStore, entry: dict[str, Any], what: str) -> str |
         return None
     cfg = posixpath.normpath(str(entry.get("Config", "")))
     try:
-        pending = list(oci.load_json(store.read_member("index.json", what), what).get("manifests") or [])
+        pending = oci.as_list(oci.load_json(store.read_member("index.json", what), what).get("manifests"))
         for _ in range(64):  # nested indexes, bounded
             if not pending:
                 break
@@ -200,8 +211,8 @@ def _manifest_digest(store: TarStore, entry: dict[str, Any], what: str) -> str |
             if store.size(oci.check_digest(digest, what)) is None:
                 continue
             doc = oci.load_json(read_blob(store, digest, what), what)
-            pending.extend(doc.get("manifests") or [])
-            algo, _, hexd = str((doc.get("config") or {}).get("digest", "")).partition(":")
+            pending.extend(oci.as_list(doc.get("manifests")))
+            algo, _, hexd = str(oci.mapping(doc, "config").get("digest", "")).partition(":")
             if f"blobs/{algo}/{hexd}" == cfg:
                 return digest
     except (LintimgError, AttributeError, TypeError):

@@ -101,15 +101,25 @@ def load_json(data: bytes, what: str, expect: type = dict) -> Any:
     return doc
 
 
+def mapping(doc: dict[str, Any], key: str) -> dict[str, Any]:
+    """A JSON object field, or {} when absent or of the wrong type (untrusted JSON)."""
+    value = doc.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def is_attestation(desc: dict[str, Any]) -> bool:
-    ann = desc.get("annotations") or {}
-    plat = desc.get("platform") or {}
+    ann = mapping(desc, "annotations")
+    plat = mapping(desc, "platform")
     return ann.get("vnd.docker.reference.type") == "attestation-manifest" or (plat.get("os") == "unknown" and plat.get("architecture") == "unknown")
 
 
 def desc_platform(desc: dict[str, Any]) -> Platform | None:
-    plat = desc.get("platform")
-    if not isinstance(plat, dict) or not plat.get("os") or not plat.get("architecture"):
+    plat = mapping(desc, "platform")
+    if not plat.get("os") or not plat.get("architecture"):
         return None
     return _normal(Platform(str(plat["os"]).lower(), str(plat["architecture"]).lower(), str(plat.get("variant") or "").lower()))
 
@@ -127,7 +137,7 @@ def _arm_rank(want: Platform, have: Platform) -> int | None:
 
 def select_manifest(index: dict[str, Any], want: Platform, what: str) -> dict[str, Any]:
     """Pick the descriptor for ``want`` from an index's manifests (attestations skipped)."""
-    manifests = [d for d in index.get("manifests") or [] if isinstance(d, dict)]
+    manifests = [d for d in as_list(index.get("manifests")) if isinstance(d, dict)]
     images = [d for d in manifests if not is_attestation(d)]
     if not images:
         raise LintimgError(f"{what}: the index lists no image manifests")
@@ -207,7 +217,7 @@ def resolve(
 
 
 def diff_ids(config: dict[str, Any], what: str) -> list[str]:
-    ids = (config.get("rootfs") or {}).get("diff_ids")
+    ids = mapping(config, "rootfs").get("diff_ids")
     if not isinstance(ids, list):
         raise LintimgError(f"{what}: config has no rootfs.diff_ids")
     return [check_digest(d, what) for d in ids]
@@ -231,7 +241,10 @@ def layer_sources(
         if not isinstance(desc, dict):
             raise LintimgError(f"{what}: layer {i} is not a descriptor")
         digest = check_digest(desc.get("digest", ""), what)
-        out.append(LayerSource(i, digest, diff_id, int(desc.get("size") or 0), str(desc.get("mediaType") or ""), opener(desc)))
+        size = desc.get("size") or 0
+        if not isinstance(size, int) or size < 0:
+            raise LintimgError(f"{what}: layer {i} has an invalid size {size!r}")
+        out.append(LayerSource(i, digest, diff_id, size, str(desc.get("mediaType") or ""), opener(desc)))
     return out
 
 

@@ -64,10 +64,10 @@ def store_layer_sources(store: BlobStore, manifest: dict[str, Any], config: dict
 
 def _names(desc: dict[str, Any]) -> set[str]:
     """The references an index.json entry answers to."""
-    ann = desc.get("annotations") or {}
-    names = {ann.get("org.opencontainers.image.ref.name"), ann.get("io.containerd.image.name")}
+    ann = oci.mapping(desc, "annotations")
+    names = {str(ann.get(k) or "") for k in ("org.opencontainers.image.ref.name", "io.containerd.image.name")}
     full = ann.get("io.containerd.image.name")
-    if full:
+    if isinstance(full, str) and full:
         try:
             names.add(str(parse_docker_ref(full)))
         except LintimgError:
@@ -88,14 +88,14 @@ def _wanted(selector: str) -> set[str]:
 def open_layout(store: BlobStore, index_json: bytes, selector: str, platform: str | None, what: str, fallback_name: str) -> oci.Resolved:
     """Resolve an OCI layout's ``index.json`` (by ref-name annotation, then platform) to one image."""
     index = oci.load_json(index_json, f"{what}: index.json")
-    entries = [d for d in index.get("manifests") or [] if isinstance(d, dict) and not oci.is_attestation(d)]
+    entries = [d for d in oci.as_list(index.get("manifests")) if isinstance(d, dict) and not oci.is_attestation(d)]
     if selector:
         wanted = _wanted(selector)
         entries = [d for d in entries if _names(d) & wanted]
         if not entries:
             raise LintimgError(f"{what}: no image named {selector!r} in index.json")
     names = sorted({n for d in entries for n in _names(d)})
-    distinct = {d.get("digest") for d in entries}
+    distinct = {str(d.get("digest")) for d in entries}
     if len(distinct) > 1 and not all(oci.desc_platform(d) for d in entries):
         raise LintimgError(f"{what}: holds {len(distinct)} images ({', '.join(names) or 'unnamed'}); name one as {what}:REF")
     top = {**index, "manifests": entries}

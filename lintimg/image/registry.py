@@ -46,7 +46,10 @@ class _Body:
         self.conn, self.resp = conn, resp
 
     def read(self, n: int = -1) -> bytes:
-        return self.resp.read(n) if n >= 0 else self.resp.read()
+        try:
+            return self.resp.read(n) if n >= 0 else self.resp.read()
+        except http.client.HTTPException as e:  # a cut-off body is an I/O error to the layer reader
+            raise OSError(f"connection broke off ({e!r})") from None
 
     def close(self) -> None:
         self.resp.close()
@@ -92,6 +95,9 @@ class Registry:
         try:
             conn.request(method, path, body=body, headers={"User-Agent": "lintimg", **headers})
             return conn, conn.getresponse()
+        except http.client.HTTPException as e:
+            conn.close()
+            raise OSError(f"bad HTTP response ({e!r})") from None
         except BaseException:
             conn.close()
             raise
