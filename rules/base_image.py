@@ -1,11 +1,11 @@
 """LI1xx: base images and stages — FROM references, platforms, ARGs in FROM, stage names, COPY --from."""
 from __future__ import annotations
 
-import difflib
 import posixpath
 import re
 from typing import Iterator
 
+from lintimg.config import _suggest as suggest
 from lintimg.dockerfile import BUILTIN_ARGS, KNOWN_INSTRUCTIONS, Dockerfile, Instruction, Stage
 from lintimg.findings import Hit, Severity
 from lintimg.imageref import parse_ref
@@ -187,12 +187,6 @@ def _from_vars(ins: Instruction) -> Iterator[tuple[str, str]]:
     for text in texts:
         for name, _ in variables_used(text):
             yield name, text
-
-
-def suggest(name: str, known: set[str] | list[str]) -> str:
-    """`` (did you mean X?)`` for the closest known name, or nothing."""
-    near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
-    return f" (did you mean {near[0]}?)" if near else ""
 
 
 @rule("LI106", "undefined-arg-in-from", Severity.WARNING, tags=("base-image", "arg"), peers=("UndefinedArgInFrom",))

@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from typing import Iterator
 
+from lintimg.config import _suggest as suggest
 from lintimg.dockerfile import Dockerfile, Instruction, Token
 from lintimg.findings import Hit, Severity
 from lintimg.queries import hit
@@ -13,8 +14,6 @@ from lintimg.rule import rule
 from lintimg.target import Target
 from lintimg.words import variables_used
 from lintimg.stagegraph import chain
-
-from .base_image import suggest
 
 # Docker history's rendering of COPY sources ("file:<sha256> in /dest"), as in rebuilt Dockerfiles.
 _HISTORY_SOURCE = re.compile(r"^(file|multi|dir):[0-9a-f]{64}$")

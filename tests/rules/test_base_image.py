@@ -39,7 +39,7 @@ def test_redundant_target_platform():
 
 
 def test_undefined_arg_in_from_suggests_a_name():
-    catches("LI106", "ARG VERSION=3.20\nFROM alpine:${VERSOIN}\n", line=2, message="did you mean VERSION?")
+    catches("LI106", "ARG VERSION=3.20\nFROM alpine:${VERSOIN}\n", line=2, message="did you mean 'VERSION'?")
     passes("LI106", "ARG VERSION=3.20\nFROM alpine:${VERSION}\n")
     passes("LI106", "FROM --platform=$BUILDPLATFORM alpine:3.20\n")  # predefined
 
@@ -87,7 +87,7 @@ def test_copy_from_current_stage():
 
 
 def test_copy_from_undefined_stage():
-    catches("LI115", "FROM a:1 AS build\nFROM b:1\nCOPY --from=biuld /a /b\n", line=3, message="did you mean build?")
+    catches("LI115", "FROM a:1 AS build\nFROM b:1\nCOPY --from=biuld /a /b\n", line=3, message="did you mean 'build'?")
     catches("LI115", "FROM a:1\nCOPY --from=2 /a /b\n")
     passes("LI115", "FROM a:1 AS build\nFROM b:1\nCOPY --from=build /a /b\n")
     passes("LI115", "FROM b:1\nCOPY --from=nginx:1.27 /etc/nginx /etc/nginx\n")  # an image

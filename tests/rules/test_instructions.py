@@ -72,7 +72,7 @@ def test_copy_multi_source_needs_dir_destination():
 
 
 def test_undefined_var_with_scoping_and_suggestion():
-    catches("LI213", "FROM a:1\nARG APP_HOME=/app\nCOPY . $APP_HOEM/\n", line=3, message="did you mean APP_HOME?")
+    catches("LI213", "FROM a:1\nARG APP_HOME=/app\nCOPY . $APP_HOEM/\n", line=3, message="did you mean 'APP_HOME'?")
     # a global ARG is not visible in a stage until redeclared
     catches("LI213", "ARG DIR=/app\nFROM scratch\nWORKDIR $DIR\n", line=3)
     passes("LI213", "ARG DIR=/app\nFROM scratch\nARG DIR\nWORKDIR $DIR\n")
