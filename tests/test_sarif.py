@@ -356,3 +356,37 @@ def test_dockerfile_run_written_to_output_file(tmp_path: Path, validator) -> Non
     assert [r["ruleId"] for r in results(log)] == ["LI001"]
     assert results(log)[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 2
     assert str(REPO) not in out.read_text()  # no absolute paths leak into the uri
+
+
+SECRET_TOKEN = "ghp_" + "Zq8wLmN3vB5xC7kJ2hG4fD6sA9pR1tY0uE3i"  # GitHub token shape, made up
+
+
+@pytest.mark.engine
+def test_real_image_runs_are_valid_for_github(docker, tmp_path: Path, validator) -> None:
+    """An image built by the engine, checked alone and with its Dockerfile: SARIF GitHub accepts, no secret whole."""
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {docker.base_image()}\nRUN echo hi > /greeting && echo {SECRET_TOKEN} > /token\nRUN rm /token\n"
+        f"ENV API_TOKEN={SECRET_TOKEN}\nCMD [\"sh\"]\n"
+    )
+    tag = docker.build(tmp_path, "lintimg-test/sarif:1")
+    docker.run("save", tag, "-o", str(tmp_path / "image.tar"))
+    for extra in ((), ("--dockerfile", "Dockerfile")):
+        proc = lintimg("image", "docker-archive:image.tar", "--format", "sarif", *extra, cwd=tmp_path)
+        assert proc.returncode in (0, 1), proc.stderr
+        assert SECRET_TOKEN not in proc.stdout
+        log = json.loads(proc.stdout)
+        assert not list(validator.iter_errors(log))
+        assert github_problems(log) == []
+        run = log["runs"][0]
+        assert run["automationDetails"]["id"] == "lintimg/image/image/"
+        hashes = [r["partialFingerprints"]["primaryLocationLineHash"] for r in results(log)]
+        assert len(hashes) == len(set(hashes))
+        for res in results(log):
+            if "layerIndex" in res["properties"]:
+                assert res["properties"]["layerDigest"].startswith("sha256:")
+        if extra:
+            assert any(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "Dockerfile" for r in results(log))
+        for fmt in ("json", "text", "github", "gitlab", "junit"):
+            out = lintimg("image", "docker-archive:image.tar", "--format", fmt, *extra, cwd=tmp_path)
+            assert out.returncode in (0, 1) and "Traceback" not in out.stderr, out.stderr
+            assert SECRET_TOKEN not in out.stdout, f"{fmt} printed the token whole"

@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 from lintimg.findings import Finding, Severity
 from lintimg.reports import RunInfo
-from lintimg.reports.places import fingerprints
+from lintimg.reports.places import fingerprints, public_image
 
 SCHEMA_VERSION = 1
 
@@ -25,8 +25,9 @@ def finding_dict(f: Finding) -> dict:
         "end_column": loc.end_column,
         "fix": f.fix,
     }
-    if f.image is not None:
-        d["image"] = asdict(f.image)
+    image = public_image(f)
+    if image is not None:
+        d["image"] = asdict(image)
     if f.properties:
         d["properties"] = f.properties
     return d

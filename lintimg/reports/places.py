@@ -9,9 +9,9 @@ import hashlib
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from lintimg.findings import Finding
+from lintimg.findings import Finding, ImageLocation
 from lintimg.reports import RunInfo
 from lintimg.rule import Rule
 
@@ -105,8 +105,8 @@ def fingerprints(findings: list[Finding], info: RunInfo) -> list[str]:
         parts = [f.rule_id, artifact_path(f.location.path, info.image), text, f.key or ""]
         if f.image is not None:
             parts += [image_name(f.image.image), f.image.path or ""]
-        if not f.key and not text:
-            parts.append(f.message)  # nothing else tells such findings apart
+        if not text and not (f.image is not None and f.image.path):
+            parts.append(f.message)  # no line and no in-image path: only the message tells such findings apart
         digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
         seen[digest] += 1
         out.append(f"{digest}:{seen[digest]}")
@@ -120,3 +120,34 @@ def is_security(r: Rule) -> bool:
 
 def security_rule_ids(info: RunInfo) -> set[str]:
     return {r.id for r in info.rules if is_security(r)}
+
+
+def public_image(f: Finding) -> ImageLocation | None:
+    """The finding's image location as reports may print it: ``created_by`` without secrets.
+
+    A layer's history line is where a build argument or an echoed token sits
+    in plain text, and rules copy it into findings of every kind (a size
+    finding names the layer's command too).
+    """
+    if f.image is None or not f.image.created_by:
+        return f.image
+    return replace(f.image, created_by=safe_history(f.image.created_by))
+
+
+_scanner = None
+
+
+def safe_history(text: str) -> str:
+    """``text`` with each word the secret detector flags redacted; withheld whole when that is not enough."""
+    global _scanner
+    from lintimg.secrets import SecretScanner, redact  # detect-secrets loads only when images are reported
+
+    if _scanner is None:
+        _scanner = SecretScanner(disk_cache=False)
+    if not _scanner.scan_text(text):
+        return text
+    words = re.split(r"(\s+)", text)
+    out = "".join(redact(w) if w.strip() and _scanner.scan_text(w) else w for w in words)
+    if _scanner.scan_text(out):  # a secret that only shows in context (KEY = "value")
+        return " ".join(text.split()[:2]) + " … (withheld: it holds a secret)"
+    return out

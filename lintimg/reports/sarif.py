@@ -28,7 +28,7 @@ import sarif_om as om
 
 from lintimg.findings import Finding, Severity
 from lintimg.reports import RunInfo
-from lintimg.reports.places import artifact_path, fingerprints, image_name, is_security, region_of
+from lintimg.reports.places import artifact_path, fingerprints, image_name, is_security, public_image, region_of
 from lintimg.rule import Rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -155,8 +155,8 @@ def _result(f: Finding, index: int, fp: str, info: RunInfo) -> om.Result:
     props: dict[str, Any] = {"slug": f.slug, "severity": str(f.severity)}
     if f.fix:
         props["fix"] = f.fix
-    if f.image is not None:
-        im = f.image
+    im = public_image(f)
+    if im is not None:
         props.update({"image": im.image, "imagePath": im.path, "layerIndex": im.layer_index, "layerDigest": im.layer_digest, "createdBy": im.created_by})
     props.update(f.properties)
     phys = om.PhysicalLocation(

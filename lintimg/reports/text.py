@@ -23,6 +23,14 @@ def _mask(src: str, column: int, keep: int = 4) -> str:
 def render(findings: list[Finding], info: RunInfo) -> str:
     out: list[str] = []
     security = security_rule_ids(info)
+    # Lines a security finding points at are masked in every excerpt, whichever rule's finding shows them.
+    masked: dict[tuple[str, int], int] = {}
+    for f in findings:
+        if f.rule_id in security:
+            for line in range(f.location.line, (f.location.end_line or f.location.line) + 1):
+                col = f.location.column if line == f.location.line else 1
+                key = (f.location.path, line)
+                masked[key] = min(col, masked.get(key, col))
     for path, group in groupby(findings, key=lambda f: f.location.path):
         out.append(_c(info.color, "1;4", path))
         lines = info.sources.get(path, [])
@@ -42,8 +50,8 @@ def render(findings: list[Finding], info: RunInfo) -> str:
                 out.append("    " + _c(info.color, "2", " · ".join(where)))
             if 0 < loc.line <= len(lines):
                 src = lines[loc.line - 1].expandtabs(1)
-                if f.rule_id in security:
-                    src = _mask(src, loc.column)
+                if (path, loc.line) in masked:
+                    src = _mask(src, masked[path, loc.line])
                 out.append(f"  {loc.line:>4} | {src}")
                 width = 1
                 if loc.end_column and (loc.end_line in (None, loc.line)) and loc.end_column > loc.column:
