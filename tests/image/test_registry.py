@@ -3,6 +3,7 @@ identity tokens via a credential helper, retries, redirects and the one-line err
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import stat
@@ -64,7 +65,7 @@ def test_index_platform_selection_skips_attestations(anon, docker_config):
     req = urllib.request.Request(f"{base}/1", headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
     with urllib.request.urlopen(req) as r:
         body, mtype = r.read(), r.headers["Content-Type"]
-    digest = "sha256:" + __import__("hashlib").sha256(body).hexdigest()
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
     desc = {"mediaType": mtype, "digest": digest, "size": len(body)}
     index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
         # listed first so that a reader ignoring attestations would pick it
