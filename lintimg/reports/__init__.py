@@ -1,6 +1,7 @@
 """Output formats. Each is ``render(findings, info) -> str``; plugins can add more."""
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -25,20 +26,15 @@ class RunInfo:
 Render = Callable[[list[Finding], RunInfo], str]
 
 
-def builtin_formats() -> dict[str, Render]:
-    from lintimg.reports import json as json_report
-    from lintimg.reports import text
+def _lazy(module: str) -> Render:
+    """A renderer that imports its module on first use, so a text run never loads sarif-om or XML."""
 
-    formats: dict[str, Render] = {"text": text.render, "json": json_report.render}
-    for name, module, attr in (
-        ("sarif", "lintimg.reports.sarif", "render"),
-        ("github", "lintimg.reports.github", "render"),
-        ("junit", "lintimg.reports.junit", "render"),
-        ("gitlab", "lintimg.reports.gitlab", "render"),
-    ):
-        try:
-            mod = __import__(module, fromlist=[attr])
-        except ImportError:
-            continue
-        formats[name] = getattr(mod, attr)
-    return formats
+    def render(findings: list[Finding], info: RunInfo) -> str:
+        return importlib.import_module(module).render(findings, info)
+
+    return render
+
+
+def builtin_formats() -> dict[str, Render]:
+    names = ("text", "json", "sarif", "github", "junit", "gitlab")
+    return {name: _lazy(f"lintimg.reports.{name}") for name in names}
