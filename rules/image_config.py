@@ -11,7 +11,7 @@ from typing import Iterator
 
 from lintimg.errors import LintimgError
 from lintimg.findings import Hit, Severity
-from lintimg.image.mapping import image_hit
+from lintimg.image.mapping import image_hit, parse_created_by
 from lintimg.image.reference import parse_docker_ref, parse_source
 from lintimg.rule import Subject, rule
 from lintimg.target import Target
@@ -149,3 +149,36 @@ def image_reference_latest(t: Target) -> Iterator[Hit]:
         written = "latest" if src.selector.rsplit("/", 1)[-1].endswith(":latest") else "no tag, which means latest"
         yield image_hit(t, f"the image is referenced as {src.selector!r} ({written}); the check does not pin what will run",
                         key="latest", fix="refer to the image by a version tag or a digest")
+
+
+@rule("LI754", "image-add-in-history", Severity.WARNING, subject=Subject.IMAGE, tags=("image", "add"),
+      peers=("CIS-DI-0009",),
+      divergences={"CIS-DI-0009": "the same check; with the Dockerfile known, add-instead-of-copy reports it at the ADD line instead (and exempts archives and URLs)."})
+def image_add_in_history(t: Target) -> Iterator[Hit]:
+    """The image's history shows ADD used after the base file system (checked without a Dockerfile).
+
+    ## What it does
+    Reads `history[].created_by` of an image checked without its Dockerfile
+    and reports every ADD except the earliest, which is how a base image
+    puts its root file system in place. Both builders' forms are read
+    (`#(nop) ADD file:… in /dst` and `ADD src /dst # buildkit`).
+
+    ## Why it matters
+    ADD fetches URLs and unpacks archives on its own; COPY does only what it
+    says. The classic builder records ADD sources as content hashes, so the
+    history is all there is to go on without the Dockerfile.
+
+    ## Example
+    History entry `/bin/sh -c #(nop) ADD file:3f2a… in /app/config.json`.
+
+    ## Fix
+    Use COPY in the Dockerfile (or check the image together with its
+    Dockerfile to see the exact line).
+    """
+    if t.dockerfile is not None:
+        return
+    adds = [layer for layer in t.image.layers if parse_created_by(layer.created_by).keyword == "ADD"]
+    for layer in adds[1:]:
+        text = parse_created_by(layer.created_by).text
+        yield image_hit(t, f"layer {layer.index} was made by ADD ({text.split(' in ')[-1].strip() or text})", layer=layer.index,
+                        key=f"add:{layer.index}", fix="use COPY unless the archive must be unpacked or the URL fetched")

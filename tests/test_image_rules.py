@@ -306,3 +306,14 @@ def test_latest_reference() -> None:
     for ref in ("docker://registry.example.com/team/app:1.2", "docker-archive:app.tar", "docker-daemon:sha256:" + "a" * 64,
                 "docker://team/app@sha256:" + "b" * 64):
         passes("LI753", make_image([BASE], reference=ref))
+
+
+def test_add_in_history_is_reported_except_the_base_rootfs() -> None:
+    img = make_image([BASE, layer("/bin/sh -c #(nop) ADD file:c0ffee in /app/config.json ", files={"app/config.json": 10})],
+                     config={"User": "1000", "Healthcheck": {"Test": ["CMD", "true"]}})
+    text, at = rebuild_dockerfile(img)
+    assert text.splitlines()[at[1] - 1] == "ADD file:c0ffee /app/config.json"
+    (f,) = catches("LI754", img)  # the base rootfs ADD of layer 0 is not reported
+    assert f.image.layer_index == 1 and "/app/config.json" in f.message
+    passes("LI754", img, "FROM busybox\nADD config.json /app/config.json\n")  # the Dockerfile rules report it at its line
+    passes("LI754", make_image([BASE, layer("COPY config.json /app/ # buildkit", files={"app/config.json": 1})]))
