@@ -82,38 +82,6 @@ DISK_CACHE_MIN = 64 * 1024
 MIN_FILE_SIZE = 10  # nothing any plugin reports fits in fewer bytes
 CACHE_FORMAT = 1
 
-# (detect-secrets module, class, prefilter token). A token must match wherever
-# the plugin could report something on a line: a literal the plugin's regex
-# requires, or the plugin's own pattern.
-_PLUGINS: tuple[tuple[str, str, str], ...] = (
-    ("aws", "AWSKeyDetector", r"A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA|(?i:aws)"),
-    ("azure_storage_key", "AzureStorageKeyDetector", r"AccountKey="),
-    ("basic_auth", "BasicAuthDetector", ""),  # own pattern
-    ("github_token", "GitHubTokenDetector", r"gh[pousr]_"),
-    ("gitlab_token", "GitLabTokenDetector", r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-|GR1348941"),
-    ("jwt", "JwtTokenDetector", r"eyJ"),
-    ("mailchimp", "MailchimpDetector", r"-us[0-9]"),
-    ("npm", "NpmDetector", r":_authToken="),
-    ("openai", "OpenAIDetector", r"T3BlbkFJ"),
-    ("private_key", "PrivateKeyDetector", r"PRIVATE KEY|PuTTY-User-Key-File-2"),
-    ("pypi_token", "PypiTokenDetector", r"pypi-AgE"),
-    ("sendgrid", "SendGridDetector", r"SG\."),
-    ("slack", "SlackDetector", r"(?i:xox[abposr]-|hooks\.slack\.com)"),
-    ("square_oauth", "SquareOAuthDetector", r"sq0csp-"),
-    ("stripe", "StripeDetector", r"[rs]k_live_"),
-    ("twilio", "TwilioKeyDetector", ""),  # own pattern
-    # generic detectors last: a specific detector's report of the same value wins
-    (
-        "keyword",
-        "KeywordDetector",
-        # stems of its denylist: *_?key forms, pass/passwd/password, pwd, secret, contraseña
-        r"(?i:(?:api|auth|service|account|db|database|priv|private|client)_?key|pass|pwd|secret|contrase)",
-    ),
-    ("high_entropy_strings", "Base64HighEntropyString", r"""['"][A-Za-z0-9+/\\_=-]{23,}['"]"""),
-    ("high_entropy_strings", "HexHighEntropyString", r"""['"][0-9a-fA-F]{9,}['"]"""),
-)
-
-
 # Whole words (split on "_", "-", "." and lower-case) that make a name secret:
 # BuildKit's list plus trivy's "usr"/"psw" (Jenkins credential bindings).
 SECRET_WORDS = frozenset("apikey auth credential credentials key password pword passwd secret token usr psw".split())
@@ -152,6 +120,73 @@ def scrub(text: str) -> str:
 
     return _URL_PASSWORD.sub(r"\1***@", _ASSIGNMENT.sub(value, text))
 
+
+# Byte-level pieces for the RE2 tokens, which run in Latin-1 mode on raw bytes:
+# a non-ASCII UTF-8 character is 2-4 bytes >= 0x80, so Python's Unicode \w and \s
+# are covered by adding \x80-\xff. Bounded repeats ({0,20}) are widened to "*":
+# counters multiply RE2's DFA states, and a wider token is still a superset.
+_W = r"[0-9A-Za-z_\x80-\xff]*"
+_SP = r"[\t-\r\x1c-\x1f \x80-\xff]*"
+_STEMS = r"(?:api|auth|service|account|db|database|priv|private|client)_?key|pass|pwd|secret|contrase"
+# What KeywordDetector's regexes need after "<stem>\w*": a closing quote/bracket and
+# an operator (: := = == != => and, for C/C++, "[n] =" and "(" / ".assign("), a quoted
+# value followed by ";" — or, in the comparison form, "== <name>" with the stem after.
+_KEYWORD = (
+    rf"(?i:(?:{_STEMS}){_W}(?:[\]'\"]*{_SP}[:=!]|\[[0-9]*\]{_SP}[!=]|[^\n]*assign\(|\("
+    rf"|[^\t-\r ]*{_SP}['\"`][^\n]*;)|[!=][!=]{_SP}{_W}(?:{_STEMS}))"
+)
+
+# (detect-secrets module, class, RE2 token, gate). The RE2 token must match on
+# every line where the plugin could report something: the plugin's own pattern
+# where that is plain ASCII classes and literals, else a literal or shape the
+# pattern requires. The gate (Python re on the decoded candidate line; "i:" on the
+# lower-cased line, a cheaper superset of (?i)) decides whether the plugin runs
+# on it; a gate with a count also needs a quoted run with
+# that many distinct characters (Shannon entropy <= log2 of the distinct count,
+# so > 4.5 needs 23 and > 3.0 needs 9).
+_B64_RUN = r"""(?<=['"])[A-Za-z0-9+/\\_=-]{23,}(?=['"])"""
+_HEX_RUN = r"""(?<=['"])[0-9a-fA-F]{9,}(?=['"])"""
+# Runs that could pass either count: base64 runs of 23+, or hex runs of 9+ that are
+# the whole run. No closing quote is consumed: it may open the next run.
+_QUOTED_RUN = rb"""['"](?:[A-Za-z0-9+/\\_=-]{23,}|[0-9a-fA-F]{9,}(?![A-Za-z0-9+/\\_=-]))"""
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+_PLUGINS: tuple[tuple[str, str, str, str | tuple[str, int]], ...] = (
+    ("aws", "AWSKeyDetector",
+     r"A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA|(?i:aws[^\n]*(?:key|pwd|pw|pass|token)[^\n]*['\"])", "i:a3t[a-z0-9]|abia|acca|akia|asia|aws"),
+    ("azure_storage_key", "AzureStorageKeyDetector", r"AccountKey=", r"AccountKey="),
+    ("basic_auth", "BasicAuthDetector", r"://[^:/?#\[\]@!$&'()*+,;=\s]+:[^:/?#\[\]@!$&'()*+,;=\s]+@", r"://"),
+    ("github_token", "GitHubTokenDetector", r"gh[pousr]_", r"gh[pousr]_"),
+    ("gitlab_token", "GitLabTokenDetector", r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-|GR1348941", r"gl[a-z]+-|GR1348941"),
+    ("jwt", "JwtTokenDetector", r"eyJ", r"eyJ"),
+    ("mailchimp", "MailchimpDetector", r"-us[0-9]", r"-us[0-9]"),
+    ("npm", "NpmDetector", r":_authToken=", r":_authToken="),
+    ("openai", "OpenAIDetector", r"T3BlbkFJ", r"T3BlbkFJ"),
+    ("private_key", "PrivateKeyDetector", r"PRIVATE KEY|PuTTY-User-Key-File-2", r"PRIVATE KEY|PuTTY-User-Key-File-2"),
+    ("pypi_token", "PypiTokenDetector", r"pypi-AgE", r"pypi-AgE"),
+    ("sendgrid", "SendGridDetector", r"SG\.", r"SG\."),
+    ("slack", "SlackDetector", r"(?i:xox[abposr]-|hooks\.slack\.com)", r"i:xox[abposr]-|hooks\.slack\.com"),
+    ("square_oauth", "SquareOAuthDetector", r"sq0csp-", r"sq0csp-"),
+    ("stripe", "StripeDetector", r"[rs]k_live_", r"[rs]k_live_"),
+    ("twilio", "TwilioKeyDetector", r"(?:AC|SK)[a-z0-9]{32}", r"AC|SK"),
+    # generic detectors last: a specific detector's report of the same value wins
+    ("keyword", "KeywordDetector", _KEYWORD, f"i:{_STEMS}"),
+    # both take their lines from a second pass over quoted runs (_QUOTED_RUN), checked for the counts
+    ("high_entropy_strings", "Base64HighEntropyString", "", (_B64_RUN, 23)),
+    ("high_entropy_strings", "HexHighEntropyString", "", (_HEX_RUN, 9)),
+)
+_SPECIFIC = len(_PLUGINS) - 3  # the vendor plugins, checked together first
+
+
+def _gate(spec: str | tuple[str, int]):
+    """``passes(line, lowered line) -> bool`` for a gate spec of the table."""
+    if isinstance(spec, tuple):
+        rx, distinct = re.compile(spec[0]), spec[1]
+        return lambda line, low: any(len(set(run)) >= distinct for run in rx.findall(line))
+    if spec.startswith("i:"):
+        search = re.compile(spec[2:]).search
+        return lambda line, low: search(low) is not None
+    search = re.compile(spec).search
+    return lambda line, low: search(line) is not None
 
 @dataclass(frozen=True)
 class SecretHit:
@@ -210,20 +245,19 @@ class _Detector:
         from detect_secrets.filters import allowlist, heuristic
         from detect_secrets.plugins.base import RegexBasedDetector
 
-        # (plugin, its token as a Python regex: a line without it cannot give that plugin a hit)
-        self.plugins = []
-        tokens = []
-        for module, cls, token in _PLUGINS:
-            plugin = getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)()
-            token = token or "|".join(p.pattern for p in plugin.denylist)
-            self.plugins.append((plugin, re.compile(token)))
-            tokens.append(token)
+        self.plugins = [
+            (getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)(), _gate(gate)) for module, cls, _, gate in _PLUGINS
+        ]
+        # every vendor gate at once, lower-cased, on the lower-cased line
+        self.any_specific = re.compile("|".join(f"(?:{g.removeprefix('i:').lower()})" for _, _, _, g in _PLUGINS[:_SPECIFIC])).search
         import re2
 
         options = re2.Options()
         options.max_mem = 64 << 20
+        options.encoding = re2.Options.Encoding.LATIN1
         # RE2 runs the whole alternation as one DFA pass (Python's re would try each branch at each byte).
-        self.prefilter = re2.compile(("(?m)^[^\n]*?(?:" + "|".join(f"(?:{t})" for t in tokens) + ")").encode(), options)
+        self.prefilter = re2.compile("|".join(f"(?:{t})" for _, _, t, _ in _PLUGINS if t).encode("latin-1"), options)
+        self.quoted_runs = re.compile(_QUOTED_RUN)  # Python's re: it has the lookahead, and few matches
         self.regex_based = RegexBasedDetector
         self.h = heuristic
         self.allowlisted = allowlist.is_line_allowlisted
@@ -250,8 +284,10 @@ class _Detector:
         """
         h = self.h
         out: list[tuple[str, str]] = []
-        for plugin, token in self.plugins:
-            if gate and not token.search(line):
+        low = line.lower() if gate else ""
+        specific = not gate or self.any_specific(low)
+        for i, (plugin, passes) in enumerate(self.plugins):
+            if gate and ((i < _SPECIFIC and not specific) or not passes(line, low)):
                 continue
             for value in self._values(plugin, path, line):
                 if (
@@ -267,7 +303,8 @@ class _Detector:
                     continue
                 out.append((plugin.secret_type, value))
         # line filters last: they are slower than the plugins and rarely needed
-        if out and (h.is_indirect_reference(line) or self.allowlisted(path, line, _Snippet(previous))):
+        # (an indirect reference needs a "(" or "[": skip its quadratic regex otherwise)
+        if out and ((("(" in line or "[" in line) and h.is_indirect_reference(line)) or self.allowlisted(path, line, _Snippet(previous))):
             return []
         return out
 
@@ -281,9 +318,10 @@ class _Detector:
 # reports as the value; the whole match is the token.
 _WHOLE_MATCH = frozenset({"GitHubTokenDetector", "GitLabTokenDetector"})
 _GENERIC = frozenset({"Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String"})
-# Python's re matches these with (?i) against ASCII "i" and RE2 does not: files
-# holding them skip the prefilter, so results stay exactly detect-secrets'.
-_FOLD_TO_ASCII_I = ("\u0130".encode(), "\u0131".encode())
+# Characters Python's re matches against ASCII letters under (?i) (long s, Kelvin
+# sign, dotless i, dotted I): RE2 in Latin-1 mode does not, so files holding them
+# skip the prefilter and results stay exactly detect-secrets'.
+_CASE_FOLDS = tuple(c.encode() for c in "\u017f\u212a\u0131\u0130")
 _PEM_END = re.compile(rb"-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|---- END SSH2 ENCRYPTED PRIVATE KEY ----")
 
 
@@ -362,10 +400,12 @@ class SecretScanner:
         det = self._det
         out: list[SecretHit] = []
         seen: set[tuple[str, int, str]] = set()
-        for number, start, end in self._lines(data):
+        # RE2 (Latin-1) and lower() miss Python's (?i) matches of these characters: no shortcuts then
+        fast = self.prefilter and (data.isascii() or not any(c in data for c in _CASE_FOLDS))
+        for number, start, end in self._lines(data, fast):
             line = data[start:end].decode("utf-8", errors).rstrip()
             previous = data[data.rfind(b"\n", 0, start - 1) + 1 : start - 1].decode("utf-8", errors) if start else ""
-            for detector, value in det.line_hits(path, line, previous, self.prefilter):
+            for detector, value in det.line_hits(path, line, previous, fast):
                 if detector == "Private Key":
                     value = _key_block(data, start).decode("utf-8", errors)
                 if any(r.search(value) for r in self.allow_regexes):
@@ -377,9 +417,9 @@ class SecretScanner:
                 out.append(SecretHit(detector, number, redact(value), fp))
         return out
 
-    def _lines(self, data: bytes) -> Iterable[tuple[int, int, int]]:
-        """(line number, start, end) of the lines to give the plugins: all, or the prefilter's."""
-        if not self.prefilter or any(c in data for c in _FOLD_TO_ASCII_I):
+    def _lines(self, data: bytes, fast: bool) -> Iterable[tuple[int, int, int]]:
+        """(line number, start, end) of the lines to give the plugins: the prefilter's, or all."""
+        if not fast:
             start, number = 0, 1
             while start <= len(data):
                 end = data.find(b"\n", start)
@@ -387,13 +427,15 @@ class SecretScanner:
                 yield number, start, end
                 start, number = end + 1, number + 1
             return
+        det = self._det
+        starts = {data.rfind(b"\n", 0, m.start()) + 1 for m in det.prefilter.finditer(data)}
+        # quoted runs in a pass of their own: a rejected run must not hide a token inside it
+        starts.update(data.rfind(b"\n", 0, m.start()) + 1 for m in det.quoted_runs.finditer(data) if _entropy_candidate(m.group()[1:]))
         number, counted_to = 1, 0
-        # the prefilter matches from a line start to a token, so one match per candidate line
-        for m in self._det.prefilter.finditer(data):
-            start = m.start()
+        for start in sorted(starts):
             number += data.count(b"\n", counted_to, start)
             counted_to = start
-            end = data.find(b"\n", m.end())
+            end = data.find(b"\n", start)
             yield number, start, len(data) if end < 0 else end
 
     # -- disk cache ---------------------------------------------------------
@@ -452,6 +494,12 @@ class SecretScanner:
             text = h.get("created_by") or ""
             out += [ImageSecret(f"history[{i}]", None, hit, "history") for hit in self.scan_text(text, "")]
         return out
+
+
+def _entropy_candidate(run: bytes) -> bool:
+    """Can a quoted run reach the entropy limits? (>= 23 distinct characters, or >= 9 and all hex)."""
+    distinct = set(run)
+    return len(distinct) >= 23 or (len(distinct) >= 9 and distinct <= _HEX)
 
 
 def _assignment(kv: str) -> str:
