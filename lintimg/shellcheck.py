@@ -1,13 +1,13 @@
 """ShellCheck over RUN scripts, in one batch per run.
 
-:func:`prepare` (called from the ``lintimg_prepare`` hook) writes every
-shell-form RUN script of every target to a temporary file — with a shebang
-for its dialect and an ``export`` line naming the Dockerfile's ARG/ENV
-variables and the builder's predefined ARGs, so ShellCheck does not call
-them unassigned — and runs ``shellcheck -f json1`` over all files at once
-(split across the CPUs). Identical scripts are checked once. Results land in
-``target.cache["shellcheck"]``; :func:`hits` turns them into findings at the
-Dockerfile line each one belongs to.
+:func:`prepare` (called from the ``lintimg_prepare`` hook) collects every
+shell-form RUN script of every target — with a shebang for its dialect and
+an ``export`` line naming the Dockerfile's ARG/ENV variables (and the
+builder's predefined ARGs) the script refers to, so ShellCheck does not call
+them unassigned — and starts ``shellcheck -f json1`` over all of them in the
+background, a few processes split across the CPUs, while the other rules
+run. Identical scripts are checked once. :func:`hits` waits for the batch
+and turns its results into findings at the Dockerfile line each belongs to.
 """
 from __future__ import annotations
 
@@ -16,9 +16,12 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
+import threading
 from bisect import bisect_right
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Iterator
 
 from lintimg.dockerfile import BUILTIN_ARGS, Dockerfile, Instruction
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
     from lintimg.target import Target
 
 CACHE_KEY = "shellcheck"
+BATCH_KEY = "shellcheck-batch"
 NOTE_MISSING = "shellcheck not found on PATH: ShellCheck findings (LI390) were not checked; install lintimg[shellcheck]"
 # Codes that make no sense for a RUN script: sourced files are not in the build
 # context ShellCheck sees, and the shebang is ours.
@@ -52,7 +56,16 @@ class Comment:
 
 
 def binary() -> str | None:
-    return shutil.which("shellcheck")
+    """The shellcheck to run, when one is on PATH.
+
+    When lintimg[shellcheck] put one next to this interpreter, that one is used: PATH often holds
+    a version-manager shim (pyenv) that costs a quarter second per call to re-resolve it.
+    """
+    found = shutil.which("shellcheck")
+    if found is None:
+        return None
+    sibling = os.path.join(os.path.dirname(sys.executable), "shellcheck")
+    return sibling if os.path.isfile(sibling) and os.access(sibling, os.X_OK) else found
 
 
 def dialect(df: Dockerfile, ins: Instruction) -> str | None:
@@ -73,6 +86,21 @@ def known_vars(df: Dockerfile, ins: Instruction, onbuild: bool) -> list[str]:
     return sorted(names)
 
 
+_REF = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def relevant_vars(known: list[str], text: str) -> list[str]:
+    """The known names worth declaring for ``text``: those it uses, and near misses of names it uses
+    (so ShellCheck can still say "did you mean …"). Every declared name costs ShellCheck dataflow
+    work — declaring all of them made it three times slower."""
+    refs = set(_REF.findall(text))
+    used = [v for v in known if v in refs]
+    unknown = refs.difference(known)
+    near = [v for v in known if v not in refs and any(abs(len(v) - len(r)) <= 2 and SequenceMatcher(None, v, r).ratio() >= 0.8
+                                                      for r in unknown)]
+    return used + near
+
+
 def scripts(df: Dockerfile) -> Iterator[tuple[Instruction, bool, str]]:
     """``(instruction, is ONBUILD trigger, file text)`` for every RUN ShellCheck should see."""
     for outer in df.instructions:
@@ -83,17 +111,22 @@ def scripts(df: Dockerfile) -> Iterator[tuple[Instruction, bool, str]]:
         if sh is None:
             continue
         onbuild = outer.onbuild is not None
-        prelude = f"#!/bin/{sh}\nexport {' '.join(f'{v}=1' for v in known_vars(df, ins, onbuild))}\n"
-        yield ins, onbuild, prelude + ins.shell_text
+        text = ins.shell_text
+        names = relevant_vars(known_vars(df, ins, onbuild), text)
+        prelude = f"#!/bin/{sh}\nexport {' '.join(f'{v}=1' for v in names)}\n" if names else f"#!/bin/{sh}\n:\n"
+        yield ins, onbuild, prelude + text
 
 
 def _run(exe: str, files: list[str]) -> list[dict]:
+    """ShellCheck over ``files`` in even chunks, as many processes at a time as there are CPUs."""
+    cpus = os.cpu_count() or 1
+    size = max(1, min(_BATCH, -(-len(files) // cpus)))
     out: list[dict] = []
-    procs = []
-    for i in range(0, len(files), _BATCH):
-        cmd = [exe, "-f", "json1", "-e", EXCLUDE, *files[i : i + _BATCH]]
-        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
-        if len(procs) >= (os.cpu_count() or 1):
+    procs: list[subprocess.Popen] = []
+    for i in range(0, len(files), size):
+        cmd = [exe, "-f", "json1", "-e", EXCLUDE, *files[i : i + size]]
+        procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
+        if len(procs) >= cpus:
             out += _collect(procs.pop(0))
     for p in procs:
         out += _collect(p)
@@ -108,41 +141,69 @@ def _collect(proc: subprocess.Popen) -> list[dict]:
         return []
 
 
+class Batch:
+    """ShellCheck running in the background over the scripts of a run.
+
+    Started by :func:`prepare` so that the other rules run while ShellCheck
+    works; :func:`hits` waits for it on first use. Results go into each
+    target's ``cache[CACHE_KEY]`` as ``{(instruction index, is ONBUILD): [Comment]}``.
+    """
+
+    def __init__(self, exe: str, by_text: dict[str, list[tuple["Target", Instruction, bool]]]):
+        self.by_text = by_text
+        self.thread = threading.Thread(target=self._work, args=(exe,), daemon=True)
+        self.thread.start()
+
+    def _work(self, exe: str) -> None:
+        texts = list(self.by_text)
+        try:
+            with tempfile.TemporaryDirectory(prefix="lintimg-sc-") as tmp:
+                files = []
+                for n, text in enumerate(texts):
+                    path = os.path.join(tmp, f"{n}.sh")
+                    with open(path, "w", encoding="utf-8", errors="surrogateescape") as fh:
+                        fh.write(text)
+                    files.append(path)
+                comments = _run(exe, files)
+        except OSError as e:  # no temp space, binary vanished: say so instead of reporting a clean result
+            for refs in self.by_text.values():
+                for t, _, _ in refs:
+                    notes = t.cache.setdefault("notes", [])
+                    if not any(n.startswith("shellcheck failed") for n in notes):
+                        notes.append(f"shellcheck failed ({e.strerror or e}): LI390 findings are missing")
+            return
+        for c in comments:
+            row = c["line"] - 1 - PRELUDE_LINES
+            if row < 0:
+                continue
+            comment = Comment(row, c["column"], c["code"], c["level"], c["message"])
+            for t, ins, onbuild in self.by_text[texts[int(os.path.basename(c["file"]).split(".")[0])]]:
+                t.cache[CACHE_KEY].setdefault((ins.index, onbuild), []).append(comment)
+
+    def wait(self) -> None:
+        self.thread.join()
+
+
 def prepare(targets: list["Target"]) -> None:
-    """Run ShellCheck once over the RUN scripts of all ``targets``; store comments per instruction."""
+    """Start ShellCheck once over the RUN scripts of all ``targets`` (see :class:`Batch`)."""
     todo = [t for t in targets if t.dockerfile is not None and CACHE_KEY not in t.cache and not _disabled(t)]
     if not todo:
         return
     exe = binary()
+    for t in todo:
+        t.cache[CACHE_KEY] = {}
     if exe is None:
         for t in todo:
-            t.cache[CACHE_KEY] = {}
             t.cache.setdefault("notes", []).append(NOTE_MISSING)
         return
     by_text: dict[str, list[tuple["Target", Instruction, bool]]] = {}
     for t in todo:
-        t.cache[CACHE_KEY] = {}
         for ins, onbuild, text in scripts(t.dockerfile):
             by_text.setdefault(text, []).append((t, ins, onbuild))
-    if not by_text:
-        return
-    with tempfile.TemporaryDirectory(prefix="lintimg-sc-") as tmp:
-        files = []
-        for n, text in enumerate(by_text):
-            path = os.path.join(tmp, f"{n}.sh")
-            with open(path, "w", encoding="utf-8", errors="surrogateescape") as fh:
-                fh.write(text)
-            files.append(path)
-        comments = _run(exe, files)
-    texts = list(by_text)
-    for c in comments:
-        text = texts[int(os.path.basename(c["file"]).split(".")[0])]
-        row = c["line"] - 1 - PRELUDE_LINES
-        if row < 0:
-            continue
-        comment = Comment(row, c["column"], c["code"], c["level"], c["message"])
-        for t, ins, onbuild in by_text[text]:
-            t.cache[CACHE_KEY].setdefault((ins.index, onbuild), []).append(comment)
+    if by_text:
+        batch = Batch(exe, by_text)
+        for t in todo:
+            t.cache[BATCH_KEY] = batch
 
 
 def _disabled(t: "Target") -> bool:
@@ -193,6 +254,8 @@ def hits(t: "Target") -> Iterator[Hit]:
     """The cached ShellCheck comments of ``t`` as hits (running ShellCheck for it if nobody prepared)."""
     if CACHE_KEY not in t.cache:
         prepare([t])
+    if BATCH_KEY in t.cache:
+        t.cache[BATCH_KEY].wait()
     df = t.dockerfile
     found = t.cache.get(CACHE_KEY) or {}
     if not found:
