@@ -390,3 +390,17 @@ def test_real_image_runs_are_valid_for_github(docker, tmp_path: Path, validator)
             out = lintimg("image", "docker-archive:image.tar", "--format", fmt, *extra, cwd=tmp_path)
             assert out.returncode in (0, 1) and "Traceback" not in out.stderr, out.stderr
             assert SECRET_TOKEN not in out.stdout, f"{fmt} printed the token whole"
+
+
+def test_results_over_githubs_limit_keep_the_most_severe_and_say_so(validator) -> None:
+    n = sarif.MAX_RESULTS + 3
+    findings = [Finding("LI001", "parse-error", Severity.ERROR if i % 1000 == 0 else Severity.STYLE, f"finding {i}", Location("Dockerfile", i + 1, 1, i + 1, 2))
+                for i in range(n)]
+    log = json.loads(sarif.render(findings, RunInfo(rules=[], files=["Dockerfile"])))
+    got = results(log)
+    assert len(got) == sarif.MAX_RESULTS
+    assert sum(r["level"] == "error" for r in got) == sum(f.severity == Severity.ERROR for f in findings)
+    note = log["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]
+    assert note["level"] == "warning" and note["message"]["text"].startswith("3 of 25003 results were left out")
+    assert github_problems(log) == []
+    assert not list(validator.iter_errors({**log, "runs": [{**log["runs"][0], "results": got[:50]}]}))

@@ -35,6 +35,7 @@ SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://lintimg.dev/"
 MAX_DESCRIPTION = 1024  # GitHub: short/fullDescription.text
 MAX_TAGS = 10  # GitHub keeps only the first 10
+MAX_RESULTS = 25_000  # GitHub rejects a run with more
 # Written even when equal to sarif-om's default, because readers should not guess.
 _ALWAYS = {"level"}
 
@@ -175,19 +176,34 @@ def _result(f: Finding, index: int, fp: str, info: RunInfo) -> om.Result:
 
 
 def build_log(findings: list[Finding], info: RunInfo) -> om.SarifLog:
-    """The SARIF log: one run, the rules that have results, every finding as a result."""
+    """The SARIF log: one run, the rules that have results, every finding as a result.
+
+    Past GitHub's limit of results per run the most severe are kept and the
+    run says, in a tool notification, how many were left out — a cut report
+    never passes for a complete one.
+    """
+    fps = fingerprints(findings, info)
+    pairs = list(zip(findings, fps))
+    dropped = max(0, len(pairs) - MAX_RESULTS)
+    if dropped:
+        pairs = sorted(pairs, key=lambda p: -p[0].severity)[:MAX_RESULTS]
+        pairs.sort(key=lambda p: p[0].sort_key())
     by_id = {r.id: r for r in info.rules}
-    used = list(dict.fromkeys(f.rule_id for f in findings))
+    used = list(dict.fromkeys(f.rule_id for f, _ in pairs))
     index = {rid: i for i, rid in enumerate(used)}
-    rules = [descriptor(by_id[rid]) if rid in by_id else _fallback_descriptor(next(f for f in findings if f.rule_id == rid)) for rid in used]
-    results = [_result(f, index[f.rule_id], fp, info) for f, fp in zip(findings, fingerprints(findings, info))]
-    run_props = bag(kind=info.kind, image=info.image, notes=info.notes or None)
+    rules = [descriptor(by_id[rid]) if rid in by_id else _fallback_descriptor(next(f for f, _ in pairs if f.rule_id == rid)) for rid in used]
+    results = [_result(f, index[f.rule_id], fp, info) for f, fp in pairs]
+    notices = []
+    if dropped:
+        text = f"{dropped} of {len(findings)} results were left out (GitHub accepts {MAX_RESULTS} per run); --format json lists them all"
+        notices.append(om.Notification(message=om.Message(text=text), level="warning"))
     run = om.Run(
         tool=om.Tool(driver=om.ToolComponent(name="lintimg", version=info.tool_version or None, information_uri=INFORMATION_URI, rules=rules)),
         automation_details=om.RunAutomationDetails(id=automation_id(info)),
+        invocations=[om.Invocation(execution_successful=True, tool_execution_notifications=notices or None)],
         column_kind="unicodeCodePoints",
         results=results,
-        properties=run_props,
+        properties=bag(kind=info.kind, image=info.image, notes=info.notes or None, droppedResults=dropped or None),
     )
     return om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run])
 
