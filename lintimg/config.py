@@ -143,8 +143,9 @@ def load_config(path: Path | None) -> Config:
         raise LintimgError(f"{where}: cannot read config: {e}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark else ""
-        raise LintimgError(f"{where}: invalid YAML{at}") from None
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None)
+        raise LintimgError(f"{where}: invalid YAML{at}" + (f": {problem}" if problem else "")) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
