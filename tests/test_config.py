@@ -32,7 +32,7 @@ def run(cwd: Path, *args: str, env: dict[str, str] | None = None):
     ("rules:\n  EX100: loud\n", ["rules.EX100 must be off, on, error"]),
     ("rules:\n  EX1000: off\n", ["unknown rule 'EX1000' in 'rules'", "did you mean 'EX100'"]),
     ("rules:\n  example-latest-teg: off\n", ["unknown rule 'example-latest-teg'", "did you mean 'example-latest-tag'"]),
-    ("rules: [\n  LI001: off\n", ["invalid YAML at line 3", "expected','"]),
+    ("rules: [\n  LI001: off\n", ["invalid YAML at line 3", "expected ','"]),
     ("a: b: c\n", ["invalid YAML at line 1, column 5", "mapping values are not allowed"]),
     ("- a\n- b\n", ["expected a mapping"]),
     ("rules-dirs: [no/such/folder]\n", ["'rules-dirs'", "no/such/folder", "not a folder"]),
