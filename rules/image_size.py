@@ -49,7 +49,9 @@ def wasted_layer_space(t: Target) -> Iterator[Hit]:
     directory) or wrote a new version. It reports each pair of layers that
     wastes at least 1 MiB this way, with the total, the biggest files and
     their sizes, the layer (and Dockerfile line) that added them and the one
-    that removed them.
+    that removed them. When the Dockerfile is known, waste that the base
+    image made and removed by itself is left out (nothing in your file can
+    fix it); a base file your layers delete is reported at the deleting line.
 
     ## Why it matters
     Layers are immutable: `RUN rm BigFile` in a later layer hides the file
@@ -102,7 +104,8 @@ def image_efficiency(t: Target) -> Iterator[Hit]:
 
     ## What it does
     Applies three limits, like dive's CI mode: `min-efficiency` (share of
-    stored file bytes the final image shows; default 0.9),
+    stored file bytes the final image shows, over every layer including the
+    base image's, as dive does; default 0.9),
     `max-wasted-percent` (bytes wasted by the Dockerfile's own layers over
     the bytes those layers hold; default 0.1) and `max-wasted-bytes` (off
     unless set). Each broken limit is one finding with the measured value.
