@@ -43,7 +43,6 @@ LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 PROBLEM_SEVERITY = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "recommendation", Severity.STYLE: "recommendation"}
 
 
-
 # --- serialiser ------------------------------------------------------------
 
 def to_json(obj: Any) -> Any:
@@ -108,18 +107,13 @@ def _clip(text: str, limit: int = MAX_DESCRIPTION) -> str:
 
 
 def descriptor(r: Rule) -> om.ReportingDescriptor:
+    """A rule as SARIF ``reportingDescriptor``, with its docs and GitHub's properties."""
     from lintimg.ruledocs import rule_markdown, rule_text
 
     tags = list(dict.fromkeys((["security"] if is_security(r) else []) + list(r.tags)))[:MAX_TAGS]
-    props = bag(
-        tags=tags,
-        precision="high",
-        **{"problem.severity": PROBLEM_SEVERITY[r.severity]},
-    )
-    if r.security_severity is not None:
-        props.__dict__["security-severity"] = f"{r.security_severity:.1f}"
-    if r.peers:
-        props.__dict__["peers"] = list(r.peers)
+    score = f"{r.security_severity:.1f}" if r.security_severity is not None else None  # GitHub wants a numeric string
+    props = bag(tags=tags, precision="high", peers=list(r.peers) or None,
+                **{"problem.severity": PROBLEM_SEVERITY[r.severity], "security-severity": score})
     return om.ReportingDescriptor(
         id=r.id,
         name=r.slug,
