@@ -289,6 +289,9 @@ def parse_dockerfile(text: str, path: str = "Dockerfile") -> Dockerfile:
         lines.pop()
     directives, escape = _read_directives(lines)
     errors: list[DockerfileSyntaxError] = []
+    if "escape" in directives and directives["escape"][0] not in ("\\", "`"):
+        value, line = directives["escape"]
+        errors.append(DockerfileSyntaxError(f"invalid escape directive {value!r}: use \\ or `", line))
     instructions: list[Instruction] = []
     comments: list[Comment] = []
     _split(lines, 0, escape, instructions, comments, errors)

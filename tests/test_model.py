@@ -100,6 +100,10 @@ def test_line_continuation_follows_docker():
     assert _errors("FROM a\nRUN wget x \\\u00a0\nmv y z\n") == [(3, "unknown instruction: mv")]
 
 
+def test_invalid_escape_directive_is_an_error():
+    assert _errors("# escape=` (backtick)\nFROM a\n") == [(1, "invalid escape directive '` (backtick)': use \\ or `")]
+
+
 def test_keyword_ends_at_ascii_space_only():
     assert _errors("FROM\u00a0debian\n") == [(1, "unknown instruction: FROM\u00a0debian")]
 
