@@ -1,11 +1,16 @@
 """Secret detection: detect-secrets behind a fast prefilter, with policy and a content cache.
 
-detect-secrets checks every line with every plugin and scans ~0.3 MB/s. Here a
-single compiled regex runs over the whole file first; it matches a *superset*
-of what any enabled plugin can report (each plugin's literal token, or its
-own pattern where it has no literal), so only the lines it hits go to the
-plugins. Results are therefore identical with and without the prefilter
-(``tests/test_secrets.py`` checks this on a generated corpus).
+detect-secrets checks every line with every plugin (~0.3 MB/s through its own
+scan machinery, ~1 MB/s calling the plugins directly). Here the file's bytes
+go first through one RE2 DFA pass over the tokens of every plugin (Latin-1
+mode, so no decoding) and one pass over quoted runs long and varied enough to
+pass an entropy limit. Each token matches a *superset* of the lines its plugin
+can report on, so only those lines are decoded and given to the plugins, and
+on each line a cheap gate skips the plugins whose token is absent. Results are
+identical with and without the prefilter (``tests/test_secrets.py`` checks it
+on a generated corpus); files with characters that Python's ``(?i)`` folds to
+ASCII letters (long s, Kelvin sign, dotless i) skip the shortcuts. A file
+with no candidate line never imports detect-secrets.
 
 Plugin set (detect-secrets 1.5 classes, instantiated directly rather than via
 its global settings, so scanners are independent and thread-safe):
@@ -13,13 +18,13 @@ its global settings, so scanners are independent and thread-safe):
 ====================  ==========================================  ==============================
 plugin                what it finds                               prefilter token
 ====================  ==========================================  ==============================
-AWSKeyDetector        AKIA/ASIA/… key ids, ``aws…key = "…"``      ``AKIA|ASIA|ABIA|ACCA|A3T.``, ``aws``
+AWSKeyDetector        AKIA/ASIA/… key ids, ``aws…key = "…"``      the id prefixes; ``aws…key…"``
 AzureStorageKey       ``AccountKey=…``                            ``AccountKey=``
 BasicAuthDetector     ``scheme://user:password@host``             the plugin's own pattern
 GitHubTokenDetector   ``ghp_/gho_/ghu_/ghs_/ghr_`` tokens          ``gh[pousr]_``
 GitLabTokenDetector   ``glpat-`` and other GitLab tokens          the prefixes
 JwtTokenDetector      ``eyJ….….…`` (formally valid only)           ``eyJ``
-KeywordDetector       ``password = "…"``, ``secret: …``           the keyword stems
+KeywordDetector       ``password = "…"``, ``secret: …``           a stem, then an operator or ``"…";``
 MailchimpDetector     ``…-usNN`` API keys                         ``-us<digit>``
 NpmDetector           ``//registry/:_authToken=…``                ``:_authToken=``
 OpenAIDetector        ``sk-…T3BlbkFJ…``                           ``T3BlbkFJ``
@@ -30,8 +35,8 @@ SlackDetector         ``xox?-`` tokens, webhook URLs              ``xox[abposr]-
 SquareOAuthDetector   ``sq0csp-…``                                ``sq0csp-``
 StripeDetector        ``sk_live_`` / ``rk_live_``                 ``[rs]k_live_``
 TwilioKeyDetector     ``AC…`` / ``SK…`` + 32 chars                the plugin's own pattern
-Base64HighEntropy     quoted base64 strings, entropy > 4.5        quoted run of >= 23 base64 chars
-HexHighEntropy        quoted hex strings, entropy > 3.0           quoted run of >= 9 hex chars
+Base64HighEntropy     quoted base64 strings, entropy > 4.5        quoted run, >= 23 distinct chars
+HexHighEntropy        quoted hex strings, entropy > 3.0           quoted hex run, >= 9 distinct chars
 ====================  ==========================================  ==============================
 
 Left out: ArtifactoryDetector (its ``AP`` + hex shape fires on ordinary words),
@@ -39,7 +44,11 @@ IPPublicDetector (an address is not a secret), Discord/Telegram (no literal
 to prefilter on, rare in images), Cloudant/IBM/SoftLayer (vendor keyword
 assignments, rare). Entropy strings must be quoted, as in detect-secrets: a
 Shannon entropy above 4.5 needs at least 23 distinct characters, above 3.0 at
-least 9, which is what makes the entropy prefilter exact.
+least 9 (entropy is at most log2 of the distinct count), which is what makes
+the entropy prefilter exact. GitHub and GitLab tokens are reported whole (the
+plugins' patterns capture only the ``ghp`` prefix), private keys from BEGIN
+to END (the header alone would give every key one fingerprint), and a keyword
+or entropy hit on a value a vendor detector already reported is dropped.
 
 detect-secrets' default false-positive filters are kept: sequential strings,
 UUIDs, ``*_id = …`` lines, templated values (``{x}``, ``<x>``, ``${x}``),
@@ -55,8 +64,10 @@ searched in the value). Binaries (a NUL byte in the first 8 KiB) are skipped.
 
 Results are cached per content (sha256 + extension + policy) in memory and,
 for files of 64 KiB or more, on disk under ``$XDG_CACHE_HOME/lintimg/secrets``
-in a directory versioned by the detector set. Cache entries hold fingerprints
-and redactions only — never a secret value.
+in a directory versioned by the detector set (``LINTIMG_NO_CACHE=1`` turns the
+disk cache off). Cache entries hold fingerprints and redactions only — never a
+secret value. :func:`scrub` masks secret-looking assignments in text that
+reports echo (image history lines).
 """
 from __future__ import annotations
 
@@ -232,45 +243,50 @@ class _Snippet:
         self.previous_line = previous_line
 
 
-class _Detector:
-    """The plugins and filters, loaded once per process (detect-secrets is imported lazily)."""
+class _Once:
+    """A per-process singleton, built on first use under a lock."""
 
     _lock = threading.Lock()
-    _instance: "_Detector | None" = None
+    _instance = None
+
+    @classmethod
+    def get(cls):
+        with cls._lock:
+            if cls.__dict__.get("_instance") is None:
+                cls._instance = cls()
+            return cls._instance
+
+
+class _Prefilter(_Once):
+    """The candidate-line search. RE2 only: a file without candidates never loads detect-secrets."""
 
     def __init__(self) -> None:
-        import importlib
-
-        from detect_secrets.__version__ import VERSION
-        from detect_secrets.filters import allowlist, heuristic
-        from detect_secrets.plugins.base import RegexBasedDetector
-
-        self.plugins = [
-            (getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)(), _gate(gate)) for module, cls, _, gate in _PLUGINS
-        ]
-        # every vendor gate at once, lower-cased, on the lower-cased line
-        self.any_specific = re.compile("|".join(f"(?:{g.removeprefix('i:').lower()})" for _, _, _, g in _PLUGINS[:_SPECIFIC])).search
         import re2
 
         options = re2.Options()
         options.max_mem = 64 << 20
         options.encoding = re2.Options.Encoding.LATIN1
         # RE2 runs the whole alternation as one DFA pass (Python's re would try each branch at each byte).
-        self.prefilter = re2.compile("|".join(f"(?:{t})" for _, _, t, _ in _PLUGINS if t).encode("latin-1"), options)
+        self.tokens = re2.compile("|".join(f"(?:{t})" for _, _, t, _ in _PLUGINS if t).encode("latin-1"), options)
         self.quoted_runs = re.compile(_QUOTED_RUN)  # Python's re: it has the lookahead, and few matches
-        self.regex_based = RegexBasedDetector
+
+
+class _Detector(_Once):
+    """The plugins and filters (detect-secrets and its imports cost ~0.3 s: loaded on first need)."""
+
+    def __init__(self) -> None:
+        import importlib
+
+        from detect_secrets.filters import allowlist, heuristic
+
+        self.plugins = [
+            (getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)(), _gate(gate)) for module, cls, _, gate in _PLUGINS
+        ]
+        # every vendor gate at once, lower-cased, on the lower-cased line
+        self.any_specific = re.compile("|".join(f"(?:{g.removeprefix('i:').lower()})" for _, _, _, g in _PLUGINS[:_SPECIFIC])).search
         self.h = heuristic
         self.allowlisted = allowlist.is_line_allowlisted
-        self.version = hashlib.sha256(
-            json.dumps([VERSION, CACHE_FORMAT, _PLUGINS, [p.json() for p, _ in self.plugins]], sort_keys=True).encode()
-        ).hexdigest()[:16]
 
-    @classmethod
-    def get(cls) -> "_Detector":
-        with cls._lock:
-            if cls._instance is None:
-                cls._instance = _Detector()
-            return cls._instance
 
     def skip_by_name(self, path: str) -> bool:
         """detect-secrets' filename filters: non-text extensions, lock files, swagger."""
@@ -325,6 +341,13 @@ _CASE_FOLDS = tuple(c.encode() for c in "\u017f\u212a\u0131\u0130")
 _PEM_END = re.compile(rb"-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|---- END SSH2 ENCRYPTED PRIVATE KEY ----")
 
 
+def _detector_version() -> str:
+    """Names the disk cache: detect-secrets' version, our table and cache format."""
+    from importlib.metadata import version
+
+    return hashlib.sha256(json.dumps([version("detect-secrets"), CACHE_FORMAT, _PLUGINS]).encode()).hexdigest()[:16]
+
+
 class SecretScanner:
     """Finds secrets in text, files and image layers under a policy. Thread-safe.
 
@@ -341,10 +364,11 @@ class SecretScanner:
         self.allow_fingerprints = {a.lower() for a in allow if re.fullmatch(r"[0-9a-fA-F]{64}", a)}
         self.allow_regexes = [re.compile(a) for a in allow if a.lower() not in self.allow_fingerprints]
         self.prefilter = prefilter
-        self._det = _Detector.get()
+        self._pre = _Prefilter.get()
         policy = json.dumps([a.pattern for a in self.allow_regexes])
         self._policy = hashlib.sha256(policy.encode()).hexdigest()[:12]
-        self._disk = Path(cache_dir) / self._det.version if cache_dir else default_cache_dir() / self._det.version
+        self._disk_root = Path(cache_dir) if cache_dir else default_cache_dir()
+        self._disk: Path | None = None  # versioned by the detector set, resolved on first use
         self._disk_on = disk_cache and os.environ.get("LINTIMG_NO_CACHE") != "1"
         self._memo: dict[str, tuple[SecretHit, ...]] = {}
         self._lock = threading.Lock()
@@ -353,14 +377,17 @@ class SecretScanner:
 
     def excluded(self, path: str) -> bool:
         """True when policy (exclude-paths, or detect-secrets' name filters) skips ``path``."""
+        return self._glob_excluded(path) or self._name_filtered(path)
+
+    def _glob_excluded(self, path: str) -> bool:
         p = path.lstrip("/").removeprefix("./")
-        if p and self._det.skip_by_name(p):
-            return True
         base = p.rsplit("/", 1)[-1]
-        for pat in self.exclude:
-            if fnmatch.fnmatchcase(p, pat) or fnmatch.fnmatchcase(base, pat) or p.startswith(pat + "/"):
-                return True
-        return False
+        return any(fnmatch.fnmatchcase(p, pat) or fnmatch.fnmatchcase(base, pat) or p.startswith(pat + "/") for pat in self.exclude)
+
+    @staticmethod
+    def _name_filtered(path: str) -> bool:
+        p = path.lstrip("/").removeprefix("./")
+        return bool(p) and _Detector.get().skip_by_name(p)
 
     def _allowed(self, hit: SecretHit) -> bool:
         return hit.fingerprint in self.allow_fingerprints
@@ -369,17 +396,20 @@ class SecretScanner:
 
     def scan_text(self, text: str, path: str = "") -> list[SecretHit]:
         """Secrets in ``text`` (``path`` picks detect-secrets' file-type rules and policy)."""
-        if path and self.excluded(path):
-            return []
-        return self._cached(text.encode("utf-8", "surrogatepass"), path, "surrogatepass")
+        return self._policy_scan(text.encode("utf-8", "surrogatepass"), path, "surrogatepass")
 
     def scan_bytes(self, data: bytes, path: str = "") -> list[SecretHit]:
         """Secrets in file contents; ``[]`` for binaries, over-size or excluded files."""
         if len(data) < MIN_FILE_SIZE or len(data) > self.max_file_size or b"\0" in data[:BINARY_SNIFF]:
             return []
-        if path and self.excluded(path):
+        return self._policy_scan(data, path, "replace")
+
+    def _policy_scan(self, data: bytes, path: str, errors: str) -> list[SecretHit]:
+        if path and self._glob_excluded(path):
             return []
-        return self._cached(data, path, "replace")
+        hits = self._cached(data, path, errors)
+        # the name filters only remove results: checked last, so clean files never load detect-secrets
+        return [] if hits and path and self._name_filtered(path) else hits
 
     def _cached(self, data: bytes, path: str, errors: str) -> list[SecretHit]:
         key = f"{hashlib.sha256(data).hexdigest()}{os.path.splitext(path)[1]}.{self._policy}"
@@ -397,12 +427,13 @@ class SecretScanner:
 
     def _scan(self, data: bytes, path: str, errors: str) -> list[SecretHit]:
         """Work on bytes: only candidate lines are ever decoded (a UTF-8 ``\\n`` is always a line end)."""
-        det = self._det
         out: list[SecretHit] = []
         seen: set[tuple[str, int, str]] = set()
         # RE2 (Latin-1) and lower() miss Python's (?i) matches of these characters: no shortcuts then
         fast = self.prefilter and (data.isascii() or not any(c in data for c in _CASE_FOLDS))
-        for number, start, end in self._lines(data, fast):
+        lines = list(self._lines(data, fast))
+        det = _Detector.get() if lines else None
+        for number, start, end in lines:
             line = data[start:end].decode("utf-8", errors).rstrip()
             previous = data[data.rfind(b"\n", 0, start - 1) + 1 : start - 1].decode("utf-8", errors) if start else ""
             for detector, value in det.line_hits(path, line, previous, fast):
@@ -427,10 +458,10 @@ class SecretScanner:
                 yield number, start, end
                 start, number = end + 1, number + 1
             return
-        det = self._det
-        starts = {data.rfind(b"\n", 0, m.start()) + 1 for m in det.prefilter.finditer(data)}
+        pre = self._pre
+        starts = {data.rfind(b"\n", 0, m.start()) + 1 for m in pre.tokens.finditer(data)}
         # quoted runs in a pass of their own: a rejected run must not hide a token inside it
-        starts.update(data.rfind(b"\n", 0, m.start()) + 1 for m in det.quoted_runs.finditer(data) if _entropy_candidate(m.group()[1:]))
+        starts.update(data.rfind(b"\n", 0, m.start()) + 1 for m in pre.quoted_runs.finditer(data) if _entropy_candidate(m.group()[1:]))
         number, counted_to = 1, 0
         for start in sorted(starts):
             number += data.count(b"\n", counted_to, start)
@@ -440,11 +471,16 @@ class SecretScanner:
 
     # -- disk cache ---------------------------------------------------------
 
+    def _disk_dir(self) -> Path:
+        if self._disk is None:
+            self._disk = self._disk_root / _detector_version()
+        return self._disk
+
     def _disk_get(self, key: str) -> tuple[SecretHit, ...] | None:
         if not self._disk_on:
             return None
         try:
-            data = json.loads((self._disk / key[:2] / key).read_text(encoding="utf-8"))
+            data = json.loads((self._disk_dir() / key[:2] / key).read_text(encoding="utf-8"))
             return tuple(SecretHit(**d) for d in data)
         except (OSError, ValueError, TypeError):
             return None  # absent or torn: scan again
@@ -452,7 +488,7 @@ class SecretScanner:
     def _disk_put(self, key: str, hits: tuple[SecretHit, ...]) -> None:
         if not self._disk_on:
             return
-        folder = self._disk / key[:2]
+        folder = self._disk_dir() / key[:2]
         try:
             folder.mkdir(parents=True, exist_ok=True)
             # write then rename: a concurrent reader sees the old file or the whole new one
