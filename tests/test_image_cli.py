@@ -215,3 +215,16 @@ def test_progress_only_on_a_terminal() -> None:
     show("layer 1", 5_000_000, 10_000_000)
     show("layer 2", 0, 10_000_000)
     assert "5.0/20.0 MB (25%)" in out.getvalue()
+
+
+@pytest.mark.engine
+def test_history_checks_on_a_real_image_without_its_dockerfile(docker: DockerEngine, tmp_path: Path) -> None:
+    base = docker.base_image()
+    (tmp_path / "Dockerfile").write_text(f"FROM {base}\nARG FLAVOUR=plain\nRUN if false; then sudo true; fi; echo done > /done\nUSER 65534\n")
+    docker.build(tmp_path, "lintimg-test/history:1", None, "--build-arg", "FLAVOUR=extra")
+    doc = report(lintimg("image", "--format", "json", "docker-daemon:lintimg-test/history:1"))
+    from_history = [f for f in doc["findings"] if f["file"] == "history/history.Dockerfile"]
+    (sudo,) = [f for f in from_history if "sudo" in f["message"].lower()]
+    assert sudo["line"] > 1, "on the line rebuilt from the RUN's history entry"
+    assert sudo["image"]["created_by"] == "|1 FLAVOUR=extra /bin/sh -c if false; then sudo true; fi; echo done > /done"
+    assert sudo["image"]["layer_index"] == 1
