@@ -127,7 +127,7 @@ def check_image(engine: Engine, image: Image, dockerfile: Dockerfile | None = No
 _EXPOSE_MAP = re.compile(r"^map\[(.*)\]$")
 
 
-def _history_line(index: int, created_by: str, first_layer: bool) -> str:
+def _history_line(created_by: str, first_layer: bool) -> str:
     """One Dockerfile line for a history entry (a comment when it is no instruction)."""
     step = parse_created_by(created_by)
     text = step.text
@@ -150,7 +150,7 @@ def rebuild_dockerfile(image: Image) -> tuple[str, dict[int, int]]:
     first_layer = True
     for i, h in enumerate(image.history):
         at[i] = len(lines) + 1
-        line = _history_line(i, scrub(h.get("created_by", "")), first_layer)  # reports echo these lines
+        line = _history_line(scrub(h.get("created_by", "")), first_layer)  # reports echo these lines
         first_layer = first_layer and bool(h.get("empty_layer"))
         lines.extend(line.split("\n"))
     return "\n".join(lines) + "\n", at

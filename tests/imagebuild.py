@@ -47,7 +47,8 @@ def _entries(spec: L) -> list[LayerEntry]:
     for path, data in spec.content.items():
         files.setdefault(path, len(data))
     for path, v in files.items():
-        size, mode, uid, gid = (v, 0o644, 0, 0) if isinstance(v, int) else (tuple(v) + (0o644, 0, 0)[len(v) - 1:])[:4]
+        given = (v,) if isinstance(v, int) else tuple(v)
+        size, mode, uid, gid = given + (0o644, 0, 0)[len(given) - 1:]  # defaults for what was not given
         out.append(LayerEntry(path, EntryType.FILE, size, mode, uid, gid))
     for path, target in spec.symlinks.items():
         out.append(LayerEntry(path, EntryType.SYMLINK, 0, 0o777, 0, 0, target))

@@ -50,7 +50,6 @@ class HistoryStep:
 
     keyword: str  # "" when the entry is not recognisably from a Dockerfile (an import, a tool)
     text: str
-    buildkit: bool = False
 
 
 def _strip_build_args(s: str) -> str:
@@ -85,10 +84,10 @@ def parse_created_by(created_by: str) -> HistoryStep:
             text = m.group(2) or ""
             if m.group(1) == "RUN":
                 text = _shell_script(_strip_build_args(text))
-            return HistoryStep(m.group(1), text.strip(), buildkit=True)
+            return HistoryStep(m.group(1), text.strip())
     m = _KEYWORD_RE.match(s)
     if m and m.group(1) in RECORDED and m.group(1) != "RUN":
-        return HistoryStep(m.group(1), (m.group(2) or "").strip(), buildkit=True)
+        return HistoryStep(m.group(1), (m.group(2) or "").strip())
     if s.startswith("/") or s.startswith("|"):
         # Classic RUN: the command line itself.
         return HistoryStep("RUN", _shell_script(_strip_build_args(s)).strip())
