@@ -112,6 +112,14 @@ def scripts(df: Dockerfile) -> Iterator[tuple[Instruction, bool, str]]:
             continue
         onbuild = outer.onbuild is not None
         text = ins.shell_text
+        if text.startswith("#!"):  # a heredoc with its own interpreter runs as that script
+            first, _, rest = text.partition("\n")
+            words = first[2:].split()
+            interp = os.path.basename(words[1] if words[:1] and words[0].endswith("/env") and len(words) > 1 else (words or [""])[0])
+            sh = DIALECTS.get(interp)
+            if sh is None:
+                continue
+            text = "\n" + rest  # keep the line numbers; the shebang is ours now
         names = relevant_vars(known_vars(df, ins, onbuild), text)
         prelude = f"#!/bin/{sh}\nexport {' '.join(f'{v}=1' for v in names)}\n" if names else f"#!/bin/{sh}\n:\n"
         yield ins, onbuild, prelude + text

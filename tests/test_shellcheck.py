@@ -79,6 +79,13 @@ def test_non_posix_shells_are_skipped():
     assert sc(f"# hadolint shell=powershell\nFROM mcr.microsoft.com/windows:ltsc2022\nRUN {ps}\n") == []
 
 
+def test_heredoc_with_its_own_interpreter():
+    # a python heredoc is not shell; a bash one is checked as bash, on the right line
+    assert sc("FROM debian:12\nRUN <<EOF\n#!/usr/bin/env python3\nprint($1)\nEOF\n") == []
+    got = sc('FROM debian:12\nRUN <<EOF\n#!/bin/bash\necho "$RANDOM" $1\nEOF\n')
+    assert ("SC2086", 4) in got and not any(code == "SC3028" for code, _ in got)
+
+
 def test_exec_form_run_is_not_a_script():
     assert sc('FROM debian:12\nRUN ["echo", "$1"]\n') == []
 
