@@ -208,7 +208,7 @@ def tty_progress(stream=sys.stderr) -> Callable[[str, int, int], None] | None:
             state[task] = (done, total)
             d = sum(a for a, _ in state.values())
             tot = sum(b for _, b in state.values()) or 1
-            stream.write(f"\r\x1b[2Kreading {len(state)} layer source(s): {d / 1e6:.1f}/{tot / 1e6:.1f} MB ({d / tot:.0%})")
+            stream.write(f"\r\x1b[2Kreading image ({task}): {d / 1e6:.1f}/{tot / 1e6:.1f} MB ({d / tot:.0%})")
             stream.flush()
 
     return show
