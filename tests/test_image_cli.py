@@ -80,7 +80,8 @@ def bigfile_image(docker: DockerEngine, bigfile_context: Path) -> str:
 
 
 def _comparable(doc: dict) -> list[tuple]:
-    """Findings without the one field that names the source (the reference as given)."""
+    """Findings without what names the source: the reference as given, and the report's
+    fingerprint, which hashes the repository name (with the registry host) on purpose."""
     out = []
     for f in doc["findings"]:
         im = dict(f.get("image") or {})
