@@ -12,8 +12,10 @@ from __future__ import annotations
 import io
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import itemgetter
 from typing import TYPE_CHECKING, Iterator
 
 from dockerfile_parse import DockerfileParser
@@ -219,6 +221,8 @@ class Dockerfile:
     stages: list[Stage]
     global_args: dict[str, str | None]  # ARGs before the first FROM
     errors: list[DockerfileSyntaxError] = field(default_factory=list)
+    # Derived views shared by all rules of a run (see lintimg.queries.run_commands).
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def stage_by_ref(self, ref: str, before: int | None = None) -> Stage | None:
         """The stage a ``--from``/``FROM`` reference names (alias or index), if any."""
@@ -413,12 +417,9 @@ def _physical(lines: list[str], start: int, end: int, escape: str) -> tuple[str,
 
 
 def _locate(segments: list[tuple[int, int, int]], offset: int) -> tuple[int, int]:
-    line, col = segments[0][1], segments[0][2]
-    for seg_off, seg_line, seg_col in segments:
-        if seg_off > offset:
-            break
-        line, col = seg_line, seg_col + (offset - seg_off)
-    return line, col
+    i = bisect_right(segments, offset, key=itemgetter(0)) - 1 if len(segments) > 1 else 0
+    seg_off, line, col = segments[max(i, 0)]
+    return (line, col + offset - seg_off) if i >= 0 and seg_off <= offset else (line, col)
 
 
 def _make_instruction(

@@ -75,8 +75,19 @@ def run_mounts(ins: Instruction) -> list[dict[str, str]]:
     return out
 
 
-def run_commands(df: Dockerfile, include_onbuild: bool = True) -> Iterator[tuple[Instruction, Command]]:
-    """Every simple command of every shell-form RUN (and ONBUILD RUN), in order."""
+def run_commands(df: Dockerfile, include_onbuild: bool = True) -> list[tuple[Instruction, Command]]:
+    """Every simple command of every shell-form RUN (and ONBUILD RUN), in order.
+
+    Built once per model and shared by every rule (dozens of rules walk it): do not modify it.
+    """
+    key = ("run_commands", include_onbuild)
+    found = df.memo.get(key)
+    if found is None:
+        found = df.memo[key] = list(_run_commands(df, include_onbuild))
+    return found
+
+
+def _run_commands(df: Dockerfile, include_onbuild: bool) -> Iterator[tuple[Instruction, Command]]:
     for ins in df.runs(include_onbuild):
         script = ins.script
         if script is None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
@@ -47,8 +47,8 @@ class Command:
     wrapped_by: list[str] = field(default_factory=list)  # sudo, env, ... that ran it
     substituted: bool = False  # runs inside $(...), `...` or <(...): its output is a value, not the log
 
-    @property
-    def name(self) -> str:
+    @cached_property
+    def name(self) -> str:  # cached: rules ask for it millions of times over a corpus
         return os.path.basename(self.argv[0]) if self.argv else ""
 
     @property

@@ -17,6 +17,9 @@ _VAR_RE = re.compile(
 )
 
 
+_PLAIN_WORD = re.compile(r"\S+")
+
+
 @dataclass(frozen=True)
 class Word:
     """A word of an instruction: ``text`` as written, ``value`` dequoted; offsets into the source."""
@@ -29,6 +32,13 @@ class Word:
 
 def split_words(s: str, escape: str = "\\") -> list[Word]:
     """Split on unquoted whitespace, keeping offsets; quotes are removed in ``value``."""
+    if escape not in s and '"' not in s and "'" not in s:
+        # Nothing to unquote (most instructions): a regex split, same whitespace as str.isspace.
+        return [Word(m.group(), m.group(), m.start(), m.end()) for m in _PLAIN_WORD.finditer(s)]
+    return _split_quoted(s, escape)
+
+
+def _split_quoted(s: str, escape: str) -> list[Word]:
     words: list[Word] = []
     i, n = 0, len(s)
     while i < n:

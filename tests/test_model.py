@@ -1,4 +1,7 @@
 """The Dockerfile model: exact positions, heredocs, directives, stages and ARG scoping."""
+from hypothesis import given
+from hypothesis import strategies as st
+
 from lintimg.dockerfile import parse_dockerfile
 from lintimg.queries import command_line, run_commands
 
@@ -123,3 +126,22 @@ def test_argument_counts_docker_rejects():
 def test_lone_carriage_return_is_not_a_line_break():
     df = parse_dockerfile('FROM a\r\nRUN sed -i "s/\r//" f \\\r\n  && ls\r\nCMD x\r\n')
     assert [i.keyword for i in df.instructions] == ["FROM", "RUN", "CMD"] and not df.errors
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab=$ \t\u00a0\u2003\x1c-/")), max_size=40))
+def test_plain_word_split_matches_the_quote_aware_split(s):
+    from lintimg.words import _split_quoted, split_words
+
+    assert split_words(s) == _split_quoted(s, "\\")
+
+
+@given(st.lists(st.integers(1, 9), min_size=1, max_size=6), st.integers(0, 60))
+def test_locate_picks_the_segment_holding_the_offset(lengths, offset):
+    from lintimg.dockerfile import _locate
+
+    segments, start = [], 0
+    for n, length in enumerate(lengths):
+        segments.append((start, n + 1, 5))
+        start += length
+    holder = max((s for s in segments if s[0] <= offset), key=lambda s: s[0])
+    assert _locate(segments, offset) == (holder[1], 5 + offset - holder[0])
