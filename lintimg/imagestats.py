@@ -213,6 +213,8 @@ def toolchains(image: "Image") -> list[ToolchainHit]:
     found: dict[tuple[str, ...], ToolchainHit] = {}
     command = image_command(image)
     for path, f in image.files.items():
+        if f.entry.type is not EntryType.FILE:
+            continue  # a symlink such as /usr/bin/javac -> … would make its own folder the root
         for kind in TOOLCHAINS:
             m = kind.marker.match(path)
             if not m:

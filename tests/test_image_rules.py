@@ -317,3 +317,11 @@ def test_add_in_history_is_reported_except_the_base_rootfs() -> None:
     assert f.image.layer_index == 1 and "/app/config.json" in f.message
     passes("LI754", img, "FROM busybox\nADD config.json /app/config.json\n")  # the Dockerfile rules report it at its line
     passes("LI754", make_image([BASE, layer("COPY config.json /app/ # buildkit", files={"app/config.json": 1})]))
+
+
+def test_a_toolchain_symlink_alone_is_not_a_toolchain() -> None:
+    img = make_image([BASE, layer("/bin/sh -c apt-get install -y default-jdk", files={"usr/lib/jvm/java-17/bin/javac": 20_000, "usr/lib/jvm/java-17/lib/modules": 40 * MB,
+                                                                                      "usr/share/big": 90 * MB},
+                                  symlinks={"usr/bin/javac": "/usr/lib/jvm/java-17/bin/javac"})])
+    (f,) = catches("LI603", img)
+    assert "/usr/lib/jvm/java-17," in f.message and f.properties["bytes"] == 40 * MB + 20_000
