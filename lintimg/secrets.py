@@ -54,7 +54,9 @@ detect-secrets' default false-positive filters are kept: sequential strings,
 UUIDs, ``*_id = …`` lines, templated values (``{x}``, ``<x>``, ``${x}``),
 ``$``-prefixed values, indirect references (``x = get_secret()``),
 non-alphanumeric values, ``pragma: allowlist secret`` comments, and lock,
-swagger and non-text files by name.
+swagger and non-text files by name. Like trivy, documentation is skipped
+(``.md``/``.rst``/``.adoc``, ``example(s)/`` folders, ``usr/share/doc|man``) and
+so are values containing "example" (``AKIAIOSFODNN7EXAMPLE``): placeholders.
 
 Policy (``secrets:`` in ``.lintimg.yaml``): ``max-file-size`` (default 2 MiB;
 bigger files are skipped), ``exclude-paths`` (globs, matched on the path, its
@@ -387,7 +389,7 @@ class SecretScanner:
     @staticmethod
     def _name_filtered(path: str) -> bool:
         p = path.lstrip("/").removeprefix("./")
-        return bool(p) and _Detector.get().skip_by_name(p)
+        return bool(p) and (_is_documentation(p) or _Detector.get().skip_by_name(p))
 
     def _allowed(self, hit: SecretHit) -> bool:
         return hit.fingerprint in self.allow_fingerprints
@@ -439,7 +441,7 @@ class SecretScanner:
             for detector, value in det.line_hits(path, line, previous, fast):
                 if detector == "Private Key":
                     value = _key_block(data, start).decode("utf-8", errors)
-                if any(r.search(value) for r in self.allow_regexes):
+                if "example" in value.lower() or any(r.search(value) for r in self.allow_regexes):
                     continue
                 fp = fingerprint(value)
                 if (detector, number, fp) in seen:
@@ -530,6 +532,16 @@ class SecretScanner:
             text = h.get("created_by") or ""
             out += [ImageSecret(f"history[{i}]", None, hit, "history") for hit in self.scan_text(text, "")]
         return out
+
+
+_DOC_EXTENSIONS = (".md", ".rst", ".adoc")
+_DOC_DIRS = frozenset({"example", "examples"})
+
+
+def _is_documentation(path: str) -> bool:
+    """Docs and examples, full of placeholder keys (awscli ships ~800 of them)."""
+    parts = path.split("/")
+    return path.endswith(_DOC_EXTENSIONS) or path.startswith(("usr/share/doc/", "usr/share/man/")) or not _DOC_DIRS.isdisjoint(parts[:-1])
 
 
 def _entropy_candidate(run: bytes) -> bool:

@@ -28,6 +28,7 @@ from lintimg.secrets import SECRET_FILE_VARS, ImageSecret, SecretScanner, _assig
 from lintimg.target import Target
 
 SECURITY = ("security", "secrets")
+_HEX = "Hex High Entropy String"
 
 
 @lru_cache(maxsize=8)
@@ -240,11 +241,13 @@ def dockerfile_secrets(t: Target) -> Iterator[tuple[int, str, str, str]]:
     df = t.dockerfile
     sc = scanner_for(t)
     seen: set[tuple[int, str]] = set()
-    found = [(h.line, h) for h in sc.scan_text(df.text, "")]
+    # Hex strings in Dockerfiles are checksums, key fingerprints and commits: kept only under a secret name.
+    found = [(h.line, h) for h in sc.scan_text(df.text, "") if h.detector != _HEX]
     for ins in df.of("ENV", "ARG", "LABEL"):
         for key, value, token in ins.key_values():
             if value:
-                found += [(token.pos.line, h) for h in sc.scan_text(_assignment(f"{key}={value}"), "")]
+                named = secret_name(key)
+                found += [(token.pos.line, h) for h in sc.scan_text(_assignment(f"{key}={value}"), "") if named or h.detector != _HEX]
     for line, h in found:
         if (line, h.fingerprint) not in seen:
             seen.add((line, h.fingerprint))
@@ -260,7 +263,9 @@ def secret_in_dockerfile(t: Target) -> Iterator[Hit]:
     tokens, private keys, JWTs, passwords in URLs, `password = "…"`
     assignments, high-entropy quoted strings) over the Dockerfile text —
     RUN commands, heredoc bodies, ENV/ARG defaults and LABEL values — and
-    reports each value with its detector, redacted.
+    reports each value with its detector, redacted. Hex strings count only
+    as the value of a secret-looking name: elsewhere in a Dockerfile they
+    are download checksums, GPG key fingerprints and commit ids.
 
     ## Why it matters
     The value is in the repository for everyone with read access, and the

@@ -132,3 +132,13 @@ def test_config_env_labels_and_history():
     cfg = {"config": {"Env": [f"API_TOKEN={ghp}"], "Labels": {"k": "v"}}, "history": [{"created_by": f"|1 NPM={ghp} /bin/sh -c make"}]}
     got = SecretScanner(disk_cache=False).scan_config(cfg)
     assert sorted((s.source, s.path) for s in got) == [("env", "config.Env"), ("history", "history[0]")]
+
+
+def test_documentation_and_example_placeholders_are_skipped():
+    sc = SecretScanner(disk_cache=False)
+    real = b"aws_access_key_id = AKIAQX7Z2M4K9R3T6W8Y\n"
+    assert sc.scan_bytes(real, "app/aws.ini")
+    assert sc.scan_bytes(real, "usr/lib/python3/awscli/examples/s3/cp.rst") == []
+    assert sc.scan_bytes(real, "app/examples/aws.ini") == []
+    assert sc.scan_bytes(real, "usr/share/doc/aws/README") == []
+    assert sc.scan_bytes(b"aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n", "app/aws.ini") == []

@@ -177,3 +177,9 @@ def test_li550_on_a_real_image_in_every_format(docker, tmp_path):
     assert key["image"]["layer_digest"].startswith("sha256:")
     assert any("GitHub Token" in f["message"] and "config Env" in f["message"] for f in findings)
     assert any("history" in f["message"] for f in findings), [f["message"] for f in findings]
+
+
+def test_li503_checksums_are_not_secrets_but_hex_under_a_secret_name_is():
+    sha = "e3f745a645fa7a4bf6629914b967e24e1522f65ea17c07d9d16d8d2223fc03c5"
+    passes("LI503", f"FROM alpine:3.20\nENV H2O_SHA256 {sha}\nRUN echo \"{sha}  h2o.tgz\" | sha256sum -c -\n")
+    catches("LI503", f"FROM alpine:3.20\nENV DEPLOY_TOKEN={sha}\n", line=2, message="Hex High Entropy")
