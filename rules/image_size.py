@@ -16,6 +16,7 @@ from lintimg.target import Target
 LISTED_WASTE_MIN = 1 << 20
 # Caches below this are noise (an empty index file, a lock).
 CACHE_MIN = 10_000
+_POLICY_FIX = "remove what wastes the space (see wasted-layer-space findings), or relax the limit in .lintimg.yaml"
 # dive's defaults for the two limits it enables out of the box.
 DEFAULT_MIN_EFFICIENCY = 0.9
 DEFAULT_MAX_WASTED_PERCENT = 0.1
@@ -138,16 +139,16 @@ def image_efficiency(t: Target) -> Iterator[Hit]:
     min_eff = t.setting("min-efficiency", DEFAULT_MIN_EFFICIENCY)
     if w.efficiency < min_eff:
         yield image_hit(t, f"efficiency {w.efficiency:.2%} is below min-efficiency {min_eff:.2%}: {human(w.wasted_bytes)} of {human(w.total_bytes)} stored file bytes are not in the final image",
-                        layer=layer, key="min-efficiency", efficiency=w.efficiency, wasted_bytes=w.wasted_bytes)
+                        layer=layer, fix=_POLICY_FIX, key="min-efficiency", efficiency=w.efficiency, wasted_bytes=w.wasted_bytes)
     limit = t.setting("max-wasted-bytes")
     if limit is not None and w.wasted_bytes > parse_size(limit):
         yield image_hit(t, f"{human(w.wasted_bytes)} wasted, over max-wasted-bytes {human(parse_size(limit))}",
-                        layer=layer, key="max-wasted-bytes", wasted_bytes=w.wasted_bytes)
+                        layer=layer, fix=_POLICY_FIX, key="max-wasted-bytes", wasted_bytes=w.wasted_bytes)
     own_wasted, own_bytes = w.user_wasted(base)
     max_pct = t.setting("max-wasted-percent", DEFAULT_MAX_WASTED_PERCENT)
     if own_bytes and own_wasted / own_bytes > max_pct:
         yield image_hit(t, f"{own_wasted / own_bytes:.1%} of the bytes your layers add are wasted ({human(own_wasted)} of {human(own_bytes)}), over max-wasted-percent {max_pct:.0%}",
-                        layer=layer, key="max-wasted-percent", wasted_bytes=own_wasted, layer_bytes=own_bytes)
+                        layer=layer, fix=_POLICY_FIX, key="max-wasted-percent", wasted_bytes=own_wasted, layer_bytes=own_bytes)
 
 
 @rule("LI602", "package-cache-in-layer", Severity.WARNING, subject=Subject.IMAGE, tags=("image", "size", "cache"),
