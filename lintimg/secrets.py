@@ -101,8 +101,11 @@ SECRET_WORDS = frozenset("apikey auth credential credentials key password pword 
 # A single word ending in one of these is a joined name (PGPASSWORD, NPMTOKEN).
 SECRET_SUFFIXES = ("password", "passwd", "secret", "token", "apikey", "credentials")
 # Words that make the name about something public or a reference, not the secret:
-# BuildKit's public/file/version, dockle's gpg (key ids of signing keys), and path/dir.
-ALLOWED_WORDS = frozenset("public file version gpg pgp path dir".split())
+# BuildKit's public/file/version, dockle's gpg (key ids of signing keys), and
+# where or what kind the secret is (AUTH_URL, KEY_SIZE, TOKEN_TYPE, AUTH_PROVIDER).
+ALLOWED_WORDS = frozenset(
+    "public file version gpg pgp path dir url uri endpoint host server port size length bits type mode method algorithm provider".split()
+)
 # Variables whose value is the path of a credentials file (trivy's list and AWS's shared file).
 SECRET_FILE_VARS = frozenset("AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE GOOGLE_APPLICATION_CREDENTIALS HF_TOKEN_PATH".split())
 

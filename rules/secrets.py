@@ -45,8 +45,10 @@ _NAME_PEERS = {
     "DL3064": "hadolint flags any name containing `username` or `private` and a fixed list of known names; "
     "we match whole words (so `TOKENIZERS_PARALLELISM` and `PRIVATE_REGISTRY` pass) plus joined names ending in "
     "password/secret/token (`PGPASSWORD`).",
-    "SecretsUsedInArgOrEnv": "BuildKit splits on `_` only and flags `GPG_KEY` and `SSL_KEY_PATH`; we also split on "
-    "`-` and `.`, allow `gpg`/`pgp`/`path`/`dir` like `file`, and add trivy's `usr`/`psw` words and joined names.",
+    "SecretsUsedInArgOrEnv": "BuildKit splits on `_` only and flags `GPG_KEY`, `SSL_KEY_PATH`, `AUTH_URL` and "
+    "`DHPARAM_KEY_SIZE`; we also split on `-` and `.`, allow words that say where or what kind the secret is "
+    "(`gpg`, `path`, `dir`, `url`, `host`, `port`, `size`, `type`, `provider`, …) like `file`, and add trivy's "
+    "`usr`/`psw` words and joined names.",
     "DS-0031": "trivy checks only the final stage; we check every stage and global ARGs, because build args of any "
     "stage are recorded in that stage's history and build cache.",
 }
@@ -69,9 +71,11 @@ def secret_in_arg_or_env(t: Target) -> Iterator[Hit]:
     and `.`, contains a secret word (`password`, `passwd`, `pword`, `secret`,
     `token`, `key`, `apikey`, `auth`, `credential(s)`, `usr`, `psw`) or is a
     joined word ending in one (`PGPASSWORD`, `NPMTOKEN`) — unless a word
-    marks it as public or a reference (`public`, `file`, `version`, `gpg`,
-    `pgp`, `path`, `dir`). Every stage is checked, and ARGs before the first
-    FROM.
+    marks it as public, a reference or a property of the secret (`public`,
+    `file`, `version`, `gpg`, `pgp`, `path`, `dir`, `url`, `uri`,
+    `endpoint`, `host`, `server`, `port`, `size`, `length`, `bits`, `type`,
+    `mode`, `method`, `algorithm`, `provider`). Every stage is checked, and
+    ARGs before the first FROM.
 
     ## Why it matters
     ENV values are stored in the image config, readable by anyone who can

@@ -24,7 +24,8 @@ def test_li500_catches_secret_names(decl):
 
 @pytest.mark.parametrize("decl", ["ENV PUBLIC_KEY=x", "ARG KEY_FILE", "ENV TOKENIZERS_PARALLELISM=false", "ENV GPG_KEY=ABCDEF",
                                   "ARG NODE_VERSION=20", "ENV GOOGLE_APPLICATION_CREDENTIALS=/run/secrets/gcp.json",
-                                  "ENV MONKEY=banana", "ARG SSL_KEY_PATH=/etc/ssl/k.pem"])
+                                  "ENV MONKEY=banana", "ARG SSL_KEY_PATH=/etc/ssl/k.pem", "ENV OS_AUTH_URL=https://keystone:5000",
+                                  "ENV DHPARAM_KEY_SIZE=2048"])
 def test_li500_passes_public_or_reference_names(decl):
     passes("LI500", f"FROM alpine:3.20\n{decl}\n")
 
