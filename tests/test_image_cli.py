@@ -51,9 +51,11 @@ def bigfile_context(docker: DockerEngine, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.mark.engine
 @pytest.mark.parametrize("builder", ["classic", "detected"])
-def test_bigfile_build_reports_the_wasted_bytes_with_both_layers_and_lines(docker: DockerEngine, bigfile_context: Path, builder: str) -> None:
+def test_bigfile_build_reports_the_wasted_bytes_with_both_layers_and_lines(docker: DockerEngine, bigfile_context: Path, builder: str, tmp_path: Path) -> None:
     env = {"LINTIMG_DOCKER": docker.cli, **({"DOCKER_BUILDKIT": "0"} if builder == "classic" else {})}
-    proc = lintimg("build", "--format", "json", "-t", BIGFILE_TAG, str(bigfile_context), env=env)
+    config = tmp_path / "lintimg.yaml"
+    config.write_text("max-copy-size: 10MB\n")  # a context rule's limit: shows the context is checked too
+    proc = lintimg("build", "--format", "json", "--config", str(config), "-t", BIGFILE_TAG, str(bigfile_context), env=env)
     doc = report(proc)
     assert proc.stderr == "", "no progress or build output when not on a terminal"
     assert doc["kind"] == "image"
@@ -68,6 +70,8 @@ def test_bigfile_build_reports_the_wasted_bytes_with_both_layers_and_lines(docke
     assert waste["properties"]["wasted_bytes"] == BIGFILE_BYTES
     added, removed = waste["properties"]["added_layer"], waste["properties"]["removed_layer"]
     assert removed == added + 1 and waste["image"]["layer_index"] == added and waste["image"]["path"] == "/BigFile"
+    copied = [f for f in doc["findings"] if f["rule"].startswith("LI4") and f["line"] == add_line and "BigFile" in f["message"]]
+    assert copied, "the build context was checked with the Dockerfile and the image"
     policy = " | ".join(f["message"] for f in of(doc, "LI601"))
     assert "max-wasted-percent" in policy and "min-efficiency" in policy
     assert proc.returncode == 1
