@@ -342,7 +342,7 @@ _GENERIC = frozenset({"Secret Keyword", "Base64 High Entropy String", "Hex High 
 # Characters Python's re matches against ASCII letters under (?i) (long s, Kelvin
 # sign, dotless i, dotted I): RE2 in Latin-1 mode does not, so files holding them
 # skip the prefilter and results stay exactly detect-secrets'.
-_CASE_FOLDS = tuple(c.encode() for c in "\u017f\u212a\u0131\u0130")
+_CASE_FOLDS = re.compile("|".join(re.escape(c) for c in "\u017f\u212a\u0131\u0130").encode())
 _PEM_END = re.compile(rb"-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|---- END SSH2 ENCRYPTED PRIVATE KEY ----")
 
 
@@ -435,7 +435,7 @@ class SecretScanner:
         out: list[SecretHit] = []
         seen: set[tuple[str, int, str]] = set()
         # RE2 (Latin-1) and lower() miss Python's (?i) matches of these characters: no shortcuts then
-        fast = self.prefilter and (data.isascii() or not any(c in data for c in _CASE_FOLDS))
+        fast = self.prefilter and (data.isascii() or not _CASE_FOLDS.search(data))
         lines = list(self._lines(data, fast))
         det = _Detector.get() if lines else None
         for number, start, end in lines:
