@@ -27,7 +27,7 @@ from lintimg.findings import Finding, ImageLocation
 from lintimg.image.mapping import map_layers, parse_created_by, synthetic_path
 from lintimg.image.model import Image, LayerEntry
 from lintimg.rule import Subject
-from lintimg.secrets import scrub
+from lintimg.secrets import SecretScanner, scrub
 from lintimg.target import Target
 
 # dockle's history checkpoints (sudo, dist-upgrade, apk --no-cache, apt lists, update alone, ADD).
@@ -52,19 +52,12 @@ def _wants(entry: LayerEntry) -> bool:
     return entry.path in ACCOUNT_FILES
 
 
-def _analyzers(engine: Engine) -> list:
-    try:
-        from lintimg.secrets import SecretScanner
-    except ImportError:  # the secrets module is optional for image size and hygiene checks
-        return []
-    return [SecretScanner(engine.config.settings.get("secrets")).analyzer()]
-
-
 def open_for_rules(engine: Engine, ref: str, platform: str | None = None, progress: Callable[[str, int, int], None] | None = None) -> Image:
     """Read ``ref`` with what the image rules need captured during the one streaming pass."""
     from lintimg.image import open_image
 
-    return open_image(ref, platform=platform, analyzers=_analyzers(engine), want_content=_wants, progress=progress)
+    secrets = SecretScanner(engine.config.settings.get("secrets")).analyzer()
+    return open_image(ref, platform=platform, analyzers=[secrets], want_content=_wants, progress=progress)
 
 
 def read_dockerfile(path: str) -> Dockerfile:

@@ -325,3 +325,12 @@ def test_a_toolchain_symlink_alone_is_not_a_toolchain() -> None:
                                   symlinks={"usr/bin/javac": "/usr/lib/jvm/java-17/bin/javac"})])
     (f,) = catches("LI603", img)
     assert "/usr/lib/jvm/java-17," in f.message and f.properties["bytes"] == 40 * MB + 20_000
+
+
+def test_a_dockerfile_that_did_not_build_the_image_gives_a_note_not_wrong_lines() -> None:
+    from lintimg.imagecheck import check_image
+
+    run = check_image(rulespec.engine(), _bigfile(), parse_dockerfile("FROM busybox\nRUN make\nRUN make install\nRUN make test\n", "Dockerfile"))
+    assert any("does not match image" in n for n in run.notes), run.notes
+    (waste,) = [f for f in run.findings if f.rule_id == "LI600"]
+    assert waste.location.path == "app/BigFile"
