@@ -33,7 +33,7 @@ def _base_layers(t: Target) -> set[int]:
     return {i for i, o in t.layer_map.items() if getattr(o, "base", False)}
 
 
-def _where(t: Target, f: WastedFile, base: set[int]) -> int:
+def _where(f: WastedFile, base: set[int]) -> int:
     """The layer a fix belongs to: the one that added the bytes, unless the base image did."""
     if f.added_layer in base and f.removed_layer is not None:
         return f.removed_layer
@@ -88,7 +88,7 @@ def wasted_layer_space(t: Target) -> Iterator[Hit]:
             t,
             f"{human(total)} in {len(files)} file{'s' if len(files) != 1 else ''} added by {describe_layer(t, added)} "
             f"and {how} by {by} is still shipped: {top}",
-            layer=_where(t, files[0], base),
+            layer=_where(files[0], base),
             path=files[0].path,
             fix="create and remove temporary files in the same RUN, or build in a separate stage and copy only the result",
             key=f"{files[0].path}@{added}",
@@ -135,7 +135,7 @@ def image_efficiency(t: Target) -> Iterator[Hit]:
         return
     base = _base_layers(t)
     worst = max(w.files, key=lambda f: f.size)
-    layer = _where(t, worst, base)
+    layer = _where(worst, base)
     min_eff = t.setting("min-efficiency", DEFAULT_MIN_EFFICIENCY)
     if w.efficiency < min_eff:
         yield image_hit(t, f"efficiency {w.efficiency:.2%} is below min-efficiency {min_eff:.2%}: {human(w.wasted_bytes)} of {human(w.total_bytes)} stored file bytes are not in the final image",
