@@ -334,3 +334,10 @@ def test_a_dockerfile_that_did_not_build_the_image_gives_a_note_not_wrong_lines(
     assert any("does not match image" in n for n in run.notes), run.notes
     (waste,) = [f for f in run.findings if f.rule_id == "LI600"]
     assert waste.location.path == "app/BigFile"
+
+
+def test_deleting_a_base_file_is_reported_at_the_deleting_line() -> None:
+    img = make_image([layer("/bin/sh -c #(nop) ADD file:rootfs in / ", files={"opt/sdk/big": 30 * MB, "bin/sh": 1000}),
+                      layer("/bin/sh -c rm -rf /opt/sdk", delete=["opt/sdk"])])
+    (f,) = catches("LI600", img, "FROM sdk-image\nRUN rm -rf /opt/sdk\n", line=2)
+    assert "base image, line 1" in f.message and "line 2" in f.message
