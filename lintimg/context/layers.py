@@ -91,7 +91,10 @@ def system_install(cmd: Command) -> bool:
 
 
 def is_manifest(name: str, eco: Ecosystem) -> bool:
-    return any(fnmatch.fnmatchcase(name, m) or fnmatch.fnmatchcase(m, name) for m in eco.manifests)
+    # ``name`` is itself a pattern only when it has glob characters (a COPY source like
+    # ``package*.json``); compiling every context file name as a pattern costs seconds.
+    glob = any(ch in name for ch in "*?[")
+    return any(fnmatch.fnmatchcase(name, m) or (glob and fnmatch.fnmatchcase(m, name)) for m in eco.manifests)
 
 
 def _copies_manifest(ins: Instruction, eco: Ecosystem) -> bool:
