@@ -17,14 +17,16 @@ the fastest of ``--runs`` runs, since the machine is shared):
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import io
 import json
-import os
-import resource
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
-import time
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,12 +109,14 @@ def make_context(ctx: Path, big_file_mb: int) -> None:
     small.mkdir(parents=True)
     for i in range(SMALL_FILES):
         (small / f"f{i:06d}").write_bytes(rnd.read(1024 + (i * 37) % 3072))
-    chunk = big_file_mb << 20
+    size = big_file_mb << 20
     for layer in ("big1", "big2", "big3"):
         d = ctx / layer / "sub"
         d.mkdir(parents=True)
         for i in range(BIG_FILES):
-            (d / f"blob{i}").write_bytes(rnd.read(chunk))
+            # half noise, half base64 text: gzip has real work to do on the compressed variant
+            text = base64.b64encode(rnd.read(size // 2 * 3 // 4))
+            (d / f"blob{i}").write_bytes(rnd.read(size - len(text)) + text)
     rnd.close()
 
 
@@ -125,6 +129,35 @@ def build(docker: DockerEngine, archive: Path, tag: str, big_file_mb: int) -> Pa
     docker.run("save", "-o", str(archive), tag)
     docker.run("rmi", tag)
     return archive
+
+
+def gzip_variant(src: Path, out: Path) -> Path:
+    """The same image as a Docker 25+/containerd-style archive with gzip (level 1) layer blobs, converted streaming."""
+    with tarfile.open(src) as t, tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        man = json.load(t.extractfile("manifest.json"))[0]
+        config = t.extractfile(man["Config"]).read()
+        blobs = []
+        for i, name in enumerate(man["Layers"]):
+            path, h = Path(tmp) / f"{i}.gz", hashlib.sha256()
+            z = zlib.compressobj(1, zlib.DEFLATED, 31)
+            with t.extractfile(name) as f, open(path, "wb") as g:
+                while chunk := f.read(1 << 20):
+                    data = z.compress(chunk)
+                    h.update(data)
+                    g.write(data)
+                data = z.flush()
+                h.update(data)
+                g.write(data)
+            blobs.append((path, f"blobs/sha256/{h.hexdigest()}"))
+        cfg_name = f"blobs/sha256/{hashlib.sha256(config).hexdigest()}"
+        with tarfile.open(out, "w") as o:
+            for path, arc in blobs:
+                o.add(str(path), arcname=arc)
+            for arc, data in ((cfg_name, config), ("manifest.json", json.dumps([{"Config": cfg_name, "RepoTags": man["RepoTags"], "Layers": [a for _, a in blobs]}]).encode())):
+                info = tarfile.TarInfo(arc)
+                info.size = len(data)
+                o.addfile(info, io.BytesIO(data))
+    return out
 
 
 def best(argv: list[str], runs: int) -> dict:
@@ -163,19 +196,24 @@ def main() -> None:
             archive = work / f"{tag.replace(':', '_').replace('/', '_')}.tar"
             if not (args.keep and archive.exists()):
                 build(docker, archive, tag, big_mb * scale)
-            rows.append((scale, measure(archive, args.runs)))
-        print(f"{'image':>6} {'archive':>9} {'entries':>8} | {'lintimg':>8} {'1 worker':>9} {'floor':>7} {'dive':>7} | "
+            rows.append((f"{scale}x", measure(archive, args.runs)))
+            if scale == 1:
+                gz = archive.with_name(archive.stem + "-gzip.tar")
+                if not gz.exists():
+                    gzip_variant(archive, gz)
+                rows.append(("1x gzip", measure(gz, args.runs)))
+        print(f"{'image':>8} {'archive':>9} {'entries':>8} | {'lintimg':>8} {'1 worker':>9} {'floor':>7} {'dive':>7} | "
               f"{'lint/floor':>10} {'lint/dive':>9} | {'RSS lint':>9} {'RSS floor':>9} {'RSS dive':>9}")
         for scale, r in rows:
             lint, one, floor, dive = r["lintimg"], r["lintimg_1_worker"], r["floor"], r.get("dive", {})
             print(
-                f"{scale:>5}x {r['archive_mb']:>7.0f}MB {lint.get('entries', 0):>8} | {lint['seconds']:>7.2f}s {one['seconds']:>8.2f}s "
+                f"{scale:>8} {r['archive_mb']:>7.0f}MB {lint.get('entries', 0):>8} | {lint['seconds']:>7.2f}s {one['seconds']:>8.2f}s "
                 f"{floor['seconds']:>6.2f}s {dive.get('wall', float('nan')):>6.2f}s | {lint['seconds'] / floor['seconds']:>9.2f}x "
                 f"{lint['wall'] / dive['wall'] if dive else float('nan'):>8.2f}x | {lint['rss_kb'] / 1024:>7.0f}MB "
                 f"{floor['rss_kb'] / 1024:>7.0f}MB {dive.get('rss_kb', 0) / 1024:>7.0f}MB"
             )
         print("(lintimg and floor: in-process seconds of the read; dive: process wall time; lint/dive compares process wall times)")
-        print(json.dumps({f"{s}x": {k: {kk: vv for kk, vv in v.items() if kk not in ('out', 'err')} if isinstance(v, dict) else v
+        print(json.dumps({s: {k: {kk: vv for kk, vv in v.items() if kk not in ('out', 'err')} if isinstance(v, dict) else v
                                      for k, v in r.items()} for s, r in rows}, indent=1))
     finally:
         if not args.keep:

@@ -7,6 +7,7 @@ extracted; member names are only dictionary keys.
 """
 from __future__ import annotations
 
+import io
 import os
 import posixpath
 import re
@@ -27,10 +28,11 @@ _BLOB_PATH = re.compile(r"^blobs/(sha256|sha512)/([0-9a-f]{64}|[0-9a-f]{128})$")
 _LEGACY_CONFIG = re.compile(r"^([0-9a-f]{64})\.json$")
 
 
-class _Region:
+class _Region(io.IOBase):
     """A read-only window [offset, offset+size) of a file."""
 
     def __init__(self, path: str, offset: int, size: int) -> None:
+        super().__init__()
         self._f = open(path, "rb")
         self._f.seek(offset)
         self._left = size
@@ -44,12 +46,7 @@ class _Region:
 
     def close(self) -> None:
         self._f.close()
-
-    def __enter__(self) -> "_Region":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().close()
 
 
 class TarStore:

@@ -8,6 +8,7 @@ storage on another host never carry the Authorization header.
 from __future__ import annotations
 
 import http.client
+import io
 import ipaddress
 import os
 import random
@@ -39,10 +40,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class _Body:
+class _Body(io.IOBase):
     """A response body as a closable reader that also closes its connection."""
 
     def __init__(self, conn: http.client.HTTPConnection, resp: http.client.HTTPResponse) -> None:
+        super().__init__()
         self.conn, self.resp = conn, resp
 
     def read(self, n: int = -1) -> bytes:
@@ -54,12 +56,7 @@ class _Body:
     def close(self) -> None:
         self.resp.close()
         self.conn.close()
-
-    def __enter__(self) -> "_Body":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().close()
 
 
 class Registry:
