@@ -185,3 +185,34 @@ def test_bare_reference_falls_back_to_the_registry(anon, docker, docker_config):
     docker.run("rmi", only_remote)
     img = open_image(only_remote)
     assert img.digest is not None and img.layers[0].media_type.endswith("gzip")  # came from the registry
+
+
+def push_layout(host: str, repo: str, tag: str, files: dict[str, bytes]) -> None:
+    """Upload an OCI layout's blobs and its manifest through the distribution API (monolithic uploads)."""
+    index = json.loads(files["index.json"])
+    man_digest = index["manifests"][0]["digest"]
+    for name, data in files.items():
+        if not name.startswith("blobs/") or name.endswith(man_digest[7:]):
+            continue
+        start = urllib.request.Request(f"http://{host}/v2/{repo}/blobs/uploads/", method="POST")
+        with urllib.request.urlopen(start) as r:
+            loc = r.headers["Location"]
+        loc = loc if loc.startswith("http") else f"http://{host}{loc}"
+        sep = "&" if "?" in loc else "?"
+        put = urllib.request.Request(f"{loc}{sep}digest=sha256:{name[13:]}", data=data, method="PUT",
+                                     headers={"Content-Type": "application/octet-stream"})
+        urllib.request.urlopen(put).close()
+    body = files["blobs/sha256/" + man_digest[7:]]
+    put = urllib.request.Request(f"http://{host}/v2/{repo}/manifests/{tag}", data=body, method="PUT",
+                                 headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    urllib.request.urlopen(put).close()
+
+
+def test_oci_manifest_with_zstd_and_plain_layers(anon, sample_archive, docker_config):
+    from tests.image import layouts
+
+    files = layouts.build_layout(layouts.read_legacy(str(sample_archive)), compression=["zstd", "none", "gzip", "zstd", "none"], manifest_json=False)
+    push_layout(anon.host, "lintimg/oci", "zstd", files)
+    img = open_image(f"docker://{anon.host}/lintimg/oci:zstd")
+    assert snapshot(img) == snapshot(open_image(f"docker-archive:{sample_archive}"))
+    assert [l.media_type.rsplit(".", 1)[-1] for l in img.layers] == ["tar+zstd", "tar", "tar+gzip", "tar+zstd", "tar"]
