@@ -27,6 +27,8 @@ def free_port() -> int:
 
 def make_cert(directory: Path, cn: str = "127.0.0.1") -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, made with openssl at test time."""
+    if not shutil.which("openssl"):
+        unavailable("openssl is not installed (needed for the TLS registry)")
     key, cert = directory / f"{cn}.key", directory / f"{cn}.crt"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={cn}",

@@ -14,8 +14,8 @@ import pytest
 from lintimg.errors import LintimgError
 from lintimg.image import open_image
 from tests.image.support import SAMPLE_TAG, snapshot
+from tests.dockerengine import unavailable
 from tests.registry import FaultProxy, free_port, htpasswd_file, make_cert
-from tests.tokenserver import TokenServer
 
 pytestmark = [pytest.mark.engine, pytest.mark.registry]
 REPO = "lintimg/sample"
@@ -107,6 +107,10 @@ def test_tls_with_basic_auth(anon, registry, docker_config, tmp_path, monkeypatc
 
 @pytest.fixture(scope="module")
 def token_registry(anon, registry, tmp_path_factory):
+    try:
+        from tests.tokenserver import TokenServer
+    except ImportError:
+        unavailable("the token server needs the cryptography package")
     ts = TokenServer(tmp_path_factory.mktemp("token"), users={"alice": "alice-pw"}, identity_tokens={"idtok-123": "alice"})
     reg = registry.start("token", auth=ts.registry_auth())
     yield reg, ts
