@@ -61,7 +61,7 @@ class ContextSecrets:
         now = time.time()
         limit = self.scanner.max_file_size
         for e in files:
-            if e.kind != "file" or e.size > limit or self.scanner.excluded(e.rel):
+            if e.kind != "file" or e.size > limit or self.scanner.excluded(e.rel, by_name=False):
                 continue
             stamp = [e.size, e.mtime_ns, e.ino]
             cached = self._entries.get(e.rel)
