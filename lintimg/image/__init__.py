@@ -8,15 +8,26 @@ registry) and returns the :class:`~lintimg.image.model.Image` every image rule r
 from __future__ import annotations
 
 import tempfile
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from lintimg.errors import LintimgError
-from lintimg.image import oci
-from lintimg.image.layers import Limits, Progress, assemble, read_layers
 from lintimg.image.model import ContentRequest, Image, LayerAnalyzer
-from lintimg.image.reference import parse_source
+
+if TYPE_CHECKING:
+    from lintimg.image import oci
+    from lintimg.image.layers import Limits, Progress
 
 __all__ = ["Image", "Limits", "open_image"]
+
+
+def __getattr__(name: str) -> Any:
+    # The readers load on first use: Dockerfile-only runs import lintimg.image.* submodules
+    # (reference parsing, the model) and should not pay for the layer machinery.
+    if name in ("Limits", "Progress"):
+        from lintimg.image import layers
+
+        return getattr(layers, name)
+    raise AttributeError(f"module 'lintimg.image' has no attribute {name!r}")
 
 
 def open_image(
@@ -38,6 +49,10 @@ def open_image(
     ``ca_file`` adds a CA for registry TLS (``SSL_CERT_FILE`` works too). Bad
     input raises :class:`LintimgError` with a one-line message naming ``ref``.
     """
+    from lintimg.image import oci
+    from lintimg.image.layers import assemble, read_layers
+    from lintimg.image.reference import parse_source
+
     src = parse_source(ref)
     with tempfile.TemporaryDirectory(prefix="lintimg-") as tmp:
         if src.transport == "docker-archive":
