@@ -94,7 +94,8 @@ def test_dockerfile_rows_are_covered(parsed, rules):
     strict = os.environ.get("LINTIMG_STRICT_MAPPING") == "1"
     missing = [f"{r.row} ({r.scope}): {', '.join(r.peers)}" for r in rows if (strict or r.scope in DOCKERFILE_SCOPES) and not rules_for(rules, r.peers)]
     if missing:
-        pytest.fail(f"{len(missing)} peer rows map to no lintimg rule (claim a peer id in `peers=`):\n" + "\n".join(missing), pytrace=False)
+        hint = "claim one of the row's peer ids in `peers=`; a family id stands for its members: SC* = SC2086 etc., CKV_SECRET_* = checkov's detect-secrets checks such as CKV_SECRET_2"
+        pytest.fail(f"{len(missing)} peer rows map to no lintimg rule ({hint}):\n" + "\n".join(missing), pytrace=False)
 
 
 def test_every_claimed_peer_id_is_in_a_row(parsed, rules):
