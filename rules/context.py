@@ -8,7 +8,7 @@ from lintimg.config import parse_size
 from lintimg.context import BuildContext
 from lintimg.context.copies import Copy, Source
 from lintimg.context.gitchurn import DEFAULT_DEPTH
-from lintimg.context.layers import expensive_steps, is_manifest, misplaced_installs, rebuilt_after
+from lintimg.context.layers import expensive_steps, manifests_sent, misplaced_installs, rebuilt_after
 from lintimg.context.sensitive import describe, human, notable_in, sensitive_in
 from lintimg.context.walk import CLASSIC, Entry, Subtree, Tree, link_escapes
 from lintimg.findings import Hit, Severity
@@ -34,13 +34,10 @@ def _copies(t: Target) -> list[Copy]:
     return t.context.copies(t.dockerfile)
 
 
-def _in_sources(copy: Copy) -> Iterator[tuple[Source, Subtree | None, list[Entry]]]:
-    """Each context source with the directory trees and single entries it sends."""
-    for src in copy.context_sources:
-        for tree in src.trees:
-            yield src, tree, tree.files
-        if src.singles:
-            yield src, None, src.singles
+def _analysis(part: tuple[Source, Subtree | None, list[Entry]], key: str, compute):
+    """``compute(subtree)`` for one sent part, cached on shared directory trees."""
+    _, tree, entries = part
+    return tree.cached(key, compute) if tree is not None else compute(Subtree(files=entries))
 
 
 @rule("LI400", "invalid-dockerignore", Severity.ERROR, subject=Subject.CONTEXT, tags=("context", "dockerignore"))
@@ -113,7 +110,7 @@ def missing_dockerignore(t: Target) -> Iterator[Hit]:
     if broad is None:
         return
     everything = t.context.everything()
-    notable = notable_in(everything)
+    notable = everything.cached("notable", notable_in)
     detail = f"; it includes {describe(notable)}" if notable else ""
     yield hit(
         broad.ins,
@@ -158,8 +155,9 @@ def copy_sensitive_file(t: Target) -> Iterator[Hit]:
     """
     root = t.context.root
     for copy in _copies(t):
-        for src, tree, entries in _in_sources(copy):
-            found = sensitive_in(root, tree) if tree is not None else sensitive_in(root, Subtree(files=entries))
+        for part in copy.parts:
+            src = part[0]
+            found = _analysis(part, "sensitive", lambda st: sensitive_in(root, st))
             for s in found[:MAX_PER_COPY]:
                 yield hit(
                     copy.ins,
@@ -276,11 +274,9 @@ def copy_large_file(t: Target) -> Iterator[Hit]:
     """
     limit = parse_size(t.setting("max-copy-size", DEFAULT_MAX_COPY_SIZE))
     for copy in _copies(t):
-        for src, tree, entries in _in_sources(copy):
-            if tree is not None:
-                big = tree.cached(f"large:{limit}", lambda st: sorted((e for e in st.files if e.kind == "file" and e.size > limit), key=lambda e: -e.size))
-            else:
-                big = [e for e in entries if e.kind == "file" and e.size > limit]
+        for part in copy.parts:
+            src = part[0]
+            big = _analysis(part, f"large:{limit}", lambda st: sorted((e for e in st.files if e.kind == "file" and e.size > limit), key=lambda e: -e.size))
             for e in big[:MAX_PER_COPY]:
                 yield hit(copy.ins, f"{copy.ins.keyword} {src.text} copies {e.rel} ({human(e.size)}, over max-copy-size {human(limit)})", token=src.token, key=e.rel)
 
@@ -320,9 +316,11 @@ def dependencies_after_source_copy(t: Target) -> Iterator[Hit]:
         present = ""
         if ctx is not None:
             copy = next((c for c in ctx.copies(t.dockerfile) if c.ins is m.copy), None)
-            names = sorted({e.rel for e in copy.files if "/" not in e.rel and is_manifest(e.name, m.ecosystem)}) if copy else []
-            if copy is not None and not names and not any(is_manifest(e.name, m.ecosystem) for e in copy.files):
+            found = manifests_sent(copy, m.ecosystem) if copy is not None else []
+            if copy is not None and not found:
                 continue  # no manifest in the context: nothing to copy first
+            top = min((e.rel.count("/") for e in found), default=0)
+            names = sorted({e.name for e in found if e.rel.count("/") == top})
             present = f" ({' '.join(names)})" if names else ""
         yield cmd_hit(
             m.run,
@@ -510,8 +508,9 @@ def copy_broken_entry(t: Target) -> Iterator[Hit]:
         for src in copy.context_sources:
             if src.error:
                 yield hit(copy.ins, f"{src.text}: {src.error}; the build fails", token=src.token, key=f"error:{src.path}")
-        for src, tree, entries in _in_sources(copy):
-            problems = tree.cached("broken", _broken) if tree is not None else _broken(Subtree(files=entries))
+        for part in copy.parts:
+            src = part[0]
+            problems = _analysis(part, "broken", _broken)
             for rel, why in problems[:MAX_PER_COPY]:
                 yield hit(copy.ins, f"{copy.ins.keyword} {src.text}: {rel} {why}", token=src.token, key=rel)
 

@@ -49,17 +49,12 @@ def secret_in_copied_file(t: Target) -> Iterator[Hit]:
     """
     scanner = t.context.secrets(t.setting("secrets"))
     for copy in t.context.copies(t.dockerfile):
-        found = scanner.scan(copy.files)
-        if not found:
-            continue
-        by_source = {e.rel: src for src in copy.context_sources for e in src.files()}
-        pairs = [(rel, h) for rel in sorted(found) for h in found[rel]]
-        for rel, h in pairs[:MAX_PER_COPY]:
-            src = by_source.get(rel)
+        found = [(rel, h, src) for src, tree, entries in copy.parts for rel, hits in sorted(scanner.scan_part(tree, entries).items()) for h in hits]
+        for rel, h, src in found[:MAX_PER_COPY]:
             yield hit(
                 copy.ins,
                 f"{copy.ins.keyword} puts {rel} in the image, and line {h.line} of it holds a secret ({h.detector}: {h.redacted})",
-                token=src.token if src is not None else None,
+                token=src.token,
                 fix=f"remove the secret from {rel} or exclude the file in .dockerignore, and rotate it",
                 key=h.fingerprint,
                 file=rel,

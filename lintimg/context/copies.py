@@ -66,9 +66,23 @@ class Copy:
     sources: list[Source]
     dest: str
 
+    @property
+    def parts(self) -> list[tuple[Source, Subtree | None, list[Entry]]]:
+        """(source, directory tree or None, entries) for everything sent: trees are
+        shared with the walk, so analyses cached on them run once per run."""
+        out: list[tuple[Source, Subtree | None, list[Entry]]] = []
+        for src in self.context_sources:
+            out += [(src, t, t.files) for t in src.trees]
+            if src.singles:
+                out.append((src, None, src.singles))
+        return out
+
     @cached_property
     def files(self) -> list[Entry]:
         """Every sent non-directory, each once."""
+        parts = self.parts
+        if len(parts) == 1:
+            return parts[0][2]
         seen: dict[str, Entry] = {}
         for s in self.sources:
             for e in s.files():

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Iterator
 
+from lintimg.context.walk import Entry, Subtree
 from lintimg.dockerfile import Dockerfile, Instruction
 from lintimg.queries import run_commands
 from lintimg.shell import Command
@@ -20,6 +23,10 @@ class Ecosystem:
     name: str
     manifests: tuple[str, ...]  # file name patterns the install reads
     copy_first: str  # the COPY to put before the install
+
+    @cached_property
+    def regex(self) -> "re.Pattern[str]":
+        return re.compile("|".join(fnmatch.translate(m) for m in self.manifests))
 
 
 ECOSYSTEMS = {
@@ -90,25 +97,36 @@ def system_install(cmd: Command) -> bool:
     return _SYSTEM_INSTALLS.get(cmd.name) == cmd.subcommand
 
 
-def is_manifest(name: str, eco: Ecosystem) -> bool:
-    # ``name`` is itself a pattern only when it has glob characters (a COPY source like
-    # ``package*.json``); compiling every context file name as a pattern costs seconds.
-    glob = any(ch in name for ch in "*?[")
-    return any(fnmatch.fnmatchcase(name, m) or (glob and fnmatch.fnmatchcase(m, name)) for m in eco.manifests)
+def _names_manifest(source: str, eco: Ecosystem) -> bool:
+    """A COPY source (maybe a wildcard such as ``package*.json``) that names a manifest."""
+    name = os.path.basename(source.rstrip("/"))
+    if eco.regex.match(name):
+        return True
+    return any(ch in name for ch in "*?[") and any(fnmatch.fnmatchcase(m, name) for m in eco.manifests)
 
 
 def _copies_manifest(ins: Instruction, eco: Ecosystem) -> bool:
-    return any(is_manifest(os.path.basename(t.value.rstrip("/")), eco) for t in ins.args[:-1])
+    return any(_names_manifest(t.value, eco) for t in ins.args[:-1])
 
 
 def _whole_source(ins: Instruction) -> bool:
     return any(t.value.strip() in (".", "./", "*", "./*", "/") for t in ins.args[:-1])
 
 
+def manifests_sent(copy: "Copy", eco: Ecosystem) -> list[Entry]:
+    """The manifest files of ``eco`` that ``copy`` sends (per directory tree, computed once per run)."""
+
+    def pick(st: Subtree) -> list[Entry]:
+        return [e for e in st.files if eco.regex.match(e.name)]
+
+    out: list[Entry] = []
+    for _, tree, entries in copy.parts:
+        out += tree.cached(f"manifests:{eco.name}", pick) if tree is not None else pick(Subtree(files=entries))
+    return out
+
+
 def _sends_source_with_manifest(copy: "Copy", eco: Ecosystem) -> bool:
-    names = [e.name for e in copy.files]
-    manifests = sum(1 for n in names if is_manifest(n, eco))
-    return 0 < manifests < len(names)
+    return 0 < len(manifests_sent(copy, eco)) < sum(len(p[2]) for p in copy.parts)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from lintimg.context.walk import Entry
+from lintimg.context.walk import Entry, Subtree
 
 if TYPE_CHECKING:
     from lintimg.secrets import SecretHit, SecretScanner
@@ -52,6 +52,12 @@ class ContextSecrets:
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
+
+    def scan_part(self, tree: "Subtree | None", entries: list[Entry]) -> dict[str, list["SecretHit"]]:
+        """:meth:`scan` for one sent part; a shared directory tree is scanned once per run."""
+        if tree is None:
+            return self.scan(entries)
+        return tree.cached(f"secrets:{id(self)}", lambda st: self.scan(st.files))
 
     def scan(self, files: Iterable[Entry]) -> dict[str, list["SecretHit"]]:
         """Hits per path for the regular files among ``files`` (paths without hits left out)."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -60,6 +61,20 @@ def _read_head(root: str, e: Entry) -> bytes:
         os.close(fd)
 
 
+# One pass that rules out almost every name before the exact checks below (a walk may hold 100k files).
+_CANDIDATE = re.compile(
+    "|".join(
+        [
+            "|".join(re.escape(n.lower()) + r"\Z" for n in _KEY_NAMES),
+            r".*\.(?:p12|pfx|jks|keystore|ppk|pem|key|tfstate|tfstate\.backup|kubeconfig)\Z",
+            r"\.env(?:\..*)?\Z",
+            "|".join(re.escape(k.rsplit("/", 1)[-1].lower()) + r"\Z" for k in _CREDENTIAL_FILES),
+            r".*(?:credential|service-?account).*\.json\Z",
+        ]
+    )
+)
+
+
 def classify(root: str, e: Entry) -> str | None:
     """What makes ``e`` sensitive, or ``None``. Reads the file only for names that need it."""
     if e.kind not in ("file", "link"):
@@ -67,6 +82,8 @@ def classify(root: str, e: Entry) -> str | None:
     rel = e.rel
     name = e.name
     low = name.lower()
+    if not _CANDIDATE.match(low):
+        return None
     ext = os.path.splitext(low)[1]
     if name in _KEY_NAMES or ext in _KEY_EXTS:
         return "private key"
@@ -103,23 +120,19 @@ def git_dir_of(rel: str) -> str | None:
 
 def sensitive_in(root: str, tree: Subtree) -> list[Sensitive]:
     """Sensitive files of a subtree; a ``.git`` directory is reported once, as the directory."""
-
-    def compute(t: Subtree) -> list[Sensitive]:
-        out: list[Sensitive] = []
-        gits: dict[str, Entry] = {}
-        for e in t.files:
-            g = git_dir_of(e.rel)
-            if g is not None:
-                gits.setdefault(g, e)
-                continue
-            what = classify(root, e)
-            if what:
-                out.append(Sensitive(e, what))
-        for g, first in gits.items():
-            out.append(Sensitive(Entry(g, "dir", 0, 0, 0, 0), "git repository (history, remotes, maybe credentials)"))
-        return out
-
-    return tree.cached("sensitive", compute)
+    out: list[Sensitive] = []
+    gits: dict[str, Entry] = {}
+    for e in tree.files:
+        g = git_dir_of(e.rel)
+        if g is not None:
+            gits.setdefault(g, e)
+            continue
+        what = classify(root, e)
+        if what:
+            out.append(Sensitive(e, what))
+    for g in gits:
+        out.append(Sensitive(Entry(g, "dir", 0, 0, 0, 0), "git repository (history, remotes, maybe credentials)"))
+    return out
 
 
 # Entries a context should not send: (label, predicate on the path parts of a directory or file).
@@ -152,6 +165,7 @@ _JUNK_FILES = (
     ("*~", "editor backup"),
     ("*.pyc", "Python bytecode"),
 )
+_JUNK_FILE_RE = re.compile("|".join(fnmatch.translate(p) for p, _ in _JUNK_FILES))
 
 
 @dataclass
@@ -165,27 +179,23 @@ class Notable:
 
 def notable_in(tree: Subtree) -> list[Notable]:
     """Unwanted entries that are sent (.git, node_modules, virtualenvs, build output, junk), largest first."""
-
-    def compute(t: Subtree) -> list[Notable]:
-        found: dict[str, Notable] = {}
-        for e in t.files:
-            parts = e.rel.split("/")
-            hit = None
-            for i, part in enumerate(parts[:-1]):
-                if part in _JUNK_DIRS:
-                    hit = ("/".join(parts[: i + 1]), _JUNK_DIRS[part], True)
-                    break
-            if hit is None:
-                what = next((w for pat, w in _JUNK_FILES if fnmatch.fnmatchcase(parts[-1], pat) and not _safe_env(parts[-1])), None)
-                if what is None:
-                    continue
-                hit = (e.rel, what, False)
-            n = found.setdefault(hit[0], Notable(*hit))
-            n.files += 1
-            n.bytes += e.size if e.kind == "file" else 0
-        return sorted(found.values(), key=lambda n: (-n.bytes, n.path))
-
-    return tree.cached("notable", compute)
+    found: dict[str, Notable] = {}
+    for e in tree.files:
+        parts = e.rel.split("/")
+        hit = None
+        for i, part in enumerate(parts[:-1]):
+            if part in _JUNK_DIRS:
+                hit = ("/".join(parts[: i + 1]), _JUNK_DIRS[part], True)
+                break
+        if hit is None:
+            if not _JUNK_FILE_RE.match(parts[-1]) or _safe_env(parts[-1]):
+                continue
+            what = next(w for pat, w in _JUNK_FILES if fnmatch.fnmatchcase(parts[-1], pat))
+            hit = (e.rel, what, False)
+        n = found.setdefault(hit[0], Notable(*hit))
+        n.files += 1
+        n.bytes += e.size if e.kind == "file" else 0
+    return sorted(found.values(), key=lambda n: (-n.bytes, n.path))
 
 
 def _safe_env(name: str) -> bool:
