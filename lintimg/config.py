@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
-
 from lintimg.errors import LintimgError
 from lintimg.findings import Severity
 
@@ -134,6 +132,8 @@ def load_config(path: Path | None) -> Config:
     """Read and validate a config file; ``None`` gives the defaults."""
     if path is None:
         return Config()
+    import yaml  # here, not at the top: most runs have no config file and skip its import
+
     where = str(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
