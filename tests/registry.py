@@ -19,10 +19,19 @@ from tests.dockerengine import unavailable
 REGISTRY_BIN = "/usr/bin/docker-registry"
 
 
-def free_port() -> int:
+def free_port(address: str = "127.0.0.1") -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((address, 0))
         return s.getsockname()[1]
+
+
+def lan_address() -> str | None:
+    """A non-loopback IPv4 address of this machine, if it has one."""
+    try:
+        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=5).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return next((a for a in out if "." in a and not a.startswith("127.")), None)
 
 
 def make_cert(directory: Path, cn: str = "127.0.0.1") -> tuple[Path, Path]:
@@ -68,16 +77,16 @@ class RegistryFarm:
     def storage(self) -> Path:
         return self.workdir / "storage"
 
-    def start(self, name: str, *, tls: tuple[Path, Path] | None = None, auth: str = "") -> RunningRegistry:
+    def start(self, name: str, *, tls: tuple[Path, Path] | None = None, auth: str = "", address: str = "127.0.0.1") -> RunningRegistry:
         """Start one registry; ``auth`` is a YAML fragment for the ``auth:`` section."""
-        port = free_port()
+        port = free_port(address)
         conf = self.workdir / f"{name}.yml"
         lines = [
             "version: 0.1",
             "log: {level: warn}",
             f"storage: {{filesystem: {{rootdirectory: {self.storage}}}, delete: {{enabled: true}}}}",
             "http:",
-            f"  addr: 127.0.0.1:{port}",
+            f"  addr: {address}:{port}",
             f"  secret: lintimg-test-{name}",
         ]
         if tls:
@@ -87,14 +96,14 @@ class RegistryFarm:
         conf.write_text("\n".join(lines) + "\n")
         log = self.workdir / f"{name}.log"
         proc = subprocess.Popen([REGISTRY_BIN, "serve", str(conf)], stdout=log.open("wb"), stderr=subprocess.STDOUT)
-        reg = RunningRegistry(f"127.0.0.1:{port}", proc, log)
+        reg = RunningRegistry(f"{address}:{port}", proc, log)
         self.running.append(reg)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(f"registry {name} exited: {log.read_text()[-1000:]}")
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                with socket.create_connection((address, port), timeout=0.5):
                     return reg
             except OSError:
                 time.sleep(0.1)

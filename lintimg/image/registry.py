@@ -129,7 +129,8 @@ class Registry:
                     url = urllib.parse.urlunsplit(("http", *here[1:]))
                     origin = here.netloc
                     continue
-                raise LintimgError(f"{self.what}: TLS with {here.netloc} failed ({e})") from None
+                hint = "" if self.plain_ok else "; if it serves plain HTTP, allow that with --insecure"
+                raise LintimgError(f"{self.what}: TLS with {here.netloc} failed ({getattr(e, "reason", None) or e.__class__.__name__}){hint}") from None
             except OSError as e:
                 attempt += 1
                 if attempt >= ATTEMPTS:

@@ -220,3 +220,16 @@ def test_oci_manifest_with_zstd_and_plain_layers(anon, sample_archive, docker_co
     img = open_image(f"docker://{anon.host}/lintimg/oci:zstd")
     assert snapshot(img) == snapshot(open_image(f"docker-archive:{sample_archive}"))
     assert [l.media_type.rsplit(".", 1)[-1] for l in img.layers] == ["tar+zstd", "tar", "tar+gzip", "tar+zstd", "tar"]
+
+
+def test_plain_http_beyond_loopback_needs_insecure(anon, registry, docker_config):
+    from tests.registry import lan_address
+
+    address = lan_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    reg = registry.start("lan", address=address)
+    ref = f"docker://{reg.host}/{REPO}:1"
+    with pytest.raises(LintimgError, match=rf"^{ref}: TLS with {reg.host} failed .*allow that with --insecure$"):
+        open_image(ref)
+    assert len(open_image(ref, insecure=True).layers) == 5
