@@ -130,7 +130,8 @@ class Registry:
                     origin = here.netloc
                     continue
                 hint = "" if self.plain_ok else "; if it serves plain HTTP, allow that with --insecure"
-                raise LintimgError(f"{self.what}: TLS with {here.netloc} failed ({getattr(e, "reason", None) or e.__class__.__name__}){hint}") from None
+                why = getattr(e, "reason", None) or e.__class__.__name__
+                raise LintimgError(f"{self.what}: TLS with {here.netloc} failed ({why}){hint}") from None
             except OSError as e:
                 attempt += 1
                 if attempt >= ATTEMPTS:
