@@ -196,3 +196,10 @@ def test_symlink_loop_inside_a_copied_tree_does_not_hang(tmp_path: Path) -> None
     _, copies = copies_of(tmp_path, "FROM alpine\nCOPY app /app\nCOPY app/self/self/self/a /a\n")
     assert sorted(e.rel for e in copies[0].files) == ["app/a", "app/self", "app/up"]
     assert [e.rel for e in copies[1].files] == ["app/a"]
+
+
+def test_copy_exclude_flag_filters_relative_to_the_source(tmp_path: Path) -> None:
+    write(tmp_path, {"app/a.py": "x", "app/notes.md": "x", "app/sub/b.md": "x", "top.md": "x"})
+    _, copies = copies_of(tmp_path, "FROM alpine\nCOPY --exclude=*.md app /app\nCOPY --exclude=**/*.md . /all\n")
+    assert sorted(e.rel for e in copies[0].files) == ["app/a.py", "app/sub/b.md"]
+    assert sorted(e.rel for e in copies[1].files) == ["Dockerfile", "app/a.py"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterator
 
-from lintimg.context.dockerignore import PatternError, go_clean, go_glob_regex, has_glob
+from lintimg.context.dockerignore import Matcher, PatternError, clean_line, compile_pattern, go_clean, go_glob_regex, has_glob
 from lintimg.context.walk import Entry, Subtree, Tree, join
 from lintimg.dockerfile import Dockerfile, Instruction, Token
 from lintimg.words import expand
@@ -109,14 +109,39 @@ def context_copies(df: Dockerfile, tree: Tree) -> list[Copy]:
     for ins in df.of("COPY", "ADD"):
         if ins.flag("from") is not None:
             continue
-        words = [t for t in ins.args]
+        words = ins.args
         if len(words) < 2:
             continue
         env = df.env_at(ins)
         sources = [_source(tree, ins, tok, env) for tok in words[:-1]]
+        excludes = ins.flag_values("exclude")
+        if excludes:
+            _apply_excludes(sources, excludes)
         if any(s.kind in ("path", "glob") for s in sources):
             out.append(Copy(ins, sources, words[-1].value))
     return out
+
+
+def _apply_excludes(sources: list[Source], patterns: list[str]) -> None:
+    """BuildKit's ``COPY --exclude=PATTERN``: patterns match paths relative to each source."""
+    compiled = []
+    for raw in patterns:
+        cleaned = clean_line(raw)
+        if cleaned is None or not cleaned[1]:
+            continue
+        try:
+            compiled.append(compile_pattern(cleaned[1], cleaned[0]))
+        except PatternError:
+            continue  # BuildKit rejects the instruction; the copy is left as written
+    matcher = Matcher(compiled)
+    if not matcher:
+        return
+    for src in sources:
+        if not src.trees and not src.singles:
+            continue
+        prefix = src.path + "/" if src.kind == "path" and src.path else ""
+        kept = [e for e in src.files() if not matcher.matches_or_parent_matches(e.rel[len(prefix):] if e.rel.startswith(prefix) else e.name)]
+        src.trees, src.singles = [], kept
 
 
 def _source(tree: Tree, ins: Instruction, tok: Token, env: dict[str, str]) -> Source:
