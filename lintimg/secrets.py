@@ -8,8 +8,8 @@ pass an entropy limit. Each token matches a *superset* of the lines its plugin
 can report on, so only those lines are decoded and given to the plugins, and
 on each line a cheap gate skips the plugins whose token is absent. Results are
 identical with and without the prefilter (``tests/test_secrets.py`` checks it
-on a generated corpus); files with characters that Python's ``(?i)`` folds to
-ASCII letters (long s, Kelvin sign, dotless i) skip the shortcuts. A file
+on a generated corpus); lines with characters that Python's ``(?i)`` folds to
+ASCII letters (long s, Kelvin sign, dotless i) go to every plugin. A file
 with no candidate line never imports detect-secrets.
 
 Plugin set (detect-secrets 1.5 classes, instantiated directly rather than via
@@ -57,6 +57,10 @@ non-alphanumeric values, ``pragma: allowlist secret`` comments, and lock,
 swagger and non-text files by name. Like trivy, documentation is skipped
 (``.md``/``.rst``/``.adoc``, ``example(s)/`` folders, ``usr/share/doc|man``) and
 so are values containing "example" (``AKIAIOSFODNN7EXAMPLE``): placeholders.
+In installed package trees (``site-packages``, ``dist-packages``,
+``node_modules``, ``vendor``, ``gems``) only the vendor detectors run: the
+keyword and entropy plugins gave 46,000 hits on one Python image's packages
+(hashes in data files and dist-info RECORDs), trivy skips these trees whole.
 
 Policy (``secrets:`` in ``.lintimg.yaml``): ``max-file-size`` (default 2 MiB;
 bigger files are skipped), ``exclude-paths`` (globs, matched on the path, its
@@ -168,7 +172,8 @@ _QUOTED_RUN = rb"""['"](?:[A-Za-z0-9+/\\_=-]{23,}|[0-9a-fA-F]{9,}(?![A-Za-z0-9+/
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _PLUGINS: tuple[tuple[str, str, str, str | tuple[str, int]], ...] = (
     ("aws", "AWSKeyDetector",
-     r"A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA|(?i:aws[^\n]*(?:key|pwd|pw|pass|token)[^\n]*['\"])", "i:a3t[a-z0-9]|abia|acca|akia|asia|aws"),
+     r"A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA|(?i:aws[^\n]*(?:key|pwd|pw|pass|token)[^\n]*['\"][0-9a-z/+]{40}['\"])",
+     "i:a3t[a-z0-9]|abia|acca|akia|asia|aws"),
     ("azure_storage_key", "AzureStorageKeyDetector", r"AccountKey=", r"AccountKey="),
     ("basic_auth", "BasicAuthDetector", r"://[^:/?#\[\]@!$&'()*+,;=\s]+:[^:/?#\[\]@!$&'()*+,;=\s]+@", r"://"),
     ("github_token", "GitHubTokenDetector", r"gh[pousr]_", r"gh[pousr]_"),
@@ -272,7 +277,9 @@ class _Prefilter(_Once):
         options.max_mem = 64 << 20
         options.encoding = re2.Options.Encoding.LATIN1
         # RE2 runs the whole alternation as one DFA pass (Python's re would try each branch at each byte).
-        self.tokens = re2.compile("|".join(f"(?:{t})" for _, _, t, _ in _PLUGINS if t).encode("latin-1"), options)
+        self.tokens = re2.compile("|".join(f"(?:{t})" for _, _, t, _ in _PLUGINS[:_SPECIFIC]).encode("latin-1"), options)
+        # the generic detectors' passes, skipped where only vendor detectors run
+        self.keyword = re2.compile(_KEYWORD.encode("latin-1"), options)
         self.quoted_runs = re.compile(_QUOTED_RUN)  # Python's re: it has the lookahead, and few matches
 
 
@@ -287,8 +294,11 @@ class _Detector(_Once):
         self.plugins = [
             (getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)(), _gate(gate)) for module, cls, _, gate in _PLUGINS
         ]
-        # every vendor gate at once, lower-cased, on the lower-cased line
-        self.any_specific = re.compile("|".join(f"(?:{g.removeprefix('i:').lower()})" for _, _, _, g in _PLUGINS[:_SPECIFIC])).search
+        # every vendor gate at once: the case-sensitive ones on the line, the "i:" ones on the lower-cased line
+        vendor = [g for _, _, _, g in _PLUGINS[:_SPECIFIC]]
+        on_line = re.compile("|".join(f"(?:{g})" for g in vendor if not g.startswith("i:"))).search
+        on_low = re.compile("|".join(f"(?:{g[2:]})" for g in vendor if g.startswith("i:"))).search
+        self.any_specific = lambda line, low: on_line(line) is not None or on_low(low) is not None
         self.h = heuristic
         self.allowlisted = allowlist.is_line_allowlisted
 
@@ -297,17 +307,17 @@ class _Detector(_Once):
         """detect-secrets' filename filters: non-text extensions, lock files, swagger."""
         return self.h.is_non_text_file(path) or self.h.is_lock_file(path) or self.h.is_swagger_file(path)
 
-    def line_hits(self, path: str, line: str, previous: str, gate: bool = True) -> list[tuple[str, str]]:
+    def line_hits(self, path: str, line: str, previous: str, gate: bool = True, generic: bool = True) -> list[tuple[str, str]]:
         """(detector, value) pairs on one line, after detect-secrets' default filters.
 
         A generic detector (keyword, entropy) is dropped where a specific one
-        already reported the same value on the line.
+        already reported the same value on the line; ``generic=False`` runs the vendor ones only.
         """
         h = self.h
         out: list[tuple[str, str]] = []
         low = line.lower() if gate else ""
-        specific = not gate or self.any_specific(low)
-        for i, (plugin, passes) in enumerate(self.plugins):
+        specific = not gate or self.any_specific(line, low)
+        for i, (plugin, passes) in enumerate(self.plugins if generic else self.plugins[:_SPECIFIC]):
             if gate and ((i < _SPECIFIC and not specific) or not passes(line, low)):
                 continue
             for value in self._values(plugin, path, line):
@@ -340,8 +350,7 @@ class _Detector(_Once):
 _WHOLE_MATCH = frozenset({"GitHubTokenDetector", "GitLabTokenDetector"})
 _GENERIC = frozenset({"Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String"})
 # Characters Python's re matches against ASCII letters under (?i) (long s, Kelvin
-# sign, dotless i, dotted I): RE2 in Latin-1 mode does not, so files holding them
-# skip the prefilter and results stay exactly detect-secrets'.
+# sign, dotless i, dotted I): the lines holding them skip the shortcuts.
 _CASE_FOLDS = re.compile("|".join(re.escape(c) for c in "\u017f\u212a\u0131\u0130").encode())
 _PEM_END = re.compile(rb"-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|---- END SSH2 ENCRYPTED PRIVATE KEY ----")
 
@@ -416,36 +425,34 @@ class SecretScanner:
     def _policy_scan(self, data: bytes, path: str, errors: str) -> list[SecretHit]:
         if path and self._glob_excluded(path):
             return []
-        hits = self._cached(data, path, errors)
+        hits = self._cached(data, path, errors, not path or _generic_ok(path))
         # the name filters only remove results: checked last, so clean files never load detect-secrets
         return [] if hits and path and self._name_filtered(path) else hits
 
-    def _cached(self, data: bytes, path: str, errors: str) -> list[SecretHit]:
-        key = f"{hashlib.sha256(data).hexdigest()}{os.path.splitext(path)[1]}.{self._policy}"
+    def _cached(self, data: bytes, path: str, errors: str, generic: bool) -> list[SecretHit]:
+        key = f"{hashlib.sha256(data).hexdigest()}{os.path.splitext(path)[1]}.{self._policy}{'g' if generic else 's'}"
         hits = self._memo.get(key)
         if hits is None:
             big = len(data) >= DISK_CACHE_MIN
             hits = self._disk_get(key) if big else None
             if hits is None:
-                hits = tuple(self._scan(data, path, errors))
+                hits = tuple(self._scan(data, path, errors, generic))
                 if big:
                     self._disk_put(key, hits)
             with self._lock:
                 self._memo[key] = hits
         return [h for h in hits if not self._allowed(h)]
 
-    def _scan(self, data: bytes, path: str, errors: str) -> list[SecretHit]:
+    def _scan(self, data: bytes, path: str, errors: str, generic: bool = True) -> list[SecretHit]:
         """Work on bytes: only candidate lines are ever decoded (a UTF-8 ``\\n`` is always a line end)."""
         out: list[SecretHit] = []
         seen: set[tuple[str, int, str]] = set()
-        # RE2 (Latin-1) and lower() miss Python's (?i) matches of these characters: no shortcuts then
-        fast = self.prefilter and (data.isascii() or not _CASE_FOLDS.search(data))
-        lines = list(self._lines(data, fast))
+        lines = list(self._lines(data, generic))
         det = _Detector.get() if lines else None
-        for number, start, end in lines:
+        for number, start, end, gated in lines:
             line = data[start:end].decode("utf-8", errors).rstrip()
             previous = data[data.rfind(b"\n", 0, start - 1) + 1 : start - 1].decode("utf-8", errors) if start else ""
-            for detector, value in det.line_hits(path, line, previous, fast):
+            for detector, value in det.line_hits(path, line, previous, gated, generic):
                 if detector == "Private Key":
                     value = _key_block(data, start).decode("utf-8", errors)
                 if "example" in value.lower() or any(r.search(value) for r in self.allow_regexes):
@@ -457,26 +464,33 @@ class SecretScanner:
                 out.append(SecretHit(detector, number, redact(value), fp))
         return out
 
-    def _lines(self, data: bytes, fast: bool) -> Iterable[tuple[int, int, int]]:
-        """(line number, start, end) of the lines to give the plugins: the prefilter's, or all."""
-        if not fast:
+    def _lines(self, data: bytes, generic: bool = True) -> Iterable[tuple[int, int, int, bool]]:
+        """(line number, start, end, gated) of the lines to give the plugins: the prefilter's, or all.
+
+        Lines holding a character Python's ``(?i)`` folds to an ASCII letter are
+        given too, ungated: RE2 in Latin-1 mode and ``lower()`` miss those matches.
+        """
+        if not self.prefilter:
             start, number = 0, 1
             while start <= len(data):
                 end = data.find(b"\n", start)
                 end = len(data) if end < 0 else end
-                yield number, start, end
+                yield number, start, end, False
                 start, number = end + 1, number + 1
             return
         pre = self._pre
         starts = {data.rfind(b"\n", 0, m.start()) + 1 for m in pre.tokens.finditer(data)}
-        # quoted runs in a pass of their own: a rejected run must not hide a token inside it
-        starts.update(data.rfind(b"\n", 0, m.start()) + 1 for m in pre.quoted_runs.finditer(data) if _entropy_candidate(m.group()[1:]))
+        if generic:
+            starts.update(data.rfind(b"\n", 0, m.start()) + 1 for m in pre.keyword.finditer(data))
+            # quoted runs in a pass of their own: a rejected run must not hide a token inside it
+            starts.update(data.rfind(b"\n", 0, m.start()) + 1 for m in pre.quoted_runs.finditer(data) if _entropy_candidate(m.group()[1:]))
+        folds = set() if data.isascii() else {data.rfind(b"\n", 0, m.start()) + 1 for m in _CASE_FOLDS.finditer(data)}
         number, counted_to = 1, 0
-        for start in sorted(starts):
+        for start in sorted(starts | folds):
             number += data.count(b"\n", counted_to, start)
             counted_to = start
             end = data.find(b"\n", start)
-            yield number, start, len(data) if end < 0 else end
+            yield number, start, len(data) if end < 0 else end, start not in folds
 
     # -- disk cache ---------------------------------------------------------
 
@@ -539,6 +553,15 @@ class SecretScanner:
             text = h.get("created_by") or ""
             out += [ImageSecret(f"history[{i}]", None, hit, "history") for hit in self.scan_text(text, "")]
         return out
+
+
+# Installed third-party packages: their data files are full of hashes and their
+# code of "password" parameters, so only the vendor detectors report there.
+_PACKAGE_TREES = frozenset({"site-packages", "dist-packages", "node_modules", "vendor", "gems"})
+
+
+def _generic_ok(path: str) -> bool:
+    return _PACKAGE_TREES.isdisjoint(path.split("/")[:-1])
 
 
 _DOC_EXTENSIONS = (".md", ".rst", ".adoc")

@@ -142,3 +142,10 @@ def test_documentation_and_example_placeholders_are_skipped():
     assert sc.scan_bytes(real, "app/examples/aws.ini") == []
     assert sc.scan_bytes(real, "usr/share/doc/aws/README") == []
     assert sc.scan_bytes(b"aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n", "app/aws.ini") == []
+
+
+def test_package_trees_get_vendor_detectors_only():
+    sc = SecretScanner(disk_cache=False)
+    data = b'CHECKSUM = "9f86d081884c7d659a2feaa0c55ad015"\nTOKEN = "ghp_' + b"a1B2c3D4e5" * 3 + b'F6g7H8"\n'
+    assert {h.detector for h in sc.scan_bytes(data, "app/settings.py")} == {"Hex High Entropy String", "GitHub Token"}
+    assert {h.detector for h in sc.scan_bytes(data, "usr/lib/python3/site-packages/x/settings.py")} == {"GitHub Token"}
