@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import Iterator
 
 from lintimg.context.dockerignore import Matcher, PatternError, clean_line, compile_pattern, go_clean, go_glob_regex, has_glob
-from lintimg.context.walk import Entry, Subtree, Tree, join
+from lintimg.context.walk import Entry, Subtree, Tree, join, link_escapes
 from lintimg.dockerfile import Dockerfile, Instruction, Token
 from lintimg.words import expand
 
@@ -181,6 +181,10 @@ def _path(tree: Tree, src: Source) -> None:
         src.exists = True
         return
     if resolved is None:
+        entry = tree.lstat(src.path)
+        if entry is not None and link_escapes(entry):
+            src.exists = True
+            src.error = f"is a symlink to {entry.link}, outside the build context; the builder looks for it inside the context and finds nothing"
         return
     src.exists = True
     _add(tree, src, resolved)

@@ -344,3 +344,10 @@ def test_li540_only_copied_files_and_not_excluded_ones(tmp_path: Path, monkeypat
     root.mkdir()
     assert not ctx_lint(root, "FROM node:20\nCOPY server.js /app/\n", files, rule="LI540")
     assert not ctx_lint(root, "FROM node:20\nCOPY . /app/\n", files, rule="LI540")
+
+
+def test_li410_source_that_is_a_link_out_of_the_context(tmp_path: Path) -> None:
+    (tmp_path / "passwd").symlink_to("/etc/passwd")
+    f = only(ctx_lint(tmp_path, "FROM alpine:3.20\nCOPY passwd /x\n", rule="LI410"))
+    assert "symlink to /etc/passwd" in f.message and "build fails" in f.message
+    assert not ctx_lint(tmp_path, "FROM alpine:3.20\nCOPY passwd /x\n", rule="LI404")
