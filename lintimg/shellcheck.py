@@ -41,7 +41,7 @@ EXCLUDE = "SC1090,SC1091,SC2187,SC1008"
 # Shells ShellCheck knows, by the basename of the SHELL executable.
 DIALECTS = {"sh": "sh", "dash": "dash", "ash": "sh", "busybox": "sh", "bash": "bash", "ksh": "ksh"}
 PRELUDE_LINES = 2  # shebang + export line
-_BATCH = 400  # files per shellcheck process: bounds argv length and memory
+_BATCH = 200  # scripts per shellcheck process: bounds argv length, and how long the first file waits
 
 
 @dataclass(frozen=True)
@@ -125,71 +125,74 @@ def scripts(df: Dockerfile) -> Iterator[tuple[Instruction, bool, str]]:
         yield ins, onbuild, prelude + text
 
 
-def _run(exe: str, files: list[str]) -> list[dict]:
-    """ShellCheck over ``files`` in even chunks, as many processes at a time as there are CPUs."""
-    cpus = os.cpu_count() or 1
-    size = max(1, min(_BATCH, -(-len(files) // cpus)))
-    out: list[dict] = []
-    procs: list[subprocess.Popen] = []
-    for i in range(0, len(files), size):
-        cmd = [exe, "-f", "json1", "-e", EXCLUDE, *files[i : i + size]]
-        procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
-        if len(procs) >= cpus:
-            out += _collect(procs.pop(0))
-    for p in procs:
-        out += _collect(p)
-    return out
-
-
 def _collect(proc: subprocess.Popen) -> list[dict]:
     data, _ = proc.communicate()
     try:
         return json.loads(data or b"{}").get("comments", [])
-    except ValueError:  # a crashed shellcheck: no findings for that batch, not a crash of ours
+    except ValueError:  # a crashed shellcheck: no findings for that chunk, not a crash of ours
         return []
 
 
 class Batch:
     """ShellCheck running in the background over the scripts of a run.
 
-    Started by :func:`prepare` so that the other rules run while ShellCheck
-    works; :func:`hits` waits for it on first use. Results go into each
-    target's ``cache[CACHE_KEY]`` as ``{(instruction index, is ONBUILD): [Comment]}``.
+    The scripts, in target order, are cut into chunks; a few ``shellcheck``
+    processes (one per CPU) work through them while the rules run, and each
+    target waits only for the chunks that hold its own scripts. Results go
+    into each target's ``cache[CACHE_KEY]`` as
+    ``{(instruction index, is ONBUILD): [Comment]}``.
     """
 
     def __init__(self, exe: str, by_text: dict[str, list[tuple["Target", Instruction, bool]]]):
         self.by_text = by_text
+        self.texts = list(by_text)
+        self.cpus = os.cpu_count() or 1
+        self.size = max(1, min(_BATCH, -(-len(self.texts) // self.cpus)))
+        self.done = [threading.Event() for _ in range(0, len(self.texts), self.size)]
         self.thread = threading.Thread(target=self._work, args=(exe,), daemon=True)
         self.thread.start()
 
     def _work(self, exe: str) -> None:
-        texts = list(self.by_text)
         try:
             with tempfile.TemporaryDirectory(prefix="lintimg-sc-") as tmp:
                 files = []
-                for n, text in enumerate(texts):
+                for n, text in enumerate(self.texts):
                     path = os.path.join(tmp, f"{n}.sh")
                     with open(path, "w", encoding="utf-8", errors="surrogateescape") as fh:
                         fh.write(text)
                     files.append(path)
-                comments = _run(exe, files)
+                running: list[tuple[int, subprocess.Popen]] = []
+                for k in range(len(self.done)):
+                    cmd = [exe, "-f", "json1", "-e", EXCLUDE, *files[k * self.size : (k + 1) * self.size]]
+                    running.append((k, subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)))
+                    if len(running) >= self.cpus:
+                        self._store(*running.pop(0))
+                for k, proc in running:
+                    self._store(k, proc)
         except OSError as e:  # no temp space, binary vanished: say so instead of reporting a clean result
             for refs in self.by_text.values():
                 for t, _, _ in refs:
                     notes = t.cache.setdefault("notes", [])
                     if not any(n.startswith("shellcheck failed") for n in notes):
                         notes.append(f"shellcheck failed ({e.strerror or e}): LI390 findings are missing")
-            return
-        for c in comments:
+        finally:
+            for ev in self.done:
+                ev.set()
+
+    def _store(self, k: int, proc: subprocess.Popen) -> None:
+        for c in _collect(proc):
             row = c["line"] - 1 - PRELUDE_LINES
             if row < 0:
                 continue
             comment = Comment(row, c["column"], c["code"], c["level"], c["message"])
-            for t, ins, onbuild in self.by_text[texts[int(os.path.basename(c["file"]).split(".")[0])]]:
+            for t, ins, onbuild in self.by_text[self.texts[int(os.path.basename(c["file"]).split(".")[0])]]:
                 t.cache[CACHE_KEY].setdefault((ins.index, onbuild), []).append(comment)
+        self.done[k].set()
 
-    def wait(self) -> None:
-        self.thread.join()
+    def wait(self, upto: int | None = None) -> None:
+        """Wait until chunks ``0..upto`` (all when ``None``) are checked."""
+        for ev in self.done if upto is None else self.done[: upto + 1]:
+            ev.wait()
 
 
 def prepare(targets: list["Target"]) -> None:
@@ -208,10 +211,16 @@ def prepare(targets: list["Target"]) -> None:
     for t in todo:
         for ins, onbuild, text in scripts(t.dockerfile):
             by_text.setdefault(text, []).append((t, ins, onbuild))
-    if by_text:
-        batch = Batch(exe, by_text)
-        for t in todo:
-            t.cache[BATCH_KEY] = batch
+    if not by_text:
+        return
+    last: dict[int, int] = {}  # id(target) -> position of its last script in the batch
+    for n, refs in enumerate(by_text.values()):
+        for t, _, _ in refs:
+            last[id(t)] = n
+    batch = Batch(exe, by_text)
+    for t in todo:
+        if id(t) in last:
+            t.cache[BATCH_KEY] = (batch, last[id(t)] // batch.size)
 
 
 def _disabled(t: "Target") -> bool:
@@ -263,7 +272,8 @@ def hits(t: "Target") -> Iterator[Hit]:
     if CACHE_KEY not in t.cache:
         prepare([t])
     if BATCH_KEY in t.cache:
-        t.cache[BATCH_KEY].wait()
+        batch, chunk = t.cache[BATCH_KEY]
+        batch.wait(chunk)
     df = t.dockerfile
     found = t.cache.get(CACHE_KEY) or {}
     if not found:

@@ -111,11 +111,26 @@ def test_one_shellcheck_process_for_many_files(tmp_path, monkeypatch):
     assert all(n == 5 for n in per_file.values()), per_file
 
 
+def test_every_target_gets_its_results_across_many_chunks(tmp_path):
+    # more scripts than one shellcheck process takes: results of later chunks still reach their files
+    paths = []
+    for n in range(3):
+        p = tmp_path / f"{n}.Dockerfile"
+        p.write_text("FROM debian:12\n" + "".join(f"RUN echo $1 {n}-{k}\n" for k in range(150)))
+        paths.append(str(p))
+    assert 450 > shellcheck._BATCH
+    result = lint_paths(engine(), paths)
+    for p in paths:
+        lines = sorted(f.location.line for f in result.findings if f.rule_id == "LI390" and f.location.path == p)
+        assert lines == list(range(2, 152)), (p, lines[:5], len(lines))
+
+
 def test_prepare_stores_results_per_target():
     e = engine()
     targets = [target_of(e, decode(f"D{n}", f"FROM debian:12\nRUN echo ${n + 1}\n".encode())) for n in range(3)]
     shellcheck.prepare(targets)
-    targets[0].cache[shellcheck.BATCH_KEY].wait()
+    batch, _ = targets[0].cache[shellcheck.BATCH_KEY]
+    batch.wait()
     for t in targets:
         comments = [c for cs in t.cache[shellcheck.CACHE_KEY].values() for c in cs]
         assert [c.code for c in comments] == [2086]
