@@ -260,6 +260,10 @@ class _Once:
     _instance = None
 
     @classmethod
+    def loaded(cls) -> bool:
+        return cls.__dict__.get("_instance") is not None
+
+    @classmethod
     def get(cls):
         with cls._lock:
             if cls.__dict__.get("_instance") is None:
@@ -423,10 +427,10 @@ class SecretScanner:
         return self._policy_scan(data, path, "replace")
 
     def _policy_scan(self, data: bytes, path: str, errors: str) -> list[SecretHit]:
-        if path and self._glob_excluded(path):
+        if path and (self._glob_excluded(path) or (_Detector.loaded() and self._name_filtered(path))):
             return []
         hits = self._cached(data, path, errors, not path or _generic_ok(path))
-        # the name filters only remove results: checked last, so clean files never load detect-secrets
+        # the name filters need detect-secrets: until it is loaded they are checked on results only
         return [] if hits and path and self._name_filtered(path) else hits
 
     def _cached(self, data: bytes, path: str, errors: str, generic: bool) -> list[SecretHit]:
