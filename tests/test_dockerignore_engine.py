@@ -107,7 +107,7 @@ def predicted(root: Path, builder: str) -> tuple[set[str], set[str]]:
 
 
 def arrived(docker, root: Path, tag: str) -> tuple[set[str], set[str]]:
-    docker.build(root, tag)
+    docker.build(root, tag, None, "--no-cache")  # identical contexts in parallel must not share a cached image
     saved = docker.run("save", tag).stdout
     with tarfile.open(fileobj=io.BytesIO(saved)) as outer:
         manifest = json.load(outer.extractfile("manifest.json"))
