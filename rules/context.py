@@ -422,6 +422,8 @@ def copy_rebuild_cost(t: Target) -> Iterator[Hit]:
     """
     churn = {c.ins.index: (n, depth) for c, n, _, depth in _churning(t)}
     for copy in _copies(t):
+        if not copy.context_sources:
+            continue  # heredocs only: nothing in the context changes it
         later = rebuilt_after(t.dockerfile, copy.ins)
         history = ""
         if copy.ins.index in churn:

@@ -102,17 +102,21 @@ def test_what_each_copy_sends(tmp_path: Path) -> None:
     write(tmp_path, {"src/a.py": "12345", "src/pkg/b.py": "1", "src/c.txt": "12", "README.md": "x", "docs/x.md": "y", ".dockerignore": "src/c.txt\n"})
     df = "FROM python:3.12\nCOPY src /app\nCOPY *.md src/*.py /docs/\nCOPY <<EOF /etc/motd\nhello\nEOF\nCOPY --from=0 /app /x\n"
     _, copies = copies_of(tmp_path, df)
-    assert [c.ins.line for c in copies] == [2, 3]
-    src, mixed = copies
+    assert [c.ins.line for c in copies] == [2, 3, 4]
+    src, mixed, heredoc = copies
+    assert heredoc.files == [] and heredoc.bytes == len("hello\n")
     assert {e.rel: e.size for e in src.files} == {"src/a.py": 5, "src/pkg/b.py": 1}  # c.txt is ignored
     assert src.bytes == 6
     assert sorted(e.rel for e in mixed.files) == ["README.md", "src/a.py"]  # * stays in one segment
     assert [s.kind for s in mixed.sources] == ["glob", "glob"]
 
 
-def test_heredoc_and_remote_sources_are_not_context_files(tmp_path: Path) -> None:
-    _, copies = copies_of(tmp_path, "FROM alpine\nCOPY <<EOF /x\nhi\nEOF\nADD https://example.com/a.tgz /y\n")
-    assert copies == []
+def test_heredoc_sources_count_their_content_and_remote_ones_are_left_out(tmp_path: Path) -> None:
+    write(tmp_path, {"a.txt": "12345"})
+    _, copies = copies_of(tmp_path, "FROM alpine\nCOPY <<EOF a.txt /x/\nhi there\nEOF\nADD https://example.com/a.tgz /y\n")
+    assert len(copies) == 1
+    assert [s.kind for s in copies[0].sources] == ["heredoc", "path"]
+    assert [e.rel for e in copies[0].files] == ["a.txt"] and copies[0].bytes == 5 + len("hi there\n")
 
 
 def test_lazy_walk_reads_only_what_sources_need(tmp_path: Path) -> None:

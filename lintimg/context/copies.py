@@ -32,6 +32,7 @@ class Source:
     ignored: bool = False  # excluded by the ignore file as written (CopyIgnoredFile)
     outside: bool = False  # climbs out of the context with ".."
     error: str | None = None  # a symlink loop, an unreadable path
+    inline_bytes: int = 0  # a heredoc source's content, written into the layer as a file
 
     def files(self) -> Iterator[Entry]:
         for t in self.trees:
@@ -91,7 +92,8 @@ class Copy:
 
     @cached_property
     def bytes(self) -> int:
-        return sum(e.size for e in self.files if e.kind == "file")
+        """Bytes the layer gets: sent regular files plus heredoc sources."""
+        return sum(e.size for e in self.files if e.kind == "file") + sum(s.inline_bytes for s in self.sources)
 
     @property
     def broad(self) -> bool:
@@ -104,7 +106,7 @@ class Copy:
 
 
 def context_copies(df: Dockerfile, tree: Tree) -> list[Copy]:
-    """Every COPY/ADD of ``df`` that reads the context (``--from`` and remote-only ones left out)."""
+    """Every COPY/ADD of ``df`` that writes context files or heredocs (``--from`` and remote-only ones left out)."""
     out = []
     for ins in df.of("COPY", "ADD"):
         if ins.flag("from") is not None:
@@ -117,7 +119,7 @@ def context_copies(df: Dockerfile, tree: Tree) -> list[Copy]:
         excludes = ins.flag_values("exclude")
         if excludes:
             _apply_excludes(sources, excludes)
-        if any(s.kind in ("path", "glob") for s in sources):
+        if any(s.kind in ("path", "glob", "heredoc") for s in sources):
             out.append(Copy(ins, sources, words[-1].value))
     return out
 
@@ -146,8 +148,10 @@ def _apply_excludes(sources: list[Source], patterns: list[str]) -> None:
 
 def _source(tree: Tree, ins: Instruction, tok: Token, env: dict[str, str]) -> Source:
     raw = tok.value
-    if not ins.is_json and _HEREDOC_SOURCE.match(raw) and ins.heredocs:
-        return Source(tok, raw, "heredoc")
+    m = _HEREDOC_SOURCE.match(raw) if not ins.is_json else None
+    if m and ins.heredocs:
+        body = next((h.content for h in ins.heredocs if h.name == m.group(2)), "")
+        return Source(tok, raw, "heredoc", inline_bytes=len(body.encode("utf-8", "surrogateescape")))
     if ins.keyword == "ADD" and _REMOTE.match(raw):
         return Source(tok, raw, "remote")
     unset: list[str] = []
