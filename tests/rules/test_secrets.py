@@ -178,6 +178,10 @@ def test_li550_on_a_real_image_in_every_format(docker, tmp_path):
     assert key["image"]["layer_digest"].startswith("sha256:")
     assert any("GitHub Token" in f["message"] and "config Env" in f["message"] for f in findings)
     assert any("history" in f["message"] for f in findings), [f["message"] for f in findings]
+    # with the Dockerfile, the layer's finding points at the COPY that made it
+    mapped = lintimg("image", f"docker-archive:{archive}", "--dockerfile", str(tmp_path / "Dockerfile"), "--format", "json")
+    key = next(f for f in _json.loads(mapped.stdout)["findings"] if f["rule"] == "LI550" and (f.get("image") or {}).get("path") == "/root/.ssh/id_rsa")
+    assert key["line"] == 2 and key["file"].endswith("Dockerfile")
 
 
 def test_li503_checksums_are_not_secrets_but_hex_under_a_secret_name_is():
