@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 CACHE_KEY = "shellcheck"
 BATCH_KEY = "shellcheck-batch"
 NOTE_MISSING = "shellcheck not found on PATH: ShellCheck findings (LI390) were not checked; install lintimg[shellcheck]"
+# `--norc`: a .shellcheckrc of the user or of /tmp must not change what a Dockerfile reports.
 # Codes that make no sense for a RUN script: sourced files are not in the build
 # context ShellCheck sees, and the shebang is ours.
 EXCLUDE = "SC1090,SC1091,SC2187,SC1008"
@@ -163,7 +164,7 @@ class Batch:
                     files.append(path)
                 running: list[tuple[int, subprocess.Popen]] = []
                 for k in range(len(self.done)):
-                    cmd = [exe, "-f", "json1", "-e", EXCLUDE, *files[k * self.size : (k + 1) * self.size]]
+                    cmd = [exe, "--norc", "-f", "json1", "-e", EXCLUDE, *files[k * self.size : (k + 1) * self.size]]
                     running.append((k, subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)))
                     if len(running) >= self.cpus:
                         self._store(*running.pop(0))
