@@ -126,12 +126,13 @@ def scripts(df: Dockerfile) -> Iterator[tuple[Instruction, bool, str]]:
         yield ins, onbuild, prelude + text
 
 
-def _collect(proc: subprocess.Popen) -> list[dict]:
+def _collect(proc: subprocess.Popen) -> list[dict] | None:
+    """The comments of a finished shellcheck, or ``None`` when it crashed (no JSON)."""
     data, _ = proc.communicate()
     try:
         return json.loads(data or b"{}").get("comments", [])
-    except ValueError:  # a crashed shellcheck: no findings for that chunk, not a crash of ours
-        return []
+    except ValueError:
+        return None
 
 
 class Batch:
@@ -171,17 +172,24 @@ class Batch:
                 for k, proc in running:
                     self._store(k, proc)
         except OSError as e:  # no temp space, binary vanished: say so instead of reporting a clean result
-            for refs in self.by_text.values():
-                for t, _, _ in refs:
-                    notes = t.cache.setdefault("notes", [])
-                    if not any(n.startswith("shellcheck failed") for n in notes):
-                        notes.append(f"shellcheck failed ({e.strerror or e}): LI390 findings are missing")
+            self._failed(self.texts, e.strerror or str(e))
         finally:
             for ev in self.done:
                 ev.set()
 
+    def _failed(self, texts: list[str], why: str) -> None:
+        for text in texts:
+            for t, _, _ in self.by_text[text]:
+                notes = t.cache.setdefault("notes", [])
+                if not any(n.startswith("shellcheck failed") for n in notes):
+                    notes.append(f"shellcheck failed ({why}): some LI390 findings are missing")
+
     def _store(self, k: int, proc: subprocess.Popen) -> None:
-        for c in _collect(proc):
+        comments = _collect(proc)
+        if comments is None:
+            self._failed(self.texts[k * self.size : (k + 1) * self.size], f"exit status {proc.returncode}, no report")
+            comments = []
+        for c in comments:
             row = c["line"] - 1 - PRELUDE_LINES
             if row < 0:
                 continue
