@@ -24,11 +24,15 @@ from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import image_hit
 from lintimg.queries import cmd_hit, hit, run_commands, run_mounts
 from lintimg.rule import Subject, rule
-from lintimg.secrets import SECRET_FILE_VARS, ImageSecret, SecretScanner, _assignment, secret_name
+from lintimg.secrets import SECRET_FILE_VARS, ImageSecret, SecretHit, SecretScanner, _assignment, secret_name
 from lintimg.target import Target
 
 SECURITY = ("security", "secrets")
 _HEX = "Hex High Entropy String"
+# The Dockerfile is read with detect-secrets' rules for config files (the file
+# type comes from the extension): shell and ENV assignments are unquoted.
+_AS_CONFIG = "Dockerfile.conf"
+_SUDOERS = re.compile(r"NOPASSWD\s*:")
 
 
 @lru_cache(maxsize=8)
@@ -241,18 +245,27 @@ def cloud_credentials_in_run(t: Target) -> Iterator[Hit]:
 
 
 def dockerfile_secrets(t: Target) -> Iterator[tuple[int, str, str, str]]:
-    """(line, detector, redacted, fingerprint) for secret values in the Dockerfile text and its ENV/ARG/LABEL values."""
+    """(line, detector, redacted, fingerprint) for secret values in the Dockerfile text and its ENV/ARG/LABEL values.
+
+    ENV/ARG/LABEL values are scanned one assignment at a time (quoted, so the
+    keyword and entropy plugins see them whole); the other lines as text.
+    """
     df = t.dockerfile
     sc = scanner_for(t)
-    seen: set[tuple[int, str]] = set()
-    # Hex strings in Dockerfiles are checksums, key fingerprints and commits: kept only under a secret name.
-    found = [(h.line, h) for h in sc.scan_text(df.text, "") if h.detector != _HEX]
+    found: list[tuple[int, SecretHit]] = []
+    assignment_lines: set[int] = set()
     for ins in df.of("ENV", "ARG", "LABEL"):
+        assignment_lines.update(range(ins.pos.line, ins.pos.end_line + 1))
         for key, value, token in ins.key_values():
             if value:
                 named = secret_name(key)
                 found += [(token.pos.line, h) for h in sc.scan_text(_assignment(f"{key}={value}"), "") if named or h.detector != _HEX]
-    for line, h in found:
+    for h in sc.scan_text(df.text, _AS_CONFIG):
+        # hex strings here are checksums, key fingerprints and commits; NOPASSWD is a sudoers tag
+        if h.line not in assignment_lines and h.detector != _HEX and not _SUDOERS.search(df.source_line(h.line)):
+            found.append((h.line, h))
+    seen: set[tuple[int, str]] = set()
+    for line, h in sorted(found, key=lambda lh: lh[0]):
         if (line, h.fingerprint) not in seen:
             seen.add((line, h.fingerprint))
             yield line, h.detector, h.redacted, h.fingerprint
@@ -267,9 +280,12 @@ def secret_in_dockerfile(t: Target) -> Iterator[Hit]:
     tokens, private keys, JWTs, passwords in URLs, `password = "…"`
     assignments, high-entropy quoted strings) over the Dockerfile text —
     RUN commands, heredoc bodies, ENV/ARG defaults and LABEL values — and
-    reports each value with its detector, redacted. Hex strings count only
-    as the value of a secret-looking name: elsewhere in a Dockerfile they
-    are download checksums, GPG key fingerprints and commit ids.
+    reports each value with its detector, redacted. The text is read with
+    detect-secrets' config-file rules (assignments need no quotes), ENV/ARG/
+    LABEL values one assignment at a time. Hex strings count only as the
+    value of a secret-looking name: elsewhere in a Dockerfile they are
+    download checksums, GPG key fingerprints and commit ids; sudoers
+    `NOPASSWD:` tags are not passwords.
 
     ## Why it matters
     The value is in the repository for everyone with read access, and the

@@ -188,3 +188,12 @@ def test_li503_checksums_are_not_secrets_but_hex_under_a_secret_name_is():
     sha = "e3f745a645fa7a4bf6629914b967e24e1522f65ea17c07d9d16d8d2223fc03c5"
     passes("LI503", f"FROM alpine:3.20\nENV H2O_SHA256 {sha}\nRUN echo \"{sha}  h2o.tgz\" | sha256sum -c -\n")
     catches("LI503", f"FROM alpine:3.20\nENV DEPLOY_TOKEN={sha}\n", line=2, message="Hex High Entropy")
+
+
+def test_li503_unquoted_shell_assignments_and_sudoers():
+    catches("LI503", 'FROM alpine:3.20\nRUN echo "aws_secret_access_key = wJalrXUtnFEMIK7MDENGbPxRfiCYzz12" > /root/.aws/credentials\n', line=2)
+    passes("LI503", "FROM alpine:3.20\nRUN echo 'app ALL=(ALL) NOPASSWD: ALL' >> /etc/sudoers\n")
+
+
+def test_li503_one_finding_per_env_value():
+    catches("LI503", "FROM alpine:3.20\nENV A=1 \\\n    DB_PASSWORD=s3cr3tHunter2x \\\n    B=2\n", line=3, count=1)
