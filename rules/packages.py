@@ -216,7 +216,8 @@ def apt_lists_not_removed(t: Target) -> Iterator[Hit]:
 
     ## What it does
     Flags a RUN that runs `apt-get update` (or `apt update`) and does not
-    remove `/var/lib/apt/lists` later in the same RUN, unless both
+    remove `/var/lib/apt/lists` (or run `apt-get distclean`) later in the
+    same RUN, unless both
     `/var/lib/apt` and `/var/cache/apt` are cache or tmpfs mounts. Stages
     that are only copied from are not flagged: their files never reach
     the image.
@@ -242,7 +243,8 @@ def apt_lists_not_removed(t: Target) -> Iterator[Hit]:
         if not stage_in_image(df, ins) or cache_mounted(ins, "/var/lib/apt", "/var/cache/apt"):
             continue
         later = ins.script.after(cmd) if ins.script is not None else []
-        if not any(_rm_of("/var/lib/apt/lists", "/var/lib/apt")(c) for c in later):
+        if not any(_rm_of("/var/lib/apt/lists", "/var/lib/apt")(c) or (APT.calls(c) and APT.subcommand(c) in ("distclean", "dist-clean"))
+                   for c in later):
             yield cmd_hit(ins, cmd, "apt lists are left in the layer after `apt-get update`",
                           fix="end the RUN with `&& rm -rf /var/lib/apt/lists/*`")
 
@@ -369,7 +371,7 @@ def package_update_alone(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI306", "apt-dist-upgrade", Severity.WARNING, tags=("apt",), peers=("DS-0024", "DKL-DI-0003"),
-      divergences={"DKL-DI-0003": "dockle also flags plain `upgrade`; we flag only `dist-upgrade`/`full-upgrade`, which may remove or replace packages."})
+      divergences={p: "also flags `full-upgrade`, apt's other name for `dist-upgrade`" for p in ("DS-0024", "DKL-DI-0003")})
 def apt_dist_upgrade(t: Target) -> Iterator[Hit]:
     """Do not run `apt-get dist-upgrade` in a Dockerfile.
 

@@ -44,6 +44,7 @@ def test_apt_lists_not_removed():
     passes("LI301", F + "RUN apt-get update && apt-get install -y curl=7.88 && rm -rf /var/lib/apt/lists/*\n")
     # removing the lists before updating does not help
     catches("LI301", F + "RUN rm -rf /var/lib/apt/lists/* && apt-get update && apt-get install -y curl=7.88\n")
+    passes("LI301", "FROM debian:13\nRUN apt-get update && apt-get install -y curl=8.14 && apt-get distclean\n")
     passes("LI301", F + "RUN --mount=type=cache,target=/var/lib/apt --mount=type=cache,target=/var/cache/apt apt-get update\n")
 
 
@@ -80,6 +81,7 @@ def test_package_update_alone():
 
 def test_apt_dist_upgrade():
     catches("LI306", F + "RUN apt-get update && apt-get -q dist-upgrade -y\n")
+    catches("LI306", F + "RUN apt-get update && apt-get full-upgrade -y\n")
     passes("LI306", F + "RUN apt-get update && apt-get upgrade -y\n")
 
 
