@@ -8,7 +8,6 @@ shares walks between the Dockerfiles of one run that use the same context.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from functools import cached_property
@@ -119,14 +118,20 @@ class BuildContext:
     def secrets(self, settings: dict | None) -> "ContextSecrets":
         """The secret scanner for copied files (shared by the Dockerfiles of a run)."""
         import json
+        from importlib.metadata import PackageNotFoundError, version
 
+        from lintimg import secrets
         from lintimg.context.secretscan import ContextSecrets
-        from lintimg.secrets import SecretScanner
 
-        policy = json.dumps(settings or {}, sort_keys=True, default=str)
+        try:
+            detector = version("detect-secrets")
+        except PackageNotFoundError:
+            detector = "?"
+        # Cached hits are only valid for the same policy and the same detectors.
+        policy = json.dumps([settings or {}, secrets.CACHE_FORMAT, detector], sort_keys=True, default=str)
         key = ("secrets", self.root, policy)
         if key not in self._trees:
-            self._trees[key] = ContextSecrets(self.root, SecretScanner(settings), policy)
+            self._trees[key] = ContextSecrets(self.root, secrets.SecretScanner(settings), policy)
         return self._trees[key]
 
     def churn(self, depth: int) -> "Churn | None":
@@ -134,10 +139,6 @@ class BuildContext:
         from lintimg.context.gitchurn import churn_of
 
         return churn_of(self.root, depth)
-
-    @property
-    def cache_id(self) -> str:
-        return hashlib.sha256(self.root.encode("utf-8", "surrogateescape")).hexdigest()[:24]
 
 
 class ContextAttacher:

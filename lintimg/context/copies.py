@@ -40,14 +40,6 @@ class Source:
         yield from self.singles
 
     @property
-    def bytes(self) -> int:
-        return sum(t.bytes for t in self.trees) + sum(e.size for e in self.singles if e.kind == "file")
-
-    @property
-    def count(self) -> int:
-        return sum(len(t.files) for t in self.trees) + len(self.singles)
-
-    @property
     def missing(self) -> bool:
         """The build fails on this source: nothing by that name reaches the builder."""
         if self.kind == "path":

@@ -244,10 +244,6 @@ class IgnoreFile:
                 problems.append(IgnoreProblem(no, f"invalid pattern {raw.strip()!r}: {e}"))
         return cls(path, patterns, problems, len(raw_lines))
 
-    @property
-    def exclusions(self) -> list[Pattern]:
-        return [p for p in self.patterns if p.exclusion]
-
 
 def clean_line(raw: str) -> tuple[bool, str] | None:
     """``(is_exception, cleaned pattern)`` for one line, or ``None`` for comments and blanks."""
@@ -264,10 +260,6 @@ def clean_line(raw: str) -> tuple[bool, str] | None:
         if len(s) > 1 and s[0] == "/":
             s = s[1:]
     return exclusion, s
-
-
-# What a directory's match left for its children: per pattern, whether it matched the directory.
-ParentInfo = "tuple[bool, ...] | None"
 
 
 class Matcher:

@@ -10,7 +10,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from lintimg.context.dockerignore import Matcher, Pattern, PatternError, compile_pattern
 
@@ -276,9 +276,6 @@ class Tree:
                         out.files.append(e)
         self._subtrees[rel] = out
         return out
-
-    def iter_sent(self) -> Iterator[Entry]:
-        yield from self.subtree("").files
 
     # -- COPY source resolution ----------------------------------------------------
 
