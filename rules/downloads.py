@@ -11,16 +11,9 @@ from lintimg.queries import cmd_hit, hit, run_commands, run_mounts
 from lintimg.rule import rule
 from lintimg.shell import Command
 from lintimg.target import Target
-from lintimg.words import split_words
-from lintimg.rules.packages import as_pip
+from lintimg.rules.packages import as_pip, assigned
 
 # ---------------------------------------------------------------- vocabulary
-
-
-def dequote(text: str) -> str:
-    """A shell word's value: quotes and escapes removed (``'0'`` -> ``0``, ``"0\\""`` -> ``0"``)."""
-    words = split_words(text)
-    return words[0].value if len(words) == 1 else text
 
 
 def settings(df: Dockerfile) -> Iterator[tuple[Instruction, Token | None, Command | None, str, str]]:
@@ -33,14 +26,8 @@ def settings(df: Dockerfile) -> Iterator[tuple[Instruction, Token | None, Comman
             for key, value, tok in ins.key_values():
                 yield ins, tok, None, key, value or ""
     for ins, cmd in run_commands(df):
-        for a in cmd.assignments:
-            key, _, value = a.partition("=")
-            yield ins, None, cmd, key, dequote(value)
-        if cmd.name in ("export", "declare", "readonly", "typeset"):
-            for word in cmd.args:
-                key, eq, value = word.partition("=")
-                if eq:
-                    yield ins, None, cmd, key, value
+        for key, value in assigned(cmd):
+            yield ins, None, cmd, key, value
 
 
 def env_switch(t: Target, names: tuple[str, ...], bad: Callable[[str], bool], what: str, *, ignore_case: bool = False) -> Iterator[Hit]:

@@ -18,7 +18,7 @@ from lintimg.queries import cmd_hit, run_commands, run_mounts
 from lintimg.rule import rule
 from lintimg.shell import Command
 from lintimg.target import Target
-from lintimg.words import expand
+from lintimg.words import expand, split_words
 
 # ---------------------------------------------------------------- vocabulary
 
@@ -862,23 +862,28 @@ def rpm_signature_check_off(t: Target) -> Iterator[Hit]:
 _TRUE = frozenset({"1", "on", "yes", "true"})
 
 
+EXPORTERS = frozenset({"export", "declare", "typeset", "readonly", "local"})
+
+
+def dequote(text: str) -> str:
+    """A shell word's value: quotes and escapes removed (``'0'`` -> ``0``, ``"0\\""`` -> ``0"``)."""
+    words = split_words(text)
+    return words[0].value if len(words) == 1 else text
+
+
+def assigned(cmd: Command) -> list[tuple[str, str]]:
+    """Variables a command sets: its ``VAR=value`` prefixes, and the words of ``export``/``declare``/…."""
+    words = list(cmd.assignments) + ([w for w in cmd.args if "=" in w] if cmd.name in EXPORTERS else [])
+    return [(key, dequote(value)) for key, _, value in (w.partition("=") for w in words)]
+
+
 def shell_vars(ins: Instruction, cmd: Command, df: Dockerfile) -> dict[str, str]:
-    """Variables ``cmd`` sees: ARG/ENV, ``export``s earlier in its RUN, and its own ``VAR=value`` prefixes."""
+    """Variables ``cmd`` sees: ARG/ENV, ``export``s and bare assignments earlier in its RUN, and its own prefixes."""
     env = dict(vars_at(df, ins))
-    before = ins.script.before(cmd) if ins.script is not None else []
-    for c in before:
-        if c.name in ("export", "declare", "typeset", "readonly"):
-            for word in c.args:
-                key, eq, value = word.partition("=")
-                if eq:
-                    env[key] = value
-        for a in c.assignments:
-            if not c.argv:  # `VAR=x;` on its own sets a shell variable
-                key, _, value = a.partition("=")
-                env[key] = value.strip("'\"")
-    for a in cmd.assignments:
-        key, _, value = a.partition("=")
-        env[key] = value.strip("'\"")
+    for c in ins.script.before(cmd) if ins.script is not None else []:
+        if c.name in EXPORTERS or not c.argv:  # a prefix of another command sets it for that command only
+            env.update(assigned(c))
+    env.update(assigned(cmd))
     return env
 
 

@@ -45,6 +45,7 @@ def test_tls_environment_switches(rule_id, name, bad, good):
     catches(rule_id, F + f"ARG {name}='{bad}'\n", line=2)
     catches(rule_id, F + f"RUN {name}={bad} make\n", line=2)
     catches(rule_id, F + f"RUN echo hi && export {name}={bad} && make\n")
+    catches(rule_id, F + f'RUN export A=1 {name}="{bad}" && make\n')
     if good is not None:
         passes(rule_id, F + f"ENV {name}={good}\nRUN {name}={good} make\n")
     # a longer name that merely contains it is something else

@@ -186,6 +186,9 @@ def test_pip_cache_dir():
     passes("LI331", F + "RUN pip install --no-cache-dir requests==2.32.3\n")
     passes("LI331", F + "ENV PIP_NO_CACHE_DIR=1\nRUN pip install requests==2.32.3\n")
     passes("LI331", F + "RUN export PIP_NO_CACHE_DIR=yes && pip install requests==2.32.3\n")
+    passes("LI331", F + "RUN export PIP_NO_CACHE_DIR='true'; pip install requests==2.32.3\n")
+    # a prefix of an earlier command does not reach this one
+    catches("LI331", F + "RUN PIP_NO_CACHE_DIR=1 true && pip install requests==2.32.3\n")
     catches("LI331", F + "RUN PIP_NO_CACHE_DIR=false pip install requests==2.32.3\n")
 
 
