@@ -36,6 +36,11 @@ class Manager:
     cache_dirs: tuple[str, ...] = ()  # a cache/tmpfs mount on these keeps the cache out
     update: tuple[str, ...] = ()  # subcommands that only refresh the index
 
+    def cleans(self, ins: Instruction, cmd: Command) -> bool:
+        """True when ``cmd`` (an install) or a later command of its RUN empties this manager's cache."""
+        later = ins.script.after(cmd) if ins.script is not None else []
+        return self.clean(cmd) or any(c.name in (cmd.name, "rm") and self.clean(c) for c in later)
+
     def calls(self, cmd: Command) -> bool:
         return cmd.name in self.names
 
@@ -72,6 +77,8 @@ APT = Manager(
     pinned=lambda p: "=" in p or "/" in p or p.endswith(".deb"),
     yes=("y", "yes", "assume-yes"),
     takes_value=frozenset({"t", "target-release", "o", "option", "c", "config-file"}),
+    clean=_either(_rm_of("/var/lib/apt/lists"), _sub("clean"), _sub("distclean")),
+    cache_dirs=("/var/cache/apt", "/var/lib/apt"),
     update=("update",),
 )
 APK = Manager(
@@ -79,6 +86,8 @@ APK = Manager(
     install=("add", "upgrade"),
     pinned=lambda p: "=" in p or "~" in p or p.endswith(".apk"),
     takes_value=frozenset({"t", "virtual", "repository", "X", "root", "p", "keys-dir", "arch", "cache-dir"}),
+    clean=lambda c: c.has_flag("no-cache") or _sub("cache", "clean")(c) or _rm_of("/var/cache/apk")(c),
+    cache_dirs=("/var/cache/apk",),
     update=("update",),
 )
 YUM = Manager(
@@ -163,13 +172,8 @@ def cache_mounted(ins: Instruction, *dirs: str) -> bool:
 def cache_left(t: Target, mgr: Manager, message: str, fix: str) -> Iterator[Hit]:
     """Installs of ``mgr`` with no cleaning command after them in the same RUN (nor a cache mount)."""
     for ins, cmd in installs(t, mgr):
-        script = ins.script
-        later = script.after(cmd) if script is not None else []
-        if any(c.name in (cmd.name, "rm") and mgr.clean(c) for c in later):
-            continue
-        if any(cache_mounted(ins, d) for d in mgr.cache_dirs):
-            continue
-        yield cmd_hit(ins, cmd, message, fix=fix)
+        if not mgr.cleans(ins, cmd) and not any(cache_mounted(ins, d) for d in mgr.cache_dirs):
+            yield cmd_hit(ins, cmd, message, fix=fix)
 
 
 def stage_in_image(df: Dockerfile, ins: Instruction) -> bool:
@@ -1194,3 +1198,39 @@ def nothing_pinned(t: Target) -> Iterator[Hit]:
     if first is not None:
         yield cmd_hit(first[0], first[1], "no package installed by this Dockerfile has a pinned version",
                       fix="pin versions, or install from a lock file")
+
+
+@rule("LI339", "package-cache-mount", Severity.STYLE, tags=("cache", "buildkit"), enabled_by_default=False)
+def package_cache_mount(t: Target) -> Iterator[Hit]:
+    """Keep package downloads in a cache mount instead of deleting them.
+
+    ## What it does
+    Off by default. Flags system package installs (apt, apk, yum, dnf,
+    zypper) whose RUN deletes the package manager's cache afterwards (or
+    avoids it, as `apk add --no-cache` does) when that cache directory is
+    not a `--mount=type=cache`.
+
+    ## Why it matters
+    Deleting the cache keeps it out of the layer, but every rebuild of the
+    RUN downloads every package again. With BuildKit a cache mount gives
+    both: nothing in the layer, and downloads reused across builds.
+
+    ## Example
+    ```dockerfile
+    RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5 \\
+        && rm -rf /var/lib/apt/lists/*
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\
+        --mount=type=cache,target=/var/lib/apt,sharing=locked \\
+        apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5
+    ```
+    """
+    for mgr in SYSTEM_MANAGERS:
+        for ins, cmd in installs(t, mgr):
+            if mgr.cleans(ins, cmd) and not cache_mounted(ins, *mgr.cache_dirs[:1]):
+                yield cmd_hit(ins, cmd, f"{cmd.name} downloads are deleted and fetched again on every rebuild; "
+                                        f"a cache mount on {mgr.cache_dirs[0]} keeps them out of the layer and reuses them",
+                              fix=f"add `--mount=type=cache,target={mgr.cache_dirs[0]}` to the RUN and drop the cleanup")

@@ -224,3 +224,14 @@ def test_nothing_pinned():
     passes("LI338", F + "RUN apt-get install -y curl=7.88 git\nRUN pip install --no-cache-dir flask\n")
     passes("LI338", F + "RUN apt-get install -y curl\nRUN pip install --no-cache-dir -r requirements.txt\n")
     passes("LI338", F + "RUN echo no installs here\n")
+
+
+def test_package_cache_mount_is_off_by_default_and_suggests_a_mount():
+    text = F + "RUN apt-get update && apt-get install -y curl=7.88 && rm -rf /var/lib/apt/lists/*\n"
+    passes("LI339", text)
+    on = {"rules": {"LI339": "on"}}
+    catches("LI339", text, config=on, message="/var/cache/apt")
+    catches("LI339", "FROM alpine:3.19\nRUN apk add --no-cache curl=8.5.0-r0\n", config=on)
+    # the cache is kept (nothing to reuse is thrown away) or already mounted
+    passes("LI339", F + "RUN apt-get update && apt-get install -y curl=7.88\n", config=on)
+    passes("LI339", F + "RUN --mount=type=cache,target=/var/cache/apt apt-get install -y curl=7.88 && apt-get clean\n", config=on)
