@@ -151,7 +151,8 @@ class Batch:
         self.cpus = os.cpu_count() or 1
         self.size = max(1, min(_BATCH, -(-len(self.texts) // self.cpus)))
         self.done = [threading.Event() for _ in range(0, len(self.texts), self.size)]
-        self.thread = threading.Thread(target=self._work, args=(exe,), daemon=True)
+        # Not a daemon: a run that never asks for the results still ends with the temp files removed.
+        self.thread = threading.Thread(target=self._work, args=(exe,))
         self.thread.start()
 
     def _work(self, exe: str) -> None:

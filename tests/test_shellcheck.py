@@ -149,6 +149,17 @@ def test_missing_binary_is_a_note_not_an_error(tmp_path):
     assert any(f["rule"] == "LI390" for f in found["findings"]) and not found["notes"]
 
 
+def test_temporary_scripts_are_removed_even_when_nobody_reads_the_results(tmp_path):
+    work = tmp_path / "tmp"
+    work.mkdir()
+    df = tmp_path / "Dockerfile"
+    df.write_text("FROM debian:12\n" + "".join(f"RUN echo ${k} {k}\n" for k in range(1, 3000)))
+    # LI390 is not selected: the batch still runs, and the process must not exit before cleaning up
+    proc = lintimg("check", "--select", "LI300", str(df), env={"TMPDIR": str(work)})
+    assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr
+    assert list(work.iterdir()) == []
+
+
 def test_rules_listing_shows_the_shellcheck_rule():
     proc = lintimg("rules", "LI390")
     assert proc.returncode == 0 and "ShellCheck" in proc.stdout
