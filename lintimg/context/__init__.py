@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from lintimg.context.copies import Copy, context_copies
@@ -118,19 +119,14 @@ class BuildContext:
     def secrets(self, settings: dict | None) -> "ContextSecrets":
         """The secret scanner for copied files (shared by the Dockerfiles of a run)."""
         import json
-        from importlib.metadata import PackageNotFoundError, version
 
         from lintimg import secrets
         from lintimg.context.secretscan import ContextSecrets
 
-        try:
-            detector = version("detect-secrets")
-        except PackageNotFoundError:
-            detector = "?"
-        # Cached hits are only valid for the same policy and the same detectors.
-        policy = json.dumps([settings or {}, secrets.CACHE_FORMAT, detector], sort_keys=True, default=str)
-        key = ("secrets", self.root, policy)
+        key = ("secrets", self.root, json.dumps(settings or {}, sort_keys=True, default=str))
         if key not in self._trees:
+            # Cached hits are only valid for the same policy and the same detectors.
+            policy = f"{key[2]}\0{secrets.CACHE_FORMAT}\0{_detector_version()}"
             self._trees[key] = ContextSecrets(self.root, secrets.SecretScanner(settings), policy)
         return self._trees[key]
 
@@ -139,6 +135,14 @@ class BuildContext:
         from lintimg.context.gitchurn import churn_of
 
         return churn_of(self.root, depth)
+
+
+@lru_cache(maxsize=1)
+def _detector_version() -> str:
+    try:
+        return version("detect-secrets")
+    except PackageNotFoundError:
+        return "?"
 
 
 class ContextAttacher:

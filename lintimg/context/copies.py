@@ -215,7 +215,7 @@ def _glob(tree: Tree, src: Source) -> None:
                 if tree.lstat(cand) is not None:
                     nxt.append(cand)
             else:
-                nxt.extend(e.rel for e in tree.listdir(base) if part.match(e.name))
+                nxt.extend(tree.glob_children(base, part))
         frontier = nxt
     for rel in frontier:
         src.exists = True

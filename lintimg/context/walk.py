@@ -7,6 +7,7 @@ sources of COPY follow links the way Docker does, scoped to the context root.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,10 +33,11 @@ class Entry:
     mtime_ns: int
     ino: int
     link: str | None = None  # a symlink's target as written
+    name: str = field(default="", compare=False)  # the last path segment (filled in on creation)
 
-    @property
-    def name(self) -> str:
-        return self.rel.rsplit("/", 1)[-1]
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.rel.rsplit("/", 1)[-1])
 
 
 def _kind(mode: int) -> str:
@@ -131,6 +133,7 @@ class Tree:
         self._states: dict[str, _DirState] = {"": _ROOT_STATE}
         self._subtrees: dict[str, Subtree] = {}
         self._stats: dict[str, Entry | None] = {}
+        self._globs: dict[tuple[str, str], list[str]] = {}
 
     # -- reading the file system ------------------------------------------------
 
@@ -141,9 +144,8 @@ class Tree:
         """The entry at ``rel`` (symlinks not followed), or ``None`` when absent."""
         if rel in self._stats:
             return self._stats[rel]
-        listed = self._lists.get(parent_of(rel))
-        if listed is not None:
-            found = next((e for e in listed if e.rel == rel), None)
+        if self._lists.get(parent_of(rel)) is not None:
+            found = None  # listed: every child is already in _stats
         else:
             try:
                 found = self._entry(rel, os.lstat(self.abspath(rel)))
@@ -165,6 +167,14 @@ class Tree:
                 link = ""
         return Entry(rel, kind, st.st_size, st.st_mode, st.st_mtime_ns, st.st_ino, link)
 
+    def glob_children(self, rel: str, part: "re.Pattern[str]") -> list[str]:
+        """Paths of the entries of directory ``rel`` whose name matches ``part`` (cached: many
+        Dockerfiles of one folder ask the same)."""
+        key = (rel, part.pattern)
+        if key not in self._globs:
+            self._globs[key] = [e.rel for e in self.listdir(rel) if part.match(e.name)]
+        return self._globs[key]
+
     def listdir(self, rel: str) -> list[Entry]:
         """The raw entries of a directory (ignore patterns not applied), sorted by name."""
         if rel in self._lists:
@@ -184,6 +194,7 @@ class Tree:
             return []
         out.sort(key=lambda e: e.rel)
         self._lists[rel] = out
+        self._stats.update((e.rel, e) for e in out)
         return out
 
     def error_of(self, rel: str) -> str | None:
