@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from lintimg.config import parse_size
 from lintimg.context import BuildContext
@@ -21,7 +21,7 @@ DEFAULT_MAX_COPY_SIZE = "50MB"
 # CHURN_MIN_COMMITS of them) is "frequently changed".
 CHURN_SHARE = 0.2
 CHURN_MIN_COMMITS = 3
-MAX_PER_COPY = 20  # findings of one kind per COPY source, so one huge folder cannot flood a report
+MAX_PER_COPY = 10  # findings of one kind per COPY; the rest are counted in one more finding
 
 
 def shown_path(path: str) -> str:
@@ -32,6 +32,21 @@ def shown_path(path: str) -> str:
 
 def _copies(t: Target) -> list[Copy]:
     return t.context.copies(t.dockerfile)
+
+
+def capped(copy: Copy, pairs: list[tuple[Any, Source]], what: str, make: Callable[[Any, Source], Hit]) -> Iterator[Hit]:
+    """Hits for the first MAX_PER_COPY ``(item, source)`` pairs of a COPY, then one that counts
+    the rest: a folder of thousands of files cannot flood a report."""
+    for item, src in pairs[:MAX_PER_COPY]:
+        yield make(item, src)
+    if len(pairs) > MAX_PER_COPY:
+        more = len(pairs) - MAX_PER_COPY
+        yield hit(copy.ins, f"{copy.ins.keyword} sends {more} more {what} not listed here", token=pairs[MAX_PER_COPY][1].token, key="more")
+
+
+def per_copy(copy: Copy, key: str, compute) -> list[tuple[object, Source]]:
+    """``compute`` over every part a COPY sends, as ``(item, source)`` pairs."""
+    return [(item, part[0]) for part in copy.parts for item in _analysis(part, key, compute)]
 
 
 def _analysis(part: tuple[Source, Subtree | None, list[Entry]], key: str, compute):
@@ -155,17 +170,14 @@ def copy_sensitive_file(t: Target) -> Iterator[Hit]:
     """
     root = t.context.root
     for copy in _copies(t):
-        for part in copy.parts:
-            src = part[0]
-            found = _analysis(part, "sensitive", lambda st: sensitive_in(root, st))
-            for s in found[:MAX_PER_COPY]:
-                yield hit(
-                    copy.ins,
-                    f"{copy.ins.keyword} {src.text} puts {s.entry.rel}{'/' if s.entry.kind == 'dir' else ''} in the image ({s.what})",
-                    token=src.token,
-                    fix=f"add {s.entry.rel} to .dockerignore; give the image secrets at build time with RUN --mount=type=secret",
-                    key=s.entry.rel,
-                )
+        found = per_copy(copy, "sensitive", lambda st: sensitive_in(root, st))
+        yield from capped(copy, found, "sensitive files", lambda s, src: hit(
+            copy.ins,
+            f"{copy.ins.keyword} {src.text} puts {s.entry.rel}{'/' if s.entry.kind == 'dir' else ''} in the image ({s.what})",
+            token=src.token,
+            fix=f"add {s.entry.rel} to .dockerignore; give the image secrets at build time with RUN --mount=type=secret",
+            key=s.entry.rel,
+        ))
 
 
 @rule(
@@ -274,11 +286,10 @@ def copy_large_file(t: Target) -> Iterator[Hit]:
     """
     limit = parse_size(t.setting("max-copy-size", DEFAULT_MAX_COPY_SIZE))
     for copy in _copies(t):
-        for part in copy.parts:
-            src = part[0]
-            big = _analysis(part, f"large:{limit}", lambda st: sorted((e for e in st.files if e.kind == "file" and e.size > limit), key=lambda e: -e.size))
-            for e in big[:MAX_PER_COPY]:
-                yield hit(copy.ins, f"{copy.ins.keyword} {src.text} copies {e.rel} ({human(e.size)}, over max-copy-size {human(limit)})", token=src.token, key=e.rel)
+        big = per_copy(copy, f"large:{limit}", lambda st: sorted((e for e in st.files if e.kind == "file" and e.size > limit), key=lambda e: -e.size))
+        yield from capped(copy, big, f"files over {human(limit)}", lambda e, src: hit(
+            copy.ins, f"{copy.ins.keyword} {src.text} copies {e.rel} ({human(e.size)}, over max-copy-size {human(limit)})", token=src.token, key=e.rel
+        ))
 
 
 @rule("LI406", "dependencies-after-source-copy", Severity.WARNING, tags=("context", "cache", "layers"))
@@ -510,11 +521,10 @@ def copy_broken_entry(t: Target) -> Iterator[Hit]:
         for src in copy.context_sources:
             if src.error:
                 yield hit(copy.ins, f"{src.text}: {src.error}; the build fails", token=src.token, key=f"error:{src.path}")
-        for part in copy.parts:
-            src = part[0]
-            problems = _analysis(part, "broken", _broken)
-            for rel, why in problems[:MAX_PER_COPY]:
-                yield hit(copy.ins, f"{copy.ins.keyword} {src.text}: {rel} {why}", token=src.token, key=rel)
+        problems = per_copy(copy, "broken", _broken)
+        yield from capped(copy, problems, "entries it cannot copy as files", lambda p, src: hit(
+            copy.ins, f"{copy.ins.keyword} {src.text}: {p[0]} {p[1]}", token=src.token, key=p[0]
+        ))
 
 
 def _broken(tree: Subtree) -> list[tuple[str, str]]:

@@ -8,8 +8,7 @@ from lintimg.queries import hit
 from lintimg.rule import Subject, rule
 from lintimg.target import Target
 
-MAX_PER_COPY = 50
-
+from .context import capped
 
 @rule(
     "LI540",
@@ -49,15 +48,14 @@ def secret_in_copied_file(t: Target) -> Iterator[Hit]:
     """
     scanner = t.context.secrets(t.setting("secrets"))
     for copy in t.context.copies(t.dockerfile):
-        found = [(rel, h, src) for src, tree, entries in copy.parts for rel, hits in sorted(scanner.scan_part(tree, entries).items()) for h in hits]
-        for rel, h, src in found[:MAX_PER_COPY]:
-            yield hit(
-                copy.ins,
-                f"{copy.ins.keyword} puts {rel} in the image, and line {h.line} of it holds a secret ({h.detector}: {h.redacted})",
-                token=src.token,
-                fix=f"remove the secret from {rel} or exclude the file in .dockerignore, and rotate it",
-                key=h.fingerprint,
-                file=rel,
-                file_line=h.line,
-                detector=h.detector,
-            )
+        found = [((rel, h), src) for src, tree, entries in copy.parts for rel, h in scanner.scan_part(tree, entries)]
+        yield from capped(copy, found, "secrets", lambda item, src: hit(
+            copy.ins,
+            f"{copy.ins.keyword} puts {item[0]} in the image, and line {item[1].line} of it holds a secret ({item[1].detector}: {item[1].redacted})",
+            token=src.token,
+            fix=f"remove the secret from {item[0]} or exclude the file in .dockerignore, and rotate it",
+            key=item[1].fingerprint,
+            file=item[0],
+            file_line=item[1].line,
+            detector=item[1].detector,
+        ))

@@ -53,11 +53,15 @@ class ContextSecrets:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def scan_part(self, tree: "Subtree | None", entries: list[Entry]) -> dict[str, list["SecretHit"]]:
-        """:meth:`scan` for one sent part; a shared directory tree is scanned once per run."""
-        if tree is None:
-            return self.scan(entries)
-        return tree.cached(f"secrets:{id(self)}", lambda st: self.scan(st.files))
+    def scan_part(self, tree: "Subtree | None", entries: list[Entry]) -> list[tuple[str, "SecretHit"]]:
+        """``(path, hit)`` pairs in path order for one sent part; a shared directory tree is
+        scanned once per run."""
+
+        def pairs(files: list[Entry]) -> list[tuple[str, "SecretHit"]]:
+            found = self.scan(files)
+            return [(rel, h) for rel in sorted(found) for h in found[rel]]
+
+        return pairs(entries) if tree is None else tree.cached(f"secrets:{id(self)}", lambda st: pairs(st.files))
 
     def scan(self, files: Iterable[Entry]) -> dict[str, list["SecretHit"]]:
         """Hits per path for the regular files among ``files`` (paths without hits left out)."""

@@ -351,3 +351,11 @@ def test_li410_source_that_is_a_link_out_of_the_context(tmp_path: Path) -> None:
     f = only(ctx_lint(tmp_path, "FROM alpine:3.20\nCOPY passwd /x\n", rule="LI410"))
     assert "symlink to /etc/passwd" in f.message and "build fails" in f.message
     assert not ctx_lint(tmp_path, "FROM alpine:3.20\nCOPY passwd /x\n", rule="LI404")
+
+
+def test_li402_many_files_are_capped_with_a_count_of_the_rest(tmp_path: Path) -> None:
+    files = {f"svc{i:02d}/.env": "A=1\n" for i in range(14)}
+    found = ctx_lint(tmp_path, "FROM alpine:3.20\nCOPY . /app\n", {**files, ".dockerignore": "x\n"}, rule="LI402")
+    assert len(found) == 11
+    assert sum("svc" in f.message for f in found) == 10
+    assert [f.message for f in found if "svc" not in f.message] == ["COPY sends 4 more sensitive files not listed here"]
