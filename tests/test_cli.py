@@ -281,7 +281,7 @@ def test_rules_table_doc_and_json() -> None:
     data = json.loads(lintimg("rules", "--rules-dir", str(EXAMPLE_RULES), "--format", "json").stdout)
     ex = next(r for r in data if r["id"] == "EX101")
     assert ex["slug"] == "example-password-env" and ex["severity"] == "error" and ex["subject"] == "dockerfile"
-    assert ex["tags"] == ["example", "secret"] and ex["security_severity"] == 7.5
+    assert ex["tags"] == ["example", "security", "secrets"] and ex["security_severity"] == 7.5
     assert ex["summary"] == "An ENV sets a password in the image."
     assert set(ex) >= {"id", "slug", "severity", "subject", "tags", "peers", "summary"}
     one = json.loads(lintimg("rules", "--format", "json", "LI001").stdout)

@@ -5,7 +5,6 @@ from itertools import groupby
 
 from lintimg.findings import Finding, Severity
 from lintimg.reports import RunInfo
-from lintimg.reports.places import security_rule_ids
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36", Severity.STYLE: "35"}
 
@@ -15,18 +14,18 @@ def _c(on: bool, code: str, s: str) -> str:
 
 
 def _mask(src: str, column: int, keep: int = 4) -> str:
-    """Hide the line from a security finding's column on (a few characters kept), so a secret is never echoed."""
+    """Hide the line from a secret finding's column on (a few characters kept), so a secret is never echoed."""
     start = max(0, column - 1) + keep
     return src[:start] + "*" * max(0, len(src.rstrip()) - start)
 
 
 def render(findings: list[Finding], info: RunInfo) -> str:
     out: list[str] = []
-    security = security_rule_ids(info)
-    # Lines a security finding points at are masked in every excerpt, whichever rule's finding shows them.
+    secret_rules = {r.id for r in info.rules if "secrets" in r.tags}
+    # Lines a secret finding points at are masked in every excerpt, whichever rule's finding shows them.
     masked: dict[tuple[str, int], int] = {}
     for f in findings:
-        if f.rule_id in security:
+        if f.rule_id in secret_rules:
             for line in range(f.location.line, (f.location.end_line or f.location.line) + 1):
                 col = f.location.column if line == f.location.line else 1
                 key = (f.location.path, line)
