@@ -121,7 +121,14 @@ class Engine:
         self.pm = make_plugin_manager(config, rules_dirs)
         self.rules: list[Rule] = []
         seen: dict[str, str] = {}
-        for plugin_rules in self.pm.hook.lintimg_rules():
+        try:
+            provided = self.pm.hook.lintimg_rules()
+        except Exception as e:  # a plugin whose rule module fails to build is a setup error
+            where = traceback.extract_tb(e.__traceback__)[-1]
+            raise LintimgError(
+                f"plugin {Path(where.filename).name}:{where.lineno} failed to provide its rules: {type(e).__name__}: {e}"
+            ) from None
+        for plugin_rules in provided:
             for r in plugin_rules:
                 for key in (r.id, r.slug):
                     if key in seen:
