@@ -34,19 +34,23 @@ def _copies(t: Target) -> list[Copy]:
     return t.context.copies(t.dockerfile)
 
 
-def capped(copy: Copy, pairs: list[tuple[Any, Source]], what: str, make: Callable[[Any, Source], Hit]) -> Iterator[Hit]:
-    """Hits for the first MAX_PER_COPY ``(item, source)`` pairs of a COPY, then one that counts
-    the rest: a folder of thousands of files cannot flood a report."""
-    for item, src in pairs[:MAX_PER_COPY]:
-        yield make(item, src)
-    if len(pairs) > MAX_PER_COPY:
-        more = len(pairs) - MAX_PER_COPY
-        yield hit(copy.ins, f"{copy.ins.keyword} sends {more} more {what} not listed here", token=pairs[MAX_PER_COPY][1].token, key="more")
+def capped(copy: Copy, groups: list[tuple[Source, list]], what: str, make: Callable[[Any, Source], Hit]) -> Iterator[Hit]:
+    """Hits for the first MAX_PER_COPY items of a COPY's ``(source, items)`` groups, then one
+    that counts the rest: a folder of thousands of files cannot flood a report."""
+    total = sum(len(items) for _, items in groups)
+    shown = 0
+    for src, items in groups:
+        for item in items:
+            if shown == MAX_PER_COPY:
+                yield hit(copy.ins, f"{copy.ins.keyword} sends {total - shown} more {what} not listed here", token=src.token, key="more")
+                return
+            shown += 1
+            yield make(item, src)
 
 
-def per_copy(copy: Copy, key: str, compute) -> list[tuple[object, Source]]:
-    """``compute`` over every part a COPY sends, as ``(item, source)`` pairs."""
-    return [(item, part[0]) for part in copy.parts for item in _analysis(part, key, compute)]
+def per_copy(copy: Copy, key: str, compute: Callable[[Subtree], list]) -> list[tuple[Source, list]]:
+    """``(source, compute(part))`` for every part a COPY sends."""
+    return [(part[0], _analysis(part, key, compute)) for part in copy.parts]
 
 
 def _analysis(part: tuple[Source, Subtree | None, list[Entry]], key: str, compute):

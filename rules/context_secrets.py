@@ -48,7 +48,7 @@ def secret_in_copied_file(t: Target) -> Iterator[Hit]:
     """
     scanner = t.context.secrets(t.setting("secrets"))
     for copy in t.context.copies(t.dockerfile):
-        found = [((rel, h), src) for src, tree, entries in copy.parts for rel, h in scanner.scan_part(tree, entries)]
+        found = [(src, scanner.scan_part(tree, entries)) for src, tree, entries in copy.parts]
         yield from capped(copy, found, "secrets", lambda item, src: hit(
             copy.ins,
             f"{copy.ins.keyword} puts {item[0]} in the image, and line {item[1].line} of it holds a secret ({item[1].detector}: {item[1].redacted})",

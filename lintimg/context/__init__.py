@@ -100,10 +100,15 @@ class BuildContext:
     @cached_property
     def tree(self) -> Tree:
         patterns = self.ignore.patterns if self.ignore else []
-        specials = [".dockerignore"] + ([self.dockerfile_rel] if self.dockerfile_rel else [])
-        probe = Tree(self.root, patterns, self.builder, specials)
-        key = (self.root, self.builder, self.ignore_source.path, tuple(str(p) for p in patterns), frozenset(probe.hidden))
-        return self._trees.setdefault(key, probe)
+        key = (self.root, self.builder, self.ignore_source.path, tuple(str(p) for p in patterns))
+        shared = self._trees.get(key)
+        if shared is None:
+            shared = self._trees[key] = Tree(self.root, patterns, self.builder, [".dockerignore"])
+        rel = self.dockerfile_rel
+        if not rel or not shared.pattern_excludes(rel):
+            return shared
+        # An excluded Dockerfile changes the walk (see Tree): a tree of its own.
+        return self._trees.setdefault((*key, rel), Tree(self.root, patterns, self.builder, [".dockerignore", rel]))
 
     def copies(self, df: "Dockerfile") -> list[Copy]:
         """The COPY/ADD instructions of ``df`` that read this context, with what each sends."""

@@ -120,7 +120,7 @@ class Tree:
         legacy = builder == CLASSIC_PRE23
         pats = [_recompile(p) for p in patterns] if legacy else list(patterns)
         pats = [p for p in pats if p is not None]
-        base = Matcher(pats)
+        self._base = base = Matcher(pats)
         # Dockerfile and .dockerignore always reach the builder, but an excluded one is not
         # in what COPY sees. The classic CLI sends them by adding exceptions, which also
         # changes which excluded directories its walk enters.
@@ -236,6 +236,10 @@ class Tree:
         if not parent.descend:
             return False
         return not self.matcher.matches_using_parent(rel, parent.info)[0]
+
+    def pattern_excludes(self, rel: str) -> bool:
+        """Whether the ignore patterns alone (no exceptions added for build files) exclude ``rel``."""
+        return self._base.matches_or_parent_matches(rel)
 
     def excluded_as_written(self, rel: str) -> bool:
         """BuildKit's CopyIgnoredFile test: the path or a parent matches the patterns."""
