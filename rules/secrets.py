@@ -271,7 +271,15 @@ def dockerfile_secrets(t: Target) -> Iterator[tuple[int, str, str, str]]:
             yield line, h.detector, h.redacted, h.fingerprint
 
 
-@rule("LI503", "secret-in-dockerfile", Severity.ERROR, tags=SECURITY, peers=(), security_severity=9.0)
+@rule(
+    "LI503",
+    "secret-in-dockerfile",
+    Severity.ERROR,
+    tags=SECURITY,
+    # checkov runs detect-secrets over Dockerfiles too; these are its checks for the detectors we share.
+    peers=("CKV_SECRET_2", "CKV_SECRET_4", "CKV_SECRET_6", "CKV_SECRET_9", "CKV_SECRET_13", "CKV_SECRET_14", "CKV_SECRET_17"),
+    security_severity=9.0,
+)
 def secret_in_dockerfile(t: Target) -> Iterator[Hit]:
     """A secret value is written in the Dockerfile.
 
