@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from lintimg.context.walk import Entry, Subtree
+from lintimg.context.walk import Entry, Subtree, make_entry
 
 # Names whose content decides (certificates are .pem too; an .npmrc may hold only a registry URL).
 CONTENT_LIMIT = 256 * 1024
@@ -131,7 +131,7 @@ def sensitive_in(root: str, tree: Subtree) -> list[Sensitive]:
         if what:
             out.append(Sensitive(e, what))
     for g in gits:
-        out.append(Sensitive(Entry(g, "dir", 0, 0, 0, 0), "git repository (history, remotes, maybe credentials)"))
+        out.append(Sensitive(make_entry(g, "dir"), "git repository (history, remotes, maybe credentials)"))
     return out
 
 

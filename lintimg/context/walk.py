@@ -11,7 +11,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from lintimg.context.dockerignore import Matcher, Pattern, PatternError, compile_pattern
 
@@ -22,9 +22,12 @@ MAX_LINK_HOPS = 255  # Linux's limit; beyond it the path "has too many levels of
 MAX_DEPTH = 400
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One context path (slash-separated, relative to the root) and what lstat said of it."""
+class Entry(NamedTuple):
+    """One context path (slash-separated, relative to the root) and what lstat said of it.
+
+    A tuple of plain values, so the garbage collector stops tracking it: a walk may
+    hold hundreds of thousands of them.
+    """
 
     rel: str
     kind: str  # file, dir, link, fifo, socket, device
@@ -32,12 +35,12 @@ class Entry:
     mode: int
     mtime_ns: int
     ino: int
-    link: str | None = None  # a symlink's target as written
-    name: str = field(default="", compare=False)  # the last path segment (filled in on creation)
+    link: str | None  # a symlink's target as written
+    name: str  # the last path segment
 
-    def __post_init__(self) -> None:
-        if not self.name:
-            object.__setattr__(self, "name", self.rel.rsplit("/", 1)[-1])
+
+def make_entry(rel: str, kind: str, size: int = 0, mode: int = 0, mtime_ns: int = 0, ino: int = 0, link: str | None = None) -> Entry:
+    return Entry(rel, kind, size, mode, mtime_ns, ino, link, rel.rsplit("/", 1)[-1])
 
 
 def _kind(mode: int) -> str:
@@ -165,7 +168,7 @@ class Tree:
                 link = os.readlink(self.abspath(rel))
             except OSError:
                 link = ""
-        return Entry(rel, kind, st.st_size, st.st_mode, st.st_mtime_ns, st.st_ino, link)
+        return make_entry(rel, kind, st.st_size, st.st_mode, st.st_mtime_ns, st.st_ino, link)
 
     def glob_children(self, rel: str, part: "re.Pattern[str]") -> list[str]:
         """Paths of the entries of directory ``rel`` whose name matches ``part`` (cached: many
