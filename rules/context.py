@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 from lintimg.config import parse_size
@@ -24,6 +25,7 @@ CHURN_MIN_COMMITS = 3
 MAX_PER_COPY = 10  # findings of one kind per COPY; the rest are counted in one more finding
 
 
+@lru_cache(maxsize=256)
 def shown_path(path: str) -> str:
     """A path as reports show it: relative to the working directory when below it."""
     rel = os.path.relpath(path)

@@ -59,7 +59,7 @@ class Copy:
     sources: list[Source]
     dest: str
 
-    @property
+    @cached_property
     def parts(self) -> list[tuple[Source, Subtree | None, list[Entry]]]:
         """(source, directory tree or None, entries) for everything sent: trees are
         shared with the walk, so analyses cached on them run once per run."""
@@ -92,7 +92,7 @@ class Copy:
         """Copies the whole context (``.``), or every top-level entry (``*``)."""
         return any(s.is_root or (s.kind == "glob" and s.path == "*") for s in self.sources)
 
-    @property
+    @cached_property
     def context_sources(self) -> list[Source]:
         return [s for s in self.sources if s.kind in ("path", "glob")]
 

@@ -246,7 +246,9 @@ class Tree:
 
     def excluded_as_written(self, rel: str) -> bool:
         """BuildKit's CopyIgnoredFile test: the path or a parent matches the patterns."""
-        return bool(rel) and (rel in self.hidden or self.matcher.matches_or_parent_matches(rel))
+        if not rel or not self.matcher:
+            return False
+        return rel in self.hidden or self.matcher.matches_or_parent_matches(rel)
 
     def deciding_pattern(self, rel: str) -> Pattern | None:
         """The last pattern that matches ``rel`` or a parent (the line that decides it)."""
