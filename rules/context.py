@@ -141,6 +141,59 @@ def missing_dockerignore(t: Target) -> Iterator[Hit]:
     )
 
 
+# Sent entries LI402 already reports as sensitive; LI411 names only the bulky or stray rest.
+_REPORTED_AS_SENSITIVE = frozenset({"git history", ".env file"})
+
+
+@rule("LI411", "weak-dockerignore", Severity.WARNING, subject=Subject.CONTEXT, tags=("context", "dockerignore", "size"))
+def weak_dockerignore(t: Target) -> Iterator[Hit]:
+    """A .dockerignore exists but a COPY of the whole context still sends unwanted folders.
+
+    ## What it does
+    Fires on the first `COPY . …` (or `COPY * …`) when an ignore file exists
+    but what that COPY sends, after the ignore rules, still holds installed
+    dependencies (`node_modules`), virtualenvs, build output, caches, editor
+    settings or OS junk. The message names each entry with its file count
+    and size. `.git` and `.env` are left to `copy-sensitive-file`.
+
+    ## Why it matters
+    An ignore file that lists only `*.log` is as good as none for these:
+    host-built `node_modules` land in the image (for the wrong platform),
+    the context upload and the image grow, and any edit to them busts the
+    layer cache.
+
+    ## Example
+    ```dockerfile
+    # .dockerignore holds only "*.log"; the folder has node_modules/ and dist/
+    FROM node:20
+    COPY . .
+    ```
+
+    ## Fix
+    Add the named entries to `.dockerignore` (`node_modules`, `dist`, `.venv`, …).
+    """
+    src = t.context.ignore_source
+    if src.path is None or src.problem:
+        return
+    broad = next((c for c in _copies(t) if c.broad), None)
+    if broad is None:
+        return
+    found: dict[str, Any] = {}
+    for _, notables in per_copy(broad, "notable", notable_in):
+        for n in notables:
+            if n.what not in _REPORTED_AS_SENSITIVE:
+                found.setdefault(n.path, n)
+    if not found:
+        return
+    unwanted = sorted(found.values(), key=lambda n: (-n.bytes, n.path))
+    yield hit(
+        broad.ins,
+        f"{src.shown} lets {describe(unwanted)} through: this {broad.ins.keyword} puts them in the image",
+        fix=f"add {', '.join(n.path for n in unwanted[:6])} to {src.shown}",
+        key="weak",
+    )
+
+
 @rule(
     "LI402",
     "copy-sensitive-file",

@@ -77,6 +77,29 @@ def test_li401_dockerfile_specific_ignore_counts_as_an_ignore_file(tmp_path: Pat
     assert not ctx_lint(tmp_path, "FROM node:20\nCOPY . .\n", {**APP, "Dockerfile.dockerignore": ".git\n"}, rule="LI401")
 
 
+# LI411 weak-dockerignore -----------------------------------------------------
+
+def test_li411_names_what_a_thin_ignore_file_lets_through(tmp_path: Path) -> None:
+    files = {**APP, ".dockerignore": "*.log\n", "node_modules/express/index.js": "x" * 3000, "dist/app.js": "y" * 10, ".git/HEAD": "ref\n"}
+    f = only(ctx_lint(tmp_path, "FROM node:20\nWORKDIR /app\nCOPY . .\n", files, rule="LI411"))
+    assert f.location.line == 3
+    assert "node_modules/ (installed npm packages, 1 file, 3.0 kB)" in f.message and "dist/" in f.message
+    assert ".git" not in f.message  # LI402 reports it
+    assert "node_modules" in f.fix and ".dockerignore" in f.fix
+
+
+def test_li411_passes_when_the_ignore_file_covers_them(tmp_path: Path) -> None:
+    files = {**APP, ".dockerignore": "node_modules\ndist\n", "node_modules/express/index.js": "x", "dist/app.js": "y"}
+    assert not ctx_lint(tmp_path, "FROM node:20\nCOPY . .\n", files, rule="LI411")
+
+
+def test_li411_leaves_a_missing_ignore_file_and_narrow_copies_alone(tmp_path: Path) -> None:
+    files = {**APP, "node_modules/express/index.js": "x"}
+    assert not ctx_lint(tmp_path, "FROM node:20\nCOPY . .\n", files, rule="LI411")  # LI401's case
+    (tmp_path / ".dockerignore").write_text("*.log\n")
+    assert not ctx_lint(tmp_path, "FROM node:20\nCOPY package.json server.js ./\n", files, rule="LI411")
+
+
 # LI402 copy-sensitive-file ----------------------------------------------------
 
 @pytest.mark.parametrize(
