@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     image.add_argument("ref", metavar="REF", help="docker://REF, docker-archive:PATH, oci:DIR, oci-archive:PATH, docker-daemon:REF, or a bare REF (engine, then registry)")
     image.add_argument("--dockerfile", metavar="PATH", help="the Dockerfile the image was built from: findings point at its lines")
     image.add_argument("--platform", metavar="OS/ARCH", help="platform to pick from a multi-platform image (default: this host's)")
+    image.add_argument("--ca-file", metavar="PEM", help="extra CA certificate(s) to trust for the registry's TLS (SSL_CERT_FILE works too)")
+    image.add_argument("--insecure", action="store_true", help="allow plain HTTP to a registry that is not on this machine")
     _output(image)
     _common(image)
 
@@ -200,7 +202,9 @@ def cmd_image(args: argparse.Namespace) -> int:
     config = _config(args)
     engine = make_engine(args, config)
     df = imagecheck.read_dockerfile(args.dockerfile) if args.dockerfile else None
-    run = imagecheck.check_ref(engine, args.ref, dockerfile=df, platform=args.platform)
+    if args.ca_file and not os.path.isfile(args.ca_file):
+        raise LintimgError(f"{args.ca_file}: CA file not found")
+    run = imagecheck.check_ref(engine, args.ref, dockerfile=df, platform=args.platform, insecure=args.insecure, ca_file=args.ca_file)
     return _report_image(args, engine, config, run, args.ref)
 
 

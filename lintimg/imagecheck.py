@@ -52,12 +52,14 @@ def _wants(entry: LayerEntry) -> bool:
     return entry.path in ACCOUNT_FILES
 
 
-def open_for_rules(engine: Engine, ref: str, platform: str | None = None, progress: Callable[[str, int, int], None] | None = None) -> Image:
+def open_for_rules(engine: Engine, ref: str, platform: str | None = None, progress: Callable[[str, int, int], None] | None = None,
+                   insecure: bool = False, ca_file: str | None = None) -> Image:
     """Read ``ref`` with what the image rules need captured during the one streaming pass."""
     from lintimg.image import open_image
 
     secrets = SecretScanner(engine.config.settings.get("secrets")).analyzer()
-    return open_image(ref, platform=platform, analyzers=[secrets], want_content=_wants, progress=progress)
+    return open_image(ref, platform=platform, analyzers=[secrets], want_content=_wants, progress=progress,
+                      insecure=insecure, ca_file=ca_file)
 
 
 def read_dockerfile(path: str) -> Dockerfile:
@@ -71,11 +73,11 @@ def read_dockerfile(path: str) -> Dockerfile:
 
 
 def check_ref(engine: Engine, ref: str, *, dockerfile: Dockerfile | None = None, platform: str | None = None,
-              attach: Callable[[Target], None] | None = None) -> ImageRun:
-    """Open ``ref`` (progress on a terminal) and check it."""
+              attach: Callable[[Target], None] | None = None, insecure: bool = False, ca_file: str | None = None) -> ImageRun:
+    """Open ``ref`` (progress on a terminal) and check it; ``insecure``/``ca_file`` are for registry pulls."""
     progress = tty_progress()
     try:
-        image = open_for_rules(engine, ref, platform, progress)
+        image = open_for_rules(engine, ref, platform, progress, insecure=insecure, ca_file=ca_file)
     finally:
         if progress is not None:
             end_progress()

@@ -117,6 +117,28 @@ def test_same_image_from_registry_archive_and_daemon_gives_identical_findings(do
 
 
 @pytest.mark.engine
+@pytest.mark.registry
+def test_tls_registry_needs_its_ca_on_the_command_line(docker: DockerEngine, registry, bigfile_image: str, tmp_path: Path, monkeypatch) -> None:
+    from tests.registry import make_cert
+
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    plain = registry.start("image-cli-push")
+    pushed = f"{plain.host}/{bigfile_image}"
+    docker.run("tag", bigfile_image, pushed)
+    docker.run("push", pushed)
+    key, cert = make_cert(tmp_path)
+    tls = registry.start("image-cli-tls", tls=(key, cert))  # same storage: the pushed image is there
+    ref = f"docker://{tls.host}/{bigfile_image}"
+    untrusted = lintimg("image", "--format", "json", ref)
+    assert untrusted.returncode == 2 and "Traceback" not in untrusted.stderr
+    assert "not trusted" in untrusted.stderr and len(untrusted.stderr.strip().splitlines()) == 1
+    trusted = report(lintimg("image", "--format", "json", "--ca-file", str(cert), ref))
+    assert of(trusted, "LI600"), "the BigFile waste is found through the TLS registry"
+    missing = lintimg("image", "--ca-file", str(tmp_path / "nope.pem"), ref)
+    assert missing.returncode == 2 and "CA file not found" in missing.stderr
+
+
+@pytest.mark.engine
 def test_image_sarif_is_valid_and_every_result_has_a_colon_free_uri(docker: DockerEngine, bigfile_image: str) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     if not SARIF_SCHEMA.exists():
