@@ -132,7 +132,12 @@ class BuildContext:
         if key not in self._trees:
             # Cached hits are only valid for the same policy and the same detectors.
             policy = f"{key[2]}\0{secrets.CACHE_FORMAT}\0{_detector_version()}"
-            self._trees[key] = ContextSecrets(self.root, secrets.SecretScanner(settings), policy)
+            # One scanner per policy for the whole run: its per-content memo then serves every
+            # context (the same file content in two folders is scanned once).
+            scanner = self._trees.get(("scanner", key[2]))
+            if scanner is None:
+                scanner = self._trees[("scanner", key[2])] = secrets.SecretScanner(settings)
+            self._trees[key] = ContextSecrets(self.root, scanner, policy)
         return self._trees[key]
 
     def churn(self, depth: int) -> "Churn | None":

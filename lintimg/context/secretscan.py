@@ -13,6 +13,7 @@ import os
 import tempfile
 import time
 from dataclasses import asdict
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
@@ -40,9 +41,14 @@ class ContextSecrets:
         self.use_disk = use_disk and os.environ.get("LINTIMG_NO_CACHE") != "1"
         ident = hashlib.sha256(f"{CACHE_FORMAT}\0{root}\0{policy}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
         self.path = cache_dir() / f"{ident}.json"
-        self._entries: dict[str, list] = self._load()
         self._dirty = False
         self.read_files = 0  # files read in this run (a warm run reads none)
+
+    @cached_property
+    def _entries(self) -> dict[str, list]:
+        """The cache of this context, read on the first scan (most Dockerfiles of a run copy
+        nothing that needs one)."""
+        return self._load()
 
     def _load(self) -> dict[str, list]:
         if not self.use_disk:
@@ -70,11 +76,13 @@ class ContextSecrets:
         out: dict[str, list[SecretHit]] = {}
         now = time.time()
         limit = self.scanner.max_file_size
+        excluded = self.scanner.excluded if self.scanner.exclude else None  # no exclude-paths: nothing to test
+        entries = self._entries
         for e in files:
-            if e.kind != "file" or e.size > limit or self.scanner.excluded(e.rel, by_name=False):
+            if e.kind != "file" or e.size > limit or (excluded is not None and excluded(e.rel, by_name=False)):
                 continue
             stamp = [e.size, e.mtime_ns, e.ino]
-            cached = self._entries.get(e.rel)
+            cached = entries.get(e.rel)
             if cached is not None and cached[:3] == stamp:
                 hits = [SecretHit(*h) for h in cached[3]]
             else:

@@ -6,6 +6,7 @@ sources of COPY follow links the way Docker does, scoped to the context root.
 """
 from __future__ import annotations
 
+import operator
 import os
 import re
 import stat
@@ -41,6 +42,10 @@ class Entry(NamedTuple):
 
 def make_entry(rel: str, kind: str, size: int = 0, mode: int = 0, mtime_ns: int = 0, ino: int = 0, link: str | None = None) -> Entry:
     return Entry(rel, kind, size, mode, mtime_ns, ino, link, rel.rsplit("/", 1)[-1])
+
+
+_new_entry = tuple.__new__
+_REL = operator.itemgetter(0)  # Entry.rel
 
 
 def _kind(mode: int) -> str:
@@ -160,15 +165,18 @@ class Tree:
         self._stats[rel] = found
         return found
 
-    def _entry(self, rel: str, st: os.stat_result) -> Entry:
-        kind = _kind(st.st_mode)
+    def _entry(self, rel: str, st: os.stat_result, name: str | None = None) -> Entry:
+        mode = st.st_mode
+        # regular files first: nearly every entry of a listing is one
+        kind = "file" if stat.S_ISREG(mode) else _kind(mode)
         link = None
         if kind == "link":
             try:
                 link = os.readlink(self.abspath(rel))
             except OSError:
                 link = ""
-        return make_entry(rel, kind, st.st_size, st.st_mode, st.st_mtime_ns, st.st_ino, link)
+        # tuple.__new__ skips the NamedTuple constructor: listings build tens of thousands
+        return _new_entry(Entry, (rel, kind, st.st_size, mode, st.st_mtime_ns, st.st_ino, link, rel.rsplit("/", 1)[-1] if name is None else name))
 
     def glob_children(self, rel: str, part: "re.Pattern[str]") -> list[str]:
         """Paths of the entries of directory ``rel`` whose name matches ``part`` (cached: many
@@ -185,17 +193,19 @@ class Tree:
         out: list[Entry] = []
         try:
             with os.scandir(self.abspath(rel)) as it:
+                prefix = rel + "/" if rel else ""
                 for d in it:
-                    child = join(rel, os.fsdecode(d.name))
+                    name = d.name  # str: the path given to scandir is a str
+                    child = prefix + name
                     try:
-                        out.append(self._entry(child, d.stat(follow_symlinks=False)))
+                        out.append(self._entry(child, d.stat(follow_symlinks=False), name))
                     except OSError as e:
                         self._list_errors[child] = _reason(e)
         except OSError as e:
             self._list_errors[rel] = _reason(e)
             self._lists[rel] = None
             return []
-        out.sort(key=lambda e: e.rel)
+        out.sort(key=_REL)
         self._lists[rel] = out
         self._stats.update((e.rel, e) for e in out)
         return out
