@@ -43,29 +43,36 @@ class IgnoreSource:
 def find_ignore_file(root: str, dockerfile: str | None, builder: str = BUILDKIT) -> IgnoreSource:
     """The ignore file the builder uses: ``<Dockerfile>.dockerignore`` next to the
     Dockerfile (BuildKit only) wins over ``.dockerignore`` at the context root."""
-    candidates = []
     if dockerfile and builder == BUILDKIT:
-        candidates.append((dockerfile + ".dockerignore", True))
-    candidates.append((os.path.join(root, ".dockerignore"), False))
-    for path, specific in candidates:
-        shown = os.path.basename(path) if specific else ".dockerignore"
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            continue
-        except OSError as e:
-            return IgnoreSource(path, shown, None, f"cannot read: {e.strerror or e}", specific)
-        if not os.path.isfile(path):
-            return IgnoreSource(path, shown, None, "is not a regular file", specific)
-        if st.st_size > MAX_IGNORE_BYTES:
-            return IgnoreSource(path, shown, None, f"is larger than {MAX_IGNORE_BYTES // 1024} KiB", specific)
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_IGNORE_BYTES + 1)
-        except OSError as e:
-            return IgnoreSource(path, shown, None, f"cannot read: {e.strerror or e}", specific)
-        return IgnoreSource(path, shown, IgnoreFile.parse(data, shown), None, specific)
-    return IgnoreSource(None, ".dockerignore", None)
+        found = _read_ignore(dockerfile + ".dockerignore", True)
+        if found is not None:
+            return found
+    return _root_ignore(root)
+
+
+def _root_ignore(root: str) -> IgnoreSource:
+    return _read_ignore(os.path.join(root, ".dockerignore"), False) or IgnoreSource(None, ".dockerignore", None)
+
+
+def _read_ignore(path: str, specific: bool) -> IgnoreSource | None:
+    """The ignore file at ``path``, or ``None`` when there is none."""
+    shown = os.path.basename(path) if specific else ".dockerignore"
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        return IgnoreSource(path, shown, None, f"cannot read: {e.strerror or e}", specific)
+    if not os.path.isfile(path):
+        return IgnoreSource(path, shown, None, "is not a regular file", specific)
+    if st.st_size > MAX_IGNORE_BYTES:
+        return IgnoreSource(path, shown, None, f"is larger than {MAX_IGNORE_BYTES // 1024} KiB", specific)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_IGNORE_BYTES + 1)
+    except OSError as e:
+        return IgnoreSource(path, shown, None, f"cannot read: {e.strerror or e}", specific)
+    return IgnoreSource(path, shown, IgnoreFile.parse(data, shown), None, specific)
 
 
 class BuildContext:
@@ -79,7 +86,16 @@ class BuildContext:
 
     @cached_property
     def ignore_source(self) -> IgnoreSource:
-        return find_ignore_file(self.root, self.dockerfile, self.builder)
+        if self.dockerfile and self.builder == BUILDKIT:
+            found = _read_ignore(self.dockerfile + ".dockerignore", True)
+            if found is not None:
+                return found
+        # The context's own .dockerignore is read once per run, not once per Dockerfile.
+        key = ("ignore", self.root)
+        shared = self._trees.get(key)
+        if shared is None:
+            shared = self._trees[key] = _root_ignore(self.root)
+        return shared
 
     @property
     def ignore(self) -> IgnoreFile | None:
@@ -94,7 +110,11 @@ class BuildContext:
         """The Dockerfile's path inside the context, when it is inside."""
         if not self.dockerfile:
             return None
-        rel = os.path.relpath(self.dockerfile, self.root)
+        # Both paths are absolute and normalised: a prefix test does what relpath would.
+        prefix = self.root if self.root.endswith(os.sep) else self.root + os.sep
+        if not self.dockerfile.startswith(prefix):
+            return None
+        rel = self.dockerfile[len(prefix):]
         return None if rel.startswith("..") else rel.replace(os.sep, "/")
 
     @cached_property
@@ -165,11 +185,17 @@ class ContextAttacher:
         self.context_dir = context_dir
         self.builder = builder
         self._trees: dict = {}
+        self._dirs: dict[str, bool] = {}
 
     def __call__(self, target: "Target") -> None:
         dockerfile = target.path if os.path.isfile(target.path) else None
         root = self.context_dir or (os.path.dirname(os.path.abspath(dockerfile)) if dockerfile else None)
-        if root is None or not os.path.isdir(root):
+        if root is None:
+            return
+        is_dir = self._dirs.get(root)
+        if is_dir is None:
+            is_dir = self._dirs[root] = os.path.isdir(root)  # once per folder of the run
+        if not is_dir:
             return
         target.context = BuildContext(root, dockerfile, self.builder, self._trees)
 

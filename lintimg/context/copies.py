@@ -106,8 +106,7 @@ def context_copies(df: Dockerfile, tree: Tree) -> list[Copy]:
         words = ins.args
         if len(words) < 2:
             continue
-        env = df.env_at(ins)
-        sources = [_source(tree, ins, tok, env) for tok in words[:-1]]
+        sources = [_source(tree, ins, tok, df) for tok in words[:-1]]
         excludes = ins.flag_values("exclude")
         if excludes:
             _apply_excludes(sources, excludes)
@@ -138,7 +137,7 @@ def _apply_excludes(sources: list[Source], patterns: list[str]) -> None:
         src.trees, src.singles = [], kept
 
 
-def _source(tree: Tree, ins: Instruction, tok: Token, env: dict[str, str]) -> Source:
+def _source(tree: Tree, ins: Instruction, tok: Token, df: Dockerfile) -> Source:
     raw = tok.value
     m = _HEREDOC_SOURCE.match(raw) if not ins.is_json else None
     if m and ins.heredocs:
@@ -147,6 +146,7 @@ def _source(tree: Tree, ins: Instruction, tok: Token, env: dict[str, str]) -> So
     if ins.keyword == "ADD" and _REMOTE.match(raw):
         return Source(tok, raw, "remote")
     unset: list[str] = []
+    env = df.env_at(ins) if "$" in raw else {}  # variables only matter to a source that names one
 
     def lookup(name: str) -> str | None:
         val = env.get(name)

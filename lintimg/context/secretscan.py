@@ -45,19 +45,30 @@ class ContextSecrets:
         self.read_files = 0  # files read in this run (a warm run reads none)
 
     @cached_property
-    def _entries(self) -> dict[str, list]:
+    def _entries(self) -> dict[str, tuple]:
         """The cache of this context, read on the first scan (most Dockerfiles of a run copy
         nothing that needs one)."""
         return self._load()
 
-    def _load(self) -> dict[str, list]:
+    def _load(self) -> dict[str, tuple]:
         if not self.use_disk:
             return {}
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        # As tuples of plain values, which the garbage collector stops tracking: the JSON
+        # lists (two per file of the context) would make every later collection walk them.
+        out: dict[str, tuple] = {}
+        for rel, v in data.items():
+            try:
+                size, mtime_ns, ino, hits = v
+                out[rel] = (size, mtime_ns, ino, tuple(tuple(h) for h in hits))
+            except (TypeError, ValueError):
+                continue  # a malformed entry: that file is read again
+        return out
 
     def scan_part(self, tree: "Subtree | None", entries: list[Entry]) -> list[tuple[str, "SecretHit"]]:
         """``(path, hit)`` pairs in path order for one sent part; a shared directory tree is
@@ -81,7 +92,7 @@ class ContextSecrets:
         for e in files:
             if e.kind != "file" or e.size > limit or (excluded is not None and excluded(e.rel, by_name=False)):
                 continue
-            stamp = [e.size, e.mtime_ns, e.ino]
+            stamp = (e.size, e.mtime_ns, e.ino)
             cached = entries.get(e.rel)
             if cached is not None and cached[:3] == stamp:
                 hits = [SecretHit(*h) for h in cached[3]]
@@ -91,7 +102,7 @@ class ContextSecrets:
                     continue
                 hits = self.scanner.scan_bytes(data, e.rel)
                 if now - e.mtime_ns / 1e9 > RACY_SECONDS:
-                    self._entries[e.rel] = stamp + [[list(asdict(h).values()) for h in hits]]
+                    entries[e.rel] = (*stamp, tuple(tuple(asdict(h).values()) for h in hits))
                     self._dirty = True
             if hits:
                 out[e.rel] = hits
