@@ -99,7 +99,14 @@ def wasted_layer_space(t: Target) -> Iterator[Hit]:
         )
 
 
-@rule("LI601", "image-efficiency", Severity.WARNING, subject=Subject.IMAGE, tags=("image", "size", "layers", "policy"))
+@rule(
+    "LI601",
+    "image-efficiency",
+    Severity.WARNING,
+    subject=Subject.IMAGE,
+    tags=("image", "size", "layers", "policy"),
+    peers=("lowestEfficiency", "highestWastedBytes", "highestUserWastedPercent"),  # dive --ci rules
+)
 def image_efficiency(t: Target) -> Iterator[Hit]:
     """The image wastes more space than the efficiency policy allows.
 
