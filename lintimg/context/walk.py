@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import operator
 import os
+import posixpath
 import re
 import stat
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from functools import cached_property
 from typing import Iterable, NamedTuple
 
 from lintimg.context.dockerignore import Matcher, Pattern, PatternError, compile_pattern
+from lintimg.paths import climbs_out
 
 BUILDKIT = "buildkit"
 CLASSIC = "classic"  # the classic builder fed by a Docker CLI 23 or later
@@ -351,6 +353,7 @@ def link_escapes(e: Entry) -> bool:
     """True for a symlink whose target, read on the host, leaves the context."""
     if e.kind != "link" or e.link is None:
         return False
+    return e.link.startswith("/") or climbs_out(posixpath.dirname(e.rel), e.link)
     if e.link.startswith("/"):
         return True
     depth = e.rel.count("/")

@@ -33,6 +33,7 @@ from lintimg.image.model import (
     LayerEntry,
     PathEvent,
 )
+from lintimg.paths import climbs_out, is_outside
 
 CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -291,18 +292,9 @@ def clean_path(name: str) -> tuple[str | None, str]:
     """Normalise a tar name to the model's form; returns (path, or None to skip it; anomaly reason or "")."""
     reason = "absolute path" if name.startswith("/") else ""
     norm = posixpath.normpath(name.lstrip("/") or ".")
-    if _outside(norm):
+    if is_outside(norm):
         return None, "path escapes the image root"
     return (None if norm == "." else norm), reason
-
-
-def _outside(norm: str) -> bool:
-    return norm == ".." or norm.startswith("../")
-
-
-def _escapes(base_dir: str, target: str) -> bool:
-    """Whether a relative symlink target climbs above the root from ``base_dir`` (lexically)."""
-    return _outside(posixpath.normpath(posixpath.join(base_dir, target)))
 
 
 @dataclass
@@ -403,7 +395,7 @@ def _take(
             res.anomalies.append(Anomaly(idx, m.name, "hardlink target escapes the image root"))
             return
         linkname = target
-    elif etype is EntryType.SYMLINK and not linkname.startswith("/") and _escapes(parent, linkname):
+    elif etype is EntryType.SYMLINK and not linkname.startswith("/") and climbs_out(parent, linkname):
         res.anomalies.append(Anomaly(idx, m.name, "symlink target escapes the image root"))
     entry = LayerEntry(path, etype, m.size if etype is EntryType.FILE else 0, m.mode & 0o7777, m.uid, m.gid, linkname)
     res.layer.entries.append(entry)
