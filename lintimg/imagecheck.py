@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -75,12 +74,10 @@ def read_dockerfile(path: str) -> Dockerfile:
 def check_ref(engine: Engine, ref: str, *, dockerfile: Dockerfile | None = None, platform: str | None = None,
               attach: Callable[[Target], None] | None = None, insecure: bool = False, ca_file: str | None = None) -> ImageRun:
     """Open ``ref`` (progress on a terminal) and check it; ``insecure``/``ca_file`` are for registry pulls."""
-    progress = tty_progress()
-    try:
+    from lintimg.image.progress import terminal_progress
+
+    with terminal_progress() as progress:
         image = open_for_rules(engine, ref, platform, progress, insecure=insecure, ca_file=ca_file)
-    finally:
-        if progress is not None:
-            end_progress()
     return check_image(engine, image, dockerfile, attach)
 
 
@@ -187,29 +184,3 @@ def _history_findings(engine: Engine, t: Target, image: Image) -> list[Finding]:
                                     layer_digest=layer.diff_id if layer else None, created_by=scrub(image.history[hidx].get("created_by") or ""))
         out.append(f)
     return out
-
-
-def tty_progress(stream=sys.stderr) -> Callable[[str, int, int], None] | None:
-    """A one-line progress display on a terminal; None when ``stream`` is not one."""
-    if not stream.isatty():
-        return None
-    import threading
-
-    lock = threading.Lock()
-    state: dict[str, tuple[int, int]] = {}
-
-    def show(task: str, done: int, total: int) -> None:
-        with lock:
-            state[task] = (done, total)
-            d = sum(a for a, _ in state.values())
-            tot = sum(b for _, b in state.values()) or 1
-            stream.write(f"\r\x1b[2Kreading image ({task}): {d / 1e6:.1f}/{tot / 1e6:.1f} MB ({d / tot:.0%})")
-            stream.flush()
-
-    return show
-
-
-def end_progress(stream=sys.stderr) -> None:
-    if stream.isatty():
-        stream.write("\r\x1b[2K")
-        stream.flush()

@@ -1,7 +1,6 @@
 """``lintimg image`` and ``lintimg build`` against the real engine and registry, on the book's fixtures."""
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -11,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from lintimg.imagecheck import tty_progress
 from tests.clirun import REPO, SARIF_SCHEMA, one_line_error
 from tests.dockerengine import BASE_TAG, DockerEngine
 from tests.imagebuild import TOOLCHAIN_TAG, toolchain_base
@@ -229,19 +227,6 @@ def test_engine_unreachable_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY Dockerfile /\n")
     env = {"LINTIMG_DOCKER": cli, "DOCKER_HOST": f"unix://{tmp_path}/no.sock"}
     one_line_error(lintimg("build", str(tmp_path), env=env), "docker engine unreachable")
-
-
-def test_progress_only_on_a_terminal() -> None:
-    class Tty(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    assert tty_progress(io.StringIO()) is None
-    out = Tty()
-    show = tty_progress(out)
-    show("layer 1", 5_000_000, 10_000_000)
-    show("layer 2", 0, 10_000_000)
-    assert "5.0/20.0 MB (25%)" in out.getvalue()
 
 
 @pytest.mark.engine
