@@ -235,6 +235,28 @@ def redact(value: str) -> str:
     return f"{value[:keep]}…({len(value)} chars)"
 
 
+_history_scanner: "SecretScanner | None" = None
+
+
+def withhold_secrets(text: str) -> str:
+    """``text`` with each word the detector flags redacted; withheld whole when that is not enough.
+
+    For free text that reports print (history ``created_by``), where a secret may
+    sit anywhere; :func:`scrub` covers only secret-named assignments and URL passwords.
+    """
+    global _history_scanner
+    if _history_scanner is None:
+        _history_scanner = SecretScanner(disk_cache=False)
+    scanner = _history_scanner
+    if not scanner.scan_text(text):
+        return text
+    words = re.split(r"(\s+)", text)
+    out = "".join(redact(w) if w.strip() and scanner.scan_text(w) else w for w in words)
+    if scanner.scan_text(out):  # a secret that only shows in context (KEY = "value")
+        return " ".join(text.split()[:2]) + " … (withheld: it holds a secret)"
+    return out
+
+
 def fingerprint(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 

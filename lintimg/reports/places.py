@@ -131,23 +131,6 @@ def public_image(f: Finding) -> ImageLocation | None:
     """
     if f.image is None or not f.image.created_by:
         return f.image
-    return replace(f.image, created_by=safe_history(f.image.created_by))
+    from lintimg.secrets import withhold_secrets  # detect-secrets loads only when images are reported
 
-
-_scanner = None
-
-
-def safe_history(text: str) -> str:
-    """``text`` with each word the secret detector flags redacted; withheld whole when that is not enough."""
-    global _scanner
-    from lintimg.secrets import SecretScanner, redact  # detect-secrets loads only when images are reported
-
-    if _scanner is None:
-        _scanner = SecretScanner(disk_cache=False)
-    if not _scanner.scan_text(text):
-        return text
-    words = re.split(r"(\s+)", text)
-    out = "".join(redact(w) if w.strip() and _scanner.scan_text(w) else w for w in words)
-    if _scanner.scan_text(out):  # a secret that only shows in context (KEY = "value")
-        return " ".join(text.split()[:2]) + " … (withheld: it holds a secret)"
-    return out
+    return replace(f.image, created_by=withhold_secrets(f.image.created_by))
