@@ -1,11 +1,11 @@
-"""Shared by the benchmarks: the corpus, the tools, and running a command under /usr/bin/time."""
+"""Shared by the benchmarks: the corpus, the tools, and timing a command (wall, CPU, peak RSS)."""
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +13,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
 FOLDERS = ("binnacle-icse2020-gold", "jessfraz-dockerfiles", "shipwright-broken-dockerfiles", "vsoch-dockerfiles")
-GNU_TIME = "/usr/bin/time"
 
 
 def corpus_files(folders=FOLDERS) -> list[str]:
@@ -28,19 +27,38 @@ def corpus_files(folders=FOLDERS) -> list[str]:
     return out
 
 
-def tool(name: str) -> str:
+def tool(name: str, given: str | None = None) -> str:
+    """The executable to time. The one next to this interpreter wins over PATH: on a pyenv
+    machine PATH holds shims, bash scripts that cost ~0.1 s per call to re-resolve."""
+    if given:
+        return given
+    sibling = os.path.join(os.path.dirname(sys.executable), name)
+    if os.path.isfile(sibling) and os.access(sibling, os.X_OK):
+        return sibling
     path = shutil.which(name)
     if path is None:
         sys.exit(f"{name} not found on PATH (pip install -e '.[bench,shellcheck]')")
     return path
 
 
-def bytecode_env() -> dict[str, str]:
-    """An installed lintimg runs from compiled bytecode; this machine sets
-    PYTHONDONTWRITEBYTECODE, which would recompile every module on every run.
-    Keep the bytecode in a temp dir instead (the tree stays clean)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "lintimg-bench-pycache")
+def interpreter_of(script: str) -> str:
+    """The Python a console script runs on (its shebang), for timing that interpreter's bare start-up."""
+    with open(script, "rb") as fh:
+        first = fh.readline().decode("utf-8", "replace").strip()
+    if first.startswith("#!"):
+        words = first[2:].split()
+        if words and os.path.basename(words[0]) != "env":
+            return words[0]
+    return sys.executable
+
+
+def cache_env(cache_home: str | None = None, **extra: str) -> dict[str, str]:
+    """This machine's environment as it is (PYTHONDONTWRITEBYTECODE included: an install must
+    bring its own bytecode), with lintimg's caches under ``cache_home``."""
+    env = dict(os.environ)
+    if cache_home is not None:
+        env["XDG_CACHE_HOME"] = cache_home
+    env.update(extra)
     return env
 
 
@@ -54,11 +72,15 @@ class Run:
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None, cwd: str | None = None) -> Run:
-    """Run ``cmd`` under GNU time: wall, CPU and peak RSS (largest single process)."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
-        proc = subprocess.run([GNU_TIME, "-f", "%e %U %S %M", "-o", out.name, *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd, text=True)
-        wall, user, sys_, rss = out.read().split()[-4:]
-    return Run(float(wall), float(user) + float(sys_), int(rss), proc.returncode, proc.stderr)
+    """Run ``cmd``: wall time, CPU (from wait4, children it reaped included) and peak RSS."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, proc.returncode, err.decode("utf-8", "replace"))
 
 
 def load() -> str:

@@ -1,48 +1,85 @@
-"""One-file wall latency, as pre-commit sees it: `lintimg FILE` vs `hadolint FILE`.
+"""Wall latency where users wait: one file, and a pre-commit run over 20 files, side by side.
 
-    python3 benchmarks/latency.py [--runs 21] [--file fixtures/examples/webapp/Dockerfile]
+    python3 benchmarks/latency.py [--runs 21] [--file PATH] [--precommit 20] [--lintimg PATH]
 
-Each run starts the console script afresh (interpreter start-up, imports,
-plugin discovery, one lint). Runs of the two tools alternate. Reported: the
-median and the spread of wall time, and the median CPU time. lintimg runs
-with ShellCheck on (the default) and with its build context, as a hook does.
+Every run starts the console script afresh (interpreter start-up, imports,
+plugin discovery, the lint), in this machine's environment as it is
+(``PYTHONDONTWRITEBYTECODE=1`` here: the install must bring its own
+bytecode). The commands of one round run back to back, round after round, so
+load changes hit all of them alike. Rows:
+
+- ``python3 -c pass``: the interpreter lintimg runs on, starting and doing nothing;
+- ``lintimg --no-context FILE`` with a warm ShellCheck cache (the cache is
+  filled by the first run, as a second pre-commit run finds it) and with
+  caches off (``LINTIMG_NO_CACHE=1``: ShellCheck runs every time);
+- ``hadolint FILE``;
+- pre-commit: ``lintimg F1 … FN`` as the hook runs it (build contexts on),
+  warm ShellCheck cache, against ``hadolint F1 … FN``, the first N
+  Dockerfiles of ../shared/corpus/jessfraz-dockerfiles (real files, each in its
+  own folder).
+
+Reported: median, min and max wall ms, median CPU ms (children included),
+and each lintimg row as a ratio to ``python3 -c pass`` and to hadolint.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
+import tempfile
 
-from _common import ROOT, bytecode_env, load, timed, tool
-
-TARGET_MS = 150
+from _common import CORPUS, ROOT, cache_env, corpus_files, interpreter_of, load, timed, tool
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=21)
     ap.add_argument("--file", default=str(ROOT / "fixtures" / "examples" / "webapp" / "Dockerfile"))
+    ap.add_argument("--precommit", type=int, default=20, metavar="N", help="files in the pre-commit run (0: skip it)")
+    ap.add_argument("--lintimg", help="the lintimg console script to time (default: the one next to this Python)")
     args = ap.parse_args()
-    env = bytecode_env()
-    cmds = {"lintimg": [tool("lintimg"), "--no-color", args.file], "hadolint": [tool("hadolint"), "--no-fail", args.file]}
-    timed(cmds["lintimg"], env=env)  # compile the bytecode once, as an install would have
-    print(f"{args.file}: {args.runs} runs each; {load()}")
-    walls: dict[str, list[float]] = {n: [] for n in cmds}
-    cpus: dict[str, list[float]] = {n: [] for n in cmds}
-    for _ in range(args.runs):
-        for name, cmd in cmds.items():
-            r = timed(cmd, env=env)
-            if r.returncode not in (0, 1) or "Traceback" in r.stderr:
-                sys.exit(f"{name} failed (exit {r.returncode}): {r.stderr.strip()[-300:]}")
-            walls[name].append(r.wall * 1000)
-            cpus[name].append(r.cpu * 1000)
-    print(f"{'tool':<10} {'median ms':>10} {'min ms':>8} {'max ms':>8} {'median cpu ms':>14}")
+    lintimg, hadolint = tool("lintimg", args.lintimg), tool("hadolint")
+    python = interpreter_of(lintimg)
+    files = corpus_files(("jessfraz-dockerfiles",))[: args.precommit] if args.precommit and CORPUS.is_dir() else []
+    with tempfile.TemporaryDirectory(prefix="lintimg-latency-") as cache:
+        warm, cold = cache_env(cache), cache_env(cache, LINTIMG_NO_CACHE="1")
+        cmds = {
+            "python3 -c pass": ([python, "-c", "pass"], warm),
+            "lintimg --no-context, warm cache": ([lintimg, "--no-color", "--no-context", args.file], warm),
+            "lintimg --no-context, no cache": ([lintimg, "--no-color", "--no-context", args.file], cold),
+            "hadolint": ([hadolint, "--no-fail", args.file], warm),
+        }
+        if files:
+            cmds[f"pre-commit lintimg, {len(files)} files, warm"] = ([lintimg, "--no-color", *files], warm)
+            cmds[f"pre-commit hadolint, {len(files)} files"] = ([hadolint, "--no-fail", *files], warm)
+        for cmd, env in cmds.values():  # fills lintimg's caches, as an earlier pre-commit run would have
+            timed(cmd, env=env, cwd=cache)
+        print(f"{args.file}: {args.runs} rounds; lintimg {lintimg}; python {python}; {load()}")
+        walls: dict[str, list[float]] = {n: [] for n in cmds}
+        cpus: dict[str, list[float]] = {n: [] for n in cmds}
+        for _ in range(args.runs):
+            for name, (cmd, env) in cmds.items():
+                r = timed(cmd, env=env, cwd=cache)
+                if r.returncode not in (0, 1) or "Traceback" in r.stderr:
+                    sys.exit(f"{name} failed (exit {r.returncode}): {r.stderr.strip()[-300:]}")
+                walls[name].append(r.wall * 1000)
+                cpus[name].append(r.cpu * 1000)
+    med = {n: statistics.median(w) for n, w in walls.items()}
+    print(f"{'command':<40} {'median ms':>10} {'min':>6} {'max':>6} {'cpu ms':>7}  ratios")
     for name in cmds:
         w = walls[name]
-        print(f"{name:<10} {statistics.median(w):>10.0f} {min(w):>8.0f} {max(w):>8.0f} {statistics.median(cpus[name]):>14.0f}")
-    print(f"target: lintimg under {TARGET_MS} ms wall; {load()}")
+        ratio = ""
+        if name.startswith("lintimg"):
+            ratio = f"{med[name] / med['python3 -c pass']:.2f}x python3 -c pass, {med[name] / med['hadolint']:.2f}x hadolint"
+        elif name.startswith("pre-commit lintimg"):
+            peer = next(n for n in cmds if n.startswith("pre-commit hadolint"))
+            ratio = f"hadolint / lintimg = {med[peer] / med[name]:.2f}x"
+        print(f"{name:<40} {med[name]:>10.1f} {min(w):>6.0f} {max(w):>6.0f} {statistics.median(cpus[name]):>7.0f}  {ratio}")
+    print(f"finished; {load()}")
     return 0
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     sys.exit(main())
