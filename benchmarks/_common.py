@@ -17,7 +17,7 @@ FOLDERS = ("binnacle-icse2020-gold", "jessfraz-dockerfiles", "shipwright-broken-
 
 def corpus_files(folders=FOLDERS) -> list[str]:
     sys.path.insert(0, str(ROOT))
-    from lintimg.sources import is_dockerfile_name
+    from lintimg.dockerfile.sources import is_dockerfile_name
 
     out: list[str] = []
     for folder in folders:

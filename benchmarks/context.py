@@ -101,7 +101,7 @@ def part_corpus(every: int, rounds: int) -> None:
     from lintimg.config import config_from_dict
     from lintimg.context import ContextAttacher
     from lintimg.engine import Engine
-    from lintimg.runner import lint_paths
+    from lintimg.run.check import lint_paths
     from benchmarks._common import corpus_files
 
     files = corpus_files()[::every]
@@ -115,7 +115,7 @@ def part_corpus(every: int, rounds: int) -> None:
                     shutil.rmtree(os.path.join(tmp, "lintimg"), ignore_errors=True)
                 t = time.process_time()
                 for i in range(0, len(files), BATCH):  # like the CLI runs of benchmarks/corpus.py
-                    lint_paths(eng, files[i : i + BATCH], attach=None if label == "no context" else ContextAttacher())
+                    lint_paths(eng, files[i : i + BATCH], context=None if label == "no context" else ContextAttacher())
                 times[label].append(time.process_time() - t)
         best = {k: min(v) for k, v in times.items()}
         print(f"corpus: {len(files)} files (every {every}), ShellCheck off, CPU seconds (best of {rounds})")

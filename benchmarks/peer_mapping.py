@@ -145,7 +145,7 @@ EXTRA_IDS: dict[str, str] = {"DL1000": "hadolint's code for a file it cannot par
 
 
 def normalize(pid: str) -> str:
-    from lintimg.pragmas import normalize_peer
+    from lintimg.engine.registry import normalize_peer
 
     return normalize_peer(pid)
 
@@ -165,7 +165,7 @@ def covering(rules, peers: tuple[str, ...]) -> list[str]:
 
 def loaded_rules():
     sys.path.insert(0, str(ROOT))
-    from lintimg.runner import default_engine
+    from lintimg.run.check import default_engine
 
     return default_engine().rules
 

@@ -194,7 +194,7 @@ def recall(found_paths: set[str], planted: list[Planted]) -> list[str]:
 
 
 def throughput(mb: float) -> None:
-    from lintimg.secrets import SecretScanner
+    from lintimg.secrets.scanner import SecretScanner
 
     corpus = mixed_corpus(int(mb * 1024 * 1024))
     total = sum(len(d) for _, d in corpus)

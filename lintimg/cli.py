@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Sequence
 
 from lintimg import __version__
-from lintimg.config import THRESHOLDS, Config, _suggest, env_config_path, find_config, load_config
+from lintimg.config import THRESHOLDS, Config, env_config_path, find_config, load_config
+from lintimg.dockerfile.sources import discover, ignored
 from lintimg.engine import Engine
+from lintimg.engine.hookspecs import Reporter, RunInfo
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Severity
-from lintimg.reports import Render, RunInfo, builtin_formats
-from lintimg.runner import lint_paths
-from lintimg.sources import discover, ignored
+from lintimg.run import RunResult
+from lintimg.run.check import lint_paths
 
 SUBCOMMANDS = ("check", "image", "build", "rules")
 
@@ -116,50 +117,29 @@ def emit(text: str, output: str | None) -> None:
         sys.stdout.flush()
 
 
-def formatter(engine: Engine, fmt: str) -> Render:
-    formats = {**builtin_formats(), **engine.report_formats()}
+def formatter(engine: Engine, fmt: str) -> Reporter:
+    formats = engine.report_formats()
     if fmt not in formats:
         raise LintimgError(f"unknown format {fmt!r} (choose from {', '.join(sorted(formats))})")
     return formats[fmt]
 
 
-def render(engine: Engine, fmt: str, findings: list[Finding], info: RunInfo) -> str:
-    return formatter(engine, fmt)(findings, info)
-
-
-# Parse errors and rule crashes must not pass for a clean run when a user narrows the rule set.
-_ALWAYS_SELECTED = ("LI001", "LI002")
-
-
-def _unknown_rule(engine: Engine, key: str, where: str) -> LintimgError:
-    keys = [k for r in engine.rules for k in (r.id, r.slug)]
-    return LintimgError(f"unknown rule {key!r}{where}{_suggest(key, keys)}")
-
-
-def _rule_ids(engine: Engine, values: list[str], option: str) -> set[str]:
-    ids = set()
-    for key in (k.strip() for v in values for k in v.split(",")):
-        if not key:
-            continue
-        r = engine.rule(key)
-        if r is None:
-            raise _unknown_rule(engine, key, f" in {option}")
-        ids.add(r.id)
-    return ids
-
-
 def make_engine(args: argparse.Namespace, config: Config) -> Engine:
     """The engine for a command, with ``--select``/``--ignore`` applied over the config."""
     engine = Engine(config, args.rules_dir)
-    selected = _rule_ids(engine, getattr(args, "select", []), "--select")
-    if selected:
-        for rid in engine.enabled:
-            engine.enabled[rid] = rid in selected or (rid in _ALWAYS_SELECTED and engine.enabled[rid])
-    for rid in _rule_ids(engine, getattr(args, "ignore", []), "--ignore"):
-        engine.enabled[rid] = False
+    engine.registry.select(engine.registry.resolve(getattr(args, "select", []), " in --select"))
+    engine.registry.ignore(engine.registry.resolve(getattr(args, "ignore", []), " in --ignore"))
     if getattr(args, "format", None):
         formatter(engine, args.format)  # an unknown format fails before any slow work (pulls, builds)
     return engine
+
+
+def report(args: argparse.Namespace, engine: Engine, config: Config, result: RunResult, kind: str = "dockerfile", image: str | None = None) -> int:
+    """Render ``result`` in the chosen format, write it, and return the exit code."""
+    info = RunInfo(rules=engine.rules, files=result.files, sources=result.sources, color=_color(args, sys.stdout), kind=kind,
+                   image=image, tool_version=__version__, notes=result.notes)
+    emit(formatter(engine, args.format)(result.findings, info), args.output)
+    return exit_code(result.findings, args.fail_on or config.failure_threshold)
 
 
 def _context_attachers(args: argparse.Namespace) -> tuple:
@@ -183,21 +163,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.paths.count("-") > 1:
         raise LintimgError("stdin (-) can be given only once")
     result = lint_paths(engine, paths, args.stdin_filename, *_context_attachers(args))
-    info = RunInfo(rules=engine.rules, files=result.files, sources=result.sources, color=_color(args, sys.stdout), tool_version=__version__,
-                   notes=result.notes)
-    emit(render(engine, args.format, result.findings, info), args.output)
-    return exit_code(result.findings, args.fail_on or config.failure_threshold)
-
-
-def _report_image(args: argparse.Namespace, engine: Engine, config: Config, run, shown: str) -> int:
-    info = RunInfo(rules=engine.rules, files=run.files, sources=run.sources, color=_color(args, sys.stdout), kind="image",
-                   image=shown, tool_version=__version__, notes=run.notes)
-    emit(render(engine, args.format, run.findings, info), args.output)
-    return exit_code(run.findings, args.fail_on or config.failure_threshold)
+    return report(args, engine, config, result)
 
 
 def cmd_image(args: argparse.Namespace) -> int:
-    from lintimg import imagecheck
+    from lintimg.run import image as imagecheck
 
     config = _config(args)
     engine = make_engine(args, config)
@@ -205,13 +175,13 @@ def cmd_image(args: argparse.Namespace) -> int:
     if args.ca_file and not os.path.isfile(args.ca_file):
         raise LintimgError(f"{args.ca_file}: CA file not found")
     run = imagecheck.check_ref(engine, args.ref, dockerfile=df, platform=args.platform, insecure=args.insecure, ca_file=args.ca_file)
-    return _report_image(args, engine, config, run, args.ref)
+    return report(args, engine, config, run, "image", args.ref)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from lintimg import builder, imagecheck
-    from lintimg.context import attach_context
-    from lintimg.context.walk import BUILDKIT, CLASSIC, CLASSIC_PRE23
+    from lintimg.context import BUILDKIT, CLASSIC, CLASSIC_PRE23, ContextAttacher
+    from lintimg.run import build as builder
+    from lintimg.run import image as imagecheck
 
     config = _config(args)
     engine = make_engine(args, config)
@@ -220,18 +190,18 @@ def cmd_build(args: argparse.Namespace) -> int:
     built = builder.build(args.context, dockerfile, args.build_arg, args.tag, args.platform)
     kind = BUILDKIT if built.builder == "buildkit" else (CLASSIC if built.client_major >= 23 else CLASSIC_PRE23)
     run = imagecheck.check_ref(engine, f"docker-daemon:{built.image_id}", dockerfile=df, platform=args.platform,
-                               attach=lambda t: attach_context(t, args.context, kind))
-    return _report_image(args, engine, config, run, args.tag or built.image_id)
+                               context=ContextAttacher(args.context, kind))
+    return report(args, engine, config, run, "image", args.tag or built.image_id)
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from lintimg import ruledocs
+    from lintimg.reports import ruledocs
 
     engine = Engine(_config(args), args.rules_dir)
     if args.rule:
         r = engine.rule(args.rule)
         if r is None:
-            raise _unknown_rule(engine, args.rule, "")
+            raise engine.registry.unknown(args.rule)
         sys.stdout.write(ruledocs.rule_markdown(r) if args.format != "json" else json.dumps(ruledocs.rule_json(r), indent=2) + "\n")
         return 0
     if args.format == "json":

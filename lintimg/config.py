@@ -123,7 +123,7 @@ def find_config(start: Path) -> Path | None:
         cur = cur.parent
 
 
-def _suggest(key: str, options: list[str] | set[str]) -> str:
+def suggest(key: str, options: list[str] | set[str]) -> str:
     near = difflib.get_close_matches(key, sorted(options), n=1, cutoff=0.6)
     return f" (did you mean {near[0]!r}?)" if near else ""
 
@@ -164,10 +164,10 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> Config:
     cfg = Config(path=where)
     for key, value in data.items():
         if key not in TOP_KEYS:
-            raise LintimgError(f"{where}: unknown key {key!r}{_suggest(str(key), TOP_KEYS)}")
+            raise LintimgError(f"{where}: unknown key {key!r}{suggest(str(key), TOP_KEYS)}")
         if key == "failure-threshold":
             if value not in THRESHOLDS:
-                raise LintimgError(f"{where}: failure-threshold must be one of {', '.join(THRESHOLDS)}, not {value!r}{_suggest(str(value), THRESHOLDS)}")
+                raise LintimgError(f"{where}: failure-threshold must be one of {', '.join(THRESHOLDS)}, not {value!r}{suggest(str(value), THRESHOLDS)}")
             cfg.failure_threshold = value
         elif key == "rules":
             if not isinstance(value, dict):

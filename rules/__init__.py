@@ -1,27 +1,33 @@
-"""lintimg's built-in rules, one module per family, loaded through the ``lintimg`` entry point."""
+"""lintimg's built-in rules, one module per family, registered through the ``lintimg`` entry point.
+
+The hooks hand the engine every rule by its metadata from :mod:`._index`
+(generated from the modules; ``tests/rules/test_index.py`` fails while it is
+stale), so a run imports only the modules of the rules it runs: a
+Dockerfile-only run never loads the image or build-context rules.
+"""
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
-from lintimg.hookspecs import hookimpl
-from lintimg.rule import Rule, rules_in
-
-
-def _modules():
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        if not info.name.startswith("_"):
-            yield importlib.import_module(f"{__name__}.{info.name}")
+from lintimg.engine.hookspecs import hookimpl
+from lintimg.engine.rule import Rule, declared
+from lintimg.engine.target import Subject, Target
+from lintimg.findings import Severity
 
 
 @hookimpl
 def lintimg_rules() -> list[Rule]:
-    return rules_in(*_modules())
+    from lintimg.rules._index import RULES
+
+    return [
+        declared(rid, slug, Severity.parse(severity), Subject(subject), f"{__name__}.{module}", tags=tags, peers=peers,
+                 security_severity=security_severity, enabled_by_default=on)
+        for rid, slug, severity, subject, module, tags, peers, security_severity, on in RULES
+    ]
 
 
 @hookimpl
-def lintimg_prepare(targets: list) -> None:
+def lintimg_prepare(targets: list[Target], enabled: frozenset[str]) -> None:
     # ShellCheck (LI390) runs once over the RUN scripts of every target, not once per RUN.
-    from lintimg import shellcheck
+    if "LI390" in enabled:
+        from lintimg import shellcheck
 
-    shellcheck.prepare(targets)
+        shellcheck.prepare(targets)

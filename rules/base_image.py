@@ -5,15 +5,23 @@ import posixpath
 import re
 from typing import Iterator
 
-from lintimg.config import _suggest as suggest
-from lintimg.dockerfile import BUILTIN_ARGS, KNOWN_INSTRUCTIONS, Dockerfile, Instruction, Stage
+from lintimg.config import suggest
+from lintimg.dockerfile import (
+    BUILTIN_ARGS,
+    KNOWN_INSTRUCTIONS,
+    Dockerfile,
+    Instruction,
+    Stage,
+)
+from lintimg.dockerfile.queries import hit
+from lintimg.dockerfile.reference import parse_ref
+from lintimg.dockerfile.words import variables_used
+from lintimg.engine.rule import rule
+from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.imageref import parse_ref
-from lintimg.queries import hit
-from lintimg.rule import rule
-from lintimg.stagegraph import external_bases
-from lintimg.target import Target
-from lintimg.words import variables_used
+from lintimg.rules._common import external_bases
+
+ID_RANGE = "LI100-LI199"
 
 _ARG_SCOPE_DIVERGENCE = (
     "trivy's rebuilt test inputs resolve an ARG declared after the first FROM in a later FROM; "
@@ -31,7 +39,7 @@ def _tag_left_to_build_args(resolved: str) -> bool:
     peers=("DL3006", "DS-0001", "CKV_DOCKER_7", "KICS-9efb0b2d"),
     divergences={"DS-0001": _ARG_SCOPE_DIVERGENCE},
 )
-def base_image_untagged(t: Target) -> Iterator[Hit]:
+def base_image_untagged(t: DockerfileTarget) -> Iterator[Hit]:
     """Give the base image an explicit tag or digest.
 
     ## What it does
@@ -62,7 +70,7 @@ def base_image_untagged(t: Target) -> Iterator[Hit]:
     peers=("DL3007", "DS-0001", "CKV_DOCKER_7", "DKL-DI-0006", "KICS-f45ea400"),
     divergences={"DS-0001": _ARG_SCOPE_DIVERGENCE},
 )
-def base_image_latest(t: Target) -> Iterator[Hit]:
+def base_image_latest(t: DockerfileTarget) -> Iterator[Hit]:
     """Do not build on the `latest` tag.
 
     ## What it does
@@ -98,7 +106,7 @@ def _is_target_platform(value: str) -> bool:
 
 
 @rule("LI103", "from-platform-flag", Severity.WARNING, tags=("base-image", "portability"), peers=("DL3029", "KICS-b16e8501"))
-def from_platform_flag(t: Target) -> Iterator[Hit]:
+def from_platform_flag(t: DockerfileTarget) -> Iterator[Hit]:
     """Avoid `FROM --platform` unless it names the build platform.
 
     ## What it does
@@ -126,7 +134,7 @@ def from_platform_flag(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI104", "from-platform-flag-const", Severity.WARNING, tags=("base-image", "portability"), peers=("FromPlatformFlagConstDisallowed",))
-def from_platform_flag_const(t: Target) -> Iterator[Hit]:
+def from_platform_flag_const(t: DockerfileTarget) -> Iterator[Hit]:
     """`FROM --platform` should not be a constant.
 
     ## What it does
@@ -157,7 +165,7 @@ def from_platform_flag_const(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI105", "redundant-target-platform", Severity.WARNING, tags=("base-image",), peers=("DL3065", "RedundantTargetPlatform"))
-def redundant_target_platform(t: Target) -> Iterator[Hit]:
+def redundant_target_platform(t: DockerfileTarget) -> Iterator[Hit]:
     """`FROM --platform=$TARGETPLATFORM` is the default and can go.
 
     ## What it does
@@ -190,7 +198,7 @@ def _from_vars(ins: Instruction) -> Iterator[tuple[str, str]]:
 
 
 @rule("LI106", "undefined-arg-in-from", Severity.WARNING, tags=("base-image", "arg"), peers=("UndefinedArgInFrom",))
-def undefined_arg_in_from(t: Target) -> Iterator[Hit]:
+def undefined_arg_in_from(t: DockerfileTarget) -> Iterator[Hit]:
     """FROM uses a variable that no global ARG declares.
 
     ## What it does
@@ -222,7 +230,7 @@ def undefined_arg_in_from(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI107", "invalid-default-arg-in-from", Severity.WARNING, tags=("base-image", "arg"), peers=("InvalidDefaultArgInFrom",))
-def invalid_default_arg_in_from(t: Target) -> Iterator[Hit]:
+def invalid_default_arg_in_from(t: DockerfileTarget) -> Iterator[Hit]:
     """With the ARG defaults, the FROM image name is empty or invalid.
 
     ## What it does
@@ -256,7 +264,7 @@ def invalid_default_arg_in_from(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI108", "instruction-before-from", Severity.ERROR, tags=("syntax", "stage"), peers=("DL3061",))
-def instruction_before_from(t: Target) -> Iterator[Hit]:
+def instruction_before_from(t: DockerfileTarget) -> Iterator[Hit]:
     """Only ARG may come before the first FROM.
 
     ## What it does
@@ -287,7 +295,7 @@ def instruction_before_from(t: Target) -> Iterator[Hit]:
     peers=("DL3024", "DuplicateStageName", "DS-0012", "CKV_DOCKER_11", "KICS-f2daed12"),
     divergences={"DS-0012": "two of trivy's rebuilt test inputs are byte-identical to catch cases yet marked pass; the same text cannot be both"},
 )
-def duplicate_stage_name(t: Target) -> Iterator[Hit]:
+def duplicate_stage_name(t: DockerfileTarget) -> Iterator[Hit]:
     """Two stages have the same name.
 
     ## What it does
@@ -318,7 +326,7 @@ def duplicate_stage_name(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI111", "reserved-stage-name", Severity.WARNING, tags=("stage",), peers=("DL3063", "ReservedStageName"))
-def reserved_stage_name(t: Target) -> Iterator[Hit]:
+def reserved_stage_name(t: DockerfileTarget) -> Iterator[Hit]:
     """`scratch` and `context` cannot be stage names.
 
     ## What it does
@@ -342,7 +350,7 @@ def reserved_stage_name(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI112", "stage-name-casing", Severity.WARNING, tags=("stage", "style"), peers=("StageNameCasing",))
-def stage_name_casing(t: Target) -> Iterator[Hit]:
+def stage_name_casing(t: DockerfileTarget) -> Iterator[Hit]:
     """Stage names should be lower case.
 
     ## What it does
@@ -370,7 +378,7 @@ def _case(word: str) -> str | None:
 
 
 @rule("LI113", "from-as-casing", Severity.WARNING, tags=("stage", "style"), peers=("FromAsCasing",))
-def from_as_casing(t: Target) -> Iterator[Hit]:
+def from_as_casing(t: DockerfileTarget) -> Iterator[Hit]:
     """The `AS` keyword should be cased like `FROM`.
 
     ## What it does
@@ -411,7 +419,7 @@ def _copy_froms(df: Dockerfile) -> Iterator[tuple[Instruction, str]]:
     peers=("DL3023", "DS-0006", "KICS-cdddb86f"),
     divergences={"DS-0006": "one trivy test input names a stage defined nowhere ('dep'); that is LI115's case, not a self-reference"},
 )
-def copy_from_current_stage(t: Target) -> Iterator[Hit]:
+def copy_from_current_stage(t: DockerfileTarget) -> Iterator[Hit]:
     """`COPY --from` names the stage it is in.
 
     ## What it does
@@ -439,7 +447,7 @@ def copy_from_current_stage(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI115", "copy-from-undefined-stage", Severity.WARNING, tags=("stage",), peers=("DL3022",))
-def copy_from_undefined_stage(t: Target) -> Iterator[Hit]:
+def copy_from_undefined_stage(t: DockerfileTarget) -> Iterator[Hit]:
     """`COPY --from` names a stage that was not defined before it.
 
     ## What it does
@@ -474,7 +482,7 @@ def copy_from_undefined_stage(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI116", "unnamed-stage-reference", Severity.INFO, tags=("stage", "style"), peers=("KICS-68a51e22",))
-def unnamed_stage_reference(t: Target) -> Iterator[Hit]:
+def unnamed_stage_reference(t: DockerfileTarget) -> Iterator[Hit]:
     """Refer to stages by name, not by index.
 
     ## What it does
@@ -501,7 +509,7 @@ def unnamed_stage_reference(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI117", "copy-whole-stage", Severity.WARNING, tags=("stage", "size"), peers=("DL3067",))
-def copy_whole_stage(t: Target) -> Iterator[Hit]:
+def copy_whole_stage(t: DockerfileTarget) -> Iterator[Hit]:
     """`COPY --from=<stage> / /` copies a whole filesystem.
 
     ## What it does

@@ -7,22 +7,29 @@ from typing import Any, Callable, Iterator
 
 from lintimg.config import parse_size
 from lintimg.context import BuildContext
+from lintimg.context.cacheorder import (
+    expensive_steps,
+    manifests_sent,
+    misplaced_installs,
+    rebuilt_after,
+)
 from lintimg.context.copies import Copy, Source
 from lintimg.context.gitchurn import DEFAULT_DEPTH
-from lintimg.context.layers import expensive_steps, manifests_sent, misplaced_installs, rebuilt_after
 from lintimg.context.sensitive import describe, human, notable_in, sensitive_in
 from lintimg.context.walk import CLASSIC, Entry, Subtree, Tree, link_escapes
+from lintimg.dockerfile.queries import cmd_hit, hit
+from lintimg.engine.rule import Subject, rule
+from lintimg.engine.target import ContextTarget, DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.queries import cmd_hit, hit
-from lintimg.rule import Subject, rule
-from lintimg.target import Target
+from lintimg.rules._common import capped
+
+ID_RANGE = "LI400-LI499"
 
 DEFAULT_MAX_COPY_SIZE = "50MB"
 # A COPY whose files changed in at least this share of recent commits (and at least
 # CHURN_MIN_COMMITS of them) is "frequently changed".
 CHURN_SHARE = 0.2
 CHURN_MIN_COMMITS = 3
-MAX_PER_COPY = 10  # findings of one kind per COPY; the rest are counted in one more finding
 
 
 @lru_cache(maxsize=256)
@@ -32,22 +39,8 @@ def shown_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def _copies(t: Target) -> list[Copy]:
+def _copies(t: ContextTarget) -> list[Copy]:
     return t.context.copies(t.dockerfile)
-
-
-def capped(copy: Copy, groups: list[tuple[Source, list]], what: str, make: Callable[[Any, Source], Hit]) -> Iterator[Hit]:
-    """Hits for the first MAX_PER_COPY items of a COPY's ``(source, items)`` groups, then one
-    that counts the rest: a folder of thousands of files cannot flood a report."""
-    total = sum(len(items) for _, items in groups)
-    shown = 0
-    for src, items in groups:
-        for item in items:
-            if shown == MAX_PER_COPY:
-                yield hit(copy.ins, f"{copy.ins.keyword} sends {total - shown} more {what} not listed here", token=src.token, key="more")
-                return
-            shown += 1
-            yield make(item, src)
 
 
 def per_copy(copy: Copy, key: str, compute: Callable[[Subtree], list]) -> list[tuple[Source, list]]:
@@ -62,7 +55,7 @@ def _analysis(part: tuple[Source, Subtree | None, list[Entry]], key: str, comput
 
 
 @rule("LI400", "invalid-dockerignore", Severity.ERROR, subject=Subject.CONTEXT, tags=("context", "dockerignore"))
-def invalid_dockerignore(t: Target) -> Iterator[Hit]:
+def invalid_dockerignore(t: ContextTarget) -> Iterator[Hit]:
     """The ignore file has a line Docker refuses, or cannot be read.
 
     ## What it does
@@ -99,7 +92,7 @@ def invalid_dockerignore(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI401", "missing-dockerignore", Severity.WARNING, subject=Subject.CONTEXT, tags=("context", "dockerignore", "size"))
-def missing_dockerignore(t: Target) -> Iterator[Hit]:
+def missing_dockerignore(t: ContextTarget) -> Iterator[Hit]:
     """A COPY/ADD sends the whole context and there is no .dockerignore.
 
     ## What it does
@@ -146,7 +139,7 @@ _REPORTED_AS_SENSITIVE = frozenset({"git history", ".env file"})
 
 
 @rule("LI411", "weak-dockerignore", Severity.WARNING, subject=Subject.CONTEXT, tags=("context", "dockerignore", "size"))
-def weak_dockerignore(t: Target) -> Iterator[Hit]:
+def weak_dockerignore(t: ContextTarget) -> Iterator[Hit]:
     """A .dockerignore exists but a COPY of the whole context still sends unwanted folders.
 
     ## What it does
@@ -202,7 +195,7 @@ def weak_dockerignore(t: Target) -> Iterator[Hit]:
     tags=("context", "security", "secrets"),
     security_severity=8.0,
 )
-def copy_sensitive_file(t: Target) -> Iterator[Hit]:
+def copy_sensitive_file(t: ContextTarget) -> Iterator[Hit]:
     """A COPY/ADD puts a private key, credentials file or .git directory in the image.
 
     ## What it does
@@ -247,7 +240,7 @@ def copy_sensitive_file(t: Target) -> Iterator[Hit]:
     tags=("context", "dockerignore"),
     peers=("CopyIgnoredFile",),
 )
-def copy_ignored_file(t: Target) -> Iterator[Hit]:
+def copy_ignored_file(t: ContextTarget) -> Iterator[Hit]:
     """A COPY/ADD names a path that .dockerignore excludes.
 
     ## What it does
@@ -288,7 +281,7 @@ def copy_ignored_file(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI404", "copy-missing-source", Severity.ERROR, subject=Subject.CONTEXT, tags=("context",))
-def copy_missing_source(t: Target) -> Iterator[Hit]:
+def copy_missing_source(t: ContextTarget) -> Iterator[Hit]:
     """A COPY/ADD source does not exist in the build context.
 
     ## What it does
@@ -323,7 +316,7 @@ def copy_missing_source(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI405", "copy-large-file", Severity.WARNING, subject=Subject.CONTEXT, tags=("context", "size"))
-def copy_large_file(t: Target) -> Iterator[Hit]:
+def copy_large_file(t: ContextTarget) -> Iterator[Hit]:
     """A COPY/ADD puts a file larger than `max-copy-size` in the image.
 
     ## What it does
@@ -352,7 +345,7 @@ def copy_large_file(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI406", "dependencies-after-source-copy", Severity.WARNING, tags=("context", "cache", "layers"))
-def dependencies_after_source_copy(t: Target) -> Iterator[Hit]:
+def dependencies_after_source_copy(t: DockerfileTarget) -> Iterator[Hit]:
     """A dependency install runs after a COPY that brings in the whole source.
 
     ## What it does
@@ -401,7 +394,7 @@ def dependencies_after_source_copy(t: Target) -> Iterator[Hit]:
         )
 
 
-def _churning(t: Target) -> list[tuple[Copy, int, list[tuple[str, int]], int]]:
+def _churning(t: ContextTarget) -> list[tuple[Copy, int, list[tuple[str, int]], int]]:
     """COPYs whose files changed often: (copy, commits touching them, top files, commits examined)."""
     churn = t.context.churn(int(t.setting("git-history-depth", DEFAULT_DEPTH)))
     if churn is None or not churn.depth:
@@ -415,7 +408,7 @@ def _churning(t: Target) -> list[tuple[Copy, int, list[tuple[str, int]], int]]:
 
 
 @rule("LI407", "expensive-step-after-churning-copy", Severity.INFO, subject=Subject.CONTEXT, tags=("context", "cache", "layers", "git"))
-def expensive_step_after_churning_copy(t: Target) -> Iterator[Hit]:
+def expensive_step_after_churning_copy(t: ContextTarget) -> Iterator[Hit]:
     """A package install runs after a COPY of files that change often (by git history).
 
     ## What it does
@@ -464,7 +457,7 @@ def expensive_step_after_churning_copy(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI408", "copy-rebuild-cost", Severity.INFO, subject=Subject.CONTEXT, tags=("context", "cache", "layers"), enabled_by_default=False)
-def copy_rebuild_cost(t: Target) -> Iterator[Hit]:
+def copy_rebuild_cost(t: ContextTarget) -> Iterator[Hit]:
     """How many later layers a one-file change in a COPY rebuilds (opt-in report).
 
     ## What it does
@@ -508,7 +501,7 @@ def copy_rebuild_cost(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI409", "dockerignore-builder-difference", Severity.INFO, subject=Subject.CONTEXT, tags=("context", "dockerignore"))
-def dockerignore_builder_difference(t: Target) -> Iterator[Hit]:
+def dockerignore_builder_difference(t: ContextTarget) -> Iterator[Hit]:
     """The classic builder and BuildKit would send different files with this ignore file.
 
     ## What it does
@@ -553,7 +546,7 @@ def dockerignore_builder_difference(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI410", "copy-broken-entry", Severity.WARNING, subject=Subject.CONTEXT, tags=("context",))
-def copy_broken_entry(t: Target) -> Iterator[Hit]:
+def copy_broken_entry(t: ContextTarget) -> Iterator[Hit]:
     """A COPY/ADD meets an entry it cannot copy as a file: unreadable, a symlink loop or a link out of the context, a socket or FIFO.
 
     ## What it does

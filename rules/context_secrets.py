@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from lintimg.dockerfile.queries import hit
+from lintimg.engine.rule import Subject, rule
+from lintimg.engine.target import ContextTarget
 from lintimg.findings import Hit, Severity
-from lintimg.queries import hit
-from lintimg.rule import Subject, rule
-from lintimg.target import Target
+from lintimg.rules._common import capped
 
-from .context import capped
+ID_RANGE = "LI540-LI549"
+
 
 @rule(
     "LI540",
@@ -18,7 +20,7 @@ from .context import capped
     tags=("context", "security", "secrets"),
     security_severity=9.0,
 )
-def secret_in_copied_file(t: Target) -> Iterator[Hit]:
+def secret_in_copied_file(t: ContextTarget) -> Iterator[Hit]:
     """A file that COPY/ADD puts in the image contains a secret.
 
     ## What it does

@@ -6,12 +6,14 @@ import re
 from typing import Callable, Iterator
 
 from lintimg.dockerfile import Dockerfile, Instruction, Token
+from lintimg.dockerfile.queries import cmd_hit, hit, run_commands, run_mounts
+from lintimg.dockerfile.shell import Command
+from lintimg.engine.rule import rule
+from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.queries import cmd_hit, hit, run_commands, run_mounts
-from lintimg.rule import rule
-from lintimg.shell import Command
-from lintimg.target import Target
-from lintimg.rules.packages import as_pip, assigned
+from lintimg.rules._common import as_pip, assigned
+
+ID_RANGE = "LI340-LI359"
 
 # ---------------------------------------------------------------- vocabulary
 
@@ -30,7 +32,7 @@ def settings(df: Dockerfile) -> Iterator[tuple[Instruction, Token | None, Comman
             yield ins, None, cmd, key, value
 
 
-def env_switch(t: Target, names: tuple[str, ...], bad: Callable[[str], bool], what: str, *, ignore_case: bool = False) -> Iterator[Hit]:
+def env_switch(t: DockerfileTarget, names: tuple[str, ...], bad: Callable[[str], bool], what: str, *, ignore_case: bool = False) -> Iterator[Hit]:
     """Hits where one of ``names`` is set (ARG, ENV or RUN) to a value ``bad`` accepts."""
     wanted = {n.lower() for n in names} if ignore_case else set(names)
     for ins, tok, cmd, key, value in settings(t.dockerfile):
@@ -48,7 +50,7 @@ def downloads(cmd: Command) -> bool:
 
 
 @rule("LI340", "wget-and-curl", Severity.WARNING, tags=("download", "size"), peers=("DL4001", "DS-0014", "KICS-fc775e75"))
-def wget_and_curl(t: Target) -> Iterator[Hit]:
+def wget_and_curl(t: DockerfileTarget) -> Iterator[Hit]:
     """Use either wget or curl in a stage, not both.
 
     ## What it does
@@ -79,7 +81,7 @@ def wget_and_curl(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI341", "wget-progress", Severity.INFO, tags=("download",), peers=("DL3047",))
-def wget_progress(t: Target) -> Iterator[Hit]:
+def wget_progress(t: DockerfileTarget) -> Iterator[Hit]:
     """Quieten wget's progress bar.
 
     ## What it does
@@ -106,7 +108,7 @@ def wget_progress(t: Target) -> Iterator[Hit]:
             yield cmd_hit(ins, cmd, "`wget` without `--progress` floods the build log", fix="add `--progress=dot:giga` or `-q`")
 
 
-def _tls_flag(t: Target, tool: str, flags: tuple[str, ...], shown: str) -> Iterator[Hit]:
+def _tls_flag(t: DockerfileTarget, tool: str, flags: tuple[str, ...], shown: str) -> Iterator[Hit]:
     for ins, cmd in run_commands(t.dockerfile):
         if cmd.name == tool and cmd.has_flag(*flags):
             yield cmd_hit(ins, cmd, f"`{tool} {shown}` downloads without checking the server's certificate",
@@ -114,7 +116,7 @@ def _tls_flag(t: Target, tool: str, flags: tuple[str, ...], shown: str) -> Itera
 
 
 @rule("LI342", "curl-insecure", Severity.ERROR, tags=("download", "tls", "security"), peers=("CKV2_DOCKER_2",), security_severity=7.0)
-def curl_insecure(t: Target) -> Iterator[Hit]:
+def curl_insecure(t: DockerfileTarget) -> Iterator[Hit]:
     """Do not turn off certificate checks in curl.
 
     ## What it does
@@ -139,7 +141,7 @@ def curl_insecure(t: Target) -> Iterator[Hit]:
 
 @rule("LI343", "wget-no-check-certificate", Severity.ERROR, tags=("download", "tls", "security"), peers=("CKV2_DOCKER_3",),
       security_severity=7.0)
-def wget_no_check_certificate(t: Target) -> Iterator[Hit]:
+def wget_no_check_certificate(t: DockerfileTarget) -> Iterator[Hit]:
     """Do not turn off certificate checks in wget.
 
     ## What it does
@@ -163,7 +165,7 @@ def wget_no_check_certificate(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI344", "git-ssl-no-verify", Severity.ERROR, tags=("git", "tls", "security"), peers=("CKV2_DOCKER_14",), security_severity=7.0)
-def git_ssl_no_verify(t: Target) -> Iterator[Hit]:
+def git_ssl_no_verify(t: DockerfileTarget) -> Iterator[Hit]:
     """Do not set `GIT_SSL_NO_VERIFY`.
 
     ## What it does
@@ -193,7 +195,7 @@ def git_ssl_no_verify(t: Target) -> Iterator[Hit]:
 
 @rule("LI345", "pip-trusted-host", Severity.ERROR, tags=("pip", "tls", "security"), peers=("CKV2_DOCKER_4", "CKV2_DOCKER_16"),
       security_severity=7.0)
-def pip_trusted_host(t: Target) -> Iterator[Hit]:
+def pip_trusted_host(t: DockerfileTarget) -> Iterator[Hit]:
     """Do not make pip trust a host without TLS checks.
 
     ## What it does
@@ -238,7 +240,7 @@ def _strict_ssl_off(cmd: Command) -> bool:
 
 @rule("LI346", "npm-strict-ssl-off", Severity.ERROR, tags=("npm", "yarn", "tls", "security"), peers=("CKV2_DOCKER_12", "CKV2_DOCKER_13"),
       security_severity=7.0)
-def npm_strict_ssl_off(t: Target) -> Iterator[Hit]:
+def npm_strict_ssl_off(t: DockerfileTarget) -> Iterator[Hit]:
     """Do not turn off `strict-ssl` in npm or yarn.
 
     ## What it does
@@ -267,7 +269,7 @@ def npm_strict_ssl_off(t: Target) -> Iterator[Hit]:
 
 @rule("LI347", "node-tls-reject-unauthorized", Severity.ERROR, tags=("node", "tls", "security"), peers=("CKV2_DOCKER_6",),
       security_severity=7.0)
-def node_tls_reject_unauthorized(t: Target) -> Iterator[Hit]:
+def node_tls_reject_unauthorized(t: DockerfileTarget) -> Iterator[Hit]:
     """Do not set `NODE_TLS_REJECT_UNAUTHORIZED=0`.
 
     ## What it does
@@ -291,7 +293,7 @@ def node_tls_reject_unauthorized(t: Target) -> Iterator[Hit]:
 
 @rule("LI348", "python-https-verify-off", Severity.ERROR, tags=("python", "tls", "security"), peers=("CKV2_DOCKER_5",),
       security_severity=7.0)
-def python_https_verify_off(t: Target) -> Iterator[Hit]:
+def python_https_verify_off(t: DockerfileTarget) -> Iterator[Hit]:
     """Do not set `PYTHONHTTPSVERIFY=0`.
 
     ## What it does
@@ -318,7 +320,7 @@ _SSLVERIFY_OFF = re.compile(r"(^|[.=])sslverify=(0|false|no)$", re.I)
 
 @rule("LI349", "yum-sslverify-off", Severity.ERROR, tags=("yum", "dnf", "tls", "security"), peers=("CKV2_DOCKER_15",),
       security_severity=7.0)
-def yum_sslverify_off(t: Target) -> Iterator[Hit]:
+def yum_sslverify_off(t: DockerfileTarget) -> Iterator[Hit]:
     """Do not turn off `sslverify` for yum or dnf repositories.
 
     ## What it does
@@ -368,7 +370,7 @@ def copy_sources(ins: Instruction) -> tuple[list[Token], Token | None]:
       peers=("DL3020", "DS-0005", "CKV_DOCKER_4", "CIS-DI-0009", "KICS-9513a694"),
       divergences={"CKV_DOCKER_4": "checkov flags every ADD; ADD of a URL is LI351's finding, and ADD of a local tar archive "
                                    "(which ADD unpacks) is the one thing COPY cannot do, so neither is flagged here."})
-def add_instead_of_copy(t: Target) -> Iterator[Hit]:
+def add_instead_of_copy(t: DockerfileTarget) -> Iterator[Hit]:
     """Use COPY, not ADD, for files and folders.
 
     ## What it does
@@ -410,7 +412,7 @@ def add_instead_of_copy(t: Target) -> Iterator[Hit]:
 @rule("LI351", "add-remote-url", Severity.WARNING, tags=("add", "download", "supply-chain"),
       peers=("KICS-4b410d24", "CKV_DOCKER_4"),
       divergences={"KICS-4b410d24": "KICS flags every ADD of a URL; an ADD with `--checksum` verifies the download and is not flagged."})
-def add_remote_url(t: Target) -> Iterator[Hit]:
+def add_remote_url(t: DockerfileTarget) -> Iterator[Hit]:
     """Verify remote files that ADD downloads.
 
     ## What it does
@@ -443,7 +445,7 @@ def add_remote_url(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI352", "copy-archive-then-extract", Severity.INFO, tags=("add", "size"), peers=("DL3010",))
-def copy_archive_then_extract(t: Target) -> Iterator[Hit]:
+def copy_archive_then_extract(t: DockerfileTarget) -> Iterator[Hit]:
     """Let ADD unpack a local archive instead of COPY plus `tar x`.
 
     ## What it does
@@ -497,7 +499,7 @@ def _runs_stdin(cmd: Command) -> bool:
 
 
 @rule("LI353", "pipe-download-to-shell", Severity.WARNING, tags=("download", "supply-chain", "security"), security_severity=6.5)
-def pipe_download_to_shell(t: Target) -> Iterator[Hit]:
+def pipe_download_to_shell(t: DockerfileTarget) -> Iterator[Hit]:
     """Do not pipe a download straight into a shell.
 
     ## What it does
@@ -555,7 +557,7 @@ PRINTERS = frozenset({"cat", "echo", "printf", "tee", "head", "tail", "base64", 
 
 
 @rule("LI354", "secret-mount-leaked", Severity.ERROR, tags=("secrets", "security"), security_severity=8.0)
-def secret_mount_leaked(t: Target) -> Iterator[Hit]:
+def secret_mount_leaked(t: DockerfileTarget) -> Iterator[Hit]:
     """Do not copy or print a `--mount=type=secret` file.
 
     ## What it does

@@ -9,17 +9,20 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from lintimg.dockerfile.reference import parse_docker_ref
+from lintimg.engine.rule import Subject, rule
+from lintimg.engine.target import ImageTarget
 from lintimg.errors import LintimgError
 from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import image_hit, parse_created_by
-from lintimg.image.reference import parse_docker_ref, parse_source
-from lintimg.rule import Subject, rule
-from lintimg.target import Target
+from lintimg.image.transport import parse_source
+
+ID_RANGE = "LI750-LI799"
 
 SENSITIVE_DIRS = ("/sys", "/dev", "/proc")
 
 
-def _config_only(t: Target) -> dict | None:
+def _config_only(t: ImageTarget) -> dict | None:
     """The container config when the Dockerfile is unknown, else None."""
     return None if t.dockerfile is not None else t.image.container_config
 
@@ -27,7 +30,7 @@ def _config_only(t: Target) -> dict | None:
 @rule("LI750", "image-runs-as-root", Severity.WARNING, subject=Subject.IMAGE, tags=("image", "security", "user"),
       peers=("CIS-DI-0001",), security_severity=5.5,
       divergences={"CIS-DI-0001": "dockle misses `User: 0` and `0:0`; lintimg treats UID 0 as root too."})
-def image_runs_as_root(t: Target) -> Iterator[Hit]:
+def image_runs_as_root(t: ImageTarget) -> Iterator[Hit]:
     """The image's config runs the container as root (no user, `root` or UID 0).
 
     ## What it does
@@ -59,7 +62,7 @@ def image_runs_as_root(t: Target) -> Iterator[Hit]:
 
 @rule("LI751", "image-no-healthcheck", Severity.INFO, subject=Subject.IMAGE, tags=("image", "healthcheck"),
       peers=("CIS-DI-0006",))
-def image_no_healthcheck(t: Target) -> Iterator[Hit]:
+def image_no_healthcheck(t: ImageTarget) -> Iterator[Hit]:
     """The image's config declares no health check.
 
     ## What it does
@@ -87,7 +90,7 @@ def image_no_healthcheck(t: Target) -> Iterator[Hit]:
 
 @rule("LI752", "image-sensitive-volume", Severity.ERROR, subject=Subject.IMAGE, tags=("image", "security", "volume"),
       peers=("DKL-DI-0002",), security_severity=7.0)
-def image_sensitive_volume(t: Target) -> Iterator[Hit]:
+def image_sensitive_volume(t: ImageTarget) -> Iterator[Hit]:
     """The image's config declares a VOLUME on a kernel file system (`/sys`, `/dev`, `/proc`).
 
     ## What it does
@@ -118,7 +121,7 @@ _IMAGE_ID = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
 
 @rule("LI753", "image-reference-latest", Severity.WARNING, subject=Subject.IMAGE, tags=("image", "pinning"),
       peers=("DKL-DI-0006",))
-def image_reference_latest(t: Target) -> Iterator[Hit]:
+def image_reference_latest(t: ImageTarget) -> Iterator[Hit]:
     """The image was named by the `latest` tag, written or implied.
 
     ## What it does
@@ -154,7 +157,7 @@ def image_reference_latest(t: Target) -> Iterator[Hit]:
 @rule("LI754", "image-add-in-history", Severity.WARNING, subject=Subject.IMAGE, tags=("image", "add"),
       peers=("CIS-DI-0009",),
       divergences={"CIS-DI-0009": "the same check; with the Dockerfile known, add-instead-of-copy reports it at the ADD line instead (and exempts archives and URLs)."})
-def image_add_in_history(t: Target) -> Iterator[Hit]:
+def image_add_in_history(t: ImageTarget) -> Iterator[Hit]:
     """The image's history shows ADD used after the base file system (checked without a Dockerfile).
 
     ## What it does

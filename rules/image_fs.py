@@ -6,16 +6,19 @@ import re
 from collections import defaultdict
 from typing import Iterator
 
+from lintimg.engine.rule import Subject, rule
+from lintimg.engine.target import ImageTarget
 from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import image_hit
 from lintimg.image.model import EntryType
-from lintimg.imagestats import CACHES, human
-from lintimg.rule import Subject, rule
-from lintimg.target import Target
+from lintimg.image.stats import CACHES, human
+
+ID_RANGE = "LI800-LI899"
+
 
 @rule("LI800", "setuid-setgid-file", Severity.INFO, subject=Subject.IMAGE, tags=("image", "security", "permissions"),
       peers=("CIS-DI-0008",), security_severity=3.0)
-def setuid_setgid_file(t: Target) -> Iterator[Hit]:
+def setuid_setgid_file(t: ImageTarget) -> Iterator[Hit]:
     """A file in the image has the setuid or setgid bit.
 
     ## What it does
@@ -45,7 +48,7 @@ def setuid_setgid_file(t: Target) -> Iterator[Hit]:
 
 @rule("LI801", "world-writable-file", Severity.WARNING, subject=Subject.IMAGE, tags=("image", "security", "permissions"),
       security_severity=4.0)
-def world_writable_file(t: Target) -> Iterator[Hit]:
+def world_writable_file(t: ImageTarget) -> Iterator[Hit]:
     """A file or directory in the image is writable by every user.
 
     ## What it does
@@ -76,7 +79,7 @@ def world_writable_file(t: Target) -> Iterator[Hit]:
                             fix="remove o+w (chmod o-w) or make the directory sticky")
 
 
-def _records(t: Target, path: str) -> list[list[str]] | None:
+def _records(t: ImageTarget, path: str) -> list[list[str]] | None:
     data = t.image.content(path)
     if data is None:
         return None
@@ -87,7 +90,7 @@ def _records(t: Target, path: str) -> list[list[str]] | None:
 @rule("LI802", "empty-password", Severity.ERROR, subject=Subject.IMAGE, tags=("image", "security", "accounts"),
       peers=("DKL-LI-0001",), security_severity=8.0,
       divergences={"DKL-LI-0001": "lintimg also reads /etc/passwd, where an empty second field also means no password."})
-def empty_password(t: Target) -> Iterator[Hit]:
+def empty_password(t: ImageTarget) -> Iterator[Hit]:
     """An account in the image has an empty password.
 
     ## What it does
@@ -116,7 +119,7 @@ def empty_password(t: Target) -> Iterator[Hit]:
 
 @rule("LI803", "duplicate-uid-gid", Severity.ERROR, subject=Subject.IMAGE, tags=("image", "security", "accounts"),
       peers=("DKL-LI-0002",), security_severity=5.0)
-def duplicate_uid_gid(t: Target) -> Iterator[Hit]:
+def duplicate_uid_gid(t: ImageTarget) -> Iterator[Hit]:
     """Two accounts share a UID in `/etc/passwd`, or two groups a GID in `/etc/group`.
 
     ## What it does
@@ -160,7 +163,7 @@ _LIBRARY_DIR = re.compile(r"(^|/)(site-packages|dist-packages|node_modules|vendo
 @rule("LI804", "credential-file", Severity.ERROR, subject=Subject.IMAGE, tags=("image", "security", "secrets"),
       peers=("CIS-DI-0010",), security_severity=7.5,
       divergences={"CIS-DI-0010": "lintimg also looks in every layer (files deleted later are still shipped) and skips library directories (site-packages, node_modules, vendor, gems)."})
-def credential_file(t: Target) -> Iterator[Hit]:
+def credential_file(t: ImageTarget) -> Iterator[Hit]:
     """A file whose name says it holds credentials is in the image (in any layer).
 
     ## What it does
@@ -213,7 +216,7 @@ UNNEEDED_DIRS = frozenset({".cache", ".aws", ".azure", ".gcp", ".git", ".vscode"
       peers=("DKL-LI-0003",),
       divergences={"DKL-LI-0003": "a .cache or .npm directory that holds only a package-manager cache is left to package-cache-in-layer, which measures it per layer; "
                                   "installed libraries and toolchain trees (site-packages, gems, the Go tree) are skipped like node_modules and vendor."})
-def unneeded_file(t: Target) -> Iterator[Hit]:
+def unneeded_file(t: ImageTarget) -> Iterator[Hit]:
     """Files that only matter on a developer's machine ship in the image (`.git`, `.idea`, `Dockerfile`, …).
 
     ## What it does

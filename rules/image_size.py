@@ -5,11 +5,21 @@ from collections import defaultdict
 from typing import Iterator
 
 from lintimg.config import parse_size
+from lintimg.engine.rule import Subject, rule
+from lintimg.engine.target import ImageTarget
 from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import describe_layer, image_hit
-from lintimg.imagestats import CACHES, Waste, WastedFile, cache_bytes, human, layer_sizes, toolchains, waste
-from lintimg.rule import Subject, rule
-from lintimg.target import Target
+from lintimg.image.stats import (
+    CACHES,
+    WastedFile,
+    cache_bytes,
+    human,
+    layer_sizes,
+    toolchains,
+    waste,
+)
+
+ID_RANGE = "LI600-LI699"
 
 # Waste below this, per pair of layers, is listed only in the totals (apt's
 # status files and the like churn a few kB in every install).
@@ -22,14 +32,7 @@ DEFAULT_MIN_EFFICIENCY = 0.9
 DEFAULT_MAX_WASTED_PERCENT = 0.1
 
 
-def _waste(t: Target) -> Waste:
-    """The image's waste, computed once per run for the rules that read it."""
-    if "imagestats.waste" not in t.cache:
-        t.cache["imagestats.waste"] = waste(t.image)
-    return t.cache["imagestats.waste"]
-
-
-def _base_layers(t: Target) -> set[int]:
+def _base_layers(t: ImageTarget) -> set[int]:
     return {i for i, o in t.layer_map.items() if getattr(o, "base", False)}
 
 
@@ -41,7 +44,7 @@ def _where(f: WastedFile, base: set[int]) -> int:
 
 
 @rule("LI600", "wasted-layer-space", Severity.WARNING, subject=Subject.IMAGE, tags=("image", "size", "layers"))
-def wasted_layer_space(t: Target) -> Iterator[Hit]:
+def wasted_layer_space(t: ImageTarget) -> Iterator[Hit]:
     """Files added in one layer and deleted or overwritten in a later one still cost their bytes.
 
     ## What it does
@@ -72,7 +75,7 @@ def wasted_layer_space(t: Target) -> Iterator[Hit]:
     Create and delete temporary files in the same RUN, or do the work in a
     build stage and copy only the result into the final stage.
     """
-    w = _waste(t)
+    w = waste(t.image)
     base = _base_layers(t)
     groups: dict[tuple[int, int | None], list[WastedFile]] = defaultdict(list)
     for f in w.files:
@@ -107,7 +110,7 @@ def wasted_layer_space(t: Target) -> Iterator[Hit]:
     tags=("image", "size", "layers", "policy"),
     peers=("lowestEfficiency", "highestWastedBytes", "highestUserWastedPercent"),  # dive --ci rules
 )
-def image_efficiency(t: Target) -> Iterator[Hit]:
+def image_efficiency(t: ImageTarget) -> Iterator[Hit]:
     """The image wastes more space than the efficiency policy allows.
 
     ## What it does
@@ -137,7 +140,7 @@ def image_efficiency(t: Target) -> Iterator[Hit]:
     Remove what wastes the space (see `wasted-layer-space`), or relax the
     limits in `.lintimg.yaml`.
     """
-    w = _waste(t)
+    w = waste(t.image)
     if not w.files:
         return
     base = _base_layers(t)
@@ -160,7 +163,7 @@ def image_efficiency(t: Target) -> Iterator[Hit]:
 
 @rule("LI602", "package-cache-in-layer", Severity.WARNING, subject=Subject.IMAGE, tags=("image", "size", "cache"),
       peers=("DKL-DI-0005", "DKL-DI-0004"))
-def package_cache_in_layer(t: Target) -> Iterator[Hit]:
+def package_cache_in_layer(t: ImageTarget) -> Iterator[Hit]:
     """A layer keeps a package manager's cache (apt, apk, yum/dnf, pip, npm/yarn, Go).
 
     ## What it does
@@ -197,7 +200,7 @@ def package_cache_in_layer(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI603", "toolchain-in-image", Severity.WARNING, subject=Subject.IMAGE, tags=("image", "size", "multi-stage"))
-def toolchain_in_image(t: Target) -> Iterator[Hit]:
+def toolchain_in_image(t: ImageTarget) -> Iterator[Hit]:
     """A build toolchain (compiler, SDK, JS build tools) ships in the final image.
 
     ## What it does
@@ -251,13 +254,13 @@ def toolchain_in_image(t: Target) -> Iterator[Hit]:
         )
 
 
-def _biggest(t: Target, sizes: list[int], n: int = 3) -> str:
+def _biggest(t: ImageTarget, sizes: list[int], n: int = 3) -> str:
     order = sorted(range(len(sizes)), key=lambda i: -sizes[i])[:n]
     return "; ".join(f"{describe_layer(t, i)} {human(sizes[i])}" for i in order)
 
 
 @rule("LI604", "image-too-large", Severity.WARNING, subject=Subject.IMAGE, tags=("image", "size", "policy"))
-def image_too_large(t: Target) -> Iterator[Hit]:
+def image_too_large(t: ImageTarget) -> Iterator[Hit]:
     """The image is larger than the `max-image-size` policy.
 
     ## What it does
@@ -291,7 +294,7 @@ def image_too_large(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI605", "layer-too-large", Severity.WARNING, subject=Subject.IMAGE, tags=("image", "size", "policy"))
-def layer_too_large(t: Target) -> Iterator[Hit]:
+def layer_too_large(t: ImageTarget) -> Iterator[Hit]:
     """A layer is larger than the `max-layer-size` policy.
 
     ## What it does

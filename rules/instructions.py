@@ -6,14 +6,17 @@ import re
 from collections import Counter
 from typing import Iterator
 
-from lintimg.config import _suggest as suggest
+from lintimg.config import suggest
 from lintimg.dockerfile import Dockerfile, Instruction, Token
+from lintimg.dockerfile.queries import hit
+from lintimg.dockerfile.stages import chain
+from lintimg.dockerfile.words import variables_used
+from lintimg.engine.rule import rule
+from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.queries import hit
-from lintimg.rule import rule
-from lintimg.target import Target
-from lintimg.words import variables_used
-from lintimg.stagegraph import chain
+from lintimg.rules._common import path_under
+
+ID_RANGE = "LI200-LI299"
 
 # Docker history's rendering of COPY sources ("file:<sha256> in /dest"), as in rebuilt Dockerfiles.
 _HISTORY_SOURCE = re.compile(r"^(file|multi|dir):[0-9a-f]{64}$")
@@ -29,7 +32,7 @@ def _all(df: Dockerfile) -> Iterator[Instruction]:
 
 
 @rule("LI201", "consistent-instruction-casing", Severity.WARNING, tags=("style",), peers=("ConsistentInstructionCasing",))
-def consistent_instruction_casing(t: Target) -> Iterator[Hit]:
+def consistent_instruction_casing(t: DockerfileTarget) -> Iterator[Hit]:
     """Write all instruction keywords in the same case.
 
     ## What it does
@@ -59,7 +62,7 @@ def consistent_instruction_casing(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI202", "no-empty-continuation", Severity.WARNING, tags=("syntax",), peers=("NoEmptyContinuation",))
-def no_empty_continuation(t: Target) -> Iterator[Hit]:
+def no_empty_continuation(t: DockerfileTarget) -> Iterator[Hit]:
     """An empty line inside a continued instruction.
 
     ## What it does
@@ -86,7 +89,7 @@ def no_empty_continuation(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI203", "legacy-key-value-format", Severity.WARNING, tags=("syntax", "style"), peers=("LegacyKeyValueFormat",))
-def legacy_key_value_format(t: Target) -> Iterator[Hit]:
+def legacy_key_value_format(t: DockerfileTarget) -> Iterator[Hit]:
     """Use `key=value` in ENV and LABEL.
 
     ## What it does
@@ -124,7 +127,7 @@ def _comment_block_above(df: Dockerfile, line: int) -> list[str]:
 
 
 @rule("LI204", "invalid-definition-description", Severity.INFO, tags=("style", "docs"), peers=("InvalidDefinitionDescription",), enabled_by_default=False)
-def invalid_definition_description(t: Target) -> Iterator[Hit]:
+def invalid_definition_description(t: DockerfileTarget) -> Iterator[Hit]:
     """A comment above an ARG or a named stage should start with its name.
 
     ## What it does
@@ -164,7 +167,7 @@ def invalid_definition_description(t: Target) -> Iterator[Hit]:
     "LI205", "maintainer-deprecated", Severity.ERROR, tags=("deprecated",),
     peers=("DL4000", "MaintainerDeprecated", "DS-0022", "CKV_DOCKER_6", "KICS-99614418"),
 )
-def maintainer_deprecated(t: Target) -> Iterator[Hit]:
+def maintainer_deprecated(t: DockerfileTarget) -> Iterator[Hit]:
     """MAINTAINER is deprecated.
 
     ## What it does
@@ -204,7 +207,7 @@ def _healthcheck_json(ins: Instruction) -> bool | None:
     "LI206", "json-args-recommended", Severity.WARNING, tags=("runtime", "signals"),
     peers=("DL3025", "JSONArgsRecommended", "KICS-b86987e1"),
 )
-def json_args_recommended(t: Target) -> Iterator[Hit]:
+def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
     """Use the JSON (exec) form for CMD, ENTRYPOINT and HEALTHCHECK CMD.
 
     ## What it does
@@ -231,7 +234,7 @@ def json_args_recommended(t: Target) -> Iterator[Hit]:
             yield hit(ins, "HEALTHCHECK CMD is in shell form; use the JSON form", fix='HEALTHCHECK CMD ["executable", "arg"]')
 
 
-def _repeated(t: Target, keyword: str) -> Iterator[Hit]:
+def _repeated(t: DockerfileTarget, keyword: str) -> Iterator[Hit]:
     """Hits on every ``keyword`` after the first in a stage (only the last one takes effect)."""
     seen: dict[int | None, Instruction] = {}
     for ins in t.dockerfile.of(keyword):
@@ -244,7 +247,7 @@ def _repeated(t: Target, keyword: str) -> Iterator[Hit]:
     "LI207", "multiple-cmd", Severity.WARNING, tags=("runtime",),
     peers=("DL4003", "MultipleInstructionsDisallowed", "DS-0016", "KICS-41c195f4"),
 )
-def multiple_cmd(t: Target) -> Iterator[Hit]:
+def multiple_cmd(t: DockerfileTarget) -> Iterator[Hit]:
     """More than one CMD in a stage.
 
     ## What it does
@@ -270,7 +273,7 @@ def multiple_cmd(t: Target) -> Iterator[Hit]:
     "LI208", "multiple-entrypoint", Severity.ERROR, tags=("runtime",),
     peers=("DL4004", "MultipleInstructionsDisallowed", "DS-0007", "KICS-6938958b"),
 )
-def multiple_entrypoint(t: Target) -> Iterator[Hit]:
+def multiple_entrypoint(t: DockerfileTarget) -> Iterator[Hit]:
     """More than one ENTRYPOINT in a stage.
 
     ## What it does
@@ -295,7 +298,7 @@ def multiple_entrypoint(t: Target) -> Iterator[Hit]:
     "LI209", "multiple-healthcheck", Severity.ERROR, tags=("runtime", "healthcheck"),
     peers=("DL3012", "MultipleInstructionsDisallowed", "DS-0023"),
 )
-def multiple_healthcheck(t: Target) -> Iterator[Hit]:
+def multiple_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
     """More than one HEALTHCHECK in a stage.
 
     ## What it does
@@ -318,7 +321,7 @@ def multiple_healthcheck(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI210", "env-self-reference", Severity.ERROR, tags=("env",), peers=("DL3044",))
-def env_self_reference(t: Target) -> Iterator[Hit]:
+def env_self_reference(t: DockerfileTarget) -> Iterator[Hit]:
     """ENV refers to a variable that the same ENV statement defines.
 
     ## What it does
@@ -353,7 +356,7 @@ def env_self_reference(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI211", "onbuild-invalid-trigger", Severity.ERROR, tags=("syntax", "onbuild"), peers=("DL3043",))
-def onbuild_invalid_trigger(t: Target) -> Iterator[Hit]:
+def onbuild_invalid_trigger(t: DockerfileTarget) -> Iterator[Hit]:
     """ONBUILD cannot trigger ONBUILD, FROM or MAINTAINER.
 
     ## What it does
@@ -385,7 +388,7 @@ def _copy_paths(ins: Instruction) -> list[Token]:
     "LI212", "copy-multi-source-dest-slash", Severity.ERROR, tags=("copy",),
     peers=("DL3021", "DS-0011", "KICS-6db6e0c2"),
 )
-def copy_multi_source_dest_slash(t: Target) -> Iterator[Hit]:
+def copy_multi_source_dest_slash(t: DockerfileTarget) -> Iterator[Hit]:
     """COPY with several sources needs a destination ending in `/`.
 
     ## What it does
@@ -436,7 +439,7 @@ def _expanded_texts(ins: Instruction) -> Iterator[str]:
 
 
 @rule("LI213", "undefined-var", Severity.WARNING, tags=("arg", "env"), peers=("UndefinedVar",))
-def undefined_var(t: Target) -> Iterator[Hit]:
+def undefined_var(t: DockerfileTarget) -> Iterator[Hit]:
     """A variable is used but no ARG or ENV defines it.
 
     ## What it does
@@ -495,7 +498,7 @@ def _flags_text(ins: Instruction) -> list[str]:
 
 
 @rule("LI214", "consecutive-run", Severity.INFO, tags=("layers",), peers=("DL3059", "KICS-0008c003"), divergences={"KICS-0008c003": "KICS also merges COPY/ADD to one destination; lintimg checks RUN only, as hadolint does"})
-def consecutive_run(t: Target) -> Iterator[Hit]:
+def consecutive_run(t: DockerfileTarget) -> Iterator[Hit]:
     """Consecutive RUN instructions that could be one.
 
     ## What it does
@@ -541,7 +544,7 @@ def _expose_ports(df: Dockerfile) -> Iterator[tuple[Instruction, Token, str, str
 
 
 @rule("LI220", "expose-port-out-of-range", Severity.ERROR, tags=("expose",), peers=("DL3011", "DS-0008", "KICS-71bf8cf8"))
-def expose_port_out_of_range(t: Target) -> Iterator[Hit]:
+def expose_port_out_of_range(t: DockerfileTarget) -> Iterator[Hit]:
     """EXPOSE a port between 0 and 65535.
 
     ## What it does
@@ -567,7 +570,7 @@ def expose_port_out_of_range(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI221", "expose-proto-casing", Severity.WARNING, tags=("expose", "style"), peers=("ExposeProtoCasing",))
-def expose_proto_casing(t: Target) -> Iterator[Hit]:
+def expose_proto_casing(t: DockerfileTarget) -> Iterator[Hit]:
     """EXPOSE protocols should be lower case.
 
     ## What it does
@@ -591,7 +594,7 @@ def expose_proto_casing(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI222", "expose-invalid-format", Severity.WARNING, tags=("expose",), peers=("ExposeInvalidFormat",))
-def expose_invalid_format(t: Target) -> Iterator[Hit]:
+def expose_invalid_format(t: DockerfileTarget) -> Iterator[Hit]:
     """EXPOSE takes container ports only, no IP or host mapping.
 
     ## What it does
@@ -628,7 +631,7 @@ def is_absolute_path(tok: Token) -> bool:
     peers=("DL3000", "WorkdirRelativePath", "DS-0009", "CKV_DOCKER_10", "KICS-6b376af8"),
     divergences={"WorkdirRelativePath": "BuildKit stays quiet once an absolute WORKDIR was set earlier in the stage; lintimg flags every relative WORKDIR, as hadolint, trivy, checkov and KICS do, since it still depends on an earlier line"},
 )
-def workdir_relative(t: Target) -> Iterator[Hit]:
+def workdir_relative(t: DockerfileTarget) -> Iterator[Hit]:
     """WORKDIR should be an absolute path.
 
     ## What it does
@@ -661,7 +664,7 @@ def _has_workdir_before(df: Dockerfile, ins: Instruction) -> bool:
 
 
 @rule("LI231", "copy-relative-dest-without-workdir", Severity.WARNING, tags=("workdir", "copy"), peers=("DL3045",))
-def copy_relative_dest_without_workdir(t: Target) -> Iterator[Hit]:
+def copy_relative_dest_without_workdir(t: DockerfileTarget) -> Iterator[Hit]:
     """COPY to a relative path before any WORKDIR.
 
     ## What it does
@@ -690,17 +693,11 @@ def copy_relative_dest_without_workdir(t: Target) -> Iterator[Hit]:
             yield hit(ins, f"COPY to relative {paths[-1].value!r} with no WORKDIR set in this stage", token=paths[-1], fix="set an absolute WORKDIR first, or copy to an absolute path")
 
 
-def path_under(path: str, dirs: tuple[str, ...]) -> bool:
-    """``path`` is one of ``dirs`` or inside one."""
-    p = path.rstrip("/") or "/"
-    return any(p == d or p.startswith(d + "/") for d in dirs)
-
-
 _SYSTEM_DIRS = ("/proc", "/boot", "/dev", "/initrd", "/lost+found")
 
 
 @rule("LI232", "workdir-system-dir", Severity.ERROR, tags=("workdir", "security"), peers=("DS-0030",), security_severity=7.0)
-def workdir_system_dir(t: Target) -> Iterator[Hit]:
+def workdir_system_dir(t: DockerfileTarget) -> Iterator[Hit]:
     """WORKDIR must not be a system directory.
 
     ## What it does

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from lintimg.dockerfile.comments import is_ignore_pragma
+from lintimg.engine.rule import rule
+from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.pragmas import is_ignore_pragma
-from lintimg.rule import rule
-from lintimg.target import Target
+
+ID_RANGE = "LI000-LI099"
 
 
 @rule("LI001", "parse-error", Severity.ERROR, tags=("meta", "syntax"), peers=("DL1000",))
-def parse_error(t: Target) -> Iterator[Hit]:
+def parse_error(t: DockerfileTarget) -> Iterator[Hit]:
     """The Dockerfile cannot be parsed as written.
 
     ## What it does
@@ -36,7 +38,7 @@ def parse_error(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI004", "ignore-pragma-used", Severity.INFO, tags=("meta",), peers=("DL1001",), enabled_by_default=False)
-def ignore_pragma_used(t: Target) -> Iterator[Hit]:
+def ignore_pragma_used(t: DockerfileTarget) -> Iterator[Hit]:
     """An inline ignore pragma is used (off by default).
 
     ## What it does

@@ -6,13 +6,16 @@ import inspect
 from typing import Iterator
 
 from lintimg.dockerfile import Dockerfile, Instruction, Token
+from lintimg.dockerfile.labels import FORMATS, key_problem
+from lintimg.dockerfile.queries import hit
+from lintimg.dockerfile.reference import ImageRef, parse_ref, registry_matches
+from lintimg.dockerfile.stages import inherited, leaf_stages
+from lintimg.engine.rule import rule
+from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.imageref import ImageRef, parse_ref, registry_matches
-from lintimg.labels import FORMATS, key_problem
-from lintimg.queries import hit
-from lintimg.rule import rule
-from lintimg.stagegraph import external_bases, inherited, leaf_stages
-from lintimg.target import Target
+from lintimg.rules._common import external_bases
+
+ID_RANGE = "LI900-LI999"
 
 
 def _pulled_images(df: Dockerfile) -> Iterator[tuple[Instruction, Token, ImageRef]]:
@@ -27,7 +30,7 @@ def _pulled_images(df: Dockerfile) -> Iterator[tuple[Instruction, Token, ImageRe
 
 
 @rule("LI901", "untrusted-registry", Severity.ERROR, tags=("policy", "supply-chain", "security"), peers=("DL3026",), security_severity=6.0)
-def untrusted_registry(t: Target) -> Iterator[Hit]:
+def untrusted_registry(t: DockerfileTarget) -> Iterator[Hit]:
     """An image comes from a registry outside `trusted-registries`.
 
     ## What it does
@@ -61,7 +64,7 @@ def untrusted_registry(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI902", "base-image-not-pinned-by-digest", Severity.WARNING, tags=("policy", "supply-chain", "security", "reproducibility"), security_severity=4.0)
-def base_image_not_pinned_by_digest(t: Target) -> Iterator[Hit]:
+def base_image_not_pinned_by_digest(t: DockerfileTarget) -> Iterator[Hit]:
     """The base image is not pinned by digest (opt-in policy).
 
     ## What it does
@@ -90,7 +93,7 @@ def base_image_not_pinned_by_digest(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI903", "base-image-not-allowed", Severity.ERROR, tags=("policy", "supply-chain"))
-def base_image_not_allowed(t: Target) -> Iterator[Hit]:
+def base_image_not_allowed(t: DockerfileTarget) -> Iterator[Hit]:
     """The base image is not in `allowed-base-images`.
 
     ## What it does
@@ -131,7 +134,7 @@ def _labels(df: Dockerfile) -> Iterator[tuple[Instruction, str, str, Token]]:
 
 
 @rule("LI910", "invalid-label-key", Severity.STYLE, tags=("labels",), peers=("DL3048",))
-def invalid_label_key(t: Target) -> Iterator[Hit]:
+def invalid_label_key(t: DockerfileTarget) -> Iterator[Hit]:
     """A label key breaks Docker's key conventions.
 
     ## What it does
@@ -159,12 +162,12 @@ def invalid_label_key(t: Target) -> Iterator[Hit]:
             yield hit(ins, f"label key {key!r}: {problem}", token=tok, fix="use a lower-case reverse-DNS key such as org.example.name")
 
 
-def _schema(t: Target) -> dict[str, str]:
+def _schema(t: DockerfileTarget) -> dict[str, str]:
     return t.setting("label-schema") or {}
 
 
 @rule("LI911", "required-label-missing", Severity.INFO, tags=("labels", "policy"), peers=("DL3049",))
-def required_label_missing(t: Target) -> Iterator[Hit]:
+def required_label_missing(t: DockerfileTarget) -> Iterator[Hit]:
     """A label the label schema requires is missing.
 
     ## What it does
@@ -199,7 +202,7 @@ def required_label_missing(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI912", "label-not-in-schema", Severity.INFO, tags=("labels", "policy"), peers=("DL3050",))
-def label_not_in_schema(t: Target) -> Iterator[Hit]:
+def label_not_in_schema(t: DockerfileTarget) -> Iterator[Hit]:
     """A label outside the label schema (strict labels).
 
     ## What it does
@@ -227,7 +230,7 @@ def label_not_in_schema(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI913", "label-empty", Severity.WARNING, tags=("labels", "policy"), peers=("DL3051",))
-def label_empty(t: Target) -> Iterator[Hit]:
+def label_empty(t: DockerfileTarget) -> Iterator[Hit]:
     """A label from the label schema is empty.
 
     ## What it does
@@ -252,7 +255,7 @@ def label_empty(t: Target) -> Iterator[Hit]:
             yield hit(ins, f"label {key!r} is empty", token=tok, fix=f"give {key} a value")
 
 
-def _format_hits(t: Target, kind: str) -> Iterator[Hit]:
+def _format_hits(t: DockerfileTarget, kind: str) -> Iterator[Hit]:
     """Hits on schema labels of type ``kind`` whose value does not have that format."""
     valid, expected = FORMATS[kind]
     schema = _schema(t)
@@ -281,7 +284,7 @@ def _format_rule_doc(func):
 
 @rule("LI914", "label-not-url", Severity.WARNING, tags=("labels", "policy"), peers=("DL3052",))
 @_format_rule_doc
-def label_not_url(t: Target) -> Iterator[Hit]:
+def label_not_url(t: DockerfileTarget) -> Iterator[Hit]:
     """A label of schema type `url` is not a URL.
 
     ## What it does
@@ -298,7 +301,7 @@ def label_not_url(t: Target) -> Iterator[Hit]:
 
 @rule("LI915", "label-not-rfc3339", Severity.WARNING, tags=("labels", "policy"), peers=("DL3053",))
 @_format_rule_doc
-def label_not_rfc3339(t: Target) -> Iterator[Hit]:
+def label_not_rfc3339(t: DockerfileTarget) -> Iterator[Hit]:
     """A label of schema type `rfc3339` is not an RFC 3339 timestamp.
 
     ## What it does
@@ -315,7 +318,7 @@ def label_not_rfc3339(t: Target) -> Iterator[Hit]:
 
 @rule("LI916", "label-not-spdx", Severity.WARNING, tags=("labels", "policy"), peers=("DL3054",))
 @_format_rule_doc
-def label_not_spdx(t: Target) -> Iterator[Hit]:
+def label_not_spdx(t: DockerfileTarget) -> Iterator[Hit]:
     """A label of schema type `spdx` is not an SPDX license id.
 
     ## What it does
@@ -333,7 +336,7 @@ def label_not_spdx(t: Target) -> Iterator[Hit]:
 
 @rule("LI917", "label-not-git-hash", Severity.WARNING, tags=("labels", "policy"), peers=("DL3055",))
 @_format_rule_doc
-def label_not_git_hash(t: Target) -> Iterator[Hit]:
+def label_not_git_hash(t: DockerfileTarget) -> Iterator[Hit]:
     """A label of schema type `hash` is not a git commit hash.
 
     ## What it does
@@ -350,7 +353,7 @@ def label_not_git_hash(t: Target) -> Iterator[Hit]:
 
 @rule("LI918", "label-not-semver", Severity.WARNING, tags=("labels", "policy"), peers=("DL3056",))
 @_format_rule_doc
-def label_not_semver(t: Target) -> Iterator[Hit]:
+def label_not_semver(t: DockerfileTarget) -> Iterator[Hit]:
     """A label of schema type `semver` is not a semantic version.
 
     ## What it does
@@ -367,7 +370,7 @@ def label_not_semver(t: Target) -> Iterator[Hit]:
 
 @rule("LI919", "label-not-email", Severity.WARNING, tags=("labels", "policy"), peers=("DL3058",))
 @_format_rule_doc
-def label_not_email(t: Target) -> Iterator[Hit]:
+def label_not_email(t: DockerfileTarget) -> Iterator[Hit]:
     """A label of schema type `email` is not an email address.
 
     ## What it does

@@ -5,13 +5,14 @@ import re
 from typing import Iterator
 
 from lintimg.dockerfile import Instruction
+from lintimg.dockerfile.queries import hit
+from lintimg.dockerfile.stages import last_inherited
+from lintimg.engine.rule import rule
+from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.queries import hit
-from lintimg.rule import rule
-from lintimg.stagegraph import last_inherited
-from lintimg.target import Target
+from lintimg.rules._common import path_under
 
-from .instructions import path_under
+ID_RANGE = "LI700-LI749"
 
 _ROOT = re.compile(r"^(root|0+)(:.*)?$")
 _PER_STAGE = "hadolint checks every stage; lintimg checks the image the build ships (the final stage, with what it inherits from the stages it builds on), since builder stages are discarded"
@@ -27,7 +28,7 @@ def _user_of(ins: Instruction) -> str:
     security_severity=7.0,
     divergences={"DL3002": _PER_STAGE},
 )
-def final_user_root(t: Target) -> Iterator[Hit]:
+def final_user_root(t: DockerfileTarget) -> Iterator[Hit]:
     """The image runs as root.
 
     ## What it does
@@ -65,7 +66,7 @@ def final_user_root(t: Target) -> Iterator[Hit]:
     security_severity=7.0,
     divergences={"CKV_DOCKER_3": "checkov accepts a USER in any stage; lintimg requires it in the final image, since a builder stage's USER does not reach it"},
 )
-def missing_user(t: Target) -> Iterator[Hit]:
+def missing_user(t: DockerfileTarget) -> Iterator[Hit]:
     """The image never sets a USER, so it runs as root.
 
     ## What it does
@@ -93,7 +94,7 @@ def missing_user(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI703", "user-not-numeric", Severity.INFO, tags=("user",), peers=("DL3066",))
-def user_not_numeric(t: Target) -> Iterator[Hit]:
+def user_not_numeric(t: DockerfileTarget) -> Iterator[Hit]:
     """USER should be a numeric UID.
 
     ## What it does
@@ -120,7 +121,7 @@ def user_not_numeric(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI704", "copy-chown-flag", Severity.INFO, tags=("user", "copy"), peers=("KICS-aa93e17f",))
-def copy_chown_flag(t: Target) -> Iterator[Hit]:
+def copy_chown_flag(t: DockerfileTarget) -> Iterator[Hit]:
     """COPY/ADD `--chown` makes the files writable by the runtime user.
 
     ## What it does
@@ -155,7 +156,7 @@ def copy_chown_flag(t: Target) -> Iterator[Hit]:
         "CKV_DOCKER_2": "checkov accepts a HEALTHCHECK in any stage; lintimg requires it in the final image",
     },
 )
-def missing_healthcheck(t: Target) -> Iterator[Hit]:
+def missing_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
     """The image defines no HEALTHCHECK.
 
     ## What it does
@@ -188,7 +189,7 @@ def missing_healthcheck(t: Target) -> Iterator[Hit]:
     "LI706", "expose-ssh-port", Severity.WARNING, tags=("expose", "security"),
     peers=("DS-0004", "CKV_DOCKER_1", "KICS-5907595b"), security_severity=5.0,
 )
-def expose_ssh_port(t: Target) -> Iterator[Hit]:
+def expose_ssh_port(t: DockerfileTarget) -> Iterator[Hit]:
     """The image exposes port 22 (SSH).
 
     ## What it does
@@ -219,7 +220,7 @@ _SENSITIVE_DIRS = ("/sys", "/dev", "/proc")
 
 
 @rule("LI707", "volume-sensitive-dir", Severity.ERROR, tags=("volume", "security"), peers=("DKL-DI-0002",), security_severity=7.5)
-def volume_sensitive_dir(t: Target) -> Iterator[Hit]:
+def volume_sensitive_dir(t: DockerfileTarget) -> Iterator[Hit]:
     """VOLUME on `/sys`, `/dev` or `/proc`.
 
     ## What it does

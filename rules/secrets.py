@@ -9,40 +9,32 @@ heuristic, and the image side (where only dockle looks) is LI551. DS-0031's
 other triggers differ in substance and are rules of their own: credential
 files under a COPY destination (LI501), cloud CLI log-ins in RUN (LI502).
 Secret *values* are found by the detector in :mod:`lintimg.secrets`: in the
-Dockerfile text (LI503) and in every image layer and the config (LI550).
+Dockerfile text (LI503) here, in every image layer and the config in
+:mod:`.image_secrets` (LI550, LI551).
 """
 from __future__ import annotations
 
-import json
 import posixpath
 import re
-from functools import lru_cache
 from typing import Iterator
 
 from lintimg.dockerfile import Instruction, Stage
+from lintimg.dockerfile.queries import cmd_hit, hit, run_commands, run_mounts
+from lintimg.engine.rule import rule
+from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.image.mapping import image_hit
-from lintimg.queries import cmd_hit, hit, run_commands, run_mounts
-from lintimg.rule import Subject, rule
-from lintimg.secrets import SECRET_FILE_VARS, ImageSecret, SecretHit, SecretScanner, _assignment, secret_name
-from lintimg.target import Target
+from lintimg.rules._common import scanner_for
+from lintimg.secrets.detect import SecretHit
+from lintimg.secrets.redact import SECRET_FILE_VARS, secret_name
+from lintimg.secrets.scanner import assignment
 
+ID_RANGE = "LI500-LI539"
 SECURITY = ("security", "secrets")
 _HEX = "Hex High Entropy String"
 # The Dockerfile is read with detect-secrets' rules for config files (the file
 # type comes from the extension): shell and ENV assignments are unquoted.
 _AS_CONFIG = "Dockerfile.conf"
 _SUDOERS = re.compile(r"NOPASSWD\s*:")
-
-
-@lru_cache(maxsize=8)
-def _scanner(settings_json: str) -> SecretScanner:
-    return SecretScanner(json.loads(settings_json))
-
-
-def scanner_for(t: Target) -> SecretScanner:
-    """One scanner per policy for the whole run, so its content cache is shared."""
-    return _scanner(json.dumps(t.setting("secrets") or {}, sort_keys=True))
 
 
 _NAME_PEERS = {
@@ -67,7 +59,7 @@ _NAME_PEERS = {
     security_severity=7.5,
     divergences=_NAME_PEERS,
 )
-def secret_in_arg_or_env(t: Target) -> Iterator[Hit]:
+def secret_in_arg_or_env(t: DockerfileTarget) -> Iterator[Hit]:
     """An ARG or ENV name says it carries a secret.
 
     ## What it does
@@ -142,7 +134,7 @@ def _copy_dests(stage: Stage) -> list[tuple[Instruction, str]]:
     divergences={"DS-0031": "trivy knows AWS_CONFIG_FILE, HF_TOKEN_PATH and GOOGLE_APPLICATION_CREDENTIALS; "
                  "we add AWS_SHARED_CREDENTIALS_FILE."},
 )
-def secret_file_copied_into_image(t: Target) -> Iterator[Hit]:
+def secret_file_copied_into_image(t: DockerfileTarget) -> Iterator[Hit]:
     """A credentials-file variable points at a path the final stage copies in.
 
     ## What it does
@@ -212,7 +204,7 @@ def _cloud_login(argv: list[str]) -> str | None:
     divergences={"DS-0031": "trivy checks only the final stage; we check every stage, since the credentials file "
                  "is written into that stage's layer and build cache."},
 )
-def cloud_credentials_in_run(t: Target) -> Iterator[Hit]:
+def cloud_credentials_in_run(t: DockerfileTarget) -> Iterator[Hit]:
     """A RUN logs a cloud CLI in without a secret mount.
 
     ## What it does
@@ -244,7 +236,7 @@ def cloud_credentials_in_run(t: Target) -> Iterator[Hit]:
             yield cmd_hit(ins, cmd, f"{what} stores credentials in the layer", fix="use RUN --mount=type=secret for the credentials")
 
 
-def dockerfile_secrets(t: Target) -> Iterator[tuple[int, str, str, str]]:
+def dockerfile_secrets(t: DockerfileTarget) -> Iterator[tuple[int, str, str, str]]:
     """(line, detector, redacted, fingerprint) for secret values in the Dockerfile text and its ENV/ARG/LABEL values.
 
     ENV/ARG/LABEL values are scanned one assignment at a time (quoted, so the
@@ -259,7 +251,7 @@ def dockerfile_secrets(t: Target) -> Iterator[tuple[int, str, str, str]]:
         for key, value, token in ins.key_values():
             if value:
                 named = secret_name(key)
-                found += [(token.pos.line, h) for h in sc.scan_text(_assignment(f"{key}={value}"), "") if named or h.detector != _HEX]
+                found += [(token.pos.line, h) for h in sc.scan_text(assignment(f"{key}={value}"), "") if named or h.detector != _HEX]
     for h in sc.scan_text(df.text, _AS_CONFIG):
         # hex strings here are checksums, key fingerprints and commits; NOPASSWD is a sudoers tag
         if h.line not in assignment_lines and h.detector != _HEX and not _SUDOERS.search(df.source_line(h.line)):
@@ -280,7 +272,7 @@ def dockerfile_secrets(t: Target) -> Iterator[tuple[int, str, str, str]]:
     peers=("CKV_SECRET_2", "CKV_SECRET_4", "CKV_SECRET_6", "CKV_SECRET_9", "CKV_SECRET_13", "CKV_SECRET_14", "CKV_SECRET_17"),
     security_severity=9.0,
 )
-def secret_in_dockerfile(t: Target) -> Iterator[Hit]:
+def secret_in_dockerfile(t: DockerfileTarget) -> Iterator[Hit]:
     """A secret value is written in the Dockerfile.
 
     ## What it does
@@ -314,120 +306,3 @@ def secret_in_dockerfile(t: Target) -> Iterator[Hit]:
     """
     for line, detector, redacted, fp in dockerfile_secrets(t):
         yield Hit(f"{detector} in the Dockerfile: {redacted}", line=line, column=1, key=fp, fix="revoke it and pass it as a build secret")
-
-
-def _fate(t: Target, s: ImageSecret) -> str:
-    """'' when the file survives as written, else what a later layer did to it."""
-    for ev in (t.image.history_by_path.get(s.path) or []):
-        if ev.layer > (s.layer or 0):
-            verb = ev.action.value
-            if verb in ("deleted", "modified"):
-                return f"; {'deleted' if verb == 'deleted' else 'overwritten'} in layer {ev.layer}, but still extractable from layer {s.layer}"
-    return ""
-
-
-_CONFIG_WHERE = {"env": "the image config Env", "label": "the image config Labels", "history": "the image history"}
-
-
-@rule(
-    "LI550",
-    "secret-in-image",
-    Severity.ERROR,
-    subject=Subject.IMAGE,
-    tags=SECURITY,
-    peers=(),
-    security_severity=9.0,
-)
-def secret_in_image(t: Target) -> Iterator[Hit]:
-    """A secret is stored in an image layer or the image config.
-
-    ## What it does
-    Reports every secret the detector finds while the layers stream: in
-    every layer, base-image layers included, and in files a later layer
-    deleted or overwrote (the message says so), plus the config `Env`,
-    `Labels` and the history `created_by` lines, where build-arg values
-    appear. Each finding gives the path in the image, the layer index and
-    digest, the detector and the redacted value, and the Dockerfile line of
-    the layer when the Dockerfile is known.
-
-    ## Why it matters
-    An image is a stack of tar files: anyone who can pull it can extract any
-    layer, so a key removed in a later `RUN rm` is still there. trivy skips
-    the layers it guesses belong to the base image; a leaked key in a base
-    image is still a leaked key.
-
-    ## Example
-    ```dockerfile
-    FROM debian:12
-    COPY id_rsa /root/.ssh/id_rsa
-    RUN git clone git@example.com:org/repo.git && rm /root/.ssh/id_rsa
-    ```
-
-    ## Fix
-    Revoke the secret. Rebuild so that it never enters a layer: build
-    secrets (`RUN --mount=type=secret` / `--mount=type=ssh`) for build
-    steps, multi-stage builds so that only the artefacts reach the final
-    stage, and `.dockerignore` for files in the context.
-    """
-    image = t.image
-    found: list[ImageSecret] = list(image.analysis.get("secrets", []))
-    found += scanner_for(t).scan_config(image.config)
-    layer_of_history = {layer.history_index: layer.index for layer in image.layers if layer.history_index is not None}
-    for s in found:
-        h = s.hit
-        if s.source == "file":
-            msg = f"{h.detector} in /{s.path.lstrip('/')} (layer {s.layer}, line {h.line} of the file): {h.redacted}{_fate(t, s)}"
-            yield image_hit(t, msg, layer=s.layer, path=s.path, key=h.fingerprint)
-        else:
-            layer = layer_of_history.get(int(s.path[8:-1])) if s.source == "history" else None
-            yield image_hit(t, f"{h.detector} in {_CONFIG_WHERE[s.source]} ({s.path}): {h.redacted}", layer=layer, key=h.fingerprint)
-
-
-@rule(
-    "LI551",
-    "secret-named-env-in-image",
-    Severity.WARNING,
-    subject=Subject.IMAGE,
-    tags=SECURITY,
-    peers=("CIS-DI-0010",),
-    security_severity=7.0,
-    divergences={"CIS-DI-0010": "dockle matches substrings (PASS, SECRET, KEY, ACCESS, TOKEN) so `KEYCLOAK_URL` and "
-                 "`ACCESS_LOG` count; we use LI500's word heuristic. Its credential-file part is an image "
-                 "filesystem rule (LI8xx). Without a Dockerfile only: with one, LI500 reports the line."},
-)
-def secret_named_env_in_image(t: Target) -> Iterator[Hit]:
-    """The image config or history sets a secret-looking variable to a value.
-
-    ## What it does
-    For an image checked without its Dockerfile, flags `config.Env` entries
-    and `KEY=VALUE` words in history `created_by` lines (ENV, and the build
-    args the classic builder records as `|N KEY=VALUE`) whose key looks
-    secret by LI500's heuristic and whose value is not empty.
-
-    ## Why it matters
-    Whoever can pull the image can read its config and history.
-
-    ## Example
-    An image built with `docker build --build-arg DB_PASSWORD=… .` from a
-    Dockerfile that declares `ARG DB_PASSWORD` and uses it in a RUN.
-
-    ## Fix
-    Rebuild with build secrets (`RUN --mount=type=secret`) instead of
-    build args or ENV, and pass runtime secrets when the container starts.
-    """
-    if t.dockerfile is not None:
-        return
-    image = t.image
-    env = image.container_config.get("Env") or []
-    seen: set[str] = set()
-    for kv in env:
-        key, eq, value = kv.partition("=")
-        if eq and value and secret_name(key) and key not in seen:
-            seen.add(key)
-            yield image_hit(t, f"the image config sets {key}, which looks like a secret", key=key)
-    layer_of_history = {layer.history_index: layer.index for layer in image.layers if layer.history_index is not None}
-    for i, h in enumerate(image.history):
-        for key, value in re.findall(r"(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=(\S+)", h.get("created_by") or ""):
-            if value.strip("\"'") and secret_name(key) and key not in seen:
-                seen.add(key)
-                yield image_hit(t, f"history entry {i} sets {key}, which looks like a secret", layer=layer_of_history.get(i), key=key)

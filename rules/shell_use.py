@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from lintimg import shellcheck
+from lintimg.dockerfile.queries import cmd_hit, posix_run, run_commands, shell_of
+from lintimg.engine.rule import rule
+from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.queries import cmd_hit, posix_run, run_commands, shell_of
-from lintimg.rule import rule
-from lintimg.target import Target
+
+ID_RANGE = "LI360-LI389"
 
 
 @rule("LI360", "cd-instead-of-workdir", Severity.WARNING, tags=("shell", "style"), peers=("DL3003", "DS-0013", "KICS-f4a6bcd3"))
-def cd_instead_of_workdir(t: Target) -> Iterator[Hit]:
+def cd_instead_of_workdir(t: DockerfileTarget) -> Iterator[Hit]:
     """Use WORKDIR to change directory, not `cd` in RUN.
 
     ## What it does
@@ -40,7 +41,7 @@ def cd_instead_of_workdir(t: Target) -> Iterator[Hit]:
 
 @rule("LI361", "sudo-in-run", Severity.ERROR, tags=("shell", "security"),
       peers=("DL3004", "DS-0010", "CKV2_DOCKER_1", "DKL-DI-0001", "KICS-8ada6e80"), security_severity=5.0)
-def sudo_in_run(t: Target) -> Iterator[Hit]:
+def sudo_in_run(t: DockerfileTarget) -> Iterator[Hit]:
     """Do not use `sudo` in RUN.
 
     ## What it does
@@ -71,7 +72,7 @@ def sudo_in_run(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI362", "useradd-long-uid", Severity.WARNING, tags=("shell", "size"), peers=("DL3046",))
-def useradd_long_uid(t: Target) -> Iterator[Hit]:
+def useradd_long_uid(t: DockerfileTarget) -> Iterator[Hit]:
     """Use `useradd -l` with a high UID.
 
     ## What it does
@@ -102,7 +103,7 @@ def useradd_long_uid(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI363", "chpasswd-in-run", Severity.WARNING, tags=("shell", "security"), peers=("CKV2_DOCKER_17",), security_severity=6.0)
-def chpasswd_in_run(t: Target) -> Iterator[Hit]:
+def chpasswd_in_run(t: DockerfileTarget) -> Iterator[Hit]:
     """Do not set passwords with `chpasswd` in a Dockerfile.
 
     ## What it does
@@ -136,7 +137,7 @@ def _pipefail_in(argv: list[str]) -> bool:
 @rule("LI364", "pipe-without-pipefail", Severity.WARNING, tags=("shell",), peers=("DL4006", "KICS-efbf148a"),
       divergences={"DL4006": "hadolint's parser lets a comment ending in a backslash swallow the next lines; "
                              "Docker does not continue comments, so the SHELL with pipefail after it applies."})
-def pipe_without_pipefail(t: Target) -> Iterator[Hit]:
+def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
     """Set `-o pipefail` before a RUN with a pipe.
 
     ## What it does
@@ -173,7 +174,7 @@ def pipe_without_pipefail(t: Target) -> Iterator[Hit]:
 
 
 @rule("LI365", "shell-changed-in-run", Severity.WARNING, tags=("shell",), peers=("DL4005", "KICS-8a301064"))
-def shell_changed_in_run(t: Target) -> Iterator[Hit]:
+def shell_changed_in_run(t: DockerfileTarget) -> Iterator[Hit]:
     """Use SHELL to change the default shell, not `ln` over `/bin/sh`.
 
     ## What it does
@@ -203,7 +204,7 @@ POINTLESS = frozenset({"free", "kill", "mount", "ps", "service", "shutdown", "ss
 
 
 @rule("LI366", "pointless-command", Severity.INFO, tags=("shell", "runtime"), peers=("DL3001", "KICS-9b6b0f38"))
-def pointless_command(t: Target) -> Iterator[Hit]:
+def pointless_command(t: DockerfileTarget) -> Iterator[Hit]:
     """Commands that make no sense during a build.
 
     ## What it does
@@ -227,37 +228,3 @@ def pointless_command(t: Target) -> Iterator[Hit]:
     for ins, cmd in run_commands(t.dockerfile):
         if cmd.name in POINTLESS:
             yield cmd_hit(ins, cmd, f"`{cmd.name}` makes no sense in a build step", key=cmd.name)
-
-
-@rule("LI390", "shellcheck", Severity.WARNING, tags=("shell", "shellcheck"), peers=("SC*",))
-def shellcheck_findings(t: Target) -> Iterator[Hit]:
-    """ShellCheck's findings on RUN scripts.
-
-    ## What it does
-    Runs ShellCheck (when a `shellcheck` binary is on PATH; install
-    `lintimg[shellcheck]`) as POSIX sh over every shell-form RUN, heredoc
-    scripts included, and reports each of its findings at the Dockerfile
-    line it belongs to. This one rule stands for all ShellCheck codes: the
-    code is in the message (`SC2086: …`) and in the finding's
-    `shellcheck_code` property. ARG and ENV names of the Dockerfile are
-    declared to ShellCheck, so using them is not "unassigned". RUNs under
-    a non-POSIX SHELL (or `# hadolint shell=powershell`) are skipped;
-    `# hadolint ignore=SC2086` (also the `global`/`stage` forms) suppresses
-    one code, `# lintimg ignore=LI390` all of them. ShellCheck's own level
-    is in the `shellcheck_level` property; the finding's severity is this
-    rule's (configure it like any rule).
-
-    ## Why it matters
-    Quoting mistakes, unset variables and bashisms in `/bin/sh` break
-    builds in ways that are hard to see in a Dockerfile.
-
-    ## Example
-    ```dockerfile
-    RUN for f in $(ls *.txt); do cat $f; done
-    ```
-
-    ## Fix
-    Follow the ShellCheck wiki page for the code
-    (https://www.shellcheck.net/wiki/SC2086).
-    """
-    yield from shellcheck.hits(t)

@@ -1,6 +1,21 @@
+import os
+
 import pytest
 
 from tests.dockerengine import DockerEngine, engine_or_skip
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache(tmp_path_factory: pytest.TempPathFactory):
+    """lintimg's disk caches (ShellCheck, secrets, contexts) in a folder of this session: tests neither
+    read what a developer's earlier runs left nor leave anything in ~/.cache."""
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if old is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = old
 
 
 @pytest.fixture(scope="session")

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 from typing import Any
 
 from lintimg.config import Config, config_from_dict
+from lintimg.context import ContextAttacher
+from lintimg.dockerfile.sources import decode
 from lintimg.engine import Engine
 from lintimg.findings import Finding
-from lintimg.runner import lint_source
-from lintimg.sources import decode
+from lintimg.run.check import lint_source
 
 
 @functools.lru_cache(maxsize=64)
@@ -30,6 +32,23 @@ def engine(config: dict[str, Any] | None = None) -> Engine:
 def lint(text: str, config: dict[str, Any] | None = None, path: str = "Dockerfile", attach=None) -> list[Finding]:
     findings, _ = lint_source(engine(config), decode(path, text.encode()), attach)
     return findings
+
+
+def ctx_lint(root: Path, dockerfile: str, files: dict[str, str | bytes] | None = None, config: dict[str, Any] | None = None, rule: str | None = None) -> list[Finding]:
+    """Write ``files`` and the Dockerfile into ``root`` and lint with ``root`` as the context."""
+    for rel, content in (files or {}).items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(content if isinstance(content, bytes) else content.encode())
+    (root / "Dockerfile").write_text(dockerfile)
+    findings = lint(dockerfile, config, path=str(root / "Dockerfile"), attach=ContextAttacher())
+    assert not [f for f in findings if f.rule_id == "LI002"], [f.message for f in findings if f.rule_id == "LI002"]
+    return [f for f in findings if rule is None or f.rule_id == rule]
+
+
+def only(findings: list[Finding]) -> Finding:
+    assert len(findings) == 1, [(f.location.line, f.message) for f in findings]
+    return findings[0]
 
 
 def _of(rule: str, findings: list[Finding]) -> list[Finding]:

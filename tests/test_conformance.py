@@ -24,16 +24,15 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from lintimg import ruledocs
-from lintimg.rule import Rule
-from lintimg.runner import lint_source
-from lintimg.sources import decode
+from lintimg.dockerfile.sources import decode
+from lintimg.engine.rule import Rule
+from lintimg.reports import ruledocs
+from lintimg.run.check import lint_source
 from tests.rulespec import engine
 from tests.test_peer_mapping import DOCKERFILE_SCOPES, doc_rows, peer_matches
 
@@ -218,8 +217,8 @@ def test_peer_cases_agree(source: str, rules, rows, capsys):
 
 MAINTAINER_RULES = """
 from lintimg.findings import Hit, Severity
-from lintimg.hookspecs import hookimpl
-from lintimg.rule import rule
+from lintimg.engine.hookspecs import hookimpl
+from lintimg.engine.rule import rule
 
 DOC = "Test rule.\\n\\n## What it does\\nx\\n## Why it matters\\nx\\n## Example\\nx\\n## Fix\\nx"
 

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from lintimg.dockerfile import Dockerfile
+from lintimg.dockerfile.sources import is_dockerfile_name, read_source
 from lintimg.engine import Engine
-from lintimg.sources import is_dockerfile_name, read_source
-from lintimg.runner import target_of
+from lintimg.run.check import target_of
 from tests.rulespec import engine
 from tests.test_peer_mapping import peer_matches
 

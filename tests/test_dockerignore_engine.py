@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from lintimg.context import CLASSIC, CLASSIC_PRE23, BuildContext
-from tests.test_dockerignore import MATRIX_IGNORE, MATRIX, make_tree
+from tests.test_dockerignore import MATRIX, MATRIX_IGNORE, make_tree
 
 pytestmark = pytest.mark.engine
 

@@ -11,11 +11,11 @@ import yaml
 from lintimg import config as config_module
 from lintimg.config import Config
 from lintimg.engine import Engine
+from lintimg.engine.rule import SECTIONS
 from lintimg.findings import Finding, ImageLocation, Location, Severity
 from lintimg.reports import RunInfo
 from lintimg.reports import json as json_report
-from lintimg.rule import SECTIONS
-from lintimg.ruledocs import REGENERATE, index_markdown
+from lintimg.reports.ruledocs import REGENERATE, index_markdown
 from tests.clirun import REPO
 
 DOCS = REPO / "docs"
@@ -128,11 +128,11 @@ def test_architecture_says_how_to_regenerate_rules_md() -> None:
 
 
 def test_readme_formats_and_config_example() -> None:
-    from lintimg.reports import builtin_formats
+    from lintimg.reports import FORMATS
 
     text = (REPO / "README.md").read_text()
     section = text.split("### Output formats", 1)[1].split("###", 1)[0]
-    assert set(re.findall(r"^\| `(\w+)` \|", section, re.M)) == set(builtin_formats())
+    assert set(re.findall(r"^\| `(\w+)` \|", section, re.M)) == set(FORMATS)
     block = re.search(r"### Configuration.*?```yaml\n(.*?)```", text, re.S).group(1)
     data = yaml.safe_load(block)
     data.pop("rules")  # rule names belong to the rule authors; the rest must load

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from lintimg.dockerfile import parse_dockerfile
-from lintimg.image.mapping import image_hit, map_layers, parse_created_by, synthetic_path
-from lintimg.target import Target
 from lintimg.config import Config
+from lintimg.dockerfile import parse_dockerfile
+from lintimg.engine.target import Target
+from lintimg.image.mapping import image_hit, map_layers, parse_created_by, synthetic_path
 from tests.imagebuild import layer, make_image
 
 

@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lintimg.dockerfile import parse_dockerfile
-from lintimg.queries import command_line, run_commands
+from lintimg.dockerfile.queries import command_line, run_commands
 
 SAMPLE = """\
 # syntax=docker/dockerfile:1
@@ -130,14 +130,14 @@ def test_lone_carriage_return_is_not_a_line_break():
 
 @given(st.text(alphabet=st.sampled_from(list("ab=$ \t\u00a0\u2003\x1c-/")), max_size=40))
 def test_plain_word_split_matches_the_quote_aware_split(s):
-    from lintimg.words import _split_quoted, split_words
+    from lintimg.dockerfile.words import _split_quoted, split_words
 
     assert split_words(s) == _split_quoted(s, "\\")
 
 
 @given(st.lists(st.integers(1, 9), min_size=1, max_size=6), st.integers(0, 60))
 def test_locate_picks_the_segment_holding_the_offset(lengths, offset):
-    from lintimg.dockerfile import _locate
+    from lintimg.dockerfile.model import _locate
 
     segments, start = [], 0
     for n, length in enumerate(lengths):

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from lintimg.pragmas import normalize_peer
-from lintimg.runner import default_engine
+from lintimg.engine.registry import normalize_peer
+from lintimg.run.check import default_engine
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "peer-mapping.md"

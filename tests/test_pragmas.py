@@ -53,12 +53,5 @@ def test_unknown_id_in_pragma_is_reported():
     assert {f.location.line for f in unknown} == {2}
 
 
-def test_pragma_use_is_reported_only_when_li004_is_on():
-    text = TWO.format(p="# hadolint ignore=DL3000\n")
-    assert lines_of("LI004", text) == []
-    assert lines_of("LI004", text, {"rules": {"ignore-pragma-used": "on"}}) == [2]
-    assert lines_of("LI004", "# a comment\n" + TWO.format(p=""), {"rules": {"LI004": "on"}}) == []
-
-
 def test_disable_ignore_pragma_turns_them_all_off():
     assert lines_of("LI230", TWO.format(p="# lintimg ignore=LI230\n"), {"disable-ignore-pragma": True}) == [3, 4]

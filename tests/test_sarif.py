@@ -11,8 +11,7 @@ import jsonschema
 import pytest
 
 from lintimg.findings import Finding, ImageLocation, Location, Severity
-from lintimg.reports import RunInfo
-from lintimg.reports import sarif
+from lintimg.reports import RunInfo, sarif
 from tests.clirun import EXAMPLE_RULES, EXAMPLES, REPO, SARIF_SCHEMA, lintimg
 
 # GitHub's limits (docs "SARIF support for code scanning").
@@ -212,8 +211,8 @@ def _long_doc_rule(folder: Path) -> None:
     (folder / "long_rule.py").write_text(f'''
 import sys
 from lintimg.findings import Hit, Severity
-from lintimg.hookspecs import hookimpl
-from lintimg.rule import rule, rules_in
+from lintimg.engine.hookspecs import hookimpl
+from lintimg.engine.rule import rule, rules_in
 
 
 @rule("ZZ900", "long-doc", Severity.INFO, tags=tuple(f"t{{i}}" for i in range(14)))

@@ -11,7 +11,9 @@ from benchmarks.secrets import planted_secrets, synthetic_corpus
 from lintimg.config import config_from_dict
 from lintimg.errors import LintimgError
 from lintimg.image.model import EntryType, LayerEntry
-from lintimg.secrets import SecretScanner, fingerprint, redact
+from lintimg.image.secrets import analyzer, scan_config
+from lintimg.secrets.redact import fingerprint, redact
+from lintimg.secrets.scanner import SecretScanner
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +119,7 @@ def test_thread_safe(corpus):
 
 
 def test_analyzer_selects_regular_files_within_policy():
-    name, wants, run = SecretScanner({"exclude-paths": ["usr/share/doc"]}, disk_cache=False).analyzer()
+    name, wants, run = analyzer(SecretScanner({"exclude-paths": ["usr/share/doc"]}, disk_cache=False))
     assert name == "secrets"
     assert wants(LayerEntry("app/.env", EntryType.FILE, 100, 0o644, 0, 0))
     assert not wants(LayerEntry("app", EntryType.DIR, 0, 0o755, 0, 0))
@@ -130,7 +132,7 @@ def test_analyzer_selects_regular_files_within_policy():
 def test_config_env_labels_and_history():
     ghp = "ghp_" + "a1B2c3D4e5" * 3 + "F6g7H8"
     cfg = {"config": {"Env": [f"API_TOKEN={ghp}"], "Labels": {"k": "v"}}, "history": [{"created_by": f"|1 NPM={ghp} /bin/sh -c make"}]}
-    got = SecretScanner(disk_cache=False).scan_config(cfg)
+    got = scan_config(SecretScanner(disk_cache=False), cfg)
     assert sorted((s.source, s.path) for s in got) == [("env", "config.Env"), ("history", "history[0]")]
 
 

@@ -1,8 +1,7 @@
 """The build context: .dockerignore and what each COPY/ADD sends.
 
-:func:`attach_context` gives a :class:`lintimg.target.Target` its
-:class:`BuildContext`. Everything is lazy: a Dockerfile without COPY/ADD
-costs nothing, ``COPY package.json .`` costs one ``lstat``, and only a
+:class:`ContextAttacher` finds each Dockerfile's :class:`BuildContext`.
+Everything is lazy: a Dockerfile without COPY/ADD costs nothing, ``COPY package.json .`` costs one ``lstat``, and only a
 directory source makes the walk list directories. A :class:`ContextAttacher`
 shares walks between the Dockerfiles of one run that use the same context.
 """
@@ -10,9 +9,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from lintimg.context.copies import Copy, context_copies
 from lintimg.context.dockerignore import IgnoreFile, IgnoreProblem
@@ -22,9 +20,8 @@ if TYPE_CHECKING:
     from lintimg.context.gitchurn import Churn
     from lintimg.context.secretscan import ContextSecrets
     from lintimg.dockerfile import Dockerfile
-    from lintimg.target import Target
 
-__all__ = ["BUILDKIT", "CLASSIC", "CLASSIC_PRE23", "BuildContext", "ContextAttacher", "Copy", "Entry", "IgnoreFile", "Subtree", "attach_context", "find_ignore_file"]
+__all__ = ["BUILDKIT", "CLASSIC", "CLASSIC_PRE23", "BuildContext", "ContextAttacher", "Copy", "Entry", "IgnoreFile", "Subtree", "find_ignore_file"]
 
 MAX_IGNORE_BYTES = 1024 * 1024
 
@@ -145,18 +142,20 @@ class BuildContext:
         """The secret scanner for copied files (shared by the Dockerfiles of a run)."""
         import json
 
-        from lintimg import secrets
         from lintimg.context.secretscan import ContextSecrets
+        from lintimg.secrets.cache import CACHE_FORMAT
+        from lintimg.secrets.detect import detector_version
+        from lintimg.secrets.scanner import SecretScanner
 
         key = ("secrets", self.root, json.dumps(settings or {}, sort_keys=True, default=str))
         if key not in self._trees:
             # Cached hits are only valid for the same policy and the same detectors.
-            policy = f"{key[2]}\0{secrets.CACHE_FORMAT}\0{_detector_version()}"
+            policy = f"{key[2]}\0{CACHE_FORMAT}\0{detector_version()}"
             # One scanner per policy for the whole run: its per-content memo then serves every
             # context (the same file content in two folders is scanned once).
             scanner = self._trees.get(("scanner", key[2]))
             if scanner is None:
-                scanner = self._trees[("scanner", key[2])] = secrets.SecretScanner(settings)
+                scanner = self._trees[("scanner", key[2])] = SecretScanner(settings)
             self._trees[key] = ContextSecrets(self.root, scanner, policy)
         return self._trees[key]
 
@@ -167,16 +166,10 @@ class BuildContext:
         return churn_of(self.root, depth)
 
 
-@lru_cache(maxsize=1)
-def _detector_version() -> str:
-    try:
-        return version("detect-secrets")
-    except PackageNotFoundError:
-        return "?"
 
 
 class ContextAttacher:
-    """Gives each target its build context, sharing walks across one run.
+    """Finds each Dockerfile's build context, sharing walks across one run.
 
     ``context_dir`` overrides the default (the Dockerfile's folder).
     """
@@ -184,22 +177,18 @@ class ContextAttacher:
     def __init__(self, context_dir: str | None = None, builder: str = BUILDKIT):
         self.context_dir = context_dir
         self.builder = builder
-        self._trees: dict = {}
+        self._trees: dict[Any, Any] = {}
         self._dirs: dict[str, bool] = {}
 
-    def __call__(self, target: "Target") -> None:
-        dockerfile = target.path if os.path.isfile(target.path) else None
+    def for_dockerfile(self, path: str) -> BuildContext | None:
+        """The context of the Dockerfile at ``path`` (``None`` when there is no such folder)."""
+        dockerfile = path if os.path.isfile(path) else None
         root = self.context_dir or (os.path.dirname(os.path.abspath(dockerfile)) if dockerfile else None)
         if root is None:
-            return
+            return None
         is_dir = self._dirs.get(root)
         if is_dir is None:
             is_dir = self._dirs[root] = os.path.isdir(root)  # once per folder of the run
         if not is_dir:
-            return
-        target.context = BuildContext(root, dockerfile, self.builder, self._trees)
-
-
-def attach_context(target: "Target", context_dir: str | None = None, builder: str = BUILDKIT) -> None:
-    """Attach the build context to ``target`` (default: the Dockerfile's folder)."""
-    ContextAttacher(context_dir, builder)(target)
+            return None
+        return BuildContext(root, dockerfile, self.builder, self._trees)

@@ -6,10 +6,18 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterator
 
-from lintimg.context.dockerignore import Matcher, PatternError, clean_line, compile_pattern, go_clean, go_glob_regex, has_glob
+from lintimg.context.dockerignore import (
+    Matcher,
+    PatternError,
+    clean_line,
+    compile_pattern,
+    go_clean,
+    go_glob_regex,
+    has_glob,
+)
 from lintimg.context.walk import Entry, Subtree, Tree, join, link_escapes
 from lintimg.dockerfile import Dockerfile, Instruction, Token
-from lintimg.words import expand
+from lintimg.dockerfile.words import expand
 
 _HEREDOC_SOURCE = re.compile(r"^\d*<<-?(['\"]?)([A-Za-z0-9_.\-]+)\1$")
 _REMOTE = re.compile(r"^([a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)

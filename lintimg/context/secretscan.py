@@ -2,34 +2,28 @@
 
 Only copied regular files are read. A per-context cache on disk maps
 (path, size, mtime, inode) to the content hash and the hits, so a warm run
-reads no file whose metadata is unchanged; :class:`lintimg.secrets.SecretScanner`
+reads no file whose metadata is unchanged; :class:`lintimg.secrets.scanner.SecretScanner`
 does the prefiltered detection and its own per-content cache.
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import tempfile
 import time
 from dataclasses import asdict
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from lintimg import cachefiles
 from lintimg.context.walk import Entry, Subtree
 
 if TYPE_CHECKING:
-    from lintimg.secrets import SecretHit, SecretScanner
+    from lintimg.secrets.detect import SecretHit
+    from lintimg.secrets.scanner import SecretScanner
 
 CACHE_FORMAT = 1
 # Files changed this recently may change again within the mtime granularity: never cache them.
 RACY_SECONDS = 2.0
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "lintimg" / "context"
 
 
 class ContextSecrets:
@@ -38,9 +32,9 @@ class ContextSecrets:
     def __init__(self, root: str, scanner: "SecretScanner", policy: str, use_disk: bool = True):
         self.root = root
         self.scanner = scanner
-        self.use_disk = use_disk and os.environ.get("LINTIMG_NO_CACHE") != "1"
+        self.use_disk = use_disk and cachefiles.enabled()
         ident = hashlib.sha256(f"{CACHE_FORMAT}\0{root}\0{policy}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
-        self.path = cache_dir() / f"{ident}.json"
+        self.path = cachefiles.cache_root("context") / f"{ident}.json"
         self._dirty = False
         self.read_files = 0  # files read in this run (a warm run reads none)
 
@@ -53,10 +47,7 @@ class ContextSecrets:
     def _load(self) -> dict[str, tuple]:
         if not self.use_disk:
             return {}
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
+        data = cachefiles.read_json(self.path)
         if not isinstance(data, dict):
             return {}
         # As tuples of plain values, which the garbage collector stops tracking: the JSON
@@ -82,7 +73,7 @@ class ContextSecrets:
 
     def scan(self, files: Iterable[Entry]) -> dict[str, list["SecretHit"]]:
         """Hits per path for the regular files among ``files`` (paths without hits left out)."""
-        from lintimg.secrets import SecretHit
+        from lintimg.secrets.detect import SecretHit
 
         out: dict[str, list[SecretHit]] = {}
         now = time.time()
@@ -134,14 +125,6 @@ class ContextSecrets:
             os.close(fd)
 
     def save(self) -> None:
-        if not (self.use_disk and self._dirty):
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".ctx-", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(self._entries, fh, separators=(",", ":"))
-            os.replace(tmp, self.path)  # atomic: concurrent runs see the old or the new file
+        if self.use_disk and self._dirty:
+            cachefiles.write_json(self.path, self._entries)
             self._dirty = False
-        except OSError:
-            pass  # a read-only cache directory only costs speed

@@ -15,7 +15,7 @@ from lintimg.image.model import ContentRequest, Image, LayerAnalyzer
 
 if TYPE_CHECKING:
     from lintimg.image import oci
-    from lintimg.image.layers import Limits, Progress
+    from lintimg.image.reader import Limits, Progress
 
 __all__ = ["Image", "Limits", "open_image"]
 
@@ -24,9 +24,9 @@ def __getattr__(name: str) -> Any:
     # The readers load on first use: Dockerfile-only runs import lintimg.image.* submodules
     # (reference parsing, the model) and should not pay for the layer machinery.
     if name in ("Limits", "Progress"):
-        from lintimg.image import layers
+        from lintimg.image import reader
 
-        return getattr(layers, name)
+        return getattr(reader, name)
     raise AttributeError(f"module 'lintimg.image' has no attribute {name!r}")
 
 
@@ -50,8 +50,8 @@ def open_image(
     input raises :class:`LintimgError` with a one-line message naming ``ref``.
     """
     from lintimg.image import oci
-    from lintimg.image.layers import assemble, read_layers
-    from lintimg.image.reference import parse_source
+    from lintimg.image.reader import assemble, read_layers
+    from lintimg.image.transport import parse_source
 
     src = parse_source(ref)
     with tempfile.TemporaryDirectory(prefix="lintimg-") as tmp:

@@ -18,11 +18,11 @@ from typing import Any, BinaryIO, Callable
 
 import zstandard
 
+from lintimg.dockerfile.reference import DockerRef, parse_docker_ref
 from lintimg.errors import LintimgError
 from lintimg.image import oci
-from lintimg.image.layers import GZIP_MAGIC, ZSTD_MAGIC, LayerSource
 from lintimg.image.ocilayout import open_layout, read_blob
-from lintimg.image.reference import DockerRef, parse_docker_ref
+from lintimg.image.reader import GZIP_MAGIC, ZSTD_MAGIC, LayerSource
 
 _BLOB_PATH = re.compile(r"^blobs/(sha256|sha512)/([0-9a-f]{64}|[0-9a-f]{128})$")
 _LEGACY_CONFIG = re.compile(r"^([0-9a-f]{64})\.json$")

@@ -20,8 +20,8 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Callable
 
+from lintimg.dockerfile.reference import DOCKER_HUB
 from lintimg.errors import LintimgError
-from lintimg.image.reference import DOCKER_HUB
 
 HUB_KEY = "https://index.docker.io/v1/"
 HELPER_TIMEOUT = 20.0

@@ -15,7 +15,7 @@ import urllib.parse
 from lintimg.errors import LintimgError
 from lintimg.image import oci
 from lintimg.image.archive import open_docker_archive
-from lintimg.image.layers import CHUNK, Progress
+from lintimg.image.reader import CHUNK, Progress
 
 TIMEOUT = 60.0
 

@@ -24,15 +24,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lintimg.findings import Hit, ImageLocation
-from lintimg.secrets import scrub
+from lintimg.secrets.redact import scrub
 
 if TYPE_CHECKING:
     from lintimg.dockerfile import Dockerfile, Instruction
     from lintimg.image.model import Image
-    from lintimg.target import Target
+
+
+class MappedImage(Protocol):
+    """What placing an image finding needs: the image, its layer mapping, the Dockerfile if any
+    (an image rule's view, :class:`lintimg.engine.target.ImageTarget`, has them)."""
+
+    @property
+    def image(self) -> Image: ...
+    @property
+    def dockerfile(self) -> Dockerfile | None: ...
+    @property
+    def layer_map(self) -> dict[int, LayerOrigin]: ...
+
 
 _NOP_RE = re.compile(r"#\(nop\)\s*([A-Za-z]+)\b\s*(.*)$", re.S)
 _BUILDKIT_SUFFIX = "# buildkit"
@@ -196,7 +208,7 @@ def synthetic_path(image_name: str, in_image_path: str = "") -> str:
 
 
 def image_hit(
-    t: "Target",
+    t: MappedImage,
     message: str,
     *,
     layer: int | None = None,
@@ -224,7 +236,7 @@ def image_hit(
     return Hit(message, line=1, column=1, path=synthetic_path(image.name, path or ""), fix=fix, image=where, key=key or path, properties=props)
 
 
-def describe_layer(t: "Target", layer: int) -> str:
+def describe_layer(t: MappedImage, layer: int) -> str:
     """``layer 3 (line 7: RUN apt-get …)`` or ``layer 3 (RUN apt-get …)`` from history."""
     origin = t.layer_map.get(layer)
     ins = getattr(origin, "instruction", None)

@@ -103,6 +103,8 @@ class Image:
     analysis: dict[str, list[Any]] = field(default_factory=dict)
     # tolerated oddities found while reading the layers, oldest layer first
     anomalies: list[Anomaly] = field(default_factory=list)
+    # derived views computed once and shared by every rule of a run (see lintimg.image.stats.waste)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def history(self) -> list[dict[str, Any]]:

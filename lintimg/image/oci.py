@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable
 
 from lintimg.errors import LintimgError
-from lintimg.image.layers import LayerSource
+from lintimg.image.reader import LayerSource
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 from typing import Any, BinaryIO, Callable, Protocol
 
+from lintimg.dockerfile.reference import parse_docker_ref
 from lintimg.errors import LintimgError
 from lintimg.image import oci
-from lintimg.image.layers import LayerSource
-from lintimg.image.reference import parse_docker_ref
+from lintimg.image.reader import LayerSource
 
 
 class BlobStore(Protocol):

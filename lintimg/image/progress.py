@@ -6,7 +6,7 @@ import sys
 import threading
 from typing import Iterator, TextIO
 
-from lintimg.image.layers import Progress
+from lintimg.image.reader import Progress
 
 
 @contextlib.contextmanager
@@ -18,7 +18,8 @@ def terminal_progress(stream: TextIO | None = None, *, force: bool | None = None
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress as Bars, TextColumn, TransferSpeedColumn
+    from rich.progress import BarColumn, DownloadColumn, TextColumn, TransferSpeedColumn
+    from rich.progress import Progress as Bars
 
     bars = Bars(
         TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),

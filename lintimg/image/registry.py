@@ -17,10 +17,10 @@ import time
 import urllib.parse
 from typing import Any, BinaryIO, Callable
 
+from lintimg.dockerfile.reference import DockerRef, parse_docker_ref
 from lintimg.errors import LintimgError
 from lintimg.image import oci
 from lintimg.image.auth import Authenticator, lookup
-from lintimg.image.reference import DockerRef, parse_docker_ref
 
 TIMEOUT = float(os.environ.get("LINTIMG_REGISTRY_TIMEOUT", "60"))
 ATTEMPTS = 4

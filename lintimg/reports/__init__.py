@@ -1,40 +1,28 @@
-"""Output formats. Each is ``render(findings, info) -> str``; plugins can add more."""
+"""The built-in output formats, a plugin like any other (entry point ``reports`` of group ``lintimg``).
+
+Each format is ``render(findings, info) -> str`` in a module of its own,
+imported on first use, so a text run never loads sarif-om or XML.
+"""
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
-from typing import Callable
 
+from lintimg.engine.hookspecs import Reporter, RunInfo, hookimpl
 from lintimg.findings import Finding
-from lintimg.rule import Rule
+
+__all__ = ["FORMATS", "RunInfo", "lintimg_report_formats"]
+
+FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
 
 
-@dataclass
-class RunInfo:
-    """What a report needs besides the findings."""
-
-    rules: list[Rule]  # every loaded rule (SARIF lists them)
-    files: list[str]  # every file checked, clean ones too
-    sources: dict[str, list[str]] = field(default_factory=dict)  # path -> lines, for excerpts
-    color: bool = False
-    kind: str = "dockerfile"  # "dockerfile" or "image": SARIF category and JSON "kind"
-    image: str | None = None  # the image reference for image runs
-    tool_version: str = ""
-    notes: list[str] = field(default_factory=list)  # one-line remarks (e.g. shellcheck missing)
-
-
-Render = Callable[[list[Finding], RunInfo], str]
-
-
-def _lazy(module: str) -> Render:
-    """A renderer that imports its module on first use, so a text run never loads sarif-om or XML."""
-
+def _lazy(module: str) -> Reporter:
     def render(findings: list[Finding], info: RunInfo) -> str:
-        return importlib.import_module(module).render(findings, info)
+        out: str = importlib.import_module(module).render(findings, info)
+        return out
 
     return render
 
 
-def builtin_formats() -> dict[str, Render]:
-    names = ("text", "json", "sarif", "github", "junit", "gitlab")
-    return {name: _lazy(f"lintimg.reports.{name}") for name in names}
+@hookimpl
+def lintimg_report_formats() -> dict[str, Reporter]:
+    return {name: _lazy(f"{__name__}.{name}") for name in FORMATS}

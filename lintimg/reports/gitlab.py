@@ -5,7 +5,12 @@ import json
 
 from lintimg.findings import Finding, Severity
 from lintimg.reports import RunInfo
-from lintimg.reports.places import artifact_path, fingerprints, region_of, security_rule_ids
+from lintimg.reports.places import (
+    artifact_path,
+    fingerprints,
+    region_of,
+    security_rule_ids,
+)
 
 # GitLab's scale: info, minor, major, critical, blocker.
 SEVERITIES = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INFO: "minor", Severity.STYLE: "info"}

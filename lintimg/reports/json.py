@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 from lintimg.findings import Finding, Severity
 from lintimg.reports import RunInfo
-from lintimg.reports.places import fingerprints, public_image
+from lintimg.reports.places import fingerprints
 
 SCHEMA_VERSION = 1
 
@@ -25,7 +25,7 @@ def finding_dict(f: Finding) -> dict:
         "end_column": loc.end_column,
         "fix": f.fix,
     }
-    image = public_image(f)
+    image = f.image
     if image is not None:
         d["image"] = asdict(image)
     if f.properties:

@@ -9,11 +9,11 @@ import hashlib
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from lintimg.findings import Finding, ImageLocation
+from lintimg.engine.rule import Rule
+from lintimg.findings import Finding
 from lintimg.reports import RunInfo
-from lintimg.rule import Rule
 
 _TRANSPORT = re.compile(r"^(?:docker|docker-archive|oci|oci-archive|docker-daemon):(?://)?")
 
@@ -122,15 +122,4 @@ def security_rule_ids(info: RunInfo) -> set[str]:
     return {r.id for r in info.rules if is_security(r)}
 
 
-def public_image(f: Finding) -> ImageLocation | None:
-    """The finding's image location as reports may print it: ``created_by`` without secrets.
 
-    A layer's history line is where a build argument or an echoed token sits
-    in plain text, and rules copy it into findings of every kind (a size
-    finding names the layer's command too).
-    """
-    if f.image is None or not f.image.created_by:
-        return f.image
-    from lintimg.secrets import withhold_secrets  # detect-secrets loads only when images are reported
-
-    return replace(f.image, created_by=withhold_secrets(f.image.created_by))

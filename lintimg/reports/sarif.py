@@ -26,10 +26,16 @@ from urllib.parse import quote
 import attr
 import sarif_om as om
 
+from lintimg.engine.rule import Rule
 from lintimg.findings import Finding, Severity
 from lintimg.reports import RunInfo
-from lintimg.reports.places import artifact_path, fingerprints, image_name, is_security, public_image, region_of
-from lintimg.rule import Rule
+from lintimg.reports.places import (
+    artifact_path,
+    fingerprints,
+    image_name,
+    is_security,
+    region_of,
+)
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://lintimg.dev/"
@@ -108,7 +114,7 @@ def _clip(text: str, limit: int = MAX_DESCRIPTION) -> str:
 
 def descriptor(r: Rule) -> om.ReportingDescriptor:
     """A rule as SARIF ``reportingDescriptor``, with its docs and GitHub's properties."""
-    from lintimg.ruledocs import rule_markdown, rule_text
+    from lintimg.reports.ruledocs import rule_markdown, rule_text
 
     tags = list(dict.fromkeys((["security"] if is_security(r) else []) + list(r.tags)))[:MAX_TAGS]
     score = f"{r.security_severity:.1f}" if r.security_severity is not None else None  # GitHub wants a numeric string
@@ -150,7 +156,7 @@ def _result(f: Finding, index: int, fp: str, info: RunInfo) -> om.Result:
     props: dict[str, Any] = {"slug": f.slug, "severity": str(f.severity)}
     if f.fix:
         props["fix"] = f.fix
-    im = public_image(f)
+    im = f.image
     if im is not None:
         props.update({"image": im.image, "imagePath": im.path, "layerIndex": im.layer_index, "layerDigest": im.layer_digest, "createdBy": im.created_by})
     props.update(f.properties)

@@ -7,10 +7,11 @@ import tracemalloc
 
 import pytest
 
+from lintimg.dockerfile.reference import parse_docker_ref
 from lintimg.errors import LintimgError
 from lintimg.image import Limits, open_image
 from lintimg.image.model import Action, EntryType
-from lintimg.image.reference import parse_docker_ref, parse_source
+from lintimg.image.transport import parse_source
 from tests.image.layouts import digest, layout_from_blobs, legacy_archive, tar_bytes, write_dir, write_tar
 
 

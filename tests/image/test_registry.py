@@ -13,8 +13,8 @@ import pytest
 
 from lintimg.errors import LintimgError
 from lintimg.image import open_image
-from tests.image.support import SAMPLE_TAG, snapshot
 from tests.dockerengine import unavailable
+from tests.image.support import SAMPLE_TAG, snapshot
 from tests.registry import FaultProxy, free_port, htpasswd_file, make_cert
 
 pytestmark = [pytest.mark.engine, pytest.mark.registry]
@@ -176,8 +176,8 @@ def test_registry_errors(anon, docker_config):
     with pytest.raises(LintimgError, match=rf"^docker://127.0.0.1:{port}/x:1: registry 127.0.0.1:{port} is unreachable"):
         open_image(f"docker://127.0.0.1:{port}/x:1")
     with pytest.raises(LintimgError, match=r"refusing http:// to example\.invalid"):
+        from lintimg.dockerfile.reference import parse_docker_ref
         from lintimg.image.registry import Registry
-        from lintimg.image.reference import parse_docker_ref
 
         Registry(parse_docker_ref("example.invalid/x:1"))._connect("http://example.invalid/v2/")
 

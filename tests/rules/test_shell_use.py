@@ -1,7 +1,7 @@
 """Shell-use rules LI360–LI366, written from what each rule means."""
 from __future__ import annotations
 
-from lintimg.shell import parse_script
+from lintimg.dockerfile.shell import parse_script
 from tests.rulespec import catches, passes
 
 F = "FROM debian:12\n"

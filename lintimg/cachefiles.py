@@ -1,0 +1,48 @@
+"""lintimg's caches on disk: where they live, whether they are on, and writes that concurrent runs survive.
+
+Every cache is an optimisation: an entry that is missing, unreadable or torn
+is the same as no entry, and a cache that cannot be written only costs speed.
+``LINTIMG_NO_CACHE=1`` turns every disk cache off.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def enabled() -> bool:
+    return os.environ.get("LINTIMG_NO_CACHE") != "1"
+
+
+def cache_root(kind: str) -> Path:
+    """``$XDG_CACHE_HOME/lintimg/<kind>`` (``~/.cache`` when unset)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "lintimg" / kind
+
+
+def read_json(path: Path) -> Any:
+    """The JSON at ``path``, or ``None`` when it is absent or not valid JSON (a torn or corrupt entry)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` to ``path`` atomically: a concurrent reader sees the old file or the whole new one."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, separators=(",", ":"))
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass  # a read-only or full cache directory only costs speed

@@ -1,0 +1,106 @@
+"""Shared helpers for rule bodies: iterate what rules look at, and make hits at the right place."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from lintimg.dockerfile import Dockerfile, Instruction, Token
+from lintimg.dockerfile.comments import shell_pragma
+from lintimg.dockerfile.shell import Command
+from lintimg.findings import Hit
+
+# Shells whose scripts the POSIX-shell rules understand.
+POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "zsh", "busybox"})
+
+
+def hit(ins: Instruction, message: str, *, token: Token | None = None, fix: str | None = None, key: str | None = None, **props) -> Hit:
+    """A hit on an instruction, or on one of its tokens when given."""
+    p = token.pos if token is not None else ins.pos
+    return Hit(message, line=p.line, column=p.column, end_line=p.end_line, end_column=p.end_column, fix=fix, key=key, properties=props)
+
+
+def shell_of(df: Dockerfile, ins: Instruction) -> list[str]:
+    """The SHELL in force for ``ins`` (``["/bin/sh", "-c"]`` unless a SHELL changed it)."""
+    stage = df.stage_of(ins)
+    current = ["/bin/sh", "-c"]
+    chain = []
+    while stage is not None:
+        chain.append(stage)
+        stage = df.stages[stage.base_stage] if stage.base_stage is not None else None
+    for st in reversed(chain):
+        for other in st.instructions:
+            if other.index >= ins.index:
+                break
+            if other.keyword == "SHELL" and other.json_args:
+                current = other.json_args
+    return current
+
+
+def is_posix_shell(df: Dockerfile, ins: Instruction) -> bool:
+    import os
+
+    exe = shell_of(df, ins)[0] if shell_of(df, ins) else "/bin/sh"
+    return os.path.basename(exe).lower() in POSIX_SHELLS
+
+
+def posix_run(df: Dockerfile, ins: Instruction) -> bool:
+    """True when ``ins`` runs under a POSIX shell: no SHELL or ``# hadolint shell=`` names another."""
+    import os
+
+    pragma = shell_pragma(df)
+    if pragma is not None and os.path.basename(pragma).lower() not in POSIX_SHELLS:
+        return False
+    return is_posix_shell(df, ins)
+
+
+def run_mounts(ins: Instruction) -> list[dict[str, str]]:
+    """The ``--mount`` options of a RUN as dicts (``type`` defaults to bind, ``dst``/``destination`` read as ``target``)."""
+    out = []
+    for value in ins.flag_values("mount"):
+        opts: dict[str, str] = {"type": "bind"}
+        for part in value.split(","):
+            key, _, val = part.partition("=")
+            key = key.strip().lower()
+            opts["target" if key in ("dst", "destination") else key] = val.strip()
+        out.append(opts)
+    return out
+
+
+def run_commands(df: Dockerfile, include_onbuild: bool = True) -> list[tuple[Instruction, Command]]:
+    """Every simple command of every shell-form RUN (and ONBUILD RUN), in order.
+
+    Built once per model and shared by every rule (dozens of rules walk it): do not modify it.
+    """
+    key = ("run_commands", include_onbuild)
+    found = df.memo.get(key)
+    if found is None:
+        found = df.memo[key] = list(_run_commands(df, include_onbuild))
+    return found
+
+
+def _run_commands(df: Dockerfile, include_onbuild: bool) -> Iterator[tuple[Instruction, Command]]:
+    for ins in df.runs(include_onbuild):
+        script = ins.script
+        if script is None:
+            if ins.json_args:
+                yield ins, Command(list(ins.json_args), 0)
+            continue
+        for cmd in script.commands:
+            yield ins, cmd
+
+
+def command_line(ins: Instruction, cmd: Command) -> int:
+    """The Dockerfile line a command of ``ins`` sits on (heredoc bodies included)."""
+    if ins.heredocs and ins.script is not None and ins.shell_text == ins.heredocs[0].content:
+        return ins.heredocs[0].line + cmd.row
+    if cmd.row == 0 and ins.script is not None and ins.script.text.isascii():
+        return ins.locate(cmd.offset)[0]
+    return min(ins.pos.line + cmd.row, ins.pos.end_line)
+
+
+def cmd_hit(ins: Instruction, cmd: Command, message: str, **kw) -> Hit:
+    """A hit on the line of ``cmd`` inside ``ins``."""
+    h = hit(ins, message, **kw)
+    line = command_line(ins, cmd)
+    if line != ins.pos.line:
+        h.line, h.column, h.end_line, h.end_column = line, 1, line, None
+    return h

@@ -1,0 +1,117 @@
+"""Finding and reading Dockerfiles: paths, directories and stdin."""
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from lintimg.errors import LintimgError
+
+MAX_DOCKERFILE_BYTES = 2 * 1024 * 1024
+_SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".hg", ".svn"}
+_PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "dockerfile", "Containerfile", "Containerfile.*", "*.Containerfile")
+
+
+def is_dockerfile_name(name: str) -> bool:
+    if name.endswith(".dockerignore") or name == ".dockerignore":
+        return False
+    return any(fnmatch.fnmatchcase(name, p) for p in _PATTERNS)
+
+
+@dataclass
+class DockerfileText:
+    path: str  # as shown in reports
+    text: str | None  # None when the content is not usable (see problem)
+    problem: str | None = None  # why the content could not be parsed
+    size: int = 0
+
+
+def discover(paths: list[str]) -> list[str]:
+    """Expand directories into the Dockerfiles they hold; check that files exist."""
+    out: list[str] = []
+    for p in paths:
+        if p == "-":
+            out.append(p)
+            continue
+        path = Path(p)
+        if path.is_dir():
+            found = []
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+                found.extend(os.path.join(root, f) for f in sorted(files) if is_dockerfile_name(f))
+            if not found:
+                raise LintimgError(f"{p}: no Dockerfile found in this directory (looked for {', '.join(_PATTERNS[:4])}, Containerfile)")
+            out.extend(_clean(f) for f in found)
+        elif path.is_file():
+            if path.name.endswith(".dockerignore"):
+                continue  # an ignore file is context, read next to its Dockerfile
+            out.append(_clean(p))
+        elif path.exists():
+            raise LintimgError(f"{p}: not a regular file")
+        else:
+            raise LintimgError(f"{p}: no such file or directory")
+    return out
+
+
+def ignored(path: str, patterns: list[str], base: str | None = None) -> bool:
+    """Whether ``path`` matches an ``ignore-paths`` pattern (relative to ``base``).
+
+    A pattern without ``/`` matches any one path component (``vendor``,
+    ``*.generated.Dockerfile``); one with ``/`` matches the relative path
+    from its start, and also everything below it (``third_party/``, ``docker/*/Dockerfile``).
+    """
+    if not patterns or path == "-":
+        return False
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(base or os.getcwd())).replace(os.sep, "/")
+    parts = rel.split("/")
+    for pat in patterns:
+        pat = pat.strip().removeprefix("./").rstrip("/")
+        if "/" not in pat:
+            if any(fnmatch.fnmatchcase(part, pat) for part in parts):
+                return True
+        elif fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(rel, pat + "/*"):
+            return True
+    return False
+
+
+def _clean(p: str) -> str:
+    return os.path.normpath(p)
+
+
+def read_source(path: str, stdin_name: str = "-") -> DockerfileText:
+    if path == "-":
+        data = sys.stdin.buffer.read()
+        shown = stdin_name
+    else:
+        shown = path
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_DOCKERFILE_BYTES + 1)
+        except PermissionError:
+            raise LintimgError(f"{path}: permission denied") from None
+        except IsADirectoryError:
+            raise LintimgError(f"{path}: is a directory") from None
+        except OSError as e:
+            raise LintimgError(f"{path}: cannot read: {e.strerror or e}") from None
+    return decode(shown, data)
+
+
+def decode(path: str, data: bytes) -> DockerfileText:
+    size = len(data)
+    if size > MAX_DOCKERFILE_BYTES:
+        return DockerfileText(path, None, f"file is larger than {MAX_DOCKERFILE_BYTES // (1024 * 1024)} MiB; not parsed", size)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        return DockerfileText(path, None, f"not a text file (NUL byte at offset {nul})", size)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        # Latin-1 Dockerfiles exist in the wild; lint them rather than give up.
+        text = data.decode("latin-1")
+        if sum(1 for b in data if b < 9 or 13 < b < 32) > 8:
+            return DockerfileText(path, None, f"not a text file (invalid UTF-8 at offset {e.start})", size)
+    return DockerfileText(path, text, None, size)

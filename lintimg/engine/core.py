@@ -1,0 +1,173 @@
+"""The rule engine: the run's plugins and rule registry, batch preparation, and running rules on a target."""
+from __future__ import annotations
+
+import traceback
+from bisect import bisect_right
+from pathlib import Path
+from typing import Iterable
+
+from lintimg.config import Config
+from lintimg.engine import hookspecs
+from lintimg.engine.hookspecs import Reporter
+from lintimg.engine.plugins import plugin_manager
+from lintimg.engine.pragmas import Suppressions, read_suppressions
+from lintimg.engine.registry import Registry
+from lintimg.engine.rule import Rule, rule
+from lintimg.engine.target import DockerfileTarget, Target
+from lintimg.errors import LintimgError
+from lintimg.findings import Finding, Hit, Location, Severity
+
+
+@rule("LI002", "rule-crashed", Severity.ERROR, tags=("meta",))
+def rule_crashed(t: DockerfileTarget) -> Iterable[Hit]:
+    """A rule raised an exception; its results for this file are missing.
+
+    ## What it does
+    Reports, in place of the rule's results, that a rule failed with an
+    exception, naming the rule and the exception.
+
+    ## Why it matters
+    A crash must not pass for a clean result: the run goes on with the
+    other rules, and this finding makes the gap visible (and fails the run
+    at the default threshold).
+
+    ## Example
+    A third-party rule that indexes past the end of a list.
+
+    ## Fix
+    Report the bug to the rule's author, or turn the rule off in config.
+    """
+    return ()
+
+
+@rule("LI003", "unknown-rule-in-pragma", Severity.WARNING, tags=("meta",))
+def unknown_rule_in_pragma(t: DockerfileTarget) -> Iterable[Hit]:
+    """A `# lintimg ignore=` pragma names a rule that does not exist.
+
+    ## What it does
+    Flags ids and slugs in lintimg pragmas that match no loaded rule.
+
+    ## Why it matters
+    A typo in a suppression silently suppresses nothing, or hides that a
+    rule was renamed.
+
+    ## Example
+    ```dockerfile
+    # lintimg ignore=LI9999
+    RUN apt-get install -y curl
+    ```
+
+    ## Fix
+    Use an id or slug that `lintimg rules` lists.
+    """
+    return ()
+
+
+ENGINE_RULES = (rule_crashed, unknown_rule_in_pragma)
+
+
+class _EnginePlugin:
+    """The engine's own rules travel the same hook as everyone else's."""
+
+    @hookspecs.hookimpl
+    def lintimg_rules(self) -> list[Rule]:
+        return list(ENGINE_RULES)
+
+
+def _loaded(r: Rule) -> Rule:
+    """``r`` with its function; a rule module that fails to import is a setup error, like a plugin's."""
+    try:
+        return r.loaded()
+    except LintimgError:
+        raise
+    except Exception as e:
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        raise LintimgError(f"plugin {Path(where.filename).name}:{where.lineno} failed to provide rule {r.id}: {type(e).__name__}: {e}") from None
+
+
+class Engine:
+    """The plugins and rules of one run (``rules_dirs``: ``--rules-dir`` folders besides the config's)."""
+
+    def __init__(self, config: Config, rules_dirs: Iterable[str] = ()):
+        self.config = config
+        self.pm = plugin_manager(config, rules_dirs, extra=[("lintimg-engine", _EnginePlugin())])
+        try:
+            provided = self.pm.hook.lintimg_rules()
+        except Exception as e:  # a plugin whose rule module fails to build is a setup error
+            where = traceback.extract_tb(e.__traceback__)[-1]
+            raise LintimgError(
+                f"plugin {Path(where.filename).name}:{where.lineno} failed to provide its rules: {type(e).__name__}: {e}"
+            ) from None
+        self.registry = Registry((r for plugin_rules in provided for r in plugin_rules), config)
+
+    @property
+    def rules(self) -> list[Rule]:
+        return self.registry.rules
+
+    def rule(self, key: str) -> Rule | None:
+        return self.registry.get(key)
+
+    def report_formats(self) -> dict[str, Reporter]:
+        """Every output format the plugins provide (the built-in ones come through the same hook)."""
+        out: dict[str, Reporter] = {}
+        for formats in self.pm.hook.lintimg_report_formats():
+            out.update(formats)
+        return out
+
+    def prepare(self, targets: list[Target]) -> None:
+        """Let plugins do batch work over all targets of a run (see ``lintimg_prepare``)."""
+        self.pm.hook.lintimg_prepare(targets=targets, enabled=self.registry.enabled_ids)
+
+    def run(self, target: Target) -> list[Finding]:
+        registry = self.registry
+        df = target.dockerfile
+        sup = read_suppressions(df, registry) if df is not None else Suppressions()
+        if self.config.disable_ignore_pragma:
+            sup = Suppressions(unknown=sup.unknown, shell=sup.shell)
+        starts = [i.pos.line for i in df.instructions] if df is not None else []
+        findings: list[Finding] = []
+
+        def emit(r: Rule, hit: Hit) -> None:
+            path = hit.path or target.path
+            line = hit.line or 1
+            ins_idx = stage_idx = None
+            if df is not None and hit.path in (None, target.path) and starts:
+                i = bisect_right(starts, line) - 1
+                if i >= 0 and df.instructions[i].pos.line <= line <= df.instructions[i].pos.end_line:
+                    ins_idx, stage_idx = i, df.instructions[i].stage_index
+            if sup.suppressed(r.id, ins_idx, stage_idx):
+                return
+            findings.append(
+                Finding(
+                    rule_id=r.id,
+                    slug=r.slug,
+                    severity=registry.severity(r.id),
+                    message=hit.message,
+                    location=Location(path, line, hit.column or 1, hit.end_line, hit.end_column),
+                    fix=hit.fix,
+                    image=hit.image,
+                    key=hit.key,
+                    properties=hit.properties,
+                )
+            )
+
+        views = {}
+        for r in registry.running(target.subjects):
+            view = views.get(r.subject) or views.setdefault(r.subject, target.view(r.subject))
+            loaded = _loaded(r)
+            try:
+                hits = list(loaded.check(view))
+            except Exception as e:  # noqa: BLE001 - a rule bug must not end the run
+                frame = traceback.extract_tb(e.__traceback__)[-1]
+                emit(
+                    rule_crashed,
+                    Hit(f"rule {r.id} ({r.slug}) crashed: {type(e).__name__}: {e} at {Path(frame.filename).name}:{frame.lineno}", line=1),
+                )
+                continue
+            for hit in hits:
+                emit(r, hit)
+        if registry.enabled(unknown_rule_in_pragma.id):
+            for line, raw in sup.unknown:
+                emit(unknown_rule_in_pragma, Hit(f"unknown rule {raw!r} in ignore pragma", line=line))
+        findings.sort(key=Finding.sort_key)
+        return findings

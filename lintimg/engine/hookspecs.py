@@ -1,0 +1,87 @@
+"""The whole plugin contract of lintimg.
+
+A plugin is any module or object with functions named like the hooks below,
+marked with :data:`hookimpl`. Plugins are found three ways, all equal:
+
+- the entry-point group ``lintimg`` (the built-in rules and report formats are
+  registered this way: ``lintimg.rules`` and ``lintimg.reports``);
+- ``--rules-dir DIR`` / ``rules-dirs:`` in config: every ``*.py`` file in DIR;
+- ``plugins:`` in config: importable module names.
+
+``Target.cache`` keys (batch results travel from ``lintimg_prepare`` to the
+rules of the same plugin through them; use a key of your own, named for your
+plugin):
+
+==================== ==============================================================
+key                  holds
+==================== ==============================================================
+``"notes"``          ``list[str]``: one-line remarks for the report (e.g. "shellcheck
+                     not found"); every run collects them, de-duplicated, into
+                     :attr:`RunInfo.notes`. Any plugin may append.
+``"shellcheck"``     the built-in plugin's ShellCheck comments per RUN
+                     (:mod:`lintimg.shellcheck`)
+``"shellcheck-batch"`` the background ShellCheck batch a target waits for
+==================== ==============================================================
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+import pluggy
+
+if TYPE_CHECKING:
+    from lintimg.engine.rule import Rule
+    from lintimg.engine.target import Target
+    from lintimg.findings import Finding
+
+PROJECT = "lintimg"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+NOTES = "notes"
+
+
+@dataclass
+class RunInfo:
+    """What a report format receives besides the findings."""
+
+    rules: list[Rule]  # every loaded rule (SARIF lists them)
+    files: list[str]  # every file checked, clean ones too
+    sources: dict[str, list[str]] = field(default_factory=dict)  # path -> lines, for excerpts
+    color: bool = False
+    kind: str = "dockerfile"  # "dockerfile" or "image": SARIF category and JSON "kind"
+    image: str | None = None  # the image reference for image runs
+    tool_version: str = ""
+    notes: list[str] = field(default_factory=list)  # one-line remarks (e.g. shellcheck missing)
+
+
+Reporter = Callable[["list[Finding]", RunInfo], str]
+
+
+@hookspec
+def lintimg_rules() -> list[Rule]:  # type: ignore[empty-body]
+    """Return the rules this plugin provides.
+
+    Each rule is made with :func:`lintimg.engine.rule.rule` (or declared by its
+    metadata with :func:`lintimg.engine.rule.declared`, to be imported only when
+    it runs); ids and slugs must be unique across all plugins (a clash is a
+    usage error naming both plugins).
+    """
+
+
+@hookspec
+def lintimg_report_formats() -> dict[str, Reporter]:  # type: ignore[empty-body]
+    """Return output formats: ``{name: render(findings, run_info) -> str}``."""
+
+
+@hookspec
+def lintimg_prepare(targets: list[Target], enabled: frozenset[str]) -> None:
+    """Called once per run with every target, before any rule runs.
+
+    For work that is cheaper in one batch than per file (running ShellCheck
+    over every RUN script of the run in one process, say). ``enabled`` holds
+    the ids of the rules that will run, so work for a rule that is off can be
+    skipped. Store results in ``target.cache`` under a key of your own (see
+    the table above); rules read them from there.
+    """

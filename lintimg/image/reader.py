@@ -1,0 +1,515 @@
+"""Streaming layer reader: one pass per layer blob, never extracted to disk.
+
+Each blob is hashed as it is read (blob digest), decompressed by magic bytes
+(gzip, zstd or plain), hashed again (diff_id) and walked as a tar. Every entry's
+metadata is kept; contents are read only for entries a consumer selected.
+Layers are read in worker threads (hashing and decompression release the GIL)
+and then merged in order to apply whiteouts and build each path's history.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import tarfile
+import threading
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Callable, Iterable, Sequence
+
+import zstandard
+
+from lintimg.errors import LintimgError
+from lintimg.image.model import (
+    Action,
+    Anomaly,
+    ContentRequest,
+    EntryType,
+    Image,
+    ImageFile,
+    Layer,
+    LayerAnalyzer,
+    LayerEntry,
+    PathEvent,
+)
+from lintimg.paths import climbs_out, is_outside
+
+CHUNK = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b\x08"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+WHITEOUT = ".wh."
+OPAQUE = ".wh..wh..opq"
+
+# progress(task, done_bytes, total_bytes): called from worker threads as bytes are consumed.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Safety policy for untrusted layers; exceeding one is an error, never an OOM."""
+
+    max_uncompressed: int = 32 << 30  # total bytes of all layer tars of one image
+    max_ratio: float = 250.0  # uncompressed / compressed bytes of one layer ...
+    ratio_floor: int = 512 << 20  # ... checked once a layer has produced this much
+    max_entries: int = 5_000_000  # tar entries over all layers
+    max_content: int = 1 << 20  # largest file captured for want_content
+    max_contents_total: int = 256 << 20  # all captured contents together
+    max_analyze: int = 32 << 20  # largest file handed to analyzers
+
+
+@dataclass
+class LayerSource:
+    """Where a layer's blob comes from and what it must hash to."""
+
+    index: int
+    digest: str  # blob digest as the source names it ("" when the source has none)
+    diff_id: str  # from the config's rootfs.diff_ids
+    size: int  # blob bytes
+    media_type: str
+    open: Callable[[], BinaryIO]  # a fresh reader positioned at the blob's first byte
+
+
+class _Budget:
+    """Image-wide counters shared by the layer threads."""
+
+    def __init__(self, limits: Limits, ref: str) -> None:
+        self.limits = limits
+        self.ref = ref
+        self._lock = threading.Lock()
+        self.uncompressed = 0
+        self.entries = 0
+        self.captured = 0
+
+    def add_bytes(self, n: int) -> None:
+        with self._lock:
+            self.uncompressed += n
+            total = self.uncompressed
+        if total > self.limits.max_uncompressed:
+            raise LintimgError(
+                f"{self.ref}: layers expand to more than {self.limits.max_uncompressed} bytes (limit; a decompression bomb?)"
+            )
+
+    def add_entry(self, layer: int) -> None:
+        with self._lock:
+            self.entries += 1
+            total = self.entries
+        if total > self.limits.max_entries:
+            raise LintimgError(f"{self.ref}: more than {self.limits.max_entries} tar entries (limit reached in layer {layer})")
+
+    def reserve_capture(self, n: int) -> bool:
+        with self._lock:
+            if self.captured + n > self.limits.max_contents_total:
+                return False
+            self.captured += n
+            return True
+
+
+class _Hashing:
+    """Reads the raw blob, hashing and counting it."""
+
+    def __init__(self, raw: BinaryIO, algo: str = "sha256") -> None:
+        self.raw = raw
+        self.algo = algo
+        self.hash = hashlib.new(algo)
+        self.size = 0
+        self._peeked = b""
+
+    def peek(self, n: int) -> bytes:
+        """The first bytes, for sniffing; handed out again by the next read."""
+        self._peeked = self.read(n)
+        return self._peeked
+
+    def read(self, n: int = -1) -> bytes:
+        if self._peeked:
+            head, self._peeked = self._peeked, b""
+            return head if 0 <= n <= len(head) else head + self.read(n - len(head) if n > 0 else -1)
+        data = self.raw.read(n)
+        self.hash.update(data)
+        self.size += len(data)
+        return data
+
+
+class _Gunzip:
+    """Bounded-output gzip decoding (multi-member aware); errors on truncation."""
+
+    def __init__(self, src: _Hashing) -> None:
+        self.src = src
+        self.d = zlib.decompressobj(31)
+        self.pending = b""
+        self.done = False
+
+    def read(self, n: int) -> bytes:
+        while not self.done:
+            if not self.pending:
+                self.pending = self.src.read(CHUNK)
+                if not self.pending:
+                    if not self.d.eof:
+                        raise zlib.error("truncated gzip stream")
+                    self.done = True
+                    break
+            out = self.d.decompress(self.pending, n)
+            self.pending = self.d.unconsumed_tail
+            if self.d.eof:
+                rest = self.d.unused_data + self.pending
+                self.pending = rest
+                if rest:
+                    if not rest.startswith(b"\x1f\x8b"):
+                        raise zlib.error("trailing garbage after gzip stream")
+                    self.d = zlib.decompressobj(31)
+            if out:
+                return out
+        return b""
+
+
+class _Feed:
+    """Forward-only, seekable-forward view of the decompressed tar for ``tarfile``.
+
+    Hashes the decompressed bytes (the diff_id) and enforces the limits; a
+    backwards seek is a bug, never silently served.
+    """
+
+    def __init__(self, src: _Hashing, layer: int, budget: _Budget, tick: Callable[[], None]) -> None:
+        self.layer = layer
+        self.budget = budget
+        self.tick = tick
+        self.raw = src
+        head = src.peek(4)
+        self.compression = "gzip" if head[:3] == GZIP_MAGIC else "zstd" if head == ZSTD_MAGIC else "none"
+        if self.compression == "gzip":
+            self.dec: Any = _Gunzip(src)
+        elif self.compression == "zstd":
+            self.dec = zstandard.ZstdDecompressor().stream_reader(src, read_across_frames=True, read_size=CHUNK)
+        else:
+            self.dec = src
+        # plain tars: the diff_id is the blob hash, no second hash needed
+        self.hash = None if self.compression == "none" and src.algo == "sha256" else hashlib.sha256()
+        self._buf = b""
+        self._off = 0
+        self.pos = 0  # decompressed bytes handed out
+        self.produced = 0  # decompressed bytes read from the decoder
+        self.trailing_data = False
+
+    def _more(self) -> bytes:
+        data = self.dec.read(CHUNK)
+        if data:
+            if self.hash is not None:
+                self.hash.update(data)
+            self.produced += len(data)
+            self.budget.add_bytes(len(data))
+            lim = self.budget.limits
+            if self.produced > lim.ratio_floor and self.produced > lim.max_ratio * max(self.raw.size, 1):
+                raise LintimgError(
+                    f"{self.budget.ref}: layer {self.layer} expands more than {lim.max_ratio:g}x (limit; a decompression bomb?)"
+                )
+            self.tick()
+        return data
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            raise ValueError("unbounded read")
+        avail = len(self._buf) - self._off
+        if avail >= n:
+            out = self._buf[self._off : self._off + n]
+            self._off += n
+            self.pos += n
+            return out
+        parts = [self._buf[self._off :]]
+        need = n - avail
+        while need > 0:
+            data = self._more()
+            if not data:
+                break
+            parts.append(data)
+            need -= len(data)
+        joined = b"".join(parts)
+        out, self._buf, self._off = joined[:n], joined, min(n, len(joined))
+        self.pos += len(out)
+        return out
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        if whence != 0 or pos < self.pos:
+            raise OSError("layer streams only seek forward")
+        skip = pos - self.pos
+        avail = len(self._buf) - self._off
+        if skip <= avail:
+            self._off += skip
+            self.pos = pos
+            return pos
+        skip -= avail
+        self.pos += avail
+        self._buf, self._off = b"", 0
+        while skip > 0:
+            data = self._more()
+            if not data:
+                raise tarfile.ReadError("unexpected end of data")
+            if len(data) > skip:
+                self._buf, self._off = data, skip
+                self.pos += skip
+                break
+            skip -= len(data)
+            self.pos += len(data)
+        return self.pos
+
+    def drain(self) -> None:
+        """Read what the tar reader left (end blocks, padding) so the hashes cover the whole blob."""
+        rest = self._buf[self._off :]
+        self._buf, self._off = b"", 0
+        while True:
+            if rest.strip(b"\0"):
+                self.trailing_data = True
+            self.pos += len(rest)
+            rest = self._more()
+            if not rest:
+                break
+        while self.raw.read(CHUNK):  # a decoder may stop before the raw end (zstd skippable frames)
+            pass
+
+    @property
+    def diff_id(self) -> str:
+        h = self.hash if self.hash is not None else self.raw.hash
+        return "sha256:" + h.hexdigest()
+
+
+_TYPES = {
+    tarfile.REGTYPE: EntryType.FILE,
+    tarfile.AREGTYPE: EntryType.FILE,
+    tarfile.CONTTYPE: EntryType.FILE,
+    tarfile.GNUTYPE_SPARSE: EntryType.FILE,
+    tarfile.DIRTYPE: EntryType.DIR,
+    tarfile.SYMTYPE: EntryType.SYMLINK,
+    tarfile.LNKTYPE: EntryType.HARDLINK,
+    tarfile.CHRTYPE: EntryType.CHAR,
+    tarfile.BLKTYPE: EntryType.BLOCK,
+    tarfile.FIFOTYPE: EntryType.FIFO,
+}
+
+
+def clean_path(name: str) -> tuple[str | None, str]:
+    """Normalise a tar name to the model's form; returns (path, or None to skip it; anomaly reason or "")."""
+    reason = "absolute path" if name.startswith("/") else ""
+    norm = posixpath.normpath(name.lstrip("/") or ".")
+    if is_outside(norm):
+        return None, "path escapes the image root"
+    return (None if norm == "." else norm), reason
+
+
+@dataclass
+class LayerResult:
+    layer: Layer
+    contents: dict[tuple[int, str], bytes] = field(default_factory=dict)
+    analysis: dict[str, list[Any]] = field(default_factory=dict)
+    anomalies: list[Anomaly] = field(default_factory=list)
+
+
+def read_layer(
+    src: LayerSource,
+    *,
+    ref: str,
+    budget: _Budget,
+    want_content: ContentRequest | None = None,
+    analyzers: Sequence[LayerAnalyzer] = (),
+    progress: Progress | None = None,
+) -> LayerResult:
+    """Stream one layer blob: entries, whiteouts, selected contents, analyzer results; verify its digests."""
+    layer = Layer(index=src.index, digest=src.digest, diff_id=src.diff_id, size=src.size, media_type=src.media_type)
+    res = LayerResult(layer)
+    label = f"layer {src.index + 1} {(src.digest or src.diff_id)[7:19]}"
+    where = f"{ref}: layer {src.index} ({src.digest or src.diff_id})"
+
+    with src.open() as raw:
+        hashing = _Hashing(raw, src.digest.partition(":")[0] if src.digest else "sha256")
+        tick = (lambda: progress(label, hashing.size, src.size)) if progress else (lambda: None)
+        try:
+            feed = _Feed(hashing, src.index, budget, tick)
+            # a zero-byte blob is an empty layer
+            tar = tarfile.open(fileobj=feed, mode="r:") if hashing.size else None  # type: ignore[call-overload]
+            while tar is not None:
+                m = tar.next()
+                if m is None:
+                    break
+                tar.members.clear()  # we keep our own entries; don't hold TarInfos
+                budget.add_entry(src.index)
+                _take(m, feed, res, want_content, analyzers, budget)
+            feed.drain()
+        except (tarfile.TarError, zlib.error, zstandard.ZstdError, EOFError) as e:
+            raise LintimgError(f"{where}: corrupt layer: {e}") from None
+        except OSError as e:
+            raise LintimgError(f"{where}: cannot read layer: {e}") from None
+    if feed.trailing_data:
+        res.anomalies.append(Anomaly(src.index, "", "data after the end of the tar archive"))
+    blob_digest = f"{hashing.algo}:{hashing.hash.hexdigest()}"
+    if src.digest and blob_digest != src.digest:
+        raise LintimgError(f"{where}: blob does not match its digest (got {blob_digest})")
+    if src.diff_id and feed.diff_id != src.diff_id:
+        raise LintimgError(f"{where}: uncompressed layer does not match diff_id {src.diff_id} (got {feed.diff_id})")
+    layer.uncompressed_size = feed.produced
+    layer.size = hashing.size
+    if not layer.media_type:
+        layer.media_type = "application/vnd.oci.image.layer.v1.tar" + {"gzip": "+gzip", "zstd": "+zstd"}.get(feed.compression, "")
+    if not layer.digest:
+        layer.digest = blob_digest
+    if progress:
+        progress(label, hashing.size, max(src.size, hashing.size))
+    return res
+
+
+def _take(
+    m: tarfile.TarInfo,
+    feed: _Feed,
+    res: LayerResult,
+    want_content: ContentRequest | None,
+    analyzers: Sequence[LayerAnalyzer],
+    budget: _Budget,
+) -> None:
+    idx = res.layer.index
+    path, reason = clean_path(m.name)
+    if reason:
+        res.anomalies.append(Anomaly(idx, m.name, reason))
+    if path is None:
+        return
+    base = posixpath.basename(path)
+    parent = posixpath.dirname(path)
+    if base.startswith(WHITEOUT):
+        if base == OPAQUE:
+            res.layer.opaque_dirs.append(parent)
+        elif base.startswith(WHITEOUT + WHITEOUT):
+            pass  # aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs): not part of the filesystem
+        elif base == WHITEOUT:
+            res.anomalies.append(Anomaly(idx, m.name, "bare .wh. whiteout"))
+        else:
+            res.layer.whiteouts.append(posixpath.join(parent, base[len(WHITEOUT) :]))
+        return
+    etype = _TYPES.get(m.type)
+    if etype is None:
+        res.anomalies.append(Anomaly(idx, m.name, f"unsupported tar entry type {m.type!r}"))
+        return
+    linkname = m.linkname
+    if etype is EntryType.HARDLINK:
+        target, _ = clean_path(linkname)
+        if target is None:
+            res.anomalies.append(Anomaly(idx, m.name, "hardlink target escapes the image root"))
+            return
+        linkname = target
+    elif etype is EntryType.SYMLINK and not linkname.startswith("/") and climbs_out(parent, linkname):
+        res.anomalies.append(Anomaly(idx, m.name, "symlink target escapes the image root"))
+    entry = LayerEntry(path, etype, m.size if etype is EntryType.FILE else 0, m.mode & 0o7777, m.uid, m.gid, linkname)
+    res.layer.entries.append(entry)
+    if etype is not EntryType.FILE:
+        return
+    limits = budget.limits
+    want = want_content is not None and m.size <= limits.max_content and want_content(entry)
+    chosen = [a for a in analyzers if m.size <= limits.max_analyze and a[1](entry)]
+    if not want and not chosen:
+        return
+    data = feed.read(m.size)  # the feed sits at this entry's data right after its header
+    if len(data) != m.size:
+        raise tarfile.ReadError(f"{m.name}: unexpected end of data")
+    if want and budget.reserve_capture(len(data)):
+        res.contents[(idx, path)] = data
+    for name, _, fn in chosen:
+        res.analysis.setdefault(name, []).extend(fn(idx, entry, data))
+
+
+def read_layers(
+    sources: Sequence[LayerSource],
+    *,
+    ref: str,
+    limits: Limits | None = None,
+    want_content: ContentRequest | None = None,
+    analyzers: Sequence[LayerAnalyzer] = (),
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> list[LayerResult]:
+    """Read every layer, in parallel threads; results come back in layer order."""
+    budget = _Budget(limits or Limits(), ref)
+    if workers is None:
+        workers = int(os.environ.get("LINTIMG_IMAGE_WORKERS", "0")) or min(4, os.cpu_count() or 1)
+    workers = max(1, min(workers, len(sources) or 1))
+
+    def one(src: LayerSource) -> LayerResult:
+        return read_layer(src, ref=ref, budget=budget, want_content=want_content, analyzers=analyzers, progress=progress)
+
+    if workers == 1:
+        return [one(s) for s in sources]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lintimg-layer") as pool:
+        return list(pool.map(one, sources))
+
+
+def assemble(
+    *,
+    reference: str,
+    name: str,
+    digest: str | None,
+    config: dict[str, Any],
+    results: Iterable[LayerResult],
+    platform: str = "",
+) -> Image:
+    """Merge read layers into an Image: whiteouts applied, per-path history, final view, history mapping."""
+    results = list(results)
+    img = Image(reference=reference, name=name, digest=digest, config=config, layers=[r.layer for r in results], platform=platform)
+    files: dict[str, ImageFile] = {}
+    children: dict[str, set[str]] = {}
+    hist = img.history_by_path
+
+    def delete_tree(root: str, layer: int, include_root: bool) -> None:
+        stack = [root]
+        while stack:
+            p = stack.pop()
+            kids = children.pop(p, None)
+            if kids:
+                stack.extend(kids)
+            if p == root and not include_root:
+                continue
+            if files.pop(p, None) is not None:
+                hist.setdefault(p, []).append(PathEvent(layer, Action.DELETED, None))
+                children.get(posixpath.dirname(p), set()).discard(p)
+        if not include_root and root in children:
+            del children[root]
+
+    for r in results:
+        li = r.layer.index
+        img.anomalies.extend(r.anomalies)
+        img.contents.update(r.contents)
+        for key, values in r.analysis.items():
+            img.analysis.setdefault(key, []).extend(values)
+        # whiteouts hide lower layers only, so they apply before this layer's entries
+        for d in r.layer.opaque_dirs:
+            delete_tree(d, li, include_root=False)
+        for w in r.layer.whiteouts:
+            delete_tree(w, li, include_root=True)
+        latest: dict[str, LayerEntry] = {}
+        for e in r.layer.entries:
+            latest[e.path] = e  # a path written twice in one tar: the last one wins
+        for path, e in latest.items():
+            old = files.get(path)
+            if old is not None and old.entry.type is EntryType.DIR and e.type is not EntryType.DIR:
+                delete_tree(path, li, include_root=False)
+            hist.setdefault(path, []).append(PathEvent(li, Action.MODIFIED if old is not None else Action.ADDED, e))
+            files[path] = ImageFile(e, li)
+            p = path
+            while p:  # register the path under every ancestor so a whiteout of any of them finds it
+                parent = posixpath.dirname(p)
+                kids = children.setdefault(parent, set())
+                if p in kids:
+                    break
+                kids.add(p)
+                p = parent
+    img.files = files
+    _map_history(img)
+    return img
+
+
+def _map_history(img: Image) -> None:
+    """Give each layer the non-empty history entry that made it (entries line up with layers in order)."""
+    made = [i for i, h in enumerate(img.history) if not h.get("empty_layer")]
+    if len(made) != len(img.layers):
+        if img.history:
+            img.anomalies.append(Anomaly(-1, "", f"history has {len(made)} non-empty entries for {len(img.layers)} layers"))
+        return
+    for layer, hi in zip(img.layers, made):
+        layer.history_index = hi
+        layer.created_by = img.history[hi].get("created_by", "")

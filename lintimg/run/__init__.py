@@ -1,0 +1,35 @@
+"""Runs: ``lintimg check`` over files (:mod:`.check`), ``lintimg image`` over an image (:mod:`.image`),
+``lintimg build`` (:mod:`.build`, then :mod:`.image`). Each ends in one :class:`RunResult`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lintimg.engine.hookspecs import NOTES
+from lintimg.engine.target import Target
+from lintimg.findings import Finding
+
+if TYPE_CHECKING:
+    from lintimg.image.model import Image
+
+
+@dataclass
+class RunResult:
+    """What a run found and what its report needs: files checked (clean ones too), their lines, notes."""
+
+    findings: list[Finding] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    sources: dict[str, list[str]] = field(default_factory=dict)  # path -> lines, for excerpts
+    notes: list[str] = field(default_factory=list)  # one-line remarks plugins left in target.cache["notes"]
+    image: Image | None = None  # the image of an image run
+
+    def add_file(self, path: str, lines: list[str] | None = None) -> None:
+        if path not in self.files:
+            self.files.append(path)
+        if lines is not None:
+            self.sources[path] = lines
+
+    def collect_notes(self, targets: list[Target]) -> None:
+        """The notes every target's plugins left, each once, in order."""
+        for t in targets:
+            self.notes += [n for n in t.cache.get(NOTES, ()) if n not in self.notes]

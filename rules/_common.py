@@ -1,0 +1,276 @@
+"""Helpers shared by the built-in rule modules (a rule module never imports another one's helpers).
+
+- the package-manager vocabulary: every manager described once by a :class:`Manager`
+  (its commands, install subcommands, "assume yes" switches, what cleans its cache and
+  what a pinned package looks like), and the helpers a package rule is a few lines over:
+  :func:`installs`, :func:`missing_yes`, :func:`unpinned`, :func:`cache_left`;
+- shell variables a RUN command sees (:func:`assigned`, :func:`shell_vars`), pip in its
+  spellings (:func:`as_pip`);
+- paths (:func:`path_under`), base images (:func:`external_bases`), and capped per-COPY
+  reports (:func:`capped`).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from lintimg.dockerfile import Dockerfile, Instruction, Stage
+from lintimg.dockerfile.queries import cmd_hit, hit, run_commands, run_mounts
+from lintimg.dockerfile.reference import ImageRef, parse_ref
+from lintimg.dockerfile.shell import Command
+from lintimg.dockerfile.words import expand, split_words
+from lintimg.engine.target import DockerfileTarget
+from lintimg.findings import Hit
+
+if TYPE_CHECKING:  # types only: a Dockerfile-only run loads neither the context nor the secret scanner here
+    from lintimg.context.copies import Copy, Source
+    from lintimg.engine.target import RuleTarget
+    from lintimg.secrets.scanner import SecretScanner
+
+
+@dataclass(frozen=True)
+class Manager:
+    """How one package manager installs, prompts, pins and caches."""
+
+    names: tuple[str, ...]
+    install: tuple[str, ...]  # subcommands that fetch packages
+    pinned: Callable[[str], bool]
+    yes: tuple[str, ...] = ()  # flags that answer prompts
+    takes_value: frozenset[str] = frozenset()  # flags whose value is not a package
+    clean: Callable[[Command], bool] = lambda c: False  # a command that empties its cache
+    cache_dirs: tuple[str, ...] = ()  # a cache/tmpfs mount on these keeps the cache out
+    update: tuple[str, ...] = ()  # subcommands that only refresh the index
+
+    def cleans(self, ins: Instruction, cmd: Command) -> bool:
+        """True when ``cmd`` (an install) or a later command of its RUN empties this manager's cache."""
+        later = ins.script.after(cmd) if ins.script is not None else []
+        return self.clean(cmd) or any(c.name in (cmd.name, "rm") and self.clean(c) for c in later)
+
+    def calls(self, cmd: Command) -> bool:
+        return cmd.name in self.names
+
+    def subcommand(self, cmd: Command) -> str | None:
+        rest = cmd.without_flags(*self.takes_value).args_no_flags()
+        return rest[0] if rest else None
+
+    def installs(self, cmd: Command) -> bool:
+        return self.calls(cmd) and self.subcommand(cmd) in self.install
+
+    def packages(self, cmd: Command) -> list[str]:
+        return cmd.without_flags(*self.takes_value).args_no_flags()[1:]
+
+
+def _rm_of(*prefixes: str) -> Callable[[Command], bool]:
+    """``rm`` of a path under one of ``prefixes``."""
+    return lambda c: c.name == "rm" and any(a.startswith(p) for a in c.args for p in prefixes)
+
+
+def _sub(*words: str) -> Callable[[Command], bool]:
+    """The manager called with all of ``words`` as arguments (``clean all``)."""
+    return lambda c: all(c.has_args(w) for w in words)
+
+
+def _either(*checks: Callable[[Command], bool]) -> Callable[[Command], bool]:
+    return lambda c: any(f(c) for f in checks)
+
+
+_RPM_PIN = re.compile(r"-\d")
+
+
+APT = Manager(
+    names=("apt-get", "apt", "aptitude"),
+    install=("install", "upgrade", "dist-upgrade", "full-upgrade", "reinstall", "build-dep"),
+    pinned=lambda p: "=" in p or "/" in p or p.endswith(".deb"),
+    yes=("y", "yes", "assume-yes"),
+    takes_value=frozenset({"t", "target-release", "o", "option", "c", "config-file"}),
+    clean=_either(_rm_of("/var/lib/apt/lists"), _sub("clean"), _sub("distclean")),
+    cache_dirs=("/var/cache/apt", "/var/lib/apt"),
+    update=("update",),
+)
+
+
+APK = Manager(
+    names=("apk",),
+    install=("add", "upgrade"),
+    pinned=lambda p: "=" in p or "~" in p or p.endswith(".apk"),
+    takes_value=frozenset({"t", "virtual", "repository", "X", "root", "p", "keys-dir", "arch", "cache-dir"}),
+    clean=lambda c: c.has_flag("no-cache") or _sub("cache", "clean")(c) or _rm_of("/var/cache/apk")(c),
+    cache_dirs=("/var/cache/apk",),
+    update=("update",),
+)
+
+
+YUM = Manager(
+    names=("yum",),
+    install=("install", "groupinstall", "localinstall", "reinstall", "upgrade", "update", "module"),
+    pinned=lambda p: bool(_RPM_PIN.search(p)) or p.endswith(".rpm"),
+    yes=("y", "assumeyes"),
+    takes_value=frozenset({"c", "config", "d", "debuglevel", "e", "errorlevel", "installroot", "releasever", "enablerepo", "disablerepo", "x", "exclude", "setopt"}),
+    clean=_either(_sub("clean", "all"), _rm_of("/var/cache/yum")),
+    cache_dirs=("/var/cache/yum",),
+    update=("update",),
+)
+
+
+DNF = Manager(
+    names=("dnf", "microdnf", "tdnf"),
+    install=("install", "in", "groupinstall", "localinstall", "reinstall", "rei", "upgrade", "up", "update",
+             "upgrade-minimal", "up-min", "distro-sync", "dsync", "downgrade", "module", "group"),
+    pinned=lambda p: bool(_RPM_PIN.search(p)) or p.endswith(".rpm") or ":" in p,
+    yes=("y", "assumeyes"),
+    takes_value=frozenset({"c", "config", "d", "debuglevel", "e", "errorlevel", "installroot", "releasever", "enablerepo", "disablerepo", "x", "exclude", "setopt", "repo", "repoid"}),
+    clean=_either(_sub("clean", "all"), _rm_of("/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5")),
+    cache_dirs=("/var/cache/libdnf5", "/var/cache/dnf", "/var/cache/yum"),
+    update=("update", "upgrade"),
+)
+
+
+ZYPPER = Manager(
+    names=("zypper",),
+    install=("install", "in", "remove", "rm", "source-install", "si", "patch", "update", "up", "dist-upgrade", "dup"),
+    pinned=lambda p: any(op in p for op in ("=", ">", "<")) or p.endswith(".rpm"),
+    yes=("n", "non-interactive", "y", "no-confirm"),
+    takes_value=frozenset({"r", "repo", "root", "R", "t", "type", "c", "config"}),
+    clean=_either(_sub("clean"), _sub("cc")),
+    cache_dirs=("/var/cache/zypp",),
+    update=("refresh", "ref", "up", "update"),
+)
+
+
+MICRODNF = Manager(names=("microdnf",), install=("install",), pinned=DNF.pinned, clean=DNF.clean, cache_dirs=DNF.cache_dirs)
+
+
+SYSTEM_MANAGERS = (APT, APK, YUM, DNF, ZYPPER)
+
+
+def installs(t: DockerfileTarget, mgr: Manager, *subs: str, include_onbuild: bool = True) -> Iterator[tuple[Instruction, Command]]:
+    """Calls of ``mgr`` with one of ``subs`` (default: its install subcommands)."""
+    wanted = subs or mgr.install
+    for ins, cmd in run_commands(t.dockerfile, include_onbuild):
+        if mgr.calls(cmd) and mgr.subcommand(cmd) in wanted:
+            yield ins, cmd
+
+
+def unpinned(t: DockerfileTarget, mgr: Manager, what: str, how: str, packages: Callable[[Command], list[str]] | None = None, *subs: str) -> Iterator[Hit]:
+    """One hit per install of ``mgr`` naming the packages ``mgr.pinned`` rejects (variables expanded)."""
+    df = t.dockerfile
+    for ins, cmd in installs(t, mgr, *subs):
+        env = df.env_at(ins)
+        loose = [p for p in (packages or mgr.packages)(cmd) if not mgr.pinned(expand(p, env))]
+        if loose:
+            yield cmd_hit(ins, cmd, f"{what} without a version: {', '.join(loose)}", fix=how, key=",".join(loose))
+
+
+def cache_mounted(ins: Instruction, *dirs: str) -> bool:
+    """True when every one of ``dirs`` has a cache or tmpfs mount on it (or on a parent)."""
+    targets = [m.get("target", "").rstrip("/") for m in run_mounts(ins) if m["type"] in ("cache", "tmpfs")]
+    return all(any(d == tg or d.startswith(tg + "/") for tg in targets if tg) for d in dirs)
+
+
+def stage_in_image(df: Dockerfile, ins: Instruction) -> bool:
+    """True when the stage of ``ins`` ends up in an image: the final stage, or one another stage builds FROM."""
+    if ins.stage_index is None or ins.stage_index == len(df.stages) - 1:
+        return True
+    return any(st.base_stage == ins.stage_index for st in df.stages)
+
+
+def _switch(t: DockerfileTarget, names: tuple[str, ...], flags: tuple[str, ...], why: str) -> Iterator[Hit]:
+    """Calls of ``names`` that pass any of the long ``flags``."""
+    for ins, cmd in run_commands(t.dockerfile):
+        if cmd.name in names and cmd.has_flag(*flags):
+            used = next(f for f in flags if cmd.has_flag(f))
+            yield cmd_hit(ins, cmd, f"`{cmd.name} --{used}` {why}", fix=f"remove `--{used}`", key=used)
+
+
+EXPORTERS = frozenset({"export", "declare", "typeset", "readonly", "local"})
+
+
+def dequote(text: str) -> str:
+    """A shell word's value: quotes and escapes removed (``'0'`` -> ``0``, ``"0\\""`` -> ``0"``)."""
+    words = split_words(text)
+    return words[0].value if len(words) == 1 else text
+
+
+def assigned(cmd: Command) -> list[tuple[str, str]]:
+    """Variables a command sets: its ``VAR=value`` prefixes, and the words of ``export``/``declare``/…."""
+    words = list(cmd.assignments) + ([w for w in cmd.args if "=" in w] if cmd.name in EXPORTERS else [])
+    return [(key, dequote(value)) for key, _, value in (w.partition("=") for w in words)]
+
+
+def as_pip(cmd: Command) -> Command | None:
+    """``pip``/``pip3``/``pipx``/``python -m pip`` as a command named ``pip``/``pipx``; otherwise ``None``."""
+    if re.fullmatch(r"pip[0-9.]*", cmd.name):
+        return Command(["pip", *cmd.args], cmd.row, cmd.offset, cmd.operator, cmd.in_pipeline, cmd.assignments)
+    if cmd.name == "pipx":
+        return cmd
+    if re.fullmatch(r"python[0-9.]*", cmd.name) and cmd.args[:2] == ["-m", "pip"]:
+        return Command(["pip", *cmd.args[2:]], cmd.row, cmd.offset, cmd.operator, cmd.in_pipeline, cmd.assignments)
+    return None
+
+
+def missing_yes(t: DockerfileTarget, mgr: Manager, *subs: str) -> Iterator[Hit]:
+    """Hits for installs of ``mgr`` without any of its assume-yes switches."""
+    for ins, cmd in installs(t, mgr, *subs):
+        if not cmd.has_flag(*mgr.yes):
+            yield cmd_hit(ins, cmd, f"`{cmd.name} {mgr.subcommand(cmd)}` without `-y` waits for an answer nobody gives",
+                          fix=f"add `-y` to `{cmd.name} {mgr.subcommand(cmd)}`")
+
+
+def cache_left(t: DockerfileTarget, mgr: Manager, message: str, fix: str) -> Iterator[Hit]:
+    """Installs of ``mgr`` with no cleaning command after them in the same RUN (nor a cache mount)."""
+    for ins, cmd in installs(t, mgr):
+        if not mgr.cleans(ins, cmd) and not any(cache_mounted(ins, d) for d in mgr.cache_dirs):
+            yield cmd_hit(ins, cmd, message, fix=fix)
+
+
+# ---------------------------------------------------------------- paths, base images, per-COPY caps
+
+
+def path_under(path: str, dirs: tuple[str, ...]) -> bool:
+    """``path`` is one of ``dirs`` or inside one."""
+    p = path.rstrip("/") or "/"
+    return any(p == d or p.startswith(d + "/") for d in dirs)
+
+
+def external_bases(df: Dockerfile) -> Iterator[tuple[Stage, ImageRef]]:
+    """Stages built FROM a registry image (not ``scratch``, not another stage), with the
+    reference as the global ARG defaults make it. References that stay empty are skipped."""
+    for st in df.stages:
+        if st.base_stage is not None or st.is_scratch or not st.base_resolved:
+            continue
+        yield st, parse_ref(st.base_resolved)
+
+
+MAX_PER_COPY = 10  # findings of one kind per COPY; the rest are counted in one more finding
+
+
+def capped(copy: Copy, groups: list[tuple[Source, list]], what: str, make: Callable[[Any, Source], Hit]) -> Iterator[Hit]:
+    """Hits for the first MAX_PER_COPY items of a COPY's ``(source, items)`` groups, then one
+    that counts the rest: a folder of thousands of files cannot flood a report."""
+    total = sum(len(items) for _, items in groups)
+    shown = 0
+    for src, items in groups:
+        for item in items:
+            if shown == MAX_PER_COPY:
+                yield hit(copy.ins, f"{copy.ins.keyword} sends {total - shown} more {what} not listed here", token=src.token, key="more")
+                return
+            shown += 1
+            yield make(item, src)
+
+
+# ---------------------------------------------------------------- secrets
+
+
+@lru_cache(maxsize=8)
+def _scanner(settings_json: str) -> SecretScanner:
+    from lintimg.secrets.scanner import SecretScanner
+
+    return SecretScanner(json.loads(settings_json))
+
+
+def scanner_for(t: RuleTarget) -> SecretScanner:
+    """One scanner per policy for the whole run, so its content cache is shared."""
+    return _scanner(json.dumps(t.setting("secrets") or {}, sort_keys=True))

@@ -1,0 +1,86 @@
+"""LI310–LI314: Alpine's apk: pins, the package cache, untrusted packages."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from lintimg.dockerfile.queries import cmd_hit
+from lintimg.engine.rule import rule
+from lintimg.engine.target import DockerfileTarget
+from lintimg.findings import Hit, Severity
+from lintimg.rules._common import APK, _switch, cache_mounted, installs, unpinned
+
+ID_RANGE = "LI310-LI314"
+
+
+@rule("LI310", "apk-pin-versions", Severity.WARNING, tags=("apk", "reproducibility"), peers=("DL3018", "KICS-d3499f6d"))
+def apk_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
+    """Pin versions in `apk add`.
+
+    ## What it does
+    Flags packages named to `apk add` with no version constraint
+    (`pkg=1.2-r0`, `pkg~1.2`) that are not a local `.apk` file.
+
+    ## Why it matters
+    An unpinned add installs whatever the repository serves that day, so
+    builds are not reproducible.
+
+    ## Example
+    ```dockerfile
+    RUN apk add --no-cache curl
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN apk add --no-cache curl=8.5.0-r0
+    ```
+    """
+    yield from unpinned(t, APK, "apk add", "pin each package: `pkg=version`", None, "add")
+
+
+@rule("LI311", "apk-add-cache", Severity.INFO, tags=("apk", "size"), peers=("DL3019", "DS-0025", "DKL-DI-0004", "KICS-ae9c56a6"))
+def apk_add_cache(t: DockerfileTarget) -> Iterator[Hit]:
+    """Use `apk add --no-cache`.
+
+    ## What it does
+    Flags `apk add` without `--no-cache`, unless `/var/cache/apk` is a
+    cache or tmpfs mount of that RUN.
+
+    ## Why it matters
+    Without it the index and downloaded packages stay in
+    `/var/cache/apk` inside the layer.
+
+    ## Example
+    ```dockerfile
+    RUN apk add curl=8.5.0-r0
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN apk add --no-cache curl=8.5.0-r0
+    ```
+    """
+    for ins, cmd in installs(t, APK, "add"):
+        if not cmd.has_flag("no-cache") and not cache_mounted(ins, "/var/cache/apk"):
+            yield cmd_hit(ins, cmd, "`apk add` without `--no-cache` leaves the package cache in the layer", fix="add `--no-cache`")
+
+
+@rule("LI312", "apk-allow-untrusted", Severity.ERROR, tags=("apk", "security", "supply-chain"),
+      peers=("CKV2_DOCKER_7",), security_severity=7.5)
+def apk_allow_untrusted(t: DockerfileTarget) -> Iterator[Hit]:
+    """Do not install untrusted packages with apk.
+
+    ## What it does
+    Flags `apk` with `--allow-untrusted`.
+
+    ## Why it matters
+    apk then installs packages whose signature it cannot verify.
+
+    ## Example
+    ```dockerfile
+    RUN apk add --allow-untrusted ./tool.apk
+    ```
+
+    ## Fix
+    Add the signing key under `/etc/apk/keys` and drop the switch.
+    """
+    yield from _switch(t, APK.names, ("allow-untrusted",), "installs packages whose signatures are not checked")

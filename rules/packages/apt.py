@@ -1,0 +1,284 @@
+"""LI300–LI309: apt, apt-get and aptitude: pins, prompts, recommends, lists, upgrades, trust switches."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from lintimg.dockerfile.queries import cmd_hit, run_commands
+from lintimg.dockerfile.shell import Command
+from lintimg.engine.rule import rule
+from lintimg.engine.target import DockerfileTarget
+from lintimg.findings import Hit, Severity
+from lintimg.rules._common import (
+    APT,
+    SYSTEM_MANAGERS,
+    _rm_of,
+    _switch,
+    cache_mounted,
+    installs,
+    stage_in_image,
+    unpinned,
+)
+
+ID_RANGE = "LI300-LI309"
+
+
+@rule("LI300", "apt-get-pin-versions", Severity.WARNING, tags=("apt", "reproducibility"), peers=("DL3008", "KICS-965a08d7"))
+def apt_get_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
+    """Pin versions in `apt-get install`.
+
+    ## What it does
+    Flags packages named to `apt-get install` with no version (`pkg=1.2`),
+    no release (`pkg/bookworm`) and that are not a local `.deb` file.
+
+    ## Why it matters
+    An unpinned install takes whatever the archive serves on the day of the
+    build, so two builds of one Dockerfile can ship different software and
+    a rebuild can break for no change of yours.
+
+    ## Example
+    ```dockerfile
+    RUN apt-get install -y --no-install-recommends curl
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5
+    ```
+    """
+    yield from unpinned(t, APT, "apt-get install", "pin each package: `pkg=version`", None, "install")
+
+
+@rule("LI301", "apt-lists-not-removed", Severity.INFO, tags=("apt", "size"), peers=("DL3009", "DKL-DI-0005", "KICS-df746b39"),
+      divergences={"DL3009": "hadolint reads a backslash followed by spaces in the middle of a line as a line break; "
+                             "Docker does not, so a `--mount` written after it is not a mount and the lists stay."})
+def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
+    """Delete the apt lists after `apt-get update`.
+
+    ## What it does
+    Flags a RUN that runs `apt-get update` (or `apt update`) and does not
+    remove `/var/lib/apt/lists` (or run `apt-get distclean`) later in the
+    same RUN, unless both
+    `/var/lib/apt` and `/var/cache/apt` are cache or tmpfs mounts. Stages
+    that are only copied from are not flagged: their files never reach
+    the image.
+
+    ## Why it matters
+    The package lists are tens of megabytes that the running container
+    never uses, and once a layer holds them, deleting them in a later
+    layer does not shrink the image.
+
+    ## Example
+    ```dockerfile
+    RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5 \\
+        && rm -rf /var/lib/apt/lists/*
+    ```
+    """
+    df = t.dockerfile
+    for ins, cmd in installs(t, APT, "update"):
+        if not stage_in_image(df, ins) or cache_mounted(ins, "/var/lib/apt", "/var/cache/apt"):
+            continue
+        later = ins.script.after(cmd) if ins.script is not None else []
+        if not any(_rm_of("/var/lib/apt/lists", "/var/lib/apt")(c) or (APT.calls(c) and APT.subcommand(c) in ("distclean", "dist-clean"))
+                   for c in later):
+            yield cmd_hit(ins, cmd, "apt lists are left in the layer after `apt-get update`",
+                          fix="end the RUN with `&& rm -rf /var/lib/apt/lists/*`")
+
+
+@rule("LI302", "apt-get-missing-yes", Severity.WARNING, tags=("apt",), peers=("DL3014", "DS-0021", "KICS-77783205"))
+def apt_get_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
+    """Use `-y` with `apt-get install`.
+
+    ## What it does
+    Flags `apt-get install` without `-y`/`--yes`/`--assume-yes` (`-qq`,
+    `-q -q` and `-q=2` imply yes).
+
+    ## Why it matters
+    A build has no terminal: apt-get asks for confirmation and the build
+    aborts.
+
+    ## Example
+    ```dockerfile
+    RUN apt-get install curl
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN apt-get install -y curl
+    ```
+    """
+    for ins, cmd in installs(t, APT, "install"):
+        if cmd.name == "apt-get" and not cmd.has_flag(*APT.yes) and cmd.flag_count("q", "quiet") < 2 \
+                and cmd.flag_value("q", "quiet") not in ("2", "=2"):
+            yield cmd_hit(ins, cmd, "`apt-get install` without `-y` waits for an answer nobody gives", fix="add `-y`")
+
+
+@rule("LI303", "apt-get-install-recommends", Severity.INFO, tags=("apt", "size"), peers=("DL3015", "DS-0029", "KICS-7384dfb2"))
+def apt_get_install_recommends(t: DockerfileTarget) -> Iterator[Hit]:
+    """Avoid installing recommended packages with `apt-get install`.
+
+    ## What it does
+    Flags `apt-get install` without `--no-install-recommends` (or
+    `-o APT::Install-Recommends=false`).
+
+    ## Why it matters
+    Recommended packages are optional extras; in an image they add size
+    and attack surface that the application does not need.
+
+    ## Example
+    ```dockerfile
+    RUN apt-get install -y curl
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN apt-get install -y --no-install-recommends curl
+    ```
+    """
+    for ins, cmd in installs(t, APT, "install"):
+        if cmd.name == "apt-get" and not cmd.has_flag("no-install-recommends") \
+                and not any(a.lower().endswith("install-recommends=false") for a in cmd.args):
+            yield cmd_hit(ins, cmd, "`apt-get install` without `--no-install-recommends` pulls in optional packages",
+                          fix="add `--no-install-recommends`")
+
+
+@rule("LI304", "apt-in-scripts", Severity.WARNING, tags=("apt",), peers=("DL3027", "CKV_DOCKER_9", "KICS-b84a0b47"))
+def apt_in_scripts(t: DockerfileTarget) -> Iterator[Hit]:
+    """Use `apt-get` or `apt-cache`, not `apt`, in a Dockerfile.
+
+    ## What it does
+    Flags calls of `apt`.
+
+    ## Why it matters
+    `apt` is meant for people at a terminal: its output and behaviour may
+    change between releases and it warns that its interface is not stable
+    for scripts.
+
+    ## Example
+    ```dockerfile
+    RUN apt install -y curl
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN apt-get install -y curl
+    ```
+    """
+    for ins, cmd in run_commands(t.dockerfile):
+        if cmd.name == "apt":
+            yield cmd_hit(ins, cmd, "`apt` is for interactive use; scripts should call `apt-get`", fix="use `apt-get`")
+
+
+@rule("LI305", "package-update-alone", Severity.WARNING, tags=("apt", "apk", "yum", "dnf", "zypper", "cache"),
+      peers=("DS-0017", "CKV_DOCKER_5", "CIS-DI-0007", "KICS-9bae49be"))
+def package_update_alone(t: DockerfileTarget) -> Iterator[Hit]:
+    """Refresh the package index in the same RUN that installs.
+
+    ## What it does
+    Flags a RUN that refreshes a package index (`apt-get update`, `apk
+    update`, `yum update`, `dnf update`, `zypper refresh`/`up`, ...) but
+    installs or upgrades nothing in that RUN.
+
+    ## Why it matters
+    The builder caches each layer. A later RUN that installs reuses the
+    cached, possibly months-old index, and fails or installs stale
+    versions.
+
+    ## Example
+    ```dockerfile
+    RUN apt-get update
+    RUN apt-get install -y curl
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN apt-get update && apt-get install -y curl
+    ```
+    """
+    for ins in t.dockerfile.runs():
+        cmds = ins.script.commands if ins.script is not None else (
+            [Command(list(ins.json_args), 0)] if ins.json_args else [])
+        updates = [c for c in cmds if any(m.calls(c) and m.subcommand(c) in m.update for m in SYSTEM_MANAGERS)]
+        fetches = [c for c in cmds if any(m.calls(c) and m.subcommand(c) in m.install and m.subcommand(c) not in m.update
+                                          for m in SYSTEM_MANAGERS)]
+        if updates and not fetches:
+            yield cmd_hit(ins, updates[0], f"`{updates[0].name} {updates[0].subcommand}` in a RUN that installs nothing",
+                          fix="update and install in one RUN")
+
+
+@rule("LI306", "apt-dist-upgrade", Severity.WARNING, tags=("apt",), peers=("DS-0024", "DKL-DI-0003"),
+      divergences={p: "also flags `full-upgrade`, apt's other name for `dist-upgrade`" for p in ("DS-0024", "DKL-DI-0003")})
+def apt_dist_upgrade(t: DockerfileTarget) -> Iterator[Hit]:
+    """Do not run `apt-get dist-upgrade` in a Dockerfile.
+
+    ## What it does
+    Flags `apt-get dist-upgrade` and `apt-get full-upgrade`.
+
+    ## Why it matters
+    A distribution upgrade may install, remove and replace packages,
+    kernel and init packages included, changing the base image under the
+    application in ways nobody reviewed. Take a newer base image instead.
+
+    ## Example
+    ```dockerfile
+    RUN apt-get update && apt-get dist-upgrade -y
+    ```
+
+    ## Fix
+    Use a newer base image tag, or `apt-get upgrade` of the packages you need.
+    """
+    for ins, cmd in installs(t, APT, "dist-upgrade", "full-upgrade"):
+        yield cmd_hit(ins, cmd, f"`{cmd.name} {APT.subcommand(cmd)}` rewrites the base image's package set",
+                      fix="use a newer base image instead")
+
+
+@rule("LI307", "apt-allow-unauthenticated", Severity.ERROR, tags=("apt", "security", "supply-chain"),
+      peers=("CKV2_DOCKER_8",), security_severity=7.5)
+def apt_allow_unauthenticated(t: DockerfileTarget) -> Iterator[Hit]:
+    """Do not install unauthenticated packages with apt.
+
+    ## What it does
+    Flags `apt-get`/`apt` with `--allow-unauthenticated`.
+
+    ## Why it matters
+    The switch installs packages whose signatures do not verify, so a
+    mirror or a man in the middle can replace them.
+
+    ## Example
+    ```dockerfile
+    RUN apt-get install -y --allow-unauthenticated curl
+    ```
+
+    ## Fix
+    Import the repository's signing key and drop the switch.
+    """
+    yield from _switch(t, APT.names, ("allow-unauthenticated",), "installs packages whose signatures do not verify")
+
+
+@rule("LI308", "apt-force-yes", Severity.ERROR, tags=("apt", "security", "supply-chain"),
+      peers=("CKV2_DOCKER_11",), security_severity=7.5)
+def apt_force_yes(t: DockerfileTarget) -> Iterator[Hit]:
+    """Do not use `apt-get --force-yes`.
+
+    ## What it does
+    Flags `apt-get`/`apt` with `--force-yes`.
+
+    ## Why it matters
+    Beyond answering prompts, `--force-yes` also accepts unauthenticated
+    packages and downgrades; apt itself deprecates it.
+
+    ## Example
+    ```dockerfile
+    RUN apt-get install --force-yes curl
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN apt-get install -y curl
+    ```
+    """
+    yield from _switch(t, APT.names, ("force-yes",), "also accepts unauthenticated packages and downgrades")

@@ -1,0 +1,380 @@
+"""LI330–LI339: Language package managers (pip, npm, yarn, gem, go), pins across every manager, cache mounts."""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from lintimg.dockerfile import Dockerfile, Instruction
+from lintimg.dockerfile.queries import cmd_hit, run_commands, run_mounts
+from lintimg.dockerfile.shell import Command
+from lintimg.dockerfile.words import expand
+from lintimg.engine.rule import rule
+from lintimg.engine.target import DockerfileTarget
+from lintimg.findings import Hit, Severity
+from lintimg.rules._common import (
+    APK,
+    APT,
+    DNF,
+    EXPORTERS,
+    SYSTEM_MANAGERS,
+    YUM,
+    ZYPPER,
+    Manager,
+    as_pip,
+    assigned,
+    cache_mounted,
+    installs,
+    stage_in_image,
+    unpinned,
+)
+
+ID_RANGE = "LI330-LI339"
+
+
+_TRUE = frozenset({"1", "on", "yes", "true"})
+
+
+def shell_vars(ins: Instruction, cmd: Command, df: Dockerfile) -> dict[str, str]:
+    """Variables ``cmd`` sees: ARG/ENV, ``export``s and bare assignments earlier in its RUN, and its own prefixes."""
+    env = dict(df.env_at(ins))
+    for c in ins.script.before(cmd) if ins.script is not None else []:
+        if c.name in EXPORTERS or not c.argv:  # a prefix of another command sets it for that command only
+            env.update(assigned(c))
+    env.update(assigned(cmd))
+    return env
+
+
+_PIP_VALUE_FLAGS = frozenset(
+    "r requirement c constraint e editable i index-url extra-index-url t target b build prefix root src trusted-host f "
+    "find-links platform python-version implementation abi upgrade-strategy progress-bar log proxy retries timeout "
+    "exists-action cert client-cert cache-dir global-option install-option C config-settings python only-binary "
+    "no-binary pip-args index suffix".split()
+)
+
+
+_PIP_SPEC = re.compile(r"(===|==|>=|<=|~=|!=|<|>|@)")
+
+
+def _pip_pinned(p: str) -> bool:
+    if p.startswith("git+"):
+        return "@" in p.split("#", 1)[0].rsplit("/", 1)[-1]
+    return bool(_PIP_SPEC.search(p)) or "/" in p or p.startswith(".") or p.endswith((".whl", ".tar.gz", ".zip"))
+
+
+PIP = Manager(names=("pip", "pipx"), install=("install",), pinned=_pip_pinned, takes_value=_PIP_VALUE_FLAGS)
+
+
+def pip_installs(t: DockerfileTarget) -> Iterator[tuple[Instruction, Command, Command]]:
+    """``(ins, original command, command as pip)`` for every pip/pipx install."""
+    for ins, cmd in run_commands(t.dockerfile):
+        pip = as_pip(cmd)
+        if pip is not None and PIP.subcommand(pip) == "install":
+            yield ins, cmd, pip
+
+
+@rule("LI330", "pip-pin-versions", Severity.WARNING, tags=("pip", "reproducibility"), peers=("DL3013", "KICS-02d9c71f"))
+def pip_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
+    """Pin versions in `pip install`.
+
+    ## What it does
+    Flags packages named to `pip install` (also `pip3`, `python -m pip`,
+    `pipx install`) without a version specifier, unless a constraints file
+    (`-c`) governs them. Requirement files, local paths, URLs and wheels
+    are not flagged; a `git+` URL needs an `@revision`.
+
+    ## Why it matters
+    pip installs the newest release on the day of the build; a new major
+    version of a dependency can break a rebuild of unchanged code.
+
+    ## Example
+    ```dockerfile
+    RUN pip install --no-cache-dir requests
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN pip install --no-cache-dir requests==2.32.3
+    ```
+    """
+    for ins, cmd, pip in pip_installs(t):
+        if pip.has_flag("c", "constraint"):
+            continue
+        loose = [p for p in PIP.packages(pip) if not _pip_pinned(p)]
+        if loose:
+            yield cmd_hit(ins, cmd, f"pip install without a version: {', '.join(loose)}", fix="pin each package: `pkg==version`",
+                          key=",".join(loose))
+
+
+@rule("LI331", "pip-cache-dir", Severity.WARNING, tags=("pip", "size"), peers=("DL3042", "KICS-f2f903fb"))
+def pip_cache_dir(t: DockerfileTarget) -> Iterator[Hit]:
+    """Use `pip install --no-cache-dir`.
+
+    ## What it does
+    Flags `pip install` without `--no-cache-dir`, unless `PIP_NO_CACHE_DIR`
+    is set to a true value (by ENV, ARG, `export` or a prefix) or pip's
+    cache directory is a cache or tmpfs mount. `pipx` is not flagged.
+
+    ## Why it matters
+    pip keeps every downloaded wheel under `~/.cache/pip`; in an image that
+    is dead weight in the layer.
+
+    ## Example
+    ```dockerfile
+    RUN pip install requests==2.32.3
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN pip install --no-cache-dir requests==2.32.3
+    ```
+    """
+    df = t.dockerfile
+    for ins, cmd, pip in pip_installs(t):
+        if pip.name != "pip" or pip.has_flag("no-cache-dir"):
+            continue
+        if shell_vars(ins, cmd, df).get("PIP_NO_CACHE_DIR", "").lower() in _TRUE:
+            continue
+        if any(m["type"] in ("cache", "tmpfs") and m.get("target", "").rstrip("/").endswith(".cache/pip") for m in run_mounts(ins)):
+            continue
+        yield cmd_hit(ins, cmd, "`pip install` without `--no-cache-dir` leaves pip's download cache in the layer",
+                      fix="add `--no-cache-dir` (or `ENV PIP_NO_CACHE_DIR=1`)")
+
+
+def _npm_pinned(p: str) -> bool:
+    if p.startswith("git") or "://" in p:
+        return "#" in p if p.startswith("git") else p.endswith((".tgz", ".tar.gz"))
+    return "@" in p[1:] or p.startswith(("/", ".", "~")) or p.endswith((".tgz", ".tar.gz", ".tar"))
+
+
+NPM = Manager(names=("npm",), install=("install", "i", "add", "isntall", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal"),
+              pinned=_npm_pinned, takes_value=frozenset({"registry", "prefix", "C", "cache", "userconfig", "tag", "w", "workspace"}))
+
+
+@rule("LI333", "npm-pin-versions", Severity.WARNING, tags=("npm", "reproducibility"), peers=("DL3016", "KICS-e36d8880"))
+def npm_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
+    """Pin versions in `npm install`.
+
+    ## What it does
+    Flags packages named to `npm install` without `@version`. Local
+    folders and tarballs are not flagged; a git URL needs a `#ref`.
+    `npm install` with no package (installing `package.json`) is fine.
+
+    ## Why it matters
+    npm installs the newest release that day; builds then differ from
+    run to run.
+
+    ## Example
+    ```dockerfile
+    RUN npm install -g express
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN npm install -g express@4.19.2
+    ```
+    """
+    yield from unpinned(t, NPM, "npm install", "pin each package: `pkg@version`")
+
+
+def _gem_packages(cmd: Command) -> list[str]:
+    if cmd.has_flag("v", "version"):
+        return []
+    words = cmd.args[: cmd.args.index("--")] if "--" in cmd.args else cmd.args
+    out = []
+    for i, w in enumerate(words):
+        if w.startswith("-") or (i and words[i - 1].startswith("--") and "=" not in words[i - 1] and w in ("true", "false")):
+            continue
+        out.append(w)
+    return out[1:]
+
+
+GEM = Manager(names=("gem",), install=("install", "i"), pinned=lambda p: ":" in p or p.endswith(".gem"))
+
+
+@rule("LI335", "gem-pin-versions", Severity.WARNING, tags=("gem", "reproducibility"), peers=("DL3028", "KICS-22cd11f7"))
+def gem_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
+    """Pin versions in `gem install`.
+
+    ## What it does
+    Flags gems named to `gem install` without `:version` and without
+    `-v`/`--version`.
+
+    ## Why it matters
+    gem installs the newest release that day; builds then differ from run
+    to run.
+
+    ## Example
+    ```dockerfile
+    RUN gem install bundler
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN gem install bundler:2.5.11
+    ```
+    """
+    yield from unpinned(t, GEM, "gem install", "pin each gem: `gem:version`", _gem_packages)
+
+
+def _go_pinned(p: str) -> bool:
+    if p.startswith((".", "/", "$")) or p.endswith(".go"):  # local packages and files
+        return True
+    return "@" in p and not p.endswith("@latest")
+
+
+GO = Manager(names=("go",), install=("install", "get", "run"), pinned=_go_pinned,
+             takes_value=frozenset({"C", "o", "p", "tags", "ldflags", "gcflags", "asmflags", "mod", "modfile", "pkgdir", "exec", "overlay", "pgo", "toolexec", "buildvcs", "covermode", "coverpkg"}))
+
+
+@rule("LI336", "go-install-version", Severity.WARNING, tags=("go", "reproducibility"), peers=("DL3062",))
+def go_install_version(t: DockerfileTarget) -> Iterator[Hit]:
+    """Give `go install`, `go get` and `go run` of a remote module a version.
+
+    ## What it does
+    Flags module paths given to `go install`, `go get` and `go run`
+    without `@version`, or with `@latest`. Local packages (`.`, `./cmd`,
+    absolute paths) are not flagged.
+
+    ## Why it matters
+    Without a version the go command resolves the newest release that day.
+
+    ## Example
+    ```dockerfile
+    RUN go install golang.org/x/tools/gopls@latest
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN go install golang.org/x/tools/gopls@v0.16.1
+    ```
+    """
+    for ins, cmd in installs(t, GO):
+        words = GO.packages(cmd)
+        if GO.subcommand(cmd) == "run":
+            words = words[:1]  # the rest are the program's arguments
+        loose = [p for p in words if not _go_pinned(p)]
+        if loose:
+            yield cmd_hit(ins, cmd, f"`go {GO.subcommand(cmd)}` without a fixed version: {', '.join(loose)}",
+                          fix="add `@vX.Y.Z`", key=",".join(loose))
+
+
+@rule("LI337", "yarn-cache-clean", Severity.INFO, tags=("yarn", "size"), peers=("DL3060",))
+def yarn_cache_clean(t: DockerfileTarget) -> Iterator[Hit]:
+    """Run `yarn cache clean` after `yarn install`.
+
+    ## What it does
+    Flags `yarn install` with no `yarn cache clean` later in the same RUN,
+    unless yarn's cache is a cache or tmpfs mount. Stages that are only
+    copied from are not flagged.
+
+    ## Why it matters
+    yarn's offline cache holds a copy of every package; in the image it is
+    dead weight.
+
+    ## Example
+    ```dockerfile
+    RUN yarn install --frozen-lockfile
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN yarn install --frozen-lockfile && yarn cache clean
+    ```
+    """
+    df = t.dockerfile
+    for ins, cmd in run_commands(df):
+        if not cmd.is_call("yarn", "install") or not stage_in_image(df, ins):
+            continue
+        later = ins.script.after(cmd) if ins.script is not None else []
+        if any(c.name == "yarn" and c.has_args("cache") and c.has_args("clean") for c in later):
+            continue
+        if any(m["type"] in ("cache", "tmpfs") and "yarn" in m.get("target", "") for m in run_mounts(ins)):
+            continue
+        yield cmd_hit(ins, cmd, "`yarn install` without a later `yarn cache clean` leaves yarn's cache in the layer",
+                      fix="end the RUN with `&& yarn cache clean`")
+
+
+LOCKFILE_INSTALLS = (("npm", "ci"), ("yarn", "install"), ("pip", "sync"), ("poetry", "install"), ("bundle", "install"), ("pipenv", "install"))
+
+
+@rule("LI338", "nothing-pinned", Severity.INFO, tags=("reproducibility",))
+def nothing_pinned(t: DockerfileTarget) -> Iterator[Hit]:
+    """The Dockerfile installs packages and pins none of them.
+
+    ## What it does
+    Looks at every package install of the file (apt, apk, yum, dnf,
+    zypper, pip, npm, gem, go) and reports once, on the first install,
+    when not a single package anywhere has a version and nothing installs
+    from a lock file (`npm ci`, `pip install -r`, `poetry install`, ...).
+
+    ## Why it matters
+    One unpinned package is a detail; a file with no pin at all has no
+    reproducible build, and the per-manager rules bury that in noise.
+    This rule is the one finding to act on first.
+
+    ## Example
+    ```dockerfile
+    RUN apt-get update && apt-get install -y curl git
+    RUN pip install --no-cache-dir flask
+    ```
+
+    ## Fix
+    Pin at least the packages the application depends on, or install from
+    a lock file.
+    """
+    df = t.dockerfile
+    first: tuple[Instruction, Command] | None = None
+    for ins, cmd in run_commands(df):
+        pip = as_pip(cmd)
+        if pip is not None and pip.has_flag("r", "requirement", "c", "constraint"):
+            return
+        if any(cmd.is_call(n, s) for n, s in LOCKFILE_INSTALLS):
+            return
+        for mgr, c in ((m, cmd) for m in (APT, APK, YUM, DNF, ZYPPER, NPM, GEM, GO)) if pip is None else ((PIP, pip),):
+            if not mgr.installs(c):
+                continue
+            words = _gem_packages(c) if mgr is GEM else mgr.packages(c)
+            env = df.env_at(ins)
+            if any(mgr.pinned(expand(w, env)) for w in words):
+                return
+            if words and first is None:
+                first = (ins, cmd)
+    if first is not None:
+        yield cmd_hit(first[0], first[1], "no package installed by this Dockerfile has a pinned version",
+                      fix="pin versions, or install from a lock file")
+
+
+@rule("LI339", "package-cache-mount", Severity.STYLE, tags=("cache", "buildkit"), enabled_by_default=False)
+def package_cache_mount(t: DockerfileTarget) -> Iterator[Hit]:
+    """Keep package downloads in a cache mount instead of deleting them.
+
+    ## What it does
+    Off by default. Flags system package installs (apt, apk, yum, dnf,
+    zypper) whose RUN deletes the package manager's cache afterwards (or
+    avoids it, as `apk add --no-cache` does) when that cache directory is
+    not a `--mount=type=cache`.
+
+    ## Why it matters
+    Deleting the cache keeps it out of the layer, but every rebuild of the
+    RUN downloads every package again. With BuildKit a cache mount gives
+    both: nothing in the layer, and downloads reused across builds.
+
+    ## Example
+    ```dockerfile
+    RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5 \\
+        && rm -rf /var/lib/apt/lists/*
+    ```
+
+    ## Fix
+    ```dockerfile
+    RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\
+        --mount=type=cache,target=/var/lib/apt,sharing=locked \\
+        apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5
+    ```
+    """
+    for mgr in SYSTEM_MANAGERS:
+        for ins, cmd in installs(t, mgr):
+            if mgr.cleans(ins, cmd) and not cache_mounted(ins, *mgr.cache_dirs[:1]):
+                yield cmd_hit(ins, cmd, f"{cmd.name} downloads are deleted and fetched again on every rebuild; "
+                                        f"a cache mount on {mgr.cache_dirs[0]} keeps them out of the layer and reuses them",
+                              fix=f"add `--mount=type=cache,target={mgr.cache_dirs[0]}` to the RUN and drop the cleanup")

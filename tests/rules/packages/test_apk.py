@@ -1,0 +1,34 @@
+"""Package-manager rules of rules/packages/apk.py, written from what each rule means."""
+from __future__ import annotations
+
+import pytest
+
+from tests.rulespec import catches, passes
+
+F = "FROM debian:12\n"
+
+
+def test_apk_pin_versions():
+    catches("LI310", "FROM alpine:3.19\nRUN apk add --no-cache curl git=2.43.0-r0\n", message="curl")
+    passes("LI310", "FROM alpine:3.19\nRUN apk add --no-cache curl=8.5.0-r0 git~2.43 ./local.apk\n")
+    # the name given to --virtual is not a package
+    passes("LI310", "FROM alpine:3.19\nRUN apk add --no-cache --virtual .build gcc=13.2.1-r0\n")
+
+
+def test_apk_add_cache():
+    catches("LI311", "FROM alpine:3.19\nRUN apk add curl=8.5.0-r0\n")
+    passes("LI311", "FROM alpine:3.19\nRUN apk add --no-cache curl=8.5.0-r0\n")
+    passes("LI311", "FROM alpine:3.19\nRUN --mount=type=cache,target=/var/cache/apk apk add curl=8.5.0-r0\n")
+    catches("LI311", "FROM alpine:3.19\nRUN --mount=type=cache,target=/var/cache/other apk add curl=8.5.0-r0\n")
+
+
+@pytest.mark.parametrize("rule_id,tool,flag", [
+    ("LI312", "apk", "--allow-untrusted"),
+])
+def test_signature_switches(rule_id, tool, flag):
+    sub = "add" if tool == "apk" else "install"
+    catches(rule_id, F + f"RUN {tool} {sub} -y {flag} python3\n", message=flag.lstrip("-"))
+    catches(rule_id, F + f"RUN {tool} {flag} {sub} -y python3\n")
+    passes(rule_id, F + f"RUN {tool} {sub} -y python3\n")
+    # the text of the switch as data is not the switch
+    passes(rule_id, F + f"RUN {tool} {sub} -y python3 && echo '{flag}'\n")

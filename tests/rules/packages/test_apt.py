@@ -1,0 +1,74 @@
+"""Package-manager rules of rules/packages/apt.py, written from what each rule means."""
+from __future__ import annotations
+
+import pytest
+
+from tests.rulespec import catches, passes
+
+F = "FROM debian:12\n"
+
+
+def test_apt_get_pin_versions():
+    catches("LI300", F + "RUN apt-get install -y curl=7.88 git\n", line=2, message="git")
+    passes("LI300", F + "RUN apt-get install -y curl=7.88 git/bookworm ./local.deb\n")
+    # the value of -t is a release, not a package
+    passes("LI300", F + "RUN apt-get -t bookworm-backports install -y curl=7.88\n")
+
+
+def test_apt_lists_not_removed():
+    catches("LI301", F + "RUN apt-get update && apt-get install -y curl=7.88\n", line=2)
+    passes("LI301", F + "RUN apt-get update && apt-get install -y curl=7.88 && rm -rf /var/lib/apt/lists/*\n")
+    # removing the lists before updating does not help
+    catches("LI301", F + "RUN rm -rf /var/lib/apt/lists/* && apt-get update && apt-get install -y curl=7.88\n")
+    passes("LI301", "FROM debian:13\nRUN apt-get update && apt-get install -y curl=8.14 && apt-get distclean\n")
+    passes("LI301", F + "RUN --mount=type=cache,target=/var/lib/apt --mount=type=cache,target=/var/cache/apt apt-get update\n")
+
+
+def test_apt_lists_only_matter_in_stages_that_reach_the_image():
+    passes("LI301", "FROM debian:12 AS build\nRUN apt-get update && apt-get install -y gcc=12\nFROM scratch\nCOPY --from=build /x /x\n")
+    catches("LI301", "FROM debian:12 AS base\nRUN apt-get update && apt-get install -y gcc=12\nFROM base\n", line=2)
+
+
+def test_apt_get_missing_yes():
+    catches("LI302", F + "RUN apt-get install curl\n", line=2)
+    for ok in ("-y", "--yes", "--assume-yes", "-qq", "-q -q", "-fmy"):
+        passes("LI302", F + f"RUN apt-get install {ok} curl\n")
+
+
+def test_apt_get_install_recommends():
+    catches("LI303", F + "RUN apt-get install -y curl\n")
+    passes("LI303", F + "RUN apt-get install -y --no-install-recommends curl\n")
+    passes("LI303", F + "RUN apt-get install -y -o APT::Install-Recommends=false curl\n")
+
+
+def test_apt_in_scripts():
+    catches("LI304", F + "RUN apt install -y curl\n", line=2)
+    passes("LI304", F + "RUN apt-get install -y curl && apt-cache policy curl\n")
+
+
+def test_package_update_alone():
+    catches("LI305", F + "RUN apt-get update\nRUN apt-get install -y curl\n", line=2, count=1)
+    catches("LI305", "FROM alpine:3.19\nRUN apk update\n")
+    catches("LI305", "FROM fedora:40\nRUN dnf update -y\n")
+    passes("LI305", F + "RUN apt-get update && apt-get install -y curl\n")
+    passes("LI305", F + "RUN apt-get update && apt-get upgrade -y\n")
+    passes("LI305", "FROM fedora:40\nRUN dnf update -y && dnf install -y make-4.4\n")
+
+
+def test_apt_dist_upgrade():
+    catches("LI306", F + "RUN apt-get update && apt-get -q dist-upgrade -y\n")
+    catches("LI306", F + "RUN apt-get update && apt-get full-upgrade -y\n")
+    passes("LI306", F + "RUN apt-get update && apt-get upgrade -y\n")
+
+
+@pytest.mark.parametrize("rule_id,tool,flag", [
+    ("LI307", "apt-get", "--allow-unauthenticated"),
+    ("LI308", "apt-get", "--force-yes"),
+])
+def test_signature_switches(rule_id, tool, flag):
+    sub = "add" if tool == "apk" else "install"
+    catches(rule_id, F + f"RUN {tool} {sub} -y {flag} python3\n", message=flag.lstrip("-"))
+    catches(rule_id, F + f"RUN {tool} {flag} {sub} -y python3\n")
+    passes(rule_id, F + f"RUN {tool} {sub} -y python3\n")
+    # the text of the switch as data is not the switch
+    passes(rule_id, F + f"RUN {tool} {sub} -y python3 && echo '{flag}'\n")
