@@ -98,11 +98,11 @@ def part_context(files: int) -> None:
 
 
 def part_corpus(every: int, rounds: int) -> None:
+    from benchmarks._common import corpus_files
     from lintimg.config import config_from_dict
     from lintimg.context import ContextAttacher
     from lintimg.engine import Engine
     from lintimg.run.check import lint_paths
-    from benchmarks._common import corpus_files
 
     files = corpus_files()[::every]
     eng = Engine(config_from_dict({"rules": {"LI390": "off"}}))

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lintimg.config import Config  # noqa: E402
 from lintimg.engine import Engine  # noqa: E402
 from lintimg.image import open_image  # noqa: E402
-from lintimg.run.image import check_image, open_for_rules  # noqa: E402
 from lintimg.image.stats import human, waste  # noqa: E402
+from lintimg.run.image import check_image, open_for_rules  # noqa: E402
 
 DOCKER = os.environ.get("LINTIMG_DOCKER") or ("/usr/bin/docker" if os.path.exists("/usr/bin/docker") else "docker")
 DEFAULT = ["lintimg-test/kuard-single:1", "lintimg-test/kuard-multi:1", "lintimg-test/bigfile:1"]

@@ -10,8 +10,9 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from lintimg import __version__
 from lintimg.config import THRESHOLDS, Config, env_config_path, find_config, load_config
@@ -23,11 +24,14 @@ from lintimg.findings import Finding, Severity
 from lintimg.run import RunResult
 from lintimg.run.check import lint_paths
 
+if TYPE_CHECKING:
+    from lintimg.context import ContextAttacher
+
 SUBCOMMANDS = ("check", "image", "build", "rules")
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2
+    def error(self, message: str) -> NoReturn:  # one line, exit 2
         raise LintimgError(f"usage: {message} (see lintimg --help)")
 
 
@@ -93,10 +97,10 @@ def _config(args: argparse.Namespace) -> Config:
     return load_config(env_config_path() or find_config(Path.cwd()))
 
 
-def _color(args: argparse.Namespace, stream) -> bool:
+def _color(args: argparse.Namespace, stream: TextIO) -> bool:
     if args.no_color or os.environ.get("NO_COLOR") or getattr(args, "output", None):
         return False
-    return stream.isatty()
+    return bool(stream.isatty())
 
 
 def exit_code(findings: list[Finding], threshold: str) -> int:
@@ -142,7 +146,7 @@ def report(args: argparse.Namespace, engine: Engine, config: Config, result: Run
     return exit_code(result.findings, args.fail_on or config.failure_threshold)
 
 
-def _context_attachers(args: argparse.Namespace) -> tuple:
+def _context_attachers(args: argparse.Namespace) -> tuple[ContextAttacher | None, ContextAttacher | None]:
     """(for files, for stdin): each Dockerfile's folder by default; stdin only with --context."""
     from lintimg.context import ContextAttacher
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from lintimg.errors import LintimgError
 from lintimg.findings import Severity
@@ -123,7 +124,7 @@ def find_config(start: Path) -> Path | None:
         cur = cur.parent
 
 
-def suggest(key: str, options: list[str] | set[str]) -> str:
+def suggest(key: str, options: Iterable[str]) -> str:
     near = difflib.get_close_matches(key, sorted(options), n=1, cutoff=0.6)
     return f" (did you mean {near[0]!r}?)" if near else ""
 

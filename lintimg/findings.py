@@ -15,7 +15,7 @@ class Severity(enum.IntEnum):
     ERROR = 4
 
     @classmethod
-    def parse(cls, text: str) -> "Severity":
+    def parse(cls, text: str) -> Severity:
         try:
             return cls[text.strip().upper()]
         except KeyError:
@@ -87,6 +87,6 @@ class Finding:
     key: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location
         return (loc.path, loc.line, loc.column, self.rule_id, self.message)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from lintimg.dockerfile import Dockerfile, Instruction, Stage
 from lintimg.dockerfile.queries import cmd_hit, hit, run_commands, run_mounts

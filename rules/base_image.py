@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from lintimg.config import suggest
 from lintimg.dockerfile import (
@@ -130,7 +130,7 @@ def from_platform_flag(t: DockerfileTarget) -> Iterator[Hit]:
     """
     for st, value in _platform_flags(t.dockerfile):
         if "BUILDPLATFORM" not in value and not _is_target_platform(value):
-            yield hit(st.from_, f"FROM uses --platform={value}", token=st.from_.flag("platform").token, fix="remove the flag, or use --platform=$BUILDPLATFORM for a cross-compiling builder")
+            yield hit(st.from_, f"FROM uses --platform={value}", token=st.from_.flag_token("platform"), fix="remove the flag, or use --platform=$BUILDPLATFORM for a cross-compiling builder")
 
 
 @rule("LI104", "from-platform-flag-const", Severity.WARNING, tags=("base-image", "portability"), peers=("FromPlatformFlagConstDisallowed",))
@@ -161,7 +161,7 @@ def from_platform_flag_const(t: DockerfileTarget) -> Iterator[Hit]:
         parts = [p for p in re.split(r"[/,]", value.lower()) if p]
         if st.name and any(p in st.name for p in parts):
             continue
-        yield hit(st.from_, f"FROM --platform={value} is a constant", token=st.from_.flag("platform").token, fix="use --platform=$BUILDPLATFORM or $TARGETPLATFORM, or remove the flag")
+        yield hit(st.from_, f"FROM --platform={value} is a constant", token=st.from_.flag_token("platform"), fix="use --platform=$BUILDPLATFORM or $TARGETPLATFORM, or remove the flag")
 
 
 @rule("LI105", "redundant-target-platform", Severity.WARNING, tags=("base-image",), peers=("DL3065", "RedundantTargetPlatform"))
@@ -185,7 +185,7 @@ def redundant_target_platform(t: DockerfileTarget) -> Iterator[Hit]:
     """
     for st, value in _platform_flags(t.dockerfile):
         if _is_target_platform(value):
-            yield hit(st.from_, "--platform=$TARGETPLATFORM is the default and is redundant", token=st.from_.flag("platform").token, fix="remove the --platform flag")
+            yield hit(st.from_, "--platform=$TARGETPLATFORM is the default and is redundant", token=st.from_.flag_token("platform"), fix="remove the --platform flag")
 
 
 def _from_vars(ins: Instruction) -> Iterator[tuple[str, str]]:
@@ -443,7 +443,7 @@ def copy_from_current_stage(t: DockerfileTarget) -> Iterator[Hit]:
     for ins, ref in _copy_froms(df):
         st = df.stage_of(ins)
         if st is not None and (ref.lower() == st.name or ref == str(st.index)):
-            yield hit(ins, f"COPY --from={ref} refers to the stage it is in", token=ins.flag("from").token, fix="copy from an earlier stage")
+            yield hit(ins, f"COPY --from={ref} refers to the stage it is in", token=ins.flag_token("from"), fix="copy from an earlier stage")
 
 
 @rule("LI115", "copy-from-undefined-stage", Severity.WARNING, tags=("stage",), peers=("DL3022",))
@@ -475,10 +475,10 @@ def copy_from_undefined_stage(t: DockerfileTarget) -> Iterator[Hit]:
         limit = 0 if cur is None else cur + 1
         if ref.isdigit():
             if int(ref) >= limit:
-                yield hit(ins, f"COPY --from={ref}: there is no stage {ref} before this one", token=ins.flag("from").token, fix="use the index or name of an earlier stage")
+                yield hit(ins, f"COPY --from={ref}: there is no stage {ref} before this one", token=ins.flag_token("from"), fix="use the index or name of an earlier stage")
         elif not any(c in ref for c in ":/@") and df.stage_by_ref(ref, before=limit) is None:
             names = [s.name for s in df.stages[:limit] if s.name]
-            yield hit(ins, f"COPY --from={ref}: no stage of that name is defined above{suggest(ref.lower(), names)}", token=ins.flag("from").token, fix="name a stage defined above, or give a full image reference")
+            yield hit(ins, f"COPY --from={ref}: no stage of that name is defined above{suggest(ref.lower(), names)}", token=ins.flag_token("from"), fix="name a stage defined above, or give a full image reference")
 
 
 @rule("LI116", "unnamed-stage-reference", Severity.INFO, tags=("stage", "style"), peers=("KICS-68a51e22",))
@@ -505,7 +505,7 @@ def unnamed_stage_reference(t: DockerfileTarget) -> Iterator[Hit]:
     """
     for ins, ref in _copy_froms(t.dockerfile):
         if ref.isdigit():
-            yield hit(ins, f"COPY --from={ref} refers to a stage by index", token=ins.flag("from").token, fix="name the stage with 'AS name' and copy --from=name")
+            yield hit(ins, f"COPY --from={ref} refers to a stage by index", token=ins.flag_token("from"), fix="name the stage with 'AS name' and copy --from=name")
 
 
 @rule("LI117", "copy-whole-stage", Severity.WARNING, tags=("stage", "size"), peers=("DL3067",))

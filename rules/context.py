@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from lintimg.config import parse_size
 from lintimg.context import BuildContext
@@ -18,8 +19,8 @@ from lintimg.context.gitchurn import DEFAULT_DEPTH
 from lintimg.context.sensitive import describe, human, notable_in, sensitive_in
 from lintimg.context.walk import CLASSIC, Entry, Subtree, Tree, link_escapes
 from lintimg.dockerfile.queries import cmd_hit, hit
-from lintimg.engine.rule import Subject, rule
-from lintimg.engine.target import ContextTarget, DockerfileTarget
+from lintimg.engine.rule import rule
+from lintimg.engine.target import ContextTarget, DockerfileTarget, Subject
 from lintimg.findings import Hit, Severity
 from lintimg.rules._common import capped
 

@@ -1,11 +1,11 @@
 """LI540–LI549: secrets inside the context files that COPY/ADD puts in the image."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from lintimg.dockerfile.queries import hit
-from lintimg.engine.rule import Subject, rule
-from lintimg.engine.target import ContextTarget
+from lintimg.engine.rule import rule
+from lintimg.engine.target import ContextTarget, Subject
 from lintimg.findings import Hit, Severity
 from lintimg.rules._common import capped
 

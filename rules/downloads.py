@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from lintimg.dockerfile import Dockerfile, Instruction, Token
 from lintimg.dockerfile.queries import cmd_hit, hit, run_commands, run_mounts
@@ -395,7 +395,7 @@ def add_instead_of_copy(t: DockerfileTarget) -> Iterator[Hit]:
     """
     for ins in t.dockerfile.of("ADD"):
         srcs, dest = copy_sources(ins)
-        if srcs and srcs[0].value.startswith(("file:", "multi:")):
+        if dest is None or srcs[0].value.startswith(("file:", "multi:")):
             continue  # `ADD file:<digest> in /` is image history, not a Dockerfile the user wrote
         for src in srcs:
             v = src.value

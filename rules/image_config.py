@@ -7,11 +7,11 @@ that causes it, and a second report would be noise.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from lintimg.dockerfile.reference import parse_docker_ref
-from lintimg.engine.rule import Subject, rule
-from lintimg.engine.target import ImageTarget
+from lintimg.engine.rule import rule
+from lintimg.engine.target import ImageTarget, Subject
 from lintimg.errors import LintimgError
 from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import image_hit, parse_created_by

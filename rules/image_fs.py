@@ -4,10 +4,10 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from typing import Iterator
+from collections.abc import Iterator
 
-from lintimg.engine.rule import Subject, rule
-from lintimg.engine.target import ImageTarget
+from lintimg.engine.rule import rule
+from lintimg.engine.target import ImageTarget, Subject
 from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import image_hit
 from lintimg.image.model import EntryType

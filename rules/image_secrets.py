@@ -8,10 +8,10 @@ read (:mod:`lintimg.image.secrets`); names by LI500's heuristic
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
-from lintimg.engine.rule import Subject, rule
-from lintimg.engine.target import ImageTarget
+from lintimg.engine.rule import rule
+from lintimg.engine.target import ImageTarget, Subject
 from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import image_hit
 from lintimg.image.secrets import ImageSecret, scan_config

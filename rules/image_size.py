@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterator
+from collections.abc import Iterator
 
 from lintimg.config import parse_size
-from lintimg.engine.rule import Subject, rule
-from lintimg.engine.target import ImageTarget
+from lintimg.engine.rule import rule
+from lintimg.engine.target import ImageTarget, Subject
 from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import describe_layer, image_hit
 from lintimg.image.stats import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from typing import Iterator
+from collections.abc import Iterator
 
 from lintimg.config import suggest
 from lintimg.dockerfile import Dockerfile, Instruction, Token
@@ -154,8 +154,8 @@ def invalid_definition_description(t: DockerfileTarget) -> Iterator[Hit]:
     for ins in df.instructions:
         if ins.keyword == "ARG" and len(ins.key_values()) == 1:
             name = ins.key_values()[0][0]
-        elif ins.keyword == "FROM" and df.stage_of(ins) is not None and df.stage_of(ins).name_raw:
-            name = df.stage_of(ins).name_raw
+        elif ins.keyword == "FROM" and (st := df.stage_of(ins)) is not None and st.name_raw:
+            name = st.name_raw
         else:
             continue
         block = _comment_block_above(df, ins.line)

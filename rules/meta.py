@@ -1,7 +1,7 @@
 """LI0xx: the file itself — parse errors."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from lintimg.dockerfile.comments import is_ignore_pragma
 from lintimg.engine.rule import rule

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import fnmatch
 import inspect
-from typing import Iterator
+from collections.abc import Iterator
 
 from lintimg.dockerfile import Dockerfile, Instruction, Token
 from lintimg.dockerfile.labels import FORMATS, key_problem

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from lintimg.dockerfile import Instruction, Stage
 from lintimg.dockerfile.queries import cmd_hit, hit, run_commands, run_mounts
@@ -120,7 +120,7 @@ def _under(path: str, dest: str) -> bool:
 
 def _copy_dests(stage: Stage) -> list[tuple[Instruction, str]]:
     return [(ins, ins.args[-1].value) for ins in stage.of("COPY", "ADD") if len(ins.args) >= 2 and not ins.is_json] + [
-        (ins, ins.json_args[-1]) for ins in stage.of("COPY", "ADD") if ins.is_json and len(ins.json_args or []) >= 2
+        (ins, args[-1]) for ins in stage.of("COPY", "ADD") if (args := ins.json_args) is not None and len(args) >= 2
     ]
 
 

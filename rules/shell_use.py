@@ -1,7 +1,7 @@
 """LI360–LI399: how RUN uses the shell — directories, privileges, accounts, pipes, and ShellCheck."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from lintimg.dockerfile.queries import cmd_hit, posix_run, run_commands, shell_of
 from lintimg.engine.rule import rule

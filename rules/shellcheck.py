@@ -6,7 +6,7 @@ disk) by :mod:`lintimg.shellcheck`, started from the plugin's
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from lintimg import shellcheck
 from lintimg.engine.rule import rule

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: system packages, Python packages,
-# the Docker engine, then pytest. Extra arguments go to pytest.
+# ruff and mypy (configured in pyproject.toml), the Docker engine, then pytest.
+# Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -13,6 +14,8 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test,shellcheck]'
+python3 -m ruff check lintimg rules tests benchmarks fixtures
+bash .ci/typecheck
 bash tests/services.sh start
 trap 'bash tests/services.sh stop' EXIT
 python3 -m pytest -q -ra "$@"

@@ -164,7 +164,7 @@ def evaluate(cases: list[Case], rules: list[Rule], rows, base: dict | None = Non
             row.misses.append(f"{case.where} ({case.expect}): want {want}, got {n}" + (f"; CRASH {crashes[0]}" if crashes else ""))
     for row in table.values():
         for r in mapped(rules, row.peer):
-            row.divergence.update({r.id: why for k, why in r.divergences.items() if peer_matches(k, row.peer)})
+            row.divergence.update({r.id: why for k, why in r.divergences.items() if peer_matches(k, row.peer)})  # noqa: B035 - one entry per rule: its reason for this peer
         if not row.rules:
             row.status = "unmapped (out of Dockerfile scope)" if out_of_scope(row.peer, rows) else "UNMAPPED"
         elif row.agree / row.cases >= THRESHOLD:

@@ -75,7 +75,7 @@ def _read_ignore(path: str, specific: bool) -> IgnoreSource | None:
 class BuildContext:
     """The context directory of one Dockerfile, as the builder would receive it."""
 
-    def __init__(self, root: str, dockerfile: str | None = None, builder: str = BUILDKIT, trees: dict | None = None):
+    def __init__(self, root: str, dockerfile: str | None = None, builder: str = BUILDKIT, trees: dict[Any, Any] | None = None):
         self.root = os.path.abspath(root)
         self.dockerfile = os.path.abspath(dockerfile) if dockerfile else None
         self.builder = builder
@@ -125,11 +125,12 @@ class BuildContext:
         if not rel or not shared.pattern_excludes(rel):
             return shared
         # An excluded Dockerfile changes the walk (see Tree): a tree of its own.
-        return self._trees.setdefault((*key, rel), Tree(self.root, patterns, self.builder, [".dockerignore", rel]))
+        own: Tree = self._trees.setdefault((*key, rel), Tree(self.root, patterns, self.builder, [".dockerignore", rel]))
+        return own
 
-    def copies(self, df: "Dockerfile") -> list[Copy]:
+    def copies(self, df: Dockerfile) -> list[Copy]:
         """The COPY/ADD instructions of ``df`` that read this context, with what each sends."""
-        cache = self.__dict__.setdefault("_copies", {})
+        cache: dict[int, tuple[Dockerfile, list[Copy]]] = self.__dict__.setdefault("_copies", {})
         if id(df) not in cache:
             cache[id(df)] = (df, context_copies(df, self.tree))
         return cache[id(df)][1]
@@ -138,7 +139,7 @@ class BuildContext:
         """All the context sends to the builder (the whole walk)."""
         return self.tree.subtree("")
 
-    def secrets(self, settings: dict | None) -> "ContextSecrets":
+    def secrets(self, settings: dict[str, Any] | None) -> ContextSecrets:
         """The secret scanner for copied files (shared by the Dockerfiles of a run)."""
         import json
 
@@ -157,9 +158,10 @@ class BuildContext:
             if scanner is None:
                 scanner = self._trees[("scanner", key[2])] = SecretScanner(settings)
             self._trees[key] = ContextSecrets(self.root, scanner, policy)
-        return self._trees[key]
+        found: ContextSecrets = self._trees[key]
+        return found
 
-    def churn(self, depth: int) -> "Churn | None":
+    def churn(self, depth: int) -> Churn | None:
         """Recent git history of the context's files, or ``None`` outside a repository."""
         from lintimg.context.gitchurn import churn_of
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from lintimg.context.walk import Entry, Subtree
 from lintimg.dockerfile import Dockerfile, Instruction
@@ -25,7 +26,7 @@ class Ecosystem:
     copy_first: str  # the COPY to put before the install
 
     @cached_property
-    def regex(self) -> "re.Pattern[str]":
+    def regex(self) -> re.Pattern[str]:
         return re.compile("|".join(fnmatch.translate(m) for m in self.manifests))
 
 
@@ -113,7 +114,7 @@ def _whole_source(ins: Instruction) -> bool:
     return any(t.value.strip() in (".", "./", "*", "./*", "/") for t in ins.args[:-1])
 
 
-def manifests_sent(copy: "Copy", eco: Ecosystem) -> list[Entry]:
+def manifests_sent(copy: Copy, eco: Ecosystem) -> list[Entry]:
     """The manifest files of ``eco`` that ``copy`` sends (per directory tree, computed once per run)."""
 
     def pick(st: Subtree) -> list[Entry]:
@@ -125,7 +126,7 @@ def manifests_sent(copy: "Copy", eco: Ecosystem) -> list[Entry]:
     return out
 
 
-def _sends_source_with_manifest(copy: "Copy", eco: Ecosystem) -> bool:
+def _sends_source_with_manifest(copy: Copy, eco: Ecosystem) -> bool:
     return 0 < len(manifests_sent(copy, eco)) < sum(len(p[2]) for p in copy.parts)
 
 
@@ -147,7 +148,7 @@ def stage_chain(df: Dockerfile, ins: Instruction) -> list[Instruction]:
     return out
 
 
-def misplaced_installs(df: Dockerfile, ctx: "BuildContext | None" = None) -> Iterator[MisplacedInstall]:
+def misplaced_installs(df: Dockerfile, ctx: BuildContext | None = None) -> Iterator[MisplacedInstall]:
     """Dependency installs that run after a COPY of the whole source, with no manifest COPY before it."""
     broad_by_ctx = {c.ins.index: c for c in ctx.copies(df)} if ctx is not None else {}
     for ins, cmd in run_commands(df, include_onbuild=False):

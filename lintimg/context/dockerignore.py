@@ -110,7 +110,7 @@ class Pattern:
     exclusion: bool
     line: int
     kind: str  # exact, prefix, suffix or regexp (patternmatcher's match types)
-    regex: "re.Pattern[str] | None" = field(default=None, compare=False)
+    regex: re.Pattern[str] | None = field(default=None, compare=False)
     legacy: bool = False  # compiled the way Docker before 23 did
 
     @property
@@ -215,7 +215,7 @@ class IgnoreFile:
     lines: int = 0
 
     @classmethod
-    def parse(cls, data: bytes, path: str = ".dockerignore") -> "IgnoreFile":
+    def parse(cls, data: bytes, path: str = ".dockerignore") -> IgnoreFile:
         text = data.decode("utf-8", "surrogateescape")
         patterns: list[Pattern] = []
         problems: list[IgnoreProblem] = []
@@ -304,7 +304,7 @@ class Matcher:
                 matched = not p.exclusion
         return matched
 
-    def matches_using_parent(self, path: str, parent: "tuple[bool, ...] | None") -> tuple[bool, tuple[bool, ...]]:
+    def matches_using_parent(self, path: str, parent: tuple[bool, ...] | None) -> tuple[bool, tuple[bool, ...]]:
         """Match ``path`` reusing its directory's per-pattern results, as Docker's walkers do."""
         if self.legacy:
             return self.matches_legacy(path), ()
@@ -338,7 +338,7 @@ class Matcher:
         return self.legacy_descends(directory)
 
 
-def go_glob_regex(pattern: str) -> "re.Pattern[str]":
+def go_glob_regex(pattern: str) -> re.Pattern[str]:
     """A regex for Go's ``filepath.Match`` (``*``/``?`` never cross ``/``), as COPY sources use it."""
     check_go_glob(pattern)
     out = []

@@ -4,12 +4,12 @@ from __future__ import annotations
 import os
 import subprocess
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 DEFAULT_DEPTH = 100
 GIT_TIMEOUT = 20.0
-_cache: dict[tuple[str, int], "Churn | None"] = {}
+_cache: dict[tuple[str, int], Churn | None] = {}
 
 
 @dataclass
@@ -17,7 +17,7 @@ class Churn:
     """Per-commit changed paths (relative to the context root) for the last ``commits`` commits."""
 
     commits: list[frozenset[str]]
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         for c in self.commits:

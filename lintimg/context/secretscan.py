@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import asdict
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any
 
 from lintimg import cachefiles
 from lintimg.context.walk import Entry, Subtree
@@ -29,7 +30,7 @@ RACY_SECONDS = 2.0
 class ContextSecrets:
     """Scans copied files of one context directory, remembering results between runs."""
 
-    def __init__(self, root: str, scanner: "SecretScanner", policy: str, use_disk: bool = True):
+    def __init__(self, root: str, scanner: SecretScanner, policy: str, use_disk: bool = True):
         self.root = root
         self.scanner = scanner
         self.use_disk = use_disk and cachefiles.enabled()
@@ -39,12 +40,12 @@ class ContextSecrets:
         self.read_files = 0  # files read in this run (a warm run reads none)
 
     @cached_property
-    def _entries(self) -> dict[str, tuple]:
+    def _entries(self) -> dict[str, tuple[Any, ...]]:
         """The cache of this context, read on the first scan (most Dockerfiles of a run copy
         nothing that needs one)."""
         return self._load()
 
-    def _load(self) -> dict[str, tuple]:
+    def _load(self) -> dict[str, tuple[Any, ...]]:
         if not self.use_disk:
             return {}
         data = cachefiles.read_json(self.path)
@@ -52,7 +53,7 @@ class ContextSecrets:
             return {}
         # As tuples of plain values, which the garbage collector stops tracking: the JSON
         # lists (two per file of the context) would make every later collection walk them.
-        out: dict[str, tuple] = {}
+        out: dict[str, tuple[Any, ...]] = {}
         for rel, v in data.items():
             try:
                 size, mtime_ns, ino, hits = v
@@ -61,17 +62,17 @@ class ContextSecrets:
                 continue  # a malformed entry: that file is read again
         return out
 
-    def scan_part(self, tree: "Subtree | None", entries: list[Entry]) -> list[tuple[str, "SecretHit"]]:
+    def scan_part(self, tree: Subtree | None, entries: list[Entry]) -> list[tuple[str, SecretHit]]:
         """``(path, hit)`` pairs in path order for one sent part; a shared directory tree is
         scanned once per run."""
 
-        def pairs(files: list[Entry]) -> list[tuple[str, "SecretHit"]]:
+        def pairs(files: list[Entry]) -> list[tuple[str, SecretHit]]:
             found = self.scan(files)
             return [(rel, h) for rel in sorted(found) for h in found[rel]]
 
         return pairs(entries) if tree is None else tree.cached(f"secrets:{id(self)}", lambda st: pairs(st.files))
 
-    def scan(self, files: Iterable[Entry]) -> dict[str, list["SecretHit"]]:
+    def scan(self, files: Iterable[Entry]) -> dict[str, list[SecretHit]]:
         """Hits per path for the regular files among ``files`` (paths without hits left out)."""
         from lintimg.secrets.detect import SecretHit
 

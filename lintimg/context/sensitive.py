@@ -4,8 +4,8 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from lintimg.context.walk import Entry, Subtree, make_entry
 

@@ -11,9 +11,10 @@ import os
 import posixpath
 import re
 import stat
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 from lintimg.context.dockerignore import Matcher, Pattern, PatternError, compile_pattern
 from lintimg.paths import climbs_out
@@ -93,18 +94,18 @@ class Subtree:
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
 
     # Analyses of this subtree (sensitive files, notable entries …), computed once per run.
-    memo: dict = field(default_factory=dict, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @cached_property
     def bytes(self) -> int:
         return sum(e.size for e in self.files if e.kind == "file")
 
-    def cached(self, key: str, compute):
+    def cached(self, key: str, compute: Callable[[Subtree], Any]) -> Any:
         if key not in self.memo:
             self.memo[key] = compute(self)
         return self.memo[key]
 
-    def extend(self, other: "Subtree") -> None:
+    def extend(self, other: Subtree) -> None:
         self.files.extend(other.files)
         self.dirs.extend(other.dirs)
         self.special.extend(other.special)
@@ -114,7 +115,7 @@ class Subtree:
 @dataclass(frozen=True)
 class _DirState:
     excluded: bool
-    info: "tuple[bool, ...] | None"
+    info: tuple[bool, ...] | None
     descend: bool  # whether the builder walks into it
 
 
@@ -180,7 +181,7 @@ class Tree:
         # tuple.__new__ skips the NamedTuple constructor: listings build tens of thousands
         return _new_entry(Entry, (rel, kind, st.st_size, mode, st.st_mtime_ns, st.st_ino, link, rel.rsplit("/", 1)[-1] if name is None else name))
 
-    def glob_children(self, rel: str, part: "re.Pattern[str]") -> list[str]:
+    def glob_children(self, rel: str, part: re.Pattern[str]) -> list[str]:
         """Paths of the entries of directory ``rel`` whose name matches ``part`` (cached: many
         Dockerfiles of one folder ask the same)."""
         key = (rel, part.pattern)

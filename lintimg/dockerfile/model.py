@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import itemgetter
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any
 
 from lintimg.dockerfile.words import expand, parse_key_values
 
@@ -94,11 +95,11 @@ class Instruction:
     heredocs: list[Heredoc]
     index: int  # position in Dockerfile.instructions
     stage_index: int | None = None  # None before the first FROM
-    onbuild: "Instruction | None" = None
+    onbuild: Instruction | None = None
     empty_continuation_lines: list[int] = field(default_factory=list)
     comments_inside: list[Comment] = field(default_factory=list)
     escape: str = "\\"
-    _dockerfile: "Dockerfile | None" = field(default=None, repr=False)
+    _dockerfile: Dockerfile | None = field(default=None, repr=False)
     _segments: list[tuple[int, int, int]] = field(default_factory=list, repr=False)
     _args_start: int = field(default=0, repr=False)
 
@@ -122,11 +123,16 @@ class Instruction:
                 return f
         return None
 
+    def flag_token(self, name: str) -> Token | None:
+        """The token of flag ``name`` (for a hit on it), or ``None`` when the instruction has no such flag."""
+        f = self.flag(name)
+        return f.token if f is not None else None
+
     def flag_values(self, name: str) -> list[str]:
         return [f.value or "" for f in self.flags if f.name == name]
 
     @cached_property
-    def script(self) -> "Script | None":
+    def script(self) -> Script | None:
         """The parsed shell script of a shell-form RUN (or ``None``)."""
         from lintimg.dockerfile.shell import parse_script
 
@@ -211,7 +217,7 @@ class Dockerfile:
     global_args: dict[str, str | None]  # ARGs before the first FROM
     errors: list[DockerfileSyntaxError] = field(default_factory=list)
     # Derived views shared by all rules of a run (see lintimg.dockerfile.queries.run_commands).
-    memo: dict = field(default_factory=dict, repr=False, compare=False)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def stage_by_ref(self, ref: str, before: int | None = None) -> Stage | None:
         """The stage a ``--from``/``FROM`` reference names (alias or index), if any."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Callable
 
 from dockerfile_parse import DockerfileParser
 
@@ -326,7 +327,7 @@ def _json_array(text: str) -> list[str] | None:
     return None
 
 
-def _json_tokens(text: str, values: list[str], base: int, pos) -> list[Token]:
+def _json_tokens(text: str, values: list[str], base: int, pos: Callable[[int, int], Pos]) -> list[Token]:
     out: list[Token] = []
     cursor = 0
     for v in values:

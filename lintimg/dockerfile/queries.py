@@ -1,7 +1,8 @@
 """Shared helpers for rule bodies: iterate what rules look at, and make hits at the right place."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from lintimg.dockerfile import Dockerfile, Instruction, Token
 from lintimg.dockerfile.comments import shell_pragma
@@ -12,7 +13,7 @@ from lintimg.findings import Hit
 POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "zsh", "busybox"})
 
 
-def hit(ins: Instruction, message: str, *, token: Token | None = None, fix: str | None = None, key: str | None = None, **props) -> Hit:
+def hit(ins: Instruction, message: str, *, token: Token | None = None, fix: str | None = None, key: str | None = None, **props: Any) -> Hit:
     """A hit on an instruction, or on one of its tokens when given."""
     p = token.pos if token is not None else ins.pos
     return Hit(message, line=p.line, column=p.column, end_line=p.end_line, end_column=p.end_column, fix=fix, key=key, properties=props)
@@ -97,7 +98,7 @@ def command_line(ins: Instruction, cmd: Command) -> int:
     return min(ins.pos.line + cmd.row, ins.pos.end_line)
 
 
-def cmd_hit(ins: Instruction, cmd: Command, message: str, **kw) -> Hit:
+def cmd_hit(ins: Instruction, cmd: Command, message: str, **kw: Any) -> Hit:
     """A hit on the line of ``cmd`` inside ``ins``."""
     h = hit(ins, message, **kw)
     line = command_line(ins, cmd)

@@ -97,7 +97,7 @@ class Command:
         names = (name,) if isinstance(name, str) else name
         return self.name in names and (not subs or self.subcommand in subs)
 
-    def without_flags(self, *names: str) -> "Command":
+    def without_flags(self, *names: str) -> Command:
         """This command with the flags in ``names`` and their values dropped (``-t x``, ``--target=x``)."""
         argv = [self.argv[0]] if self.argv else []
         args = self.args
@@ -267,7 +267,7 @@ def _command(node: Node) -> Command | None:
     for child in node.children:
         t = child.type
         if t == "variable_assignment":
-            assigns.append(child.text.decode("utf-8", "surrogateescape"))
+            assigns.append(_text(child))
         elif t == "command_name":
             argv.append(_word(child.children[0] if child.children else child))
         elif child.is_named and t not in ("file_redirect", "heredoc_redirect", "herestring_redirect", "comment"):
@@ -289,9 +289,13 @@ def _command(node: Node) -> Command | None:
     return Command(argv, node.start_point[0], node.start_byte, assignments=assigns, wrapped_by=wrapped)
 
 
+def _text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "surrogateescape")
+
+
 def _word(node: Node) -> str:
     t = node.type
-    text = node.text.decode("utf-8", "surrogateescape")
+    text = _text(node)
     if t == "raw_string":
         return text[1:-1]
     if t == "string":

@@ -37,7 +37,7 @@ def discover(paths: list[str]) -> list[str]:
             continue
         path = Path(p)
         if path.is_dir():
-            found = []
+            found: list[str] = []
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
                 found.extend(os.path.join(root, f) for f in sorted(files) if is_dockerfile_name(f))

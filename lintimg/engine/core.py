@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import traceback
 from bisect import bisect_right
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from lintimg.config import Config
 from lintimg.engine import hookspecs
@@ -13,7 +13,7 @@ from lintimg.engine.plugins import plugin_manager
 from lintimg.engine.pragmas import Suppressions, read_suppressions
 from lintimg.engine.registry import Registry
 from lintimg.engine.rule import Rule, rule
-from lintimg.engine.target import DockerfileTarget, Target
+from lintimg.engine.target import DockerfileTarget, RuleTarget, Subject, Target
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Hit, Location, Severity
 
@@ -151,7 +151,7 @@ class Engine:
                 )
             )
 
-        views = {}
+        views: dict[Subject, RuleTarget] = {}
         for r in registry.running(target.subjects):
             view = views.get(r.subject) or views.setdefault(r.subject, target.view(r.subject))
             loaded = _loaded(r)

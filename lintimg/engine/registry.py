@@ -8,7 +8,7 @@ errors that suggest the nearest known one.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from lintimg.config import Config, suggest
 from lintimg.engine.rule import Rule
@@ -46,14 +46,14 @@ class Registry:
         self._enabled = {r.id: r.enabled_by_default for r in self.rules}
         self._severity = {r.id: r.severity for r in self.rules}
         for key, setting in config.rules.items():
-            r = self.get(key)
-            if r is None:
+            found = self.get(key)
+            if found is None:
                 keys = [k for r2 in self.rules for k in (r2.id, r2.slug)]
                 raise LintimgError(f"{config.path}: unknown rule {key!r} in 'rules'{suggest(key, keys)}")
             if setting.enabled is not None:
-                self._enabled[r.id] = setting.enabled
+                self._enabled[found.id] = setting.enabled
             if setting.severity is not None:
-                self._severity[r.id] = setting.severity
+                self._severity[found.id] = setting.severity
 
     # -- lookup ---------------------------------------------------------------
 

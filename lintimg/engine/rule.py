@@ -31,8 +31,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Literal, overload
+from typing import Any, Literal, overload
 
 from lintimg.engine.target import (
     ContextTarget,

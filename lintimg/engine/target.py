@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lintimg.config import Config
@@ -154,4 +154,4 @@ class MappedImageTarget(ImageTarget):
         super().__init__(target, image, dockerfile)
 
 
-RuleTarget = Union[DockerfileTarget, ContextTarget, ImageTarget, MappedImageTarget]
+RuleTarget = DockerfileTarget | ContextTarget | ImageTarget | MappedImageTarget

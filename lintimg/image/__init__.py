@@ -8,7 +8,8 @@ registry) and returns the :class:`~lintimg.image.model.Image` every image rule r
 from __future__ import annotations
 
 import tempfile
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from lintimg.errors import LintimgError
 from lintimg.image.model import ContentRequest, Image, LayerAnalyzer

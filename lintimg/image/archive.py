@@ -14,7 +14,8 @@ import re
 import shutil
 import tarfile
 import zlib
-from typing import Any, BinaryIO, Callable
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 import zstandard
 
@@ -59,7 +60,7 @@ class TarStore:
         try:
             with tarfile.open(path, "r:") as tar:
                 while (m := tar.next()) is not None:
-                    tar.members.clear()
+                    tar.members.clear()  # type: ignore[attr-defined]  # the list tarfile keeps; its stubs do not declare it
                     name = posixpath.normpath(m.name.lstrip("/"))
                     if m.isreg():
                         self.members[name] = (m.offset_data, m.size)
@@ -211,7 +212,7 @@ def _manifest_digest(store: TarStore, entry: dict[str, Any], what: str) -> str |
             pending.extend(oci.as_list(doc.get("manifests")))
             algo, _, hexd = str(oci.mapping(doc, "config").get("digest", "")).partition(":")
             if f"blobs/{algo}/{hexd}" == cfg:
-                return digest
+                return str(digest)
     except (LintimgError, AttributeError, TypeError):
         pass  # informative only: manifest.json already gave us the image
     return None

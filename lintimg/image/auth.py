@@ -17,8 +17,9 @@ import subprocess
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 from lintimg.dockerfile.reference import DOCKER_HUB
 from lintimg.errors import LintimgError
@@ -44,8 +45,8 @@ def _config_path() -> str:
     return os.path.join(base, "config.json")
 
 
-def _load_config() -> dict:
-    cfg: dict = {}
+def _load_config() -> dict[str, Any]:
+    cfg: dict[str, Any] = {}
     path = _config_path()
     if os.path.isfile(path):
         try:
@@ -125,7 +126,7 @@ def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
 
 
 # fetch(method, url, headers, body) -> (status, body bytes): an HTTP call with the registry's TLS settings
-Fetch = Callable[[str, str, dict, bytes | None], tuple[int, bytes]]
+Fetch = Callable[[str, str, dict[str, str], bytes | None], tuple[int, bytes]]
 
 
 def basic(user: str, password: str) -> str:

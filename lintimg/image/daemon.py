@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import urllib.parse
+from typing import Any
 
 from lintimg.errors import LintimgError
 from lintimg.image import oci
@@ -61,7 +62,7 @@ def _path(ref: str, what: str) -> str:
     return f"/images/{urllib.parse.quote(ref, safe='/:@')}/{what}"
 
 
-def inspect(ref: str) -> dict | None:
+def inspect(ref: str) -> dict[str, Any] | None:
     """The engine's view of ``ref``, or None when it has no such image; OSError when unreachable."""
     conn, resp = _get(_path(ref, "json"))
     try:
@@ -72,7 +73,8 @@ def inspect(ref: str) -> dict | None:
         return None
     if resp.status != 200:
         raise OSError(f"engine answered {resp.status}: {body[:200].decode(errors='replace').strip()}")
-    return json.loads(body)
+    found: dict[str, Any] = json.loads(body)
+    return found
 
 
 def has_image(ref: str) -> bool:

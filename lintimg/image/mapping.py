@@ -113,7 +113,7 @@ class LayerOrigin:
     layer: int
     history_index: int | None
     created_by: str
-    instruction: "Instruction | None" = None
+    instruction: Instruction | None = None
     base: bool = False
 
 
@@ -121,12 +121,12 @@ class LayerOrigin:
 class LayerMapping:
     layers: dict[int, LayerOrigin] = field(default_factory=dict)
     # history index -> instruction, for every matched entry (empty layers included)
-    history: dict[int, "Instruction"] = field(default_factory=dict)
+    history: dict[int, Instruction] = field(default_factory=dict)
     # why the Dockerfile could not be matched to the image, when it could not
     problem: str | None = None
 
 
-def layer_history(image: "Image") -> list[int | None]:
+def layer_history(image: Image) -> list[int | None]:
     """For each layer, the index of the history entry that made it (aligned from the end)."""
     made = [i for i, h in enumerate(image.history) if not h.get("empty_layer")]
     n = len(image.layers)
@@ -135,7 +135,7 @@ def layer_history(image: "Image") -> list[int | None]:
     return [None] * (n - len(tail)) + tail
 
 
-def final_chain(df: "Dockerfile") -> list["Instruction"]:
+def final_chain(df: Dockerfile) -> list[Instruction]:
     """The recorded instructions of the final stage and the stages it is built FROM, oldest first."""
     stage = df.final_stage
     chain = []
@@ -145,9 +145,9 @@ def final_chain(df: "Dockerfile") -> list["Instruction"]:
     return [ins for st in reversed(chain) for ins in st.instructions if ins.keyword in RECORDED]
 
 
-def _align(history: list[dict[str, Any]], instructions: list["Instruction"]) -> tuple[dict[int, "Instruction"], str | None]:
+def _align(history: list[dict[str, Any]], instructions: list[Instruction]) -> tuple[dict[int, Instruction], str | None]:
     """Match instructions to history entries from the end; a RUN/COPY/ADD is never skipped."""
-    out: dict[int, "Instruction"] = {}
+    out: dict[int, Instruction] = {}
     hi, ii = len(history) - 1, len(instructions) - 1
     while ii >= 0:
         ins = instructions[ii]
@@ -170,7 +170,7 @@ def _align(history: list[dict[str, Any]], instructions: list["Instruction"]) -> 
     return out, None
 
 
-def map_layers(image: "Image", dockerfile: "Dockerfile | None" = None) -> LayerMapping:
+def map_layers(image: Image, dockerfile: Dockerfile | None = None) -> LayerMapping:
     """Map every layer to its history entry and, with a Dockerfile, to its instruction."""
     history = image.history
     per_layer = layer_history(image)

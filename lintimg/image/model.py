@@ -8,8 +8,9 @@ files a consumer asked for while the layers streamed (see ``ContentRequest``).
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 class EntryType(enum.Enum):

@@ -10,8 +10,9 @@ import hashlib
 import json
 import platform as _platform
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 from lintimg.errors import LintimgError
 from lintimg.image.reader import LayerSource

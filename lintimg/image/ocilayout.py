@@ -7,7 +7,8 @@ validated before they name anything, and every small blob is verified.
 from __future__ import annotations
 
 import os
-from typing import Any, BinaryIO, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, BinaryIO, Protocol
 
 from lintimg.dockerfile.reference import parse_docker_ref
 from lintimg.errors import LintimgError

@@ -4,7 +4,8 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-from typing import Iterator, TextIO
+from collections.abc import Iterator
+from typing import TextIO
 
 from lintimg.image.reader import Progress
 
@@ -18,14 +19,14 @@ def terminal_progress(stream: TextIO | None = None, *, force: bool | None = None
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, TextColumn, TransferSpeedColumn
+    from rich.progress import BarColumn, DownloadColumn, TaskID, TextColumn, TransferSpeedColumn
     from rich.progress import Progress as Bars
 
     bars = Bars(
         TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
         console=Console(file=stream, force_terminal=show), transient=True,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
     lock = threading.Lock()
 
     def update(task: str, done: int, total: int) -> None:

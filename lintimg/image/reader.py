@@ -14,9 +14,10 @@ import posixpath
 import tarfile
 import threading
 import zlib
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable, Iterable, Sequence
+from typing import Any, BinaryIO, cast
 
 import zstandard
 
@@ -179,7 +180,7 @@ class _Feed:
         if self.compression == "gzip":
             self.dec: Any = _Gunzip(src)
         elif self.compression == "zstd":
-            self.dec = zstandard.ZstdDecompressor().stream_reader(src, read_across_frames=True, read_size=CHUNK)
+            self.dec = zstandard.ZstdDecompressor().stream_reader(cast(BinaryIO, src), read_across_frames=True, read_size=CHUNK)  # it only calls read()
         else:
             self.dec = src
         # plain tars: the diff_id is the blob hash, no second hash needed
@@ -191,7 +192,7 @@ class _Feed:
         self.trailing_data = False
 
     def _more(self) -> bytes:
-        data = self.dec.read(CHUNK)
+        data: bytes = self.dec.read(CHUNK)
         if data:
             if self.hash is not None:
                 self.hash.update(data)

@@ -15,7 +15,8 @@ import random
 import ssl
 import time
 import urllib.parse
-from typing import Any, BinaryIO, Callable
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 from lintimg.dockerfile.reference import DockerRef, parse_docker_ref
 from lintimg.errors import LintimgError
@@ -87,7 +88,7 @@ class Registry:
             return http.client.HTTPConnection(u.hostname or "", u.port or 80, timeout=TIMEOUT), path
         raise LintimgError(f"{self.what}: refusing {u.scheme}:// to {u.netloc} (plain HTTP only for loopback or with --insecure)")
 
-    def _send(self, method: str, url: str, headers: dict, body: bytes | None = None) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    def _send(self, method: str, url: str, headers: dict[str, str], body: bytes | None = None) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
         conn, path = self._connect(url)
         try:
             conn.request(method, path, body=body, headers={"User-Agent": "lintimg", **headers})
@@ -99,13 +100,13 @@ class Registry:
             conn.close()
             raise
 
-    def _fetch_token(self, method: str, url: str, headers: dict, body: bytes | None) -> tuple[int, bytes]:
+    def _fetch_token(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> tuple[int, bytes]:
         conn, resp = self._call(method, url, headers=headers, body=body, authenticate=False)
         with _Body(conn, resp) as b:
             return resp.status, b.read(oci.MAX_JSON)
 
     def _call(
-        self, method: str, url: str, *, headers: dict | None = None, body: bytes | None = None, authenticate: bool = True
+        self, method: str, url: str, *, headers: dict[str, str] | None = None, body: bytes | None = None, authenticate: bool = True
     ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
         """One logical request: auth challenge, bounded retries with backoff, redirects (auth kept to the origin)."""
         origin = urllib.parse.urlsplit(url).netloc

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from lintimg.image.model import Action, EntryType
 
@@ -69,7 +70,7 @@ def _ancestors(path: str) -> Iterable[str]:
         yield "/".join(parts[:i])
 
 
-def _removed_by(image: "Image", path: str, after: int) -> tuple[int | None, bool]:
+def _removed_by(image: Image, path: str, after: int) -> tuple[int | None, bool]:
     """The first later layer that replaced or deleted ``path`` (directly or via a parent)."""
     for ev in image.history_by_path.get(path, ()):
         if ev.layer > after:
@@ -142,7 +143,7 @@ CACHES = (
 )
 
 
-def cache_bytes(image: "Image") -> dict[tuple[int, str], int]:
+def cache_bytes(image: Image) -> dict[tuple[int, str], int]:
     """Bytes each layer holds in each package-manager cache: ``{(layer, cache name): bytes}``."""
     out: dict[tuple[int, str], int] = {}
     for layer in image.layers:
@@ -198,7 +199,7 @@ class ToolchainHit:
     size: int = 0
 
 
-def image_command(image: "Image") -> list[str]:
+def image_command(image: Image) -> list[str]:
     cfg = image.container_config
     return list(cfg.get("Entrypoint") or []) + list(cfg.get("Cmd") or [])
 
@@ -215,7 +216,7 @@ def _under(path: str, root: str) -> bool:
     return path == root or (root.endswith("/") and path.startswith(root))
 
 
-def toolchains(image: "Image") -> list[ToolchainHit]:
+def toolchains(image: Image) -> list[ToolchainHit]:
     """Build toolchains present in the final view (one hit per toolchain root)."""
     found: dict[tuple[str, ...], ToolchainHit] = {}
     command = image_command(image)
@@ -248,7 +249,7 @@ def toolchains(image: "Image") -> list[ToolchainHit]:
     return hits
 
 
-def layer_sizes(image: "Image") -> list[int]:
+def layer_sizes(image: Image) -> list[int]:
     """Uncompressed size of each layer (tar bytes when the reader measured them, else file bytes)."""
     return [layer.uncompressed_size or layer.content_size for layer in image.layers]
 

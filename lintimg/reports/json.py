@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import Any
 
 from lintimg.findings import Finding, Severity
 from lintimg.reports import RunInfo
@@ -11,7 +12,7 @@ from lintimg.reports.places import fingerprints
 SCHEMA_VERSION = 1
 
 
-def finding_dict(f: Finding) -> dict:
+def finding_dict(f: Finding) -> dict[str, Any]:
     loc = f.location
     d = {
         "rule": f.rule_id,

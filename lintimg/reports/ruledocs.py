@@ -1,13 +1,15 @@
 """Rule documentation generated from rule docstrings: CLI views and docs/rules.md."""
 from __future__ import annotations
 
+from typing import Any
+
 from lintimg.engine.rule import SECTIONS, Rule
 
 # How docs/rules.md is made (run from the repository root); tests print it when the file is stale.
 REGENERATE = "lintimg rules --format markdown > docs/rules.md"
 
 
-def rule_json(r: Rule) -> dict:
+def rule_json(r: Rule) -> dict[str, Any]:
     return {
         "id": r.id,
         "slug": r.slug,

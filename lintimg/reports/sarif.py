@@ -74,13 +74,13 @@ def to_json(obj: Any) -> Any:
     return obj
 
 
-def _is_default(f: attr.Attribute, value: Any) -> bool:
-    default = f.default
+def _is_default(f: attr.Attribute[Any], value: Any) -> bool:
+    default: Any = f.default
     if default is attr.NOTHING:
         return False
     if isinstance(default, attr.Factory):  # type: ignore[arg-type]
         default = default.factory() if not default.takes_self else attr.NOTHING
-    return value == default
+    return bool(value == default)
 
 
 def bag(tags: list[str] | None = None, **extra: Any) -> om.PropertyBag:
@@ -140,7 +140,7 @@ def _fallback_descriptor(f: Finding) -> om.ReportingDescriptor:
         short_description=om.MultiformatMessageString(text=text),
         full_description=om.MultiformatMessageString(text=text),
         help=om.MultiformatMessageString(text=text),
-        properties=bag(precision="high", **{"problem.severity": PROBLEM_SEVERITY[f.severity]}),
+        properties=bag(None, precision="high", **{"problem.severity": PROBLEM_SEVERITY[f.severity]}),
     )
 
 

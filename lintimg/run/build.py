@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lintimg.errors import LintimgError
@@ -40,7 +41,7 @@ def docker_cli() -> str:
     return cli
 
 
-def _run(args: list[str], env: dict | None = None, timeout: int = 30) -> subprocess.CompletedProcess:
+def _run(args: list[str], env: dict[str, str] | None = None, timeout: int = 30) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as e:
@@ -88,7 +89,7 @@ def _last_error(output: str) -> str:
     return lines[-1] if lines else "no output"
 
 
-def build(context: str, dockerfile: str | None = None, build_args: list[str] = (), tag: str | None = None,
+def build(context: str, dockerfile: str | None = None, build_args: Sequence[str] = (), tag: str | None = None,
           platform: str | None = None, show_output: bool | None = None) -> Built:
     """Build ``context``; the engine's output goes to stderr on a terminal and is kept quiet otherwise."""
     if not os.path.isdir(context):

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from lintimg.dockerfile import Dockerfile, parse_dockerfile
 from lintimg.dockerfile.sources import read_source

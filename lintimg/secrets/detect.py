@@ -68,9 +68,10 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator, Sequence
+from typing import Any, TypeVar
 
 from lintimg.secrets.redact import fingerprint, redact
 
@@ -131,7 +132,7 @@ _PLUGINS: tuple[tuple[str, str, str, str | tuple[str, int]], ...] = (
 _SPECIFIC = len(_PLUGINS) - 3  # the vendor plugins, checked together first
 
 
-def _gate(spec: str | tuple[str, int]):
+def _gate(spec: str | tuple[str, int]) -> Callable[[str, str], bool]:
     """``passes(line, lowered line) -> bool`` for a gate spec of the table."""
     if isinstance(spec, tuple):
         rx, distinct = re.compile(spec[0]), spec[1]
@@ -163,22 +164,26 @@ class _Snippet:
         self.previous_line = previous_line
 
 
+_T = TypeVar("_T", bound="_Once")
+
+
 class _Once:
     """A per-process singleton, built on first use under a lock."""
 
     _lock = threading.Lock()
-    _instance = None
+    _instance: Any = None
 
     @classmethod
     def loaded(cls) -> bool:
         return cls.__dict__.get("_instance") is not None
 
     @classmethod
-    def get(cls):
+    def get(cls: type[_T]) -> _T:
         with cls._lock:
             if cls.__dict__.get("_instance") is None:
                 cls._instance = cls()
-            return cls._instance
+            made: _T = cls._instance
+            return made
 
 
 class _Prefilter(_Once):
@@ -209,10 +214,10 @@ class _Detector(_Once):
             (getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)(), _gate(gate)) for module, cls, _, gate in _PLUGINS
         ]
         # every vendor gate at once: the case-sensitive ones on the line, the "i:" ones on the lower-cased line
-        vendor = [g for _, _, _, g in _PLUGINS[:_SPECIFIC]]
+        vendor = [g for _, _, _, g in _PLUGINS[:_SPECIFIC] if isinstance(g, str)]
         on_line = re.compile("|".join(f"(?:{g})" for g in vendor if not g.startswith("i:"))).search
         on_low = re.compile("|".join(f"(?:{g[2:]})" for g in vendor if g.startswith("i:"))).search
-        self.any_specific = lambda line, low: on_line(line) is not None or on_low(low) is not None
+        self.any_specific: Callable[[str, str], bool] = lambda line, low: on_line(line) is not None or on_low(low) is not None
         self.h = heuristic
         self.allowlisted = allowlist.is_line_allowlisted
 
@@ -249,11 +254,12 @@ class _Detector(_Once):
                 out.append((plugin.secret_type, value))
         # line filters last: they are slower than the plugins and rarely needed
         # (an indirect reference needs a "(" or "[": skip its quadratic regex otherwise)
-        if out and ((("(" in line or "[" in line) and h.is_indirect_reference(line)) or self.allowlisted(path, line, _Snippet(previous))):
+        snippet: Any = _Snippet(previous)  # the one attribute of a CodeSnippet the allowlist filter reads
+        if out and ((("(" in line or "[" in line) and h.is_indirect_reference(line)) or self.allowlisted(path, line, snippet)):
             return []
         return out
 
-    def _values(self, plugin, path: str, line: str) -> list[str]:
+    def _values(self, plugin: Any, path: str, line: str) -> list[str]:
         if type(plugin).__name__ in _WHOLE_MATCH:
             return [m.group(0) for p in plugin.denylist for m in p.finditer(line)]
         return [f.secret_value or "" for f in plugin.analyze_line(filename=path, line=line, line_number=0)]
@@ -297,7 +303,7 @@ def name_filtered(path: str) -> bool:
     parts = path.split("/")
     if path.endswith(_DOC_EXTENSIONS) or path.startswith(("usr/share/doc/", "usr/share/man/")) or not _DOC_DIRS.isdisjoint(parts[:-1]):
         return True
-    return _Detector.get().skip_by_name(path)
+    return bool(_Detector.get().skip_by_name(path))
 
 
 def detector_loaded() -> bool:

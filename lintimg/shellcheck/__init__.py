@@ -23,9 +23,10 @@ import sys
 import tempfile
 import threading
 from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Any, Iterator, Protocol
+from typing import Any, Protocol
 
 from lintimg.dockerfile import BUILTIN_ARGS, Dockerfile, Instruction
 from lintimg.dockerfile.comments import HADOLINT_IGNORE
@@ -142,7 +143,8 @@ def _collect(proc: subprocess.Popen[bytes]) -> list[dict[str, Any]] | None:
     """The comments of a finished shellcheck, or ``None`` when it crashed (no JSON)."""
     data, _ = proc.communicate()
     try:
-        return json.loads(data or b"{}").get("comments", [])
+        comments: list[dict[str, Any]] = json.loads(data or b"{}").get("comments", [])
+        return comments
     except ValueError:
         return None
 
@@ -177,7 +179,7 @@ class Batch:
                     with open(path, "w", encoding="utf-8", errors="surrogateescape") as fh:
                         fh.write(text)
                     files.append(path)
-                running: list[tuple[int, subprocess.Popen]] = []
+                running: list[tuple[int, subprocess.Popen[bytes]]] = []
                 for k in range(len(self.done)):
                     cmd = [exe, "--norc", "-f", "json1", "-e", EXCLUDE, *files[k * self.size : (k + 1) * self.size]]
                     running.append((k, subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)))
@@ -229,7 +231,7 @@ def _deliver(refs: list[tuple[Target, Instruction, bool]], comments: list[list[A
             t.cache[CACHE_KEY].setdefault((ins.index, onbuild), []).append(comment)
 
 
-def prepare(targets: list[Target]) -> None:
+def prepare(targets: Sequence[Target]) -> None:
     """Check the RUN scripts of all ``targets``: cached results at once, the rest in one background batch."""
     todo = [t for t in targets if t.dockerfile is not None and CACHE_KEY not in t.cache]
     if not todo:
@@ -312,7 +314,7 @@ def hits(t: Target) -> Iterator[Hit]:
         batch.wait(chunk)
     df = t.dockerfile
     found = t.cache.get(CACHE_KEY) or {}
-    if not found:
+    if not found or df is None:
         return
     file_wide, per_ins = ignored_codes(df)
     for outer in df.instructions:

@@ -1,7 +1,7 @@
 """LI310–LI314: Alpine's apk: pins, the package cache, untrusted packages."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from lintimg.dockerfile.queries import cmd_hit
 from lintimg.engine.rule import rule

@@ -1,7 +1,7 @@
 """LI300–LI309: apt, apt-get and aptitude: pins, prompts, recommends, lists, upgrades, trust switches."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from lintimg.dockerfile.queries import cmd_hit, run_commands
 from lintimg.dockerfile.shell import Command

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from lintimg.dockerfile import Dockerfile, Instruction
 from lintimg.dockerfile.queries import cmd_hit, run_commands, run_mounts

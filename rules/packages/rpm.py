@@ -1,7 +1,7 @@
 """LI315–LI329: The RPM family — yum, dnf, microdnf, zypper, rpm: prompts, caches, pins, signature checks."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from lintimg.dockerfile.queries import cmd_hit
 from lintimg.dockerfile.shell import Command

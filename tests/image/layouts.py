@@ -146,7 +146,7 @@ def legacy_archive(layers: list[bytes], path: str, *, diff_ids: list[str] | None
     """A legacy docker-save archive of the given layer tars (layer ``drop`` listed but left out)."""
     config = json.dumps({
         "architecture": "amd64", "os": "linux", "config": {},
-        "rootfs": {"type": "layers", "diff_ids": diff_ids or [digest(l) for l in layers]},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids or [digest(blob) for blob in layers]},
         "history": history or [{"created_by": f"layer {i}"} for i in range(len(layers))],
     }).encode()
     files = {f"{digest(config)[7:]}.json": config}

@@ -36,8 +36,8 @@ def snapshot(img: Image) -> dict:
     return {
         "config": img.config,
         "layers": [
-            (l.diff_id, l.uncompressed_size, l.entries, sorted(l.whiteouts), sorted(l.opaque_dirs), l.created_by, l.history_index)
-            for l in img.layers
+            (la.diff_id, la.uncompressed_size, la.entries, sorted(la.whiteouts), sorted(la.opaque_dirs), la.created_by, la.history_index)
+            for la in img.layers
         ],
         "files": {p: (f.layer, f.entry) for p, f in img.files.items()},
         "history_by_path": img.history_by_path,

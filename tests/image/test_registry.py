@@ -54,7 +54,7 @@ def test_same_image_from_registry_archive_and_daemon(anon, sample_archive, docke
     assert snapshot(pulled) == snapshot(open_image(f"docker-archive:{sample_archive}"))
     assert snapshot(pulled) == snapshot(open_image(f"docker-daemon:{SAMPLE_TAG}"))
     # pushed layers are gzip blobs, so the blob digest is not the diff_id
-    assert all(l.media_type.endswith("gzip") and l.digest != l.diff_id for l in pulled.layers)
+    assert all(la.media_type.endswith("gzip") and la.digest != la.diff_id for la in pulled.layers)
     by_digest = open_image(f"docker://{anon.host}/{REPO}@{pulled.digest}")
     assert by_digest.digest == pulled.digest and snapshot(by_digest) == snapshot(pulled)
     assert pulled.name == f"{anon.host}/{REPO}"
@@ -219,7 +219,7 @@ def test_oci_manifest_with_zstd_and_plain_layers(anon, sample_archive, docker_co
     push_layout(anon.host, "lintimg/oci", "zstd", files)
     img = open_image(f"docker://{anon.host}/lintimg/oci:zstd")
     assert snapshot(img) == snapshot(open_image(f"docker-archive:{sample_archive}"))
-    assert [l.media_type.rsplit(".", 1)[-1] for l in img.layers] == ["tar+zstd", "tar", "tar+gzip", "tar+zstd", "tar"]
+    assert [la.media_type.rsplit(".", 1)[-1] for la in img.layers] == ["tar+zstd", "tar", "tar+gzip", "tar+zstd", "tar"]
 
 
 def test_plain_http_beyond_loopback_needs_insecure(anon, registry, docker_config):

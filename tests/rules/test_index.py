@@ -70,7 +70,7 @@ def test_the_declared_ranges_do_not_overlap():
             lo, _, hi = part.strip().partition("-")
             ranges.append((int(lo[2:]), int(hi[2:]), path.relative_to(REPO)))
     ranges.sort()
-    for (lo1, hi1, a), (lo2, _, b) in zip(ranges, ranges[1:]):
+    for (_, hi1, a), (lo2, _, b) in zip(ranges, ranges[1:]):
         assert hi1 < lo2, f"{a} and {b} declare overlapping id ranges"
 
 
