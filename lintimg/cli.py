@@ -9,7 +9,6 @@ import argparse
 import json
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
@@ -148,12 +147,12 @@ def report(args: argparse.Namespace, engine: Engine, config: Config, result: Run
 
 def _context_attachers(args: argparse.Namespace) -> tuple[ContextAttacher | None, ContextAttacher | None]:
     """(for files, for stdin): each Dockerfile's folder by default; stdin only with --context."""
-    from lintimg.context import ContextAttacher
-
     if args.no_context:
         if args.context:
             raise LintimgError("--context and --no-context cannot be used together")
         return None, None
+    from lintimg.context import ContextAttacher  # not for --no-context: the context code stays unloaded
+
     if args.context and not os.path.isdir(args.context):
         raise LintimgError(f"{args.context}: build context is not a directory")
     attach = ContextAttacher(args.context)
@@ -238,6 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - a bug must not look like "findings" (exit 1) or spill a traceback
         if os.environ.get("LINTIMG_DEBUG"):
             raise
+        import traceback
+
         where = traceback.extract_tb(e.__traceback__)[-1]
         print(f"lintimg: internal error: {type(e).__name__}: {e} at {Path(where.filename).name}:{where.lineno}"
               " (LINTIMG_DEBUG=1 shows the traceback; please report it)", file=sys.stderr)

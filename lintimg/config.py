@@ -12,7 +12,6 @@ Example::
 """
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -125,6 +124,8 @@ def find_config(start: Path) -> Path | None:
 
 
 def suggest(key: str, options: Iterable[str]) -> str:
+    import difflib  # only for an error message
+
     near = difflib.get_close_matches(key, sorted(options), n=1, cutoff=0.6)
     return f" (did you mean {near[0]!r}?)" if near else ""
 

@@ -106,7 +106,7 @@ RULES: tuple[tuple[str, str, str, str, str, tuple[str, ...], tuple[str, ...], fl
     ('LI403', 'copy-ignored-file', 'warning', 'context', 'context', ('context', 'dockerignore'), ('CopyIgnoredFile',), None, True),
     ('LI404', 'copy-missing-source', 'error', 'context', 'context', ('context',), (), None, True),
     ('LI405', 'copy-large-file', 'warning', 'context', 'context', ('context', 'size'), (), None, True),
-    ('LI406', 'dependencies-after-source-copy', 'warning', 'dockerfile', 'context', ('context', 'cache', 'layers'), (), None, True),
+    ('LI406', 'dependencies-after-source-copy', 'warning', 'dockerfile', 'layer_order', ('context', 'cache', 'layers'), (), None, True),
     ('LI407', 'expensive-step-after-churning-copy', 'info', 'context', 'context', ('context', 'cache', 'layers', 'git'), (), None, True),
     ('LI408', 'copy-rebuild-cost', 'info', 'context', 'context', ('context', 'cache', 'layers'), (), None, False),
     ('LI409', 'dockerignore-builder-difference', 'info', 'context', 'context', ('context', 'dockerignore'), (), None, True),

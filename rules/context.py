@@ -7,10 +7,8 @@ from functools import lru_cache
 from typing import Any
 
 from lintimg.config import parse_size
-from lintimg.context import BuildContext
 from lintimg.context.cacheorder import (
     expensive_steps,
-    manifests_sent,
     misplaced_installs,
     rebuilt_after,
 )
@@ -20,11 +18,11 @@ from lintimg.context.sensitive import describe, human, notable_in, sensitive_in
 from lintimg.context.walk import CLASSIC, Entry, Subtree, Tree, link_escapes
 from lintimg.dockerfile.queries import cmd_hit, hit
 from lintimg.engine.rule import rule
-from lintimg.engine.target import ContextTarget, DockerfileTarget, Subject
+from lintimg.engine.target import ContextTarget, Subject
 from lintimg.findings import Hit, Severity
 from lintimg.rules._common import capped
 
-ID_RANGE = "LI400-LI499"
+ID_RANGE = "LI400-LI405, LI407-LI499"
 
 DEFAULT_MAX_COPY_SIZE = "50MB"
 # A COPY whose files changed in at least this share of recent commits (and at least
@@ -343,56 +341,6 @@ def copy_large_file(t: ContextTarget) -> Iterator[Hit]:
         yield from capped(copy, big, f"files over {human(limit)}", lambda e, src: hit(
             copy.ins, f"{copy.ins.keyword} {src.text} copies {e.rel} ({human(e.size)}, over max-copy-size {human(limit)})", token=src.token, key=e.rel
         ))
-
-
-@rule("LI406", "dependencies-after-source-copy", Severity.WARNING, tags=("context", "cache", "layers"))
-def dependencies_after_source_copy(t: DockerfileTarget) -> Iterator[Hit]:
-    """A dependency install runs after a COPY that brings in the whole source.
-
-    ## What it does
-    Finds `npm ci`/`npm install`, `yarn`, `pnpm install`, `pip install -r`,
-    `poetry install`, `pipenv install`, `uv sync`, `go mod download` /
-    `go build`, `cargo build`, Maven, Gradle, `bundle install` and
-    `composer install` placed after `COPY . …` in the same stage, when no
-    COPY of just the dependency manifests comes before. With a build
-    context, a COPY of a folder that holds the manifest plus other files
-    counts as bringing in the source too.
-
-    ## Why it matters
-    Docker reuses a cached layer only while every earlier step is
-    unchanged. After `COPY . .`, editing any source file reruns the install
-    and downloads every dependency again.
-
-    ## Example
-    ```dockerfile
-    FROM node:20
-    WORKDIR /app
-    COPY . .
-    RUN npm ci
-    ```
-
-    ## Fix
-    Copy the manifests first, install, then copy the rest:
-    `COPY package*.json ./`, `RUN npm ci`, `COPY . .`.
-    """
-    ctx: BuildContext | None = t.context
-    for m in misplaced_installs(t.dockerfile, ctx):
-        present = ""
-        if ctx is not None:
-            copy = next((c for c in ctx.copies(t.dockerfile) if c.ins is m.copy), None)
-            found = manifests_sent(copy, m.ecosystem) if copy is not None else []
-            if copy is not None and not found:
-                continue  # no manifest in the context: nothing to copy first
-            top = min((e.rel.count("/") for e in found), default=0)
-            names = sorted({e.name for e in found if e.rel.count("/") == top})
-            present = f" ({' '.join(names)})" if names else ""
-        yield cmd_hit(
-            m.run,
-            m.cmd,
-            f"{' '.join(m.cmd.argv[:2])} runs after {m.copy.keyword} {m.copy.args_text} (line {m.copy.line}): every source change reinstalls all {m.ecosystem.name} dependencies",
-            fix=f"copy the manifests{present} first and install before copying the source: {m.ecosystem.copy_first}",
-            key=f"{m.ecosystem.name}:{m.copy.line}",
-        )
 
 
 def _churning(t: ContextTarget) -> list[tuple[Copy, int, list[tuple[str, int]], int]]:

@@ -14,9 +14,11 @@ Dockerfile text (LI503) here, in every image layer and the config in
 """
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from lintimg.dockerfile import Instruction, Stage
 from lintimg.dockerfile.queries import cmd_hit, hit, run_commands, run_mounts
@@ -24,9 +26,11 @@ from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
 from lintimg.rules._common import scanner_for
-from lintimg.secrets.detect import SecretHit
+from lintimg.secrets.cache import remembered
 from lintimg.secrets.redact import SECRET_FILE_VARS, secret_name
-from lintimg.secrets.scanner import assignment
+
+if TYPE_CHECKING:
+    from lintimg.secrets.detect import SecretHit
 
 ID_RANGE = "LI500-LI539"
 SECURITY = ("security", "secrets")
@@ -236,12 +240,23 @@ def cloud_credentials_in_run(t: DockerfileTarget) -> Iterator[Hit]:
             yield cmd_hit(ins, cmd, f"{what} stores credentials in the layer", fix="use RUN --mount=type=secret for the credentials")
 
 
-def dockerfile_secrets(t: DockerfileTarget) -> Iterator[tuple[int, str, str, str]]:
-    """(line, detector, redacted, fingerprint) for secret values in the Dockerfile text and its ENV/ARG/LABEL values.
+# Bump when what dockerfile_secrets() returns for a text changes: cached results are keyed by it.
+_DOCKERFILE_SCAN = 1
 
-    ENV/ARG/LABEL values are scanned one assignment at a time (quoted, so the
-    keyword and entropy plugins see them whole); the other lines as text.
-    """
+
+def dockerfile_secrets(t: DockerfileTarget) -> Iterator[tuple[int, str, str, str]]:
+    """(line, detector, redacted, fingerprint) for secret values in the Dockerfile text and its ENV/ARG/LABEL values,
+    remembered on disk per text and policy (never the values themselves)."""
+    key = f"{_DOCKERFILE_SCAN}\0{json.dumps(t.setting('secrets') or {}, sort_keys=True)}\0{t.dockerfile.text}"
+    for line, detector, redacted, fp in remembered("dockerfile", key, lambda: [list(row) for row in _dockerfile_secrets(t)]):
+        yield int(line), str(detector), str(redacted), str(fp)
+
+
+def _dockerfile_secrets(t: DockerfileTarget) -> Iterator[tuple[int, str, str, str]]:
+    """ENV/ARG/LABEL values are scanned one assignment at a time (quoted, so the
+    keyword and entropy plugins see them whole); the other lines as text."""
+    from lintimg.secrets.scanner import assignment  # the detector loads only for a text not seen before
+
     df = t.dockerfile
     sc = scanner_for(t)
     found: list[tuple[int, SecretHit]] = []

@@ -1,8 +1,8 @@
 """hadolint-style rule specs: ``catches`` / ``passes`` on Dockerfile text.
 
     def test_pins():
-        catches("LI301", "FROM debian:12\\nRUN apt-get install -y curl\\n", line=2)
-        passes("LI301", "FROM debian:12\\nRUN apt-get install -y curl=7.88\\n")
+        catches("LI300", "FROM debian:12\\nRUN apt-get install -y curl\\n", line=2)
+        passes("LI300", "FROM debian:12\\nRUN apt-get install -y curl=7.88\\n")
 """
 from __future__ import annotations
 

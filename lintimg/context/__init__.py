@@ -1,196 +1,34 @@
 """The build context: .dockerignore and what each COPY/ADD sends.
 
 :class:`ContextAttacher` finds each Dockerfile's :class:`BuildContext`.
-Everything is lazy: a Dockerfile without COPY/ADD costs nothing, ``COPY package.json .`` costs one ``lstat``, and only a
-directory source makes the walk list directories. A :class:`ContextAttacher`
-shares walks between the Dockerfiles of one run that use the same context.
+Everything is lazy: a Dockerfile without COPY/ADD costs nothing, ``COPY
+package.json .`` costs one ``lstat``, and only a directory source makes the
+walk list directories. A :class:`ContextAttacher` shares walks between the
+Dockerfiles of one run that use the same context.
+
+The names below load on first use, so that a module of this package (the
+layer-order analysis a Dockerfile rule uses) can be imported alone.
 """
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from functools import cached_property
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from lintimg.context.copies import Copy, context_copies
-from lintimg.context.dockerignore import IgnoreFile, IgnoreProblem
-from lintimg.context.walk import BUILDKIT, CLASSIC, CLASSIC_PRE23, Entry, Subtree, Tree
-
 if TYPE_CHECKING:
-    from lintimg.context.gitchurn import Churn
-    from lintimg.context.secretscan import ContextSecrets
-    from lintimg.dockerfile import Dockerfile
+    from lintimg.context.build import BuildContext, ContextAttacher, find_ignore_file
+    from lintimg.context.copies import Copy
+    from lintimg.context.dockerignore import IgnoreFile
+    from lintimg.context.walk import BUILDKIT, CLASSIC, CLASSIC_PRE23, Entry, Subtree
 
 __all__ = ["BUILDKIT", "CLASSIC", "CLASSIC_PRE23", "BuildContext", "ContextAttacher", "Copy", "Entry", "IgnoreFile", "Subtree", "find_ignore_file"]
 
-MAX_IGNORE_BYTES = 1024 * 1024
+_WHERE = {
+    "BuildContext": "build", "ContextAttacher": "build", "find_ignore_file": "build", "Copy": "copies", "IgnoreFile": "dockerignore",
+    "BUILDKIT": "walk", "CLASSIC": "walk", "CLASSIC_PRE23": "walk", "Entry": "walk", "Subtree": "walk",
+}
 
 
-@dataclass
-class IgnoreSource:
-    """Which ignore file applies, its parsed content, or why it could not be read."""
-
-    path: str | None  # absolute path of the file in use, None when there is none
-    shown: str  # for messages: ".dockerignore" or "app.Dockerfile.dockerignore"
-    ignore: IgnoreFile | None
-    problem: str | None = None
-    dockerfile_specific: bool = False
-
-
-def find_ignore_file(root: str, dockerfile: str | None, builder: str = BUILDKIT) -> IgnoreSource:
-    """The ignore file the builder uses: ``<Dockerfile>.dockerignore`` next to the
-    Dockerfile (BuildKit only) wins over ``.dockerignore`` at the context root."""
-    if dockerfile and builder == BUILDKIT:
-        found = _read_ignore(dockerfile + ".dockerignore", True)
-        if found is not None:
-            return found
-    return _root_ignore(root)
-
-
-def _root_ignore(root: str) -> IgnoreSource:
-    return _read_ignore(os.path.join(root, ".dockerignore"), False) or IgnoreSource(None, ".dockerignore", None)
-
-
-def _read_ignore(path: str, specific: bool) -> IgnoreSource | None:
-    """The ignore file at ``path``, or ``None`` when there is none."""
-    shown = os.path.basename(path) if specific else ".dockerignore"
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as e:
-        return IgnoreSource(path, shown, None, f"cannot read: {e.strerror or e}", specific)
-    if not os.path.isfile(path):
-        return IgnoreSource(path, shown, None, "is not a regular file", specific)
-    if st.st_size > MAX_IGNORE_BYTES:
-        return IgnoreSource(path, shown, None, f"is larger than {MAX_IGNORE_BYTES // 1024} KiB", specific)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_IGNORE_BYTES + 1)
-    except OSError as e:
-        return IgnoreSource(path, shown, None, f"cannot read: {e.strerror or e}", specific)
-    return IgnoreSource(path, shown, IgnoreFile.parse(data, shown), None, specific)
-
-
-class BuildContext:
-    """The context directory of one Dockerfile, as the builder would receive it."""
-
-    def __init__(self, root: str, dockerfile: str | None = None, builder: str = BUILDKIT, trees: dict[Any, Any] | None = None):
-        self.root = os.path.abspath(root)
-        self.dockerfile = os.path.abspath(dockerfile) if dockerfile else None
-        self.builder = builder
-        self._trees = trees if trees is not None else {}  # walks and scanners shared by one run
-
-    @cached_property
-    def ignore_source(self) -> IgnoreSource:
-        if self.dockerfile and self.builder == BUILDKIT:
-            found = _read_ignore(self.dockerfile + ".dockerignore", True)
-            if found is not None:
-                return found
-        # The context's own .dockerignore is read once per run, not once per Dockerfile.
-        key = ("ignore", self.root)
-        shared = self._trees.get(key)
-        if shared is None:
-            shared = self._trees[key] = _root_ignore(self.root)
-        return shared
-
-    @property
-    def ignore(self) -> IgnoreFile | None:
-        return self.ignore_source.ignore
-
-    @property
-    def ignore_problems(self) -> list[IgnoreProblem]:
-        return self.ignore.problems if self.ignore else []
-
-    @cached_property
-    def dockerfile_rel(self) -> str | None:
-        """The Dockerfile's path inside the context, when it is inside."""
-        if not self.dockerfile:
-            return None
-        # Both paths are absolute and normalised: a prefix test does what relpath would.
-        prefix = self.root if self.root.endswith(os.sep) else self.root + os.sep
-        if not self.dockerfile.startswith(prefix):
-            return None
-        rel = self.dockerfile[len(prefix):]
-        return None if rel.startswith("..") else rel.replace(os.sep, "/")
-
-    @cached_property
-    def tree(self) -> Tree:
-        patterns = self.ignore.patterns if self.ignore else []
-        key = (self.root, self.builder, self.ignore_source.path, tuple(str(p) for p in patterns))
-        shared = self._trees.get(key)
-        if shared is None:
-            shared = self._trees[key] = Tree(self.root, patterns, self.builder, [".dockerignore"])
-        rel = self.dockerfile_rel
-        if not rel or not shared.pattern_excludes(rel):
-            return shared
-        # An excluded Dockerfile changes the walk (see Tree): a tree of its own.
-        own: Tree = self._trees.setdefault((*key, rel), Tree(self.root, patterns, self.builder, [".dockerignore", rel]))
-        return own
-
-    def copies(self, df: Dockerfile) -> list[Copy]:
-        """The COPY/ADD instructions of ``df`` that read this context, with what each sends."""
-        cache: dict[int, tuple[Dockerfile, list[Copy]]] = self.__dict__.setdefault("_copies", {})
-        if id(df) not in cache:
-            cache[id(df)] = (df, context_copies(df, self.tree))
-        return cache[id(df)][1]
-
-    def everything(self) -> Subtree:
-        """All the context sends to the builder (the whole walk)."""
-        return self.tree.subtree("")
-
-    def secrets(self, settings: dict[str, Any] | None) -> ContextSecrets:
-        """The secret scanner for copied files (shared by the Dockerfiles of a run)."""
-        import json
-
-        from lintimg.context.secretscan import ContextSecrets
-        from lintimg.secrets.cache import CACHE_FORMAT
-        from lintimg.secrets.detect import detector_version
-        from lintimg.secrets.scanner import SecretScanner
-
-        key = ("secrets", self.root, json.dumps(settings or {}, sort_keys=True, default=str))
-        if key not in self._trees:
-            # Cached hits are only valid for the same policy and the same detectors.
-            policy = f"{key[2]}\0{CACHE_FORMAT}\0{detector_version()}"
-            # One scanner per policy for the whole run: its per-content memo then serves every
-            # context (the same file content in two folders is scanned once).
-            scanner = self._trees.get(("scanner", key[2]))
-            if scanner is None:
-                scanner = self._trees[("scanner", key[2])] = SecretScanner(settings)
-            self._trees[key] = ContextSecrets(self.root, scanner, policy)
-        found: ContextSecrets = self._trees[key]
-        return found
-
-    def churn(self, depth: int) -> Churn | None:
-        """Recent git history of the context's files, or ``None`` outside a repository."""
-        from lintimg.context.gitchurn import churn_of
-
-        return churn_of(self.root, depth)
-
-
-
-
-class ContextAttacher:
-    """Finds each Dockerfile's build context, sharing walks across one run.
-
-    ``context_dir`` overrides the default (the Dockerfile's folder).
-    """
-
-    def __init__(self, context_dir: str | None = None, builder: str = BUILDKIT):
-        self.context_dir = context_dir
-        self.builder = builder
-        self._trees: dict[Any, Any] = {}
-        self._dirs: dict[str, bool] = {}
-
-    def for_dockerfile(self, path: str) -> BuildContext | None:
-        """The context of the Dockerfile at ``path`` (``None`` when there is no such folder)."""
-        dockerfile = path if os.path.isfile(path) else None
-        root = self.context_dir or (os.path.dirname(os.path.abspath(dockerfile)) if dockerfile else None)
-        if root is None:
-            return None
-        is_dir = self._dirs.get(root)
-        if is_dir is None:
-            is_dir = self._dirs[root] = os.path.isdir(root)  # once per folder of the run
-        if not is_dir:
-            return None
-        return BuildContext(root, dockerfile, self.builder, self._trees)
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from lintimg.context.walk import Entry, Subtree
 from lintimg.dockerfile import Dockerfile, Instruction
 from lintimg.dockerfile.queries import run_commands
 from lintimg.dockerfile.shell import Command
+from lintimg.dockerfile.stages import chain
 
 if TYPE_CHECKING:
     from lintimg.context import BuildContext
     from lintimg.context.copies import Copy
+    from lintimg.context.walk import Entry, Subtree
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,8 @@ def _whole_source(ins: Instruction) -> bool:
 def manifests_sent(copy: Copy, eco: Ecosystem) -> list[Entry]:
     """The manifest files of ``eco`` that ``copy`` sends (per directory tree, computed once per run)."""
 
+    from lintimg.context.walk import Subtree  # only with a build context
+
     def pick(st: Subtree) -> list[Entry]:
         return [e for e in st.files if eco.regex.match(e.name)]
 
@@ -140,12 +143,9 @@ class MisplacedInstall:
 
 def stage_chain(df: Dockerfile, ins: Instruction) -> list[Instruction]:
     """Instructions before ``ins`` that share its cache chain: its stage and the stages it builds FROM."""
-    out: list[Instruction] = []
     st = df.stage_of(ins)
-    while st is not None:
-        out = [i for i in st.instructions if i.index < ins.index] + out
-        st = df.stages[st.base_stage] if st.base_stage is not None else None
-    return out
+    stages = reversed(chain(df, st)) if st is not None else ()
+    return [i for s in stages for i in s.instructions if i.index < ins.index]
 
 
 def misplaced_installs(df: Dockerfile, ctx: BuildContext | None = None) -> Iterator[MisplacedInstall]:

@@ -349,20 +349,8 @@ class Tree:
         return "/".join(done), None
 
 
-
 def link_escapes(e: Entry) -> bool:
     """True for a symlink whose target, read on the host, leaves the context."""
     if e.kind != "link" or e.link is None:
         return False
     return e.link.startswith("/") or climbs_out(posixpath.dirname(e.rel), e.link)
-    if e.link.startswith("/"):
-        return True
-    depth = e.rel.count("/")
-    for part in e.link.split("/"):
-        if part == "..":
-            depth -= 1
-            if depth < 0:
-                return True
-        elif part not in ("", "."):
-            depth += 1
-    return False

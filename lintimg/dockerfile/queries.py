@@ -7,6 +7,7 @@ from typing import Any
 from lintimg.dockerfile import Dockerfile, Instruction, Token
 from lintimg.dockerfile.comments import shell_pragma
 from lintimg.dockerfile.shell import Command
+from lintimg.dockerfile.stages import chain
 from lintimg.findings import Hit
 
 # Shells whose scripts the POSIX-shell rules understand.
@@ -20,14 +21,10 @@ def hit(ins: Instruction, message: str, *, token: Token | None = None, fix: str 
 
 
 def shell_of(df: Dockerfile, ins: Instruction) -> list[str]:
-    """The SHELL in force for ``ins`` (``["/bin/sh", "-c"]`` unless a SHELL changed it)."""
+    """The SHELL in force for ``ins`` (``["/bin/sh", "-c"]`` unless a SHELL changed it in its stage chain)."""
     stage = df.stage_of(ins)
     current = ["/bin/sh", "-c"]
-    chain = []
-    while stage is not None:
-        chain.append(stage)
-        stage = df.stages[stage.base_stage] if stage.base_stage is not None else None
-    for st in reversed(chain):
+    for st in reversed(chain(df, stage)) if stage is not None else ():
         for other in st.instructions:
             if other.index >= ins.index:
                 break

@@ -4,12 +4,10 @@ A :class:`Script` is the list of simple commands in a shell script (argv with
 quoting removed), each knowing the operator that joins it to the next one,
 whether it sits in a pipeline, and its line inside the script. Rules ask:
 
-- ``script.commands_named("apt-get")`` — every call of a command;
 - ``cmd.subcommand`` / ``cmd.has_args("install")`` — the first non-flag word;
 - ``cmd.has_flag("y", "yes", "assume-yes")`` — short flags cluster (``-qy``);
 - ``cmd.args_no_flags(takes_value={"t"})`` — operands, flag values dropped;
 - ``cmd.flag_value("o")`` — the value of a flag;
-- ``script.package_managers`` — which package managers are called;
 - ``cmd.is_call("apt-get", "install")`` — a command with one of some subcommands;
 - ``cmd.without_flags("t", "target-release")`` — the command with those flags and their values dropped;
 - ``cmd.flag_count("q")`` — how often a flag is given (``-qq`` is two);
@@ -29,9 +27,6 @@ _PARSER = Parser(_LANGUAGE)
 
 # Wrappers that run their operand as the real command.
 _WRAPPERS = {"sudo", "env", "nice", "nohup", "time", "exec", "command", "xargs", "timeout", "stdbuf", "ionice", "chroot", "su-exec", "gosu", "tini"}
-PACKAGE_MANAGERS = frozenset(
-    "apt apt-get aptitude apk yum dnf microdnf tdnf zypper rpm pip pip3 pipenv poetry uv npm yarn pnpm gem go cargo conda mamba bundle composer".split()
-)
 
 
 @dataclass
@@ -154,16 +149,6 @@ class Script:
     has_error: bool
     pipelines: int  # number of pipelines with more than one command
 
-    def commands_named(self, *names: str) -> list[Command]:
-        return [c for c in self.commands if c.name in names]
-
-    def has_command(self, *names: str) -> bool:
-        return any(c.name in names for c in self.commands)
-
-    def calls(self, name: str, sub: str | None = None) -> list[Command]:
-        """Calls of ``name`` (optionally with subcommand ``sub``)."""
-        return [c for c in self.commands if c.name == name and (sub is None or c.subcommand == sub)]
-
     def after(self, cmd: Command) -> list[Command]:
         """The commands that run later in the script than ``cmd``."""
         i = next((k for k, c in enumerate(self.commands) if c is cmd), len(self.commands))
@@ -174,9 +159,6 @@ class Script:
         i = next((k for k, c in enumerate(self.commands) if c is cmd), 0)
         return self.commands[:i]
 
-    @property
-    def package_managers(self) -> set[str]:
-        return {c.name for c in self.commands if c.name in PACKAGE_MANAGERS}
 
 
 def parse_script(text: str) -> Script:

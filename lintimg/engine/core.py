@@ -1,7 +1,6 @@
 """The rule engine: the run's plugins and rule registry, batch preparation, and running rules on a target."""
 from __future__ import annotations
 
-import traceback
 from bisect import bisect_right
 from collections.abc import Iterable
 from pathlib import Path
@@ -74,6 +73,14 @@ class _EnginePlugin:
         return list(ENGINE_RULES)
 
 
+def _where(e: BaseException) -> tuple[str, int | None]:
+    """The file name and line an exception was raised at."""
+    import traceback  # only when something went wrong
+
+    frame = traceback.extract_tb(e.__traceback__)[-1]
+    return Path(frame.filename).name, frame.lineno
+
+
 def _loaded(r: Rule) -> Rule:
     """``r`` with its function; a rule module that fails to import is a setup error, like a plugin's."""
     try:
@@ -81,8 +88,8 @@ def _loaded(r: Rule) -> Rule:
     except LintimgError:
         raise
     except Exception as e:
-        where = traceback.extract_tb(e.__traceback__)[-1]
-        raise LintimgError(f"plugin {Path(where.filename).name}:{where.lineno} failed to provide rule {r.id}: {type(e).__name__}: {e}") from None
+        name, line = _where(e)
+        raise LintimgError(f"plugin {name}:{line} failed to provide rule {r.id}: {type(e).__name__}: {e}") from None
 
 
 class Engine:
@@ -94,10 +101,8 @@ class Engine:
         try:
             provided = self.pm.hook.lintimg_rules()
         except Exception as e:  # a plugin whose rule module fails to build is a setup error
-            where = traceback.extract_tb(e.__traceback__)[-1]
-            raise LintimgError(
-                f"plugin {Path(where.filename).name}:{where.lineno} failed to provide its rules: {type(e).__name__}: {e}"
-            ) from None
+            name, line = _where(e)
+            raise LintimgError(f"plugin {name}:{line} failed to provide its rules: {type(e).__name__}: {e}") from None
         self.registry = Registry((r for plugin_rules in provided for r in plugin_rules), config)
 
     @property
@@ -158,11 +163,8 @@ class Engine:
             try:
                 hits = list(loaded.check(view))
             except Exception as e:  # noqa: BLE001 - a rule bug must not end the run
-                frame = traceback.extract_tb(e.__traceback__)[-1]
-                emit(
-                    rule_crashed,
-                    Hit(f"rule {r.id} ({r.slug}) crashed: {type(e).__name__}: {e} at {Path(frame.filename).name}:{frame.lineno}", line=1),
-                )
+                name, line = _where(e)
+                emit(rule_crashed, Hit(f"rule {r.id} ({r.slug}) crashed: {type(e).__name__}: {e} at {name}:{line}", line=1))
                 continue
             for hit in hits:
                 emit(r, hit)

@@ -1,19 +1,9 @@
-"""Finding and loading plugins: entry points, ``--rules-dir`` folders, ``plugins:`` modules.
-
-Entry points are read here from each distribution's ``entry_points.txt``
-rather than through ``importlib.metadata``: importing that (and the email
-parser it pulls in) and walking every distribution's metadata cost a
-one-file run ~40 ms, more than the lint. The lookup is the same one
-importlib.metadata makes — ``*.dist-info`` and ``*.egg-info`` folders on
-``sys.path``, the first distribution of a name wins — and
-``tests/test_plugins.py`` checks that both find the same entry points.
-"""
+"""Finding and loading plugins: entry points (read by :mod:`lintimg.distributions`, without
+``importlib.metadata``), ``--rules-dir`` folders, ``plugins:`` modules."""
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
-import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,57 +12,12 @@ from types import ModuleType
 import pluggy
 
 from lintimg.config import Config
+from lintimg.distributions import entry_points
 from lintimg.engine import hookspecs
 from lintimg.errors import LintimgError
 
 # Loaded when no installed metadata names them (running from a source tree): same modules, same path.
 BUILTIN = {"builtin": "lintimg.rules", "reports": "lintimg.reports"}
-
-
-def _dist_name(folder: str) -> str:
-    """The normalised distribution name of a ``name-version.dist-info`` / ``name.egg-info`` folder."""
-    stem = folder.rsplit(".", 1)[0]
-    return re.sub(r"[-_.]+", "_", stem.split("-", 1)[0]).lower()
-
-
-def entry_points(group: str, path: Iterable[str] | None = None) -> list[tuple[str, str]]:
-    """``(name, "module[:attr]")`` for every entry point of ``group`` on ``sys.path``."""
-    out: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for entry in sys.path if path is None else path:
-        try:
-            names = sorted(os.listdir(entry or "."))
-        except OSError:
-            continue  # a zip file or a missing folder: no metadata folders to read
-        for folder in names:
-            if not folder.endswith((".dist-info", ".egg-info")):
-                continue
-            dist = _dist_name(folder)
-            if dist in seen:
-                continue
-            seen.add(dist)
-            try:
-                with open(os.path.join(entry or ".", folder, "entry_points.txt"), encoding="utf-8") as fh:
-                    text = fh.read()
-            except OSError:
-                continue
-            out += _group(text, group)
-    return out
-
-
-def _group(text: str, group: str) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    current = None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith(("#", ";")):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            current = line[1:-1].strip()
-        elif current == group and "=" in line:
-            name, _, value = line.partition("=")
-            found.append((name.strip(), value.split("[", 1)[0].strip()))
-    return found
 
 
 def _load_entry_point(value: str) -> object:

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from lintimg.dockerfile.stages import chain
 from lintimg.findings import Hit, ImageLocation
 from lintimg.secrets.redact import scrub
 
@@ -138,11 +139,8 @@ def layer_history(image: Image) -> list[int | None]:
 def final_chain(df: Dockerfile) -> list[Instruction]:
     """The recorded instructions of the final stage and the stages it is built FROM, oldest first."""
     stage = df.final_stage
-    chain = []
-    while stage is not None:
-        chain.append(stage)
-        stage = df.stages[stage.base_stage] if stage.base_stage is not None else None
-    return [ins for st in reversed(chain) for ins in st.instructions if ins.keyword in RECORDED]
+    stages = reversed(chain(df, stage)) if stage is not None else ()
+    return [ins for st in stages for ins in st.instructions if ins.keyword in RECORDED]
 
 
 def _align(history: list[dict[str, Any]], instructions: list[Instruction]) -> tuple[dict[int, Instruction], str | None]:

@@ -64,72 +64,14 @@ keyword and entropy plugins gave 46,000 hits on one Python image's packages
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, TypeVar
 
+from lintimg.secrets.plugins import HEX_BYTES, KEYWORD, PLUGINS, QUOTED_RUN, SPECIFIC
 from lintimg.secrets.redact import fingerprint, redact
-
-# Byte-level pieces for the RE2 tokens, which run in Latin-1 mode on raw bytes:
-# a non-ASCII UTF-8 character is 2-4 bytes >= 0x80, so Python's Unicode \w and \s
-# are covered by adding \x80-\xff. Bounded repeats ({0,20}) are widened to "*":
-# counters multiply RE2's DFA states, and a wider token is still a superset.
-_W = r"[0-9A-Za-z_\x80-\xff]*"
-_SP = r"[\t-\r\x1c-\x1f \x80-\xff]*"
-_STEMS = r"(?:api|auth|service|account|db|database|priv|private|client)_?key|pass|pwd|secret|contrase"
-# What KeywordDetector's regexes need after "<stem>\w*": a closing quote/bracket and
-# an operator (: := = == != => and, for C/C++, "[n] =" and "(" / ".assign("), a quoted
-# value followed by ";" — or, in the comparison form, "== <name>" with the stem after.
-_KEYWORD = (
-    rf"(?i:(?:{_STEMS}){_W}(?:[\]'\"]*{_SP}[:=!]|\[[0-9]*\]{_SP}[!=]|[^\n]*assign\(|\("
-    rf"|[^\t-\r ]*{_SP}['\"`][^\n]*;)|[!=][!=]{_SP}{_W}(?:{_STEMS}))"
-)
-
-# (detect-secrets module, class, RE2 token, gate). The RE2 token must match on
-# every line where the plugin could report something: the plugin's own pattern
-# where that is plain ASCII classes and literals, else a literal or shape the
-# pattern requires. The gate (Python re on the decoded candidate line; "i:" on the
-# lower-cased line, a cheaper superset of (?i)) decides whether the plugin runs
-# on it; a gate with a count also needs a quoted run with
-# that many distinct characters (Shannon entropy <= log2 of the distinct count,
-# so > 4.5 needs 23 and > 3.0 needs 9).
-_B64_RUN = r"""(?<=['"])[A-Za-z0-9+/\\_=-]{23,}(?=['"])"""
-_HEX_RUN = r"""(?<=['"])[0-9a-fA-F]{9,}(?=['"])"""
-# Runs that could pass either count: base64 runs of 23+, or hex runs of 9+ that are
-# the whole run. No closing quote is consumed: it may open the next run.
-_QUOTED_RUN = rb"""['"](?:[A-Za-z0-9+/\\_=-]{23,}|[0-9a-fA-F]{9,}(?![A-Za-z0-9+/\\_=-]))"""
-_HEX = frozenset(b"0123456789abcdefABCDEF")
-_PLUGINS: tuple[tuple[str, str, str, str | tuple[str, int]], ...] = (
-    ("aws", "AWSKeyDetector",
-     r"A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA|(?i:aws[^\n]*(?:key|pwd|pw|pass|token)[^\n]*['\"][0-9a-z/+]{40}['\"])",
-     "i:a3t[a-z0-9]|abia|acca|akia|asia|aws"),
-    ("azure_storage_key", "AzureStorageKeyDetector", r"AccountKey=", r"AccountKey="),
-    ("basic_auth", "BasicAuthDetector", r"://[^:/?#\[\]@!$&'()*+,;=\s]+:[^:/?#\[\]@!$&'()*+,;=\s]+@", r"://"),
-    ("github_token", "GitHubTokenDetector", r"gh[pousr]_", r"gh[pousr]_"),
-    ("gitlab_token", "GitLabTokenDetector", r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-|GR1348941", r"gl[a-z]+-|GR1348941"),
-    ("jwt", "JwtTokenDetector", r"eyJ", r"eyJ"),
-    ("mailchimp", "MailchimpDetector", r"-us[0-9]", r"-us[0-9]"),
-    ("npm", "NpmDetector", r":_authToken=", r":_authToken="),
-    ("openai", "OpenAIDetector", r"T3BlbkFJ", r"T3BlbkFJ"),
-    ("private_key", "PrivateKeyDetector", r"PRIVATE KEY|PuTTY-User-Key-File-2", r"PRIVATE KEY|PuTTY-User-Key-File-2"),
-    ("pypi_token", "PypiTokenDetector", r"pypi-AgE", r"pypi-AgE"),
-    ("sendgrid", "SendGridDetector", r"SG\.", r"SG\."),
-    ("slack", "SlackDetector", r"(?i:xox[abposr]-|hooks\.slack\.com)", r"i:xox[abposr]-|hooks\.slack\.com"),
-    ("square_oauth", "SquareOAuthDetector", r"sq0csp-", r"sq0csp-"),
-    ("stripe", "StripeDetector", r"[rs]k_live_", r"[rs]k_live_"),
-    ("twilio", "TwilioKeyDetector", r"(?:AC|SK)[a-z0-9]{32}", r"AC|SK"),
-    # generic detectors last: a specific detector's report of the same value wins
-    ("keyword", "KeywordDetector", _KEYWORD, f"i:{_STEMS}"),
-    # both take their lines from a second pass over quoted runs (_QUOTED_RUN), checked for the counts
-    ("high_entropy_strings", "Base64HighEntropyString", "", (_B64_RUN, 23)),
-    ("high_entropy_strings", "HexHighEntropyString", "", (_HEX_RUN, 9)),
-)
-_SPECIFIC = len(_PLUGINS) - 3  # the vendor plugins, checked together first
 
 
 def _gate(spec: str | tuple[str, int]) -> Callable[[str, str], bool]:
@@ -196,10 +138,10 @@ class _Prefilter(_Once):
         options.max_mem = 64 << 20
         options.encoding = re2.Options.Encoding.LATIN1
         # RE2 runs the whole alternation as one DFA pass (Python's re would try each branch at each byte).
-        self.tokens = re2.compile("|".join(f"(?:{t})" for _, _, t, _ in _PLUGINS[:_SPECIFIC]).encode("latin-1"), options)
+        self.tokens = re2.compile("|".join(f"(?:{t})" for _, _, t, _ in PLUGINS[:SPECIFIC]).encode("latin-1"), options)
         # the generic detectors' passes, skipped where only vendor detectors run
-        self.keyword = re2.compile(_KEYWORD.encode("latin-1"), options)
-        self.quoted_runs = re.compile(_QUOTED_RUN)  # Python's re: it has the lookahead, and few matches
+        self.keyword = re2.compile(KEYWORD.encode("latin-1"), options)
+        self.quoted_runs = re.compile(QUOTED_RUN)  # Python's re: it has the lookahead, and few matches
 
 
 class _Detector(_Once):
@@ -211,10 +153,10 @@ class _Detector(_Once):
         from detect_secrets.filters import allowlist, heuristic
 
         self.plugins = [
-            (getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)(), _gate(gate)) for module, cls, _, gate in _PLUGINS
+            (getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)(), _gate(gate)) for module, cls, _, gate in PLUGINS
         ]
         # every vendor gate at once: the case-sensitive ones on the line, the "i:" ones on the lower-cased line
-        vendor = [g for _, _, _, g in _PLUGINS[:_SPECIFIC] if isinstance(g, str)]
+        vendor = [g for _, _, _, g in PLUGINS[:SPECIFIC] if isinstance(g, str)]
         on_line = re.compile("|".join(f"(?:{g})" for g in vendor if not g.startswith("i:"))).search
         on_low = re.compile("|".join(f"(?:{g[2:]})" for g in vendor if g.startswith("i:"))).search
         self.any_specific: Callable[[str, str], bool] = lambda line, low: on_line(line) is not None or on_low(low) is not None
@@ -236,8 +178,8 @@ class _Detector(_Once):
         out: list[tuple[str, str]] = []
         low = line.lower() if gate else ""
         specific = not gate or self.any_specific(line, low)
-        for i, (plugin, passes) in enumerate(self.plugins if generic else self.plugins[:_SPECIFIC]):
-            if gate and ((i < _SPECIFIC and not specific) or not passes(line, low)):
+        for i, (plugin, passes) in enumerate(self.plugins if generic else self.plugins[:SPECIFIC]):
+            if gate and ((i < SPECIFIC and not specific) or not passes(line, low)):
                 continue
             for value in self._values(plugin, path, line):
                 if (
@@ -275,14 +217,6 @@ _CASE_FOLDS = re.compile("|".join(re.escape(c) for c in "\u017f\u212a\u0131\u013
 _PEM_END = re.compile(rb"-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|---- END SSH2 ENCRYPTED PRIVATE KEY ----")
 
 
-@lru_cache(maxsize=1)
-def detector_version() -> str:
-    """Names what a cached result depends on: detect-secrets' version and our plugin table."""
-    from importlib.metadata import version
-
-    return hashlib.sha256(json.dumps([version("detect-secrets"), _PLUGINS]).encode()).hexdigest()[:16]
-
-
 # Installed third-party packages: their data files are full of hashes and their
 # code of "password" parameters, so only the vendor detectors report there.
 _PACKAGE_TREES = frozenset({"site-packages", "dist-packages", "node_modules", "vendor", "gems"})
@@ -313,7 +247,7 @@ def detector_loaded() -> bool:
 def _entropy_candidate(run: bytes) -> bool:
     """Can a quoted run reach the entropy limits? (>= 23 distinct characters, or >= 9 and all hex)."""
     distinct = set(run)
-    return len(distinct) >= 23 or (len(distinct) >= 9 and distinct <= _HEX)
+    return len(distinct) >= 23 or (len(distinct) >= 9 and distinct <= HEX_BYTES)
 
 
 def _key_block(data: bytes, start: int) -> bytes:

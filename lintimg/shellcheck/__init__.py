@@ -18,21 +18,21 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
-import threading
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from lintimg import cachefiles
 from lintimg.dockerfile import BUILTIN_ARGS, Dockerfile, Instruction
 from lintimg.dockerfile.comments import HADOLINT_IGNORE
 from lintimg.dockerfile.queries import posix_run, shell_of
 from lintimg.findings import Hit
 from lintimg.shellcheck.cache import ResultCache, version
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 class Target(Protocol):
@@ -110,13 +110,38 @@ def relevant_vars(known: list[str], text: str) -> list[str]:
     refs = set(_REF.findall(text))
     used = [v for v in known if v in refs]
     unknown = refs.difference(known)
+    if not unknown:
+        return used
+    from difflib import SequenceMatcher
     near = [v for v in known if v not in refs and any(abs(len(v) - len(r)) <= 2 and SequenceMatcher(None, v, r).ratio() >= 0.8
                                                       for r in unknown)]
     return used + near
 
 
-def scripts(df: Dockerfile) -> Iterator[tuple[Instruction, bool, str]]:
-    """``(instruction, is ONBUILD trigger, file text)`` for every RUN ShellCheck should see."""
+@dataclass(frozen=True)
+class Script:
+    """A RUN script as ShellCheck is to see it: its dialect, the ARG/ENV names set before it, its text.
+
+    Everything ShellCheck's answer depends on besides ShellCheck itself, so it is also the cache key.
+    """
+
+    shell: str
+    known: tuple[str, ...]
+    text: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.shell}\0{' '.join(self.known)}\0{self.text}"
+
+    def file_text(self) -> str:
+        """The file given to ShellCheck: a shebang for the dialect, an ``export`` of the variables it may use."""
+        names = relevant_vars(list(self.known), self.text)
+        prelude = f"#!/bin/{self.shell}\nexport {' '.join(f'{v}=1' for v in names)}\n" if names else f"#!/bin/{self.shell}\n:\n"
+        return prelude + self.text
+
+
+def scripts(df: Dockerfile) -> Iterator[tuple[Instruction, bool, Script]]:
+    """``(instruction, is ONBUILD trigger, script)`` for every RUN ShellCheck should see."""
     for outer in df.instructions:
         ins = outer.onbuild if outer.onbuild is not None else outer
         if ins.keyword != "RUN" or ins.shell_text is None or not ins.shell_text.strip():
@@ -134,9 +159,7 @@ def scripts(df: Dockerfile) -> Iterator[tuple[Instruction, bool, str]]:
             if sh is None:
                 continue
             text = "\n" + rest  # keep the line numbers; the shebang is ours now
-        names = relevant_vars(known_vars(df, ins, onbuild), text)
-        prelude = f"#!/bin/{sh}\nexport {' '.join(f'{v}=1' for v in names)}\n" if names else f"#!/bin/{sh}\n:\n"
-        yield ins, onbuild, prelude + text
+        yield ins, onbuild, Script(sh, tuple(known_vars(df, ins, onbuild)), text)
 
 
 def _collect(proc: subprocess.Popen[bytes]) -> list[dict[str, Any]] | None:
@@ -159,7 +182,9 @@ class Batch:
     ``{(instruction index, is ONBUILD): [Comment]}``.
     """
 
-    def __init__(self, exe: str, by_text: dict[str, list[tuple[Target, Instruction, bool]]], results: ResultCache | None = None):
+    def __init__(self, exe: str, by_text: dict[Script, list[tuple[Target, Instruction, bool]]], results: ResultCache | None = None):
+        import threading  # here and below: a run whose scripts are all cached starts no batch
+
         self.by_text = by_text
         self.results = results
         self.texts = list(by_text)
@@ -171,13 +196,16 @@ class Batch:
         self.thread.start()
 
     def _work(self, exe: str) -> None:
+        import subprocess
+        import tempfile
+
         try:
             with tempfile.TemporaryDirectory(prefix="lintimg-sc-") as tmp:
                 files = []
                 for n, text in enumerate(self.texts):
                     path = os.path.join(tmp, f"{n}.sh")
                     with open(path, "w", encoding="utf-8", errors="surrogateescape") as fh:
-                        fh.write(text)
+                        fh.write(text.file_text())
                     files.append(path)
                 running: list[tuple[int, subprocess.Popen[bytes]]] = []
                 for k in range(len(self.done)):
@@ -193,7 +221,7 @@ class Batch:
             for ev in self.done:
                 ev.set()
 
-    def _failed(self, texts: list[str], why: str) -> None:
+    def _failed(self, texts: list[Script], why: str) -> None:
         for text in texts:
             for t, _, _ in self.by_text[text]:
                 notes = t.cache.setdefault(NOTES, [])
@@ -214,7 +242,7 @@ class Batch:
         for n, found in per_script.items():
             _deliver(self.by_text[self.texts[n]], found)
             if self.results is not None and proc.returncode in (0, 1):  # 1: it found something; others: it failed
-                self.results.put(self.texts[n], found)
+                self.results.put(self.texts[n].key, found)
         self.done[k].set()
 
     def wait(self, upto: int | None = None) -> None:
@@ -243,18 +271,18 @@ def prepare(targets: Sequence[Target]) -> None:
         for t in todo:
             t.cache.setdefault(NOTES, []).append(NOTE_MISSING)
         return
-    by_text: dict[str, list[tuple[Target, Instruction, bool]]] = {}
+    by_text: dict[Script, list[tuple[Target, Instruction, bool]]] = {}
     for t in todo:
         assert t.dockerfile is not None
         for ins, onbuild, text in scripts(t.dockerfile):
             by_text.setdefault(text, []).append((t, ins, onbuild))
     if not by_text:
         return
-    sc_version = version(exe)
+    sc_version = version(exe) if cachefiles.enabled() else None  # asking costs a process: only for the cache
     results = ResultCache(sc_version, EXCLUDE) if sc_version else None
     if results is not None:
         for text in list(by_text):
-            known = results.get(text)
+            known = results.get(text.key)
             if known is not None:
                 _deliver(by_text.pop(text), known)
     if not by_text:

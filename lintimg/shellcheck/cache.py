@@ -1,9 +1,9 @@
 """ShellCheck results on disk, so a script already checked is never checked again.
 
 An entry is keyed by the sha256 of everything ShellCheck's answer depends on:
-the file it is given (the script with our shebang, which names the shell, and
-our ``export`` line, which names the known variables), the excluded codes,
-the ShellCheck version and this cache's format. Entries live under
+the script, its shell and the ARG/ENV names known before it (from which the
+file ShellCheck is given is made: a shebang, an ``export`` line, the script),
+the excluded codes, the ShellCheck version and this cache's format. Entries live under
 ``$XDG_CACHE_HOME/lintimg/shellcheck/<2 hex>/<key>.json`` and are written
 atomically, so concurrent runs (pre-commit in two repositories, a corpus
 run) never read half an entry; a missing, torn or malformed entry is a miss.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,8 @@ def version(exe: str) -> str | None:
     known = cachefiles.read_json(path) if cachefiles.enabled() else None
     if isinstance(known, dict) and known.get("binary") == stamp and isinstance(known.get("version"), str):
         return str(known["version"])
+    import subprocess
+
     try:
         out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30).stdout
     except (OSError, subprocess.SubprocessError):
@@ -44,7 +45,7 @@ def version(exe: str) -> str | None:
 
 
 class ResultCache:
-    """``script file text -> ShellCheck comments`` for one ShellCheck version and set of options."""
+    """``script key -> ShellCheck comments`` for one ShellCheck version and set of options."""
 
     def __init__(self, shellcheck_version: str, options: str, root: Path | None = None):
         self.root = root or cachefiles.cache_root("shellcheck")

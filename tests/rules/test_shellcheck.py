@@ -103,7 +103,8 @@ def test_one_shellcheck_process_for_many_files(tmp_path, monkeypatch):
         started.append(cmd)
         return real(cmd, *a, **kw)
 
-    monkeypatch.setattr(shellcheck.subprocess, "Popen", counting)
+    monkeypatch.setattr(subprocess, "Popen", counting)
+    monkeypatch.setenv("LINTIMG_NO_CACHE", "1")  # scripts checked earlier in the session would start no batch
     result = lint_paths(engine(), paths)
     # 25 RUNs in 5 files: one batch, split at most once per CPU — not a process per RUN or per file
     assert 1 <= len(started) <= min(os.cpu_count() or 1, 5), started

@@ -39,7 +39,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("run", {"core", "dockerfile", "secrets", "shellcheck", "image", "context", "engine"}),
     ("cli", {"core", "dockerfile", "engine", "context", "reports", "run"}),
 ]
-CORE = {"errors", "paths", "findings", "config", "cachefiles", "_build"}  # _build: the build backend, run by pip only
+CORE = {"errors", "paths", "findings", "config", "cachefiles", "distributions", "_build"}  # _build: the build backend, run by pip only
 
 
 def layer_of(module: str) -> str | None:

@@ -1,0 +1,44 @@
+"""What a Dockerfile-only run loads: no image, registry or context-secrets code, and only the rule
+modules whose rules can run (measured on the real CLI in a fresh interpreter)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.clirun import EXAMPLES, REPO
+
+PROBE = """
+import json, sys
+from lintimg.cli import main
+code = main(sys.argv[1:])
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("lintimg") or m.split(".")[0] in ("detect_secrets", "rich", "sarif_om", "yaml", "zstandard", "importlib"))))
+"""
+
+
+def loaded(*args: str) -> set[str]:
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=REPO, timeout=120,
+                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
+    assert proc.returncode in (0, 1), proc.stderr
+    return set(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def test_a_dockerfile_only_run_loads_no_image_registry_or_context_secrets_code():
+    mods = loaded("--no-context", "--no-color", str(EXAMPLES / "webapp" / "Dockerfile"))
+    assert "lintimg.rules.base_image" in mods  # it did lint
+    assert not {m for m in mods if m.startswith(("lintimg.image", "lintimg.context.secretscan", "lintimg.run.image", "lintimg.run.build"))}
+    assert not {m for m in mods if m.split(".")[0] in ("zstandard", "rich", "sarif_om", "yaml")}
+    assert "importlib.metadata" not in mods  # entry points are read without it
+
+
+def test_only_rule_modules_whose_rules_can_run_are_imported():
+    from lintimg.rules._index import RULES
+
+    by_module: dict[str, set[str]] = {}
+    for _, _, _, subject, module, *_ in RULES:
+        by_module.setdefault(f"lintimg.rules.{module}", set()).add(subject)
+    mods = loaded("--no-context", "--no-color", str(EXAMPLES / "webapp" / "Dockerfile"))
+    rule_modules = {m for m in mods if m in by_module}
+    assert rule_modules == {m for m, subjects in by_module.items() if "dockerfile" in subjects}
+    selected = loaded("--no-context", "--select", "LI301", str(EXAMPLES / "webapp" / "Dockerfile"))
+    assert {m for m in selected if m in by_module} == {"lintimg.rules.packages.apt", "lintimg.rules.meta"}  # LI001 stays on
