@@ -1,6 +1,7 @@
 """Run the real ``lintimg`` console entry (``python -m lintimg``) in a subprocess."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -35,3 +36,14 @@ def one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
         assert n in lines[0], f"{n!r} not in {lines[0]!r}"
     assert proc.stdout == "", "no partial report on a usage error"
     return lines[0]
+
+
+def example_run(cwd: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``lintimg`` with the example rules loaded and only them selected (so results do not move with the built-in set)."""
+    return lintimg("--rules-dir", str(EXAMPLE_RULES), "--select", "EX100,EX101", *args, cwd=cwd, stdin=stdin, env=env)
+
+
+def json_findings(proc: subprocess.CompletedProcess) -> list[dict]:
+    """The findings of a ``--format json`` run (no traceback allowed)."""
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return json.loads(proc.stdout)["findings"]

@@ -78,3 +78,14 @@ def passes(rule: str, text: str, *, config: dict[str, Any] | None = None) -> Non
     assert not got, f"{rule} wrongly reported {[(f.location.line, f.message) for f in got]} on:\n{text}"
     crashed = _of("LI002", all_findings)
     assert not crashed, crashed[0].message
+
+
+def signature_switch(rule_id: str, tool: str, flag: str) -> None:
+    """A package manager's switch that turns signature checks off: caught in either position, not as data."""
+    f = "FROM debian:12\n"
+    sub = "add" if tool == "apk" else "install"
+    catches(rule_id, f + f"RUN {tool} {sub} -y {flag} python3\n", message=flag.lstrip("-"))
+    catches(rule_id, f + f"RUN {tool} {flag} {sub} -y python3\n")
+    passes(rule_id, f + f"RUN {tool} {sub} -y python3\n")
+    # the text of the switch as data is not the switch
+    passes(rule_id, f + f"RUN {tool} {sub} -y python3 && echo '{flag}'\n")

@@ -12,18 +12,13 @@ from pathlib import Path
 import pytest
 
 from tests.clirun import EXAMPLE_RULES, REPO, lintimg, one_line_error
+from tests.clirun import example_run as run
+from tests.clirun import json_findings as findings
 
 LATEST = "FROM alpine\nRUN true\n"  # EX100 warning on line 1
 PINNED = "FROM alpine:3.19\nRUN true\n"
 
 
-def run(cwd: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None):
-    return lintimg("--rules-dir", str(EXAMPLE_RULES), "--select", "EX100,EX101", *args, cwd=cwd, stdin=stdin, env=env)
-
-
-def findings(proc) -> list[dict]:
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return json.loads(proc.stdout)["findings"]
 
 
 # --- exit codes and thresholds ---------------------------------------------

@@ -1,12 +1,12 @@
 """LI001 parse-error and LI004 ignore-pragma-used (rules/meta.py)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.clirun import EXAMPLE_RULES, lintimg
+from tests.clirun import example_run as run
+from tests.clirun import json_findings as findings
 from tests.rulespec import lint
 
 
@@ -24,13 +24,6 @@ def test_pragma_use_is_reported_only_when_li004_is_on():
     assert lines_of("LI004", "# a comment\n" + TWO.format(p=""), {"rules": {"LI004": "on"}}) == []
 
 
-def run(cwd: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None):
-    return lintimg("--rules-dir", str(EXAMPLE_RULES), "--select", "EX100,EX101", *args, cwd=cwd, stdin=stdin, env=env)
-
-
-def findings(proc) -> list[dict]:
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return json.loads(proc.stdout)["findings"]
 
 
 @pytest.mark.parametrize("content, message", [

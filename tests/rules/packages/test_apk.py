@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.rulespec import catches, passes
-
-F = "FROM debian:12\n"
+from tests.rulespec import catches, passes, signature_switch
 
 
 def test_apk_pin_versions():
@@ -26,9 +24,4 @@ def test_apk_add_cache():
     ("LI312", "apk", "--allow-untrusted"),
 ])
 def test_signature_switches(rule_id, tool, flag):
-    sub = "add" if tool == "apk" else "install"
-    catches(rule_id, F + f"RUN {tool} {sub} -y {flag} python3\n", message=flag.lstrip("-"))
-    catches(rule_id, F + f"RUN {tool} {flag} {sub} -y python3\n")
-    passes(rule_id, F + f"RUN {tool} {sub} -y python3\n")
-    # the text of the switch as data is not the switch
-    passes(rule_id, F + f"RUN {tool} {sub} -y python3 && echo '{flag}'\n")
+    signature_switch(rule_id, tool, flag)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.rulespec import catches, passes
+from tests.rulespec import catches, passes, signature_switch
 
 F = "FROM debian:12\n"
 
@@ -66,9 +66,4 @@ def test_apt_dist_upgrade():
     ("LI308", "apt-get", "--force-yes"),
 ])
 def test_signature_switches(rule_id, tool, flag):
-    sub = "add" if tool == "apk" else "install"
-    catches(rule_id, F + f"RUN {tool} {sub} -y {flag} python3\n", message=flag.lstrip("-"))
-    catches(rule_id, F + f"RUN {tool} {flag} {sub} -y python3\n")
-    passes(rule_id, F + f"RUN {tool} {sub} -y python3\n")
-    # the text of the switch as data is not the switch
-    passes(rule_id, F + f"RUN {tool} {sub} -y python3 && echo '{flag}'\n")
+    signature_switch(rule_id, tool, flag)
