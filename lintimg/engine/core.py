@@ -4,11 +4,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 from lintimg.config import Config
 from lintimg.engine import hookspecs
 from lintimg.engine.hookspecs import Reporter
-from lintimg.engine.plugins import plugin_manager
+from lintimg.engine.plugins import BUILTIN, plugin_manager
 from lintimg.engine.pragmas import Suppressions, read_suppressions
 from lintimg.engine.registry import Registry
 from lintimg.engine.rule import Rule, rule
@@ -63,6 +64,7 @@ def unknown_rule_in_pragma(t: DockerfileTarget) -> Iterable[Hit]:
 
 
 ENGINE_RULES = (rule_crashed, unknown_rule_in_pragma)
+BUILTIN_REPORTS = next(name for name, module in BUILTIN.items() if module == "lintimg.reports")
 
 
 class _EnginePlugin:
@@ -113,10 +115,14 @@ class Engine:
         return self.registry.get(key)
 
     def report_formats(self) -> dict[str, Reporter]:
-        """Every output format the plugins provide (the built-in ones come through the same hook)."""
+        """Every output format the plugins provide (the built-in ones come through the same hook).
+
+        A plugin's format replaces a built-in one of the same name, whatever order the plugins load in.
+        """
         out: dict[str, Reporter] = {}
-        for formats in self.pm.hook.lintimg_report_formats():
-            out.update(formats)
+        impls = self.pm.hook.lintimg_report_formats.get_hookimpls()  # in registration order
+        for impl in sorted(impls, key=lambda i: i.plugin_name != BUILTIN_REPORTS):
+            out.update(cast("dict[str, Reporter]", impl.function()))  # the hookspec's return type
         return out
 
     def prepare(self, targets: list[Target]) -> None:
