@@ -119,8 +119,9 @@ def test_thread_safe(corpus):
 
 
 def test_analyzer_selects_regular_files_within_policy():
-    name, wants, run = analyzer(SecretScanner({"exclude-paths": ["usr/share/doc"]}, disk_cache=False))
-    assert name == "secrets"
+    a = analyzer(SecretScanner({"exclude-paths": ["usr/share/doc"]}, disk_cache=False))
+    wants, run = a.wants, a.analyse
+    assert a.name == "secrets"
     assert wants(LayerEntry("app/.env", EntryType.FILE, 100, 0o644, 0, 0))
     assert not wants(LayerEntry("app", EntryType.DIR, 0, 0o755, 0, 0))
     assert not wants(LayerEntry("usr/share/doc/x/README", EntryType.FILE, 100, 0o644, 0, 0))

@@ -16,6 +16,7 @@ from lintimg.image.model import ContentRequest, Image, LayerAnalyzer
 
 if TYPE_CHECKING:
     from lintimg.image import oci
+    from lintimg.image.layercache import LayerCache
     from lintimg.image.reader import Limits, Progress
 
 __all__ = ["Image", "Limits", "open_image"]
@@ -42,6 +43,7 @@ def open_image(
     ca_file: str | None = None,
     limits: Limits | None = None,
     workers: int | None = None,
+    cache: LayerCache | None = None,
 ) -> Image:
     """Read every layer of ``ref`` once and return the image model.
 
@@ -49,6 +51,8 @@ def open_image(
     this host's). ``insecure`` allows plain HTTP to a non-loopback registry;
     ``ca_file`` adds a CA for registry TLS (``SSL_CERT_FILE`` works too). Bad
     input raises :class:`LintimgError` with a one-line message naming ``ref``.
+    ``cache`` (:class:`~lintimg.image.layercache.LayerCache`) serves layers
+    already analysed for the same analyzers and captures without reading them.
     """
     from lintimg.image import oci
     from lintimg.image.reader import assemble, read_layers
@@ -79,7 +83,8 @@ def open_image(
         else:
             resolved = _open_bare(src.selector, platform, tmp, insecure, ca_file, progress)
         results = read_layers(
-            resolved.sources, ref=ref, limits=limits, want_content=want_content, analyzers=analyzers, progress=progress, workers=workers
+            resolved.sources, ref=ref, limits=limits, want_content=want_content, analyzers=analyzers, progress=progress, workers=workers,
+            cache=cache,
         )
         return assemble(
             reference=ref, name=resolved.name, digest=resolved.digest, config=resolved.config, results=results, platform=oci.platform_of(resolved.config)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 
 class EntryType(enum.Enum):
@@ -125,9 +125,81 @@ class Image:
         return self.contents.get((layer, path))
 
 
-# A consumer's wish, evaluated per entry while a layer streams: return True to
-# have the entry's bytes captured in Image.contents (kept small: policy limits apply).
-ContentRequest = Callable[[LayerEntry], bool]
-# A per-layer analyzer called with (layer index, entry, bytes) for regular files
-# it selected; what it returns is appended to Image.analysis[name].
-LayerAnalyzer = tuple[str, Callable[[LayerEntry], bool], Callable[[int, LayerEntry, bytes], list[Any]]]
+class ContentRequest(Protocol):
+    """Files whose bytes are captured in :attr:`Image.contents` while the layers stream (kept small:
+    policy limits apply). ``key`` names what is captured and how (it is part of the layer cache key;
+    ``""`` makes the layer uncacheable); ``keep`` may transform the bytes first (drop what no rule needs)."""
+
+    @property
+    def key(self) -> str: ...
+
+    def wants(self, entry: LayerEntry) -> bool: ...
+
+    def keep(self, path: str, data: bytes) -> bytes: ...
+
+
+class LayerAnalyzer(Protocol):
+    """A per-layer analysis run on the regular files it selects while a layer streams.
+
+    What :meth:`analyse` returns is appended to ``Image.analysis[name]``. The
+    results of one layer depend only on that layer's bytes and the analyzer's
+    ``key`` (its version and policy), so they are cached by layer digest
+    (:mod:`lintimg.image.layercache`): :meth:`dump` makes them JSON without
+    the layer index, :meth:`load` reads them back for a layer at any index.
+    ``key == ""`` means the results are not cacheable.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def key(self) -> str: ...
+
+    def wants(self, entry: LayerEntry) -> bool: ...
+
+    def analyse(self, layer: int, entry: LayerEntry, data: bytes) -> list[Any]: ...
+
+    def dump(self, items: list[Any]) -> Any: ...
+
+    def load(self, data: Any, layer: int) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class FunctionAnalyzer:
+    """An ad hoc analyzer from two functions; its results are never cached."""
+
+    name: str
+    select: Callable[[LayerEntry], bool]
+    run: Callable[[int, LayerEntry, bytes], list[Any]]
+    key: str = ""
+
+    def wants(self, entry: LayerEntry) -> bool:
+        return self.select(entry)
+
+    def analyse(self, layer: int, entry: LayerEntry, data: bytes) -> list[Any]:
+        return self.run(layer, entry, data)
+
+    def dump(self, items: list[Any]) -> Any:
+        raise TypeError(f"analyzer {self.name!r} has no cache form")
+
+    def load(self, data: Any, layer: int) -> list[Any]:
+        raise TypeError(f"analyzer {self.name!r} has no cache form")
+
+
+@dataclass(frozen=True)
+class CapturePaths:
+    """Capture the files at these exact paths (``transform`` may reduce their bytes to what is needed)."""
+
+    paths: frozenset[str]
+    transform: Callable[[str, bytes], bytes] | None = None
+    version: str = "1"  # bump when ``transform`` changes what it keeps
+
+    @property
+    def key(self) -> str:
+        return f"paths:{self.version}:" + ",".join(sorted(self.paths))
+
+    def wants(self, entry: LayerEntry) -> bool:
+        return entry.path in self.paths
+
+    def keep(self, path: str, data: bytes) -> bytes:
+        return self.transform(path, data) if self.transform else data

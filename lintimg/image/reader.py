@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import zstandard
 
@@ -35,6 +35,9 @@ from lintimg.image.model import (
     PathEvent,
 )
 from lintimg.paths import climbs_out, is_outside
+
+if TYPE_CHECKING:
+    from lintimg.image.layercache import LayerCache
 
 CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -91,9 +94,9 @@ class _Budget:
                 f"{self.ref}: layers expand to more than {self.limits.max_uncompressed} bytes (limit; a decompression bomb?)"
             )
 
-    def add_entry(self, layer: int) -> None:
+    def add_entry(self, layer: int, n: int = 1) -> None:
         with self._lock:
-            self.entries += 1
+            self.entries += n
             total = self.entries
         if total > self.limits.max_entries:
             raise LintimgError(f"{self.ref}: more than {self.limits.max_entries} tar entries (limit reached in layer {layer})")
@@ -314,6 +317,85 @@ def read_layer(
     want_content: ContentRequest | None = None,
     analyzers: Sequence[LayerAnalyzer] = (),
     progress: Progress | None = None,
+    cache: LayerCache | None = None,
+    spec: str | None = None,
+) -> LayerResult:
+    """One layer's result: from ``cache`` when it holds this layer for ``spec``, else read (and stored)."""
+    if cache is not None and spec is not None and src.diff_id:
+        done = _cached_layer(src, budget, cache, spec, analyzers)
+        if done is not None:
+            if progress:
+                progress(f"layer {src.index + 1} {(src.digest or src.diff_id)[7:19]} (cached)", src.size, src.size)
+            return done
+    res = _stream_layer(src, ref=ref, budget=budget, want_content=want_content, analyzers=analyzers, progress=progress)
+    if cache is not None and spec is not None and res.layer.diff_id:
+        cache.put(res, spec, analyzers)
+    return res
+
+
+def analyse_layer(
+    src: LayerSource,
+    *,
+    ref: str,
+    limits: Limits | None = None,
+    want_content: ContentRequest | None = None,
+    analyzers: Sequence[LayerAnalyzer] = (),
+    cache: LayerCache | None = None,
+) -> LayerResult:
+    """One layer on its own (the fleet scan's "analyse layer L" task): cached, or read, checked and stored.
+
+    The limits apply to this layer alone; :func:`assemble` builds the image
+    from the results of all its layers, wherever they were computed.
+    """
+    limits = limits or Limits()
+    spec = _spec(cache, analyzers, want_content, limits)
+    return read_layer(src, ref=ref, budget=_Budget(limits, ref), want_content=want_content, analyzers=analyzers, cache=cache, spec=spec)
+
+
+def _spec(cache: LayerCache | None, analyzers: Sequence[LayerAnalyzer], want_content: ContentRequest | None, limits: Limits) -> str | None:
+    if cache is None or not cache.on:
+        return None
+    from lintimg.image.layercache import spec_key
+
+    return spec_key(analyzers, want_content, limits)
+
+
+def _cached_layer(src: LayerSource, budget: _Budget, cache: LayerCache, spec: str, analyzers: Sequence[LayerAnalyzer]) -> LayerResult | None:
+    """The cached result for ``src``, with this source's digest, size and media type, or None.
+
+    A source that names no blob digest or media type (a legacy ``docker save``
+    layer) has its first bytes sniffed: a plain tar's digest is its diff_id;
+    a compressed blob without a digest is read again (its digest is unknown).
+    """
+    res = cache.get(src.diff_id, spec, src.index, analyzers)
+    if res is None:
+        return None
+    digest, media_type = src.digest, src.media_type
+    if not digest or not media_type:
+        with src.open() as raw:
+            head = raw.read(4)
+        compression = "gzip" if head[:3] == GZIP_MAGIC else "zstd" if head == ZSTD_MAGIC else "none"
+        if not digest:
+            if compression != "none":
+                return None
+            digest = src.diff_id
+        media_type = media_type or "application/vnd.oci.image.layer.v1.tar" + {"gzip": "+gzip", "zstd": "+zstd"}.get(compression, "")
+    layer = res.layer
+    layer.digest, layer.media_type, layer.size = digest, media_type, src.size
+    # the image-wide limits count a cached layer as if it had been read
+    budget.add_bytes(layer.uncompressed_size)
+    budget.add_entry(src.index, len(layer.entries) + len(layer.whiteouts) + len(layer.opaque_dirs))
+    return res
+
+
+def _stream_layer(
+    src: LayerSource,
+    *,
+    ref: str,
+    budget: _Budget,
+    want_content: ContentRequest | None,
+    analyzers: Sequence[LayerAnalyzer],
+    progress: Progress | None,
 ) -> LayerResult:
     """Stream one layer blob: entries, whiteouts, selected contents, analyzer results; verify its digests."""
     layer = Layer(index=src.index, digest=src.digest, diff_id=src.diff_id, size=src.size, media_type=src.media_type)
@@ -402,17 +484,19 @@ def _take(
     if etype is not EntryType.FILE:
         return
     limits = budget.limits
-    want = want_content is not None and m.size <= limits.max_content and want_content(entry)
-    chosen = [a for a in analyzers if m.size <= limits.max_analyze and a[1](entry)]
+    want = want_content is not None and m.size <= limits.max_content and want_content.wants(entry)
+    chosen = [a for a in analyzers if m.size <= limits.max_analyze and a.wants(entry)]
     if not want and not chosen:
         return
     data = feed.read(m.size)  # the feed sits at this entry's data right after its header
     if len(data) != m.size:
         raise tarfile.ReadError(f"{m.name}: unexpected end of data")
-    if want and budget.reserve_capture(len(data)):
-        res.contents[(idx, path)] = data
-    for name, _, fn in chosen:
-        res.analysis.setdefault(name, []).extend(fn(idx, entry, data))
+    if want_content is not None and want and budget.reserve_capture(len(data)):
+        res.contents[(idx, path)] = want_content.keep(path, data)
+    for a in chosen:
+        found = a.analyse(idx, entry, data)
+        if found:
+            res.analysis.setdefault(a.name, []).extend(found)
 
 
 def read_layers(
@@ -424,15 +508,22 @@ def read_layers(
     analyzers: Sequence[LayerAnalyzer] = (),
     progress: Progress | None = None,
     workers: int | None = None,
+    cache: LayerCache | None = None,
 ) -> list[LayerResult]:
-    """Read every layer, in parallel threads; results come back in layer order."""
-    budget = _Budget(limits or Limits(), ref)
+    """Read every layer, in parallel threads; results come back in layer order.
+
+    With ``cache``, a layer whose result it holds for this request is not read
+    at all (:mod:`lintimg.image.layercache`), and every layer read is stored.
+    """
+    limits = limits or Limits()
+    budget = _Budget(limits, ref)
+    spec = _spec(cache, analyzers, want_content, limits)
     if workers is None:
         workers = int(os.environ.get("LINTIMG_IMAGE_WORKERS", "0")) or min(4, os.cpu_count() or 1)
     workers = max(1, min(workers, len(sources) or 1))
 
     def one(src: LayerSource) -> LayerResult:
-        return read_layer(src, ref=ref, budget=budget, want_content=want_content, analyzers=analyzers, progress=progress)
+        return read_layer(src, ref=ref, budget=budget, want_content=want_content, analyzers=analyzers, progress=progress, cache=cache, spec=spec)
 
     if workers == 1:
         return [one(s) for s in sources]

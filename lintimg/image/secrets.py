@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lintimg.image.model import EntryType, LayerAnalyzer, LayerEntry
+from lintimg.image.model import EntryType, LayerEntry
 from lintimg.secrets.detect import SecretHit
 from lintimg.secrets.scanner import MIN_FILE_SIZE, SecretScanner, assignment
 
@@ -32,9 +32,36 @@ def scan_entry(scanner: SecretScanner, layer_index: int, entry: LayerEntry, data
     return [ImageSecret(entry.path, layer_index, h) for h in scanner.scan_bytes(data, entry.path)]
 
 
-def analyzer(scanner: SecretScanner) -> LayerAnalyzer:
-    """The per-layer analyzer the image reader runs while streaming: ``Image.analysis["secrets"]``."""
-    return ("secrets", lambda e: wants(scanner, e), lambda i, e, data: scan_entry(scanner, i, e, data))
+class SecretsAnalyzer:
+    """The per-layer analyzer the image reader runs while streaming: ``Image.analysis["secrets"]``.
+
+    Its cache key is the scanner's (detector set and policy), so layer results
+    cached under one policy are never served to another.
+    """
+
+    name = "secrets"
+
+    def __init__(self, scanner: SecretScanner) -> None:
+        self.scanner = scanner
+        self.key = f"secrets:{scanner.key}"
+
+    def wants(self, entry: LayerEntry) -> bool:
+        return wants(self.scanner, entry)
+
+    def analyse(self, layer: int, entry: LayerEntry, data: bytes) -> list[Any]:
+        return scan_entry(self.scanner, layer, entry, data)
+
+    def dump(self, items: list[Any]) -> Any:
+        return [[s.path, s.source, s.hit.detector, s.hit.line, s.hit.redacted, s.hit.fingerprint] for s in items]
+
+    def load(self, data: Any, layer: int) -> list[Any]:
+        return [ImageSecret(str(path), layer, SecretHit(str(det), int(line), str(red), str(fp)), str(source))
+                for path, source, det, line, red, fp in data]
+
+
+def analyzer(scanner: SecretScanner) -> SecretsAnalyzer:
+    """The secrets analyzer for ``scanner``'s policy."""
+    return SecretsAnalyzer(scanner)
 
 
 def scan_config(scanner: SecretScanner, config: dict[str, Any]) -> list[ImageSecret]:

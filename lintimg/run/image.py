@@ -27,7 +27,7 @@ from lintimg.engine.target import Subject, Target
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, ImageLocation
 from lintimg.image.mapping import map_layers, parse_created_by, synthetic_path
-from lintimg.image.model import Image, LayerEntry
+from lintimg.image.model import CapturePaths, ContentRequest, Image, LayerAnalyzer
 from lintimg.image.secrets import analyzer
 from lintimg.run import RunResult
 from lintimg.run.check import model_of
@@ -46,18 +46,45 @@ ACCOUNT_FILES = frozenset({"etc/passwd", "etc/group", "etc/shadow", "etc/master.
 HISTORY_FILE = "history.Dockerfile"
 
 
-def _wants(entry: LayerEntry) -> bool:
-    return entry.path in ACCOUNT_FILES
+def _without_password_hashes(path: str, data: bytes) -> bytes:
+    """Account files as the rules need them: a password field says only whether it is empty.
+
+    The hashes are of no use to any rule and are not kept, in memory or in the layer cache.
+    """
+    if path == "etc/group":
+        return data
+    out = []
+    for line in data.split(b"\n"):
+        fields = line.split(b":")
+        if len(fields) >= 2 and fields[1] and not line.lstrip().startswith(b"#"):
+            fields[1] = b"*"
+        out.append(b":".join(fields))
+    return b"\n".join(out)
+
+
+ACCOUNTS = CapturePaths(ACCOUNT_FILES, _without_password_hashes)
+
+
+def rule_reading(engine: Engine) -> tuple[list[LayerAnalyzer], ContentRequest]:
+    """What the image rules need from each layer: the analyzers and the captured files.
+
+    The layer cache key is made from these, so every reader of an image for
+    the rules (``lintimg image``, ``lintimg build``, a fleet worker) must use
+    this function to share cached layers.
+    """
+    return [analyzer(SecretScanner(engine.config.settings.get("secrets")))], ACCOUNTS
 
 
 def open_for_rules(engine: Engine, ref: str, platform: str | None = None, progress: Callable[[str, int, int], None] | None = None,
                    insecure: bool = False, ca_file: str | None = None) -> Image:
-    """Read ``ref`` with what the image rules need captured during the one streaming pass."""
+    """Read ``ref`` with what the image rules need captured during the one streaming pass,
+    serving layers analysed before from the layer cache."""
     from lintimg.image import open_image
+    from lintimg.image.layercache import LayerCache
 
-    secrets = analyzer(SecretScanner(engine.config.settings.get("secrets")))
-    return open_image(ref, platform=platform, analyzers=[secrets], want_content=_wants, progress=progress,
-                      insecure=insecure, ca_file=ca_file)
+    analyzers, capture = rule_reading(engine)
+    return open_image(ref, platform=platform, analyzers=analyzers, want_content=capture, progress=progress,
+                      insecure=insecure, ca_file=ca_file, cache=LayerCache())
 
 
 def read_dockerfile(path: str) -> Dockerfile:

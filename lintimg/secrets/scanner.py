@@ -52,11 +52,19 @@ class SecretScanner:
         self.prefilter = prefilter
         policy = json.dumps([a.pattern for a in self.allow_regexes])
         self._policy = hashlib.sha256(policy.encode()).hexdigest()[:12]
+        self._settings = json.dumps(s, sort_keys=True, default=str)
         self._disk = HitCache(cache_dir) if disk_cache else None
         self._memo: dict[str, tuple[SecretHit, ...]] = {}
         self._lock = threading.Lock()
 
     # -- policy -------------------------------------------------------------
+
+    @property
+    def key(self) -> str:
+        """Names everything a result depends on besides the bytes: the detector set and this policy."""
+        from lintimg.secrets.plugins import detector_version
+
+        return hashlib.sha256(f"{detector_version()}\0{self._settings}\0{self.prefilter}".encode()).hexdigest()[:32]
 
     def excluded(self, path: str, by_name: bool = True) -> bool:
         """True when policy (exclude-paths, or the name filters) skips ``path``.

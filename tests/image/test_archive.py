@@ -5,7 +5,7 @@ import pytest
 
 from lintimg.errors import LintimgError
 from lintimg.image import open_image
-from lintimg.image.model import Action, EntryType
+from lintimg.image.model import Action, CapturePaths, EntryType, FunctionAnalyzer
 from tests.image import layouts
 from tests.image.support import SAMPLE_TAG, snapshot
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.engine
 
 @pytest.fixture(scope="module")
 def legacy_img(sample_archive):
-    return open_image(f"docker-archive:{sample_archive}", want_content=lambda e: e.path in ("keep", "x", "pw"))
+    return open_image(f"docker-archive:{sample_archive}", want_content=CapturePaths(frozenset({"keep", "x", "pw"})))
 
 
 def actions(img, path):
@@ -61,7 +61,7 @@ def test_modified_file_and_surviving_content(legacy_img):
 def test_analyzers_run_on_every_layer_in_the_same_pass(sample_archive):
     img = open_image(
         f"docker-archive:{sample_archive}",
-        analyzers=[("grep", lambda e: e.size < 100, lambda i, e, data: [(i, e.path)] if b"secret" in data else [])],
+        analyzers=[FunctionAnalyzer("grep", lambda e: e.size < 100, lambda i, e, data: [(i, e.path)] if b"secret" in data else [])],
     )
     assert img.analysis["grep"] == [(1, "pw")]  # found although deleted in layer 2
 

@@ -10,7 +10,7 @@ import pytest
 from lintimg.dockerfile.reference import parse_docker_ref
 from lintimg.errors import LintimgError
 from lintimg.image import Limits, open_image
-from lintimg.image.model import Action, EntryType
+from lintimg.image.model import Action, CapturePaths, EntryType, FunctionAnalyzer
 from lintimg.image.transport import parse_source
 from tests.image.layouts import digest, layout_from_blobs, legacy_archive, tar_bytes, write_dir, write_tar
 
@@ -152,8 +152,8 @@ def test_contents_are_bounded_and_analyzers_see_every_layer(tmp_path):
     big, small = os.urandom(3000), b"token=abc"
     layers = [tar_bytes([("big", "file", big), ("s", "file", small)]), tar_bytes([(".wh.s", "file", b"")])]
     img = open_image(
-        archive(tmp_path, layers), want_content=lambda e: True, limits=Limits(max_content=1000),
-        analyzers=[("find", lambda e: True, lambda i, e, data: [(i, e.path, len(data))])],
+        archive(tmp_path, layers), want_content=CapturePaths(frozenset({"big", "s"})), limits=Limits(max_content=1000),
+        analyzers=[FunctionAnalyzer("find", lambda e: True, lambda i, e, data: [(i, e.path, len(data))])],
     )
     assert img.contents == {(0, "s"): small}  # "big" is over the capture limit
     assert img.analysis["find"] == [(0, "big", 3000), (0, "s", len(small))]

@@ -1,0 +1,176 @@
+"""Per-layer analysis results on disk, keyed by layer digest: a layer already analysed is never read again.
+
+An image is a stack of layers, and images share them (every image of a team
+starts with the same few base layers). What the reader learns from one layer
+— its entries, whiteouts, the bytes it was asked to capture, each analyzer's
+results — depends only on that layer's bytes and on *what was asked*, so it is
+stored under
+
+    (uncompressed layer digest, spec)
+
+where the spec (:func:`spec_key`) hashes the reader's format version, the
+limits that shape a result, the content request's key and every analyzer's
+name and key (its version and policy: a new detector set or allowlist is a new
+spec). The uncompressed digest (``diff_id``) is the same whether the layer
+comes from a registry (gzip), an archive (plain tar) or the engine, so one
+entry serves every source. A second image that shares base layers with one
+already scanned pays only for its new layers; with a spec that differs only in
+policy, it pays again (the cache never guesses what a policy change keeps).
+
+The cache is a directory; many processes (and many machines over a shared
+file system: the fleet scan's workers) may read and write it at once. Writes
+go to a temporary file in the same folder and are renamed into place, so a
+reader sees a whole entry or none; an entry that is missing, torn, corrupt,
+of another format or for another key is a miss and the layer is read again.
+Entries hold paths, metadata, redacted findings and fingerprints — never a
+secret value (captured files pass their request's ``keep`` first: account
+files lose their password hashes).
+
+Location: ``LayerCache(root)``; by default ``$LINTIMG_LAYER_CACHE``, else
+``$XDG_CACHE_HOME/lintimg/layers``. ``LINTIMG_NO_CACHE=1`` turns it off.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lintimg import cachefiles
+from lintimg.image.model import Anomaly, ContentRequest, EntryType, Layer, LayerAnalyzer, LayerEntry
+
+if TYPE_CHECKING:
+    from lintimg.image.reader import LayerResult, Limits
+
+# Bump when the stored shape or what the reader records per layer changes.
+FORMAT = 1
+_TYPES = {t.value: t for t in EntryType}
+
+
+def default_root() -> Path:
+    """``$LINTIMG_LAYER_CACHE``, else ``$XDG_CACHE_HOME/lintimg/layers``."""
+    env = os.environ.get("LINTIMG_LAYER_CACHE")
+    return Path(env) if env else cachefiles.cache_root("layers")
+
+
+def spec_key(analyzers: Sequence[LayerAnalyzer], want_content: ContentRequest | None, limits: Limits) -> str | None:
+    """The part of a cache key that says what was asked of a layer; ``None`` when a part is not cacheable."""
+    if any(not a.key for a in analyzers) or (want_content is not None and not want_content.key):
+        return None
+    parts = {
+        "format": FORMAT,
+        "max_content": limits.max_content,
+        "max_analyze": limits.max_analyze,
+        "content": want_content.key if want_content is not None else None,
+        "analyzers": sorted([a.name, a.key] for a in analyzers),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+class LayerCache:
+    """Layer results by ``(diff_id, spec)`` in a directory (see the module docstring).
+
+    ``get`` returns a :class:`~lintimg.image.reader.LayerResult` for the layer
+    at ``index`` of the image being read (indices are not stored: a shared
+    layer may sit at another position in another image), ``put`` stores one.
+    ``hits``/``misses``/``stores`` count this object's traffic.
+    """
+
+    def __init__(self, root: Path | str | None = None, *, enabled: bool | None = None) -> None:
+        self.root = Path(root) if root is not None else default_root()
+        self.on = cachefiles.enabled() if enabled is None else enabled
+        self.hits = 0
+        self.misses = 0
+        self.stores = 0
+
+    def path(self, diff_id: str, spec: str) -> Path:
+        algo, _, hexd = diff_id.partition(":")
+        name = hashlib.sha256(f"{diff_id}\0{spec}".encode()).hexdigest()
+        return self.root / f"v{FORMAT}" / spec[:16] / f"{algo}-{hexd[:2]}" / f"{name}.json.zst"
+
+    def get(self, diff_id: str, spec: str, index: int, analyzers: Sequence[LayerAnalyzer]) -> LayerResult | None:
+        if not self.on or not diff_id:
+            return None
+        try:
+            with open(self.path(diff_id, spec), "rb") as fh:
+                raw = fh.read()
+        except OSError:
+            self.misses += 1
+            return None
+        try:
+            result = decode(raw, diff_id, spec, index, analyzers)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            result = None  # torn, corrupt, foreign: read the layer again
+        if result is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return result
+
+    def put(self, result: LayerResult, spec: str, analyzers: Sequence[LayerAnalyzer]) -> None:
+        if not self.on or not result.layer.diff_id:
+            return
+        path = self.path(result.layer.diff_id, spec)
+        data = encode(result, spec, analyzers)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.replace(tmp, path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except OSError:
+            return  # a read-only or full cache directory only costs speed
+        self.stores += 1
+
+
+def encode(result: LayerResult, spec: str, analyzers: Sequence[LayerAnalyzer]) -> bytes:
+    """One layer's result as compressed JSON, without its index (see :func:`decode`)."""
+    import zstandard
+
+    layer = result.layer
+    doc = {
+        "format": FORMAT,
+        "diff_id": layer.diff_id,
+        "spec": spec,
+        "uncompressed_size": layer.uncompressed_size,
+        "entries": [[e.path, e.type.value, e.size, e.mode, e.uid, e.gid, e.linkname] for e in layer.entries],
+        "whiteouts": layer.whiteouts,
+        "opaque_dirs": layer.opaque_dirs,
+        "contents": {path: base64.b64encode(data).decode("ascii") for (_, path), data in result.contents.items()},
+        "analysis": {a.name: a.dump(result.analysis.get(a.name, [])) for a in analyzers},
+        "anomalies": [[a.path, a.reason] for a in result.anomalies],
+    }
+    return zstandard.ZstdCompressor(level=3).compress(json.dumps(doc, separators=(",", ":")).encode())
+
+
+def decode(raw: bytes, diff_id: str, spec: str, index: int, analyzers: Sequence[LayerAnalyzer]) -> LayerResult | None:
+    """The result stored by :func:`encode`, for the layer at ``index``; ``None`` when it is for another key.
+
+    Raises ``ValueError``/``TypeError``/``KeyError`` on a malformed entry.
+    """
+    import zstandard
+
+    from lintimg.image.reader import LayerResult
+
+    try:
+        doc = json.loads(zstandard.ZstdDecompressor().decompress(raw, max_output_size=1 << 31))
+    except zstandard.ZstdError as e:
+        raise ValueError(str(e)) from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("diff_id") != diff_id or doc.get("spec") != spec:
+        return None
+    entries = [LayerEntry(str(p), _TYPES[t], int(size), int(mode), int(uid), int(gid), str(link)) for p, t, size, mode, uid, gid, link in doc["entries"]]
+    layer = Layer(index=index, digest="", diff_id=diff_id, size=0, media_type="", entries=entries,
+                  whiteouts=[str(w) for w in doc["whiteouts"]], opaque_dirs=[str(d) for d in doc["opaque_dirs"]],
+                  uncompressed_size=int(doc["uncompressed_size"]))
+    contents = {(index, str(path)): base64.b64decode(data, validate=True) for path, data in doc["contents"].items()}
+    analysis = {a.name: a.load(doc["analysis"][a.name], index) for a in analyzers}
+    anomalies = [Anomaly(index, str(p), str(r)) for p, r in doc["anomalies"]]
+    return LayerResult(layer, contents, {k: v for k, v in analysis.items() if v}, anomalies)
