@@ -25,6 +25,8 @@ from lintimg.findings import Severity
 CONFIG_NAMES = (".lintimg.yaml", ".lintimg.yml")
 THRESHOLDS = ("error", "warning", "info", "style", "none")
 LABEL_TYPES = ("text", "url", "rfc3339", "spdx", "hash", "semver", "email")
+# How far base-image lookups may go (lintimg.image.basefacts): nowhere, the cache and local engine, or the registry too.
+LOOKUP_MODES = ("off", "local", "registry")
 
 
 def _str_list(v: Any) -> bool:
@@ -56,6 +58,28 @@ def _secrets_policy(v: Any) -> bool:
     return "max-file-size" not in v or _size(v["max-file-size"])
 
 
+def _base_size(v: Any) -> bool:
+    """``300MB``, or ``{size: 300MB, all-stages: true}``."""
+    if isinstance(v, dict):
+        return set(v) <= {"size", "all-stages"} and "size" in v and _size(v["size"]) and isinstance(v.get("all-stages", False), bool)
+    return _size(v)
+
+
+_SDK_KEYS = {"name", "images", "sdk-tags", "runtime-tags", "runtime"}
+
+
+def _sdk_images(v: Any) -> bool:
+    """A list of SDK image families: ``{images: [...], name:, sdk-tags:, runtime-tags:, runtime: [...]}``."""
+    if not isinstance(v, list):
+        return False
+    for fam in v:
+        if not isinstance(fam, dict) or not set(fam) <= _SDK_KEYS or not _str_list(fam.get("images")) or not fam["images"]:
+            return False
+        if not all(_str_list(fam.get(k, [])) for k in ("sdk-tags", "runtime-tags", "runtime")) or not isinstance(fam.get("name", ""), str):
+            return False
+    return True
+
+
 # key -> (validator, what it expects). Settings rules read through Target.setting().
 SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "trusted-registries": (lambda v: isinstance(v, str) or _str_list(v), "a registry name or a list of them"),
@@ -71,6 +95,9 @@ SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "max-copy-size": (_size, "a size such as 50MB"),
     "secrets": (_secrets_policy, "a map with allowlist (fingerprints or valid regexes), exclude-paths (globs) and max-file-size (a size)"),
     "git-history-depth": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number"),
+    "base-image-lookup": (lambda v: v in LOOKUP_MODES, f"one of {', '.join(LOOKUP_MODES)}"),
+    "max-base-image-size": (_base_size, "a size such as 300MB, or {size: 300MB, all-stages: true}"),
+    "sdk-images": (_sdk_images, "a list of families, each {images: [repositories], name: text, sdk-tags: [patterns], runtime-tags: [patterns], runtime: [images]}"),
 }
 TOP_KEYS = {"rules", "failure-threshold", "plugins", "rules-dirs", "ignore-paths", "disable-ignore-pragma", *SETTINGS}
 

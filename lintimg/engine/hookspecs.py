@@ -21,6 +21,10 @@ key                  holds
 ``"shellcheck"``     the built-in plugin's ShellCheck comments per RUN
                      (:mod:`lintimg.shellcheck`)
 ``"shellcheck-batch"`` the background ShellCheck batch a target waits for
+``"basefacts"``      the built-in plugin's base-image lookups: ``{"mode", "facts": {(ref,
+                     platform): BaseFacts | Unavailable}, "variants": {reference:
+                     [BaseFacts]}}`` (:mod:`lintimg.image.basefacts`; rules read it with
+                     ``lintimg.rules._common.base_lookup``)
 ==================== ==============================================================
 """
 from __future__ import annotations

@@ -63,8 +63,10 @@ class _Body(io.IOBase):
 class Registry:
     """One repository on one registry, with its TLS settings and auth state."""
 
-    def __init__(self, ref: DockerRef, *, insecure: bool = False, ca_file: str | None = None) -> None:
+    def __init__(self, ref: DockerRef, *, insecure: bool = False, ca_file: str | None = None,
+                 timeout: float = TIMEOUT, attempts: int = ATTEMPTS) -> None:
         self.ref = ref
+        self.timeout, self.attempts = timeout, attempts
         self.what = f"docker://{ref}"
         self.host = ref.api_host
         hostname = urllib.parse.urlsplit(f"//{self.host}").hostname or self.host
@@ -83,9 +85,9 @@ class Registry:
         u = urllib.parse.urlsplit(url)
         path = (u.path or "/") + (f"?{u.query}" if u.query else "")
         if u.scheme == "https":
-            return http.client.HTTPSConnection(u.hostname or "", u.port or 443, context=self.ctx, timeout=TIMEOUT), path
+            return http.client.HTTPSConnection(u.hostname or "", u.port or 443, context=self.ctx, timeout=self.timeout), path
         if u.scheme == "http" and (self.plain_ok or is_loopback(u.hostname or "")):
-            return http.client.HTTPConnection(u.hostname or "", u.port or 80, timeout=TIMEOUT), path
+            return http.client.HTTPConnection(u.hostname or "", u.port or 80, timeout=self.timeout), path
         raise LintimgError(f"{self.what}: refusing {u.scheme}:// to {u.netloc} (plain HTTP only for loopback or with --insecure)")
 
     def _send(self, method: str, url: str, headers: dict[str, str], body: bytes | None = None) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
@@ -135,7 +137,7 @@ class Registry:
                 raise LintimgError(f"{self.what}: TLS with {here.netloc} failed ({why}){hint}") from None
             except OSError as e:
                 attempt += 1
-                if attempt >= ATTEMPTS:
+                if attempt >= self.attempts:
                     raise LintimgError(f"{self.what}: registry {here.netloc} is unreachable ({e.strerror or e})") from None
                 time.sleep(BACKOFF * 2 ** (attempt - 1))
                 continue
@@ -156,7 +158,7 @@ class Registry:
                 if challenge and self.auth.respond(challenge, self.scope):
                     continue
                 raise LintimgError(f"{self.what}: authentication required (401); log in with docker login or fix the credentials")
-            if status in RETRY_STATUS and attempt + 1 < ATTEMPTS:
+            if status in RETRY_STATUS and attempt + 1 < self.attempts:
                 wait = BACKOFF * 2**attempt * (1 + random.random() / 4)
                 try:
                     wait = min(float(resp.getheader("Retry-After") or wait), MAX_WAIT)
@@ -209,10 +211,54 @@ class Registry:
             raise self._fail(resp.status, f"blob {digest}")
         return _Body(conn, resp)  # type: ignore[return-value]
 
+    def blob_tail(self, digest: str, n: int) -> bytes | None:
+        """The last ``n`` bytes of a blob (an HTTP suffix range), or None when the registry ignores ranges."""
+        conn, resp = self._call("GET", self._url("blobs", digest), headers={"Range": f"bytes=-{n}"})
+        with _Body(conn, resp) as b:
+            if resp.status != 206:
+                if resp.status != 200:  # a 200 would send the whole blob: closed unread
+                    raise self._fail(resp.status, f"blob {digest}")
+                return None
+            data = b.read(n + 1)
+        return data if len(data) == n else None
+
+    def tags(self, max_tags: int = 10_000, page: int = 1000) -> list[str]:
+        """The repository's tags (``/tags/list``, following ``Link`` pages), at most ``max_tags``."""
+        path = f"/v2/{self.ref.repository}/tags/list?n={page}"
+        out: list[str] = []
+        seen: set[str] = set()
+        while path and len(out) < max_tags and path not in seen:
+            seen.add(path)
+            url = f"{self.scheme}://{self.host}{path}"  # the scheme may have fallen back to http on the first call
+            conn, resp = self._call("GET", url)
+            with _Body(conn, resp) as b:
+                if resp.status != 200:
+                    raise self._fail(resp.status, "the tag list")
+                data = b.read(oci.MAX_JSON + 1)
+                link = resp.getheader("Link") or ""
+            if len(data) > oci.MAX_JSON:
+                raise LintimgError(f"{self.what}: tag list page is larger than {oci.MAX_JSON} bytes")
+            listed = oci.as_list(oci.load_json(data, f"{self.what}: tag list").get("tags"))
+            out += [t for t in listed if isinstance(t, str)]
+            nxt = urllib.parse.urlsplit(urllib.parse.urljoin(url, _next_link(link))) if _next_link(link) else None
+            if nxt is None or nxt.netloc != self.host:
+                break  # no next page, or one on another host (not followed with our credentials)
+            path = nxt.path + (f"?{nxt.query}" if nxt.query else "")
+        return out[:max_tags]
+
     def opener(self, desc: dict[str, Any]) -> Callable[[], BinaryIO]:
         if desc.get("urls") and "foreign" in str(desc.get("mediaType", "")):
             raise LintimgError(f"{self.what}: foreign layer {desc['digest']} is not distributable from this registry")
         return lambda: self.open_blob(desc["digest"])
+
+
+def _next_link(header: str) -> str:
+    """The URL of ``rel="next"`` in a ``Link`` header (RFC 8288), or ""."""
+    for part in header.split(","):
+        target, _, params = part.partition(";")
+        if 'rel="next"' in params.replace(" ", "") or "rel=next" in params.replace(" ", ""):
+            return target.strip().strip("<>")
+    return ""
 
 
 def open_registry_image(
