@@ -7,7 +7,10 @@
 - shell variables a RUN command sees (:func:`assigned`, :func:`shell_vars`), pip in its
   spellings (:func:`as_pip`);
 - paths (:func:`path_under`), base images (:func:`external_bases`), and capped per-COPY
-  reports (:func:`capped`).
+  reports (:func:`capped`);
+- base-image facts (:mod:`lintimg.image.basefacts`): looked up once per run in ``lintimg_prepare``
+  (:func:`prepare_base_facts`) for the rules in :data:`BASEFACT_RULES`, read by rules with
+  :func:`base_lookup` and :func:`base_variants`; what runs in the container (:func:`runs_app`).
 """
 from __future__ import annotations
 
@@ -19,16 +22,18 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from lintimg.dockerfile import Dockerfile, Instruction, Stage
-from lintimg.dockerfile.queries import cmd_hit, hit, run_commands, run_mounts
+from lintimg.dockerfile.queries import cmd_hit, container_command, hit, run_commands, run_mounts
 from lintimg.dockerfile.reference import ImageRef, parse_ref
 from lintimg.dockerfile.shell import Command
+from lintimg.dockerfile.stages import chain
 from lintimg.dockerfile.words import expand, split_words
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit
 
 if TYPE_CHECKING:  # types only: a Dockerfile-only run loads neither the context nor the secret scanner here
     from lintimg.context.copies import Copy, Source
-    from lintimg.engine.target import RuleTarget
+    from lintimg.engine.target import RuleTarget, Target
+    from lintimg.image.basefacts import BaseFacts, Lookup
     from lintimg.secrets.scanner import SecretScanner
 
 
@@ -275,3 +280,104 @@ def _scanner(settings_json: str) -> SecretScanner:
 def scanner_for(t: RuleTarget) -> SecretScanner:
     """One scanner per policy for the whole run, so its content cache is shared."""
     return _scanner(json.dumps(t.setting("secrets") or {}, sort_keys=True))
+
+
+# ---------------------------------------------------------------- base-image facts
+
+BASEFACTS = "basefacts"  # target.cache key: {"mode", "facts": {(ref, platform): Lookup}, "variants": {reference: [BaseFacts]}}
+# Rules that read base-image facts, each with the setting without which it needs none.
+BASEFACT_RULES = {"LI630": "max-base-image-size"}
+LOOKUP_ENV = "LINTIMG_BASE_IMAGE_LOOKUP"
+
+
+def lookup_mode(t: RuleTarget | Target) -> str:
+    """``base-image-lookup`` for this run: the environment variable, else the config, else ``local``."""
+    import os
+
+    from lintimg.config import LOOKUP_MODES
+
+    env = os.environ.get(LOOKUP_ENV, "")
+    if env in LOOKUP_MODES:
+        return env
+    return str(t.setting("base-image-lookup") or "local")
+
+
+def from_platform(st: Stage) -> str | None:
+    """The stage's constant ``FROM --platform`` (None: this machine's, as for a variable platform)."""
+    return st.platform if st.platform and "$" not in st.platform else None
+
+
+def measured_stages(df: Dockerfile, all_stages: bool = False) -> list[Stage]:
+    """Stages whose base image a size policy measures: the final image's (through FROM <stage>), or every external one."""
+    if all_stages:
+        return [st for st, _ in external_bases(df) if "$" not in st.base_resolved]
+    final = df.final_stage
+    if final is None:
+        return []
+    root = chain(df, final)[-1]
+    if root.base_stage is not None or root.is_scratch or not root.base_resolved or "$" in root.base_resolved:
+        return []
+    return [root]
+
+
+def base_lookup(t: RuleTarget, st: Stage) -> Lookup | None:
+    """What the run's lookup found for ``st``'s base image; None when no lookup was made for it."""
+    found: Lookup | None = t.cache.get(BASEFACTS, {}).get("facts", {}).get((st.base_resolved, from_platform(st)))
+    return found
+
+
+def base_variants(t: RuleTarget, facts: BaseFacts) -> list[BaseFacts]:
+    """Smaller tags of the same version that the run measured for ``facts`` (registry lookups only)."""
+    found: list[BaseFacts] = t.cache.get(BASEFACTS, {}).get("variants", {}).get(facts.reference, [])
+    return found
+
+
+def prepare_base_facts(targets: list[Target], enabled: frozenset[str]) -> None:
+    """Look up, in one batch within one deadline, the base images the enabled rules of :data:`BASEFACT_RULES` read."""
+    import time
+
+    from lintimg.config import parse_size
+    from lintimg.image.basefacts import DEADLINE, BaseFacts, BaseFactsService, smaller_variants
+
+    wanted: dict[int, list[Stage]] = {}
+    for i, t in enumerate(targets):
+        df = t.dockerfile
+        if df is None:
+            continue
+        policy = t.setting("max-base-image-size") if "LI630" in enabled else None
+        if policy is not None:
+            wanted[i] = measured_stages(df, isinstance(policy, dict) and bool(policy.get("all-stages")))
+    if not any(wanted.values()):
+        return
+    end = time.monotonic() + DEADLINE
+    service = BaseFactsService(lookup_mode(targets[0]))
+    refs = [(st.base_resolved, from_platform(st)) for stages in wanted.values() for st in stages]
+    facts = service.lookup_many(refs, DEADLINE)
+    variants: dict[str, list[BaseFacts]] = {}
+    for i, stages in wanted.items():
+        policy = targets[i].setting("max-base-image-size")
+        limit = parse_size(policy["size"] if isinstance(policy, dict) else policy)
+        for st in stages:
+            f = facts.get((st.base_resolved, from_platform(st)))
+            if isinstance(f, BaseFacts) and f.size is not None and f.size > limit and f.reference not in variants and service.mode == "registry":
+                left = end - time.monotonic()
+                found = smaller_variants(service, f, deadline=max(left, 1.0))
+                variants[f.reference] = found if isinstance(found, list) else []
+    for i in wanted:
+        targets[i].cache[BASEFACTS] = {"mode": service.mode, "facts": facts, "variants": variants}
+
+
+# Programs that, run with no arguments, only give a prompt: an image whose command is one is a toolbox, not a service.
+PROMPTS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "fish", "busybox", "python", "python2", "python3", "node", "irb", "jshell",
+                     "pwsh", "powershell", "ipython", "R", "julia", "ghci", "iex", "erl", "scala", "groovysh", "php", "perl", "lua"})
+
+
+def runs_app(df: Dockerfile, stage: Stage) -> bool:
+    """Whether ``stage``'s image declares a program to run: a CMD or ENTRYPOINT that is more than a bare shell or REPL."""
+    argv = container_command(df, stage).argv
+    if not argv:
+        return False
+    if argv[:2] in (["/bin/sh", "-c"], ["sh", "-c"], ["/bin/bash", "-c"], ["bash", "-c"]) and len(argv) == 3:
+        argv = argv[2].split()
+    words = [a for a in argv if not a.startswith("-")]
+    return not (len(words) <= 1 and (not words or words[0].rsplit("/", 1)[-1] in PROMPTS))

@@ -139,3 +139,35 @@ def toolchain_base(docker) -> str:
         if imp.returncode != 0:
             raise AssertionError(f"docker import failed: {imp.stderr.decode(errors='replace')[-500:]}")
     return TOOLCHAIN_TAG
+
+
+SLIM_TAG = "lintimg-test/bookworm-slim:1"
+# What the slim variant leaves out of the toolchain image: Go and Node.js, as a -slim tag of a real base would.
+_TOOLCHAIN_DIRS = ("usr/lib/go", "usr/share/go", "usr/bin/go", "usr/share/nodejs", "usr/include/node", "usr/lib/x86_64-linux-gnu/libnode",
+                   "usr/lib/aarch64-linux-gnu/libnode", "usr/bin/node", "usr/bin/nodejs")
+
+
+def toolchain_slim(docker) -> str:
+    """The toolchain base without Go and Node.js: the same Debian, ~500 MB smaller, imported once and kept by tag."""
+    import tarfile
+
+    if docker.run("image", "inspect", SLIM_TAG, check=False).returncode == 0:
+        return SLIM_TAG
+    full = toolchain_base(docker)
+    cid = docker.run("create", full, "/bin/true").stdout.decode().strip()
+    try:
+        export = subprocess.Popen([docker.cli, "export", cid], stdout=subprocess.PIPE)
+        imp = subprocess.Popen([docker.cli, "import", "-", SLIM_TAG], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert export.stdout is not None and imp.stdin is not None
+        with tarfile.open(fileobj=export.stdout, mode="r|") as src, tarfile.open(fileobj=imp.stdin, mode="w|") as dst:
+            for member in src:
+                if member.name.lstrip("./").startswith(_TOOLCHAIN_DIRS):
+                    continue
+                dst.addfile(member, src.extractfile(member) if member.isreg() else None)
+        imp.stdin.close()
+        export.wait()
+        if imp.wait() != 0:
+            raise AssertionError(f"docker import failed: {imp.stderr.read().decode(errors='replace')[-500:] if imp.stderr else ''}")
+    finally:
+        docker.run("rm", cid, check=False)
+    return SLIM_TAG

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
-from lintimg.dockerfile import Dockerfile, Instruction, Token
+from lintimg.dockerfile import Dockerfile, Instruction, Stage, Token
 from lintimg.dockerfile.comments import shell_pragma
 from lintimg.dockerfile.shell import Command
 from lintimg.dockerfile.stages import chain
@@ -102,3 +103,44 @@ def cmd_hit(ins: Instruction, cmd: Command, message: str, **kw: Any) -> Hit:
     if line != ins.pos.line:
         h.line, h.column, h.end_line, h.end_column = line, 1, line, None
     return h
+
+
+@dataclass
+class ContainerCommand:
+    """What a stage's image runs as PID 1: the ENTRYPOINT and CMD in force and the argv they make.
+
+    Shell forms are wrapped in the SHELL in force (``["/bin/sh", "-c", text]``). Docker's rule
+    applies: an ENTRYPOINT clears the CMD a base stage set unless its own stage sets a CMD.
+    """
+
+    entrypoint: Instruction | None
+    cmd: Instruction | None
+    argv: list[str] = field(default_factory=list)
+
+    @property
+    def instructions(self) -> list[Instruction]:
+        return [i for i in (self.entrypoint, self.cmd) if i is not None]
+
+
+def _form(df: Dockerfile, ins: Instruction) -> list[str]:
+    if ins.json_args is not None:
+        return list(ins.json_args)
+    text = ins.args_text.strip()
+    return [*shell_of(df, ins), text] if text else []
+
+
+def container_command(df: Dockerfile, stage: Stage) -> ContainerCommand:
+    """The command ``stage``'s image runs, from its own and its base stages' CMD/ENTRYPOINT (base images unknown)."""
+    entry: Instruction | None = None
+    cmd: Instruction | None = None
+    for st in reversed(chain(df, stage)):
+        cmd_set = False
+        for ins in st.instructions:
+            if ins.keyword == "CMD":
+                cmd, cmd_set = ins, True
+            elif ins.keyword == "ENTRYPOINT":
+                entry = ins
+                if not cmd_set:
+                    cmd = None
+    argv = (_form(df, entry) if entry is not None else []) + (_form(df, cmd) if cmd is not None else [])
+    return ContainerCommand(entry, cmd, argv)
