@@ -25,7 +25,7 @@ from lintimg.dockerfile import Dockerfile, Instruction, Stage
 from lintimg.dockerfile.queries import cmd_hit, container_command, hit, run_commands, run_mounts
 from lintimg.dockerfile.reference import ImageRef, parse_ref
 from lintimg.dockerfile.shell import Command
-from lintimg.dockerfile.stages import chain
+from lintimg.dockerfile.stages import chain, inherited
 from lintimg.dockerfile.words import expand, split_words
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit
@@ -372,12 +372,20 @@ PROMPTS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "fish", "busybox
                      "pwsh", "powershell", "ipython", "R", "julia", "ghci", "iex", "erl", "scala", "groovysh", "php", "perl", "lua"})
 
 
+def _prompt(word: str) -> bool:
+    name = word.rsplit("/", 1)[-1]
+    return name in PROMPTS or bool(re.fullmatch(r"(python|pypy|ruby|jruby|node)[0-9.]*", name))
+
+
 def runs_app(df: Dockerfile, stage: Stage) -> bool:
-    """Whether ``stage``'s image declares a program to run: a CMD or ENTRYPOINT that is more than a bare shell or REPL."""
+    """Whether ``stage``'s image runs a service or program: a CMD or ENTRYPOINT that is more than a bare shell or
+    REPL, or an EXPOSE (a server whose command the base image may give). Toolbox and builder images do neither."""
+    if inherited(df, stage, "EXPOSE"):
+        return True
     argv = container_command(df, stage).argv
     if not argv:
         return False
     if argv[:2] in (["/bin/sh", "-c"], ["sh", "-c"], ["/bin/bash", "-c"], ["bash", "-c"]) and len(argv) == 3:
         argv = argv[2].split()
     words = [a for a in argv if not a.startswith("-")]
-    return not (len(words) <= 1 and (not words or words[0].rsplit("/", 1)[-1] in PROMPTS))
+    return not (len(words) <= 1 and (not words or _prompt(words[0])))

@@ -238,78 +238,93 @@ def _build_of(df: Dockerfile, ins: Instruction, cmd: Command) -> Build | None:
     return None
 
 
-# Packages that put a compiler or SDK in the image, by manager-neutral name pattern.
-TOOLCHAIN_PACKAGES = ("gcc", "gcc-*", "g++", "g++-*", "gcc-c++", "clang", "clang-*", "build-essential", "build-base", "alpine-sdk",
-                      "golang", "golang-go", "golang-*-go", "go", "rust", "rustc", "cargo", "default-jdk", "default-jdk-headless",
-                      "openjdk-*-jdk", "openjdk-*-jdk-headless", "openjdk*-jdk", "java-*-openjdk-devel", "maven", "gradle",
-                      "dotnet-sdk-*", "@development-tools", "development tools")
+# Packages that put a compiler or SDK in the image, by kind of build (manager-neutral name patterns).
+TOOLCHAIN_PACKAGES: dict[str, tuple[str, ...]] = {
+    "c": ("gcc", "gcc-[0-9]*", "g++", "g++-[0-9]*", "gcc-c++", "clang", "clang-[0-9]*", "build-essential", "build-base", "alpine-sdk",
+          "@development-tools", "development tools"),
+    "go": ("golang", "golang-go", "golang-[0-9]*-go", "go"),
+    "cargo": ("rust", "rustc", "cargo"),
+    "maven": ("default-jdk", "default-jdk-headless", "openjdk-*-jdk", "openjdk-*-jdk-headless", "openjdk*-jdk", "java-*-openjdk-devel", "maven"),
+    "gradle": ("gradle",),
+    "dotnet": ("dotnet-sdk-*",),
+}
+_KIND_ALIASES = {"gradle": ("gradle", "maven")}  # a gradle build runs on a JDK installed like maven's
 _REMOVE = {"apt-get": ("purge", "remove", "autoremove"), "apt": ("purge", "remove", "autoremove"), "apk": ("del",),
            "yum": ("remove", "erase", "autoremove"), "dnf": ("remove", "erase", "autoremove"), "microdnf": ("remove",), "zypper": ("remove", "rm")}
-_TOOL_KINDS = {"go": ("golang", "go"), "c": ("gcc", "g++", "clang", "build-essential", "build-base", "alpine-sdk"), "cargo": ("rust", "cargo"),
-               "maven": ("maven", "jdk"), "gradle": ("gradle", "jdk"), "dotnet": ("dotnet",), "js": ()}
 
 
-def _is_toolchain(pkg: str) -> bool:
+def _toolchain_kind(pkg: str) -> str | None:
     p = pkg.split("=")[0].split(">")[0].split("<")[0].lower()
-    return any(fnmatch.fnmatchcase(p, pat) for pat in TOOLCHAIN_PACKAGES)
+    return next((kind for kind, pats in TOOLCHAIN_PACKAGES.items() if any(fnmatch.fnmatchcase(p, pat) for pat in pats)), None)
+
+
+@dataclass
+class _Install:
+    ins: Instruction
+    cmd: Command
+    package: str
+    kind: str
+    virtual: str  # apk --virtual name, or ""
+    removed: bool = False
 
 
 @dataclass
 class _Chain:
     """What the final image's stages do, in build order."""
 
-    builds: list[Build]
-    installed: list[tuple[Instruction, Command, str]]  # toolchain packages installed and not removed later
-    removed: set[str]  # packages (and apk virtual names) removed at some point
-    pruned_js: bool  # dev dependencies removed after the last JS build
+    builds: list[tuple[Build, bool]]  # (build, its toolchain is still there at the end)
+    installed: list[_Install]  # toolchain packages installed and not removed later
+
+
+def _removal(cmd: Command) -> tuple[set[str], bool] | None:
+    """(package and virtual names removed, whether unneeded packages are auto-removed) for a removing command."""
+    if cmd.name not in _REMOVE or cmd.subcommand not in _REMOVE[cmd.name]:
+        return None
+    names = {a.split("=")[0].lower() for a in cmd.args_no_flags()[1:]}
+    return names, cmd.subcommand == "autoremove" or cmd.has_flag("auto-remove", "autoremove")
 
 
 def _final_chain(df: Dockerfile) -> _Chain | None:
+    """Builds and toolchain installs of the final image's stages, each judged by what later commands remove."""
     final = df.final_stage
     if final is None:
         return None
     stages = {st.index for st in chain(df, final)}
-    builds: list[Build] = []
-    installs: list[tuple[Instruction, Command, str, str | None]] = []
-    removed: set[str] = set()
-    pruned = False
+    builds: list[list[Any]] = []  # [Build, kept]
+    installs: list[_Install] = []
     for ins, cmd in run_commands(df, include_onbuild=False):
         if ins.stage_index not in stages:
             continue
         b = _build_of(df, ins, cmd)
         if b is not None:
-            builds.append(b)
-            pruned = False if b.kind == "js" else pruned
+            builds.append([b, True])
             continue
         mgr = next((m for m in SYSTEM_MANAGERS if m.calls(cmd)), None)
-        if mgr is not None and mgr.installs(cmd):
-            virtual = cmd.flag_value("virtual", "t") if cmd.name == "apk" else None
-            installs += [(ins, cmd, p, virtual) for p in mgr.packages(cmd) if _is_toolchain(p)]
-        elif cmd.name in _REMOVE and cmd.subcommand in _REMOVE[cmd.name]:
-            removed.update(a.split("=")[0].lower() for a in cmd.args_no_flags()[1:])
-            if cmd.subcommand == "autoremove":
-                removed.add("*autoremove*")
-        elif cmd.name in _JS_RUNNERS and (cmd.is_call(_JS_RUNNERS, "prune") or cmd.has_flag("production", "omit", "only", "prod")):
-            pruned = True
-        elif cmd.name == "rm" and any(a.rstrip("/").endswith("node_modules") for a in cmd.args):
-            pruned = True
-    kept = [(ins, cmd, p) for ins, cmd, p, virtual in installs if p.split("=")[0].lower() not in removed and (virtual or "") not in removed]
-    return _Chain(builds, kept, removed, pruned)
-
-
-def _toolchain_kept(ch: _Chain, b: Build) -> bool:
-    """Whether the toolchain ``b`` ran with is still in the final image."""
-    if b.kind == "js":
-        return not ch.pruned_js
-    names = _TOOL_KINDS[b.kind]
-    gone = [p for p in ch.removed if any(n in p for n in names)]
-    return not gone
+        removal = _removal(cmd)
+        if mgr is not None and mgr.installs(cmd) and removal is None:
+            virtual = (cmd.flag_value("virtual", "t") or "") if cmd.name == "apk" else ""
+            installs += [_Install(ins, cmd, p, k, virtual) for p in mgr.packages(cmd) if (k := _toolchain_kind(p))]
+        elif removal is not None:
+            names, auto = removal
+            gone = [i for i in installs if not i.removed and (i.package.split("=")[0].lower() in names or i.virtual in names or auto)]
+            for i in gone:
+                i.removed = True
+            kinds = {i.kind for i in gone}
+            for entry in builds:
+                if entry[0].kind != "js" and kinds.intersection(_KIND_ALIASES.get(entry[0].kind, (entry[0].kind,))):
+                    entry[1] = False
+        elif cmd.name in _JS_RUNNERS and (cmd.is_call(_JS_RUNNERS, "prune") or cmd.has_flag("production", "omit", "only", "prod")) or (
+                cmd.name == "rm" and any(a.rstrip("/").endswith("node_modules") for a in cmd.args)):
+            for entry in builds:
+                if entry[0].kind == "js":
+                    entry[1] = False
+    return _Chain([(entry[0], entry[1]) for entry in builds], [i for i in installs if not i.removed])
 
 
 def final_builds(df: Dockerfile) -> list[Build]:
     """Builds in the final image's stages whose toolchain is still there at the end."""
     ch = _final_chain(df)
-    return [b for b in ch.builds if _toolchain_kept(ch, b)] if ch else []
+    return [b for b, kept in ch.builds if kept] if ch else []
 
 
 # ---------------------------------------------------------------- LI631 SDK image as the final base
@@ -328,9 +343,10 @@ def sdk_image_as_final_base(t: DockerfileTarget) -> Iterator[Hit]:
     and `ruby` images (without `-slim`/`-alpine`). The families live in
     `sdk_images.json` next to the rules; `sdk-images` in `.lintimg.yaml`
     adds your own (and decides before the built-in ones). Works offline, by
-    name only. Images that run nothing (no CMD or ENTRYPOINT, or only a
-    shell: toolboxes and CI images) are left alone, and a final stage that
-    also builds is reported by LI632 with the split instead.
+    name only. Images that run nothing — no EXPOSE, and no CMD or
+    ENTRYPOINT or only a bare shell or REPL (toolbox, CI and builder
+    images) — are left alone, and a final stage that also builds is
+    reported by LI632 with the split instead.
 
     ## Why it matters
     An SDK image carries compilers, headers, package managers and caches
@@ -357,9 +373,9 @@ def sdk_image_as_final_base(t: DockerfileTarget) -> Iterator[Hit]:
     if root.base_stage is not None or root.is_scratch or not root.base_resolved or "$" in root.base_resolved:
         return
     ref = parse_ref(root.base_resolved)
-    fam = sdk_family(ref, families(t))
+    fam = sdk_family(ref, families(t)) if ref.problem() is None else None  # a template placeholder is no image
     if fam is not None:
-        yield hit(root.from_, f"the final image is built on {root.base_resolved}, a {fam.name} image: its compilers and build tools ship with the program",
+        yield hit(root.from_, f"the final image is built on {root.base_resolved} ({fam.name}): its compilers and build tools ship with the program",
                   token=root.from_.args[0] if root.from_.args else None, key=f"sdk:{ref.name}",
                   fix=f"ship on {runtime_suggestion(fam, ref)}; build, if needed, in an earlier stage", family=fam.name)
 
@@ -417,10 +433,13 @@ def single_stage_toolchain(t: DockerfileTarget) -> Iterator[Hit]:
     `cargo build`, `gcc`/`g++`/`clang` on source files, `dotnet publish` —
     and for compiler or SDK packages installed with apt, apk, yum, dnf or
     zypper (`gcc`, `build-essential`, `build-base`, `golang`,
-    `openjdk-*-jdk`, `maven`, …) while the image runs a program. A build
-    whose toolchain is removed again (`apk del .build-deps`,
-    `apt-get purge gcc`, `npm prune --omit=dev`) is not reported; builds
-    in a stage the final one only copies from are not either. ONBUILD
+    `openjdk-*-jdk`, `maven`, …). Only images that run something are
+    judged (a CMD or ENTRYPOINT beyond a bare shell or REPL, or an EXPOSE):
+    a builder or toolbox image that runs nothing ships its toolchain on
+    purpose. A build whose toolchain is removed again (`apk del
+    .build-deps`, `apt-get purge gcc`, `apt-get purge --auto-remove` after
+    `apt-mark auto`, `npm prune --omit=dev`) is not reported; builds in a
+    stage the final one only copies from are not either. ONBUILD
     triggers are left to the image built FROM this one. The finding
     proposes the split: which lines form the build stage, the runtime
     base, and what `COPY --from=build` brings over (the `-o` output of the
@@ -459,11 +478,11 @@ def single_stage_toolchain(t: DockerfileTarget) -> Iterator[Hit]:
     ch = _final_chain(df)
     if final is None or ch is None:
         return
-    builds = [b for b in ch.builds if _toolchain_kept(ch, b)]
-    if not builds and not (ch.installed and runs_app(df, final)):
+    builds = [b for b, kept in ch.builds if kept]
+    if not (builds or ch.installed) or not runs_app(df, final):
         return
     root = _root_base(df, final)
-    last_ins = max([b.ins for b in builds] + [i for i, _, _ in ch.installed], key=lambda i: i.index)
+    last_ins = max([b.ins for b in builds] + [i.ins for i in ch.installed], key=lambda i: i.index)
     first_line, last_line = root.from_.pos.line, last_ins.pos.end_line
     after = [ins for ins in final.instructions if ins.index > last_ins.index]
     art = list(dict.fromkeys(b.artefact for b in builds)) or ["<what the program needs at run time>"]
@@ -474,12 +493,12 @@ def single_stage_toolchain(t: DockerfileTarget) -> Iterator[Hit]:
         b = builds[-1]
         what = f"`{b.tool}` (line {command_line(b.ins, b.cmd)}) runs in the final stage"
         if ch.installed:
-            what += f" with {', '.join(dict.fromkeys(p for _, _, p in ch.installed))} installed"
+            what += f" with {', '.join(dict.fromkeys(i.package for i in ch.installed))} installed"
         target = (b.ins, b.cmd)
     else:
-        pkgs = ", ".join(dict.fromkeys(p for _, _, p in ch.installed))
+        pkgs = ", ".join(dict.fromkeys(i.package for i in ch.installed))
         what = f"the final stage installs {pkgs} and keeps {'it' if ',' not in pkgs else 'them'}"
-        target = (ch.installed[-1][0], ch.installed[-1][1])
+        target = (ch.installed[-1].ins, ch.installed[-1].cmd)
     proposal = "\n".join([
         f"# build stage: {_span(first_line, last_line)}, with `AS build` on its FROM",
         f"FROM {runtime}",
