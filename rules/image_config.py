@@ -1,4 +1,4 @@
-"""LI750–LI799: the runtime shape an image's config declares (user, health check, volumes), and its reference.
+"""LI750–LI779: the runtime shape an image's config declares (user, health check, volumes), and its reference.
 
 The config rules run only when no Dockerfile is given: with
 the Dockerfile, its own rules (LI7xx, D5) report the same thing at the line
@@ -17,7 +17,7 @@ from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import image_hit, parse_created_by
 from lintimg.image.transport import parse_source
 
-ID_RANGE = "LI750-LI799"
+ID_RANGE = "LI750-LI779"
 
 SENSITIVE_DIRS = ("/sys", "/dev", "/proc")
 

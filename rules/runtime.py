@@ -1,4 +1,4 @@
-"""LI700–LI749: runtime shape from the Dockerfile — user, health check, ports, volumes."""
+"""LI700–LI729: runtime shape from the Dockerfile — user, health check, ports, volumes."""
 from __future__ import annotations
 
 import re
@@ -12,7 +12,7 @@ from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
 from lintimg.rules._common import path_under
 
-ID_RANGE = "LI700-LI749"
+ID_RANGE = "LI700-LI729"
 
 _ROOT = re.compile(r"^(root|0+)(:.*)?$")
 _PER_STAGE = "hadolint checks every stage; lintimg checks the image the build ships (the final stage, with what it inherits from the stages it builds on), since builder stages are discarded"

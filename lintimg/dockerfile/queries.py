@@ -144,3 +144,20 @@ def container_command(df: Dockerfile, stage: Stage) -> ContainerCommand:
                     cmd = None
     argv = (_form(df, entry) if entry is not None else []) + (_form(df, cmd) if cmd is not None else [])
     return ContainerCommand(entry, cmd, argv)
+
+
+def workdir_at(df: Dockerfile, ins: Instruction) -> str:
+    """The WORKDIR in force for ``ins`` (``/`` when none was set in its stage chain), variables expanded."""
+    import posixpath
+
+    from lintimg.dockerfile.words import expand
+
+    stage = df.stage_of(ins)
+    cur = "/"
+    for st in reversed(chain(df, stage)) if stage is not None else ():
+        for other in st.instructions:
+            if other.index >= ins.index:
+                break
+            if other.keyword == "WORKDIR" and other.args:
+                cur = posixpath.normpath(posixpath.join(cur, expand(other.args[0].value, df.env_at(other))))
+    return cur

@@ -27,8 +27,9 @@ from lintimg.engine.target import Subject, Target
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, ImageLocation
 from lintimg.image.mapping import map_layers, parse_created_by, synthetic_path
-from lintimg.image.model import CapturePaths, ContentRequest, Image, LayerAnalyzer
+from lintimg.image.model import CapturePaths, ContentRequest, Image, LayerAnalyzer, LayerEntry
 from lintimg.image.secrets import analyzer
+from lintimg.image.shape import SHAPE_FILES
 from lintimg.run import RunResult
 from lintimg.run.check import model_of
 from lintimg.secrets.redact import scrub
@@ -65,6 +66,20 @@ def _without_password_hashes(path: str, data: bytes) -> bytes:
 ACCOUNTS = CapturePaths(ACCOUNT_FILES, _without_password_hashes)
 
 
+class RuleCapture:
+    """What the image rules read from files: the account files (hashes dropped) and the shape rule's small files."""
+
+    @property
+    def key(self) -> str:
+        return f"{ACCOUNTS.key};{SHAPE_FILES.key}"
+
+    def wants(self, entry: LayerEntry) -> bool:
+        return ACCOUNTS.wants(entry) or SHAPE_FILES.wants(entry)
+
+    def keep(self, path: str, data: bytes) -> bytes:
+        return ACCOUNTS.keep(path, data) if path in ACCOUNTS.paths else SHAPE_FILES.keep(path, data)
+
+
 def rule_reading(engine: Engine) -> tuple[list[LayerAnalyzer], ContentRequest]:
     """What the image rules need from each layer: the analyzers and the captured files.
 
@@ -72,7 +87,7 @@ def rule_reading(engine: Engine) -> tuple[list[LayerAnalyzer], ContentRequest]:
     the rules (``lintimg image``, ``lintimg build``, a fleet worker) must use
     this function to share cached layers.
     """
-    return [analyzer(SecretScanner(engine.config.settings.get("secrets")))], ACCOUNTS
+    return [analyzer(SecretScanner(engine.config.settings.get("secrets")))], RuleCapture()
 
 
 def open_for_rules(engine: Engine, ref: str, platform: str | None = None, progress: Callable[[str, int, int], None] | None = None,
