@@ -27,6 +27,7 @@ THRESHOLDS = ("error", "warning", "info", "style", "none")
 LABEL_TYPES = ("text", "url", "rfc3339", "spdx", "hash", "semver", "email")
 # How far base-image lookups may go (lintimg.image.basefacts): nowhere, the cache and local engine, or the registry too.
 LOOKUP_MODES = ("off", "local", "registry")
+MAX_EXTENDS = 8  # depth of extends: chains
 
 
 def _str_list(v: Any) -> bool:
@@ -65,6 +66,27 @@ def _base_size(v: Any) -> bool:
     return _size(v)
 
 
+_UID_RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
+
+
+def _users(v: Any) -> bool:
+    """User names and UIDs or UID ranges (``app``, ``10001``, ``10000-19999``)."""
+    if not _str_list(v) and not (isinstance(v, list) and all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in v)):
+        return False
+    for x in v:
+        m = _UID_RANGE.match(str(x).strip())
+        if m and m.group(2) and int(m.group(2)) < int(m.group(1)):
+            return False
+        if not m and not re.match(r"^[A-Za-z_][A-Za-z0-9_.-]*\$?$", str(x).strip()):
+            return False
+    return True
+
+
+def _denied(v: Any) -> bool:
+    """``{pattern: reason}``."""
+    return isinstance(v, dict) and all(isinstance(k, str) and k and isinstance(r, str) for k, r in v.items())
+
+
 _SDK_KEYS = {"name", "images", "sdk-tags", "runtime-tags", "runtime"}
 
 
@@ -98,8 +120,10 @@ SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "base-image-lookup": (lambda v: v in LOOKUP_MODES, f"one of {', '.join(LOOKUP_MODES)}"),
     "max-base-image-size": (_base_size, "a size such as 300MB, or {size: 300MB, all-stages: true}"),
     "sdk-images": (_sdk_images, "a list of families, each {images: [repositories], name: text, sdk-tags: [patterns], runtime-tags: [patterns], runtime: [images]}"),
+    "denied-base-images": (_denied, "a map of image pattern to the reason it is denied"),
+    "allowed-users": (_users, "a list of user names, UIDs and UID ranges such as 10000-19999"),
 }
-TOP_KEYS = {"rules", "failure-threshold", "plugins", "rules-dirs", "ignore-paths", "disable-ignore-pragma", *SETTINGS}
+TOP_KEYS = {"rules", "failure-threshold", "plugins", "rules-dirs", "ignore-paths", "disable-ignore-pragma", "extends", *SETTINGS}
 
 
 def parse_size(v: Any) -> int:
@@ -157,10 +181,7 @@ def suggest(key: str, options: Iterable[str]) -> str:
     return f" (did you mean {near[0]!r}?)" if near else ""
 
 
-def load_config(path: Path | None) -> Config:
-    """Read and validate a config file; ``None`` gives the defaults."""
-    if path is None:
-        return Config()
+def _read_yaml(path: Path) -> dict[str, Any]:
     import yaml  # here, not at the top: most runs have no config file and skip its import
 
     where = str(path)
@@ -179,9 +200,69 @@ def load_config(path: Path | None) -> Config:
         data = {}
     if not isinstance(data, dict):
         raise LintimgError(f"{where}: expected a mapping of settings at the top level")
-    cfg = config_from_dict(data, where)
+    return data
+
+
+def policy_path(spec: str, base: Path, where: str) -> Path:
+    """The file an ``extends:`` entry names: a path relative to ``base`` (the extending file's folder), or
+    ``package:NAME[/FILE]``, a file inside an installed package (default ``lintimg-policy.yaml``), found without importing it."""
+    if not spec.startswith("package:"):
+        return Path(os.path.normpath(base / spec)) if not os.path.isabs(spec) else Path(spec)
+    import importlib.util
+
+    name, _, rel = spec[len("package:"):].partition("/")
+    if not name.isidentifier():
+        raise LintimgError(f"{where}: extends {spec!r}: {name!r} is not a package name")
+    try:
+        found = importlib.util.find_spec(name)  # a top-level name: located, not imported (nothing runs)
+    except (ImportError, ValueError):
+        found = None
+    folders = list(found.submodule_search_locations or []) if found is not None else []
+    if not folders:
+        raise LintimgError(f"{where}: extends {spec!r}: no installed package {name!r}")
+    if ".." in Path(rel).parts or os.path.isabs(rel):
+        raise LintimgError(f"{where}: extends {spec!r}: the file must lie inside the package")
+    return Path(folders[0]) / (rel or "lintimg-policy.yaml")
+
+
+def _merged(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """``path``'s settings over those of every file it extends (later entries of a list win; ``rules`` merge per rule)."""
+    real = path.resolve()
+    where = str(path)
+    if real in chain:
+        raise LintimgError(f"{where}: extends forms a cycle ({' -> '.join(str(p) for p in (*chain, real))})")
+    if len(chain) >= MAX_EXTENDS:
+        raise LintimgError(f"{where}: extends is nested more than {MAX_EXTENDS} deep")
+    data = _read_yaml(path)
+    config_from_dict(data, where)  # each file is checked on its own, so an error names the file that has it
     # Folders named in a config file are relative to that file, not to wherever lintimg runs.
-    cfg.rules_dirs = [str(path.parent / d) if not os.path.isabs(d) else d for d in cfg.rules_dirs]
+    if "rules-dirs" in data:
+        data["rules-dirs"] = [os.path.normpath(path.parent / d) if not os.path.isabs(d) else d for d in data["rules-dirs"]]
+    specs = data.pop("extends", None)
+    out: dict[str, Any] = {}
+    for spec in [specs] if isinstance(specs, str) else (specs or []):
+        parent = policy_path(spec, path.parent, where)
+        if not parent.is_file():
+            raise LintimgError(f"{where}: extends {spec!r}, which is not a file ({parent})")
+        _merge_into(out, _merged(parent, (*chain, real)))
+    _merge_into(out, data)
+    return out
+
+
+def _merge_into(out: dict[str, Any], over: dict[str, Any]) -> None:
+    for key, value in over.items():
+        if key == "rules" and isinstance(out.get("rules"), dict):
+            out["rules"] = {**out["rules"], **value}
+        else:
+            out[key] = value
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate a config file (and the policies it ``extends``); ``None`` gives the defaults."""
+    if path is None:
+        return Config()
+    where = str(path)
+    cfg = config_from_dict(_merged(path), where)
     for d in cfg.rules_dirs:
         if not os.path.isdir(d):
             raise LintimgError(f"{where}: 'rules-dirs' names {d!r}, which is not a folder")
@@ -207,6 +288,9 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> Config:
             if not _str_list(value):
                 raise LintimgError(f"{where}: {key!r} must be a list of strings")
             setattr(cfg, key.replace("-", "_"), list(value))
+        elif key == "extends":
+            if not (isinstance(value, str) or _str_list(value)):
+                raise LintimgError(f"{where}: 'extends' must be a path, package:NAME[/FILE], or a list of them")
         elif key == "disable-ignore-pragma":
             if not isinstance(value, bool):
                 raise LintimgError(f"{where}: 'disable-ignore-pragma' must be true or false")

@@ -8,6 +8,8 @@
   spellings (:func:`as_pip`);
 - paths (:func:`path_under`), base images (:func:`external_bases`), and capped per-COPY
   reports (:func:`capped`);
+- container shape (LI730, LI780): the files a build copies in (:func:`copied_files`), the Dockerfile's
+  verdict (:func:`dockerfile_verdict`), evidence in messages and the one-process fix;
 - base-image facts (:mod:`lintimg.image.basefacts`): looked up once per run in ``lintimg_prepare``
   (:func:`prepare_base_facts`) for the rules in :data:`BASEFACT_RULES`, read by rules with
   :func:`base_lookup` and :func:`base_variants`; what runs in the container (:func:`runs_app`).
@@ -15,6 +17,8 @@
 from __future__ import annotations
 
 import json
+import os
+import posixpath
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,8 +26,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from lintimg.dockerfile import Dockerfile, Instruction, Stage
-from lintimg.dockerfile.queries import cmd_hit, container_command, hit, run_commands, run_mounts
+from lintimg.dockerfile.queries import cmd_hit, container_command, hit, run_commands, run_mounts, workdir_at
 from lintimg.dockerfile.reference import ImageRef, parse_ref
+from lintimg.dockerfile.shape import Copied, Evidence, Verdict, decide, dockerfile_findings
 from lintimg.dockerfile.shell import Command
 from lintimg.dockerfile.stages import chain, inherited
 from lintimg.dockerfile.words import expand, split_words
@@ -232,6 +237,26 @@ def cache_left(t: DockerfileTarget, mgr: Manager, message: str, fix: str) -> Ite
             yield cmd_hit(ins, cmd, message, fix=fix)
 
 
+# ---------------------------------------------------------------- users
+
+
+def user_allowed(user: str, allowed: list[str | int]) -> bool | None:
+    """Whether ``user`` (``name``, ``uid``, ``uid:gid``; empty is root) is in ``allowed`` (names, UIDs, ``lo-hi`` ranges);
+    None when it cannot be told (a name against UID ranges only)."""
+    name = (user.split(":", 1)[0] or "root").strip()
+    uid = 0 if name == "root" else (int(name) if name.isdigit() else None)
+    names = {str(a).strip() for a in allowed}
+    if name in names or (uid == 0 and "0" in names):
+        return True
+    for a in names:
+        lo, dash, hi = a.partition("-")
+        if uid is not None and lo.isdigit() and (hi.isdigit() if dash else True) and int(lo) <= uid <= int(hi if dash else lo):
+            return True
+    if uid is None and all(a.replace("-", "").isdigit() for a in names):
+        return None
+    return False
+
+
 # ---------------------------------------------------------------- paths, base images, per-COPY caps
 
 
@@ -286,7 +311,7 @@ def scanner_for(t: RuleTarget) -> SecretScanner:
 
 BASEFACTS = "basefacts"  # target.cache key: {"mode", "facts": {(ref, platform): Lookup}, "variants": {reference: [BaseFacts]}}
 # Rules that read base-image facts, each with the setting without which it needs none.
-BASEFACT_RULES = {"LI630": "max-base-image-size"}
+BASEFACT_RULES = {"LI630": "max-base-image-size", "LI905": "allowed-users"}
 LOOKUP_ENV = "LINTIMG_BASE_IMAGE_LOOKUP"
 
 
@@ -345,8 +370,12 @@ def prepare_base_facts(targets: list[Target], enabled: frozenset[str]) -> None:
         if df is None:
             continue
         policy = t.setting("max-base-image-size") if "LI630" in enabled else None
-        if policy is not None:
-            wanted[i] = measured_stages(df, isinstance(policy, dict) and bool(policy.get("all-stages")))
+        stages = measured_stages(df, isinstance(policy, dict) and bool(policy.get("all-stages"))) if policy is not None else []
+        final = df.final_stage
+        if "LI905" in enabled and t.setting("allowed-users") and final is not None and inherited(df, final, "USER") == []:
+            stages += [st for st in measured_stages(df) if st not in stages]  # the base decides the user
+        if stages:
+            wanted[i] = stages
     if not any(wanted.values()):
         return
     end = time.monotonic() + DEADLINE
@@ -356,6 +385,8 @@ def prepare_base_facts(targets: list[Target], enabled: frozenset[str]) -> None:
     variants: dict[str, list[BaseFacts]] = {}
     for i, stages in wanted.items():
         policy = targets[i].setting("max-base-image-size")
+        if policy is None or "LI630" not in enabled:
+            continue
         limit = parse_size(policy["size"] if isinstance(policy, dict) else policy)
         for st in stages:
             f = facts.get((st.base_resolved, from_platform(st)))
@@ -389,3 +420,165 @@ def runs_app(df: Dockerfile, stage: Stage) -> bool:
         argv = argv[2].split()
     words = [a for a in argv if not a.startswith("-")]
     return not (len(words) <= 1 and (not words or _prompt(words[0])))
+
+
+# ---------------------------------------------------------------- packages the final image keeps
+
+_REMOVE = {"apt-get": ("purge", "remove", "autoremove"), "apt": ("purge", "remove", "autoremove"), "apk": ("del",),
+           "yum": ("remove", "erase", "autoremove"), "dnf": ("remove", "erase", "autoremove"), "microdnf": ("remove",), "zypper": ("remove", "rm")}
+
+
+@dataclass
+class Installed:
+    """A package a system package manager installs in a stage chain, and the command that removes it again, if any."""
+
+    ins: Instruction
+    cmd: Command
+    package: str  # as written (version pins kept)
+    pos: int  # position of the install among the chain's RUN commands
+    removed_at: int | None = None  # position of the removing command
+
+    @property
+    def name(self) -> str:
+        return re.split(r"[=<>~]", self.package, maxsplit=1)[0].lower()
+
+
+def removal(cmd: Command) -> tuple[set[str], bool] | None:
+    """(package and apk virtual names removed, whether unneeded packages are auto-removed) for a removing command."""
+    if cmd.name not in _REMOVE or cmd.subcommand not in _REMOVE[cmd.name]:
+        return None
+    names = {a.split("=")[0].lower() for a in cmd.args_no_flags()[1:]}
+    return names, cmd.subcommand == "autoremove" or cmd.has_flag("auto-remove", "autoremove")
+
+
+def chain_commands(df: Dockerfile, stage: Stage) -> list[tuple[Instruction, Command]]:
+    """The RUN commands (ONBUILD triggers left out) of ``stage`` and the stages it is built FROM, in build order."""
+    stages = {st.index for st in chain(df, stage)}
+    return [(ins, cmd) for ins, cmd in run_commands(df, include_onbuild=False) if ins.stage_index in stages]
+
+
+def installed_packages(df: Dockerfile, stage: Stage) -> list[Installed]:
+    """Every package installed in ``stage``'s chain, each with where a later command removes it (by name, by apk
+    ``--virtual`` name, or by an auto-remove such as docker-library's ``apt-mark auto`` + ``apt-get purge --auto-remove``)."""
+    out: list[Installed] = []
+    virtual: dict[int, str] = {}
+    for pos, (ins, cmd) in enumerate(chain_commands(df, stage)):
+        gone = removal(cmd)
+        if gone is not None:
+            names, auto = gone
+            for i in out:
+                if i.removed_at is None and (i.name in names or virtual.get(id(i), "") in names or auto):
+                    i.removed_at = pos
+            continue
+        mgr = next((m for m in SYSTEM_MANAGERS if m.installs(cmd)), None)
+        if mgr is None:
+            continue
+        v = (cmd.flag_value("virtual", "t") or "") if cmd.name == "apk" else ""
+        for p in mgr.packages(cmd):
+            item = Installed(ins, cmd, p, pos)
+            out.append(item)
+            if v:
+                virtual[id(item)] = v.lower()
+    return out
+
+
+# ---------------------------------------------------------------- container shape (LI730, LI780)
+
+MAX_READ = 256 * 1024  # bytes of a copied script or supervisor config read from the context
+SHOWN = 12  # evidence items in a message; properties carry them all
+
+# The one-process way, per kind of service found.
+_WAYS = {
+    "sshd": "drop sshd: `docker exec` / `kubectl exec` give a shell to those who should have one",
+    "cron": "run scheduled work as the orchestrator's jobs (a Kubernetes CronJob, an ECS scheduled task, a systemd timer on the host) that start this image",
+    "syslog": "log to stdout/stderr and let the runtime's log driver collect it",
+}
+_REST = "run each remaining service as its own container (a sidecar in the same pod or compose project), with the application as PID 1 behind an init shim such as tini if it needs one"
+
+
+def one_process_fix(services: list[str]) -> str:
+    """The fix text for the services found: the one-process way for each kind."""
+    ways = [_WAYS[s] for s in dict.fromkeys(services) if s in _WAYS]
+    return "; ".join([*ways, _REST])
+
+
+def evidence_text(v: Verdict) -> str:
+    shown = "; ".join(f"{e.what} ({e.where})" for e in v.evidence[:SHOWN])
+    more = f"; and {len(v.evidence) - SHOWN} more" if len(v.evidence) > SHOWN else ""
+    return f"{shown}{more}"
+
+
+def evidence_props(evidence: list[Evidence]) -> list[dict[str, object]]:
+    return [{k: v for k, v in (("what", e.what), ("where", e.where), ("line", e.line), ("path", e.path), ("service", e.service)) if v is not None}
+            for e in evidence]
+
+
+def _read_context(root: str, rel: str) -> str | None:
+    try:
+        with open(os.path.join(root, rel), "rb") as fh:
+            data = fh.read(MAX_READ + 1)
+    except OSError:
+        return None
+    return None if len(data) > MAX_READ or b"\0" in data else data.decode("utf-8", "replace")
+
+
+def copied_files(t: DockerfileTarget, stage: Stage) -> dict[str, Copied]:
+    """Files the COPY/ADD instructions of ``stage``'s chain put in the image, by image path: heredocs always,
+    context files when the run has the context. Contents are read only when asked for."""
+    df = t.dockerfile
+    stages = {st.index for st in chain(df, stage)}
+    out: dict[str, Copied] = {}
+    for ins in df.of("COPY", "ADD"):
+        if ins.stage_index not in stages or ins.flag("from") is not None or len(ins.args) < 2:
+            continue
+        dest = _dest(df, ins)
+        many = len(ins.args) > 2 or dest.endswith("/")
+        for h in ins.heredocs:
+            path = posixpath.join(dest, h.name) if many else dest.rstrip("/") or "/"
+            out[posixpath.normpath(path)] = Copied(posixpath.normpath(path), f"heredoc {h.name} (line {ins.pos.line})", ins.pos.line,
+                                                   _constant(h.content))
+    if t.context is None:
+        return out
+    root = t.context.root
+    for copy in t.context.copies(df):
+        ins = copy.ins
+        if ins.stage_index not in stages:
+            continue
+        dest = _dest(df, ins)
+        sources = copy.context_sources
+        for src in sources:
+            prefix = src.path.rstrip("/") + "/" if src.path else ""
+            for tree in src.trees:
+                for e in tree.files:
+                    if e.kind == "file":
+                        inner = e.rel[len(prefix):] if e.rel.startswith(prefix) else e.name
+                        _add(out, posixpath.join(dest, inner), root, e.rel, ins.pos.line)
+            single_many = len(sources) > 1 or dest.endswith("/") or len(src.singles) > 1
+            for e in src.singles:
+                if e.kind == "file":
+                    _add(out, posixpath.join(dest, e.name) if single_many else dest, root, e.rel, ins.pos.line)
+    return out
+
+
+def _constant(text: str) -> Callable[[], str | None]:
+    return lambda: text
+
+
+def _dest(df: Dockerfile, ins: Instruction) -> str:
+    raw = expand(ins.args[-1].value, df.env_at(ins))
+    path = raw if raw.startswith("/") else posixpath.join(workdir_at(df, ins), raw)
+    return path + ("/" if raw.endswith("/") and not path.endswith("/") else "")
+
+
+def _add(out: dict[str, Copied], dest: str, root: str, rel: str, line: int) -> None:
+    path = posixpath.normpath(dest)
+    out[path] = Copied(path, f"{rel} (line {line})", line, lambda: _read_context(root, rel))
+
+
+def dockerfile_verdict(t: DockerfileTarget, stage: Stage) -> tuple[Verdict | None, int]:
+    """The verdict on ``stage``'s image from the Dockerfile (and context), and the line to report it at."""
+    df = t.dockerfile
+    packages = [(i.ins.pos.line, i.package) for i in installed_packages(df, stage) if i.removed_at is None]
+    found = dockerfile_findings(df, stage, copied_files(t, stage), packages)
+    where = found.pid1_where.line if found.pid1_where is not None and found.pid1_where.line else stage.from_.pos.line
+    return decide(found), where

@@ -1,4 +1,4 @@
-"""LI9xx: organisation policy — trusted registries, pinned and allowed base images, the label schema."""
+"""LI900–LI979: organisation policy — trusted registries, pinned, allowed and denied base images, allowed users, the label schema."""
 from __future__ import annotations
 
 import fnmatch
@@ -9,13 +9,15 @@ from lintimg.dockerfile import Dockerfile, Instruction, Token
 from lintimg.dockerfile.labels import FORMATS, key_problem
 from lintimg.dockerfile.queries import hit
 from lintimg.dockerfile.reference import ImageRef, parse_ref, registry_matches
-from lintimg.dockerfile.stages import inherited, leaf_stages
+from lintimg.dockerfile.stages import chain, inherited, last_inherited, leaf_stages
+from lintimg.dockerfile.words import expand
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.rules._common import external_bases
+from lintimg.image.basefacts import Unavailable
+from lintimg.rules._common import base_lookup, external_bases, user_allowed
 
-ID_RANGE = "LI900-LI999"
+ID_RANGE = "LI900-LI979"
 
 
 def _pulled_images(df: Dockerfile) -> Iterator[tuple[Instruction, Token, ImageRef]]:
@@ -121,10 +123,126 @@ def base_image_not_allowed(t: DockerfileTarget) -> Iterator[Hit]:
     if not patterns:
         return
     for st, ref in external_bases(t.dockerfile):
-        suffix = (f":{ref.tag}" if ref.tag else "") + (f"@{ref.digest}" if ref.digest else "")
-        forms = {ref.name, ref.full_name, ref.name + suffix, ref.full_name + suffix}
-        if not any(fnmatch.fnmatchcase(f, p) for f in forms for p in patterns):
+        if not any(fnmatch.fnmatchcase(f, p) for f in _forms(ref) for p in patterns):
             yield hit(st.from_, f"base image {st.base_resolved!r} is not in allowed-base-images", token=st.from_.args[0], fix="use an approved base image")
+
+
+@rule("LI904", "base-image-denied", Severity.ERROR, tags=("policy", "supply-chain", "base-image"))
+def base_image_denied(t: DockerfileTarget) -> Iterator[Hit]:
+    """An image the organisation denies, with the reason the policy gives.
+
+    ## What it does
+    With `denied-base-images` (a map of image pattern to reason), flags FROM
+    images and `COPY --from=<image>` references that match a pattern, and
+    shows the policy's reason. Patterns match as in `allowed-base-images`:
+    `*` wildcards against the name as written and its canonical form
+    (`docker.io/library/…`), each with and without the tag or digest.
+
+    ## Why it matters
+    Some images are known bad for an organisation — end-of-life
+    distributions, unmaintained runtimes, images with a licence problem —
+    and a deny list with reasons catches them with the explanation a
+    developer needs, where an allow list only says no.
+
+    ## Example
+    ```yaml
+    denied-base-images:
+      "python:2*": Python 2 is end of life; use python:3.12-slim
+      "*centos*": CentOS Linux is end of life; use rockylinux or almalinux
+    ```
+    ```dockerfile
+    FROM python:2.7-slim
+    ```
+
+    ## Fix
+    Follow the reason the finding quotes: move to the replacement the
+    policy names.
+    """
+    denied = t.setting("denied-base-images")
+    if not denied:
+        return
+    for ins, tok, ref in _pulled_images(t.dockerfile):
+        forms = _forms(ref)
+        pattern = next((p for p in denied if any(fnmatch.fnmatchcase(f, p) for f in forms)), None)
+        if pattern is not None:
+            yield hit(ins, f"image {ref.text!r} is denied by policy ({pattern}): {denied[pattern]}", token=tok, key=f"denied:{pattern}",
+                      fix=denied[pattern], reason=denied[pattern], pattern=pattern)
+
+
+def _forms(ref: ImageRef) -> set[str]:
+    """The name as written and canonical, each with and without its tag or digest (what image patterns match)."""
+    suffix = (f":{ref.tag}" if ref.tag else "") + (f"@{ref.digest}" if ref.digest else "")
+    return {ref.name, ref.full_name, ref.name + suffix, ref.full_name + suffix}
+
+
+@rule("LI905", "user-not-allowed", Severity.ERROR, tags=("policy", "user", "security"), security_severity=6.0)
+def user_not_allowed(t: DockerfileTarget) -> Iterator[Hit]:
+    """The image runs as a user the policy does not allow.
+
+    ## What it does
+    With `allowed-users` (user names, UIDs and UID ranges such as
+    `10000-65535`), reads the user the final image runs as: the last
+    `USER` of the final stage and the stages it is built `FROM`. Without
+    one, the base image decides: its configured user is looked up like
+    base-image sizes (cache and local engine; the registry with
+    `base-image-lookup: registry`), and when it cannot be, the finding says
+    so rather than assuming root. Root (`root`, `0`, empty) is allowed only
+    when listed. A name checked against UID ranges alone is reported: the
+    policy cannot be verified without the numeric UID. Users from build
+    arguments without a default are not judged.
+
+    ## Why it matters
+    Platforms enforce who containers run as (Kubernetes `runAsUser`,
+    `runAsNonRoot`, OpenShift's UID ranges); an image that runs as another
+    user is refused at deploy time, or worse, runs with more rights than
+    the platform team expects.
+
+    ## Example
+    ```yaml
+    allowed-users: ["10000-65535", nobody]
+    ```
+    ```dockerfile
+    FROM debian:12
+    USER 1000
+    ```
+
+    ## Fix
+    End the final stage with `USER <uid>` using a UID from the allowed
+    range (create it with `useradd -u <uid>` if files need an owner).
+    """
+    allowed = t.setting("allowed-users")
+    df = t.dockerfile
+    final = df.final_stage
+    if not allowed or final is None:
+        return
+    last = last_inherited(df, final, "USER")
+    if last is not None:
+        raw = last.args[0].value if last.args else ""
+        user = expand(raw, df.env_at(last))
+        if "$" in raw and (not user.split(":")[0] or "$" in user):
+            return  # left to a build argument with no default
+        verdict = user_allowed(user, allowed)
+        if verdict is None:
+            yield hit(last, f"USER {user} is a name, and allowed-users lists only UIDs: the policy cannot check it", token=last.args[0] if last.args else None,
+                      fix="use the numeric UID", key="user")
+        elif not verdict:
+            yield hit(last, f"the image runs as {user or 'root'!r}, which allowed-users ({', '.join(map(str, allowed))}) does not list",
+                      token=last.args[0] if last.args else None, fix="end the final stage with USER <an allowed UID>", key="user", user=user)
+        return
+    root = chain(df, final)[-1]
+    if root.is_scratch:
+        user, where = "", "a scratch image with no USER"
+    else:
+        found = base_lookup(t, root)
+        if found is None or isinstance(found, Unavailable):
+            why = found.reason if found is not None else "base-image lookups did not run"
+            yield hit(root.from_, f"no USER in the Dockerfile, and the user of base image {root.base_resolved!r} could not be looked up: {why}",
+                      fix="add USER <an allowed UID> to the final stage", key="user")
+            return
+        user, where = str(found.config.get("User") or ""), f"base image {root.base_resolved!r} (measured from the {found.source})"
+    if user_allowed(user, allowed) is not True:
+        yield hit(root.from_, f"no USER in the Dockerfile: the image runs as {user or 'root'!r} from {where}, which allowed-users does not list",
+                  fix="add USER <an allowed UID> to the final stage", key="user", user=user)
 
 
 def _labels(df: Dockerfile) -> Iterator[tuple[Instruction, str, str, Token]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from lintimg.config import parse_size
 from lintimg.dockerfile import Dockerfile, Instruction, Stage
-from lintimg.dockerfile.queries import cmd_hit, command_line, hit, run_commands
+from lintimg.dockerfile.queries import cmd_hit, command_line, hit, workdir_at
 from lintimg.dockerfile.reference import ImageRef, parse_ref
 from lintimg.dockerfile.shell import Command
 from lintimg.dockerfile.stages import chain
@@ -21,7 +21,7 @@ from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
 from lintimg.image.basefacts import Unavailable
-from lintimg.rules._common import SYSTEM_MANAGERS, base_lookup, base_variants, measured_stages, runs_app
+from lintimg.rules._common import Installed, base_lookup, base_variants, chain_commands, installed_packages, measured_stages, runs_app
 
 ID_RANGE = "LI630-LI649"
 
@@ -193,26 +193,13 @@ _CC = frozenset({"gcc", "g++", "cc", "c++", "clang", "clang++"})
 _C_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".o", ".s")
 
 
-def _workdir(df: Dockerfile, ins: Instruction) -> str:
-    """The WORKDIR in force for ``ins`` (``/`` when none was set), variables expanded."""
-    stage = df.stage_of(ins)
-    cur = "/"
-    for st in reversed(chain(df, stage)) if stage is not None else ():
-        for other in st.instructions:
-            if other.index >= ins.index:
-                break
-            if other.keyword == "WORKDIR" and other.args:
-                cur = posixpath.normpath(posixpath.join(cur, expand(other.args[0].value, df.env_at(other))))
-    return cur
-
-
 def _in(df: Dockerfile, ins: Instruction, path: str) -> str:
-    return posixpath.normpath(posixpath.join(_workdir(df, ins), expand(path, df.env_at(ins))))
+    return posixpath.normpath(posixpath.join(workdir_at(df, ins), expand(path, df.env_at(ins))))
 
 
 def _build_of(df: Dockerfile, ins: Instruction, cmd: Command) -> Build | None:
     name, sub = cmd.name, cmd.subcommand
-    wd = _workdir(df, ins)
+    wd = workdir_at(df, ins)
     if name == "go" and sub in ("build", "install"):
         out = cmd.flag_value("o")
         art = _in(df, ins, out) if out else (f"<the binary go build writes in {wd}>" if sub == "build" else "<the binaries in $GOPATH/bin (/go/bin)>")
@@ -249,23 +236,10 @@ TOOLCHAIN_PACKAGES: dict[str, tuple[str, ...]] = {
     "dotnet": ("dotnet-sdk-*",),
 }
 _KIND_ALIASES = {"gradle": ("gradle", "maven")}  # a gradle build runs on a JDK installed like maven's
-_REMOVE = {"apt-get": ("purge", "remove", "autoremove"), "apt": ("purge", "remove", "autoremove"), "apk": ("del",),
-           "yum": ("remove", "erase", "autoremove"), "dnf": ("remove", "erase", "autoremove"), "microdnf": ("remove",), "zypper": ("remove", "rm")}
 
 
 def _toolchain_kind(pkg: str) -> str | None:
-    p = pkg.split("=")[0].split(">")[0].split("<")[0].lower()
-    return next((kind for kind, pats in TOOLCHAIN_PACKAGES.items() if any(fnmatch.fnmatchcase(p, pat) for pat in pats)), None)
-
-
-@dataclass
-class _Install:
-    ins: Instruction
-    cmd: Command
-    package: str
-    kind: str
-    virtual: str  # apk --virtual name, or ""
-    removed: bool = False
+    return next((kind for kind, pats in TOOLCHAIN_PACKAGES.items() if any(fnmatch.fnmatchcase(pkg, pat) for pat in pats)), None)
 
 
 @dataclass
@@ -273,15 +247,14 @@ class _Chain:
     """What the final image's stages do, in build order."""
 
     builds: list[tuple[Build, bool]]  # (build, its toolchain is still there at the end)
-    installed: list[_Install]  # toolchain packages installed and not removed later
+    installed: list[Installed]  # toolchain packages installed and not removed later
 
 
-def _removal(cmd: Command) -> tuple[set[str], bool] | None:
-    """(package and virtual names removed, whether unneeded packages are auto-removed) for a removing command."""
-    if cmd.name not in _REMOVE or cmd.subcommand not in _REMOVE[cmd.name]:
-        return None
-    names = {a.split("=")[0].lower() for a in cmd.args_no_flags()[1:]}
-    return names, cmd.subcommand == "autoremove" or cmd.has_flag("auto-remove", "autoremove")
+def _js_pruned(cmd: Command) -> bool:
+    """Dev dependencies go: ``npm prune``, an install with --production/--omit, or node_modules removed."""
+    if cmd.name in _JS_RUNNERS:
+        return cmd.is_call(_JS_RUNNERS, "prune") or cmd.has_flag("production", "omit", "only", "prod")
+    return cmd.name == "rm" and any(a.rstrip("/").endswith("node_modules") for a in cmd.args)
 
 
 def _final_chain(df: Dockerfile) -> _Chain | None:
@@ -289,36 +262,20 @@ def _final_chain(df: Dockerfile) -> _Chain | None:
     final = df.final_stage
     if final is None:
         return None
-    stages = {st.index for st in chain(df, final)}
-    builds: list[list[Any]] = []  # [Build, kept]
-    installs: list[_Install] = []
-    for ins, cmd in run_commands(df, include_onbuild=False):
-        if ins.stage_index not in stages:
-            continue
+    commands = chain_commands(df, final)
+    tools = [(i, k) for i in installed_packages(df, final) if (k := _toolchain_kind(i.name))]
+    builds = []
+    for pos, (ins, cmd) in enumerate(commands):
         b = _build_of(df, ins, cmd)
-        if b is not None:
-            builds.append([b, True])
+        if b is None:
             continue
-        mgr = next((m for m in SYSTEM_MANAGERS if m.calls(cmd)), None)
-        removal = _removal(cmd)
-        if mgr is not None and mgr.installs(cmd) and removal is None:
-            virtual = (cmd.flag_value("virtual", "t") or "") if cmd.name == "apk" else ""
-            installs += [_Install(ins, cmd, p, k, virtual) for p in mgr.packages(cmd) if (k := _toolchain_kind(p))]
-        elif removal is not None:
-            names, auto = removal
-            gone = [i for i in installs if not i.removed and (i.package.split("=")[0].lower() in names or i.virtual in names or auto)]
-            for i in gone:
-                i.removed = True
-            kinds = {i.kind for i in gone}
-            for entry in builds:
-                if entry[0].kind != "js" and kinds.intersection(_KIND_ALIASES.get(entry[0].kind, (entry[0].kind,))):
-                    entry[1] = False
-        elif cmd.name in _JS_RUNNERS and (cmd.is_call(_JS_RUNNERS, "prune") or cmd.has_flag("production", "omit", "only", "prod")) or (
-                cmd.name == "rm" and any(a.rstrip("/").endswith("node_modules") for a in cmd.args)):
-            for entry in builds:
-                if entry[0].kind == "js":
-                    entry[1] = False
-    return _Chain([(entry[0], entry[1]) for entry in builds], [i for i in installs if not i.removed])
+        if b.kind == "js":
+            kept = not any(_js_pruned(c) for _, c in commands[pos + 1:])
+        else:
+            kinds = _KIND_ALIASES.get(b.kind, (b.kind,))
+            kept = not any(k in kinds and i.removed_at is not None and i.removed_at > pos for i, k in tools)
+        builds.append((b, kept))
+    return _Chain(builds, [i for i, _ in tools if i.removed_at is None])
 
 
 def final_builds(df: Dockerfile) -> list[Build]:

@@ -1,12 +1,13 @@
 """`.lintimg.yaml`: discovery, overrides, and one-line errors for every kind of bad file."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.clirun import EXAMPLE_RULES, lintimg, one_line_error
+from tests.clirun import EXAMPLE_RULES, REPO, lintimg, one_line_error
 
 LATEST = "FROM alpine\nRUN true\n"  # EX100 (warning) fires on line 1
 
@@ -116,3 +117,54 @@ def test_disable_ignore_pragma(tmp_path: Path) -> None:
     assert run(proj, "Dockerfile").returncode == 0
     (proj / ".lintimg.yaml").write_text("disable-ignore-pragma: true\n")
     assert run(proj, "Dockerfile").returncode == 1
+
+
+# --- extends: -------------------------------------------------------------------------------
+
+
+def test_extends_reads_the_shared_policy_first_and_lets_the_file_win(tmp_path: Path) -> None:
+    from lintimg.config import load_config
+
+    shared = tmp_path / "platform"
+    shared.mkdir()
+    (shared / "rules").mkdir()
+    (shared / "base.yaml").write_text("trusted-registries: [registry.example.com]\nrules: {LI101: error, LI102: error}\n")
+    (shared / "policy.yaml").write_text("extends: base.yaml\nrequire-digest: true\nrules-dirs: [rules]\nrules: {LI102: off}\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".lintimg.yaml").write_text("extends: ../platform/policy.yaml\nrules: {LI101: warning}\nrequire-digest: false\n")
+    cfg = load_config(repo / ".lintimg.yaml")
+    assert cfg.settings["trusted-registries"] == ["registry.example.com"] and cfg.settings["require-digest"] is False
+    assert {k: (v.enabled, str(v.severity)) for k, v in cfg.rules.items()} == {"LI101": (True, "warning"), "LI102": (False, "None")}
+    assert cfg.rules_dirs == [str(shared / "rules")], "a folder named in an extended file is relative to that file"
+    assert cfg.base_dir == str(repo)
+
+
+@pytest.mark.parametrize("files, needles", [
+    ({"a.yaml": "extends: b.yaml\n", "b.yaml": "extends: a.yaml\n"}, ["extends forms a cycle"]),
+    ({"a.yaml": "extends: missing.yaml\n"}, ["extends 'missing.yaml', which is not a file"]),
+    ({"a.yaml": "extends: b.yaml\n", "b.yaml": "strict-labels: maybe\n"}, ["b.yaml: 'strict-labels' must be true or false"]),
+    ({"a.yaml": "extends: {x: 1}\n"}, ["'extends' must be a path"]),
+    ({"a.yaml": "extends: package:no_such_policy_package\n"}, ["no installed package 'no_such_policy_package'"]),
+    ({"a.yaml": "extends: package:../etc\n"}, ["is not a package name"]),
+])
+def test_bad_extends_is_one_line_naming_the_file(tmp_path: Path, files: dict[str, str], needles: list[str]) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "Dockerfile").write_text(LATEST)
+    one_line_error(lintimg("--config", str(tmp_path / "a.yaml"), "Dockerfile", cwd=tmp_path), *needles)
+
+
+def test_extends_a_package_finds_its_policy_without_importing_it(tmp_path: Path) -> None:
+    pkg = tmp_path / "site" / "acme_policy"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("raise SystemExit('imported: code ran')\n")
+    (pkg / "lintimg-policy.yaml").write_text("rules: {EX100: error}\n")
+    (pkg / "strict.yaml").write_text("rules: {EX100: off}\n")
+    (tmp_path / "proj").mkdir()
+    proj = project(tmp_path / "proj", "extends: package:acme_policy\n")
+    env = {"PYTHONPATH": os.pathsep.join((str(REPO), str(tmp_path / "site")))}
+    proc = run(proj, "Dockerfile", env=env)
+    assert proc.returncode == 1 and "error EX100" in proc.stdout and "imported" not in proc.stderr
+    (proj / ".lintimg.yaml").write_text("extends: package:acme_policy/strict.yaml\nrules: {EX101: off}\n")
+    assert "EX100" not in lintimg("--rules-dir", str(EXAMPLE_RULES), "Dockerfile", cwd=proj, env=env).stdout

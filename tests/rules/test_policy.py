@@ -1,4 +1,6 @@
 """LI9xx: organisation policy settings and the label schema."""
+import pytest
+
 from tests.rulespec import catches, passes
 
 TRUSTED = {"trusted-registries": ["registry.example.com", "*.gcr.io"]}
@@ -83,3 +85,53 @@ def test_label_formats_each_have_their_rule():
 
 def test_label_values_with_variables_are_not_judged():
     passes("LI914", 'FROM a:1\nARG SRC\nLABEL v="$SRC"\n', config={"label-schema": {"v": "url"}})
+
+
+DENIED = {"denied-base-images": {"*python:2*": "Python 2 is end of life; use python:3.12-slim", "*centos*": "CentOS Linux is end of life"}}
+
+
+def test_denied_base_images_show_the_reason():
+    (f,) = catches("LI904", "FROM python:2.7-slim\n", config=DENIED, line=1)
+    assert "(*python:2*): Python 2 is end of life; use python:3.12-slim" in f.message and f.fix == DENIED["denied-base-images"]["*python:2*"]
+    catches("LI904", "FROM docker.io/library/centos:7\n", config=DENIED, message="CentOS Linux is end of life")
+    catches("LI904", "FROM alpine:3.20\nCOPY --from=quay.io/centos/centos:stream9 /etc/os-release /x\n", config=DENIED, line=2)
+    catches("LI904", "ARG PY=2.7\nFROM python:${PY}\n", config=DENIED, line=2)  # ARG defaults applied
+    passes("LI904", "FROM python:3.12-slim\n", config=DENIED)
+    passes("LI904", "FROM python:2.7-slim\n")  # no policy, no finding
+    passes("LI904", "FROM python:2.7 AS legacy\nFROM legacy\n", config={"denied-base-images": {"legacy*": "x"}})  # a stage is no image
+
+
+ALLOWED = {"allowed-users": ["10000-65535", "nobody"]}
+
+
+def test_allowed_users_judge_the_final_user():
+    (f,) = catches("LI905", "FROM debian:12\nUSER 1000\n", config=ALLOWED, line=2)
+    assert "'1000'" in f.message and "10000-65535" in f.message
+    catches("LI905", "FROM debian:12\nUSER root\n", config=ALLOWED, message="'root'")
+    catches("LI905", "FROM debian:12\nUSER 0:0\n", config=ALLOWED)
+    catches("LI905", "FROM debian:12\nUSER app\n", config={"allowed-users": ["10000-65535"]}, message="cannot check it")
+    passes("LI905", "FROM debian:12\nUSER 10001:10001\n", config=ALLOWED)
+    passes("LI905", "FROM debian:12\nUSER nobody\n", config=ALLOWED)
+    passes("LI905", "FROM debian:12\nARG UID\nUSER $UID\n", config=ALLOWED)  # left to --build-arg
+    passes("LI905", "FROM debian:12 AS build\nUSER 0\nFROM debian:12\nUSER 20000\n", config=ALLOWED)  # builder stage discarded
+    catches("LI905", "FROM debian:12 AS base\nUSER 1000\nFROM base\nRUN true\n", config=ALLOWED, line=2)  # inherited
+    passes("LI905", "FROM debian:12\nUSER root\n", config={"allowed-users": ["root", "10000-65535"]})
+    passes("LI905", "FROM debian:12\nUSER 1000\n")
+
+
+def test_allowed_users_without_a_user_line_ask_the_base_image(monkeypatch):
+    monkeypatch.delenv("LINTIMG_BASE_IMAGE_LOOKUP", raising=False)
+    (f,) = catches("LI905", "FROM example.invalid/team/base:1\nCMD [\"/app\"]\n", config=ALLOWED, line=1)
+    assert "could not be looked up" in f.message and "registry lookups are off" in f.message
+    catches("LI905", "FROM scratch\nCOPY app /app\n", config=ALLOWED, message="'root'")
+
+
+@pytest.mark.engine
+def test_allowed_users_read_the_base_images_user_from_the_engine(docker, tmp_path, monkeypatch):
+    monkeypatch.delenv("LINTIMG_BASE_IMAGE_LOOKUP", raising=False)
+    base = docker.base_image()
+    (tmp_path / "Dockerfile").write_text(f"FROM {base}\nUSER 20000\n")
+    docker.build(tmp_path, "lintimg-test/policy-user:1")
+    passes("LI905", "FROM lintimg-test/policy-user:1\nCMD [\"/app\"]\n", config=ALLOWED)
+    (f,) = catches("LI905", f"FROM {base}\nCMD [\"/app\"]\n", config=ALLOWED, message="runs as 'root' from base image")
+    assert "measured from the engine" in f.message
