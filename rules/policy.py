@@ -14,7 +14,6 @@ from lintimg.dockerfile.words import expand
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.image.basefacts import Unavailable
 from lintimg.rules._common import base_lookup, external_bases, user_allowed
 
 ID_RANGE = "LI900-LI979"
@@ -229,6 +228,8 @@ def user_not_allowed(t: DockerfileTarget) -> Iterator[Hit]:
             yield hit(last, f"the image runs as {user or 'root'!r}, which allowed-users ({', '.join(map(str, allowed))}) does not list",
                       token=last.args[0] if last.args else None, fix="end the final stage with USER <an allowed UID>", key="user", user=user)
         return
+    from lintimg.image.basefacts import Unavailable  # only when the base decides: Dockerfile-only runs load no image code otherwise
+
     root = chain(df, final)[-1]
     if root.is_scratch:
         user, where = "", "a scratch image with no USER"

@@ -13,15 +13,14 @@ from typing import Any
 from lintimg.config import parse_size
 from lintimg.dockerfile import Dockerfile, Instruction, Stage
 from lintimg.dockerfile.queries import cmd_hit, command_line, hit, workdir_at
-from lintimg.dockerfile.reference import ImageRef, parse_ref
+from lintimg.dockerfile.reference import ImageRef, parse_ref, split_tag
 from lintimg.dockerfile.shell import Command
 from lintimg.dockerfile.stages import chain
 from lintimg.dockerfile.words import expand
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.image.basefacts import Unavailable
-from lintimg.rules._common import Installed, base_lookup, base_variants, chain_commands, installed_packages, measured_stages, runs_app
+from lintimg.rules._common import Installed, as_pip, base_lookup, base_variants, chain_commands, installed_packages, measured_stages, runs_app
 
 ID_RANGE = "LI630-LI649"
 
@@ -78,6 +77,8 @@ def base_image_too_large(t: DockerfileTarget) -> Iterator[Hit]:
     policy = t.setting("max-base-image-size")
     if policy is None:
         return
+    from lintimg.image.basefacts import Unavailable  # only with a size policy: Dockerfile-only runs load no image code
+
     limit = parse_size(policy["size"] if isinstance(policy, dict) else policy)
     all_stages = isinstance(policy, dict) and bool(policy.get("all-stages"))
     for st in measured_stages(t.dockerfile, all_stages):
@@ -163,8 +164,6 @@ def sdk_family(ref: ImageRef, fams: list[Family]) -> Family | None:
 
 
 def runtime_suggestion(fam: Family, ref: ImageRef) -> str:
-    from lintimg.image.basefacts import split_tag
-
     version = split_tag(ref.tag or "latest")[0]
     picks = [r.replace("{version}", version) for r in fam.runtime if "{version}" not in r or version not in ("", "latest")]
     return " or ".join(picks[:2]) if picks else "a runtime image without the toolchain"
@@ -275,7 +274,21 @@ def _final_chain(df: Dockerfile) -> _Chain | None:
             kinds = _KIND_ALIASES.get(b.kind, (b.kind,))
             kept = not any(k in kinds and i.removed_at is not None and i.removed_at > pos for i, k in tools)
         builds.append((b, kept))
-    return _Chain(builds, [i for i, _ in tools if i.removed_at is None])
+    used = [i for i, _ in tools if i.removed_at is None and any(_compiles(c) for _, c in commands[i.pos + 1:])]
+    return _Chain(builds, used)
+
+
+# Commands that put an installed compiler or SDK to work while the image builds (a toolchain installed
+# and never used at build time is there for the running program: a workbench, bcc, a DKMS builder).
+_COMPILING = frozenset({"make", "gmake", "cmake", "ninja", "meson", "configure", "autoreconf", "gcc", "g++", "cc", "c++", "clang", "clang++",
+                        "go", "cargo", "rustc", "mvn", "mvnw", "gradle", "gradlew", "ant", "javac", "dotnet", "gem", "bundle", "npm", "yarn",
+                        "pnpm", "node-gyp", "cpanm", "luarocks", "R", "Rscript", "pecl", "phpize", "docker-php-ext-install", "cabal", "stack"})
+
+
+def _compiles(cmd: Command) -> bool:
+    if cmd.name in _COMPILING or as_pip(cmd) is not None:
+        return True
+    return cmd.name.startswith("python") and any(a.endswith("setup.py") for a in cmd.args)
 
 
 def final_builds(df: Dockerfile) -> list[Build]:
@@ -390,7 +403,10 @@ def single_stage_toolchain(t: DockerfileTarget) -> Iterator[Hit]:
     `cargo build`, `gcc`/`g++`/`clang` on source files, `dotnet publish` —
     and for compiler or SDK packages installed with apt, apk, yum, dnf or
     zypper (`gcc`, `build-essential`, `build-base`, `golang`,
-    `openjdk-*-jdk`, `maven`, …). Only images that run something are
+    `openjdk-*-jdk`, `maven`, …) that a later build step uses (make,
+    cmake, configure, a compiler, pip, gem, npm, go, cargo, …: a toolchain
+    installed and never used while building is there for the running
+    program, as in a workbench or bcc). Only images that run something are
     judged (a CMD or ENTRYPOINT beyond a bare shell or REPL, or an EXPOSE):
     a builder or toolbox image that runs nothing ships its toolchain on
     purpose. A build whose toolchain is removed again (`apk del

@@ -155,6 +155,20 @@ def parse_ref(text: str) -> ImageRef:
     return ImageRef(text, registry, rest, tag, digest or None)
 
 
+# --- tags ---------------------------------------------------------------------------
+
+_ALIASES = frozenset({"latest", "lts", "current", "stable", "edge", "rolling"})
+
+
+def split_tag(tag: str) -> tuple[str, str]:
+    """``(version, variant)`` of a tag: ``3.11-slim-bookworm`` → ``("3.11", "slim-bookworm")``,
+    ``alpine`` → ``("", "alpine")``; ``latest`` and the like are versions with no variant."""
+    head, _, rest = tag.partition("-")
+    if any(ch.isdigit() for ch in head) or head in _ALIASES:
+        return head, rest
+    return "", tag
+
+
 def registry_matches(domain: str, patterns: list[str]) -> bool:
     """``domain`` is one of ``patterns`` (``*.gcr.io`` style wildcards allowed; case-insensitive)."""
     d = domain.lower()

@@ -30,7 +30,6 @@ as supporting evidence; it never makes the verdict alone.
 """
 from __future__ import annotations
 
-import configparser
 import posixpath
 import re
 from collections.abc import Callable, Mapping
@@ -254,8 +253,8 @@ def script_shape(text: str, args: list[str] | None = None) -> ScriptShape:
             continue
         if not last:
             continue
-        if _keepalive(argv):
-            shape.keepalive = (cmd.row, row_text)
+        if _keepalive(argv) or (posixpath.basename(argv[0]) in SHELLS and not [a for a in argv[1:] if not a.startswith("-")]):
+            shape.keepalive = (cmd.row, row_text)  # an interactive shell keeps PID 1 alive; it serves nothing
         elif posixpath.basename(argv[0]) not in _NOT_PROGRAMS and cmd.operator != "&" and shape.foreground is None:
             shape.foreground = (posixpath.basename(argv[0]), cmd.row, row_text)
     if cmds and shape.keepalive is None and posixpath.basename(cmds[-1].argv[0]) == "sleep" and re.search(r"\bwhile\s+(true|:|\[\s*1\s*\])", text):
@@ -286,6 +285,8 @@ class Program:
 
 def supervisor_programs(text: str) -> list[Program] | None:
     """The ``[program:x]`` sections of a supervisord config that start (``autostart=false`` left out); None when unreadable."""
+    import configparser  # only when a supervisor config is read
+
     parser = configparser.RawConfigParser(strict=False, interpolation=None, comment_prefixes=(";", "#"), inline_comment_prefixes=(" ;",))
     try:
         parser.read_string(text)

@@ -50,7 +50,7 @@ from typing import Any
 
 from lintimg import cachefiles
 from lintimg.config import LOOKUP_MODES
-from lintimg.dockerfile.reference import DockerRef, parse_docker_ref
+from lintimg.dockerfile.reference import DockerRef, parse_docker_ref, split_tag
 from lintimg.errors import LintimgError
 
 MODES = LOOKUP_MODES
@@ -411,17 +411,7 @@ def _kind(e: LintimgError) -> str:
 
 # --- tags of the same version ---------------------------------------------------
 
-_ALIASES = frozenset({"latest", "lts", "current", "stable", "edge", "rolling"})
 _SMALL_WORDS = ("slim", "alpine", "distroless", "minimal", "micro", "jre", "runtime", "busybox", "static")
-
-
-def split_tag(tag: str) -> tuple[str, str]:
-    """``(version, variant)`` of a tag: ``3.11-slim-bookworm`` → ``("3.11", "slim-bookworm")``,
-    ``alpine`` → ``("", "alpine")``; ``latest`` and the like are versions with no variant."""
-    head, _, rest = tag.partition("-")
-    if any(ch.isdigit() for ch in head) or head in _ALIASES:
-        return head, rest
-    return "", tag
 
 
 def same_version_tags(tag: str, tags: list[str]) -> list[str]:

@@ -57,6 +57,8 @@ def test_pid1_is_classified_after_shims_and_wrappers(argv: list[str], kind: str,
     ("service nginx start && tail -f /var/log/nginx/access.log", ["nginx"]),
     ("python manage.py migrate && python manage.py runserver 0.0.0.0:8000", ["python"]),
     ("/usr/sbin/sshd -D", ["sshd"]),
+    ("service ssh restart && bash", ["sshd"]),  # an interactive shell is no service
+    ("service ssh start && exec /bin/bash -l", ["sshd"]),
     ("while true; do sleep 60; done", []),
 ])
 def test_services_a_pid1_script_leaves_running(script: str, services: list[str]) -> None:
