@@ -14,6 +14,7 @@ are slow or impossible to make with a real engine (huge files, odd modes).
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -19,9 +19,11 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("lintimg") or m.s
 ENGINE = ("lintimg.secrets.engine", "lintimg.secrets.formats", "lintimg.secrets.values", "re2")
 
 
-def loaded(*args: str, cwd=REPO) -> set[str]:
-    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=cwd, timeout=120,
-                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
+def loaded(*args: str, cwd=REPO, cache: str | None = None) -> set[str]:
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
+    if cache is not None:
+        env["XDG_CACHE_HOME"] = cache
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=cwd, timeout=120, env=env)
     assert proc.returncode in (0, 1), proc.stderr
     return set(json.loads(proc.stdout.strip().splitlines()[-1]))
 
@@ -54,4 +56,5 @@ def test_the_secret_engine_loads_only_when_a_text_holds_a_trigger(tmp_path):
     assert "lintimg.rules.secrets" in mods  # LI503 ran
     assert not mods & set(ENGINE) and not {m for m in mods if m.startswith("detect_secrets")}
     (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nENV GITHUB_TOKEN=ghp_" + "k3Jx9Qm2Lp7Rv4Tz8Wb1Yc6Nd0Fh5Gs2Ae7Uw" + "\n")
-    assert set(ENGINE) <= loaded("--no-context", "--no-color", str(tmp_path / "Dockerfile"), cwd=tmp_path)
+    # A fresh cache: a remembered result for this text would (rightly) spare the engine.
+    assert set(ENGINE) <= loaded("--no-context", "--no-color", str(tmp_path / "Dockerfile"), cwd=tmp_path, cache=str(tmp_path / "cache"))
