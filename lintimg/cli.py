@@ -21,7 +21,7 @@ from lintimg.engine.hookspecs import Reporter, RunInfo
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Severity
 from lintimg.run import RunResult
-from lintimg.run.check import lint_paths
+from lintimg.run.check import checked_config, lint_paths
 
 if TYPE_CHECKING:
     from lintimg.context import ContextAttacher
@@ -92,8 +92,8 @@ def _config(args: argparse.Namespace) -> Config:
         path = Path(args.config)
         if not path.is_file():
             raise LintimgError(f"{args.config}: config file not found")
-        return load_config(path)
-    return load_config(env_config_path() or find_config(Path.cwd()))
+        return checked_config(load_config(path))
+    return checked_config(load_config(env_config_path() or find_config(Path.cwd())))
 
 
 def _color(args: argparse.Namespace, stream: TextIO) -> bool:

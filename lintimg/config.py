@@ -46,17 +46,91 @@ def _size(v: Any) -> bool:
         return False
 
 
-def _secrets_policy(v: Any) -> bool:
-    if not isinstance(v, dict) or not set(v) <= {"allowlist", "exclude-paths", "max-file-size"}:
-        return False
-    if not all(_str_list(v.get(k, [])) for k in ("allowlist", "exclude-paths")):
+def _patterns(v: Any) -> bool:
+    if not _str_list(v):
         return False
     try:
-        for pattern in v.get("allowlist", []):
-            re.compile(pattern)
+        for pattern in v:
+            if not re.fullmatch(r"[0-9a-fA-F]{64}", pattern):
+                re.compile(pattern)
     except re.error:
         return False
-    return "max-file-size" not in v or _size(v["max-file-size"])
+    return True
+
+
+BASE_LAYER_POLICIES = ("report", "ignore", "error")
+
+# The keys of the ``secrets:`` map -> (validator, what it expects); documented in docs/configuration.md.
+SECRETS_SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "allowlist": (_patterns, "a list of fingerprints (64 hex digits, as reported) or regular expressions matched in the value"),
+    "exclude-paths": (_str_list, "a list of path globs"),
+    "max-file-size": (_size, "a size such as 2MiB"),
+    "baseline": (lambda v: v is None or isinstance(v, str), "the path of a detect-secrets .secrets.baseline (empty: none)"),
+    "detectors": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and (x in ("on", "off") or isinstance(x, bool)) for k, x in v.items()),
+                  "a map of detector id to on or off"),
+    "base-layers": (lambda v: v in BASE_LAYER_POLICIES, "report, ignore or error"),
+}
+BASELINE_NAME = ".secrets.baseline"
+
+
+def load_baseline(path: str) -> dict[str, Any]:
+    """A detect-secrets baseline as an allowlist: the sha1 of every value it lists (but those marked
+    ``is_secret: true``: real secrets stay reported) and its path and value filters."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except FileNotFoundError:
+        raise LintimgError(f"{path}: secrets baseline not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise LintimgError(f"{path}: cannot read the secrets baseline: {e}") from None
+    except ValueError:
+        raise LintimgError(f"{path}: not a detect-secrets baseline (invalid JSON)") from None
+    results = doc.get("results") if isinstance(doc, dict) else None
+    if not isinstance(results, dict) or not all(isinstance(v, list) for v in results.values()):
+        raise LintimgError(f"{path}: not a detect-secrets baseline (no 'results' map)")
+    hashes = sorted({str(e["hashed_secret"]) for found in results.values() for e in found
+                     if isinstance(e, dict) and isinstance(e.get("hashed_secret"), str) and e.get("is_secret") is not True})
+    files: list[str] = []
+    values: list[str] = []
+    for f in doc.get("filters_used") or []:
+        if isinstance(f, dict) and isinstance(f.get("pattern"), list):
+            target = {"detect_secrets.filters.regex.should_exclude_file": files,
+                      "detect_secrets.filters.regex.should_exclude_secret": values}.get(str(f.get("path")))
+            if target is not None:
+                target += [str(x) for x in f["pattern"]]
+    old = doc.get("exclude")  # detect-secrets 0.x: {"files": regex, "lines": regex}
+    if isinstance(old, dict) and isinstance(old.get("files"), str):
+        files.append(old["files"])
+    for pattern in files + values:
+        try:
+            re.compile(pattern)
+        except re.error:
+            raise LintimgError(f"{path}: the baseline's filter {pattern!r} is not a valid regular expression") from None
+    return {"path": path, "hashes": hashes, "exclude-files": files, "exclude-secrets": values}
+
+
+def _secrets(value: Any, where: str, base_dir: str) -> dict[str, Any]:
+    """The ``secrets:`` map, checked key by key, with its baseline read (or found next to the config)."""
+    if not isinstance(value, dict):
+        raise LintimgError(f"{where}: 'secrets' must be a map with keys {', '.join(SECRETS_SETTINGS)}")
+    out = dict(value)
+    for key, v in value.items():
+        if key not in SECRETS_SETTINGS:
+            raise LintimgError(f"{where}: unknown key 'secrets.{key}'{suggest(str(key), SECRETS_SETTINGS)}")
+        check, expects = SECRETS_SETTINGS[key]
+        if not check(v):
+            raise LintimgError(f"{where}: 'secrets.{key}' must be {expects}, not {v!r}")
+    if "baseline" in value:
+        out.pop("baseline")
+        if value["baseline"]:
+            out["baseline"] = load_baseline(os.path.join(base_dir, value["baseline"]))
+    else:
+        found = os.path.join(base_dir, BASELINE_NAME)
+        if os.path.isfile(found):
+            out["baseline"] = load_baseline(found)
+    return out
 
 
 def _base_size(v: Any) -> bool:
@@ -115,7 +189,7 @@ SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "max-wasted-bytes": (_size, "a size such as 20MB"),
     "max-wasted-percent": (lambda v: _number(v) and 0 <= v <= 1, "a number between 0 and 1"),
     "max-copy-size": (_size, "a size such as 50MB"),
-    "secrets": (_secrets_policy, "a map with allowlist (fingerprints or valid regexes), exclude-paths (globs) and max-file-size (a size)"),
+    "secrets": (lambda v: isinstance(v, dict), f"a map with keys {', '.join(SECRETS_SETTINGS)}"),  # each checked by SECRETS_SETTINGS
     "git-history-depth": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number"),
     "base-image-lookup": (lambda v: v in LOOKUP_MODES, f"one of {', '.join(LOOKUP_MODES)}"),
     "max-base-image-size": (_base_size, "a size such as 300MB, or {size: 300MB, all-stages: true}"),
@@ -234,10 +308,13 @@ def _merged(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     if len(chain) >= MAX_EXTENDS:
         raise LintimgError(f"{where}: extends is nested more than {MAX_EXTENDS} deep")
     data = _read_yaml(path)
-    config_from_dict(data, where)  # each file is checked on its own, so an error names the file that has it
+    config_from_dict(data, where, str(path.parent))  # each file is checked on its own, so an error names the file that has it
     # Folders named in a config file are relative to that file, not to wherever lintimg runs.
     if "rules-dirs" in data:
         data["rules-dirs"] = [os.path.normpath(path.parent / d) if not os.path.isabs(d) else d for d in data["rules-dirs"]]
+    baseline = data.get("secrets", {}).get("baseline")
+    if baseline and not os.path.isabs(baseline):
+        data["secrets"] = {**data["secrets"], "baseline": os.path.normpath(path.parent / baseline)}
     specs = data.pop("extends", None)
     out: dict[str, Any] = {}
     for spec in [specs] if isinstance(specs, str) else (specs or []):
@@ -260,9 +337,12 @@ def _merge_into(out: dict[str, Any], over: dict[str, Any]) -> None:
 def load_config(path: Path | None) -> Config:
     """Read and validate a config file (and the policies it ``extends``); ``None`` gives the defaults."""
     if path is None:
-        return Config()
+        cfg = Config()
+        if os.path.isfile(BASELINE_NAME):
+            cfg.settings["secrets"] = _secrets({}, BASELINE_NAME, os.getcwd())
+        return cfg
     where = str(path)
-    cfg = config_from_dict(_merged(path), where)
+    cfg = config_from_dict(_merged(path), where, str(path.parent))
     for d in cfg.rules_dirs:
         if not os.path.isdir(d):
             raise LintimgError(f"{where}: 'rules-dirs' names {d!r}, which is not a folder")
@@ -270,8 +350,10 @@ def load_config(path: Path | None) -> Config:
     return cfg
 
 
-def config_from_dict(data: dict[str, Any], where: str = "config") -> Config:
+def config_from_dict(data: dict[str, Any], where: str = "config", base_dir: str | None = None) -> Config:
+    """Settings from a parsed config; paths in it (a secrets baseline) are relative to ``base_dir`` (default: here)."""
     cfg = Config(path=where)
+    base = base_dir if base_dir is not None else os.getcwd()
     for key, value in data.items():
         if key not in TOP_KEYS:
             raise LintimgError(f"{where}: unknown key {key!r}{suggest(str(key), TOP_KEYS)}")
@@ -301,7 +383,11 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> Config:
                 raise LintimgError(f"{where}: {key!r} must be {expects}, not {value!r}")
             if key == "trusted-registries" and isinstance(value, str):
                 value = [value]
+            elif key == "secrets":
+                value = _secrets(value, where, base)
             cfg.settings[key] = value
+    if "secrets" not in cfg.settings and base_dir is not None and os.path.isfile(os.path.join(base_dir, BASELINE_NAME)):
+        cfg.settings["secrets"] = _secrets({}, where, base_dir)
     return cfg
 
 

@@ -1,7 +1,10 @@
 """Streaming layer reader: one pass per layer blob, never extracted to disk.
 
 Each blob is hashed as it is read (blob digest), decompressed by magic bytes
-(gzip, zstd or plain), hashed again (diff_id) and walked as a tar. Every entry's
+(gzip, zstd or plain), hashed again (diff_id) and walked as a tar
+(:mod:`lintimg.image.tarstream`, which decodes only the header fields the
+model keeps: most of a layer is small files, and ``tarfile``'s per-entry
+work was most of the time spent). Every entry's
 metadata is kept; contents are read only for entries a consumer selected.
 Layers are read in worker threads (hashing and decompression release the GIL)
 and then merged in order to apply whiteouts and build each path's history.
@@ -11,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-import tarfile
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -34,6 +36,7 @@ from lintimg.image.model import (
     LayerEntry,
     PathEvent,
 )
+from lintimg.image.tarstream import Header, TarError, headers
 from lintimg.paths import climbs_out, is_outside
 
 if TYPE_CHECKING:
@@ -167,7 +170,7 @@ class _Gunzip:
 
 
 class _Feed:
-    """Forward-only, seekable-forward view of the decompressed tar for ``tarfile``.
+    """Forward-only, seekable-forward view of the decompressed tar for the tar reader.
 
     Hashes the decompressed bytes (the diff_id) and enforces the limits; a
     backwards seek is a bug, never silently served.
@@ -249,7 +252,7 @@ class _Feed:
         while skip > 0:
             data = self._more()
             if not data:
-                raise tarfile.ReadError("unexpected end of data")
+                raise TarError("unexpected end of data")
             if len(data) > skip:
                 self._buf, self._off = data, skip
                 self.pos += skip
@@ -279,21 +282,20 @@ class _Feed:
 
 
 _TYPES = {
-    tarfile.REGTYPE: EntryType.FILE,
-    tarfile.AREGTYPE: EntryType.FILE,
-    tarfile.CONTTYPE: EntryType.FILE,
-    tarfile.GNUTYPE_SPARSE: EntryType.FILE,
-    tarfile.DIRTYPE: EntryType.DIR,
-    tarfile.SYMTYPE: EntryType.SYMLINK,
-    tarfile.LNKTYPE: EntryType.HARDLINK,
-    tarfile.CHRTYPE: EntryType.CHAR,
-    tarfile.BLKTYPE: EntryType.BLOCK,
-    tarfile.FIFOTYPE: EntryType.FIFO,
+    **dict.fromkeys(b"0\x007S", EntryType.FILE),  # regular, old V7 regular, contiguous, GNU sparse
+    ord("5"): EntryType.DIR,
+    ord("2"): EntryType.SYMLINK,
+    ord("1"): EntryType.HARDLINK,
+    ord("3"): EntryType.CHAR,
+    ord("4"): EntryType.BLOCK,
+    ord("6"): EntryType.FIFO,
 }
 
 
 def clean_path(name: str) -> tuple[str | None, str]:
     """Normalise a tar name to the model's form; returns (path, or None to skip it; anomaly reason or "")."""
+    if name and name[0] not in "/." and name[-1] != "/" and "/." not in name and "//" not in name:
+        return name, ""  # already normal (most names): no dot segment, no empty one
     reason = "absolute path" if name.startswith("/") else ""
     norm = posixpath.normpath(name.lstrip("/") or ".")
     if is_outside(norm):
@@ -408,17 +410,12 @@ def _stream_layer(
         tick = (lambda: progress(label, hashing.size, src.size)) if progress else (lambda: None)
         try:
             feed = _Feed(hashing, src.index, budget, tick)
-            # a zero-byte blob is an empty layer
-            tar = tarfile.open(fileobj=feed, mode="r:") if hashing.size else None  # type: ignore[call-overload]
-            while tar is not None:
-                m = tar.next()
-                if m is None:
-                    break
-                tar.members.clear()  # we keep our own entries; don't hold TarInfos
-                budget.add_entry(src.index)
-                _take(m, feed, res, want_content, analyzers, budget)
+            if hashing.size:  # a zero-byte blob is an empty layer
+                for h in headers(feed):
+                    budget.add_entry(src.index)
+                    _take(h, feed, res, want_content, analyzers, budget)
             feed.drain()
-        except (tarfile.TarError, zlib.error, zstandard.ZstdError, EOFError) as e:
+        except (TarError, zlib.error, zstandard.ZstdError, EOFError) as e:
             raise LintimgError(f"{where}: corrupt layer: {e}") from None
         except OSError as e:
             raise LintimgError(f"{where}: cannot read layer: {e}") from None
@@ -441,7 +438,7 @@ def _stream_layer(
 
 
 def _take(
-    m: tarfile.TarInfo,
+    h: Header,
     feed: _Feed,
     res: LayerResult,
     want_content: ContentRequest | None,
@@ -449,48 +446,49 @@ def _take(
     budget: _Budget,
 ) -> None:
     idx = res.layer.index
-    path, reason = clean_path(m.name)
+    path, reason = clean_path(h.name)
     if reason:
-        res.anomalies.append(Anomaly(idx, m.name, reason))
+        res.anomalies.append(Anomaly(idx, h.name, reason))
     if path is None:
         return
     base = posixpath.basename(path)
-    parent = posixpath.dirname(path)
     if base.startswith(WHITEOUT):
+        parent = posixpath.dirname(path)
         if base == OPAQUE:
             res.layer.opaque_dirs.append(parent)
         elif base.startswith(WHITEOUT + WHITEOUT):
             pass  # aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs): not part of the filesystem
         elif base == WHITEOUT:
-            res.anomalies.append(Anomaly(idx, m.name, "bare .wh. whiteout"))
+            res.anomalies.append(Anomaly(idx, h.name, "bare .wh. whiteout"))
         else:
             res.layer.whiteouts.append(posixpath.join(parent, base[len(WHITEOUT) :]))
         return
-    etype = _TYPES.get(m.type)
+    etype = _TYPES.get(h.type)
     if etype is None:
-        res.anomalies.append(Anomaly(idx, m.name, f"unsupported tar entry type {m.type!r}"))
+        res.anomalies.append(Anomaly(idx, h.name, f"unsupported tar entry type {bytes([h.type])!r}"))
         return
-    linkname = m.linkname
+    linkname = h.linkname
     if etype is EntryType.HARDLINK:
         target, _ = clean_path(linkname)
         if target is None:
-            res.anomalies.append(Anomaly(idx, m.name, "hardlink target escapes the image root"))
+            res.anomalies.append(Anomaly(idx, h.name, "hardlink target escapes the image root"))
             return
         linkname = target
-    elif etype is EntryType.SYMLINK and not linkname.startswith("/") and climbs_out(parent, linkname):
-        res.anomalies.append(Anomaly(idx, m.name, "symlink target escapes the image root"))
-    entry = LayerEntry(path, etype, m.size if etype is EntryType.FILE else 0, m.mode & 0o7777, m.uid, m.gid, linkname)
+    elif etype is EntryType.SYMLINK and not linkname.startswith("/") and climbs_out(posixpath.dirname(path), linkname):
+        res.anomalies.append(Anomaly(idx, h.name, "symlink target escapes the image root"))
+    is_file = etype is EntryType.FILE
+    entry = LayerEntry(path, etype, h.size if is_file else 0, h.mode & 0o7777, h.uid, h.gid, linkname)
     res.layer.entries.append(entry)
-    if etype is not EntryType.FILE:
+    if not is_file or not h.data:
         return
     limits = budget.limits
-    want = want_content is not None and m.size <= limits.max_content and want_content.wants(entry)
-    chosen = [a for a in analyzers if m.size <= limits.max_analyze and a.wants(entry)]
+    want = want_content is not None and h.size <= limits.max_content and want_content.wants(entry)
+    chosen = [a for a in analyzers if h.size <= limits.max_analyze and a.wants(entry)]
     if not want and not chosen:
         return
-    data = feed.read(m.size)  # the feed sits at this entry's data right after its header
-    if len(data) != m.size:
-        raise tarfile.ReadError(f"{m.name}: unexpected end of data")
+    data = feed.read(h.size)  # the feed sits at this entry's data right after its header
+    if len(data) != h.size:
+        raise TarError(f"{h.name}: unexpected end of data")
     if want_content is not None and want and budget.reserve_capture(len(data)):
         res.contents[(idx, path)] = want_content.keep(path, data)
     for a in chosen:

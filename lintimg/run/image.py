@@ -87,7 +87,9 @@ def rule_reading(engine: Engine) -> tuple[list[LayerAnalyzer], ContentRequest]:
     the rules (``lintimg image``, ``lintimg build``, a fleet worker) must use
     this function to share cached layers.
     """
-    return [analyzer(SecretScanner(engine.config.settings.get("secrets")))], RuleCapture()
+    from lintimg.image.packages import PackagesAnalyzer
+
+    return [analyzer(SecretScanner(engine.config.settings.get("secrets"))), PackagesAnalyzer()], RuleCapture()
 
 
 def open_for_rules(engine: Engine, ref: str, platform: str | None = None, progress: Callable[[str, int, int], None] | None = None,
@@ -162,11 +164,9 @@ def _public(where: ImageLocation | None) -> ImageLocation | None:
     """
     if where is None or not where.created_by:
         return where
-    from lintimg.secrets.scanner import (
-        withhold_secrets,  # detect-secrets loads only for image runs with history text
-    )
+    from lintimg.secrets.spans import mask
 
-    return replace(where, created_by=withhold_secrets(where.created_by))
+    return replace(where, created_by=mask(where.created_by))
 
 
 # --- the Dockerfile rebuilt from history ---------------------------------------
