@@ -410,12 +410,12 @@ def _prompt(word: str) -> bool:
 
 def runs_app(df: Dockerfile, stage: Stage) -> bool:
     """Whether ``stage``'s image runs a service or program: a CMD or ENTRYPOINT that is more than a bare shell or
-    REPL, or an EXPOSE (a server whose command the base image may give). Toolbox and builder images do neither."""
-    if inherited(df, stage, "EXPOSE"):
-        return True
+    REPL, or, when the Dockerfile gives no command, an EXPOSE (a server whose command the base image may give).
+    Toolbox and builder images do neither; a workbench that EXPOSEs its notebook ports but starts a bare shell
+    is a toolbox too."""
     argv = container_command(df, stage).argv
     if not argv:
-        return False
+        return bool(inherited(df, stage, "EXPOSE"))
     if argv[:2] in (["/bin/sh", "-c"], ["sh", "-c"], ["/bin/bash", "-c"], ["bash", "-c"]) and len(argv) == 3:
         argv = argv[2].split()
     words = [a for a in argv if not a.startswith("-")]

@@ -109,6 +109,11 @@ def test_removed_toolchains_and_builder_stages_pass() -> None:
     passes("LI632", f"FROM node:20-slim\nCOPY . .\nRUN npm ci && npm run build && npm prune --omit=dev\n{RUNS}")
     passes("LI632", f"FROM golang:1.22 AS build\nRUN go build -o /app .\nFROM scratch\nCOPY --from=build /app /app\n{RUNS}")
     passes("LI632", "FROM debian:12\nRUN apt-get install -y gcc\n")  # a toolbox: runs nothing
+    # a workbench: its notebook ports are EXPOSEd, but it starts a bare shell (from the corpus: pose-extractor)
+    workbench = "FROM ubuntu:16.04\nRUN apt-get install -y build-essential && make -C /src\nEXPOSE 6006 8888\n"
+    passes("LI632", workbench + 'CMD ["/bin/bash"]\n')
+    catches("LI632", workbench, line=2)  # no command of its own: the EXPOSE says a server runs
+    catches("LI632", workbench + 'CMD ["/src/serve"]\n', line=2)
     passes("LI632", f"FROM debian:12\nRUN go version && npm run test\n{RUNS}")
 
 
