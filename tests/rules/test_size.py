@@ -43,6 +43,12 @@ def test_sdk_rule_leaves_toolboxes_and_builds_to_others() -> None:
     passes("LI631", "FROM golang:1.22\nRUN go install golang.org/x/tools/gopls@latest\n")  # no program to run: a toolbox
     passes("LI631", 'FROM python:3.11\nCMD ["python3"]\n')  # a REPL
     passes("LI631", "FROM maven:3\nCMD bash\n")
+    # a builder: its command is the build (from the corpus: mackerel-agent's golang image running ./build.sh)
+    passes("LI631", "FROM golang\nCOPY . /src\nCMD ./build.sh\n")
+    passes("LI631", 'FROM maven:3\nENTRYPOINT ["mvn", "-B", "package"]\n')
+    passes("LI631", 'FROM golang:1.22\nCMD ["go", "test", "./..."]\n')
+    catches("LI631", 'FROM golang:1.22\nCMD ["go", "run", "."]\n')  # runs the program, through the SDK
+    catches("LI631", 'FROM python:3.12\nCMD ["python", "build_index.py"]\n')  # only a script named build*.sh is a build
     passes("LI631", f"FROM golang:1.22\nRUN go build -o /app .\n{RUNS}")  # LI632 reports it with the split
 
 
