@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
-from lintimg import __version__
+from lintimg import __version__, cachefiles
 from lintimg.config import THRESHOLDS, Config, env_config_path, find_config, load_config
 from lintimg.dockerfile.sources import discover, ignored
 from lintimg.engine import Engine
@@ -25,6 +25,7 @@ from lintimg.run.check import checked_config, lint_paths
 
 if TYPE_CHECKING:
     from lintimg.context import ContextAttacher
+    from lintimg.run.cache import ResultCache
 
 SUBCOMMANDS = ("check", "image", "build", "rules")
 
@@ -38,6 +39,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", "-c", metavar="FILE", help="config file (default: .lintimg.yaml found from here up to the repository root)")
     p.add_argument("--rules-dir", action="append", default=[], metavar="DIR", help="load rule modules from DIR (repeatable)")
     p.add_argument("--no-color", action="store_true", help="never colour the output")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write lintimg's caches (as LINTIMG_NO_CACHE=1)")
 
 
 def _output(p: argparse.ArgumentParser, short: bool = True) -> None:
@@ -165,8 +167,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     paths = [p for p in discover(args.paths) if not ignored(p, config.ignore_paths, config.base_dir)]
     if args.paths.count("-") > 1:
         raise LintimgError("stdin (-) can be given only once")
-    result = lint_paths(engine, paths, args.stdin_filename, *_context_attachers(args))
+    result = lint_paths(engine, paths, args.stdin_filename, *_context_attachers(args), cache=_results_cache(engine))
     return report(args, engine, config, result)
+
+
+def _results_cache(engine: Engine) -> ResultCache | None:
+    if not cachefiles.enabled():
+        return None
+    from lintimg.run.cache import ResultCache
+
+    return ResultCache(engine)
 
 
 def cmd_image(args: argparse.Namespace) -> int:
@@ -225,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv.insert(0, "check")
     try:
         args = build_parser().parse_args(argv)
+        if args.no_cache:
+            os.environ["LINTIMG_NO_CACHE"] = "1"  # the one switch every cache reads (lintimg.cachefiles)
         return COMMANDS[args.command](args)
     except LintimgError as e:
         print(f"lintimg: {e}", file=sys.stderr)

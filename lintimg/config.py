@@ -218,12 +218,16 @@ def parse_size(v: Any) -> int:
 
 @dataclass
 class RuleSetting:
+    """A rule's entry under ``rules:``: on or off, and its severity."""
+
     enabled: bool | None = None  # None: the rule's default
     severity: Severity | None = None
 
 
 @dataclass
 class Config:
+    """The settings of a run, as loaded from ``.lintimg.yaml`` (defaults without one)."""
+
     path: str | None = None
     failure_threshold: str = "info"
     rules: dict[str, RuleSetting] = field(default_factory=dict)  # keyed by id or slug as written

@@ -18,6 +18,9 @@ key                  holds
 ``"notes"``          ``list[str]``: one-line remarks for the report (e.g. "shellcheck
                      not found"); every run collects them, de-duplicated, into
                      :attr:`RunInfo.notes`. Any plugin may append.
+``"incomplete"``     ``True`` when this target's results miss something that may work next
+                     time (a tool failed or timed out): the run keeps no result of it for
+                     later runs (:mod:`lintimg.run.cache`). Any plugin may set it.
 ``"shellcheck"``     the built-in plugin's ShellCheck comments per RUN
                      (:mod:`lintimg.shellcheck`)
 ``"shellcheck-batch"`` the background ShellCheck batch a target waits for
@@ -45,6 +48,7 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 NOTES = "notes"
+INCOMPLETE = "incomplete"
 
 
 @dataclass
@@ -78,6 +82,18 @@ def lintimg_rules() -> list[Rule]:  # type: ignore[empty-body]
 @hookspec
 def lintimg_report_formats() -> dict[str, Reporter]:  # type: ignore[empty-body]
     """Return output formats: ``{name: render(findings, run_info) -> str}``."""
+
+
+@hookspec
+def lintimg_cache_key(enabled: frozenset[str]) -> str | None:
+    """Return what your enabled rules' results depend on beyond the Dockerfile, its build
+    context, the configuration and your plugin's own files (a tool's version, say); ``None``
+    when nothing.
+
+    ``lintimg check`` reuses a file's earlier findings only while every plugin returns the
+    same here (and nothing else they depend on changed: see docs/caching.md). ``enabled``
+    holds the ids of the rules that will run.
+    """
 
 
 @hookspec

@@ -1,0 +1,161 @@
+"""Findings of earlier ``lintimg check`` runs, reused while nothing they depend on has changed.
+
+A file's findings are kept under a key made of everything they are a function of:
+
+- the run: this cache's format, lintimg's version, the Python, the user (file
+  permissions), the working directory (messages show paths relative to it),
+  and :meth:`lintimg.engine.Engine.cache_key` — the code of lintimg and of every
+  plugin (each file's size and mtime), installed distributions, the
+  configuration, the rules that run and their severities, and what plugins
+  declare through ``lintimg_cache_key`` (the ShellCheck binary);
+- the file: its path as given and as an absolute path, its decoded text, and
+  the build context it is checked with (folder and builder).
+
+An entry holds the findings and the notes plugins left (ShellCheck missing).
+
+The build context is not hashed up front: an entry also holds the probes of
+what the rules read of it (:mod:`lintimg.context.observe`), and is used only
+while every probe answers as it did. A result that read something too recent
+to trust, that a plugin marked incomplete (ShellCheck failed or timed out) or
+in which a rule crashed is not kept.
+
+Entries are JSON (never pickle: a cache directory may be shared or restored in
+CI), one file per key under ``$XDG_CACHE_HOME/lintimg/results/``, written
+atomically; a missing, torn, foreign or malformed entry is a miss. Findings
+keep what reports show, and reports show no secret whole: no file content is
+stored. ``LINTIMG_NO_CACHE=1`` or ``--no-cache`` turns it off.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lintimg import __version__, cachefiles, findings
+from lintimg.findings import Finding
+
+if TYPE_CHECKING:
+    from lintimg.context import ContextAttacher
+    from lintimg.context.observe import Observations
+    from lintimg.dockerfile.sources import DockerfileText
+    from lintimg.engine import Engine
+
+FORMAT = 1
+# The types a finding is made of: every dataclass and enum of lintimg.findings (a field added
+# there is stored as soon as its type is one of these; tests/run/test_cache.py checks each field).
+_TYPES: dict[str, type] = {
+    name: v for name, v in vars(findings).items()
+    if isinstance(v, type) and v.__module__ == findings.__name__ and (dataclasses.is_dataclass(v) or issubclass(v, enum.Enum))
+}
+
+
+class Unstorable(ValueError):
+    """A value a cache entry cannot hold."""
+
+
+def encode(value: Any) -> Any:
+    """``value`` as JSON data, with the types of :mod:`lintimg.findings` and tuples tagged so they come back as they were."""
+    if isinstance(value, enum.Enum):
+        if _TYPES.get(type(value).__name__) is not type(value):
+            raise Unstorable(type(value).__name__)
+        return {"$e": type(value).__name__, "v": value.value}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [encode(v) for v in value]
+    if isinstance(value, tuple):
+        return {"$t": [encode(v) for v in value]}
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise Unstorable("a mapping with keys that are not strings")
+        return {"$m": {k: encode(v) for k, v in value.items()}}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if _TYPES.get(type(value).__name__) is not type(value):
+            raise Unstorable(type(value).__name__)
+        return {"$d": type(value).__name__, "f": {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    raise Unstorable(type(value).__name__)
+
+
+def decode(data: Any) -> Any:
+    """The value :func:`encode` made ``data`` from; raises ``ValueError``/``TypeError``/``KeyError`` on anything else."""
+    if data is None or isinstance(data, (bool, int, float, str)):
+        return data
+    if isinstance(data, list):
+        return [decode(v) for v in data]
+    if not isinstance(data, dict) or len(data) not in (1, 2):
+        raise ValueError("not an encoded value")
+    if "$t" in data:
+        return tuple(decode(v) for v in data["$t"])
+    if "$m" in data:
+        return {str(k): decode(v) for k, v in data["$m"].items()}
+    if "$e" in data:
+        cls = _TYPES[data["$e"]]
+        if not issubclass(cls, enum.Enum):
+            raise ValueError(data["$e"])
+        return cls(data["v"])
+    cls = _TYPES[data["$d"]]
+    if not dataclasses.is_dataclass(cls):
+        raise ValueError(data["$d"])
+    return cls(**{k: decode(v) for k, v in data["f"].items()})
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, default=repr, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class ResultCache:
+    """Findings per file for one engine (its rules, configuration and plugins)."""
+
+    def __init__(self, engine: Engine, root: Path | None = None):
+        self.root = root or cachefiles.cache_root("results")
+        self.salt = _digest(FORMAT, __version__, sys.version, sys.platform, os.geteuid() if hasattr(os, "geteuid") else None,
+                            os.getcwd(), engine.cache_key())
+        self.hits = 0  # entries reused in this run
+
+    def key(self, src: DockerfileText, context: ContextAttacher | None) -> str:
+        """The key of ``src``'s findings when checked with ``context`` (``None``: no build context)."""
+        root, builder = None, None
+        if context is not None:
+            root, _ = context.root_of(src.path)
+            builder = context.builder if root is not None else None
+        return _digest(self.salt, src.path, os.path.abspath(src.path), src.text, src.problem, src.size, root, builder)
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> tuple[list[Finding], list[str]] | None:
+        """The findings and notes stored under ``key``, when every probe of the context still answers the same."""
+        from lintimg.context.observe import unchanged
+
+        entry = cachefiles.read_json(self._path(key))
+        try:
+            if not isinstance(entry, dict) or entry.get("key") != key:
+                return None
+            probes = [(str(kind), str(path), value) for kind, path, value in entry["probes"]]
+            if not unchanged(probes):
+                return None
+            found = [decode(f) for f in entry["findings"]]
+            notes = [str(n) for n in entry["notes"]]
+        except (KeyError, TypeError, ValueError):
+            return None  # torn, foreign or from another format: a miss
+        if not all(isinstance(f, Finding) for f in found):
+            return None
+        self.hits += 1
+        return found, notes
+
+    def put(self, key: str, found: list[Finding], notes: list[str], observed: Observations) -> None:
+        """Keep ``found`` and ``notes`` under ``key``, with the context probes they depend on."""
+        try:
+            data = [encode(f) for f in found]
+        except Unstorable:
+            return  # a plugin's finding with a value JSON cannot carry: checked again next time
+        from lintimg.context.observe import plain
+
+        probes = [[kind, path, plain(value)] for (kind, path), value in observed.probes.items()]
+        cachefiles.write_json(self._path(key), {"key": key, "findings": data, "notes": notes, "probes": probes})
+
