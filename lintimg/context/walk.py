@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lintimg.context.attach import BUILDKIT, CLASSIC, CLASSIC_PRE23
 from lintimg.context.dockerignore import Matcher, Pattern, PatternError, compile_pattern
+from lintimg.context.observe import entry_stamp, error_value, listing_value
 from lintimg.paths import climbs_out
 
 if TYPE_CHECKING:
@@ -179,16 +180,12 @@ class Tree:
         self._stats[rel] = found
         if self.recorder is not None:
             if failed is not None:
-                from lintimg.context.observe import error_value
-
                 self._probes[("lstat", rel)] = error_value(failed)
             self._note_lstat(rel, found)
         return found
 
     def _note_lstat(self, rel: str, found: Entry | None) -> None:
         assert self.recorder is not None
-        from lintimg.context.observe import entry_stamp
-
         value = self._probes.get(("lstat", rel)) if found is None else entry_stamp(found)
         volatile = found is not None and found.kind != "dir" and self.recorder.recent(found.mtime_ns)
         self.recorder.note("lstat", self.abspath(rel), value, volatile)
@@ -238,8 +235,6 @@ class Tree:
             self._list_errors[rel] = _reason(e)
             self._lists[rel] = None
             if self.recorder is not None:
-                from lintimg.context.observe import error_value
-
                 self._probes[("list", rel)] = (error_value(e), False)
                 self._note_listing(rel)
             return []
@@ -253,8 +248,6 @@ class Tree:
 
     def _listing_probe(self, out: list[Entry], failed: list[tuple[str, OSError]]) -> tuple[str, bool]:
         """(digest of the listing, whether a file in it changed too recently to trust)."""
-        from lintimg.context.observe import entry_stamp, error_value, listing_value
-
         assert self.recorder is not None
         recent = self.recorder.recent
         rows: list[tuple[Any, ...]] = [(e.name, *entry_stamp(e)) for e in out]

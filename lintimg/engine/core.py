@@ -128,13 +128,11 @@ class Engine:
         """What every result of this engine depends on besides its target: the code (lintimg, the
         plugins, installed distributions), the configuration, which rules run at which severity,
         and what the plugins say their rules depend on (``lintimg_cache_key``)."""
-        registry = self.registry
-        enabled = registry.enabled_ids
         return [
             code_stamp(self.pm),
             repr(self.config),
-            [(r.id, r.module, str(registry.severity(r.id))) for r in registry.rules if r.id in enabled],
-            self.pm.hook.lintimg_cache_key(enabled=enabled),
+            self.registry.state(),
+            self.pm.hook.lintimg_cache_key(enabled=self.registry.enabled_ids),
         ]
 
     def prepare(self, targets: list[Target]) -> None:

@@ -91,7 +91,7 @@ def lintimg_cache_key(enabled: frozenset[str]) -> str | None:
     when nothing.
 
     ``lintimg check`` reuses a file's earlier findings only while every plugin returns the
-    same here (and nothing else they depend on changed: see docs/caching.md). ``enabled``
+    same here (and nothing else they depend on changed: docs/architecture.md, Caches). ``enabled``
     holds the ids of the rules that will run.
     """
 

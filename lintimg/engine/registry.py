@@ -109,6 +109,23 @@ class Registry:
     def severity(self, rule_id: str) -> Severity:
         return self._severity[rule_id]
 
+    def state(self) -> list[object]:
+        """Which rules run and how, as plain data (a kept result must have been made with the same):
+        the rules by id and module, and every other attribute but the lookup indexes and the config."""
+        indexes = ("rules", "config", "_by_key", "_by_peer")
+        return [[(r.id, r.module) for r in self.rules], [(k, _plain(v)) for k, v in sorted(vars(self).items()) if k not in indexes]]
+
     def running(self, subjects: set[Subject]) -> list[Rule]:
         """The enabled rules whose subject is among ``subjects``, in id order."""
         return [r for r in self.rules if self._enabled[r.id] and r.subject in subjects]
+
+
+def _plain(v: object) -> object:
+    """``v`` in a form whose repr does not depend on hash order (sets sorted, mappings as sorted pairs)."""
+    if isinstance(v, dict):
+        return sorted(((repr(k), _plain(x)) for k, x in v.items()), key=repr)
+    if isinstance(v, (set, frozenset)):
+        return sorted((_plain(x) for x in v), key=repr)
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return repr(v)
