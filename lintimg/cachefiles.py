@@ -16,6 +16,16 @@ def enabled() -> bool:
     return os.environ.get("LINTIMG_NO_CACHE") != "1"
 
 
+def digest(data: bytes) -> str:
+    """A hex digest that names a cache entry: BLAKE2b-256 from CPython's own module, because importing
+    :mod:`hashlib` loads OpenSSL's libcrypto, which costs a cached run more than the rest of its hashing."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # an interpreter built without it
+        from hashlib import blake2b
+    return blake2b(data, digest_size=32).hexdigest()
+
+
 def cache_root(kind: str) -> Path:
     """``$XDG_CACHE_HOME/lintimg/<kind>`` (``~/.cache`` when unset)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

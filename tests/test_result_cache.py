@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from lintimg.findings import Finding, ImageLocation, Location, Severity
-from lintimg.run.cache import Unstorable, decode, encode
+from lintimg.run.cache import Unstorable, dumps, encode, loads
 from tests.clirun import REPO, lintimg
 
 COUNTING_RULE = '''
@@ -216,12 +216,14 @@ def test_no_cache_and_the_environment_switch_turn_it_off(project):
 def test_a_corrupt_or_foreign_entry_is_checked_again(project):
     cold = project.run()
     for garbage in ('{"torn', '{"key": "another", "findings": [], "probes": []}', '[1, 2]',
-                    '{"key": "%s", "findings": [{"$d": "Nope", "f": {}}], "probes": []}'):
+                    '{"key": "%s", "findings": [{"$d": "Nope", "f": {}}], "probes": []}',
+                    '{"key": "%s", "findings": "[{\\"$d\\": \\"Nope\\", \\"f\\": []}]", "notes": [], "probes": []}',
+                    '{"key": "%s", "findings": "[{\\"rule_id\\": \\"LI001\\"}]", "notes": [], "probes": []}'):
         (entry,) = project.entries()
         entry.write_text(garbage.replace("%s", entry.stem) if "%s" in garbage else garbage)
         assert project.run() == cold
-    assert project.checks() == 5
-    assert project.run() == cold and project.checks() == 5  # rewritten whole
+    assert project.checks() == 7
+    assert project.run() == cold and project.checks() == 7  # rewritten whole
 
 
 def test_the_working_directory_is_in_the_key(project):
@@ -259,7 +261,7 @@ def test_every_field_of_a_finding_comes_back_as_it_was():
 
     # A field added to Finding must be set above (and its type stored): a new one fails here first.
     assert {x.name for x in dataclasses.fields(Finding)} == covered
-    back = decode(json.loads(json.dumps(encode(f))))
+    back = loads(dumps([f]))[0]
     assert back == f
     assert isinstance(back.severity, Severity) and back.properties["pair"] == (1, "x")
 
@@ -270,4 +272,6 @@ def test_values_a_cache_cannot_hold_are_refused():
     with pytest.raises(Unstorable):
         encode({1: "key that is not a string"})
     with pytest.raises(KeyError):
-        decode({"$d": "Path", "f": {}})  # only lintimg.findings' own types come back
+        loads('{"$d": "Path", "f": []}')  # only lintimg.findings' own types come back
+    with pytest.raises(ValueError):
+        loads('[{"rule_id": "LI001"}]')  # every object is a tagged value

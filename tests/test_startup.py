@@ -12,7 +12,7 @@ PROBE = """
 import json, sys
 from lintimg.cli import main
 code = main(sys.argv[1:])
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("lintimg") or m.split(".")[0] in ("detect_secrets", "re2", "rich", "sarif_om", "yaml", "zstandard", "importlib", "dockerfile_parse", "tree_sitter", "tree_sitter_bash"))))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("lintimg") or m.split(".")[0] in ("detect_secrets", "re2", "rich", "sarif_om", "yaml", "zstandard", "importlib", "dockerfile_parse", "tree_sitter", "tree_sitter_bash", "shutil", "bz2", "lzma", "_hashlib"))))
 """
 
 
@@ -69,3 +69,5 @@ def test_a_run_whose_findings_are_kept_loads_no_rules_model_or_walk(tmp_path):
     assert not {m for m in warm if m.split(".")[0] in ("dockerfile_parse", "tree_sitter", "tree_sitter_bash", "yaml")}
     assert not {"lintimg.dockerfile.model", "lintimg.dockerfile.parser", "lintimg.context.build", "lintimg.context.walk",
                 "lintimg.shellcheck.batch", "lintimg.engine.pragmas"} & warm
+    # argparse's terminal width, the ShellCheck lookup and the cache keys go without shutil (bz2, lzma) and OpenSSL
+    assert not {"shutil", "bz2", "lzma", "_hashlib"} & warm

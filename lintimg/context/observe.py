@@ -45,9 +45,9 @@ def entry_stamp(e: Any) -> tuple[Any, ...]:
 
 def listing_value(rows: Iterable[tuple[Any, ...]]) -> str:
     """A digest of a directory listing: ``(name, stamp…)`` rows in name order."""
-    import hashlib
+    from lintimg.cachefiles import digest
 
-    return hashlib.blake2b(repr(sorted(rows)).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+    return digest(repr(sorted(rows)).encode("utf-8", "surrogateescape"))
 
 
 class Observations:

@@ -35,14 +35,12 @@ class Registry:
         self.rules = sorted(rules, key=lambda r: r.id)
         self.config = config
         self._by_key: dict[str, Rule] = {}
-        self._by_peer: dict[str, list[Rule]] = {}
+        self._by_peer: dict[str, list[Rule]] | None = None  # made on first use: most runs never ask
         for r in self.rules:
             for key in (r.id, r.slug):
                 if key in self._by_key:
                     raise LintimgError(f"rule {key!r} is defined twice (by {self._by_key[key].module} and {r.module})")
                 self._by_key[key] = r
-            for p in r.peers:
-                self._by_peer.setdefault(normalize_peer(p), []).append(r)
         self._enabled = {r.id: r.enabled_by_default for r in self.rules}
         self._severity = {r.id: r.severity for r in self.rules}
         for key, setting in config.rules.items():
@@ -63,6 +61,11 @@ class Registry:
 
     def peers(self, pid: str) -> list[Rule]:
         """The rules that claim a peer id (``DL3008``, ``DS-0002``, a BuildKit check name)."""
+        if self._by_peer is None:
+            self._by_peer = {}
+            for r in self.rules:
+                for p in r.peers:
+                    self._by_peer.setdefault(normalize_peer(p), []).append(r)
         return self._by_peer.get(normalize_peer(pid.strip()), [])
 
     def buildkit_rules(self) -> set[str]:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import hashlib
 import json
 import os
 import sys
@@ -45,7 +44,7 @@ if TYPE_CHECKING:
     from lintimg.dockerfile.sources import DockerfileText
     from lintimg.engine import Engine
 
-FORMAT = 1
+FORMAT = 2
 # The types a finding is made of: every dataclass and enum of lintimg.findings (a field added
 # there is stored as soon as its type is one of these; tests/run/test_cache.py checks each field).
 _TYPES: dict[str, type] = {
@@ -59,7 +58,8 @@ class Unstorable(ValueError):
 
 
 def encode(value: Any) -> Any:
-    """``value`` as JSON data, with the types of :mod:`lintimg.findings` and tuples tagged so they come back as they were."""
+    """``value`` as JSON data in which every object is a tagged node: the types of :mod:`lintimg.findings`,
+    tuples and mappings come back as they were, and anything else is refused when read (:func:`loads`)."""
     if isinstance(value, enum.Enum):
         if _TYPES.get(type(value).__name__) is not type(value):
             raise Unstorable(type(value).__name__)
@@ -73,39 +73,46 @@ def encode(value: Any) -> Any:
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise Unstorable("a mapping with keys that are not strings")
-        return {"$m": {k: encode(v) for k, v in value.items()}}
+        return {"$m": [[k, encode(v)] for k, v in value.items()]}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if _TYPES.get(type(value).__name__) is not type(value):
             raise Unstorable(type(value).__name__)
-        return {"$d": type(value).__name__, "f": {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+        return {"$d": type(value).__name__, "f": [[f.name, encode(getattr(value, f.name))] for f in dataclasses.fields(value)]}
     raise Unstorable(type(value).__name__)
 
 
-def decode(data: Any) -> Any:
-    """The value :func:`encode` made ``data`` from; raises ``ValueError``/``TypeError``/``KeyError`` on anything else."""
-    if data is None or isinstance(data, (bool, int, float, str)):
-        return data
-    if isinstance(data, list):
-        return [decode(v) for v in data]
-    if not isinstance(data, dict) or len(data) not in (1, 2):
-        raise ValueError("not an encoded value")
-    if "$t" in data:
-        return tuple(decode(v) for v in data["$t"])
-    if "$m" in data:
-        return {str(k): decode(v) for k, v in data["$m"].items()}
-    if "$e" in data:
-        cls = _TYPES[data["$e"]]
+def dumps(value: Any) -> str:
+    """``value`` as JSON text (:func:`encode`)."""
+    return json.dumps(encode(value), ensure_ascii=False)
+
+
+def _node(d: dict[str, Any]) -> Any:
+    # Called by the JSON parser for every object, innermost first, so the values inside are decoded already.
+    if len(d) == 1 and "$t" in d:
+        return tuple(d["$t"])
+    if len(d) == 1 and "$m" in d:
+        return {str(k): v for k, v in d["$m"]}
+    if len(d) == 2 and "$e" in d:
+        cls = _TYPES[d["$e"]]
         if not issubclass(cls, enum.Enum):
-            raise ValueError(data["$e"])
-        return cls(data["v"])
-    cls = _TYPES[data["$d"]]
-    if not dataclasses.is_dataclass(cls):
-        raise ValueError(data["$d"])
-    return cls(**{k: decode(v) for k, v in data["f"].items()})
+            raise ValueError(d["$e"])
+        return cls(d["v"])
+    if len(d) == 2 and "$d" in d:
+        cls = _TYPES[d["$d"]]
+        if not dataclasses.is_dataclass(cls):
+            raise ValueError(d["$d"])
+        return cls(**{str(k): v for k, v in d["f"]})
+    raise ValueError("not an encoded value")
+
+
+def loads(text: str) -> Any:
+    """The value :func:`dumps` made ``text`` from, decoded while it is parsed; raises ``ValueError``,
+    ``TypeError`` or ``KeyError`` on anything else."""
+    return json.loads(text, object_hook=_node)
 
 
 def _digest(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, default=repr, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()
+    return cachefiles.digest(json.dumps(parts, default=repr, ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
 
 class ResultCache:
@@ -139,11 +146,11 @@ class ResultCache:
             probes = [(str(kind), str(path), value) for kind, path, value in entry["probes"]]
             if not unchanged(probes):
                 return None
-            found = [decode(f) for f in entry["findings"]]
+            found = loads(entry["findings"])
             notes = [str(n) for n in entry["notes"]]
         except (KeyError, TypeError, ValueError):
             return None  # torn, foreign or from another format: a miss
-        if not all(isinstance(f, Finding) for f in found):
+        if not isinstance(found, list) or not all(isinstance(f, Finding) for f in found):
             return None
         self.hits += 1
         return found, notes
@@ -151,11 +158,10 @@ class ResultCache:
     def put(self, key: str, found: list[Finding], notes: list[str], observed: Observations) -> None:
         """Keep ``found`` and ``notes`` under ``key``, with the context probes they depend on."""
         try:
-            data = [encode(f) for f in found]
+            data = dumps(found)  # text inside the entry: read back in one pass (loads)
         except Unstorable:
             return  # a plugin's finding with a value JSON cannot carry: checked again next time
         from lintimg.context.observe import plain
 
         probes = [[kind, path, plain(value)] for (kind, path), value in observed.probes.items()]
         cachefiles.write_json(self._path(key), {"key": key, "findings": data, "notes": notes, "probes": probes})
-
