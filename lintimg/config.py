@@ -27,6 +27,7 @@ THRESHOLDS = ("error", "warning", "info", "style", "none")
 LABEL_TYPES = ("text", "url", "rfc3339", "spdx", "hash", "semver", "email")
 # How far base-image lookups may go (lintimg.image.basefacts): nowhere, the cache and local engine, or the registry too.
 LOOKUP_MODES = ("off", "local", "registry")
+LOOKUP_ENV = "LINTIMG_BASE_IMAGE_LOOKUP"  # overrides base-image-lookup for a run
 MAX_EXTENDS = 8  # depth of extends: chains
 
 

@@ -249,6 +249,61 @@ def test_concurrent_runs_share_the_cache_safely(project):
     assert project.run() == reports[0] and project.checks() == before
 
 
+USER_POLICY = "allowed-users: ['10000-65535']\n"
+NO_USER = 'FROM {base}\nCMD ["/app"]\n'  # no USER line: the base image's user decides (LI905)
+
+
+def li905(report: dict) -> list[str]:
+    return [f["message"] for f in report["findings"] if f["rule"] == "LI905"]
+
+
+@pytest.mark.engine
+def test_a_base_image_that_changed_in_the_engine_is_seen(project, docker, tmp_path):
+    tag = "lintimg-test/cache-base-user:1"
+    base = tmp_path / "base"
+    base.mkdir()
+
+    def base_runs_as(user: str) -> None:
+        (base / "Dockerfile").write_text(f"FROM {docker.base_image()}\nUSER {user}\n")
+        docker.build(base, tag)
+
+    base_runs_as("20000")
+    (project.ctx / "Dockerfile").write_text(NO_USER.format(base=tag))
+    (project.tmp / ".lintimg.yaml").write_text(USER_POLICY)
+    age(project.ctx, project.tmp / ".lintimg.yaml")
+    env = {"LINTIMG_BASE_IMAGE_LOOKUP": "local"}
+    assert li905(project.run(env=env)) == []
+    assert li905(project.run(env=env)) == [] and project.checks() == 1  # the engine answers the same: reused
+    base_runs_as("0")  # same tag, now an image that runs as root
+    (msg,) = li905(project.run(env=env))
+    assert "runs as '0'" in msg and "measured from the engine" in msg
+    assert project.checks() == 2
+
+
+def test_base_image_lookups_of_another_mode_check_again(project):
+    (project.ctx / "Dockerfile").write_text(NO_USER.format(base="example.invalid/team/base:1"))
+    (project.tmp / ".lintimg.yaml").write_text(USER_POLICY)
+    age(project.ctx, project.tmp / ".lintimg.yaml")
+    (off,) = li905(project.run(env={"LINTIMG_BASE_IMAGE_LOOKUP": "off"}))
+    assert "lookups are off" in off
+    project.run(env={"LINTIMG_BASE_IMAGE_LOOKUP": "off"})
+    assert project.checks() == 1
+    (local,) = li905(project.run(env={"LINTIMG_BASE_IMAGE_LOOKUP": "local"}))
+    assert "not in the local engine" in local and project.checks() == 2
+
+
+def test_a_lookup_that_failed_for_now_is_not_kept(project):
+    # Nothing listens on port 9 of this host: the registry is unreachable, which may not be so next time.
+    (project.ctx / "Dockerfile").write_text(NO_USER.format(base="127.0.0.1:9/team/base:1"))
+    (project.tmp / ".lintimg.yaml").write_text(USER_POLICY)
+    age(project.ctx, project.tmp / ".lintimg.yaml")
+    env = {"LINTIMG_BASE_IMAGE_LOOKUP": "registry"}
+    (msg,) = li905(project.run(env=env))
+    assert "could not be looked up" in msg
+    project.run(env=env)
+    assert project.checks() == 2 and project.entries() == []
+
+
 def test_every_field_of_a_finding_comes_back_as_it_was():
     f = Finding(
         rule_id="LI999", slug="some-rule", severity=Severity.STYLE, message="m ✓",

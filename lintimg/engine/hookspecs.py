@@ -26,8 +26,11 @@ key                  holds
 ``"shellcheck-batch"`` the background ShellCheck batch a target waits for
 ``"basefacts"``      the built-in plugin's base-image lookups: ``{"mode", "facts": {(ref,
                      platform): BaseFacts | Unavailable}, "variants": {reference:
-                     [BaseFacts]}}`` (:mod:`lintimg.image.basefacts`; rules read it with
-                     ``lintimg.rules._common.base_lookup``)
+                     [BaseFacts]}, "read": {(ref, platform) | None}}``
+                     (:mod:`lintimg.image.basefacts`; rules read it with
+                     ``lintimg.rules._common.base_lookup``, which adds what was read to
+                     ``"read"`` — ``None`` for variants — so that a kept result is reused
+                     only while the same lookups give the same answers)
 ==================== ==============================================================
 """
 from __future__ import annotations
@@ -49,6 +52,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 NOTES = "notes"
 INCOMPLETE = "incomplete"
+BASEFACTS = "basefacts"
 
 
 @dataclass

@@ -13,6 +13,14 @@ A file's findings are kept under a key made of everything they are a function of
 
 An entry holds the findings and the notes plugins left (ShellCheck missing).
 
+Findings may also depend on facts about base images looked up in the local
+engine or a registry (:mod:`lintimg.image.basefacts`: a policy on the base
+image's user or size). Every lookup a rule read is kept as a probe too (the
+mode, the reference, the platform, and a digest of the answer) and asked again
+before the entry is reused; a result that read an answer which may differ next
+time for no reason of its own (a timeout, an unreachable registry) or that
+listed a registry's sibling tags is not kept.
+
 The build context is not hashed up front: an entry also holds the probes of
 what the rules read of it (:mod:`lintimg.context.observe`), and is used only
 while every probe answers as it did. A result that read something too recent
@@ -36,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lintimg import __version__, cachefiles, findings
+from lintimg.config import LOOKUP_ENV
 from lintimg.findings import Finding
 
 if TYPE_CHECKING:
@@ -43,6 +52,7 @@ if TYPE_CHECKING:
     from lintimg.context.observe import Observations
     from lintimg.dockerfile.sources import DockerfileText
     from lintimg.engine import Engine
+    from lintimg.image.basefacts import BaseFactsService, Lookup
 
 FORMAT = 2
 # The types a finding is made of: every dataclass and enum of lintimg.findings (a field added
@@ -121,8 +131,9 @@ class ResultCache:
     def __init__(self, engine: Engine, root: Path | None = None):
         self.root = root or cachefiles.cache_root("results")
         self.salt = _digest(FORMAT, __version__, sys.version, sys.platform, os.geteuid() if hasattr(os, "geteuid") else None,
-                            os.getcwd(), engine.cache_key())
+                            os.getcwd(), os.environ.get(LOOKUP_ENV), engine.cache_key())
         self.hits = 0  # entries reused in this run
+        self._answers: dict[str, str | None] = {}  # base-image probes asked again in this run
 
     def key(self, src: DockerfileText, context: ContextAttacher | None) -> str:
         """The key of ``src``'s findings when checked with ``context`` (``None``: no build context)."""
@@ -144,7 +155,7 @@ class ResultCache:
             if not isinstance(entry, dict) or entry.get("key") != key:
                 return None
             probes = [(str(kind), str(path), value) for kind, path, value in entry["probes"]]
-            if not unchanged(probes):
+            if not unchanged(p for p in probes if p[0] != BASE) or not all(self._same_answer(p, v) for k, p, v in probes if k == BASE):
                 return None
             found = loads(entry["findings"])
             notes = [str(n) for n in entry["notes"]]
@@ -154,6 +165,16 @@ class ResultCache:
             return None
         self.hits += 1
         return found, notes
+
+    def _same_answer(self, probe: str, value: Any) -> bool:
+        """Whether the base-image lookup ``probe`` (see :func:`base_probes`) still gives the answer digested as ``value``."""
+        if probe not in self._answers:
+            try:
+                mode, ref, platform = json.loads(probe)
+                self._answers[probe] = _answer_digest(_service(mode).lookup(ref, platform))
+            except Exception:  # noqa: BLE001 - a probe that cannot be asked again is a miss, never a crash
+                self._answers[probe] = None
+        return self._answers[probe] is not None and self._answers[probe] == value
 
     def put(self, key: str, found: list[Finding], notes: list[str], observed: Observations) -> None:
         """Keep ``found`` and ``notes`` under ``key``, with the context probes they depend on."""
@@ -165,3 +186,41 @@ class ResultCache:
 
         probes = [[kind, path, plain(value)] for (kind, path), value in observed.probes.items()]
         cachefiles.write_json(self._path(key), {"key": key, "findings": data, "notes": notes, "probes": probes})
+
+
+
+# -- base-image facts ----------------------------------------------------------------
+
+BASE = "base"  # probe kind: a base-image lookup, asked again through lintimg.image.basefacts
+# Answers that say more about this moment than about the image: a result that read one is not kept.
+TRANSIENT = frozenset({"timeout", "unreachable", "error"})
+
+
+def _service(mode: str) -> BaseFactsService:
+    from lintimg.image.basefacts import BaseFactsService  # only for entries that read base-image facts
+
+    return BaseFactsService(mode)
+
+
+def _answer_digest(found: Lookup) -> str:
+    """A digest of what a lookup answered: every field that compares (not when it was measured)."""
+    return _digest(type(found).__name__, [getattr(found, f.name) for f in dataclasses.fields(found) if f.compare])
+
+
+def base_probes(looked_up: dict[str, Any] | None) -> dict[tuple[str, str], str] | None:
+    """The probes of the base-image lookups a target's rules read (``target.cache["basefacts"]``, see
+    :mod:`lintimg.engine.hookspecs`); None when its result must not be kept."""
+    if not looked_up or not looked_up["read"]:
+        return {}
+    from lintimg.image.basefacts import Unavailable
+
+    probes: dict[tuple[str, str], str] = {}
+    for read in looked_up["read"]:
+        if read is None:
+            return None  # sibling tags were listed and measured: too much to ask again
+        found = looked_up["facts"][read]
+        if isinstance(found, Unavailable) and found.kind in TRANSIENT:
+            return None
+        ref, platform = read
+        probes[(BASE, json.dumps([looked_up["mode"], ref, platform]))] = _answer_digest(found)
+    return probes

@@ -7,7 +7,7 @@ from lintimg.config import Config
 from lintimg.dockerfile.sources import DockerfileText, normalized, read_source, split_lines
 from lintimg.engine import Engine
 from lintimg.engine.core import rule_crashed
-from lintimg.engine.hookspecs import INCOMPLETE, NOTES
+from lintimg.engine.hookspecs import BASEFACTS, INCOMPLETE, NOTES
 from lintimg.engine.target import Target
 from lintimg.findings import Finding
 from lintimg.run import RunResult
@@ -103,6 +103,8 @@ def _check(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher |
             found[i] = engine.run(t), list(t.cache.get(NOTES, ()))
         return
     assert cache is not None
+    from lintimg.run.cache import base_probes
+
     observed = [Observations() for _ in targets]
     with recorder.into(*observed):  # batch work may read any target's context: every target depends on it
         engine.prepare(targets)
@@ -113,7 +115,11 @@ def _check(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher |
         found[i] = findings, notes
         key = keys[i]
         # A crash, or a plugin's "incomplete" (ShellCheck failed), may not happen next time: such a result is not kept.
-        if key is not None and not obs.volatile and not t.cache.get(INCOMPLETE) and not any(f.rule_id == rule_crashed.id for f in findings):
+        if key is None or obs.volatile or t.cache.get(INCOMPLETE) or any(f.rule_id == rule_crashed.id for f in findings):
+            continue
+        looked_up = base_probes(t.cache.get(BASEFACTS))  # what rules read of base images, asked again before reuse
+        if looked_up is not None:
+            obs.probes.update(looked_up)
             cache.put(key, findings, notes, obs)
 
 
