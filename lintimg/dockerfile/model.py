@@ -255,8 +255,9 @@ class Dockerfile:
         return self.lines[line - 1] if 0 < line <= len(self.lines) else ""
 
     def env_at(self, ins: Instruction) -> dict[str, str]:
-        """Variables (ARG and ENV) visible to ``ins``: its stage's chain up to it; before the first
-        FROM (or in a file without one), the ARG/ENV instructions above it."""
+        """Variables (ARG and ENV) visible to ``ins``: its stage's ARGs and ENVs up to it and the ENVs of
+        the stages it is built FROM (ARGs do not pass through ``FROM <stage>``); before the first FROM
+        (or in a file without one), the ARG/ENV instructions above it."""
         return self._scopes.get(ins.index, {})
 
     @cached_property
@@ -272,7 +273,9 @@ class Dockerfile:
                 for key, value, _ in ins.key_values():
                     head[key] = expand(value, head) if value is not None else head.get(key, "")
         for st in self.stages:
-            env: dict[str, str] = dict(stage_env.get(st.base_stage, {})) if st.base_stage is not None else {}
+            # A stage built FROM another inherits its ENV (part of that image's config), not its ARGs.
+            inherited = dict(stage_env.get(st.base_stage, {})) if st.base_stage is not None else {}
+            env: dict[str, str] = dict(inherited)
             for ins in st.instructions:
                 scopes[ins.index] = dict(env)
                 if ins.keyword in ("ARG", "ENV"):
@@ -283,7 +286,9 @@ class Dockerfile:
                                 env[key] = expand(glob, env) if glob else env.get(key, "")
                         else:
                             env[key] = expand(value, env)
-            stage_env[st.index] = env
+                        if ins.keyword == "ENV":
+                            inherited[key] = env[key]
+            stage_env[st.index] = inherited
         return scopes
 
 

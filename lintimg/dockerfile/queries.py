@@ -7,7 +7,7 @@ from typing import Any
 
 from lintimg.dockerfile import Dockerfile, Instruction, Stage, Token
 from lintimg.dockerfile.comments import shell_pragma
-from lintimg.dockerfile.shell import Command
+from lintimg.dockerfile.shell import Command, command_from_argv
 from lintimg.dockerfile.stages import chain
 from lintimg.findings import Hit
 
@@ -21,10 +21,16 @@ def hit(ins: Instruction, message: str, *, token: Token | None = None, fix: str 
     return Hit(message, line=p.line, column=p.column, end_line=p.end_line, end_column=p.end_column, fix=fix, key=key, properties=props)
 
 
-def shell_of(df: Dockerfile, ins: Instruction) -> list[str]:
-    """The SHELL in force for ``ins`` (``["/bin/sh", "-c"]`` unless a SHELL changed it in its stage chain)."""
+DEFAULT_SHELL = ("/bin/sh", "-c")
+# Shells whose `-o pipefail` is documented (bash, zsh, the Korn shells, BusyBox ash). `/bin/sh` is
+# whichever shell the image links there (dash on Debian, which had no pipefail before 0.5.12), so it is not one.
+PIPEFAIL_SHELLS = frozenset({"bash", "zsh", "ksh", "ksh93", "mksh", "ash"})
+
+
+def declared_shell(df: Dockerfile, ins: Instruction) -> list[str] | None:
+    """The argv of the last SHELL before ``ins`` in its stage chain (``FROM <stage>`` inherits it), or ``None``."""
     stage = df.stage_of(ins)
-    current = ["/bin/sh", "-c"]
+    current: list[str] | None = None
     for st in reversed(chain(df, stage)) if stage is not None else ():
         for other in st.instructions:
             if other.index >= ins.index:
@@ -32,6 +38,20 @@ def shell_of(df: Dockerfile, ins: Instruction) -> list[str]:
             if other.keyword == "SHELL" and other.json_args:
                 current = other.json_args
     return current
+
+
+def shell_of(df: Dockerfile, ins: Instruction) -> list[str]:
+    """The SHELL in force for ``ins`` (``["/bin/sh", "-c"]`` unless a SHELL changed it in its stage chain)."""
+    return declared_shell(df, ins) or list(DEFAULT_SHELL)
+
+
+def pipefail_shell(argv: list[str]) -> bool:
+    """``argv`` (a SHELL) starts a shell that supports pipefail and turns it on (``bash -o pipefail -c``, ``-eo pipefail``)."""
+    import os
+
+    if not argv or os.path.basename(argv[0]) not in PIPEFAIL_SHELLS:
+        return False
+    return any(a.startswith("-") and not a.startswith("--") and a.endswith("o") and nxt == "pipefail" for a, nxt in zip(argv, argv[1:]))
 
 
 def is_posix_shell(df: Dockerfile, ins: Instruction) -> bool:
@@ -78,13 +98,16 @@ def run_commands(df: Dockerfile, include_onbuild: bool = True) -> list[tuple[Ins
 
 def _run_commands(df: Dockerfile, include_onbuild: bool) -> Iterator[tuple[Instruction, Command]]:
     for ins in df.runs(include_onbuild):
-        script = ins.script
-        if script is None:
-            if ins.json_args:
-                yield ins, Command(list(ins.json_args), 0)
-            continue
-        for cmd in script.commands:
+        for cmd in commands_of(ins):
             yield ins, cmd
+
+
+def commands_of(ins: Instruction) -> list[Command]:
+    """The simple commands a RUN runs: its script's, or the one argv of the exec form (wrappers looked through alike)."""
+    if ins.script is not None:
+        return ins.script.commands
+    cmd = command_from_argv(ins.json_args) if ins.json_args else None
+    return [cmd] if cmd is not None else []
 
 
 def command_line(ins: Instruction, cmd: Command) -> int:

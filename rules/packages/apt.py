@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lintimg.dockerfile.queries import cmd_hit, run_commands
+from lintimg.dockerfile import Instruction
+from lintimg.dockerfile.queries import cmd_hit, commands_of, run_commands, run_mounts
 from lintimg.dockerfile.shell import Command
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
 from lintimg.rules._common import (
     APT,
-    SYSTEM_MANAGERS,
+    INDEX_MANAGERS,
     _rm_of,
     _switch,
     cache_mounted,
@@ -57,8 +58,10 @@ def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags a RUN that runs `apt-get update` (or `apt update`) and does not
     remove `/var/lib/apt/lists` (or run `apt-get distclean`) later in the
-    same RUN, unless both
-    `/var/lib/apt` and `/var/cache/apt` are cache or tmpfs mounts. Stages
+    same RUN, unless `/var/lib/apt/lists` itself is a cache or tmpfs
+    mount, or both `/var/lib/apt` and `/var/cache/apt` are (with one of
+    them only, and Docker's `docker-clean` hook removed as cache-mount
+    recipes do, the other keeps apt's files in the layer). Stages
     that are only copied from are not flagged: their files never reach
     the image.
 
@@ -80,13 +83,19 @@ def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
     """
     df = t.dockerfile
     for ins, cmd in installs(t, APT, "update"):
-        if not stage_in_image(df, ins) or cache_mounted(ins, "/var/lib/apt", "/var/cache/apt"):
+        if not stage_in_image(df, ins) or lists_mounted(ins):
             continue
         later = ins.script.after(cmd) if ins.script is not None else []
         if not any(_rm_of("/var/lib/apt/lists", "/var/lib/apt")(c) or (APT.calls(c) and APT.subcommand(c) in ("distclean", "dist-clean"))
                    for c in later):
             yield cmd_hit(ins, cmd, "apt lists are left in the layer after `apt-get update`",
                           fix="end the RUN with `&& rm -rf /var/lib/apt/lists/*`")
+
+
+def lists_mounted(ins: Instruction) -> bool:
+    """The apt lists of ``ins`` go to a cache or tmpfs mount, not to its layer."""
+    targets = {m.get("target", "").rstrip("/") for m in run_mounts(ins) if m["type"] in ("cache", "tmpfs")}
+    return "/var/lib/apt/lists" in targets or cache_mounted(ins, "/var/lib/apt", "/var/cache/apt")
 
 
 @rule("LI302", "apt-get-missing-yes", Severity.WARNING, tags=("apt",), peers=("DL3014", "DS-0021", "KICS-77783205"))
@@ -173,15 +182,25 @@ def apt_in_scripts(t: DockerfileTarget) -> Iterator[Hit]:
             yield cmd_hit(ins, cmd, "`apt` is for interactive use; scripts should call `apt-get`", fix="use `apt-get`")
 
 
-@rule("LI305", "package-update-alone", Severity.WARNING, tags=("apt", "apk", "yum", "dnf", "zypper", "cache"),
-      peers=("DS-0017", "CKV_DOCKER_5", "CIS-DI-0007", "KICS-9bae49be"))
+@rule("LI305", "package-update-alone", Severity.WARNING, tags=("apt", "apk", "yum", "dnf", "zypper", "pacman", "cache"),
+      peers=("DS-0017", "CKV_DOCKER_5", "CIS-DI-0007", "KICS-9bae49be"),
+      divergences={"KICS-9bae49be": "KICS does not report a refresh that nothing installs from later (a trailing "
+                                    "`RUN apk update`); trivy and checkov do, and so does lintimg. KICS also reads "
+                                    "`apt update && install nginx` as an install; `install` there is coreutils' install."})
 def package_update_alone(t: DockerfileTarget) -> Iterator[Hit]:
     """Refresh the package index in the same RUN that installs.
 
     ## What it does
-    Flags a RUN that refreshes a package index (`apt-get update`, `apk
-    update`, `yum update`, `dnf update`, `zypper refresh`/`up`, ...) but
-    installs or upgrades nothing in that RUN.
+    Follows each stage's RUNs. A RUN that refreshes a package index
+    (`apt-get update`, `apk update`, `yum update`, `dnf update`, `zypper
+    refresh`/`up`, `pacman -Sy`, ...) and installs no named package leaves
+    that index for later RUNs. When a later RUN of the stage installs
+    named packages with the same manager without refreshing it again, the
+    finding is on that RUN; a refresh that installs nothing and that no
+    later RUN uses is reported where it is. A refresh that upgrades
+    everything (`apt-get update && apt-get upgrade -y`, `pacman -Syu`) is
+    only reported through a later install. Exec-form RUNs and commands
+    behind wrappers (`sudo`, `nice -n 10`) count alike.
 
     ## Why it matters
     The builder caches each layer. A later RUN that installs reuses the
@@ -199,15 +218,33 @@ def package_update_alone(t: DockerfileTarget) -> Iterator[Hit]:
     RUN apt-get update && apt-get install -y curl
     ```
     """
-    for ins in t.dockerfile.runs():
-        cmds = ins.script.commands if ins.script is not None else (
-            [Command(list(ins.json_args), 0)] if ins.json_args else [])
-        updates = [c for c in cmds if any(m.calls(c) and m.subcommand(c) in m.update for m in SYSTEM_MANAGERS)]
-        fetches = [c for c in cmds if any(m.calls(c) and m.subcommand(c) in m.install and m.subcommand(c) not in m.update
-                                          for m in SYSTEM_MANAGERS)]
-        if updates and not fetches:
-            yield cmd_hit(ins, updates[0], f"`{updates[0].name} {updates[0].subcommand}` in a RUN that installs nothing",
-                          fix="update and install in one RUN")
+    df = t.dockerfile
+    groups: dict[tuple[int | None, bool], list[Instruction]] = {}
+    for ins in df.instructions:
+        body = ins.onbuild if ins.keyword == "ONBUILD" else ins
+        if body is not None and body.keyword == "RUN":
+            groups.setdefault((ins.stage_index, body is not ins), []).append(body)
+    for runs in groups.values():
+        pending: dict[int, tuple[Instruction, Command, bool]] = {}  # manager -> refreshing RUN, its command, installs nothing at all
+        for ins in runs:
+            cmds = commands_of(ins)
+            fetches_any = any(m.installs(c) and m.subcommand(c) not in m.update for m in INDEX_MANAGERS for c in cmds)
+            for k, m in enumerate(INDEX_MANAGERS):
+                refresh = next((c for c in cmds if m.refreshes(c)), None)
+                named = next((c for c in cmds if m.installs(c) and m.subcommand(c) not in m.update and m.packages(c)), None)
+                if named is not None and refresh is None and k in pending:
+                    earlier = pending.pop(k)[0]
+                    yield cmd_hit(ins, named, f"`{named.name} {m.subcommand(named)}` installs from the index refreshed by the RUN on "
+                                              f"line {earlier.line}; a cached layer makes it stale", fix="refresh the index in this RUN")
+                elif refresh is not None:
+                    if named is None:
+                        pending[k] = (ins, refresh, not fetches_any)
+                    else:
+                        pending.pop(k, None)
+        for ins, cmd, alone in pending.values():
+            if alone:
+                yield cmd_hit(ins, cmd, f"`{cmd.name} {cmd.subcommand or ' '.join(cmd.args)}` in a RUN that installs nothing",
+                              fix="update and install in one RUN")
 
 
 @rule("LI306", "apt-dist-upgrade", Severity.WARNING, tags=("apt",), peers=("DS-0024", "DKL-DI-0003"),

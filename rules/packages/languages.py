@@ -1,10 +1,9 @@
 """LI330–LI339: Language package managers (pip, npm, yarn, gem, go), pins across every manager, cache mounts."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from lintimg.dockerfile import Dockerfile, Instruction
+from lintimg.dockerfile import Instruction
 from lintimg.dockerfile.queries import cmd_hit, run_commands, run_mounts
 from lintimg.dockerfile.shell import Command
 from lintimg.dockerfile.words import expand
@@ -15,18 +14,18 @@ from lintimg.rules._common import (
     APK,
     APT,
     DNF,
-    EXPORTERS,
     SYSTEM_MANAGERS,
     YUM,
     ZYPPER,
     Manager,
     as_pip,
-    assigned,
     cache_mounted,
     installs,
+    shell_vars,
     stage_in_image,
     unpinned,
 )
+from lintimg.rules._versions import gem_spec, go_spec, npm_spec, pip_spec
 
 ID_RANGE = "LI330-LI339"
 
@@ -34,34 +33,7 @@ ID_RANGE = "LI330-LI339"
 _TRUE = frozenset({"1", "on", "yes", "true"})
 
 
-def shell_vars(ins: Instruction, cmd: Command, df: Dockerfile) -> dict[str, str]:
-    """Variables ``cmd`` sees: ARG/ENV, ``export``s and bare assignments earlier in its RUN, and its own prefixes."""
-    env = dict(df.env_at(ins))
-    for c in ins.script.before(cmd) if ins.script is not None else []:
-        if c.name in EXPORTERS or not c.argv:  # a prefix of another command sets it for that command only
-            env.update(assigned(c))
-    env.update(assigned(cmd))
-    return env
-
-
-_PIP_VALUE_FLAGS = frozenset(
-    "r requirement c constraint e editable i index-url extra-index-url t target b build prefix root src trusted-host f "
-    "find-links platform python-version implementation abi upgrade-strategy progress-bar log proxy retries timeout "
-    "exists-action cert client-cert cache-dir global-option install-option C config-settings python only-binary "
-    "no-binary pip-args index suffix".split()
-)
-
-
-_PIP_SPEC = re.compile(r"(===|==|>=|<=|~=|!=|<|>|@)")
-
-
-def _pip_pinned(p: str) -> bool:
-    if p.startswith("git+"):
-        return "@" in p.split("#", 1)[0].rsplit("/", 1)[-1]
-    return bool(_PIP_SPEC.search(p)) or "/" in p or p.startswith(".") or p.endswith((".whl", ".tar.gz", ".zip"))
-
-
-PIP = Manager(names=("pip", "pipx"), install=("install",), pinned=_pip_pinned, takes_value=_PIP_VALUE_FLAGS)
+PIP = Manager(names=("pip", "pipx"), install=("install",), grammar=pip_spec)
 
 
 def pip_installs(t: DockerfileTarget) -> Iterator[tuple[Instruction, Command, Command]]:
@@ -99,7 +71,7 @@ def pip_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     for ins, cmd, pip in pip_installs(t):
         if pip.has_flag("c", "constraint"):
             continue
-        loose = [p for p in PIP.packages(pip) if not _pip_pinned(p)]
+        loose = [p for p in PIP.packages(pip) if not PIP.pinned(p)]
         if loose:
             yield cmd_hit(ins, cmd, f"pip install without a version: {', '.join(loose)}", fix="pin each package: `pkg==version`",
                           key=",".join(loose))
@@ -140,17 +112,13 @@ def pip_cache_dir(t: DockerfileTarget) -> Iterator[Hit]:
                       fix="add `--no-cache-dir` (or `ENV PIP_NO_CACHE_DIR=1`)")
 
 
-def _npm_pinned(p: str) -> bool:
-    if p.startswith("git") or "://" in p:
-        return "#" in p if p.startswith("git") else p.endswith((".tgz", ".tar.gz"))
-    return "@" in p[1:] or p.startswith(("/", ".", "~")) or p.endswith((".tgz", ".tar.gz", ".tar"))
-
-
 NPM = Manager(names=("npm",), install=("install", "i", "add", "isntall", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal"),
-              pinned=_npm_pinned, takes_value=frozenset({"registry", "prefix", "C", "cache", "userconfig", "tag", "w", "workspace"}))
+              grammar=npm_spec)
 
 
-@rule("LI333", "npm-pin-versions", Severity.WARNING, tags=("npm", "reproducibility"), peers=("DL3016", "KICS-e36d8880"))
+@rule("LI333", "npm-pin-versions", Severity.WARNING, tags=("npm", "reproducibility"), peers=("DL3016", "KICS-e36d8880"),
+      divergences={"KICS-e36d8880": "KICS passes a git URL without `#ref` (`npm install git://…/cli.git`); it follows the "
+                                    "default branch, so lintimg reports it, as hadolint does."})
 def npm_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     """Pin versions in `npm install`.
 
@@ -177,18 +145,16 @@ def npm_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 def _gem_packages(cmd: Command) -> list[str]:
-    if cmd.has_flag("v", "version"):
+    """Gems of a ``gem install`` that its own words do not pin; ``-v REQ`` pins the gem only when exactly one is named
+    (RubyGems refuses ``--version`` with several gems)."""
+    # `--flag true`: a value of an option gem does not document (a build flag given before `--`), not a gem
+    gems = [w for w, i in cmd.parsed.operands[1:] if not (w in ("true", "false") and cmd.argv[i - 1].startswith("--"))]
+    if len(gems) == 1 and cmd.flag_value("v", "version"):
         return []
-    words = cmd.args[: cmd.args.index("--")] if "--" in cmd.args else cmd.args
-    out = []
-    for i, w in enumerate(words):
-        if w.startswith("-") or (i and words[i - 1].startswith("--") and "=" not in words[i - 1] and w in ("true", "false")):
-            continue
-        out.append(w)
-    return out[1:]
+    return gems
 
 
-GEM = Manager(names=("gem",), install=("install", "i"), pinned=lambda p: ":" in p or p.endswith(".gem"))
+GEM = Manager(names=("gem",), install=("install", "i"), grammar=gem_spec)
 
 
 @rule("LI335", "gem-pin-versions", Severity.WARNING, tags=("gem", "reproducibility"), peers=("DL3028", "KICS-22cd11f7"))
@@ -216,14 +182,7 @@ def gem_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     yield from unpinned(t, GEM, "gem install", "pin each gem: `gem:version`", _gem_packages)
 
 
-def _go_pinned(p: str) -> bool:
-    if p.startswith((".", "/", "$")) or p.endswith(".go"):  # local packages and files
-        return True
-    return "@" in p and not p.endswith("@latest")
-
-
-GO = Manager(names=("go",), install=("install", "get", "run"), pinned=_go_pinned,
-             takes_value=frozenset({"C", "o", "p", "tags", "ldflags", "gcflags", "asmflags", "mod", "modfile", "pkgdir", "exec", "overlay", "pgo", "toolexec", "buildvcs", "covermode", "coverpkg"}))
+GO = Manager(names=("go",), install=("install", "get", "run"), grammar=go_spec)
 
 
 @rule("LI336", "go-install-version", Severity.WARNING, tags=("go", "reproducibility"), peers=("DL3062",))
@@ -252,7 +211,7 @@ def go_install_version(t: DockerfileTarget) -> Iterator[Hit]:
         words = GO.packages(cmd)
         if GO.subcommand(cmd) == "run":
             words = words[:1]  # the rest are the program's arguments
-        loose = [p for p in words if not _go_pinned(p)]
+        loose = [p for p in words if not GO.pinned(p)]
         if loose:
             yield cmd_hit(ins, cmd, f"`go {GO.subcommand(cmd)}` without a fixed version: {', '.join(loose)}",
                           fix="add `@vX.Y.Z`", key=",".join(loose))

@@ -10,6 +10,7 @@ from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
 from lintimg.rules._common import (
     DNF,
+    KICS_LAST_STAGE_ONLY,
     MICRODNF,
     YUM,
     ZYPPER,
@@ -23,7 +24,9 @@ from lintimg.rules._common import (
 ID_RANGE = "LI315-LI329"
 
 
-@rule("LI315", "yum-missing-yes", Severity.WARNING, tags=("yum",), peers=("DL3030", "KICS-6e19193a"))
+@rule("LI315", "yum-missing-yes", Severity.WARNING, tags=("yum",), peers=("DL3030", "KICS-6e19193a"),
+      divergences={"KICS-6e19193a": "KICS reads the exec form `RUN [\"sudo yum\", \"install\", ...]` as yum; its first "
+                                    "element names a program called `sudo yum`, so nothing runs yum there."})
 def yum_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
     """Use `-y` with `yum install`.
 
@@ -206,7 +209,8 @@ def microdnf_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
                           "end the RUN with `&& microdnf clean all`")
 
 
-@rule("LI322", "zypper-non-interactive", Severity.WARNING, tags=("zypper",), peers=("DL3034", "KICS-45e1fca5"))
+@rule("LI322", "zypper-non-interactive", Severity.WARNING, tags=("zypper",), peers=("DL3034", "KICS-45e1fca5"),
+      divergences={"KICS-45e1fca5": KICS_LAST_STAGE_ONLY})
 def zypper_non_interactive(t: DockerfileTarget) -> Iterator[Hit]:
     """Use a non-interactive switch with zypper.
 
@@ -253,7 +257,8 @@ def zypper_dist_upgrade(t: DockerfileTarget) -> Iterator[Hit]:
         yield cmd_hit(ins, cmd, "`zypper dist-upgrade` rewrites the base image's package set", fix="use a newer base image")
 
 
-@rule("LI324", "zypper-clean-missing", Severity.WARNING, tags=("zypper", "size"), peers=("DL3036", "DS-0020", "KICS-38300d1a"))
+@rule("LI324", "zypper-clean-missing", Severity.WARNING, tags=("zypper", "size"), peers=("DL3036", "DS-0020", "KICS-38300d1a"),
+      divergences={"KICS-38300d1a": KICS_LAST_STAGE_ONLY})
 def zypper_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     """Run `zypper clean` after zypper installs.
 

@@ -44,11 +44,13 @@ def test_json_args_recommended():
 
 
 def test_repeated_cmd_entrypoint_healthcheck_per_stage():
-    catches("LI207", "FROM a:1\nCMD [\"a\"]\nRUN x\nCMD [\"b\"]\n", line=4, count=1)
+    # the finding sits on the instruction that has no effect (the overridden one), as BuildKit and KICS place it
+    catches("LI207", "FROM a:1\nCMD [\"a\"]\nRUN x\nCMD [\"b\"]\n", line=2, count=1, message="line 4")
+    catches("LI207", "FROM a:1\nCMD [\"a\"]\nCMD [\"b\"]\nCMD [\"c\"]\n", count=2)
     passes("LI207", "FROM a:1 AS one\nCMD [\"a\"]\nFROM b:1\nCMD [\"b\"]\n")
-    catches("LI208", "FROM a:1\nENTRYPOINT [\"a\"]\nENTRYPOINT [\"b\"]\n", line=3)
+    catches("LI208", "FROM a:1\nENTRYPOINT [\"a\"]\nENTRYPOINT [\"b\"]\n", line=2)
     passes("LI208", "FROM a:1\nENTRYPOINT [\"a\"]\n")
-    catches("LI209", "FROM a:1\nHEALTHCHECK CMD [\"a\"]\nHEALTHCHECK NONE\n", line=3)
+    catches("LI209", "FROM a:1\nHEALTHCHECK CMD [\"a\"]\nHEALTHCHECK NONE\n", line=2)
     passes("LI209", "FROM a:1\nHEALTHCHECK CMD [\"a\"]\nFROM b:1\nHEALTHCHECK CMD [\"b\"]\n")
 
 
@@ -125,3 +127,14 @@ def test_workdir_system_dir():
 def test_onbuild_bodies_are_checked():
     catches("LI230", "FROM a:1\nONBUILD WORKDIR app\n", line=2)
     catches("LI212", "FROM a:1\nONBUILD COPY a b c\n")
+
+
+def test_consecutive_copy_to_one_destination():
+    catches("LI215", "FROM a:1\nCOPY README.md ./\nCOPY package.json ./\nCOPY gulpfile.js .\n", line=2, count=1, message="line 3, 4")
+    catches("LI215", "FROM a:1\nADD a.txt /srv/\nADD b.txt /srv\n", line=2)
+    passes("LI215", "FROM a:1\nCOPY a ./one\nCOPY b ./two\n")  # different destinations
+    passes("LI215", "FROM a:1\nCOPY a ./\nADD b ./\n")  # COPY and ADD differ
+    passes("LI215", "FROM a:1 AS b\nCOPY a /x/\nCOPY --from=b /y /x/\n")  # different flags
+    passes("LI215", "FROM a:1\nCOPY a ./\nRUN make\nCOPY b ./\n")  # not consecutive
+    # a builder stage that only COPY --from reads never ships its layers
+    passes("LI215", "FROM a:1 AS build\nCOPY a /src/\nCOPY b /src/\nFROM b:1\nCOPY --from=build /src/out /out\n")

@@ -47,7 +47,22 @@ def test_apt_in_scripts():
 
 
 def test_package_update_alone():
-    catches("LI305", F + "RUN apt-get update\nRUN apt-get install -y curl\n", line=2, count=1)
+    # A later install from the index refreshed in an earlier layer is reported where it installs.
+    catches("LI305", F + "RUN apt-get update\nRUN apt-get install -y curl\n", line=3, count=1, message="line 2")
+    catches("LI305", "FROM alpine:3.19\nRUN apk update\nRUN apk add --no-cache curl\n", line=3, count=1)
+    # pacman(8): -Sy alone refreshes the sync database; -Syu alone upgrades, and a later -S installs from that database.
+    catches("LI305", "FROM archlinux:base\nRUN pacman -Sy\nRUN pacman -S --noconfirm nginx\n", line=3, count=1)
+    catches("LI305", "FROM archlinux:base\nRUN pacman -Syu --noconfirm\nRUN pacman -S --noconfirm nginx\n", line=3, count=1)
+    passes("LI305", "FROM archlinux:base\nRUN pacman -Syu --noconfirm nginx\n")
+    passes("LI305", "FROM archlinux:base\nRUN pacman -Syu --noconfirm\n")
+    passes("LI305", "FROM archlinux:base\nRUN pacman -Ss nginx\n")
+    # An upgrade-everything RUN is only reported through a later install; another stage starts afresh.
+    catches("LI305", F + "RUN apt-get update && apt-get upgrade -y\nRUN apt-get install -y curl\n", line=3)
+    passes("LI305", F + "RUN apt-get update && apt-get upgrade -y\nFROM debian:12\nRUN apt-get install -y curl\n")
+    # A lone refresh with nothing installed after it stays where it is, exec form and wrappers included.
+    catches("LI305", F + 'RUN ["apt-get", "update"]\n', line=2)
+    catches("LI305", F + "RUN nice -n 10 apt-get update\n", line=2)
+    catches("LI305", F + "RUN apt-get update\nRUN apt-get install -y a\nRUN apk update\n", count=2)
     catches("LI305", "FROM alpine:3.19\nRUN apk update\n")
     catches("LI305", "FROM fedora:40\nRUN dnf update -y\n")
     passes("LI305", F + "RUN apt-get update && apt-get install -y curl\n")
