@@ -116,7 +116,7 @@ RULES: tuple[tuple[str, str, str, str, str, tuple[str, ...], tuple[str, ...], fl
     ('LI500', 'secret-in-arg-or-env', 'warning', 'dockerfile', 'secrets', ('security', 'secrets'), ('DL3064', 'SecretsUsedInArgOrEnv', 'DS-0031'), 7.5, True),
     ('LI501', 'secret-file-copied-into-image', 'error', 'dockerfile', 'secrets', ('security', 'secrets'), ('DS-0031',), 8.0, True),
     ('LI502', 'cloud-credentials-in-run', 'error', 'dockerfile', 'secrets', ('security', 'secrets'), ('DS-0031',), 8.0, True),
-    ('LI503', 'secret-in-dockerfile', 'error', 'dockerfile', 'secrets', ('security', 'secrets'), ('CKV_SECRET_2', 'CKV_SECRET_4', 'CKV_SECRET_6', 'CKV_SECRET_9', 'CKV_SECRET_13', 'CKV_SECRET_14', 'CKV_SECRET_17'), 9.0, True),
+    ('LI503', 'secret-in-dockerfile', 'error', 'dockerfile', 'secrets', ('security', 'secrets'), ('CKV_SECRET_2', 'CKV_SECRET_4', 'CKV_SECRET_6', 'CKV_SECRET_9', 'CKV_SECRET_13', 'CKV_SECRET_14', 'CKV_SECRET_17', 'KICS-a88baa34'), 9.0, True),
     ('LI540', 'secret-in-copied-file', 'error', 'context', 'context_secrets', ('context', 'security', 'secrets'), (), 9.0, True),
     ('LI550', 'secret-in-image', 'error', 'image', 'image_secrets', ('security', 'secrets'), (), 9.0, True),
     ('LI551', 'secret-named-env-in-image', 'warning', 'image', 'image_secrets', ('security', 'secrets'), ('CIS-DI-0010',), 7.0, True),
