@@ -247,7 +247,7 @@ def run_vars(df: Dockerfile, ins: Instruction, cmd: Command) -> Callable[[str], 
     image's variables are known (:func:`base_env_names`), otherwise unknown.
     """
     env: dict[str, str | None] = {k: (v if v else None) for k, v in df.env_at(ins).items()}
-    env.update(shell_vars(ins, cmd, df))
+    env.update(script_vars(ins, cmd))
     stage = df.stage_of(ins)
     base = base_env_names(df, stage) if stage is not None else None
 
@@ -291,7 +291,12 @@ def dequote(text: str) -> str:
 
 def shell_vars(ins: Instruction, cmd: Command, df: Dockerfile) -> dict[str, str]:
     """Variables ``cmd`` sees: ARG/ENV, ``export``s and bare assignments earlier in its RUN, and its own prefixes."""
-    env = dict(df.env_at(ins))
+    return {**df.env_at(ins), **script_vars(ins, cmd)}
+
+
+def script_vars(ins: Instruction, cmd: Command) -> dict[str, str]:
+    """Variables the RUN itself sets for ``cmd``: ``export``s and bare assignments before it, and its own prefixes."""
+    env: dict[str, str] = {}
     for c in ins.script.before(cmd) if ins.script is not None else []:
         if c.name in EXPORTERS or not c.argv:  # a prefix of another command sets it for that command only
             env.update(assigned(c))

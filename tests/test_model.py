@@ -145,3 +145,12 @@ def test_locate_picks_the_segment_holding_the_offset(lengths, offset):
         start += length
     holder = max((s for s in segments if s[0] <= offset), key=lambda s: s[0])
     assert _locate(segments, offset) == (holder[1], 5 + offset - holder[0])
+
+
+def test_arg_scope_does_not_pass_through_from_stage():
+    # Dockerfile reference: an ARG is in scope in its stage only; a stage built FROM another inherits its ENV
+    from lintimg.dockerfile import parse_dockerfile
+
+    df = parse_dockerfile("FROM a:1 AS base\nARG A=1\nENV E=2\nFROM base\nRUN x\n")
+    env = df.env_at(df.instructions[-1])
+    assert env.get("E") == "2" and "A" not in env

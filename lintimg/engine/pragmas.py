@@ -108,10 +108,10 @@ def read_suppressions(df: Dockerfile, index: Registry) -> Suppressions:
             continue
         found = hadolint_ignored(text)
         if found is not None:
-            scope, ids, malformed = found
+            scope, peer_ids, malformed = found
             sup.unknown.extend((c.line, raw) for raw in malformed)  # the whole pragma is void, as in hadolint
             sup.used_lines.append(c.line)
-            add(scope, c.line, {r.id for raw in ids for r in index.peers(raw)})
+            add(scope, c.line, {r.id for raw in peer_ids for r in index.peers(raw)})
             continue
         m = HADOLINT_SHELL.match(text)
         if m:

@@ -105,3 +105,10 @@ def test_secret_mount_leaked():
 def test_env_switch_finding_points_at_the_variable():
     got = [f for f in lint(F + "ENV NODE_TLS_REJECT_UNAUTHORIZED=0\n") if f.rule_id == "LI347"]
     assert got and got[0].location.column == 5
+
+
+def test_copied_archive_extracted_with_windows_paths():
+    # with `# escape=`` the backslash is a path separator, as on the Windows images that use it
+    catches("LI352", "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nCOPY app.tar.gz C:\\temp\\\nRUN tar -xf C:\\temp\\app.tar.gz\n", line=3)
+    catches("LI352", "FROM debian:12\nCOPY app.tar.gz /tmp/\nRUN [\"tar\", \"-xzf\", \"/tmp/app.tar.gz\"]\n", line=2)
+    passes("LI352", "FROM debian:12\nCOPY app.tar.gz /tmp/\nRUN tar -tzf /tmp/app.tar.gz\n")

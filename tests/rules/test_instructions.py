@@ -138,3 +138,31 @@ def test_consecutive_copy_to_one_destination():
     passes("LI215", "FROM a:1\nCOPY a ./\nRUN make\nCOPY b ./\n")  # not consecutive
     # a builder stage that only COPY --from reads never ships its layers
     passes("LI215", "FROM a:1 AS build\nCOPY a /src/\nCOPY b /src/\nFROM b:1\nCOPY --from=build /src/out /out\n")
+
+
+def test_state_across_instructions_and_stages():
+    # Dockerfile reference, ONBUILD: triggers run in order in the child build, after the parent's WORKDIR
+    passes("LI231", "FROM a:1\nONBUILD WORKDIR /app\nONBUILD COPY . .\n")
+    passes("LI231", "FROM a:1\nWORKDIR /app\nONBUILD COPY . .\n")
+    catches("LI231", "FROM a:1\nONBUILD COPY . .\n")
+    # a drive letter is absolute on Windows (the drive root included)
+    passes("LI231", "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nCOPY hello.txt C:\n")
+    # SHELL (own or inherited through FROM <stage>) makes shell form a deliberate use of that shell (BuildKit)
+    passes("LI206", 'FROM a:1\nSHELL ["/bin/bash", "-c"]\nCMD echo hi\n')
+    passes("LI206", 'FROM a:1 AS base\nSHELL ["/usr/bin/customshell"]\nFROM base\nENTRYPOINT mycommand\n')
+    catches("LI206", 'FROM a:1 AS base\nSHELL ["/bin/bash", "-c"]\nFROM b:1\nCMD echo hi\n', line=4)
+
+
+def test_undefined_var_on_bases_whose_variables_are_known():
+    # alpine's config sets only PATH: every undefined name is reported, a near name of PATH suggested
+    catches("LI213", "FROM alpine:3.19\nENV PATH=$PAHT:/opt/bin\n", line=2, message="did you mean 'PATH'?")
+    catches("LI213", "FROM alpine:3.19\nCOPY $foo .\nARG foo=bar\n", line=2, message="line 3")
+    passes("LI213", "FROM alpine:3.19\nENV PATH=$PATH:/opt/bin\n")
+    # unknown bases set their own variables: python's PYTHON_VERSION, golang's GOPATH
+    passes("LI213", "FROM python:3.12\nARG VERSION=$PYTHON_VERSION\n")
+    passes("LI213", "FROM golang:1.23\nWORKDIR $GOPATH/src\n")
+
+
+def test_legacy_arg_form():
+    catches("LI203", "FROM a:1\nARG foo bar\n", line=2)
+    passes("LI203", "FROM a:1\nARG foo=bar\nARG baz\n")

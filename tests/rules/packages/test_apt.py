@@ -82,3 +82,17 @@ def test_apt_dist_upgrade():
 ])
 def test_signature_switches(rule_id, tool, flag):
     signature_switch(rule_id, tool, flag)
+
+
+def test_apt_lists_in_a_cache_mount():
+    # the lists directory itself, or both apt directories, in a cache mount keep the lists out of the layer
+    passes("LI301", F + "RUN --mount=type=cache,target=/var/lib/apt/lists apt-get update && apt-get install -y curl\n")
+    passes("LI301", F + "RUN --mount=type=cache,target=/var/lib/apt --mount=type=cache,target=/var/cache/apt apt-get update\n")
+    catches("LI301", F + "RUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y curl\n")
+
+
+def test_wrappers_and_exec_form_reach_the_manager():
+    catches("LI300", F + "RUN nice -n 10 apt-get install -y --no-install-recommends curl\n")
+    catches("LI300", F + "RUN sudo -u root apt-get install -y --no-install-recommends curl\n")
+    catches("LI302", F + 'RUN ["sudo", "apt-get", "install", "curl=7.88.1-10"]\n')
+    passes("LI300", F + "RUN apt-get install -y -o Dpkg::Options::=--force-confold -t bookworm curl=7.88.1-10\n")
