@@ -137,7 +137,7 @@ def pip_spec(word: str) -> Spec:
     if m is None:
         return Spec(req)
     name, rest = m.group(1), m.group(3).strip()
-    if _PEP440_OP.match(rest) or rest.startswith("("):
+    if _PEP440_OP.match(rest) or rest.startswith(("(", "$")):  # `name${SPEC}`: a variable holds the specifier
         return Spec(name, rest)
     return Spec(name)
 

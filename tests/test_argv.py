@@ -135,3 +135,10 @@ def test_parse_records_where_each_word_is():
     p = parse_argv(["apt-get", "-o", "A=1", "install", "curl"], cli_of("apt-get"))
     assert [(o.name, o.value, o.index) for o in p.options] == [("o", "A=1", 1)]
     assert p.operands == (("install", 3), ("curl", 4))
+
+
+def test_editable_install_of_the_context_is_still_a_dependency_install():
+    # pip install -e <path>: the path is the value of -e, and `-e .` installs the project's dependencies
+    from lintimg.context.cacheorder import dependency_install
+
+    assert dependency_install(cmd("pip install -e .")) is not None
