@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lintimg.dockerfile.queries import cmd_hit, pipefail_shell, posix_run, run_commands, shell_of
+from lintimg.dockerfile.queries import cmd_hit, pipefail_shell, posix_run, run_commands, shell_of, turns_on_pipefail
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
@@ -128,12 +128,6 @@ def chpasswd_in_run(t: DockerfileTarget) -> Iterator[Hit]:
             yield cmd_hit(ins, cmd, "`chpasswd` bakes a password into the image", fix="do not set passwords in the image")
 
 
-def _pipefail_in(argv: list[str]) -> bool:
-    """True when ``argv`` (a ``set`` command) turns pipefail on: ``-o pipefail``, ``-eo pipefail``."""
-    return any(a.startswith("-") and not a.startswith("--") and a.endswith("o") and nxt == "pipefail"
-               for a, nxt in zip(argv, argv[1:]))
-
-
 @rule("LI364", "pipe-without-pipefail", Severity.WARNING, tags=("shell",), peers=("DL4006", "KICS-efbf148a"),
       divergences={"KICS-efbf148a": "KICS reports `|` as an argument of an exec-form RUN (there is no shell, so no pipe) "
                                     "and passes a pipe in `RUN pwsh a | b` (the default shell /bin/sh runs that pipe, not "
@@ -172,7 +166,7 @@ def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
         if script is None or not script.pipelines or not posix_run(df, ins) or pipefail_shell(shell_of(df, ins)):
             continue
         first = next(c for c in script.commands if c.in_pipeline)
-        if any(c.name == "set" and _pipefail_in(c.argv) for c in script.before(first)):
+        if any(c.name == "set" and turns_on_pipefail(c.argv) for c in script.before(first)):
             continue
         yield cmd_hit(ins, first, "a pipe in RUN without `-o pipefail` hides failures of all but the last command",
                       fix='add `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` before it')

@@ -49,8 +49,11 @@ def pipefail_shell(argv: list[str]) -> bool:
     """``argv`` (a SHELL) starts a shell that supports pipefail and turns it on (``bash -o pipefail -c``, ``-eo pipefail``)."""
     import os
 
-    if not argv or os.path.basename(argv[0]) not in PIPEFAIL_SHELLS:
-        return False
+    return bool(argv) and os.path.basename(argv[0]) in PIPEFAIL_SHELLS and turns_on_pipefail(argv)
+
+
+def turns_on_pipefail(argv: list[str]) -> bool:
+    """``argv`` (a shell's command line or a ``set``) holds ``-o pipefail`` (``-eo pipefail`` too)."""
     return any(a.startswith("-") and not a.startswith("--") and a.endswith("o") and nxt == "pipefail" for a, nxt in zip(argv, argv[1:]))
 
 
