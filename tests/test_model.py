@@ -154,3 +154,11 @@ def test_arg_scope_does_not_pass_through_from_stage():
     df = parse_dockerfile("FROM a:1 AS base\nARG A=1\nENV E=2\nFROM base\nRUN x\n")
     env = df.env_at(df.instructions[-1])
     assert env.get("E") == "2" and "A" not in env
+
+
+def test_env_without_a_value_sets_nothing():
+    # `ENV name` (no value) is a syntax error for Docker; templated files (ERB, Jinja) produce it
+    df = parse_dockerfile('FROM a:1\nENV <%= @m["env"].join(" ") %>\nENV A=1\nRUN echo $A\nFROM a:1 AS b\nFROM b\nRUN true\n')
+    env = df.env_at(df.instructions[3])
+    assert env["A"] == "1" and "%>" not in env  # `%>` is a name without a value
+    assert "A" not in df.env_at(df.instructions[-1])  # stage `b` never set it

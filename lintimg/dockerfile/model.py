@@ -280,14 +280,14 @@ class Dockerfile:
                 scopes[ins.index] = dict(env)
                 if ins.keyword in ("ARG", "ENV"):
                     for key, value, _ in ins.key_values():
-                        if value is None:
-                            if ins.keyword == "ARG":
-                                glob = self.global_args.get(key)
-                                env[key] = expand(glob, env) if glob else env.get(key, "")
+                        if ins.keyword == "ENV":
+                            if value is not None:  # `ENV name` alone is a syntax error for Docker: it sets nothing
+                                env[key] = inherited[key] = expand(value, env)
+                        elif value is None:
+                            glob = self.global_args.get(key)
+                            env[key] = expand(glob, env) if glob else env.get(key, "")
                         else:
                             env[key] = expand(value, env)
-                        if ins.keyword == "ENV":
-                            inherited[key] = env[key]
             stage_env[st.index] = inherited
         return scopes
 
