@@ -176,6 +176,19 @@ class Instruction:
         return out, legacy
 
 
+def run_mounts(ins: Instruction) -> list[dict[str, str]]:
+    """The ``--mount`` options of a RUN as dicts (``type`` defaults to bind, ``dst``/``destination`` read as ``target``)."""
+    out = []
+    for value in ins.flag_values("mount"):
+        opts: dict[str, str] = {"type": "bind"}
+        for part in value.split(","):
+            key, _, val = part.partition("=")
+            key = key.strip().lower()
+            opts["target" if key in ("dst", "destination") else key] = val.strip()
+        out.append(opts)
+    return out
+
+
 def _token_at(ins: Instruction) -> Token:
     return Token(ins.keyword_raw, ins.keyword, ins.pos)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from lintimg.dockerfile import Dockerfile, Instruction, Stage, Token
 from lintimg.dockerfile.comments import shell_pragma
+from lintimg.dockerfile.model import run_mounts as run_mounts  # re-exported: rule bodies read mounts from here
 from lintimg.dockerfile.shell import Command, command_from_argv
 from lintimg.dockerfile.stages import chain
 from lintimg.findings import Hit
@@ -72,19 +73,6 @@ def posix_run(df: Dockerfile, ins: Instruction) -> bool:
     if pragma is not None and os.path.basename(pragma).lower() not in POSIX_SHELLS:
         return False
     return is_posix_shell(df, ins)
-
-
-def run_mounts(ins: Instruction) -> list[dict[str, str]]:
-    """The ``--mount`` options of a RUN as dicts (``type`` defaults to bind, ``dst``/``destination`` read as ``target``)."""
-    out = []
-    for value in ins.flag_values("mount"):
-        opts: dict[str, str] = {"type": "bind"}
-        for part in value.split(","):
-            key, _, val = part.partition("=")
-            key = key.strip().lower()
-            opts["target" if key in ("dst", "destination") else key] = val.strip()
-        out.append(opts)
-    return out
 
 
 def run_commands(df: Dockerfile, include_onbuild: bool = True) -> list[tuple[Instruction, Command]]:
