@@ -30,7 +30,7 @@ from lintimg.dockerfile.queries import cmd_hit, container_command, hit, run_comm
 from lintimg.dockerfile.reference import ImageRef, parse_ref
 from lintimg.dockerfile.shape import Copied, Evidence, Verdict, decide, dockerfile_findings
 from lintimg.dockerfile.shell import Command
-from lintimg.dockerfile.stages import chain, inherited
+from lintimg.dockerfile.stages import chain, inherited, ships
 from lintimg.dockerfile.words import expand, split_words
 from lintimg.engine.hookspecs import BASEFACTS
 from lintimg.engine.target import DockerfileTarget
@@ -192,10 +192,19 @@ PACMAN = Manager(
 
 SYSTEM_MANAGERS = (APT, APK, YUM, DNF, ZYPPER)
 
-# KICS queries built on its `check_multi_stage` look at the last FROM only; hadolint and trivy check every stage.
-# No stage policy satisfies both (measured on the peers' own cases), so these rules keep every stage.
-KICS_LAST_STAGE_ONLY = ("KICS checks only the last stage; a problem in an earlier (builder) stage is reported here "
-                        "as hadolint and trivy report it, since a stage that is built still runs its steps.")
+# KICS queries built on its `check_multi_stage` look at the last FROM only. Rules about what ships skip the stages
+# that do not ship (lintimg.dockerfile.stages), which covers KICS's builder-stage cases; they differ on a stage that
+# no other stage uses, which KICS skips and a `--target` build ships (hadolint and trivy report it too).
+KICS_LAST_STAGE = ("KICS looks at the last stage only. lintimg checks every stage that ships: the last one, the stages "
+                   "it is built FROM, and a stage no other stage uses (`docker build --target` builds it as an image of "
+                   "its own); a builder stage that later stages only copy from is skipped by both.")
+# hadolint's cache rules look at the last stage and the stages it is built FROM; trivy's at every stage. Their own
+# cases conflict on a stage nothing uses (hadolint DL3009/DL3060 pass a named one, trivy DS-0025/DS-0015 catch an
+# unnamed one); lintimg treats it as shipped (a named one is a `--target`), which agrees with trivy.
+HADOLINT_FINAL_CHAIN = ("hadolint checks the last stage and the stages it is built FROM only, so it passes a named stage "
+                        "that no other stage uses; `docker build --target <name>` builds that stage as an image of its "
+                        "own, and trivy reports the same problem in a stage nothing uses (its DS-0025 and DS-0015 "
+                        "cases), so lintimg checks it.")
 # Managers whose index a RUN can refresh for a later RUN to install from (LI305).
 INDEX_MANAGERS = (*SYSTEM_MANAGERS, PACMAN)
 
@@ -206,6 +215,12 @@ def installs(t: DockerfileTarget, mgr: Manager, *subs: str, include_onbuild: boo
     for ins, cmd in run_commands(t.dockerfile, include_onbuild):
         if mgr.calls(cmd) and mgr.subcommand(cmd) in wanted:
             yield ins, cmd
+
+
+def shipped_installs(t: DockerfileTarget, mgr: Manager, *subs: str) -> Iterator[tuple[Instruction, Command]]:
+    """:func:`installs` in the stages that ship, for rules about what the image holds (a stage only copied from is skipped)."""
+    df = t.dockerfile
+    return ((ins, cmd) for ins, cmd in installs(t, mgr, *subs) if ships(df, ins))
 
 
 def unpinned(t: DockerfileTarget, mgr: Manager, what: str, how: str, packages: Callable[[Command], list[str]] | None = None, *subs: str) -> Iterator[Hit]:
@@ -263,13 +278,6 @@ def cache_mounted(ins: Instruction, *dirs: str) -> bool:
     """True when every one of ``dirs`` has a cache or tmpfs mount on it (or on a parent)."""
     targets = [m.get("target", "").rstrip("/") for m in run_mounts(ins) if m["type"] in ("cache", "tmpfs")]
     return all(any(d == tg or d.startswith(tg + "/") for tg in targets if tg) for d in dirs)
-
-
-def stage_in_image(df: Dockerfile, ins: Instruction) -> bool:
-    """True when the stage of ``ins`` ends up in an image: the final stage, or one another stage builds FROM."""
-    if ins.stage_index is None or ins.stage_index == len(df.stages) - 1:
-        return True
-    return any(st.base_stage == ins.stage_index for st in df.stages)
 
 
 def _switch(t: DockerfileTarget, names: tuple[str, ...], flags: tuple[str, ...], why: str) -> Iterator[Hit]:
@@ -330,8 +338,8 @@ def missing_yes(t: DockerfileTarget, mgr: Manager, *subs: str) -> Iterator[Hit]:
 
 
 def cache_left(t: DockerfileTarget, mgr: Manager, message: str, fix: str) -> Iterator[Hit]:
-    """Installs of ``mgr`` with no cleaning command after them in the same RUN (nor a cache mount)."""
-    for ins, cmd in installs(t, mgr):
+    """Installs of ``mgr`` in a stage that ships with no cleaning command after them in the same RUN (nor a cache mount)."""
+    for ins, cmd in shipped_installs(t, mgr):
         if not mgr.cleans(ins, cmd) and not any(cache_mounted(ins, d) for d in mgr.cache_dirs):
             yield cmd_hit(ins, cmd, message, fix=fix)
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from lintimg.dockerfile import Dockerfile, Instruction, Token
 from lintimg.dockerfile.queries import cmd_hit, commands_of, hit, run_commands, run_mounts
 from lintimg.dockerfile.shell import Command
+from lintimg.dockerfile.stages import ships
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
@@ -54,8 +55,9 @@ def wget_and_curl(t: DockerfileTarget) -> Iterator[Hit]:
     """Use either wget or curl in a stage, not both.
 
     ## What it does
-    Within one stage, once both `wget` and `curl` have been used, flags
-    each RUN that uses either of them.
+    Within one stage that ships, once both `wget` and `curl` have been
+    used, flags each RUN that uses either of them. A stage that is not
+    shipped (only copied from) is not checked.
 
     ## Why it matters
     Two tools that do the same job mean two packages (and their libraries)
@@ -70,9 +72,10 @@ def wget_and_curl(t: DockerfileTarget) -> Iterator[Hit]:
     ## Fix
     Pick one tool for every download in the stage.
     """
+    df = t.dockerfile
     seen: dict[int | None, set[str]] = {}
-    for ins, cmd in run_commands(t.dockerfile):
-        if not downloads(cmd):
+    for ins, cmd in run_commands(df):
+        if not downloads(cmd) or not ships(df, ins):
             continue
         tools = seen.setdefault(ins.stage_index, set())
         tools.add(cmd.name)
@@ -455,7 +458,8 @@ def copy_archive_then_extract(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags a COPY of a local tar archive that a later RUN of the same stage
-    unpacks with `tar` (shell or exec form, Linux or Windows paths).
+    unpacks with `tar` (shell or exec form, Linux or Windows paths). A
+    stage that is not shipped (only copied from) is not checked.
 
     ## Why it matters
     The archive is stored in the COPY layer and again, unpacked, in the
@@ -475,7 +479,7 @@ def copy_archive_then_extract(t: DockerfileTarget) -> Iterator[Hit]:
     copied: dict[tuple[int | None, str], tuple[Instruction, Token]] = {}
     df = t.dockerfile
     for ins in df.instructions:
-        if ins.keyword == "COPY" and ins.flag("from") is None:
+        if ins.keyword == "COPY" and ins.flag("from") is None and ships(df, ins):
             for src in copy_sources(ins)[0]:
                 if is_archive(src.value):
                     copied[(ins.stage_index, _basename(src.value))] = (ins, src)

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from lintimg.config import suggest
 from lintimg.dockerfile import Dockerfile, Instruction, Token
 from lintimg.dockerfile.queries import declared_shell, hit
-from lintimg.dockerfile.stages import chain
+from lintimg.dockerfile.stages import chain, ships
 from lintimg.dockerfile.words import variables_used
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.rules._common import KICS_LAST_STAGE_ONLY, base_env_names, path_under, stage_in_image
+from lintimg.rules._common import KICS_LAST_STAGE, base_env_names, path_under
 
 ID_RANGE = "LI200-LI299"
 
@@ -208,7 +208,7 @@ def _healthcheck_json(ins: Instruction) -> bool | None:
     peers=("DL3025", "JSONArgsRecommended", "KICS-b86987e1"),
     divergences={"DL3025": "hadolint reports shell form whatever the SHELL; lintimg follows BuildKit, for which a SHELL "
                            "instruction makes the shell form a deliberate use of that shell.",
-                 "KICS-b86987e1": KICS_LAST_STAGE_ONLY},
+                 "KICS-b86987e1": KICS_LAST_STAGE},
 )
 def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
     """Use the JSON (exec) form for CMD, ENTRYPOINT and HEALTHCHECK CMD.
@@ -219,7 +219,9 @@ def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
 
     Once a SHELL instruction is in force for the stage (its own, or one
     inherited through `FROM <stage>`), the shell form is a deliberate use
-    of that shell and is not flagged, as BuildKit does.
+    of that shell and is not flagged, as BuildKit does. A stage that is
+    not shipped (only copied from) never runs as a container and is not
+    checked.
 
     ## Why it matters
     Shell form runs the command under `/bin/sh -c`: the shell becomes PID 1,
@@ -236,7 +238,7 @@ def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
     """
     df = t.dockerfile
     for ins in _all(df):
-        if ins.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK") and declared_shell(df, ins) is not None:
+        if ins.keyword not in ("CMD", "ENTRYPOINT", "HEALTHCHECK") or declared_shell(df, ins) is not None or not ships(df, ins):
             continue
         if ins.keyword in ("CMD", "ENTRYPOINT") and not ins.is_json and ins.args_text:
             yield hit(ins, f"{ins.keyword} is in shell form; use the JSON form so the process gets signals", fix=f'{ins.keyword} {json.dumps(ins.args_text.split())}')
@@ -245,12 +247,15 @@ def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 def _repeated(t: DockerfileTarget, keyword: str) -> Iterator[Hit]:
-    """Hits on every ``keyword`` of a stage that a later one overrides (only the last one takes effect).
+    """Hits on every ``keyword`` of a shipped stage that a later one overrides (only the last one takes effect).
 
-    The finding sits on the instruction that has no effect, as BuildKit and KICS report it."""
+    The finding sits on the instruction that has no effect, as BuildKit and KICS report it. A stage that is
+    not shipped never runs as a container, so none of its ``keyword``s takes effect."""
+    df = t.dockerfile
     by_stage: dict[int | None, list[Instruction]] = {}
-    for ins in t.dockerfile.of(keyword):
-        by_stage.setdefault(ins.stage_index, []).append(ins)
+    for ins in df.of(keyword):
+        if ships(df, ins):
+            by_stage.setdefault(ins.stage_index, []).append(ins)
     for found in by_stage.values():
         for ins in found[:-1]:
             yield hit(ins, f"this {keyword} is overridden by the one on line {found[-1].line}; only the last {keyword} of a stage takes effect",
@@ -266,7 +271,8 @@ def multiple_cmd(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags each `CMD` of a stage that a later `CMD` overrides (the
-    finding is on the one that has no effect).
+    finding is on the one that has no effect). A stage that is not
+    shipped (only copied from) is not checked.
 
     ## Why it matters
     Only the last CMD counts; the others are dead code that misleads readers
@@ -287,14 +293,15 @@ def multiple_cmd(t: DockerfileTarget) -> Iterator[Hit]:
 @rule(
     "LI208", "multiple-entrypoint", Severity.ERROR, tags=("runtime",),
     peers=("DL4004", "MultipleInstructionsDisallowed", "DS-0007", "KICS-6938958b"),
-    divergences={"KICS-6938958b": KICS_LAST_STAGE_ONLY},
+    divergences={"KICS-6938958b": KICS_LAST_STAGE},
 )
 def multiple_entrypoint(t: DockerfileTarget) -> Iterator[Hit]:
     """More than one ENTRYPOINT in a stage.
 
     ## What it does
     Flags each `ENTRYPOINT` of a stage that a later `ENTRYPOINT` overrides (the
-    finding is on the one that has no effect).
+    finding is on the one that has no effect). A stage that is not
+    shipped (only copied from) is not checked.
 
     ## Why it matters
     Only the last ENTRYPOINT counts; the earlier ones never run.
@@ -320,7 +327,8 @@ def multiple_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags each `HEALTHCHECK` of a stage that a later `HEALTHCHECK` overrides (the
-    finding is on the one that has no effect).
+    finding is on the one that has no effect). A stage that is not
+    shipped (only copied from) is not checked.
 
     ## Why it matters
     Only the last HEALTHCHECK counts; an earlier one that looks like the
@@ -529,7 +537,8 @@ def consecutive_run(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags a RUN that directly follows another RUN of the same stage with the
     same flags (mounts, network) when the two hold only one command each.
-    RUNs that already chain several commands are left alone.
+    RUNs that already chain several commands are left alone, and so is a
+    stage that is not shipped (only copied from): its layers reach no image.
 
     ## Why it matters
     Each RUN makes a layer; files created in one and removed in the next
@@ -544,9 +553,10 @@ def consecutive_run(t: DockerfileTarget) -> Iterator[Hit]:
     ## Fix
     Join them with `&&` in one RUN.
     """
+    df = t.dockerfile
     prev: Instruction | None = None
-    for ins in t.dockerfile.instructions:
-        if ins.keyword == "RUN":
+    for ins in df.instructions:
+        if ins.keyword == "RUN" and ships(df, ins):
             if (
                 prev is not None
                 and prev.stage_index == ins.stage_index
@@ -565,9 +575,9 @@ def consecutive_copy(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags the first of two or more consecutive `COPY` (or `ADD`)
-    instructions of a stage that has a part in the image (the final stage
-    and the stages it is built FROM) when they copy to the same
-    destination with the same flags. Heredoc copies are left alone.
+    instructions of a stage that ships when they copy to the same
+    destination with the same flags. Heredoc copies are left alone, and
+    so is a stage that is not shipped (only copied from).
 
     ## Why it matters
     Each COPY makes a layer; one COPY with several sources makes one and
@@ -586,7 +596,7 @@ def consecutive_copy(t: DockerfileTarget) -> Iterator[Hit]:
     run: list[Instruction] = []
 
     def key(ins: Instruction) -> tuple[object, ...] | None:
-        if ins.keyword not in ("COPY", "ADD") or ins.heredocs or len(ins.args) < 2 or not stage_in_image(df, ins):
+        if ins.keyword not in ("COPY", "ADD") or ins.heredocs or len(ins.args) < 2 or not ships(df, ins):
             return None
         dest = ins.args[-1].value.rstrip("/") or "/"
         return ins.stage_index, ins.keyword, _flags_text(ins), "." if dest in (".", "./") else dest
@@ -703,7 +713,11 @@ def is_absolute_path(tok: Token) -> bool:
 @rule(
     "LI230", "workdir-relative", Severity.ERROR, tags=("workdir",),
     peers=("DL3000", "WorkdirRelativePath", "DS-0009", "CKV_DOCKER_10", "KICS-6b376af8"),
-    divergences={"WorkdirRelativePath": "BuildKit stays quiet once an absolute WORKDIR was set earlier in the stage; lintimg flags every relative WORKDIR, as hadolint, trivy, checkov and KICS do, since it still depends on an earlier line"},
+    divergences={"WorkdirRelativePath": "BuildKit reports only the first WORKDIR of a stage and the stages it is built FROM, "
+                                        "and only when that one is relative; a relative WORKDIR after an absolute one passes. "
+                                        "trivy (DS-0009: `WORKDIR /path/to/workdir` then `WORKDIR workdir`), checkov "
+                                        "(CKV_DOCKER_10) and hadolint report that relative WORKDIR, so one rule cannot pass "
+                                        "both sets of cases; lintimg flags every relative WORKDIR, as the majority does."},
 )
 def workdir_relative(t: DockerfileTarget) -> Iterator[Hit]:
     """WORKDIR should be an absolute path.

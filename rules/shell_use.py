@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lintimg.dockerfile.queries import cmd_hit, pipefail_shell, posix_run, run_commands, shell_of, turns_on_pipefail
+from lintimg.dockerfile.stages import ships
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
@@ -77,7 +78,8 @@ def useradd_long_uid(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags `useradd` with a UID of more than five digits and without
-    `-l`/`--no-log-init`.
+    `-l`/`--no-log-init`. A stage that is not shipped (only copied from)
+    is not checked.
 
     ## Why it matters
     useradd reserves space for the UID in the sparse files `/var/log/lastlog`
@@ -94,8 +96,9 @@ def useradd_long_uid(t: DockerfileTarget) -> Iterator[Hit]:
     RUN useradd -l -u 123456 app
     ```
     """
-    for ins, cmd in run_commands(t.dockerfile):
-        if cmd.name != "useradd" or cmd.has_flag("l", "no-log-init"):
+    df = t.dockerfile
+    for ins, cmd in run_commands(df):
+        if cmd.name != "useradd" or cmd.has_flag("l", "no-log-init") or not ships(df, ins):
             continue
         uid = cmd.flag_value("u", "uid") or ""
         if len(uid) > 5:
@@ -131,7 +134,9 @@ def chpasswd_in_run(t: DockerfileTarget) -> Iterator[Hit]:
 @rule("LI364", "pipe-without-pipefail", Severity.WARNING, tags=("shell",), peers=("DL4006", "KICS-efbf148a"),
       divergences={"KICS-efbf148a": "KICS reports `|` as an argument of an exec-form RUN (there is no shell, so no pipe) "
                                     "and passes a pipe in `RUN pwsh a | b` (the default shell /bin/sh runs that pipe, not "
-                                    "PowerShell); lintimg follows the shell that runs the RUN."})
+                                    "PowerShell; hadolint 2.15.1 reports it too); lintimg follows the shell that runs the RUN.",
+                   "DL4006": "hadolint 2.15.1 also reads `|` in an exec-form RUN as a pipe; the program gets it as an "
+                             "argument, so lintimg does not report it."})
 def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
     """Set `-o pipefail` before a RUN with a pipe.
 

@@ -11,12 +11,13 @@ from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
 from lintimg.rules._common import (
     APT,
+    HADOLINT_FINAL_CHAIN,
     INDEX_MANAGERS,
     _rm_of,
     _switch,
     cache_mounted,
     installs,
-    stage_in_image,
+    shipped_installs,
     unpinned,
 )
 
@@ -30,6 +31,9 @@ def apt_get_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags packages named to `apt-get install` with no version (`pkg=1.2`),
     no release (`pkg/bookworm`) and that are not a local `.deb` file.
+
+    Every stage is checked, also one that is not shipped: what a builder
+    stage installs decides what is copied out of it.
 
     ## Why it matters
     An unpinned install takes whatever the archive serves on the day of the
@@ -51,7 +55,8 @@ def apt_get_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
 
 @rule("LI301", "apt-lists-not-removed", Severity.INFO, tags=("apt", "size"), peers=("DL3009", "DKL-DI-0005", "KICS-df746b39"),
       divergences={"DL3009": "hadolint reads a backslash followed by spaces in the middle of a line as a line break; "
-                             "Docker does not, so a `--mount` written after it is not a mount and the lists stay."})
+                             "Docker does not, so a `--mount` written after it is not a mount and the lists stay. "
+                             + HADOLINT_FINAL_CHAIN})
 def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
     """Delete the apt lists after `apt-get update`.
 
@@ -61,9 +66,9 @@ def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
     same RUN, unless `/var/lib/apt/lists` itself is a cache or tmpfs
     mount, or both `/var/lib/apt` and `/var/cache/apt` are (with one of
     them only, and Docker's `docker-clean` hook removed as cache-mount
-    recipes do, the other keeps apt's files in the layer). Stages
-    that are only copied from are not flagged: their files never reach
-    the image.
+    recipes do, the other keeps apt's files in the layer). A stage that
+    is not shipped (only copied from) is not checked: its files never
+    reach an image.
 
     ## Why it matters
     The package lists are tens of megabytes that the running container
@@ -81,9 +86,8 @@ def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
         && rm -rf /var/lib/apt/lists/*
     ```
     """
-    df = t.dockerfile
-    for ins, cmd in installs(t, APT, "update"):
-        if not stage_in_image(df, ins) or lists_mounted(ins):
+    for ins, cmd in shipped_installs(t, APT, "update"):
+        if lists_mounted(ins):
             continue
         later = ins.script.after(cmd) if ins.script is not None else []
         if not any(_rm_of("/var/lib/apt/lists", "/var/lib/apt")(c) or (APT.calls(c) and APT.subcommand(c) in ("distclean", "dist-clean"))
@@ -104,7 +108,8 @@ def apt_get_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags `apt-get install` without `-y`/`--yes`/`--assume-yes` (`-qq`,
-    `-q -q` and `-q=2` imply yes).
+    `-q -q` and `-q=2` imply yes), in every stage: a stage that is not
+    shipped is built too, and stops there.
 
     ## Why it matters
     A build has no terminal: apt-get asks for confirmation and the build
@@ -132,7 +137,8 @@ def apt_get_install_recommends(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags `apt-get install` without `--no-install-recommends` (or
-    `-o APT::Install-Recommends=false`).
+    `-o APT::Install-Recommends=false`). A stage that is not shipped
+    (only copied from) is not checked.
 
     ## Why it matters
     Recommended packages are optional extras; in an image they add size
@@ -148,7 +154,7 @@ def apt_get_install_recommends(t: DockerfileTarget) -> Iterator[Hit]:
     RUN apt-get install -y --no-install-recommends curl
     ```
     """
-    for ins, cmd in installs(t, APT, "install"):
+    for ins, cmd in shipped_installs(t, APT, "install"):
         if cmd.name == "apt-get" and not cmd.has_flag("no-install-recommends") \
                 and not any(a.lower().endswith("install-recommends=false") for a in cmd.args):
             yield cmd_hit(ins, cmd, "`apt-get install` without `--no-install-recommends` pulls in optional packages",

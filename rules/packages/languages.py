@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from lintimg.dockerfile import Instruction
 from lintimg.dockerfile.queries import cmd_hit, run_commands, run_mounts
 from lintimg.dockerfile.shell import Command
+from lintimg.dockerfile.stages import ships
 from lintimg.dockerfile.words import expand
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
@@ -14,6 +15,7 @@ from lintimg.rules._common import (
     APK,
     APT,
     DNF,
+    HADOLINT_FINAL_CHAIN,
     SYSTEM_MANAGERS,
     YUM,
     ZYPPER,
@@ -22,7 +24,6 @@ from lintimg.rules._common import (
     cache_mounted,
     installs,
     shell_vars,
-    stage_in_image,
     unpinned,
 )
 from lintimg.rules._versions import gem_spec, go_spec, npm_spec, pip_spec
@@ -54,6 +55,9 @@ def pip_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     (`-c`) governs them. Requirement files, local paths, URLs and wheels
     are not flagged; a `git+` URL needs an `@revision`.
 
+    Every stage is checked, also one that is not shipped: what a builder
+    stage installs decides what is copied out of it.
+
     ## Why it matters
     pip installs the newest release on the day of the build; a new major
     version of a dependency can break a rebuild of unchanged code.
@@ -84,7 +88,8 @@ def pip_cache_dir(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags `pip install` without `--no-cache-dir`, unless `PIP_NO_CACHE_DIR`
     is set to a true value (by ENV, ARG, `export` or a prefix) or pip's
-    cache directory is a cache or tmpfs mount. `pipx` is not flagged.
+    cache directory is a cache or tmpfs mount. `pipx` is not flagged, nor
+    is a stage that is not shipped (only copied from).
 
     ## Why it matters
     pip keeps every downloaded wheel under `~/.cache/pip`; in an image that
@@ -102,7 +107,7 @@ def pip_cache_dir(t: DockerfileTarget) -> Iterator[Hit]:
     """
     df = t.dockerfile
     for ins, cmd, pip in pip_installs(t):
-        if pip.name != "pip" or pip.has_flag("no-cache-dir"):
+        if pip.name != "pip" or pip.has_flag("no-cache-dir") or not ships(df, ins):
             continue
         if shell_vars(ins, cmd, df).get("PIP_NO_CACHE_DIR", "").lower() in _TRUE:
             continue
@@ -126,6 +131,9 @@ def npm_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     Flags packages named to `npm install` without `@version`. Local
     folders and tarballs are not flagged; a git URL needs a `#ref`.
     `npm install` with no package (installing `package.json`) is fine.
+
+    Every stage is checked, also one that is not shipped: what a builder
+    stage installs decides what is copied out of it.
 
     ## Why it matters
     npm installs the newest release that day; builds then differ from
@@ -165,6 +173,9 @@ def gem_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     Flags gems named to `gem install` without `:version` and without
     `-v`/`--version`.
 
+    Every stage is checked, also one that is not shipped: what a builder
+    stage installs decides what is copied out of it.
+
     ## Why it matters
     gem installs the newest release that day; builds then differ from run
     to run.
@@ -194,6 +205,9 @@ def go_install_version(t: DockerfileTarget) -> Iterator[Hit]:
     without `@version`, or with `@latest`. Local packages (`.`, `./cmd`,
     absolute paths) are not flagged.
 
+    Every stage is checked, also one that is not shipped: what a builder
+    stage installs decides what is copied out of it.
+
     ## Why it matters
     Without a version the go command resolves the newest release that day.
 
@@ -217,14 +231,15 @@ def go_install_version(t: DockerfileTarget) -> Iterator[Hit]:
                           fix="add `@vX.Y.Z`", key=",".join(loose))
 
 
-@rule("LI337", "yarn-cache-clean", Severity.INFO, tags=("yarn", "size"), peers=("DL3060",))
+@rule("LI337", "yarn-cache-clean", Severity.INFO, tags=("yarn", "size"), peers=("DL3060",),
+      divergences={"DL3060": HADOLINT_FINAL_CHAIN})
 def yarn_cache_clean(t: DockerfileTarget) -> Iterator[Hit]:
     """Run `yarn cache clean` after `yarn install`.
 
     ## What it does
     Flags `yarn install` with no `yarn cache clean` later in the same RUN,
-    unless yarn's cache is a cache or tmpfs mount. Stages that are only
-    copied from are not flagged.
+    unless yarn's cache is a cache or tmpfs mount. A stage that is not
+    shipped (only copied from) is not checked.
 
     ## Why it matters
     yarn's offline cache holds a copy of every package; in the image it is
@@ -242,7 +257,7 @@ def yarn_cache_clean(t: DockerfileTarget) -> Iterator[Hit]:
     """
     df = t.dockerfile
     for ins, cmd in run_commands(df):
-        if not cmd.is_call("yarn", "install") or not stage_in_image(df, ins):
+        if not cmd.is_call("yarn", "install") or not ships(df, ins):
             continue
         later = ins.script.after(cmd) if ins.script is not None else []
         if any(c.name == "yarn" and c.has_args("cache") and c.has_args("clean") for c in later):

@@ -1,5 +1,5 @@
 """LI2xx: instruction form and syntax."""
-from tests.rulespec import catches, passes
+from tests.rulespec import catches, passes, stage_scope
 
 
 def test_consistent_instruction_casing_follows_the_majority():
@@ -166,3 +166,13 @@ def test_undefined_var_on_bases_whose_variables_are_known():
 def test_legacy_arg_form():
     catches("LI203", "FROM a:1\nARG foo bar\n", line=2)
     passes("LI203", "FROM a:1\nARG foo=bar\nARG baz\n")
+
+
+def test_stage_scope():
+    # runtime configuration and layer counts only matter in a stage that ships
+    stage_scope("LI206", "CMD node server.js", shipped_only=True)
+    stage_scope("LI207", 'CMD ["a"]\nCMD ["b"]', shipped_only=True, onbuild=False)
+    stage_scope("LI208", 'ENTRYPOINT ["a"]\nENTRYPOINT ["b"]', shipped_only=True, onbuild=False)
+    stage_scope("LI209", 'HEALTHCHECK CMD ["a"]\nHEALTHCHECK CMD ["b"]', shipped_only=True, onbuild=False)
+    stage_scope("LI214", "RUN make\nRUN make install", shipped_only=True, onbuild=False)
+    stage_scope("LI215", "COPY a /x/\nCOPY b /x/", shipped_only=True, onbuild=False)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from lintimg.dockerfile.shell import parse_script
-from tests.rulespec import catches, passes
+from tests.rulespec import catches, passes, stage_scope
 
 F = "FROM debian:12\n"
 
@@ -76,3 +76,8 @@ def test_pipefail_needs_a_shell_that_has_it():
 def test_lookups_are_not_commands():
     passes("LI366", "FROM debian:12\nRUN if ! command -v ps > /dev/null; then apt-get install -y procps; fi\n")
     catches("LI366", "FROM debian:12\nRUN ps aux\n")
+
+
+def test_stage_scope():
+    stage_scope("LI362", "RUN useradd -u 123456 app", shipped_only=True)
+    stage_scope("LI364", "RUN wget -O - https://example.com | tar xz", shipped_only=False)

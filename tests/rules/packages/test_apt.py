@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.rulespec import catches, passes, signature_switch
+from tests.rulespec import catches, passes, signature_switch, stage_scope
 
 F = "FROM debian:12\n"
 
@@ -22,11 +22,6 @@ def test_apt_lists_not_removed():
     catches("LI301", F + "RUN rm -rf /var/lib/apt/lists/* && apt-get update && apt-get install -y curl=7.88\n")
     passes("LI301", "FROM debian:13\nRUN apt-get update && apt-get install -y curl=8.14 && apt-get distclean\n")
     passes("LI301", F + "RUN --mount=type=cache,target=/var/lib/apt --mount=type=cache,target=/var/cache/apt apt-get update\n")
-
-
-def test_apt_lists_only_matter_in_stages_that_reach_the_image():
-    passes("LI301", "FROM debian:12 AS build\nRUN apt-get update && apt-get install -y gcc=12\nFROM scratch\nCOPY --from=build /x /x\n")
-    catches("LI301", "FROM debian:12 AS base\nRUN apt-get update && apt-get install -y gcc=12\nFROM base\n", line=2)
 
 
 def test_apt_get_missing_yes():
@@ -96,3 +91,11 @@ def test_wrappers_and_exec_form_reach_the_manager():
     catches("LI300", F + "RUN sudo -u root apt-get install -y --no-install-recommends curl\n")
     catches("LI302", F + 'RUN ["sudo", "apt-get", "install", "curl=7.88.1-10"]\n')
     passes("LI300", F + "RUN apt-get install -y -o Dpkg::Options::=--force-confold -t bookworm curl=7.88.1-10\n")
+
+
+def test_stage_scope():
+    # caches and recommends are about the image; a prompt or an unpinned package is about the build
+    stage_scope("LI301", "RUN apt-get update && apt-get install -y --no-install-recommends curl=8.5", shipped_only=True)
+    stage_scope("LI303", "RUN apt-get install -y curl=8.5", shipped_only=True)
+    stage_scope("LI302", "RUN apt-get install --no-install-recommends curl=8.5", shipped_only=False)
+    stage_scope("LI300", "RUN apt-get install -y --no-install-recommends curl", shipped_only=False)
