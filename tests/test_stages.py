@@ -106,6 +106,14 @@ def test_a_build_argument_can_pick_the_stage():
     assert shipped(text) == {3}
     text = "ARG BASE\nFROM alpine:3.20 AS alpine-base\nFROM debian:12 AS debian-base\nFROM ${BASE}-base\nRUN true\n"
     assert shipped(text) == {0, 1, 2}
+    # an argument has one value per build: the value must name a stage in every reference that uses it, so
+    # `${BASE}-base` picks fpm-base or debian-base, not the builders' bases (BASE=fpm-ext would fit it alone)
+    text = "ARG BASE=fpm\nFROM php:8-fpm AS fpm-ext-base\nRUN make\nFROM php:8-apache AS debian-ext-base\nRUN make\n" \
+           "FROM ${BASE}-ext-base AS ext-gd\nRUN make gd\nFROM php:8-fpm AS fpm-base\nFROM php:8-apache AS debian-base\n" \
+           "FROM ${BASE}-base\nCOPY --from=ext-gd /gd.so /gd.so\n"
+    assert shipped(text) == {3, 4, 5}
+    # references that cannot agree leave every value either allows
+    assert shipped("FROM a:1 AS x-1\nFROM a:1 AS y-2\nFROM x-${V}\nFROM y-${V}\n") == {0, 1, 2, 3}
     # a reference that is only a variable names an image as often as a stage: it picks no stage
     text = "ARG IMG=python:3.12\nFROM python:3.12 AS test\nRUN pytest\nFROM $IMG AS build\nFROM scratch\nCOPY --from=build /a /a\n"
     assert shipped(text) == {0, 2}

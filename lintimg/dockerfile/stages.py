@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator
 
 from lintimg.dockerfile import Dockerfile, Instruction, Stage
 from lintimg.dockerfile.model import run_mounts
@@ -44,21 +45,83 @@ def last_inherited(df: Dockerfile, stage: Stage, keyword: str) -> Instruction | 
     return found[-1] if found else None
 
 
-_VARIABLE = re.compile(r"\$(?:\{[^}]*\}|\w+)")
+_VARIABLE = re.compile(r"\$(?:\{(\w+)[^}]*\}|(\w+))")
+
+
+def _name_pattern(ref: str) -> tuple[re.Pattern[str], list[str]] | None:
+    """The stage names a reference with build arguments in it can expand to, as a pattern with one group per
+    argument (and the arguments' names, in group order); None when it has no argument or nothing else."""
+    pieces: list[str] = []
+    names: list[str] = []
+    pos = 0
+    for m in _VARIABLE.finditer(ref):
+        name = m.group(1) or m.group(2)
+        pieces.append(re.escape(ref[pos:m.start()]))
+        pieces.append(f"(?P=v{names.index(name)})" if name in names else f"(?P<v{len(names)}>.*)")
+        if name not in names:
+            names.append(name)
+        pos = m.end()
+    pieces.append(re.escape(ref[pos:]))
+    if not names or not _VARIABLE.sub("", ref):
+        return None
+    return re.compile("".join(pieces), re.IGNORECASE), names
+
+
+def _from_refs(df: Dockerfile) -> Iterator[tuple[Instruction, str]]:
+    """Each ``COPY --from``/``ADD --from`` and ``RUN --mount=from`` reference inside a stage, with its instruction."""
+    for ins in df.instructions:
+        if ins.stage_index is None:
+            continue
+        if ins.keyword in ("COPY", "ADD"):
+            yield from ((ins, ref) for ref in ins.flag_values("from"))
+        elif ins.keyword == "RUN":
+            yield from ((ins, m["from"]) for m in run_mounts(ins) if m.get("from"))
+
+
+def _argument_values(df: Dockerfile) -> dict[str, set[str]]:
+    """For each build argument that picks stages, the values that name a stage in every reference using it.
+
+    An argument has one value per build, so with ``FROM ${BASE}-php-ext-base`` and ``FROM ${BASE}-base`` it can
+    only be a value that fits both (``fpm-alpine``, not ``fpm-alpine-php-ext``)."""
+    found: dict[str, set[str]] | None = df.memo.get("argument_values")
+    if found is not None:
+        return found
+    found = {}
+    for ref in [st.base for st in df.stages] + [ref for _, ref in _from_refs(df)]:
+        fit = _name_pattern(ref)
+        if fit is None:
+            continue
+        pattern, names = fit
+        matches = [m for st in df.stages if st.name is not None and (m := pattern.fullmatch(st.name))]
+        for k, name in enumerate(names):
+            values = {m.group(f"v{k}").lower() for m in matches}
+            if not values:  # a reference that names no stage (an image) says nothing about the argument
+                continue
+            # references that cannot agree (a typo, a stage removed) leave the argument every value either allows
+            both = found.get(name, values) & values
+            found[name] = both if both else found[name] | values
+    df.memo["argument_values"] = found
+    return found
 
 
 def named_by(df: Dockerfile, ref: str, before: int) -> list[Stage]:
     """The stages before ``before`` that a ``FROM``/``--from`` reference can name: the one it names or, when a
-    build argument picks the stage (``FROM tools-${VERSION}``), every stage whose name fits the rest of it.
-    A reference that is nothing but a variable, or that names an image, names no stage."""
+    build argument picks the stage (``FROM tools-${VERSION}``), every stage whose name fits the rest of it with
+    a value the argument can take. A reference that is nothing but a variable, or that names an image, names no stage."""
     st = df.stage_by_ref(ref, before=before)
     if st is not None:
         return [st]
-    parts = _VARIABLE.split(ref)
-    if len(parts) == 1 or not "".join(parts):
+    fit = _name_pattern(ref)
+    if fit is None:
         return []
-    pattern = re.compile(".*".join(re.escape(p) for p in parts), re.IGNORECASE)
-    return [s for s in df.stages[:before] if s.name is not None and pattern.fullmatch(s.name)]
+    pattern, names = fit
+    values = _argument_values(df)
+    out = []
+    for s in df.stages[:before]:
+        m = pattern.fullmatch(s.name) if s.name is not None else None
+        if m is not None and all(m.group(f"v{k}").lower() in values.get(name, ()) for k, name in enumerate(names)):
+            out.append(s)
+    return out
 
 
 def bases(df: Dockerfile, stage: Stage) -> list[Stage]:
@@ -73,18 +136,7 @@ def bases(df: Dockerfile, stage: Stage) -> list[Stage]:
 def stage_uses(df: Dockerfile) -> list[tuple[Instruction, Stage]]:
     """Each ``COPY --from=<stage>`` and ``RUN --mount=from=<stage>`` with the earlier stage it takes files from
     (a reference to an image names no stage and is left out)."""
-    found: list[tuple[Instruction, Stage]] = []
-    for ins in df.instructions:
-        if ins.stage_index is None:
-            continue
-        if ins.keyword in ("COPY", "ADD"):
-            refs = ins.flag_values("from")
-        elif ins.keyword == "RUN":
-            refs = [m["from"] for m in run_mounts(ins) if m.get("from")]
-        else:
-            continue
-        found += [(ins, st) for ref in refs for st in named_by(df, ref, ins.stage_index)]
-    return found
+    return [(ins, st) for ins, ref in _from_refs(df) if ins.stage_index is not None for st in named_by(df, ref, ins.stage_index)]
 
 
 def builder_refs(df: Dockerfile) -> set[int]:
