@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from lintimg.context.build import ContextAttacher
+from lintimg.context import ContextAttacher
 from lintimg.dockerfile.sources import decode
 from lintimg.engine.rule import Rule
 from lintimg.reports import ruledocs
