@@ -143,9 +143,11 @@ def forward_get(handler, upstream: str) -> None:
 
 class ThrottlingProxy:
     """An HTTP front for a registry that answers 429 to every ``every``-th request it gets (any path),
-    optionally behind Basic auth, and logs ``(time, path, status)`` of each answer."""
+    optionally behind Basic auth, and logs ``(time, path, status)`` of each answer. The 429s carry
+    ``Retry-After: retry_after`` (with ``first_only``, only the first of them; the others name no pause)."""
 
-    def __init__(self, upstream: str, *, every: int = 3, retry_after: str | None = "1", user: str = "", password: str = "") -> None:
+    def __init__(self, upstream: str, *, every: int = 3, retry_after: str | None = "1", first_only: bool = False, user: str = "",
+                 password: str = "") -> None:
         import base64
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -174,7 +176,8 @@ class ThrottlingProxy:
                 with lock:
                     n = len(proxy.log) + 1
                 if every and n % every == 0:
-                    return self.reply(429, {"Retry-After": retry_after} if retry_after is not None else {})
+                    named = retry_after is not None and not (first_only and any(st == 429 for _, _, st in proxy.log))
+                    return self.reply(429, {"Retry-After": retry_after} if named else {})
                 with lock:
                     proxy.log.append((time.time(), self.path, 200))
                 forward_get(self, upstream)
