@@ -171,9 +171,9 @@ def read_repos_file(path: str) -> list[tuple[str, str | None]]:
 class _Registries:
     """One client per repository, shared by the driver's threads (tokens are fetched once per scope)."""
 
-    def __init__(self, target: FleetTarget, *, insecure: bool, ca_file: str | None, pacer: HostPacer | None, attempts: int) -> None:
+    def __init__(self, target: FleetTarget, *, insecure: bool, ca_file: str | None, pacer: HostPacer | None) -> None:
         self.target = target
-        self.kw: dict[str, Any] = {"insecure": insecure, "ca_file": ca_file, "pacer": pacer, "attempts": attempts}
+        self.kw: dict[str, Any] = {"insecure": insecure, "ca_file": ca_file, "pacer": pacer}
         self._lock = threading.Lock()
         self._by_repo: dict[str, Registry] = {}
 
@@ -194,12 +194,11 @@ def make_plan(
     insecure: bool = False,
     ca_file: str | None = None,
     pacer: HostPacer | None = None,
-    attempts: int = 8,
     on_step: Callable[[str, int, int], None] | None = None,
 ) -> Plan:
     """List and resolve what the run scans. Raises :class:`LintimgError` only when nothing can be listed."""
     plan = Plan(target)
-    regs = _Registries(target, insecure=insecure, ca_file=ca_file, pacer=pacer, attempts=attempts)
+    regs = _Registries(target, insecure=insecure, ca_file=ca_file, pacer=pacer)
     step = on_step or (lambda stage, done, total: None)
     if repos_file is not None:
         listed = [(r, t) for r, t in read_repos_file(repos_file) if target.holds(r)]
@@ -233,7 +232,7 @@ def make_plan(
             if failed:
                 plan.failures.append(failed)
             plan.tags_listed += len(tags)
-            pairs += [(repo, t) for t in dict.fromkeys(tags) if selection.wants(repo, t)]
+            pairs += [(repo, t) for t in sorted(set(tags)) if selection.wants(repo, t)]  # registries list tags in any order
 
     resolved = _resolve_all(pairs, regs, platform, plan, step)
     if selection.latest is not None:

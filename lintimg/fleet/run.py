@@ -36,7 +36,6 @@ class FleetOptions:
     memory_limit: int | None = None  # bytes per embedded worker
     cache_root: str | None = None  # default: the layer cache's ($LINTIMG_LAYER_CACHE, else XDG)
     rate: float = 20.0  # requests per second per registry host
-    attempts: int = 8
     threshold: str = "info"
     rules_dirs: tuple[str, ...] = ()
 
@@ -87,7 +86,7 @@ def run_fleet(engine: Engine, opts: FleetOptions, progress: Progress | None = No
     except OSError as e:
         raise LintimgError(f"{pace_dir}: cannot create the pacing folder ({e.strerror or e})") from None
     plan = make_plan(opts.target, repos_file=opts.repos_file, selection=opts.selection, platform=opts.platform, insecure=opts.insecure,
-                     ca_file=opts.ca_file, pacer=pacer, attempts=opts.attempts, on_step=progress.step)
+                     ca_file=opts.ca_file, pacer=pacer, on_step=progress.step)
     stats = summary.RunStats()
     stats.add_traffic(plan.traffic)
     failures = list(plan.failures)
@@ -102,7 +101,7 @@ def run_fleet(engine: Engine, opts: FleetOptions, progress: Progress | None = No
     stats.resumed = len(records)
     if todo:
         settings = Settings(EngineRecipe.of(engine, opts.rules_dirs), cache_root, pace_dir, opts.rate, opts.insecure, opts.ca_file,
-                            opts.attempts, opts.threshold)
+                            opts.threshold)
         runner = make_runner(opts.scheduler, opts.workers, opts.memory_limit)
         try:
             stats.runner = runner.description

@@ -67,7 +67,6 @@ class Settings:
     rate: float  # requests per second per registry host (0: no budget)
     insecure: bool = False
     ca_file: str | None = None
-    attempts: int = 8  # per request, throttling answers included
     threshold: str = "info"  # the failure threshold, for each image's verdict
 
 
@@ -99,7 +98,7 @@ class ImageDone:
 # --- per worker process -------------------------------------------------------
 
 _lock = threading.Lock()
-_registries: dict[tuple[str, str, bool, str | None, float, str, int], Registry] = {}
+_registries: dict[tuple[str, str, bool, str | None, float, str], Registry] = {}
 _local = threading.local()
 
 
@@ -113,12 +112,12 @@ def _engine(recipe: EngineRecipe) -> Engine:
 
 
 def _registry(s: Settings, registry: str, repository: str) -> Registry:
-    key = (registry, repository, s.insecure, s.ca_file, s.rate, s.pace_dir, s.attempts)
+    key = (registry, repository, s.insecure, s.ca_file, s.rate, s.pace_dir)
     with _lock:
         reg = _registries.get(key)
         if reg is None:
             reg = _registries[key] = Registry(DockerRef(registry, repository, None, None), insecure=s.insecure, ca_file=s.ca_file,
-                                              attempts=s.attempts, pacer=HostPacer(s.pace_dir, s.rate))
+                                              pacer=HostPacer(s.pace_dir, s.rate))
         return reg
 
 

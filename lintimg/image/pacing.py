@@ -111,8 +111,9 @@ class HostPacer:
     ``burst`` how many may go at once (default: one second's worth).
     """
 
-    def __init__(self, folder: str, rate: float = 0.0, burst: int | None = None) -> None:
+    def __init__(self, folder: str, rate: float = 0.0, burst: int | None = None, patience: int = 10) -> None:
         self.folder = folder
+        self.patience = patience  # answers asking to slow down that one request may get before it fails
         self.rate = max(0.0, rate)
         self.burst = max(1, burst if burst is not None else int(self.rate) or 1)
         os.makedirs(folder, exist_ok=True)

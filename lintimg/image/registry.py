@@ -131,7 +131,8 @@ class Registry:
         origin = urllib.parse.urlsplit(url).netloc
         scope = scope or self.scope
         challenged = False
-        attempt = 0
+        attempt = 0  # connection failures
+        throttled = 0  # retried statuses (429, 5xx)
         redirects = 0
         while True:
             h = dict(headers or {})
@@ -178,11 +179,13 @@ class Registry:
                 if challenge and self.auth.respond(challenge, scope):
                     continue
                 raise LintimgError(f"{self.what}: authentication required (401); log in with docker login or fix the credentials")
-            if status in RETRY_STATUS and attempt + 1 < self.attempts:
+            # With a pacer, a throttled request is retried more patiently: the pause holds every process, so
+            # retries do not add load, and in a busy fleet one request may be unlucky several times running.
+            if status in RETRY_STATUS and throttled + 1 < (self.pacer.patience if self.pacer is not None else self.attempts):
                 named = retry_after(resp.getheader("Retry-After"))
-                wait = named if named is not None else BACKOFF * 2**attempt * (1 + random.random() / 4)
+                wait = named if named is not None else BACKOFF * 2 ** min(throttled, 8) * (1 + random.random() / 4)
                 _Body(conn, resp).close()
-                attempt += 1
+                throttled += 1
                 if self.pacer is not None:  # the whole host waits, in every process of the run; the next before() holds this one too
                     self.pacer.back_off(here.netloc, wait, status, named is not None)
                 else:
