@@ -158,12 +158,16 @@ def _table(rows: list[list[str]]) -> list[str]:
     return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
 
 
+def _n(count: int, one: str, many: str = "") -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
 def render_text(doc: dict[str, Any]) -> str:
     im, la = doc["images"], doc["layers"]
-    out = [f"lintimg fleet {doc['target']}: {im['selected']} images ({im['scanned_now']} scanned now, {im['resumed']} by an earlier run), "
-           f"{im['failed']} failed; {im['with_findings']} with findings, {im['failing']} at or above the failure threshold",
-           f"runner: {doc['runner'] or 'none needed'} · {doc['seconds']:.1f} s · {doc['repositories']} repositories, "
-           f"{doc['tags']['selected']} of {doc['tags']['listed']} tags",
+    out = [f"lintimg fleet {doc['target']}: {_n(im['selected'], 'image')} ({im['scanned_now']} scanned now, {im['resumed']} by an earlier run), "
+           f"{len(doc['failures'])} could not be scanned; {im['with_findings']} with findings, {im['failing']} at or above the failure threshold",
+           f"runner: {doc['runner'] or 'none needed'} · {doc['seconds']:.1f} s · {_n(doc['repositories'], 'repository', 'repositories')}, "
+           f"{doc['tags']['selected']} of {_n(doc['tags']['listed'], 'tag')}",
            f"layers: {la['distinct']} distinct; this run analysed {la['analysed']}, found {la['cached']} in the cache"
            + (f", read {la['reread']} again" if la["reread"] else "") + f"; {human(la['pulled_bytes'])} pulled"]
     if doc["findings"]:

@@ -1,10 +1,10 @@
 """A small real fleet for the fleet tests: images built by the engine and pushed to a loopback registry.
 
 Three bases (the busybox base itself, one that adds a user, one that wastes
-space), four apps on each, every app with a layer of its own; one file layer
-is the same in three apps on different bases. Plus: two tags on one image, an
-older build under another tag, and a tag that no image of this platform
-answers (an index listing only linux/s390x).
+space), four apps on each, every app with layers of its own. Plus: two tags on one image, an
+older build under another tag, and a repository ``fleet/broken`` whose tag
+``s390x`` no image of this platform answers (an index listing only
+linux/s390x) and whose tag ``amd64`` is app02's manifest again.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ BASES = {
 }
 VARIANTS = {
     "plain": "COPY own.txt /app/own.txt\nCMD [\"/bin/sh\"]\n",
-    "creds": "COPY creds /app/creds\nCOPY own.txt /app/own.txt\n",  # the creds layer is the same in three apps
+    "creds": "COPY creds /app/creds\nCOPY own.txt /app/own.txt\n",
     "env": f"COPY own.txt /app/own.txt\nENV API_TOKEN={GHP}\n",
     "overwrite": "COPY id_rsa /app/key\nCOPY own.txt /app/key\n",
 }
@@ -58,7 +58,6 @@ def _context(root: Path, name: str, dockerfile: str, files: dict[str, bytes]) ->
     (ctx / "Dockerfile").write_text(dockerfile)
     for rel, data in files.items():
         (ctx / rel).write_bytes(data)
-        os.utime(ctx / rel, (1_700_000_000, 1_700_000_000))  # same bytes and times: the same layer in every app that copies it
     return ctx
 
 
@@ -86,7 +85,9 @@ def build_fleet(docker, host: str, work: Path) -> Fleet:
         def build(item: tuple[str, str, dict[str, bytes]]) -> tuple[str, str]:
             ref, dockerfile, files = item
             ctx = _context(work, ref.replace(":", "-"), dockerfile, files)
-            return ref, docker.build(ctx, f"lintimg-test/fleet-{ref.replace(':', '-')}:1")
+            # app01's two builds are made anew each time: --latest needs the old one older (the build cache keeps creation times)
+            fresh = ("--no-cache",) if ref.startswith("app01:") else ()
+            return ref, docker.build(ctx, f"lintimg-test/fleet-{ref.replace(':', '-')}:1", None, *fresh)
 
         # with the bases: an older build of app01 under another tag (made before every app; a second tag on app01:1 below)
         first = [(f"{name}:1", text.format(busybox=busybox), shared) for name, text in BASES.items()]
