@@ -107,11 +107,19 @@ def build_fleet(docker, host: str, work: Path) -> Fleet:
             repo, tag = ref.split(":")
             remote = f"{host}/{NS}/{repo}:{tag}"
             docker.run("tag", image, remote)
-            docker.run("push", remote)
+            for attempt in range(3):  # the registry can lose a race between two uploads of one blob ("digest invalid"): push again
+                done = docker.run("push", remote, check=attempt == 2)
+                if done.returncode == 0:
+                    break
             docker.run("rmi", remote)  # only the tag: the image stays under its lintimg-test/ name
             return f"{NS}/{repo}:{tag}", _manifest_digest(host, f"{NS}/{repo}", tag)
 
-        fleet.images.update(pool.map(push, sorted(local.items())))
+        # the bases first, one by one, so the apps find their layers there; a second tag after its first
+        order = sorted(local.items(), key=lambda kv: (kv[0] not in ("busybox:1", *(f"{b}:1" for b in BASES)), kv[0] == "app01:latest", kv[0]))
+        for item in order[:1 + len(BASES)]:
+            fleet.images.update([push(item)])
+        fleet.images.update(pool.map(push, order[1 + len(BASES):-1]))
+        fleet.images.update([push(order[-1])])
     fleet.broken = f"{NS}/broken:s390x"
     _push_foreign_index(host, f"{NS}/app02", fleet.broken)
     return fleet
