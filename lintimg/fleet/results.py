@@ -12,7 +12,12 @@ Per image digest (``sha256-<hex>``), under ``images/``:
 
 Every file is written to a temporary file in the same folder and renamed into
 place, so a run killed at any moment leaves whole files or none; the next run
-with the same folder skips the digests that have a record.
+with the same folder skips the digests that have a record made with the same
+rules, config and lintimg (the record's ``key``, from :func:`.tasks.image_key`).
+
+:class:`ImageCache` keeps the same results under that key in the layer cache
+folder, so a later run into another folder (tomorrow's scan of a registry
+whose images mostly did not change) copies them instead of checking again.
 
 At the end: ``summary.json``, ``summary.txt`` and ``fleet.sarif`` (every
 image's run in one log).
@@ -51,10 +56,10 @@ class ResultStore:
         except OSError as e:
             raise LintimgError(f"{path}: cannot write ({e.strerror or e})") from None
 
-    def record(self, digest: str) -> dict[str, Any] | None:
-        """The record of an image finished by this or an earlier run, or None."""
+    def record(self, digest: str, key: str) -> dict[str, Any] | None:
+        """The record of an image an earlier run finished with the same ``key``, or None."""
         doc = read_json(self.images / f"{file_stem(digest)}.fleet.json")
-        return doc if isinstance(doc, dict) and doc.get("digest") == digest else None
+        return doc if isinstance(doc, dict) and doc.get("digest") == digest and doc.get("key") == key else None
 
     def save(self, done: ImageDone) -> None:
         stem = file_stem(done.digest)
@@ -83,3 +88,38 @@ class ResultStore:
                 os.unlink(self.root / "fleet.sarif")
             except FileNotFoundError:
                 pass
+
+
+class ImageCache:
+    """Image results by :func:`.tasks.image_key`, under ``<layer cache>/fleet-images/`` (off with the layer cache).
+
+    Entries hold what the output folder holds (reports with secrets redacted, and
+    the record); a torn or foreign entry is a miss, and a folder that cannot be
+    written only costs speed.
+    """
+
+    def __init__(self, cache_root: str, on: bool) -> None:
+        self.root = Path(cache_root) / "fleet-images"
+        self.on = on
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> ImageDone | None:
+        doc = read_json(self._path(key)) if self.on else None
+        if not isinstance(doc, dict) or doc.get("key") != key:
+            return None
+        rec, rj, rs = doc.get("record"), doc.get("report_json"), doc.get("report_sarif")
+        if not (isinstance(rec, dict) and rec.get("key") == key and isinstance(rj, str) and isinstance(rs, str)):
+            return None
+        return ImageDone(rec["digest"], rj, rs, rec, 0, 0)
+
+    def put(self, done: ImageDone) -> None:
+        if not self.on:
+            return
+        key = done.record["key"]
+        doc = {"key": key, "record": done.record, "report_json": done.report_json, "report_sarif": done.report_sarif}
+        try:
+            write_atomic(self._path(key), json.dumps(doc, separators=(",", ":")).encode())
+        except OSError:
+            pass  # a read-only or full cache folder only costs speed

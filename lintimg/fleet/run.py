@@ -14,9 +14,9 @@ from lintimg.errors import LintimgError
 from lintimg.fleet import summary
 from lintimg.fleet.plan import Failure, FleetTarget, ImageJob, LayerRef, Selection, make_plan
 from lintimg.fleet.progress import Progress
-from lintimg.fleet.results import ResultStore
+from lintimg.fleet.results import ImageCache, ResultStore
 from lintimg.fleet.runners import DaskRunner, Runner, make_runner
-from lintimg.fleet.tasks import EngineRecipe, ImageDone, LayerDone, Settings, analyse_layer_task, check_image_task, probe_see, probe_write
+from lintimg.fleet.tasks import EngineRecipe, ImageDone, LayerDone, Settings, analyse_layer_task, check_image_task, image_key, probe_see, probe_write
 from lintimg.image.layercache import LayerCache, default_root
 from lintimg.image.oci import parse_platform
 from lintimg.image.pacing import HostPacer
@@ -90,23 +90,30 @@ def run_fleet(engine: Engine, opts: FleetOptions, progress: Progress | None = No
     stats = summary.RunStats()
     stats.add_traffic(plan.traffic)
     failures = list(plan.failures)
+    settings = Settings(EngineRecipe.of(engine, opts.rules_dirs), cache_root, pace_dir, opts.rate, opts.insecure, opts.ca_file,
+                        opts.threshold)
+    images = ImageCache(cache_root, LayerCache(cache_root).on)
     records: dict[str, dict[str, Any]] = {}
     todo: list[ImageJob] = []
     for digest, job in plan.images.items():
-        rec = store.record(digest)
+        key = image_key(settings, job, automation_id(job))
+        rec = store.record(digest, key)
+        done = images.get(key) if rec is None else None
         if rec is not None:
             records[digest] = rec
+            stats.resumed += 1
+        elif done is not None:  # checked before, with these rules, by a run into another folder
+            store.save(done)
+            records[digest] = done.record
+            stats.reused += 1
         else:
             todo.append(job)
-    stats.resumed = len(records)
     if todo:
-        settings = Settings(EngineRecipe.of(engine, opts.rules_dirs), cache_root, pace_dir, opts.rate, opts.insecure, opts.ca_file,
-                            opts.threshold)
         runner = make_runner(opts.scheduler, opts.workers, opts.memory_limit)
         try:
             stats.runner = runner.description
             _check_workers(runner, cache_root)
-            _scan(runner, settings, todo, store, records, failures, stats, progress, opts.memory_limit)
+            _scan(runner, settings, todo, store, images, records, failures, stats, progress, opts.memory_limit)
         finally:
             runner.close()
     if not LayerCache(cache_root).on:
@@ -141,7 +148,7 @@ def _check_workers(runner: Runner, cache_root: str) -> None:
                                "the layer cache must be one folder every worker shares (a shared volume)")
 
 
-def _scan(runner: Runner, s: Settings, todo: list[ImageJob], store: ResultStore, records: dict[str, dict[str, Any]],
+def _scan(runner: Runner, s: Settings, todo: list[ImageJob], store: ResultStore, images: ImageCache, records: dict[str, dict[str, Any]],
           failures: list[Failure], stats: summary.RunStats, progress: Progress, memory_limit: int | None) -> None:
     run_id = uuid.uuid4().hex[:12]
     use_cache = LayerCache(s.cache_root).on
@@ -177,6 +184,7 @@ def _scan(runner: Runner, s: Settings, todo: list[ImageJob], store: ResultStore,
             c.failed += 1
         else:
             store.save(result)
+            images.put(result)
             records[job.digest] = result.record
             stats.scanned += 1
             stats.reread += result.reread

@@ -35,7 +35,8 @@ class RunStats:
     runner: str = ""
     seconds: float = 0.0
     scanned: int = 0  # images checked by this run
-    resumed: int = 0  # images an earlier run had finished
+    resumed: int = 0  # images an earlier run into the same folder had finished
+    reused: int = 0  # images whose results an earlier run left in the cache (same image, rules and config)
     layers_submitted: int = 0  # distinct layers of the images this run checked
     analysed: int = 0  # layer tasks that pulled and read their blob
     cached: int = 0  # layer tasks the cache answered
@@ -137,7 +138,7 @@ def build(plan: Plan, records: list[dict[str, Any]], failures: list[Failure], st
         "seconds": round(stats.seconds, 2),
         "repositories": len(plan.repositories),
         "tags": {"listed": plan.tags_listed, "selected": plan.tags_selected},
-        "images": {"selected": len(plan.images), "checked": len(scanned), "scanned_now": stats.scanned, "resumed": stats.resumed,
+        "images": {"selected": len(plan.images), "checked": len(scanned), "scanned_now": stats.scanned, "reused": stats.reused, "resumed": stats.resumed,
                    "failed": len([d for d in plan.images if d not in scanned]), "with_findings": sum(1 for r in records if r.get("findings")),
                    "failing": len(failing), "by_severity": dict(sorted(worst.items(), key=lambda kv: -Severity.parse(kv[0])))},
         "layers": {"distinct": len(plan.layers), "submitted": stats.layers_submitted, "analysed": stats.analysed, "cached": stats.cached,
@@ -164,7 +165,7 @@ def _n(count: int, one: str, many: str = "") -> str:
 
 def render_text(doc: dict[str, Any]) -> str:
     im, la = doc["images"], doc["layers"]
-    out = [f"lintimg fleet {doc['target']}: {_n(im['selected'], 'image')} ({im['scanned_now']} scanned now, {im['resumed']} by an earlier run), "
+    out = [f"lintimg fleet {doc['target']}: {_n(im['selected'], 'image')} ({im['scanned_now']} scanned now, {im['reused']} from the cache, {im['resumed']} by an earlier run), "
            f"{len(doc['failures'])} could not be scanned; {im['with_findings']} with findings, {im['failing']} at or above the failure threshold",
            f"runner: {doc['runner'] or 'none needed'} · {doc['seconds']:.1f} s · {_n(doc['repositories'], 'repository', 'repositories')}, "
            f"{doc['tags']['selected']} of {_n(doc['tags']['listed'], 'tag')}",

@@ -48,13 +48,32 @@ class EngineRecipe:
     @classmethod
     def of(cls, engine: Engine, rules_dirs: tuple[str, ...] = ()) -> EngineRecipe:
         state = engine.registry.run_state()
-        key = hashlib.sha256(pickle.dumps((engine.config, rules_dirs, sorted(state.items(), key=repr)))).hexdigest()
+        key = hashlib.sha256(pickle.dumps((engine.config, rules_dirs, _folder_digest(rules_dirs), sorted(state.items(), key=repr)))).hexdigest()
         return cls(engine.config, tuple(rules_dirs), state, key)
 
     def build(self) -> Engine:
         engine = Engine(self.config, self.rules_dirs)
         engine.registry.restore(self.registry_state)
         return engine
+
+
+def _folder_digest(folders: tuple[str, ...]) -> str:
+    """The rule modules' code in local rule folders: an edited rule makes another recipe (so earlier results are not reused)."""
+    import os
+
+    h = hashlib.sha256()
+    for folder in folders:
+        try:
+            names = sorted(n for n in os.listdir(folder) if n.endswith(".py"))
+        except OSError:
+            continue  # the engine has already said what is wrong with the folder
+        for name in names:
+            try:
+                with open(os.path.join(folder, name), "rb") as fh:
+                    h.update(name.encode() + b"\0" + hashlib.sha256(fh.read()).digest())
+            except OSError:
+                h.update(name.encode() + b"\0?")
+    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -93,6 +112,15 @@ class ImageDone:
     reread: int  # layers the cache did not hold and this task read again
     pulled: int
     traffic: dict[str, HostStats] = field(default_factory=dict)
+
+
+def image_key(s: Settings, job: ImageJob, automation_id: str) -> str:
+    """What an image task's result depends on: lintimg, the rules and their config, the threshold, and the image as
+    this run names it (its digest fixes its layers and config). Equal keys, equal :class:`ImageDone` (traffic aside)."""
+    from lintimg import __version__
+
+    named = [job.registry, job.repository, job.digest, job.reference, sorted(job.tags), job.elsewhere, job.created, job.platform]
+    return hashlib.sha256(json.dumps([__version__, s.recipe.key, s.threshold, automation_id, named], default=str).encode()).hexdigest()
 
 
 # --- per worker process -------------------------------------------------------
@@ -185,6 +213,7 @@ def check_image_task(s: Settings, job: ImageJob, automation_id: str, *layers: La
         counts[str(f.severity)] = counts.get(str(f.severity), 0) + 1
     record = {
         "digest": job.digest,
+        "key": image_key(s, job, automation_id),
         "registry": job.registry,
         "repository": job.repository,
         "tags": sorted(job.tags),

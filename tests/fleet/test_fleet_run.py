@@ -74,7 +74,7 @@ def cold_dask(fleet, cluster, tmp_path_factory) -> Run:
 def test_each_image_is_checked_once_and_each_layer_analysed_once(fleet, cold_pool):
     s = cold_pool.summary
     assert set(results(cold_pool.out)) == fleet.digests and len(fleet.digests) == 16
-    assert s["images"] | {"by_severity": None} == {"selected": 16, "checked": 16, "scanned_now": 16, "resumed": 0, "failed": 0,
+    assert s["images"] | {"by_severity": None} == {"selected": 16, "checked": 16, "scanned_now": 16, "reused": 0, "resumed": 0, "failed": 0,
                                                   "with_findings": 16, "failing": 16, "by_severity": None}
     distinct = _diff_ids(fleet)
     assert s["layers"]["distinct"] == len(distinct) and s["layers"]["submitted"] == len(distinct)
@@ -150,15 +150,33 @@ def test_the_summary_counts_findings_waste_and_bases(fleet, cold_pool):
 
 
 def test_a_warm_run_analyses_no_layer_and_a_rerun_of_the_same_folder_checks_nothing(fleet, cold_pool, tmp_path):
-    warm = fleet_cli(fleet.target, "-o", str(tmp_path / "warm"), "--layer-cache", str(cold_pool.cache), "--format", "json")
-    s = json.loads(warm.stdout)
-    assert s["layers"] | {"distinct": 0} == {"distinct": 0, "submitted": s["layers"]["distinct"], "analysed": 0,
-                                             "cached": s["layers"]["distinct"], "reread": 0, "pulled_bytes": 0}
+    import shutil
+
+    def run(out: str, *extra: str) -> dict:
+        proc = fleet_cli(fleet.target, "-o", str(tmp_path / out), "--layer-cache", str(cold_pool.cache), "--format", "json", *extra)
+        assert "Traceback" not in proc.stderr and proc.returncode == 3, proc.stderr
+        return json.loads(proc.stdout)
+
+    distinct = cold_pool.summary["layers"]["distinct"]
+    # the layer cache warm, the first run's image results set aside: every image checked again, no layer read
+    shutil.move(cold_pool.cache / "fleet-images", tmp_path / "aside")
+    s = run("warm")
+    assert s["layers"] == {"distinct": distinct, "submitted": distinct, "analysed": 0, "cached": distinct, "reread": 0, "pulled_bytes": 0}
+    assert s["images"]["scanned_now"] == 16 and s["images"]["reused"] == 0
     assert results(tmp_path / "warm") == results(cold_pool.out)
-    again = fleet_cli(fleet.target, "-o", str(tmp_path / "warm"), "--layer-cache", str(cold_pool.cache), "--format", "json")
-    s2 = json.loads(again.stdout)
-    assert s2["images"]["resumed"] == 16 and s2["images"]["scanned_now"] == 0 and s2["runner"] == ""
-    assert s2["findings"] == s["findings"] and s2["bases"] == s["bases"] and s2["waste"] == s["waste"]
+    # into another folder with the image results in the cache too: copied, nothing checked, no task at all
+    s2 = run("again")
+    assert s2["images"]["reused"] == 16 and s2["images"]["scanned_now"] == 0 and s2["runner"] == "" and s2["layers"]["submitted"] == 0
+    assert results(tmp_path / "again") == results(cold_pool.out)
+    # the same folder again: resumed
+    s3 = run("warm")
+    assert s3["images"]["resumed"] == 16 and s3["images"]["scanned_now"] == 0
+    assert s3["findings"] == s["findings"] == s2["findings"] and s3["bases"] == s["bases"] and s3["waste"] == s["waste"]
+    # the same folder with another rule selection: nothing resumed or reused (made with other rules); the layers still cached
+    s4 = run("warm", "--ignore", "LI750")
+    assert s4["images"]["scanned_now"] == 16 and s4["images"]["resumed"] == s4["images"]["reused"] == 0
+    assert s4["layers"]["analysed"] == 0 and s4["layers"]["cached"] == distinct
+    assert "LI750" in {r["rule"] for r in s["findings"]} and "LI750" not in {r["rule"] for r in s4["findings"]}
 
 
 def test_a_killed_run_resumes_to_the_same_results(fleet, cold_pool, tmp_path):

@@ -57,4 +57,4 @@ def test_exit_codes_and_text():
            "every worker backed off this host for 4.5 s in all" in text
     assert "Could not scan (1):\n  resolve  r.example.com/t/b:2: manifest 2 not found (404)" in text
     assert ["t/a:1", "5.0", "MB", "50.0", "%", "opt/x", "5.0", "MB"] in [line.split() for line in text.splitlines()]
-    assert text.startswith("lintimg fleet r.example.com/t: 1 image (1 scanned now, 0 by an earlier run), 1 could not be scanned;")
+    assert text.startswith("lintimg fleet r.example.com/t: 1 image (1 scanned now, 0 from the cache, 0 by an earlier run), 1 could not be scanned;")
