@@ -80,10 +80,12 @@ def test_the_image_builds_without_network_and_runs(docker, tmp_path):
     assert run(TAG, "--version").strip() == f"lintimg {lintimg.__version__}"
     assert "--scheduler ADDRESS" in run(TAG, "fleet", "--help")
     assert run("--entrypoint", "/opt/lintimg/bin/python", TAG, "-c", "import distributed, os; print(os.getuid())").strip() == "65532"
+    assert run("--entrypoint", "dask", TAG, "worker", "--help").count("--memory-limit")  # docs/kubernetes/fleet.yaml runs it
     assert run("--entrypoint", "/bin/sh", TAG, "-c", "ls /stray.txt /wheelhouse 2>&1 || true").count("No such file") == 2
-    # and lintimg on the image it is in: nothing at warning or above but LI550. LI550 still reports example keys and
-    # test fixtures that Debian's Python and the PyPI packages ship (issue 14's vendor-content attribution is the fix)
-    found = run_lintimg("image", f"docker-daemon:{TAG}", "--format", "json", "--dockerfile", str(REPO / "Dockerfile"))
+    # and lintimg on the image it is in: nothing at warning or above. LI550 is left out: it still reports example keys and
+    # test fixtures that Debian's Python and the PyPI packages ship (issue 14's vendor-content attribution is the fix),
+    # and without it no layer is searched for secrets, the slowest part of reading this 270 MB image
+    found = run_lintimg("image", f"docker-daemon:{TAG}", "--format", "json", "--dockerfile", str(REPO / "Dockerfile"), "--ignore", "LI550")
     assert "Traceback" not in found.stderr, found.stderr
-    bad = [f for f in json.loads(found.stdout)["findings"] if f["severity"] in ("error", "warning") and f["rule"] != "LI550"]
+    bad = [f for f in json.loads(found.stdout)["findings"] if f["severity"] in ("error", "warning")]
     assert bad == [], [(f["rule"], f["message"]) for f in bad]
