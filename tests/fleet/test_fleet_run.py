@@ -223,9 +223,14 @@ def test_a_registry_answering_429_to_every_third_request_is_scanned_completely(f
     assert _elsewhere(results(run.out), proxy.host) == _elsewhere(results(cold_pool.out), fleet.host)
     text = (run.out / "summary.txt").read_text()
     assert f"{len(throttled)} asked us to slow down (429: {len(throttled)}; Retry-After named 1 times)" in text
-    # the pause the registry asked for held every process: nothing reached it during the second after
+    # the pause the registry asked for held every sender (the driver's listing threads, both workers): what reached it
+    # during that second were at most the requests already past the pacer when it began, one per sender (on a busy
+    # machine a sender can be held up between the pacer and the socket); that the pause holds other processes at all
+    # is measured exactly in test_pacing.py
+    from lintimg.fleet.plan import RESOLVE_THREADS
+
     first = throttled[0][0]
-    assert not [t for t, _, _ in proxy.log if first + 0.25 < t < first + 1.0]
+    assert len([t for t, _, _ in proxy.log if first < t < first + 1.0]) <= RESOLVE_THREADS + 2
 
 
 @pytest.mark.parametrize("engine", ["pool", "dask"])
