@@ -44,6 +44,8 @@ def read_json(path: Path) -> Any:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder renamed into place: a
     reader (or a run killed halfway) sees the old file or the whole new one. Raises ``OSError``."""
+    import tempfile  # (a run whose reads all hit writes nothing)
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
@@ -57,8 +59,6 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` to ``path`` atomically: a concurrent reader sees the old file or the whole new one."""
-    import tempfile  # (a run whose reads all hit writes nothing)
-
     try:
         write_atomic(path, json.dumps(data, separators=(",", ":")).encode())
     except OSError:
