@@ -88,6 +88,11 @@ class Finding:
     image: ImageLocation | None = None
     key: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
+    # The Dockerfile (or image) checked when this was found: a context file's finding names its Dockerfile.
+    target: str | None = None
+    # The stage and whitespace-normalised text of the instruction the finding sits on (None off any
+    # instruction): fingerprints hash it instead of line numbers, so edits elsewhere keep them.
+    anchor: str | None = None
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location

@@ -53,7 +53,7 @@ def test_bigfile_build_reports_the_wasted_bytes_with_both_layers_and_lines(docke
     env = {"LINTIMG_DOCKER": docker.cli, **({"DOCKER_BUILDKIT": "0"} if builder == "classic" else {})}
     config = tmp_path / "lintimg.yaml"
     config.write_text("max-copy-size: 10MB\n")  # a context rule's limit: shows the context is checked too
-    proc = lintimg("build", "--format", "json", "--config", str(config), "-t", BIGFILE_TAG, str(bigfile_context), env=env)
+    proc = lintimg("build", "--format", "json", "--config", str(config), "--tag", BIGFILE_TAG, str(bigfile_context), env=env)
     doc = report(proc)
     assert proc.stderr == "", "no progress or build output when not on a terminal"
     assert doc["kind"] == "image"
@@ -82,13 +82,15 @@ def bigfile_image(docker: DockerEngine, bigfile_context: Path) -> str:
 
 
 def _comparable(doc: dict) -> list[tuple]:
-    """Findings without what names the source: the reference as given, and the report's
-    fingerprint, which hashes the repository name (with the registry host) on purpose."""
+    """Findings without the reference as given; the fingerprint stays in: it hashes the path in the
+    image and the layer's instruction, never the registry or the transport, so a baseline written
+    from one source matches the image read from another."""
     out = []
     for f in doc["findings"]:
         im = dict(f.get("image") or {})
         im.pop("image", None)
-        out.append((f["rule"], f["file"], f["line"], f["message"], json.dumps(im, sort_keys=True), json.dumps(f.get("properties"), sort_keys=True)))
+        out.append((f["rule"], f["file"], f["line"], f["message"], json.dumps(im, sort_keys=True), json.dumps(f.get("properties"), sort_keys=True),
+                    f["fingerprint"]))
     return sorted(out)
 
 
@@ -164,7 +166,7 @@ def toolchain(docker: DockerEngine) -> str:
 @pytest.mark.engine
 def test_single_stage_kuard_ships_its_toolchains(docker: DockerEngine, toolchain: str) -> None:
     ctx = BOOK / "kuard"
-    proc = lintimg("build", "--format", "json", "-t", "lintimg-test/kuard-single:1", str(ctx), env={"LINTIMG_DOCKER": docker.cli})
+    proc = lintimg("build", "--format", "json", "--tag", "lintimg-test/kuard-single:1", str(ctx), env={"LINTIMG_DOCKER": docker.cli})
     doc = report(proc)
     assert proc.returncode == 1
     dockerfile = (ctx / "Dockerfile").read_text().splitlines()
@@ -187,7 +189,7 @@ def test_single_stage_kuard_ships_its_toolchains(docker: DockerEngine, toolchain
 @pytest.mark.engine
 def test_multi_stage_kuard_is_not_flagged(docker: DockerEngine, toolchain: str) -> None:
     ctx = BOOK / "kuard"
-    proc = lintimg("build", "--format", "json", "-f", str(ctx / "Dockerfile.multistage"), "-t", "lintimg-test/kuard-multi:1", str(ctx),
+    proc = lintimg("build", "--format", "json", "--file", str(ctx / "Dockerfile.multistage"), "--tag", "lintimg-test/kuard-multi:1", str(ctx),
                    env={"LINTIMG_DOCKER": docker.cli})
     doc = report(proc)
     assert doc["findings"] == [], [(f["rule"], f["message"]) for f in doc["findings"]]

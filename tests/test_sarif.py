@@ -120,7 +120,8 @@ def sarif_of(*args: str, cwd: Path | None = None, select: str | None = "EX100,EX
 
 
 def results(log: dict) -> list[dict]:
-    return log["runs"][0]["results"]
+    """Every result of every run (one run per Dockerfile checked)."""
+    return [res for run in log["runs"] for res in run["results"]]
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.iterdir() if (p / "Dockerfile").is_file()))
@@ -147,10 +148,13 @@ def test_every_example_together_is_valid_and_has_results(validator) -> None:
     ids = {r["ruleId"] for r in results(log)}
     # broken/ has a typo'd instruction; webapp/ uses python:latest (example rule EX100).
     assert {"LI001", "EX100"} <= ids
-    run = log["runs"][0]
-    assert run["automationDetails"]["id"] == "lintimg/dockerfile/"
-    assert run["tool"]["driver"]["name"] == "lintimg"
-    assert run["tool"]["driver"]["version"]
+    # one run per Dockerfile, the clean one too (its upload closes old alerts), each its own category
+    by_id = {run["automationDetails"]["id"]: run for run in log["runs"]}
+    assert set(by_id) == {f"lintimg/dockerfile/fixtures/examples/{name}/Dockerfile/" for name in ("broken", "good", "webapp")}
+    assert by_id["lintimg/dockerfile/fixtures/examples/good/Dockerfile/"]["results"] == []
+    for rid, run in by_id.items():
+        assert run["tool"]["driver"]["name"] == "lintimg" and run["tool"]["driver"]["version"]
+        assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] + "/" for r in run["results"]} <= {rid.removeprefix("lintimg/dockerfile/")}
 
 
 def test_the_checker_rejects_a_naive_dump() -> None:
@@ -181,9 +185,10 @@ def test_serialiser_leaves_out_sarif_om_defaults() -> None:
 
 def test_rules_array_has_docs_tags_and_security_severity() -> None:
     log = sarif_of("fixtures/examples")
-    rules = {d["id"]: d for d in log["runs"][0]["tool"]["driver"]["rules"]}
-    # only rules with results are listed, and every result's rule is listed
-    assert set(rules) == {r["ruleId"] for r in results(log)}
+    rules = {d["id"]: d for run in log["runs"] for d in run["tool"]["driver"]["rules"]}
+    # only rules with results are listed, and every result's rule is listed, in each run
+    for run in log["runs"]:
+        assert {d["id"] for d in run["tool"]["driver"]["rules"]} == {r["ruleId"] for r in run["results"]}
     lat = rules["EX100"]
     assert lat["name"] == "example-latest-tag"
     assert lat["shortDescription"]["text"] == "A FROM uses the `latest` tag or no tag at all."
@@ -279,11 +284,14 @@ def test_fingerprints_survive_an_unrelated_line_inserted_above(tmp_path: Path) -
 
 
 def test_identical_lines_get_occurrence_counters(tmp_path: Path) -> None:
-    (tmp_path / "Dockerfile").write_text("FROM alpine\nRUN true\nFROM alpine\n")
-    hashes = _hashes(sarif_of("Dockerfile", cwd=tmp_path), "EX100")
-    assert len(hashes) == 2
+    # two identical RUN instructions of one stage, each installing the same unpinned package
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3\nRUN apk add curl\nRUN apk add curl\nFROM alpine:3\nRUN apk add curl\n")
+    hashes = _hashes(sarif_of("Dockerfile", cwd=tmp_path, select="LI310"), "LI310")
+    assert len(hashes) == 3
     assert hashes[0].split(":")[0] == hashes[1].split(":")[0]
-    assert [h.split(":")[1] for h in hashes] == ["1", "2"]
+    assert [h.split(":")[1] for h in hashes[:2]] == ["1", "2"]
+    # the same instruction in another stage is another finding
+    assert hashes[2].split(":")[0] != hashes[0].split(":")[0]
 
 
 def test_uris_are_repo_relative(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -62,11 +62,17 @@ class RunInfo:
     rules: list[Rule]  # every loaded rule (SARIF lists them)
     files: list[str]  # every file checked, clean ones too
     sources: dict[str, list[str]] = field(default_factory=dict)  # path -> lines, for excerpts
+    # (path, line) -> the line with its secret values redacted: excerpts show this instead of the source
+    redacted: dict[tuple[str, int], str] = field(default_factory=dict)
     color: bool = False
     kind: str = "dockerfile"  # "dockerfile" or "image": SARIF category and JSON "kind"
     image: str | None = None  # the image reference for image runs
     tool_version: str = ""
     notes: list[str] = field(default_factory=list)  # one-line remarks (e.g. shellcheck missing)
+    quiet: bool = False  # text: the finding lines only (--quiet)
+    statistics: bool = False  # text: counts by rule instead of the findings (--statistics)
+    # Set when a baseline was applied: {"file", "baselined", "stale"} (reports that have a summary show it).
+    baseline: dict[str, Any] | None = None
 
 
 Reporter = Callable[["list[Finding]", RunInfo], str]

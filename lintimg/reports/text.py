@@ -1,6 +1,7 @@
 """Human output: grouped by file, ``path:line:col``, the source line with a caret."""
 from __future__ import annotations
 
+from collections import Counter
 from itertools import groupby
 
 from lintimg.findings import Finding, Severity
@@ -13,56 +14,68 @@ def _c(on: bool, code: str, s: str) -> str:
     return f"\x1b[{code}m{s}\x1b[0m" if on else s
 
 
-def _mask(src: str, column: int, keep: int = 4) -> str:
-    """Hide the line from a secret finding's column on (a few characters kept), so a secret is never echoed."""
-    start = max(0, column - 1) + keep
-    return src[:start] + "*" * max(0, len(src.rstrip()) - start)
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def statistics(findings: list[Finding], info: RunInfo) -> list[str]:
+    """Counts by rule, most frequent first: ``count  id  slug  (severity)``."""
+    counts = Counter((f.rule_id, f.slug, f.severity) for f in findings)
+    width = max((len(str(n)) for n in counts.values()), default=1)
+    return [f"{n:>{width}}  {_c(info.color, '1', rid)}  {slug} ({_c(info.color, _COLORS[sev], str(sev))})"
+            for (rid, slug, sev), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0]))]
 
 
 def render(findings: list[Finding], info: RunInfo) -> str:
     out: list[str] = []
-    secret_rules = {r.id for r in info.rules if "secrets" in r.tags}
-    # Lines a secret finding points at are masked in every excerpt, whichever rule's finding shows them.
-    masked: dict[tuple[str, int], int] = {}
-    for f in findings:
-        if f.rule_id in secret_rules:
-            for line in range(f.location.line, (f.location.end_line or f.location.line) + 1):
-                col = f.location.column if line == f.location.line else 1
-                key = (f.location.path, line)
-                masked[key] = min(col, masked.get(key, col))
-    for path, group in groupby(findings, key=lambda f: f.location.path):
-        out.append(_c(info.color, "1;4", path))
-        lines = info.sources.get(path, [])
-        for f in group:
-            loc = f.location
-            sev = _c(info.color, _COLORS[f.severity], str(f.severity))
-            rid = _c(info.color, "1", f.rule_id)
-            out.append(f"{path}:{loc.line}:{loc.column}: {sev} {rid} {f.slug}: {f.message}")
-            if f.image is not None:
-                im = f.image
-                where = [x for x in (
-                    f"image {im.image}",
-                    f"layer {im.layer_index}" if im.layer_index is not None else "",
-                    (im.layer_digest or "")[:19],
-                    f"path {im.path}" if im.path else "",
-                ) if x]
-                out.append("    " + _c(info.color, "2", " · ".join(where)))
-            if 0 < loc.line <= len(lines):
-                src = lines[loc.line - 1].expandtabs(1)
-                if (path, loc.line) in masked:
-                    src = _mask(src, masked[path, loc.line])
-                out.append(f"  {loc.line:>4} | {src}")
-                width = 1
-                if loc.end_column and (loc.end_line in (None, loc.line)) and loc.end_column > loc.column:
-                    width = loc.end_column - loc.column
-                width = max(1, min(width, max(1, len(src) - loc.column + 1)))
-                out.append(f"       | {' ' * (loc.column - 1)}{_c(info.color, '32', '^' * width)}")
-            if f.fix:
-                out.append(f"       = fix: {f.fix}")
-        out.append("")
+    if info.statistics:
+        out += statistics(findings, info)
+        if not info.quiet:
+            out.append("")
+    else:
+        for path, group in groupby(findings, key=lambda f: f.location.path):
+            if not info.quiet:
+                out.append(_c(info.color, "1;4", path))
+            out += _findings(list(group), info, path)
+    if info.quiet:
+        return "".join(line + "\n" for line in out)
     counts = {s: sum(1 for f in findings if f.severity == s) for s in Severity}
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), reverse=True) if n)
-    nfiles = len(info.files)
-    out.append(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} in {nfiles} file{'s' if nfiles != 1 else ''}" + (f" ({summary})" if summary else ""))
+    out.append(f"{_plural(len(findings), 'finding')} in {_plural(len(info.files), 'file')}" + (f" ({summary})" if summary else ""))
     out.extend(f"note: {n}" for n in info.notes)
     return "\n".join(out) + "\n"
+
+
+def _findings(group: list[Finding], info: RunInfo, path: str) -> list[str]:
+    out: list[str] = []
+    lines = info.sources.get(path, [])
+    for f in group:
+        loc = f.location
+        sev = _c(info.color, _COLORS[f.severity], str(f.severity))
+        rid = _c(info.color, "1", f.rule_id)
+        out.append(f"{path}:{loc.line}:{loc.column}: {sev} {rid} {f.slug}: {f.message}")
+        if info.quiet:
+            continue
+        if f.image is not None:
+            im = f.image
+            where = [x for x in (
+                f"image {im.image}",
+                f"layer {im.layer_index}" if im.layer_index is not None else "",
+                (im.layer_digest or "")[:19],
+                f"path {im.path}" if im.path else "",
+            ) if x]
+            out.append("    " + _c(info.color, "2", " · ".join(where)))
+        if 0 < loc.line <= len(lines):
+            # a line holding a secret value is shown redacted, whichever rule's finding shows it
+            src = info.redacted.get((path, loc.line), lines[loc.line - 1]).expandtabs(1)
+            out.append(f"  {loc.line:>4} | {src}")
+            width = 1
+            if loc.end_column and (loc.end_line in (None, loc.line)) and loc.end_column > loc.column:
+                width = loc.end_column - loc.column
+            width = max(1, min(width, max(1, len(src) - loc.column + 1)))
+            out.append(f"       | {' ' * (loc.column - 1)}{_c(info.color, '32', '^' * width)}")
+        if f.fix:
+            out.append(f"       = fix: {f.fix}")
+    if not info.quiet:
+        out.append("")
+    return out

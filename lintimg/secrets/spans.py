@@ -77,3 +77,20 @@ def mask(text: str, spans: list[tuple[int, int]] | None = None) -> str:
         pos = e
     out.append(text[pos:])
     return "".join(out)
+
+
+# ``ENV NAME value`` / ``ARG NAME value``: the legacy Dockerfile form, which has no ``=`` for :func:`secret_spans`.
+_LEGACY_ASSIGNMENT = re.compile(r"^(\s*(?:ENV|ARG)\s+)([A-Za-z_][\w.-]*)(\s+)(\S.*?)\s*$", re.I)
+
+
+def mask_line(line: str) -> str:
+    """A Dockerfile line as a report may show it: each secret value on it redacted, the rest as written.
+
+    Unchanged when the line holds no secret value (a ``COPY`` of a secret file,
+    the ``FROM`` of an image with one), so excerpts are masked only where the
+    value itself would be printed.
+    """
+    m = _LEGACY_ASSIGNMENT.match(line)
+    if m and secret_name(m.group(2)):
+        return m.group(1) + m.group(2) + m.group(3) + redact(m.group(4)).replace(" ", "")
+    return mask(line)
