@@ -10,7 +10,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "fixtures" / "examples"
 EXAMPLE_RULES = EXAMPLES / "rules"
-SARIF_SCHEMA = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 
 
 def lintimg(*args: str, cwd: Path | str | None = None, stdin: bytes | None = None, env: dict[str, str] | None = None,

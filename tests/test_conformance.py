@@ -31,7 +31,6 @@ import re
 import tempfile
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
@@ -41,15 +40,15 @@ from lintimg.engine.rule import Rule
 from lintimg.reports import ruledocs
 from lintimg.run.check import lint_source
 from tests.rulespec import engine
+from tests.shared import ORACLE
 from tests.test_peer_mapping import DOCKERFILE_SCOPES, doc_rows, peer_matches
 
-ORACLE = Path(__file__).resolve().parents[1].parent / "shared" / "oracle"
 THRESHOLD = 0.98
 HADOLINT_ID = re.compile(r"^(DL\d{4}|SC\d{4}|SC\*)$")
 # hadolint config keys -> ours (values carry over unchanged).
 CONFIG_KEYS = {"trustedRegistries": "trusted-registries", "label-schema": "label-schema", "strict-labels": "strict-labels"}
 
-pytestmark = pytest.mark.skipif(not ORACLE.is_dir(), reason=f"peer oracle not found at {ORACLE} (../shared next to the repository)")
+pytestmark = pytest.mark.shared(ORACLE, "the peer oracle")
 
 
 @dataclass

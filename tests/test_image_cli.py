@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.clirun import REPO, SARIF_SCHEMA, one_line_error
+from tests.clirun import REPO, one_line_error
 from tests.dockerengine import BASE_TAG, DockerEngine
 from tests.imagebuild import TOOLCHAIN_TAG, toolchain_base
+from tests.shared import SARIF_SCHEMA, need
 
 BOOK = REPO / "fixtures" / "book"
 BIGFILE_BYTES = 20_000_000
@@ -141,8 +142,7 @@ def test_tls_registry_needs_its_ca_on_the_command_line(docker: DockerEngine, reg
 @pytest.mark.engine
 def test_image_sarif_is_valid_and_every_result_has_a_colon_free_uri(docker: DockerEngine, bigfile_image: str) -> None:
     jsonschema = pytest.importorskip("jsonschema")
-    if not SARIF_SCHEMA.exists():
-        pytest.skip(f"{SARIF_SCHEMA} not found")
+    need(SARIF_SCHEMA, "the SARIF 2.1.0 schema")
     proc = lintimg("image", "--format", "sarif", f"docker-daemon:{bigfile_image}")
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)

@@ -12,7 +12,8 @@ import pytest
 
 from lintimg.findings import Finding, ImageLocation, Location, Severity
 from lintimg.reports import RunInfo, sarif
-from tests.clirun import EXAMPLE_RULES, EXAMPLES, REPO, SARIF_SCHEMA, lintimg
+from tests.clirun import EXAMPLE_RULES, EXAMPLES, REPO, lintimg
+from tests.shared import SARIF_SCHEMA, need
 
 # GitHub's limits (docs "SARIF support for code scanning").
 MAX_RESULTS = 25_000
@@ -105,8 +106,7 @@ def github_problems(log: dict) -> list[str]:
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Draft4Validator:
-    if not SARIF_SCHEMA.is_file():
-        pytest.skip(f"SARIF schema not found at {SARIF_SCHEMA}")
+    need(SARIF_SCHEMA, "the SARIF 2.1.0 schema")
     return jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text()))
 
 

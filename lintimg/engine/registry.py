@@ -40,8 +40,10 @@ def normalize_peer(pid: str) -> str:
 # A key written like a peer's id rather than ours (``DL3008``, ``SC2086``, ``DS-0002``, ``CKV_DOCKER_3``,
 # ``KICS-0a1b2c3d``, ``CIS-DI-0001``, ``UndefinedVar``): its "did you mean" comes from the peer ids.
 _PEER_SHAPE = re.compile(r"^(?![Ll][Ii]\d)(?:[A-Za-z]{2,}[-_]?[A-Za-z_-]*\d+|KICS-[0-9a-fA-F]+|[A-Z][a-z]+(?:[A-Z][a-z]*)+)$")
-# The hit property that carries a family code (LI390 reports every ShellCheck code under one rule).
+# The hit properties that carry a family code and that code's own level (LI390 reports every ShellCheck
+# code under one rule, each at ShellCheck's level unless a severity is configured).
 CODE_PROPERTY = "shellcheck_code"
+LEVEL_PROPERTY = "shellcheck_level"
 
 
 @dataclass
@@ -76,6 +78,7 @@ class Registry:
                     self._by_peer.setdefault(normalize_peer(p), []).append(r)
         self._enabled = {r.id: r.enabled_by_default for r in self.rules}
         self._severity = {r.id: r.severity for r in self.rules}
+        self._severity_set: set[str] = set()  # rules whose severity config or a flag set
         self._codes_only: dict[str, set[str]] = {}  # --select of single codes: only these codes run
         self._codes_off: dict[str, set[str]] = {}
         self._code_severity: dict[tuple[str, str], Severity] = {}
@@ -99,6 +102,7 @@ class Registry:
                     self._enabled[r.id] = setting.enabled
                 if setting.severity is not None:
                     self._severity[r.id] = setting.severity
+                    self._severity_set.add(r.id)
 
     # -- lookup ---------------------------------------------------------------
 
@@ -183,6 +187,7 @@ class Registry:
         """Give the selected rules (or single codes) this severity, and turn them on (hadolint's ``--error RULE``)."""
         for rid in sel.ids:
             self._severity[rid] = severity
+            self._severity_set.add(rid)
             self._enabled[rid] = True
         for rid, codes in sel.codes.items():
             for code in codes:
@@ -223,7 +228,12 @@ class Registry:
         only = self._codes_only.get(rule_id)
         if (only is not None and code not in only) or code in self._codes_off.get(rule_id, ()):
             return None
-        return self._code_severity.get((rule_id, code), self._severity[rule_id])
+        if (rule_id, code) in self._code_severity:
+            return self._code_severity[rule_id, code]
+        level = hit.properties.get(LEVEL_PROPERTY)
+        if rule_id not in self._severity_set and level in ("error", "warning", "info", "style"):
+            return Severity.parse(level)
+        return self._severity[rule_id]
 
     def running(self, subjects: set[Subject]) -> list[Rule]:
         """The enabled rules whose subject is among ``subjects``, in id order."""
