@@ -73,6 +73,10 @@ class Hit:
     # SARIF fingerprint; never a secret itself.
     key: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
+    # This hit's own weight, for rules whose findings differ (ShellCheck's level for each code; a finding
+    # softened because a fact it needs, such as the base image's user, could not be had). A severity the
+    # user configured for the rule wins over it.
+    severity: Severity | None = None
 
 
 @dataclass

@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from lintimg.dockerfile import Instruction
+from lintimg.dockerfile import Instruction, Stage
 from lintimg.dockerfile.queries import hit
-from lintimg.dockerfile.stages import last_inherited, ships
+from lintimg.dockerfile.stages import chain, last_inherited, ships
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
@@ -67,15 +67,26 @@ def final_user_root(t: DockerfileTarget) -> Iterator[Hit]:
     divergences={"CKV_DOCKER_3": "checkov accepts a USER in any stage; lintimg requires it in the final image, since a builder stage's USER does not reach it"},
 )
 def missing_user(t: DockerfileTarget) -> Iterator[Hit]:
-    """The image never sets a USER, so it runs as root.
+    """The image never sets a USER, so it runs as its base image's user.
 
     ## What it does
     Flags the final stage when neither it nor a stage it builds on has a
-    `USER` instruction.
+    `USER` instruction, judged by what the base image itself sets:
+
+    - the base is known to run as a non-root user: nothing is reported.
+      Known from the base image's config when lintimg can read it (the local
+      engine or the cache; the registry with `base-image-lookup: registry`),
+      and from the conventions of image names that say so: a `nonroot` tag
+      or variant (distroless, Chainguard), Windows `nanoserver`
+      (`ContainerUser`);
+    - the base is known to run as root (`scratch`, or a config with no or a
+      root `User`): a warning;
+    - the base image's user cannot be known (offline, not pulled): the
+      finding is softened to style, and says why, instead of claiming root.
 
     ## Why it matters
-    Without USER the container runs as root unless the base image chose
-    otherwise, which most do not.
+    A process running as root in the container is root on the host's
+    kernel too: a container escape or a writable host mount goes further.
 
     ## Example
     ```dockerfile
@@ -89,8 +100,37 @@ def missing_user(t: DockerfileTarget) -> Iterator[Hit]:
     """
     df = t.dockerfile
     final = df.final_stage
-    if final is not None and last_inherited(df, final, "USER") is None:
-        yield hit(final.from_, "no USER instruction: the container runs as root", fix="add USER <non-root uid> to the final stage")
+    if final is None or last_inherited(df, final, "USER") is not None:
+        return
+    root = chain(df, final)[-1]
+    user, why = base_user(root)
+    fix = "add USER <non-root uid> to the final stage"
+    if user is None:
+        yield hit(final.from_, f"no USER instruction: the container runs as {root.base_resolved or 'the base image'}'s user, which {why}",
+                  fix=fix, severity=Severity.STYLE)
+    elif user in ROOT_USERS:
+        yield hit(final.from_, f"no USER instruction: the container runs as root ({why})", fix=fix)
+
+
+# Users that are root: none set, the name, uid 0 with or without a group.
+ROOT_USERS = frozenset({"", "root", "0", "0:0", "root:root", "ContainerAdministrator"})
+
+
+def base_user(stage: Stage) -> tuple[str | None, str]:
+    """The user ``stage``'s base image runs as, and how that is known; ``(None, why not)`` when it cannot be.
+
+    From the image name's conventions only where they are reliable; everything
+    else needs the image's config.
+    """
+    if stage.is_scratch:
+        return "", "scratch has no user: processes run as uid 0"
+    ref = stage.base_resolved.lower()
+    name, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
+    if "nonroot" in tag or name.endswith("-nonroot"):
+        return "nonroot", f"the {tag or 'nonroot'} variant runs as a non-root user"
+    if name.endswith("windows/nanoserver") or name.endswith("microsoft/nanoserver"):
+        return "ContainerUser", "nanoserver runs as ContainerUser"
+    return None, "lintimg could not check without the image (pull it to let lintimg read its config)"
 
 
 @rule("LI703", "user-not-numeric", Severity.INFO, tags=("user",), peers=("DL3066",))
@@ -152,10 +192,10 @@ def copy_chown_flag(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 @rule(
-    "LI705", "missing-healthcheck", Severity.INFO, tags=("healthcheck",),
+    "LI705", "missing-healthcheck", Severity.INFO, tags=("healthcheck",), enabled_by_default=False,
     peers=("DL3057", "DS-0026", "CKV_DOCKER_2", "CIS-DI-0006", "KICS-b03a748a"),
     divergences={
-        "DL3057": "hadolint has this off by default and checks every stage; lintimg has it on (as trivy, checkov, dockle and KICS do) and checks the final image",
+        "DL3057": "hadolint checks every stage; lintimg checks the final image",
         "DS-0026": "trivy accepts a HEALTHCHECK in any stage; lintimg requires it in the final image",
         "CKV_DOCKER_2": "checkov accepts a HEALTHCHECK in any stage; lintimg requires it in the final image",
     },
@@ -165,8 +205,11 @@ def missing_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags the final stage when neither it nor a stage it builds on has a
-    `HEALTHCHECK` (`HEALTHCHECK NONE` counts as a decision and passes). On
-    by default, unlike hadolint where the check must be switched on.
+    `HEALTHCHECK` (`HEALTHCHECK NONE` counts as a decision and passes).
+    Off by default, as in hadolint: most images are probed by their
+    platform (Kubernetes probes, load-balancer checks) rather than by a
+    HEALTHCHECK (docs/defaults.md); turn it on where Docker's own health
+    status matters (`rules: {LI705: on}`).
 
     ## Why it matters
     Without a health check the engine only knows whether the process is

@@ -40,10 +40,8 @@ def normalize_peer(pid: str) -> str:
 # A key written like a peer's id rather than ours (``DL3008``, ``SC2086``, ``DS-0002``, ``CKV_DOCKER_3``,
 # ``KICS-0a1b2c3d``, ``CIS-DI-0001``, ``UndefinedVar``): its "did you mean" comes from the peer ids.
 _PEER_SHAPE = re.compile(r"^(?![Ll][Ii]\d)(?:[A-Za-z]{2,}[-_]?[A-Za-z_-]*\d+|KICS-[0-9a-fA-F]+|[A-Z][a-z]+(?:[A-Z][a-z]*)+)$")
-# The hit properties that carry a family code and that code's own level (LI390 reports every ShellCheck
-# code under one rule, each at ShellCheck's level unless a severity is configured).
+# The hit property that carries a family code (LI390 reports every ShellCheck code under one rule).
 CODE_PROPERTY = "shellcheck_code"
-LEVEL_PROPERTY = "shellcheck_level"
 
 
 @dataclass
@@ -221,18 +219,20 @@ class Registry:
         vars(self).update(state)
 
     def hit_severity(self, rule_id: str, hit: Hit) -> Severity | None:
-        """The severity a hit is reported with, or None when its family code is turned off."""
+        """The severity a hit is reported with, or None when its family code is turned off.
+
+        A severity configured for the hit's code wins, then one configured for the
+        rule, then the hit's own (:attr:`Hit.severity`), then the rule's default.
+        """
         code = hit.properties.get(CODE_PROPERTY)
-        if code is None:
-            return self._severity[rule_id]
-        only = self._codes_only.get(rule_id)
-        if (only is not None and code not in only) or code in self._codes_off.get(rule_id, ()):
-            return None
-        if (rule_id, code) in self._code_severity:
-            return self._code_severity[rule_id, code]
-        level = hit.properties.get(LEVEL_PROPERTY)
-        if rule_id not in self._severity_set and level in ("error", "warning", "info", "style"):
-            return Severity.parse(level)
+        if code is not None:
+            only = self._codes_only.get(rule_id)
+            if (only is not None and code not in only) or code in self._codes_off.get(rule_id, ()):
+                return None
+            if (rule_id, code) in self._code_severity:
+                return self._code_severity[rule_id, code]
+        if hit.severity is not None and rule_id not in self._severity_set:
+            return hit.severity
         return self._severity[rule_id]
 
     def running(self, subjects: set[Subject]) -> list[Rule]:

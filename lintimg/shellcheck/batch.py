@@ -26,7 +26,7 @@ from lintimg import cachefiles
 from lintimg.dockerfile import BUILTIN_ARGS, Dockerfile, Instruction
 from lintimg.dockerfile.comments import hadolint_ignored
 from lintimg.dockerfile.queries import posix_run, shell_of
-from lintimg.findings import Hit
+from lintimg.findings import Hit, Severity
 from lintimg.shellcheck import binary
 from lintimg.shellcheck.cache import ResultCache, version
 
@@ -322,6 +322,10 @@ def ignored_codes(df: Dockerfile) -> tuple[set[str], dict[int, set[str]]]:
     return file_wide, per_ins
 
 
+# ShellCheck's levels are lintimg's severities (hadolint reports them the same way).
+_LEVELS = {s.name.lower(): s for s in Severity}
+
+
 def hits(t: Target) -> Iterator[Hit]:
     """The cached ShellCheck comments of ``t`` as hits (running ShellCheck for it if nobody prepared)."""
     if CACHE_KEY not in t.cache:
@@ -348,4 +352,5 @@ def hits(t: Target) -> Iterator[Hit]:
                 fix=f"see https://www.shellcheck.net/wiki/{code}",
                 key=f"{code}:{c.message}",
                 properties={"shellcheck_code": code, "shellcheck_level": c.level},
+                severity=_LEVELS.get(c.level),
             )

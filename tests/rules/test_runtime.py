@@ -18,6 +18,23 @@ def test_missing_user():
     passes("LI702", "not a dockerfile\n")  # nothing missing without a stage
 
 
+def test_missing_user_follows_what_the_base_image_runs_as():
+    # known root: a warning that says so
+    got = catches("LI702", "FROM scratch\nCOPY app /app\nENTRYPOINT [\"/app\"]\n", line=1, message="runs as root (scratch")
+    assert {str(f.severity) for f in got} == {"warning"}
+    # the base image's user unknown (no engine, no cache): softened to style, and it says why instead of claiming root
+    got = catches("LI702", "FROM node:22\nCMD [\"node\", \"server.js\"]\n", message="could not check")
+    assert {str(f.severity) for f in got} == {"style"} and "runs as root" not in got[0].message
+    # names that say non-root by convention: nothing to report
+    passes("LI702", "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY app /app\nENTRYPOINT [\"/app\"]\n")
+    passes("LI702", "FROM cgr.dev/chainguard/static:latest-nonroot\nCOPY app /app\n")
+    passes("LI702", "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nCOPY app.exe C:/app/\n")
+    passes("LI702", "FROM gcr.io/distroless/static-debian12:nonroot AS run\nFROM run\nCOPY app /app\n")  # through a stage
+    # a configured severity wins over the softening
+    got = catches("LI702", "FROM node:22\n", config={"rules": {"LI702": "error"}})
+    assert {str(f.severity) for f in got} == {"error"}
+
+
 def test_user_not_numeric():
     catches("LI703", "FROM a:1\nUSER app\n", line=2)
     catches("LI703", "FROM a:1\nUSER 1000:staff\n")
@@ -30,12 +47,13 @@ def test_copy_chown_flag():
     passes("LI704", "FROM a:1\nCOPY --chmod=0644 . /app\n")
 
 
-def test_missing_healthcheck_is_on_and_looks_at_the_shipped_image():
-    catches("LI705", "FROM a:1\nCMD [\"x\"]\n", line=1)
-    catches("LI705", "FROM a:1 AS build\nHEALTHCHECK CMD [\"x\"]\nFROM b:1\n", line=3)
-    passes("LI705", "FROM a:1 AS base\nHEALTHCHECK CMD [\"x\"]\nFROM base\n")
-    passes("LI705", "FROM a:1\nHEALTHCHECK NONE\n")
-    passes("LI705", "FROM a:1\n", config={"rules": {"missing-healthcheck": "off"}})
+def test_missing_healthcheck_is_off_by_default_and_looks_at_the_shipped_image():
+    on = {"rules": {"missing-healthcheck": "on"}}
+    passes("LI705", "FROM a:1\nCMD [\"x\"]\n")  # off by default, as hadolint's DL3057
+    catches("LI705", "FROM a:1\nCMD [\"x\"]\n", line=1, config=on)
+    catches("LI705", "FROM a:1 AS build\nHEALTHCHECK CMD [\"x\"]\nFROM b:1\n", line=3, config=on)
+    passes("LI705", "FROM a:1 AS base\nHEALTHCHECK CMD [\"x\"]\nFROM base\n", config=on)
+    passes("LI705", "FROM a:1\nHEALTHCHECK NONE\n", config=on)
 
 
 def test_expose_ssh_port():
