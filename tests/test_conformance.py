@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from lintimg.config import from_hadolint
 from lintimg.context import ContextAttacher
 from lintimg.dockerfile.sources import decode
 from lintimg.engine.rule import Rule
@@ -45,8 +46,6 @@ from tests.test_peer_mapping import DOCKERFILE_SCOPES, doc_rows, peer_matches
 
 THRESHOLD = 0.98
 HADOLINT_ID = re.compile(r"^(DL\d{4}|SC\d{4}|SC\*)$")
-# hadolint config keys -> ours (values carry over unchanged).
-CONFIG_KEYS = {"trustedRegistries": "trusted-registries", "label-schema": "label-schema", "strict-labels": "strict-labels"}
 
 pytestmark = pytest.mark.shared(ORACLE, "the peer oracle")
 
@@ -76,13 +75,15 @@ def hadolint_case(rec: dict) -> Case | None:
     else:
         exactly = None
     cfg = rec.get("config", {})
+    # the case's hadolint settings read as lintimg reads a .hadolint.yaml; "ignored" is applied per rule below
+    converted, _ = from_hadolint({k: v for k, v in cfg.items() if k != "ignored"})
     return Case(
         peer=rec["rule"],
         expect=rec["expect"],
         text=rec["dockerfile_effective"],
         where=f"{rec['source_file']}:{rec['source_line']}",
         exactly=exactly,
-        config={CONFIG_KEYS[k]: v for k, v in cfg.items() if k in CONFIG_KEYS},
+        config=converted,
         ignored=tuple(cfg.get("ignored", ())),
     )
 

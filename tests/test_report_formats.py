@@ -21,3 +21,39 @@ def test_a_plugin_format_of_the_same_name_replaces_the_built_in_one(tmp_path):
     formats = Engine(Config(), [str(tmp_path)]).report_formats()
     assert formats["json"]([], None) == "mine" and formats["csv"]([], None) == "a,b"
     assert set(FORMATS) <= set(formats)
+
+
+def _report(tmp_path, fmt: str) -> str:
+    from tests.clirun import example_run
+
+    (tmp_path / "Dockerfile").write_text("FROM alpine\nENV DB_PASSWORD=abcdefghijkl\n")
+    (tmp_path / "clean.Dockerfile").write_text("FROM alpine:3.19\n")
+    proc = example_run(tmp_path, "--no-context", "-f", fmt, "Dockerfile", "clean.Dockerfile")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    return proc.stdout
+
+
+def test_checkstyle_lists_every_file_and_finding(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(_report(tmp_path, "checkstyle"))
+    assert root.tag == "checkstyle"
+    files = {f.get("name"): f for f in root.findall("file")}
+    assert set(files) == {"Dockerfile", "clean.Dockerfile"} and not list(files["clean.Dockerfile"])
+    errors = [(e.get("line"), e.get("severity"), e.get("source")) for e in files["Dockerfile"]]
+    assert errors == [("1", "warning", "lintimg.EX100"), ("2", "error", "lintimg.EX101")]
+    assert "abcdefghijkl" not in ET.tostring(root, encoding="unicode")
+
+
+def test_rdjsonl_is_one_reviewdog_diagnostic_per_line(tmp_path):
+    import json
+
+    lines = _report(tmp_path, "rdjsonl").splitlines()
+    diags = [json.loads(line) for line in lines]
+    assert [(d["code"]["value"], d["severity"], d["location"]["path"]) for d in diags] == [
+        ("EX100", "WARNING", "Dockerfile"), ("EX101", "ERROR", "Dockerfile")]
+    for d in diags:
+        start, end = d["location"]["range"]["start"], d["location"]["range"]["end"]
+        assert start["line"] >= 1 and start["column"] >= 1 and (end["line"], end["column"]) > (start["line"], start["column"])
+        assert d["source"]["name"] == "lintimg" and d["message"]
+    assert "abcdefghijkl" not in "".join(lines)

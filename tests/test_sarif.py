@@ -411,3 +411,46 @@ def test_results_over_githubs_limit_keep_the_most_severe_and_say_so(validator) -
     assert note["level"] == "warning" and note["message"]["text"].startswith("3 of 25003 results were left out")
     assert github_problems(log) == []
     assert not list(validator.iter_errors({**log, "runs": [{**log["runs"][0], "results": got[:50]}]}))
+
+
+def _many(n: int, path: str, rule: str = "LI300") -> list[Finding]:
+    sev = (Severity.ERROR, Severity.WARNING, Severity.INFO, Severity.STYLE)
+    return [Finding(rule, "apt-get-pin-versions", sev[i % 4], f"apt-get install without a version: pkg{i}", Location(path, i + 2, 1, i + 2, 30),
+                    key=f"pkg{i}", target=path, anchor=f"0\x1fRUN apt-get install -y pkg{i}") for i in range(n)]
+
+
+def test_30000_findings_stay_within_githubs_limits_per_dockerfile_run(validator) -> None:
+    import gzip
+
+    findings = _many(27_000, "api/Dockerfile") + _many(3_000, "web/Dockerfile")
+    info = RunInfo(rules=[], files=["api/Dockerfile", "web/Dockerfile", "clean/Dockerfile"])
+    text = sarif.render(findings, info)
+    log = json.loads(text)
+    assert len(gzip.compress(text.encode())) <= sarif.MAX_GZIP_BYTES
+    runs = {r["automationDetails"]["id"]: r for r in log["runs"]}
+    assert set(runs) == {"lintimg/dockerfile/api/Dockerfile/", "lintimg/dockerfile/web/Dockerfile/", "lintimg/dockerfile/clean/Dockerfile/"}
+    api, web = runs["lintimg/dockerfile/api/Dockerfile/"], runs["lintimg/dockerfile/web/Dockerfile/"]
+    assert len(api["results"]) == sarif.MAX_RESULTS and api["properties"]["droppedResults"] == 2_000
+    assert "least severe first" in api["properties"]["droppedReason"]
+    assert {r["level"] for r in api["results"]} == {"error", "warning", "note"}
+    assert sum(r["level"] == "error" for r in api["results"]) == 27_000 // 4  # every error kept
+    assert len(web["results"]) == 3_000 and "droppedResults" not in web.get("properties", {})
+    assert runs["lintimg/dockerfile/clean/Dockerfile/"]["results"] == []
+    assert github_problems(log) == []
+    assert not list(validator.iter_errors(log))
+
+
+def test_a_log_over_the_size_limit_is_cut_least_severe_first_and_says_so(validator) -> None:
+    import gzip
+
+    findings = _many(4_000, "Dockerfile")
+    log = sarif.build_log(findings, RunInfo(rules=[], files=["Dockerfile"]), max_bytes=60_000)
+    text = json.dumps(sarif.to_json(log))
+    assert len(gzip.compress(text.encode())) <= 60_000
+    doc = json.loads(text)
+    run = doc["runs"][0]
+    kept = run["results"]
+    assert 0 < len(kept) < 4_000 and run["properties"]["droppedResults"] == 4_000 - len(kept)
+    levels = [r["level"] for r in kept]
+    assert levels.count("error") == min(1_000, len(kept))  # errors go last
+    assert not list(validator.iter_errors(doc))
