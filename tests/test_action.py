@@ -20,7 +20,6 @@ import gzip
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -33,7 +32,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.clirun import REPO
+from tests.clirun import REPO, copy_checkout
 from tests.shared import SARIF_SCHEMA, need
 
 EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
@@ -139,13 +138,7 @@ def api():
 @pytest.fixture(scope="module")
 def runner(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(the action's checkout at its ref: this repository's files, tracked and new, without build leftovers; RUNNER_TEMP)."""
-    dest = tmp_path_factory.mktemp("action")
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPO, capture_output=True, check=True)
-    for name in files.stdout.decode().split("\0"):
-        if name and (REPO / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, dest / name)
-    return dest, tmp_path_factory.mktemp("runner-temp")
+    return copy_checkout(tmp_path_factory.mktemp("action")), tmp_path_factory.mktemp("runner-temp")
 
 
 def new_job(runner: tuple[Path, Path], tmp_path: Path, api: str, **inputs: str) -> Job:

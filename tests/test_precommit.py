@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.clirun import EXAMPLES, REPO
+from tests.clirun import EXAMPLES, REPO, copy_checkout
 
 HOOKS = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
 
@@ -38,8 +38,9 @@ def test_hook_manifest_fields() -> None:
 
 
 def _pre_commit() -> list[str]:
-    if shutil.which("pre-commit"):
-        return ["pre-commit"]
+    found = shutil.which("pre-commit")
+    if found:
+        return [found]  # its full path: a test may narrow PATH
     try:
         import pre_commit  # noqa: F401
     except ImportError:
@@ -114,16 +115,8 @@ def test_readme_snippet_pinned_to_a_tag_runs_and_brings_shellcheck(user_repo: Pa
     """As the README says: a tag created in a copy of lintimg, the snippet with that copy's path as repo."""
     pinned, _ = _readme_snippets()
     spec = pinned["repos"][0]
-    copy = tmp_path_factory.mktemp("lintimg-copy")
-    names = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPO, capture_output=True, check=True)
-    for name in names.stdout.decode().split("\0"):
-        if name and (REPO / name).is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, copy / name)
+    copy = copy_checkout(tmp_path_factory.mktemp("lintimg-copy"), commit=True)
     git = lambda *a, cwd=copy: subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *a], cwd=cwd, check=True, capture_output=True)  # noqa: E731
-    git("init", "-q")
-    git("add", "-A")
-    git("commit", "-q", "-m", "copy")
     git("tag", spec["rev"])  # the README's instruction
     repo = tmp_path_factory.mktemp("project")
     shutil.copytree(user_repo / "good", repo / "good")

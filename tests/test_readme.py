@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.clirun import REPO
+from tests.clirun import REPO, copy_checkout
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -46,16 +45,7 @@ def _runnable(cmd: str) -> str | None:
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dest = tmp_path_factory.mktemp("readme") / "lintimg"
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPO, capture_output=True, check=True)
-    for name in files.stdout.decode().split("\0"):
-        if name and (REPO / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, dest / name)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "clone"]):
-        subprocess.run([*git, *args], cwd=dest, check=True, capture_output=True)
-    return dest
+    return copy_checkout(tmp_path_factory.mktemp("readme") / "lintimg", commit=True)
 
 
 def test_readme_has_the_commands_it_promises() -> None:
