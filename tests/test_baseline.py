@@ -50,7 +50,7 @@ def test_baseline_reports_only_the_new_problem_after_edits(tmp_path: Path) -> No
     for f in files:  # every finding after the first FROM moves down
         _insert_after_first_from(f, ["# reviewed by the platform team", "", "# see the runbook"])
     files[0].write_text(files[0].read_text().replace("MAINTAINER someone@example.com\n", ""))
-    files[1].write_text(files[1].read_text() + "EXPOSE 99999\n")  # the one new problem
+    files[1].write_text(files[1].read_text() + "MAINTAINER ops@example.com\n")  # the one new problem
 
     moved = json_findings(lintimg("--format", "json", ".", cwd=tmp_path))
     assert {(f["file"], f["line"]) for f in moved} != {(f["file"], f["line"]) for f in before}, "the edits moved the findings"
@@ -58,12 +58,12 @@ def test_baseline_reports_only_the_new_problem_after_edits(tmp_path: Path) -> No
     proc = lintimg("--format", "json", "--baseline", BASELINE, ".", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
-    assert [(f["rule"], f["file"]) for f in doc["findings"]] == [("LI220", "svc1/Dockerfile")]
+    assert [(f["rule"], f["file"]) for f in doc["findings"]] == [("LI205", "svc1/Dockerfile")]
     assert doc["baseline"] == {"file": BASELINE, "baselined": len(before) - 1, "stale": 1}
 
     text = lintimg("--baseline", BASELINE, ".", cwd=tmp_path).stdout
     assert f"{len(before) - 1} findings baselined; 1 baseline entry no longer found" in text
-    assert text.count("LI220") == 1
+    assert text.count("LI205") == 1
 
 
 def test_baseline_matches_from_another_folder_and_through_config(tmp_path: Path) -> None:
