@@ -4,13 +4,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from lintimg.dockerfile import Instruction, Stage
+from lintimg.dockerfile import Instruction
 from lintimg.dockerfile.queries import hit
 from lintimg.dockerfile.stages import chain, last_inherited, ships
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.rules._common import path_under
+from lintimg.rules._common import base_config, base_lookup, base_user, path_under, runs_app
 
 ID_RANGE = "LI700-LI729"
 
@@ -71,18 +71,20 @@ def missing_user(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags the final stage when neither it nor a stage it builds on has a
-    `USER` instruction, judged by what the base image itself sets:
+    `USER` instruction, judged by what the base image itself runs as:
 
-    - the base is known to run as a non-root user: nothing is reported.
-      Known from the base image's config when lintimg can read it (the local
-      engine or the cache; the registry with `base-image-lookup: registry`),
-      and from the conventions of image names that say so: a `nonroot` tag
-      or variant (distroless, Chainguard), Windows `nanoserver`
-      (`ContainerUser`);
-    - the base is known to run as root (`scratch`, or a config with no or a
-      root `User`): a warning;
-    - the base image's user cannot be known (offline, not pulled): the
-      finding is softened to style, and says why, instead of claiming root.
+    - known to run as a non-root user: nothing is reported. Known from the
+      base image's config when lintimg reads it (with `base-image-lookup:
+      local`, from the local engine and the cache; with `registry`, from the
+      registry too), or from image names whose convention says so: a
+      `nonroot` tag or variant (distroless, Chainguard), Windows
+      `nanoserver` (`ContainerUser`);
+    - known to run as root (`scratch`, or a base config with no or a root
+      `User`): a warning, or style when the image runs no program of its own
+      (no CMD/ENTRYPOINT beyond a shell, no EXPOSE: a base or toolbox image
+      whose users set USER);
+    - the base image's user not known (no lookup, or the image is not at
+      hand): style, saying it could not be checked instead of claiming root.
 
     ## Why it matters
     A process running as root in the container is root on the host's
@@ -103,34 +105,32 @@ def missing_user(t: DockerfileTarget) -> Iterator[Hit]:
     if final is None or last_inherited(df, final, "USER") is not None:
         return
     root = chain(df, final)[-1]
-    user, why = base_user(root)
+    user, where = base_user(t, root)
     fix = "add USER <non-root uid> to the final stage"
     if user is None:
-        yield hit(final.from_, f"no USER instruction: the container runs as {root.base_resolved or 'the base image'}'s user, which {why}",
-                  fix=fix, severity=Severity.STYLE)
+        if _non_root_by_name(root.base_resolved):
+            return
+        if base_lookup(t, root) is None:
+            where += "; base-image-lookup: local lets lintimg read it from the local engine"
+        yield hit(final.from_, f"no USER instruction: the container runs as the user of {root.base_resolved or 'its base image'}, "
+                  f"which lintimg could not check ({where})", fix=fix, severity=Severity.STYLE)
     elif user in ROOT_USERS:
-        yield hit(final.from_, f"no USER instruction: the container runs as root ({why})", fix=fix)
+        soft = None if runs_app(df, final) else Severity.STYLE
+        what = "" if soft is None else "; it runs no program of its own (a base or toolbox image)"
+        yield hit(final.from_, f"no USER instruction: the container runs as root ({where}){what}", fix=fix, severity=soft)
 
 
-# Users that are root: none set, the name, uid 0 with or without a group.
+# Users that are root: none set, the name, uid 0 with or without a group, Windows' administrator.
 ROOT_USERS = frozenset({"", "root", "0", "0:0", "root:root", "ContainerAdministrator"})
 
 
-def base_user(stage: Stage) -> tuple[str | None, str]:
-    """The user ``stage``'s base image runs as, and how that is known; ``(None, why not)`` when it cannot be.
-
-    From the image name's conventions only where they are reliable; everything
-    else needs the image's config.
-    """
-    if stage.is_scratch:
-        return "", "scratch has no user: processes run as uid 0"
-    ref = stage.base_resolved.lower()
-    name, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
-    if "nonroot" in tag or name.endswith("-nonroot"):
-        return "nonroot", f"the {tag or 'nonroot'} variant runs as a non-root user"
-    if name.endswith("windows/nanoserver") or name.endswith("microsoft/nanoserver"):
-        return "ContainerUser", "nanoserver runs as ContainerUser"
-    return None, "lintimg could not check without the image (pull it to let lintimg read its config)"
+def _non_root_by_name(ref: str) -> bool:
+    """Image names whose convention is a non-root user: a ``nonroot`` tag or variant (distroless, Chainguard),
+    Windows nanoserver (``ContainerUser``)."""
+    ref = ref.lower()
+    last = ref.rsplit("/", 1)[-1]
+    name, tag = (ref.rsplit(":", 1) if ":" in last else (ref, ""))
+    return "nonroot" in tag or name.endswith("-nonroot") or name.endswith(("windows/nanoserver", "microsoft/nanoserver"))
 
 
 @rule("LI703", "user-not-numeric", Severity.INFO, tags=("user",), peers=("DL3066",))
@@ -205,8 +205,9 @@ def missing_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags the final stage when neither it nor a stage it builds on has a
-    `HEALTHCHECK` (`HEALTHCHECK NONE` counts as a decision and passes).
-    Off by default, as in hadolint: most images are probed by their
+    `HEALTHCHECK` (`HEALTHCHECK NONE` counts as a decision and passes), and
+    the base image defines none (known when lintimg reads its config:
+    `base-image-lookup`). Off by default, as in hadolint: most images are probed by their
     platform (Kubernetes probes, load-balancer checks) rather than by a
     HEALTHCHECK (docs/defaults.md); turn it on where Docker's own health
     status matters (`rules: {LI705: on}`).
@@ -228,8 +229,12 @@ def missing_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
     """
     df = t.dockerfile
     final = df.final_stage
-    if final is not None and last_inherited(df, final, "HEALTHCHECK") is None:
-        yield hit(final.from_, "the image has no HEALTHCHECK", fix='add HEALTHCHECK CMD ["<probe>"] (or HEALTHCHECK NONE)')
+    if final is None or last_inherited(df, final, "HEALTHCHECK") is not None:
+        return
+    config = base_config(t, chain(df, final)[-1])
+    if config and config.get("Healthcheck"):
+        return  # the base image defines one (or NONE), and the image inherits it
+    yield hit(final.from_, "the image has no HEALTHCHECK", fix='add HEALTHCHECK CMD ["<probe>"] (or HEALTHCHECK NONE)')
 
 
 @rule(
