@@ -545,8 +545,8 @@ def base_user(t: RuleTarget, root: Stage) -> tuple[str | None, str]:
     Dockerfile sets none, and where that comes from; ``(None, why it cannot be known)`` otherwise."""
     if root.is_scratch:
         return "", "a scratch image with no USER"
-    if "$" in root.base_resolved:
-        return None, "the base image is chosen by a build argument"
+    if "$" in root.base and ("$" in root.base_resolved or not root.base_resolved):
+        return None, "the base image is chosen by a build argument with no default"
     found = base_lookup(t, root)
     if found is None:
         return None, "base-image lookups did not run"
