@@ -31,6 +31,7 @@ import re
 import tempfile
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
