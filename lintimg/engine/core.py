@@ -4,10 +4,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from lintimg.config import Config
-from lintimg.dockerfile import Dockerfile, Instruction
 from lintimg.engine import hookspecs
 from lintimg.engine.hookspecs import Reporter
 from lintimg.engine.plugins import BUILTIN, code_stamp, plugin_manager
@@ -16,6 +15,9 @@ from lintimg.engine.rule import Rule, rule
 from lintimg.engine.target import DockerfileTarget, RuleTarget, Subject, Target
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Hit, Location, Severity
+
+if TYPE_CHECKING:
+    from lintimg.dockerfile import Dockerfile, Instruction  # types only: a kept run loads no model
 
 
 @rule("LI002", "rule-crashed", Severity.ERROR, tags=("meta",))

@@ -5,7 +5,6 @@ paths and fingerprints.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections import Counter
@@ -125,6 +124,8 @@ def fingerprints(findings: list[Finding], info: RunInfo, root: str | None = None
     ``n`` counts findings that hash alike, in report order, so two identical
     findings on one instruction stay apart.
     """
+    import hashlib  # here: a text report (the pre-commit path) needs no fingerprints, and OpenSSL costs start-up
+
     seen: Counter[str] = Counter()
     out = []
     for f in findings:

@@ -43,12 +43,11 @@ class RunResult:
         detector loads only then); a line with no secret value on it (a COPY of
         a secret file) is shown as written.
         """
-        from lintimg.secrets.spans import mask_line
-
         out: dict[tuple[str, int], str] = {}
         for f in self.findings:
             if f.rule_id not in secret_rules:
                 continue
+            from lintimg.secrets.spans import mask_line  # only with a secret finding: the redaction code loads no sooner
             lines = self.sources.get(f.location.path, [])
             for n in range(f.location.line, (f.location.end_line or f.location.line) + 1):
                 if (f.location.path, n) in out or not 0 < n <= len(lines):
