@@ -10,7 +10,7 @@ from __future__ import annotations
 from lintimg.engine.hookspecs import hookimpl
 from lintimg.engine.rule import Rule, declared
 from lintimg.engine.target import Subject, Target
-from lintimg.findings import Severity
+from lintimg.findings import Safety, Severity
 
 
 @hookimpl
@@ -19,8 +19,8 @@ def lintimg_rules() -> list[Rule]:
 
     return [
         declared(rid, slug, Severity.parse(severity), Subject(subject), f"{__name__}.{module}", tags=tags, peers=peers,
-                 security_severity=security_severity, enabled_by_default=on)
-        for rid, slug, severity, subject, module, tags, peers, security_severity, on in RULES
+                 security_severity=security_severity, enabled_by_default=on, fixable=[Safety(k) for k in fixes])
+        for rid, slug, severity, subject, module, tags, peers, security_severity, on, fixes in RULES
     ]
 
 

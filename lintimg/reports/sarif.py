@@ -118,7 +118,7 @@ def descriptor(r: Rule) -> om.ReportingDescriptor:
 
     tags = list(dict.fromkeys((["security"] if is_security(r) else []) + list(r.tags)))[:MAX_TAGS]
     score = f"{r.security_severity:.1f}" if r.security_severity is not None else None  # GitHub wants a numeric string
-    props = bag(tags=tags, precision="high", peers=list(r.peers) or None,
+    props = bag(tags=tags, precision="high", peers=list(r.peers) or None, fix=[str(k) for k in r.fixable] or None,
                 **{"problem.severity": PROBLEM_SEVERITY[r.severity], "security-severity": score})
     return om.ReportingDescriptor(
         id=r.id,
