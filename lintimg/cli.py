@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from lintimg import __version__, cachefiles
 from lintimg.config import THRESHOLDS, Config, env_config_path, find_config, load_config
-from lintimg.dockerfile.sources import discover, ignored
+from lintimg.dockerfile.sources import decode, discover, ignored, read_source
 from lintimg.engine import Engine
 from lintimg.engine.hookspecs import Reporter
 from lintimg.errors import LintimgError
@@ -80,6 +80,9 @@ def _check_arguments(check: argparse.ArgumentParser) -> None:
     check.add_argument("--stdin-filename", default="-", metavar="NAME", help="name to report for - (stdin)")
     check.add_argument("--context", metavar="DIR", help="build context directory for every Dockerfile (default: each Dockerfile's folder; none for stdin)")
     check.add_argument("--no-context", action="store_true", help="check the Dockerfiles only, not their build contexts")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes to the files in place, then report what is left")
+    check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff instead of writing them (exit 1 when there is one)")
+    check.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply fixes that change behaviour")
     _output(check)
     _common(check)
 
@@ -234,7 +237,56 @@ def cmd_check(args: argparse.Namespace) -> int:
     paths = [p for p in discover(args.paths) if not ignored(p, config.ignore_paths, config.base_dir)]
     if args.paths.count("-") > 1:
         raise LintimgError("stdin (-) can be given only once")
+    if args.fix or args.diff:
+        return _fix(args, engine, config, paths)
+    if args.unsafe_fixes:
+        raise LintimgError("--unsafe-fixes goes with --fix or --diff")
     result = lint_paths(engine, paths, args.stdin_filename, *_context_attachers(args), cache=_results_cache(engine))
+    return report(args, engine, config, result)
+
+
+def _fix(args: argparse.Namespace, engine: Engine, config: Config, paths: list[str]) -> int:
+    """``--fix`` (write, then report what is left) and ``--diff`` (print what would change)."""
+    from lintimg.run import fix as fixer
+    from lintimg.run.check import lint_sources
+
+    if args.fix and args.diff:
+        raise LintimgError("--fix and --diff cannot be used together (--diff only shows the fixes)")
+    attach, stdin_attach = _context_attachers(args)
+    if args.fix:
+        for p in paths:
+            if p != "-":
+                fixer.check_writable(p)  # refuse before anything is written
+    stdin_data = sys.stdin.buffer.read() if "-" in paths else None
+    fixed: dict[str, fixer.FileFix] = {}
+    for p in paths:
+        src = fixer.read_for_fix(p, stdin_data, args.stdin_filename)
+        if src is not None:
+            fixed[p] = fixer.fix_source(engine, src, unsafe=args.unsafe_fixes, context=stdin_attach if p == "-" else attach)
+    notes = fixer.summary(list(fixed.values()), args.unsafe_fixes, applied=args.fix)
+    if args.diff:
+        emit("".join(f.diff() for f in fixed.values() if f.changed), args.output)
+        for n in notes:
+            print(f"lintimg: {n}", file=sys.stderr)
+        return 1 if any(f.changed for f in fixed.values()) else 0
+    for p, f in fixed.items():
+        if f.changed and p != "-":
+            notes += fixer.write_fixed(f)
+    sources = []
+    for p in paths:
+        if p != "-":
+            sources.append((read_source(p), attach))
+            continue
+        text = fixed[p].fixed if p in fixed else (stdin_data or b"").decode("utf-8", "replace")
+        sys.stdout.write(text)  # like ruff: the fixed text on stdout, the report on stderr
+        sources.append((decode(args.stdin_filename, text.encode("utf-8", "surrogateescape")), stdin_attach))
+    result = lint_sources(engine, sources, _results_cache(engine))
+    result.notes[:0] = notes
+    if "-" in paths and not args.output:
+        info = RunInfo(rules=engine.rules, files=result.files, sources=result.sources, color=_color(args, sys.stderr),
+                       kind="dockerfile", tool_version=__version__, notes=result.notes)
+        sys.stderr.write(formatter(engine, args.format)(result.findings, info))
+        return exit_code(result.findings, args.fail_on or config.failure_threshold)
     return report(args, engine, config, result)
 
 
