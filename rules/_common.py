@@ -36,6 +36,7 @@ from lintimg.engine.hookspecs import BASEFACTS
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit
 from lintimg.rules._versions import Spec, apk_spec, apt_spec, pinned, rpm_spec, zypper_spec
+from lintimg.rules import _fixes
 
 if TYPE_CHECKING:  # types only: a Dockerfile-only run loads neither the context nor the secret scanner here
     from lintimg.context.copies import Copy, Source
@@ -329,19 +330,23 @@ def as_pip(cmd: Command) -> Command | None:
     return None
 
 
-def missing_yes(t: DockerfileTarget, mgr: Manager, *subs: str) -> Iterator[Hit]:
-    """Hits for installs of ``mgr`` without any of its assume-yes switches."""
+def missing_yes(t: DockerfileTarget, mgr: Manager, *subs: str, add: str = "-y", global_option: bool = False) -> Iterator[Hit]:
+    """Hits for installs of ``mgr`` without any of its assume-yes switches; the fix inserts ``add``
+    after the subcommand (or after the command name, for a ``global_option``)."""
     for ins, cmd in installs(t, mgr, *subs):
         if not cmd.has_flag(*mgr.yes):
-            yield cmd_hit(ins, cmd, f"`{cmd.name} {mgr.subcommand(cmd)}` without `-y` waits for an answer nobody gives",
-                          fix=f"add `-y` to `{cmd.name} {mgr.subcommand(cmd)}`")
+            sub = mgr.subcommand(cmd)
+            yield cmd_hit(ins, cmd, f"`{cmd.name} {sub}` without `-y` waits for an answer nobody gives",
+                          fix=f"add `{add}` to `{cmd.name} {sub}`",
+                          edits=_fixes.add_option(ins, cmd, add, after=None if global_option else sub))
 
 
-def cache_left(t: DockerfileTarget, mgr: Manager, message: str, fix: str) -> Iterator[Hit]:
-    """Installs of ``mgr`` in a stage that ships with no cleaning command after them in the same RUN (nor a cache mount)."""
+def cache_left(t: DockerfileTarget, mgr: Manager, message: str, fix: str, clean: str | None = None) -> Iterator[Hit]:
+    """Installs of ``mgr`` in a stage that ships with no cleaning command after them in the same RUN (nor a cache mount);
+    the fix ends the RUN with ``clean`` (``{name}`` is the command as called: ``dnf``, ``microdnf``)."""
     for ins, cmd in shipped_installs(t, mgr):
         if not mgr.cleans(ins, cmd) and not any(cache_mounted(ins, d) for d in mgr.cache_dirs):
-            yield cmd_hit(ins, cmd, message, fix=fix)
+            yield cmd_hit(ins, cmd, message, fix=fix, edits=_fixes.append(ins, clean.format(name=cmd.name)) if clean else ())
 
 
 # ---------------------------------------------------------------- users
