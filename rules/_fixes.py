@@ -103,7 +103,7 @@ def key_value_form(ins: Instruction) -> Edits:
 
 # A command line sh reads exactly as written: words of plain characters and quoted parts with nothing
 # to expand inside; no variables, operators, redirections, globs, ``~``, comments or escapes.
-_WORD = r"""(?:[A-Za-z0-9_./:=@%+,-]+|'[^']*'|"[^"$`\\]*")+"""
+_WORD = r"""(?:[A-Za-z0-9_./:=@%+,-]|'[^']*'|"[^"$`\\]*")+"""  # one character per step: no backtracking blow-up
 _LITERAL_LINE = re.compile(rf"[ \t]*{_WORD}(?:[ \t]+{_WORD})*[ \t]*")
 # Commands that only exist inside the shell, or act on it: exec form would run something else or nothing.
 _SHELL_ONLY = frozenset(

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from lintimg.config import suggest
-from lintimg.dockerfile import Dockerfile, Instruction, Token
+from lintimg.dockerfile import KNOWN_INSTRUCTIONS, Dockerfile, Instruction, Token
 from lintimg.dockerfile.queries import declared_shell, hit
 from lintimg.dockerfile.stages import chain, ships
 from lintimg.dockerfile.words import variables_used
@@ -63,8 +63,9 @@ def consistent_instruction_casing(t: DockerfileTarget) -> Iterator[Hit]:
         word = ins.keyword_raw
         want = word.upper() if majority == "upper" else word.lower()
         if want != word:
+            # An unknown keyword is a parse error to correct, not a spelling to recase.
             yield hit(ins, f"'{word}' should match the case of the other instructions ({majority} case)", fix=f"write '{want}'",
-                      edits=_fixes.keyword(ins, want))
+                      edits=_fixes.keyword(ins, want) if ins.keyword in KNOWN_INSTRUCTIONS else ())
 
 
 @rule("LI202", "no-empty-continuation", Severity.WARNING, tags=("syntax",), peers=("NoEmptyContinuation",))
