@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from lintimg.context import ContextAttacher
     from lintimg.run.cache import ResultCache
 
-SUBCOMMANDS = ("check", "image", "build", "fleet", "rules")
+SUBCOMMANDS = ("check", "image", "build", "fleet", "pin", "rules")
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -133,6 +133,16 @@ def _fleet_arguments(fleet: argparse.ArgumentParser) -> None:
     _common(fleet)
 
 
+def _pin_arguments(pin: argparse.ArgumentParser) -> None:
+    pin.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="Dockerfiles or directories to search (default: .)")
+    pin.add_argument("--diff", action="store_true", help="print the change as a unified diff instead of writing it (exit 1 when there is one)")
+    pin.add_argument("--update", action="store_true", help="also re-resolve tags already pinned and replace digests that moved")
+    pin.add_argument("--ca-file", metavar="PEM", help="extra CA certificate(s) to trust for the registry's TLS")
+    pin.add_argument("--insecure", action="store_true", help="allow plain HTTP to a registry that is not on this machine")
+    pin.add_argument("--config", "-c", metavar="FILE", help="config file (for ignore-paths)")
+    pin.add_argument("--no-cache", action="store_true", help="neither read nor write lintimg's caches (as LINTIMG_NO_CACHE=1)")
+
+
 def _rules_arguments(rules: argparse.ArgumentParser) -> None:
     rules.add_argument("rule", nargs="?", metavar="ID|SLUG")
     rules.add_argument("--format", "-f", choices=("text", "json", "markdown"), default="text")
@@ -144,6 +154,7 @@ SUBPARSERS = {
     "image": ("check a container image, alone or mapped to its Dockerfile", _image_arguments),
     "build": ("build with the local engine, then check the Dockerfile, context and image together", _build_arguments),
     "fleet": ("check every image of a registry namespace, each shared layer analysed once (docs/fleet.md)", _fleet_arguments),
+    "pin": ("pin FROM images by the digest their tag resolves to (FROM img:tag@sha256:...)", _pin_arguments),
     "rules": ("list rules, or show one rule's documentation", _rules_arguments),
 }
 
@@ -376,7 +387,41 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"check": cmd_check, "image": cmd_image, "build": cmd_build, "fleet": cmd_fleet, "rules": cmd_rules}
+def cmd_pin(args: argparse.Namespace) -> int:
+    from lintimg.run import fix as fixer
+    from lintimg.run import pin
+
+    config = _config(args)
+    if args.ca_file and not os.path.isfile(args.ca_file):
+        raise LintimgError(f"{args.ca_file}: CA file not found")
+    if "-" in args.paths:
+        raise LintimgError("lintimg pin edits files; stdin (-) is not supported (use --diff to see the change)")
+    paths = [p for p in discover(args.paths) if not ignored(p, config.ignore_paths, config.base_dir)]
+    if not args.diff:
+        for p in paths:
+            fixer.check_writable(p)
+    sources = [s for s in (fixer.read_for_fix(p) for p in paths) if s is not None]
+    result = pin.pin_sources(sources, pin.registry_resolver(args.insecure, args.ca_file), args.update)
+    changed = [f for f in result.fixes if f.changed]
+    if result.failures:  # all or nothing: a half-pinned set of Dockerfiles is worse than none
+        for line in result.failures:
+            print(f"lintimg: {line}", file=sys.stderr)
+        print(f"lintimg: nothing {'shown' if args.diff else 'written'}: {len(result.failures)} FROM image(s) could not be resolved",
+              file=sys.stderr)
+        return 2
+    if args.diff:
+        emit("".join(f.diff() for f in changed), None)
+    else:
+        for f in changed:
+            result.notes += fixer.write_fixed(f)
+    verb = "would pin" if args.diff else "pinned"
+    for line in [f"{verb} {result.pinned} FROM image{'s' if result.pinned != 1 else ''} in {len(changed)} file{'s' if len(changed) != 1 else ''}",
+                 *result.notes]:
+        print(f"lintimg: {line}", file=sys.stderr)
+    return 1 if args.diff and changed else 0
+
+
+COMMANDS = {"check": cmd_check, "image": cmd_image, "build": cmd_build, "fleet": cmd_fleet, "pin": cmd_pin, "rules": cmd_rules}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
