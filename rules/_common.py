@@ -34,7 +34,7 @@ from lintimg.dockerfile.stages import chain, inherited, ships
 from lintimg.dockerfile.words import expand, split_words
 from lintimg.engine.hookspecs import BASEFACTS
 from lintimg.engine.target import DockerfileTarget
-from lintimg.findings import Hit
+from lintimg.findings import Hit, Safety
 from lintimg.rules._versions import Spec, apk_spec, apt_spec, pinned, rpm_spec, zypper_spec
 from lintimg.rules import _fixes
 
@@ -224,8 +224,10 @@ def shipped_installs(t: DockerfileTarget, mgr: Manager, *subs: str) -> Iterator[
     return ((ins, cmd) for ins, cmd in installs(t, mgr, *subs) if ships(df, ins))
 
 
-def unpinned(t: DockerfileTarget, mgr: Manager, what: str, how: str, packages: Callable[[Command], list[str]] | None = None, *subs: str) -> Iterator[Hit]:
-    """One hit per install of ``mgr`` naming the packages its version grammar finds unpinned.
+def unpinned(t: DockerfileTarget, mgr: Manager, what: str, how: str, packages: Callable[[Command], list[str]] | None = None, *subs: str,
+             base_db: str | None = None) -> Iterator[Hit]:
+    """One hit per install of ``mgr`` naming the packages its version grammar finds unpinned; with ``base_db``
+    (``dpkg``, ``apk``), an unsafe fix pins them to the base image's versions when known.
 
     Variables are expanded with what the command sees (:func:`run_vars`); a name it
     cannot know stays as written and the word is given the benefit of the doubt.
@@ -235,7 +237,8 @@ def unpinned(t: DockerfileTarget, mgr: Manager, what: str, how: str, packages: C
         env = run_vars(df, ins, cmd)
         loose = [p for p in (packages or mgr.packages)(cmd) if not mgr.pinned(expand(p, env, keep_unknown=True))]
         if loose:
-            yield cmd_hit(ins, cmd, f"{what} without a version: {', '.join(loose)}", fix=how, key=",".join(loose))
+            yield cmd_hit(ins, cmd, f"{what} without a version: {', '.join(loose)}", fix=how, key=",".join(loose),
+                          edits=_fixes.pin_to_base(t, base_db, ins, cmd, loose) if base_db else (), safety=Safety.UNSAFE)
 
 
 # Official images whose config sets no variable but PATH (docker-library's alpine, busybox, debian and

@@ -10,6 +10,7 @@ import json
 import posixpath
 import re
 import shlex
+from typing import TYPE_CHECKING
 
 from lintimg.dockerfile import Dockerfile, Instruction, Stage
 from lintimg.dockerfile.edits import (
@@ -19,12 +20,17 @@ from lintimg.dockerfile.edits import (
     keyword_edit,
     remove_command,
     replace,
+    word_range,
 )
 from lintimg.dockerfile.queries import shell_of
 from lintimg.dockerfile.shell import Command
 from lintimg.dockerfile.stages import chain
 from lintimg.dockerfile.words import split_words
+from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Edit, Safety
+
+if TYPE_CHECKING:
+    from lintimg.context.cacheorder import Ecosystem
 
 Edits = tuple[Edit, ...]
 
@@ -475,3 +481,81 @@ def add_to_copy(ins: Instruction, context_files: dict[str, list[str]] | None) ->
     else:
         safe = all(_plainly_not_archive(src.value) for src in sources)
     return edit, Safety.SAFE if safe else Safety.UNSAFE
+
+
+# --- manifests before COPY . . ----------------------------------------------------------------------
+
+# Installs that read only the manifests (no source): what may run before the source is copied.
+_PURE_INSTALL = {
+    "npm": lambda c: True, "yarn": lambda c: True, "pnpm": lambda c: True, "pipenv": lambda c: True,
+    "bundler": lambda c: True, "composer": lambda c: True,
+    "pip": lambda c: not any(a in (".", "./") or a.startswith(("-e", "--editable")) for a in c.args),
+    "poetry": lambda c: c.has_flag("no-root"),  # else poetry installs the project itself, from its source
+    "go": lambda c: c.args[:2] == ["mod", "download"],
+    "cargo": lambda c: c.subcommand == "fetch",
+    "maven": lambda c: any(a.startswith("dependency:") for a in c.args),
+}
+# What may sit between the broad COPY and the install without depending on the copied files or the directory.
+_NEUTRAL = frozenset({"ENV", "ARG", "LABEL", "EXPOSE", "USER", "STOPSIGNAL", "HEALTHCHECK", "MAINTAINER"})
+
+
+def manifests_first(df: Dockerfile, copy: Instruction, run: Instruction, ecosystem: Ecosystem, manifests: list[str]) -> Edits:
+    """Copy ``manifests`` (file names at the root of what ``copy`` sends) in place of ``COPY . <dest>``, and
+    move that COPY after the install ``run`` (see LI406's Fix section): ``()`` unless the move is exact."""
+    if not manifests or not _is_top_level(df, run) or copy.stage_index != run.stage_index or copy.heredocs or copy.comments_inside:
+        return ()
+    if any(f.name not in ("chown", "chmod", "link") for f in copy.flags) or len(copy.args) != 2 or copy.args[0].value not in (".", "./"):
+        return ()
+    dest = copy.args[1].value
+    if "$" in copy.args_text or any(f.value and "$" in f.value for f in copy.flags):
+        return ()
+    between = [i for i in df.instructions if copy.index < i.index < run.index]
+    if any(i.keyword not in _NEUTRAL or i.onbuild is not None for i in between):
+        return ()
+    from lintimg.context.cacheorder import dependency_install  # layer order only: loaded when LI406 runs
+
+    script = run.script
+    pure = _PURE_INSTALL.get(ecosystem.name)
+    if script is None or run.heredocs or pure is None or not script.commands:
+        return ()
+    if not all(dependency_install(c) is ecosystem and pure(c) for c in script.commands):
+        return ()  # the RUN does more than install from the manifests (a build, a test) and needs the source
+    start = (copy.pos.line, copy.pos.column)
+    end = (copy.pos.end_line, copy.pos.end_column)
+    lines = [df.source_line(n) for n in range(copy.pos.line, copy.pos.end_line + 1)]
+    lines[-1] = lines[-1][: copy.pos.end_column - 1]
+    lines[0] = lines[0][copy.pos.column - 1 :]
+    written = "\n".join(lines)
+    flags = "".join(f"{f.token.text} " for f in copy.flags)
+    target = dest if dest.endswith("/") else dest + "/"
+    first = f"{cased_like('COPY', copy.keyword_raw)} {flags}{' '.join(manifests)} {target}"
+    raw = df.source_line(copy.pos.line)
+    indent = raw[: copy.pos.column - 1] if not raw[: copy.pos.column - 1].strip() else ""
+    return (replace(start, end, first), insert((run.pos.end_line, run.pos.end_column), f"\n{indent}{written}"))
+
+
+# --- versions the base image has (unsafe) -------------------------------------------------------------
+
+_BASE_PACKAGES = "base-packages"  # lintimg.engine.hookspecs: filled by rules/_basepackages.py
+
+
+def pin_to_base(t: DockerfileTarget, db: str, ins: Instruction, cmd: Command, loose: list[str]) -> Edits:
+    """``pkg`` -> ``pkg=<version the base image has installed>`` for every package in ``loose``;
+    ``()`` unless all of them are known (a fix must clear its finding)."""
+    stage = t.dockerfile.stage_of(ins)
+    known = t.cache.get(_BASE_PACKAGES)
+    if stage is None or not known:
+        return ()
+    versions = known.get(root_stage(t.dockerfile, stage).index, {}).get(db)
+    if not versions:
+        return ()
+    edits = []
+    for pkg in dict.fromkeys(loose):
+        index = next((i for i, a in enumerate(cmd.argv) if i > 1 and a == pkg), None)
+        if pkg not in versions or index is None or any(c in pkg for c in "$:/=~<>*@"):
+            return ()
+        where = word_range(ins, cmd, index)
+        if where is None:
+            return ()
+        edits.append(replace(where[0], where[1], f"{pkg}={versions[pkg]}"))
+    return tuple(edits)

@@ -24,6 +24,7 @@ from lintimg.dockerfile import parse_dockerfile
 from lintimg.dockerfile.edits import apply, conflicts, moved_line
 from lintimg.dockerfile.sources import MAX_DOCKERFILE_BYTES, DockerfileText, decode
 from lintimg.engine import Engine
+from lintimg.engine.hookspecs import FIX, NOTES
 from lintimg.engine.target import Target
 from lintimg.errors import LintimgError
 from lintimg.findings import Edit, Finding, Safety
@@ -68,6 +69,7 @@ class FileFix:
     applied: list[Finding] = field(default_factory=list)  # findings whose edits were applied
     unsafe_left: int = 0  # findings with an unsafe fix that --unsafe-fixes would apply
     problems: list[str] = field(default_factory=list)  # fixes refused or not effective (rule bugs)
+    notes: list[str] = field(default_factory=list)  # remarks plugins left while fixing (a base image not at hand)
     passes: int = 0
 
     @property
@@ -87,12 +89,16 @@ def fixable_ids(engine: Engine, unsafe: bool) -> frozenset[str]:
     return frozenset(r.id for r in engine.rules if engine.registry.enabled(r.id) and kinds & set(r.fixable))
 
 
-def _lint(engine: Engine, src: Source, text: str, only: frozenset[str], context: ContextAttacher | None) -> list[Finding]:
+def _lint(engine: Engine, src: Source, text: str, only: frozenset[str], context: ContextAttacher | None, unsafe: bool,
+          notes: list[str]) -> list[Finding]:
     target = Target(path=src.path, config=engine.config, dockerfile=model_of(DockerfileText(src.path, text)))
+    target.cache[FIX] = "unsafe" if unsafe else "safe"
     if context is not None and src.path != "-":
         target.context = context.for_dockerfile(src.path)
     engine.prepare([target], only)
-    return engine.run(target, only)
+    findings = engine.run(target, only)
+    notes += [n for n in target.cache.get(NOTES, ()) if n not in notes]
+    return findings
 
 
 def fix_source(engine: Engine, src: Source, *, unsafe: bool = False, context: ContextAttacher | None = None) -> FileFix:
@@ -106,7 +112,7 @@ def fix_source(engine: Engine, src: Source, *, unsafe: bool = False, context: Co
     refused: set[tuple[str, tuple[Edit, ...]]] = set()
     expected: Counter[tuple[str, int]] = Counter()  # (rule, line) -> how many of its findings may remain after the last pass
     for n in range(MAX_PASSES + 1):
-        findings = _lint(engine, src, text, only, context)
+        findings = _lint(engine, src, text, only, context, unsafe, result.notes)
         _check_gone(expected, findings, result)
         wanted = [f for f in findings if f.edits and (unsafe or f.safety is Safety.SAFE) and (f.rule_id, f.edits) not in refused]
         if n == 0:
@@ -221,6 +227,7 @@ def summary(fixes: list[FileFix], unsafe: bool, applied: bool) -> list[str]:
     if left and not unsafe:
         notes.append(f"{left} more finding{'s have' if left != 1 else ' has'} an unsafe fix (--unsafe-fixes applies {'them' if left != 1 else 'it'})")
     notes += [f"{fix.source.path}: {p}" for fix in fixes for p in fix.problems]
+    notes += list(dict.fromkeys(n for fix in fixes for n in fix.notes))
     return notes
 
 

@@ -13,7 +13,8 @@ from lintimg.rules._common import APK, _switch, cache_mounted, installs, shipped
 ID_RANGE = "LI310-LI314"
 
 
-@rule("LI310", "apk-pin-versions", Severity.WARNING, tags=("apk", "reproducibility"), peers=("DL3018", "KICS-d3499f6d"))
+@rule("LI310", "apk-pin-versions", Severity.WARNING, tags=("apk", "reproducibility"), peers=("DL3018", "KICS-d3499f6d"),
+      fixable=(Safety.UNSAFE,))
 def apk_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     """Pin versions in `apk add`.
 
@@ -37,8 +38,12 @@ def apk_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN apk add --no-cache curl=8.5.0-r0
     ```
+    Unsafe autofix, with `--fix --unsafe-fixes` when the local engine holds
+    the base image: each package becomes `pkg=<version>` as the base
+    image's apk database has it installed, when it has every package of the
+    command. Unsafe: the build then keeps that version.
     """
-    yield from unpinned(t, APK, "apk add", "pin each package: `pkg=version`", None, "add")
+    yield from unpinned(t, APK, "apk add", "pin each package: `pkg=version`", None, "add", base_db="apk")
 
 
 @rule("LI311", "apk-add-cache", Severity.INFO, tags=("apk", "size"), peers=("DL3019", "DS-0025", "DKL-DI-0004", "KICS-ae9c56a6"),

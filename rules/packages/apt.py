@@ -25,7 +25,8 @@ from lintimg.rules._common import (
 ID_RANGE = "LI300-LI309"
 
 
-@rule("LI300", "apt-get-pin-versions", Severity.WARNING, tags=("apt", "reproducibility"), peers=("DL3008", "KICS-965a08d7"))
+@rule("LI300", "apt-get-pin-versions", Severity.WARNING, tags=("apt", "reproducibility"), peers=("DL3008", "KICS-965a08d7"),
+      fixable=(Safety.UNSAFE,))
 def apt_get_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     """Pin versions in `apt-get install`.
 
@@ -50,8 +51,13 @@ def apt_get_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5
     ```
+    Unsafe autofix, with `--fix --unsafe-fixes` when the local engine holds
+    the base image: each package becomes `pkg=<version>` as the base
+    image's dpkg database has it installed, when it has every package of
+    the command (else no fix, since a partial pin would leave the finding).
+    Unsafe: the build then keeps that version instead of taking a newer one.
     """
-    yield from unpinned(t, APT, "apt-get install", "pin each package: `pkg=version`", None, "install")
+    yield from unpinned(t, APT, "apt-get install", "pin each package: `pkg=version`", None, "install", base_db="dpkg")
 
 
 @rule("LI301", "apt-lists-not-removed", Severity.INFO, tags=("apt", "size"), peers=("DL3009", "DKL-DI-0005", "KICS-df746b39"),

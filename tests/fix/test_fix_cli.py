@@ -175,7 +175,7 @@ def test_sarif_and_json_carry_the_edits(tmp_path: Path) -> None:
     assert recommends["fixes"][0]["properties"] == {"safety": "unsafe"}
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
     assert rules["LI302"]["properties"]["fix"] == ["safe"] and rules["LI303"]["properties"]["fix"] == ["unsafe"]
-    assert "fix" not in rules["LI300"]["properties"]
+    assert "fix" not in rules["LI702"]["properties"] and rules["LI300"]["properties"]["fix"] == ["unsafe"]
     # The legacy ENV on a line that holds a secret: its fix is not shown.
     legacy = next(r for r in run["results"] if r["ruleId"] == "LI203")
     assert "fixes" not in legacy

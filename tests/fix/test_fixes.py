@@ -287,3 +287,47 @@ def test_pipefail_is_unsafe_where_bash_reads_later_scripts_differently_or_may_be
     not_fixed("FROM alpine:3.20\nRUN a | b\n", "LI364", unsafe=True)
     fixes_to("FROM alpine:3.20\nRUN apk add --no-cache bash=5.2\nRUN a | b\n",
              'FROM alpine:3.20\nRUN apk add --no-cache bash=5.2\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN a | b\n', only="LI364")
+
+
+# --- LI406 manifests before the whole source (unsafe, needs the build context) ------------------------
+
+
+def _fix_in_context(tmp_path, dockerfile: str, files: dict[str, str], unsafe: bool = True) -> str:
+    from lintimg.context import ContextAttacher
+    from lintimg.run.fix import Source, fix_source
+    from tests.rulespec import engine
+
+    for rel, content in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(content)
+    path = tmp_path / "Dockerfile"
+    path.write_text(dockerfile)
+    eng = engine({"rules": {r.id: "off" for r in engine().rules if r.fixable and r.id != "LI406"}})
+    result = fix_source(eng, Source(str(path), dockerfile), unsafe=unsafe, context=ContextAttacher())
+    assert not result.problems, result.problems
+    return result.fixed
+
+
+def test_manifests_copied_before_the_install_and_the_source_after(tmp_path):
+    files = {"package.json": "{}", "package-lock.json": "{}", "src/index.js": ""}
+    text = "FROM node:20\nWORKDIR /app\nCOPY --chown=node:node . .\nENV NODE_ENV=production\nRUN npm ci\nCMD [\"node\", \"src/index.js\"]\n"
+    assert _fix_in_context(tmp_path, text, files, unsafe=False) == text
+    assert _fix_in_context(tmp_path, text, files) == (
+        "FROM node:20\nWORKDIR /app\nCOPY --chown=node:node package-lock.json package.json ./\nENV NODE_ENV=production\nRUN npm ci\n"
+        "COPY --chown=node:node . .\nCMD [\"node\", \"src/index.js\"]\n")
+
+
+def test_manifests_first_for_pip_requirements_with_a_continued_run(tmp_path):
+    files = {"requirements.txt": "flask==3.0\n", "app.py": ""}
+    text = "FROM python:3.12\nCOPY . /srv\nRUN pip install --no-cache-dir \\\n    -r /srv/requirements.txt\n"
+    assert _fix_in_context(tmp_path, text, files) == (
+        "FROM python:3.12\nCOPY requirements.txt /srv/\nRUN pip install --no-cache-dir \\\n    -r /srv/requirements.txt\nCOPY . /srv\n")
+
+
+def test_no_reorder_when_the_run_needs_the_source_or_something_sits_between(tmp_path):
+    files = {"package.json": "{}", "src/index.js": ""}
+    for text in ("FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\n",
+                 "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN ls\nRUN npm ci\n",
+                 "FROM node:20\nWORKDIR /app\nCOPY . .\nWORKDIR /app/x\nRUN npm ci\n",
+                 "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build ./...\n"):
+        assert _fix_in_context(tmp_path, text, {**files, "go.mod": ""}) == text, text
