@@ -241,7 +241,9 @@ def read_for_fix(path: str, stdin_data: bytes | None = None, stdin_name: str = "
         path = stdin_name
     else:
         try:
-            with open(path, "rb") as fh:
+            # Non-blocking open: a FIFO named Dockerfile must not hang the run before fstat can refuse it.
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as fh:
                 if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
                     return None
                 data = fh.read(MAX_DOCKERFILE_BYTES + 1)

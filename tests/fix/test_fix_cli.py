@@ -193,3 +193,14 @@ def test_text_report_marks_what_fix_would_do(tmp_path: Path) -> None:
     out = lintimg("--no-context", "Dockerfile", cwd=df.parent).stdout
     assert "= fix (--fix): add `-y`" in out and "= fix (--unsafe-fixes): add `--no-install-recommends`" in out
     assert "1 fixable with --fix (1 more with --fix --unsafe-fixes)" in out
+
+
+def test_reading_for_a_fix_skips_a_fifo_without_blocking(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    (repo / "a").mkdir()
+    os.mkfifo(repo / "a" / "Dockerfile")
+    (repo / "b.Dockerfile").write_text(BROKEN)
+    from lintimg.run.fix import read_for_fix
+
+    assert read_for_fix(str(repo / "a" / "Dockerfile")) is None
+    assert read_for_fix(str(repo / "b.Dockerfile")).text == BROKEN
