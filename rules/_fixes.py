@@ -409,7 +409,19 @@ def pipefail_fix(df: Dockerfile, first_piped: Instruction) -> tuple[Edits, Safet
     raw = df.source_line(first_piped.pos.line)
     indent = raw[: first_piped.pos.column - 1] if not raw[: first_piped.pos.column - 1].strip() else ""
     word = cased_like("SHELL", first_piped.keyword_raw)
-    return (insert((first_piped.pos.line, first_piped.pos.column), f"{word} {exec_form(new)}\n{indent}"),), safety
+    line = _comments_above(df, first_piped.pos.line)  # the RUN's own comment stays next to it
+    if line == first_piped.pos.line:
+        return (insert((line, first_piped.pos.column), f"{word} {exec_form(new)}\n{indent}"),), safety
+    return (insert((line, 1), f"{indent}{word} {exec_form(new)}\n"),), safety
+
+
+def _comments_above(df: Dockerfile, line: int) -> int:
+    """The first line of the comment lines right above ``line`` (``line`` when there are none);
+    directives at the top of the file are not comments to move past."""
+    comments = {c.line for c in df.comments} - {n for _, n in df.directives.values()}
+    while line - 1 in comments:
+        line -= 1
+    return line
 
 
 def _no_bash_family(df: Dockerfile, stage: Stage) -> bool:

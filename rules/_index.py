@@ -45,7 +45,7 @@ RULES: tuple[tuple[str, str, str, str, str, tuple[str, ...], tuple[str, ...], fl
     ('LI231', 'copy-relative-dest-without-workdir', 'warning', 'dockerfile', 'instructions', ('workdir', 'copy'), ('DL3045',), None, True, ()),
     ('LI232', 'workdir-system-dir', 'error', 'dockerfile', 'instructions', ('workdir', 'security'), ('DS-0030',), 7.0, True, ()),
     ('LI300', 'apt-get-pin-versions', 'warning', 'dockerfile', 'packages.apt', ('apt', 'reproducibility'), ('DL3008', 'KICS-965a08d7'), None, True, ('unsafe',)),
-    ('LI301', 'apt-lists-not-removed', 'info', 'dockerfile', 'packages.apt', ('apt', 'size'), ('DL3009', 'DKL-DI-0005', 'KICS-df746b39'), None, True, ('safe', 'unsafe')),
+    ('LI301', 'apt-lists-not-removed', 'info', 'dockerfile', 'packages.apt', ('apt', 'size'), ('DL3009', 'DKL-DI-0005', 'KICS-df746b39'), None, True, ('safe',)),
     ('LI302', 'apt-get-missing-yes', 'warning', 'dockerfile', 'packages.apt', ('apt',), ('DL3014', 'DS-0021', 'KICS-77783205'), None, True, ('safe',)),
     ('LI303', 'apt-get-install-recommends', 'info', 'dockerfile', 'packages.apt', ('apt', 'size'), ('DL3015', 'DS-0029', 'KICS-7384dfb2'), None, True, ('unsafe',)),
     ('LI304', 'apt-in-scripts', 'warning', 'dockerfile', 'packages.apt', ('apt',), ('DL3027', 'CKV_DOCKER_9', 'KICS-b84a0b47'), None, True, ()),

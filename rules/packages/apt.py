@@ -61,7 +61,7 @@ def apt_get_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 @rule("LI301", "apt-lists-not-removed", Severity.INFO, tags=("apt", "size"), peers=("DL3009", "DKL-DI-0005", "KICS-df746b39"),
-      fixable=(Safety.SAFE, Safety.UNSAFE),
+      fixable=(Safety.SAFE,),
       divergences={"DL3009": "hadolint reads a backslash followed by spaces in the middle of a line as a line break; "
                              "Docker does not, so a `--mount` written after it is not a mount and the lists stay. "
                              + HADOLINT_FINAL_CHAIN})
@@ -93,12 +93,12 @@ def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
     RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5 \\
         && rm -rf /var/lib/apt/lists/*
     ```
-    Autofix: the RUN ends with `&& rm -rf /var/lib/apt/lists/*`, when its
-    script parsed again runs the same commands plus that one. It is safe
-    when no later RUN on this file system (later in the stage, in stages
-    built FROM it, in ONBUILD triggers) calls apt-get, apt or apt-cache
-    before its own `update`; otherwise that RUN would find no lists, so the
-    fix is unsafe.
+    Safe autofix: the RUN ends with `&& rm -rf /var/lib/apt/lists/*`, when
+    its script parsed again runs the same commands plus that one, and no
+    later RUN on this file system (later in the stage, in stages built FROM
+    it, in ONBUILD triggers) calls apt-get, apt or apt-cache before its own
+    `update`: such a RUN would find no lists and fail, so then there is no
+    fix (join the RUNs first).
     """
     for ins, cmd in shipped_installs(t, APT, "update"):
         if lists_mounted(ins):
@@ -108,8 +108,7 @@ def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
                    for c in later):
             yield cmd_hit(ins, cmd, "apt lists are left in the layer after `apt-get update`",
                           fix="end the RUN with `&& rm -rf /var/lib/apt/lists/*`",
-                          edits=_fixes.append(ins, "rm -rf /var/lib/apt/lists/*"),
-                          safety=Safety.UNSAFE if _fixes.apt_used_later(df, ins) else Safety.SAFE)
+                          edits=() if _fixes.apt_used_later(df, ins) else _fixes.append(ins, "rm -rf /var/lib/apt/lists/*"))
 
 
 def lists_mounted(ins: Instruction) -> bool:

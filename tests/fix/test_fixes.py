@@ -118,11 +118,11 @@ def test_apt_lists_removed_at_the_end_of_the_run():
              "FROM debian:12\nRUN <<EOF\napt-get update\napt-get install -y curl && rm -rf /var/lib/apt/lists/*\n\nEOF\n", only="LI301")
 
 
-def test_apt_lists_fix_is_unsafe_when_a_later_run_needs_the_lists():
-    text = "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN apt-get install -y git\n"
-    assert run_fix(text, only="LI301").fixed == text
-    fixes_to(text, "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"
-                   "RUN apt-get install -y git\n", only="LI301", unsafe=True)
+def test_apt_lists_not_removed_when_a_later_run_needs_them():
+    not_fixed("FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN apt-get install -y git\n", "LI301", unsafe=True)
+    not_fixed("FROM debian:12\nRUN apt-get update\nRUN apt-get install -y git\n", "LI301", unsafe=True)
+    not_fixed("FROM debian:12 AS a\nRUN apt-get update && apt-get install -y curl\nFROM a\nONBUILD RUN apt-cache policy curl\n",
+              "LI301", unsafe=True)
     # A later RUN that updates first does not need them.
     fixes_to("FROM debian:12 AS base\nRUN apt-get update && apt-get install -y curl\nFROM base\nRUN apt-get update && apt-get install -y git\n",
              "FROM debian:12 AS base\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\nFROM base\n"
@@ -331,3 +331,9 @@ def test_no_reorder_when_the_run_needs_the_source_or_something_sits_between(tmp_
                  "FROM node:20\nWORKDIR /app\nCOPY . .\nWORKDIR /app/x\nRUN npm ci\n",
                  "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build ./...\n"):
         assert _fix_in_context(tmp_path, text, {**files, "go.mod": ""}) == text, text
+
+
+def test_pipefail_shell_goes_above_the_runs_own_comment():
+    fixes_to("FROM debian:12\n\n# fetch the tool\n# (and unpack it)\n  RUN curl -fsSL x | tar xz\n",
+             'FROM debian:12\n\n  SHELL ["/bin/bash", "-o", "pipefail", "-c"]\n# fetch the tool\n# (and unpack it)\n  RUN curl -fsSL x | tar xz\n',
+             only="LI364")
