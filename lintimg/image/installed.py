@@ -3,7 +3,7 @@ installed database) while its layers stream: what ``--fix --unsafe-fixes`` pins 
 from __future__ import annotations
 
 from lintimg.errors import LintimgError
-from lintimg.image.model import LayerEntry
+from lintimg.image.model import CapturePaths
 
 DPKG_STATUS = "var/lib/dpkg/status"
 APK_INSTALLED = "lib/apk/db/installed"
@@ -38,10 +38,6 @@ def parse_apk_installed(text: str) -> dict[str, str]:
     return out
 
 
-def _wanted(entry: LayerEntry) -> bool:
-    return entry.path in (DPKG_STATUS, APK_INSTALLED)
-
-
 def installed_packages(ref: str) -> dict[str, dict[str, str]]:
     """``{"dpkg": {...}, "apk": {...}}`` for an image the local engine holds (``docker-daemon:``);
     raises :class:`LintimgError` when the engine does not have it or it cannot be read."""
@@ -50,7 +46,7 @@ def installed_packages(ref: str) -> dict[str, dict[str, str]]:
 
     if not daemon.has_image(ref):
         raise LintimgError(f"{ref}: not in the local engine")
-    img = open_image(f"docker-daemon:{ref}", want_content=_wanted, limits=Limits(max_content=MAX_DB))
+    img = open_image(f"docker-daemon:{ref}", want_content=CapturePaths(frozenset((DPKG_STATUS, APK_INSTALLED))), limits=Limits(max_content=MAX_DB))
     out: dict[str, dict[str, str]] = {}
     for key, path, parse in (("dpkg", DPKG_STATUS, parse_dpkg_status), ("apk", APK_INSTALLED, parse_apk_installed)):
         data = img.content(path)
