@@ -35,21 +35,19 @@ class PinResult:
 
 
 def registry_resolver(insecure: bool = False, ca_file: str | None = None) -> Resolver:
-    """Resolve tags on their registries (the ``lintimg image`` client and credentials), each once per run."""
-    from lintimg.image import oci
-    from lintimg.image.registry import Registry
+    """Resolve tags on their registries through the base-image facts service (the ``lintimg image``
+    client and credentials), each once per run and always asking the registry."""
+    from lintimg.image.basefacts import BaseFactsService
 
+    svc = BaseFactsService("registry", insecure=insecure, ca_file=ca_file)
     seen: dict[str, str] = {}
 
     def resolve(text: str) -> str:
         if text not in seen:
-            ref = parse_docker_ref(text)
-            reg = Registry(ref, insecure=insecure, ca_file=ca_file)
-            data, _, header = reg.get_small("manifests", ref.tag or "latest", oci.ACCEPT)
-            digest = oci.sha256(data)
-            if header and header != digest:
-                raise LintimgError(f"{reg.what}: the registry's Docker-Content-Digest {header} does not match the manifest it sent")
-            seen[text] = digest
+            got = svc.tag_digest(text)
+            if not isinstance(got, str):
+                raise LintimgError(got.reason)
+            seen[text] = got
         return seen[text]
 
     return resolve

@@ -88,3 +88,18 @@ def test_pin_failure_names_the_line_and_writes_nothing(pinned_base, no_docker_co
     assert "Traceback" not in proc.stderr
     assert "nothing written: 1 FROM image(s) could not be resolved" in proc.stderr
     assert df.read_text() == text
+
+
+def test_pin_resolves_through_the_base_facts_service_and_asks_the_registry(pinned_base, no_docker_config, tmp_path: Path) -> None:
+    """A tag's digest comes from the registry even when the shared cache still holds an older one."""
+    from lintimg.image.basefacts import BaseFactsService, Unavailable
+
+    host, repo, digest = pinned_base
+    svc = BaseFactsService("registry", cache_dir=tmp_path / "cache")
+    if not svc.cache.on:
+        pytest.skip("LINTIMG_NO_CACHE is set: no cache to be stale")
+    svc.cache.put("tags", f"{repo}:1", "sha256:" + "0" * 64)
+    assert svc.tag_digest(f"{repo}:1") == digest
+    assert svc.cache.fresh("tags", f"{repo}:1", 60) == digest  # the answer is shared with the other lookups
+    offline = BaseFactsService("local", cache_dir=tmp_path / "cache").tag_digest(f"{repo}:1")
+    assert isinstance(offline, Unavailable) and offline.kind == "offline"
