@@ -368,9 +368,13 @@ def workdir_fix(df: Dockerfile, ins: Instruction, cmd: Command) -> tuple[Edits, 
 _DASH_BASH_DIFFERENCES = re.compile(r"""\becho\b[^|;&]*(\\|\s-[neE]+\b)|\{[^{}\s]*(,|\.\.)[^{}\s]*\}|\$'|\$"|==""")
 
 
-def _shell_form_texts_after(df: Dockerfile, ins: Instruction) -> list[str]:
-    """Scripts that a SHELL inserted before ``ins`` would also run: shell-form RUN, CMD, ENTRYPOINT and
-    HEALTHCHECK from ``ins`` on, in its stage and the stages built on it."""
+# A pipe (not ``||``): pipefail changes the exit status of such a script.
+_PIPE = re.compile(r"(?<!\|)\|(?!\|)")
+
+
+def _shell_form_texts_after(df: Dockerfile, ins: Instruction) -> list[tuple[str, str]]:
+    """(keyword, script) of what a SHELL inserted before ``ins`` would also run: shell-form RUN, CMD,
+    ENTRYPOINT and HEALTHCHECK from ``ins`` on, in its stage and the stages built on it."""
     stage = df.stage_of(ins)
     assert stage is not None
     out = []
@@ -381,8 +385,14 @@ def _shell_form_texts_after(df: Dockerfile, ins: Instruction) -> list[str]:
             if (st is stage and other.index < ins.index) or other.is_json:
                 continue
             if other.keyword in ("RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK") and other.shell_text:
-                out.append(other.shell_text)
+                out.append((other.keyword, other.shell_text))
     return out
+
+
+def _container_pipes(texts: list[tuple[str, str]]) -> bool:
+    """A shell-form CMD, ENTRYPOINT or HEALTHCHECK with a pipe: pipefail would change what the
+    container (or its health check) reports, not only what the build does."""
+    return any(kw != "RUN" and _PIPE.search(text) for kw, text in texts)
 
 
 def pipefail_fix(df: Dockerfile, first_piped: Instruction) -> tuple[Edits, Safety]:
@@ -396,12 +406,13 @@ def pipefail_fix(df: Dockerfile, first_piped: Instruction) -> tuple[Edits, Safet
     name = posixpath.basename(shell[0]) if shell else ""
     if len(shell) < 2 or shell[-1] != "-c" or name not in _SH_NAMES:
         return none
+    texts = _shell_form_texts_after(df, first_piped)
     if name == "bash":
-        new, safety = [*shell[:-1], "-o", "pipefail", "-c"], Safety.SAFE
+        new, safety = [*shell[:-1], "-o", "pipefail", "-c"], Safety.UNSAFE if _container_pipes(texts) else Safety.SAFE
     elif ships_bash(df, stage) or installs_package(df, first_piped, "bash"):
         new = ["/bin/bash", *shell[1:-1], "-o", "pipefail", "-c"]
-        texts = _shell_form_texts_after(df, first_piped)
-        safety = Safety.UNSAFE if any(_DASH_BASH_DIFFERENCES.search(t) for t in texts) else Safety.SAFE
+        differs = _container_pipes(texts) or any(_DASH_BASH_DIFFERENCES.search(t) for _, t in texts)
+        safety = Safety.UNSAFE if differs else Safety.SAFE
     elif _no_bash_family(df, stage):
         return none
     else:

@@ -191,7 +191,9 @@ def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
     and language images built on them; or the stage installs bash) and no
     later script of the stage uses what dash and bash read differently
     (`echo` with escapes or `-e`/`-n`, brace expansion, `$'…'`, `==`);
-    otherwise unsafe. No fix on Alpine, BusyBox, distroless or scratch
+    otherwise unsafe. Unsafe too when a later shell-form CMD, ENTRYPOINT or
+    HEALTHCHECK has a pipe: the SHELL runs those as well, and pipefail
+    changes the status they report. No fix on Alpine, BusyBox, distroless or scratch
     bases, for heredoc RUNs or in ONBUILD triggers.
     """
     df = t.dockerfile

@@ -289,6 +289,17 @@ def test_pipefail_is_unsafe_where_bash_reads_later_scripts_differently_or_may_be
              'FROM alpine:3.20\nRUN apk add --no-cache bash=5.2\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN a | b\n', only="LI364")
 
 
+def test_pipefail_is_unsafe_where_the_container_runs_a_pipe_through_that_shell():
+    """The SHELL also runs shell-form CMD/ENTRYPOINT/HEALTHCHECK: pipefail changes the status a piped one reports."""
+    for later in ("CMD serve | tee /log\n", "HEALTHCHECK CMD curl -fs localhost | grep -q ok\n"):
+        for shell in ("", 'SHELL ["/bin/bash", "-c"]\n'):
+            text = f"FROM debian:12\n{shell}RUN a | b\n{later}"
+            assert run_fix(text, only="LI364").fixed == text
+            assert "pipefail" in run_fix(text, only="LI364", unsafe=True).fixed
+    fixes_to("FROM debian:12\nRUN a | b\nCMD serve || exit 1\n",  # no pipe: || is not one
+             'FROM debian:12\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN a | b\nCMD serve || exit 1\n', only="LI364")
+
+
 # --- LI406 manifests before the whole source (unsafe, needs the build context) ------------------------
 
 
