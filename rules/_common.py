@@ -35,8 +35,8 @@ from lintimg.dockerfile.words import expand, split_words
 from lintimg.engine.hookspecs import BASEFACTS
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety
-from lintimg.rules._versions import Spec, apk_spec, apt_spec, pinned, rpm_spec, zypper_spec
 from lintimg.rules import _fixes
+from lintimg.rules._versions import Spec, apk_spec, apt_spec, pinned, rpm_spec, zypper_spec
 
 if TYPE_CHECKING:  # types only: a Dockerfile-only run loads neither the context nor the secret scanner here
     from lintimg.context.copies import Copy, Source

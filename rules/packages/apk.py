@@ -8,7 +8,7 @@ from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety, Severity
 from lintimg.rules import _fixes
-from lintimg.rules._common import APK, _switch, cache_mounted, installs, shipped_installs, unpinned
+from lintimg.rules._common import APK, _switch, cache_mounted, shipped_installs, unpinned
 
 ID_RANGE = "LI310-LI314"
 

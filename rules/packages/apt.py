@@ -108,7 +108,7 @@ def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
                    for c in later):
             yield cmd_hit(ins, cmd, "apt lists are left in the layer after `apt-get update`",
                           fix="end the RUN with `&& rm -rf /var/lib/apt/lists/*`",
-                          edits=() if _fixes.apt_used_later(df, ins) else _fixes.append(ins, "rm -rf /var/lib/apt/lists/*"))
+                          edits=() if _fixes.apt_used_later(t.dockerfile, ins) else _fixes.append(ins, "rm -rf /var/lib/apt/lists/*"))
 
 
 def lists_mounted(ins: Instruction) -> bool:

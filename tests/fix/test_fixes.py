@@ -223,7 +223,6 @@ def test_shell_features_keep_shell_form():
     for cmd in ("node $APP", "a && b", "a | b", "a > log", "a *.js", "cd /x", "A=1 a", "a ~/x", "a # note",
                 "a \"$(b)\"", "a 'x'\"$y\"", "a \\\\x", "exec"):
         not_fixed(f"FROM scratch\nCMD {cmd}\n", "LI206", unsafe=True)
-    not_fixed('FROM scratch\nSHELL ["pwsh", "-Command"]\nCMD app\n', "LI206", unsafe=True)
     not_fixed("FROM scratch\nONBUILD CMD app\n", "LI206", unsafe=True)
 
 
