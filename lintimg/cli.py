@@ -18,7 +18,7 @@ from lintimg import __version__, cachefiles
 from lintimg.config import THRESHOLDS, Config, env_config_path, find_config, load_config
 from lintimg.dockerfile.sources import decode, discover, ignored, read_source
 from lintimg.engine import Engine
-from lintimg.engine.hookspecs import Reporter
+from lintimg.engine.hookspecs import Reporter, RunInfo
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Severity
 from lintimg.run import RunResult
