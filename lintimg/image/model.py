@@ -187,6 +187,29 @@ class FunctionAnalyzer:
 
 
 @dataclass(frozen=True)
+class CaptureNames:
+    """Capture the files with these names, in any folder (``transform`` may reduce their bytes to what is needed).
+
+    By name, not path: a layer may write ``etc/passwd`` through a link (``x -> /etc``, then
+    ``x/passwd``), which only the merge of the layers resolves, after the layers were read.
+    """
+
+    names: frozenset[str]
+    transform: Callable[[str, bytes], bytes] | None = None
+    version: str = "1"  # bump when ``transform`` changes what it keeps
+
+    @property
+    def key(self) -> str:
+        return f"names:{self.version}:" + ",".join(sorted(self.names))
+
+    def wants(self, entry: LayerEntry) -> bool:
+        return entry.path.rpartition("/")[2] in self.names
+
+    def keep(self, path: str, data: bytes) -> bytes:
+        return self.transform(path, data) if self.transform else data
+
+
+@dataclass(frozen=True)
 class CapturePaths:
     """Capture the files at these exact paths (``transform`` may reduce their bytes to what is needed)."""
 

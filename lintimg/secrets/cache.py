@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 CACHE_FORMAT = 1
 
 
+def _hit_fields(d: Any) -> bool:
+    """A SecretHit as asdict() wrote it: the four fields, of their types."""
+    return (isinstance(d, dict) and set(d) == {"detector", "line", "redacted", "fingerprint"} and isinstance(d["line"], int)
+            and all(isinstance(d[k], str) for k in ("detector", "redacted", "fingerprint")))
+
+
 class HitCache:
     """``key -> hits`` on disk; absent, torn or malformed entries read as missing."""
 
@@ -41,28 +47,29 @@ class HitCache:
         data = cachefiles.read_json(self._path(key))
         from lintimg.secrets.detect import SecretHit
 
-        try:
-            return tuple(SecretHit(**d) for d in data) if isinstance(data, list) else None
-        except TypeError:
-            return None  # malformed: scan again
+        if not isinstance(data, list) or not all(map(_hit_fields, data)):
+            return None  # absent or malformed: scan again
+        return tuple(SecretHit(**d) for d in data)
 
     def put(self, key: str, hits: tuple[SecretHit, ...]) -> None:
         if self.on:
             cachefiles.write_json(self._path(key), [asdict(h) for h in hits])
 
 
-def remembered(kind: str, key: str, compute: Callable[[], list[list[Any]]]) -> list[list[Any]]:
+def remembered(kind: str, key: str, compute: Callable[[], list[list[Any]]],
+               valid: Callable[[list[Any]], bool] = lambda row: True) -> list[list[Any]]:
     """``compute()`` (a JSON list of lists, redacted), remembered on disk under ``kind`` and ``key``.
 
     A warm pre-commit run then reads one small file per Dockerfile instead of
     loading detect-secrets (~0.25 s) for a file whose text it has already seen.
+    An entry whose rows are not lists that pass ``valid`` is computed again.
     """
     if not cachefiles.enabled():
         return compute()
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     path = cachefiles.cache_root("secrets") / f"{detector_version()}-{CACHE_FORMAT}" / kind / digest[:2] / f"{digest}.json"
     found = cachefiles.read_json(path)
-    if isinstance(found, list) and all(isinstance(row, list) for row in found):
+    if isinstance(found, list) and all(isinstance(row, list) and valid(row) for row in found):
         return found
     fresh = compute()
     cachefiles.write_json(path, fresh)

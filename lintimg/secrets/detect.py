@@ -265,9 +265,21 @@ def detect(data: bytes, path: str, errors: str, *, generic: bool = True, prefilt
     always a line end). Values matching an ``allow`` regex, or holding "example", are dropped."""
     out: list[SecretHit] = []
     seen: set[tuple[str, int, str]] = set()
+    for detector, number, value in found_values(data, path, errors, generic=generic, prefilter=prefilter, allow=allow):
+        fp = fingerprint(value)
+        if (detector, number, fp) not in seen:
+            seen.add((detector, number, fp))
+            out.append(SecretHit(detector, number, redact(value), fp))
+    return out
+
+
+def found_values(data: bytes, path: str, errors: str, *, generic: bool = True, prefilter: bool = True,
+                 allow: Sequence[re.Pattern[str]] = ()) -> Iterator[tuple[str, int, str]]:
+    """``(detector, 1-based line, value)`` for each secret in ``data``: the values themselves, for
+    callers that locate them in memory (:mod:`lintimg.secrets.spans`); never stored or printed."""
     lines = list(_candidate_lines(data, generic) if prefilter else _all_lines(data))
     if not lines:
-        return out
+        return
     det = _Detector.get()
     for number, start, end, gated in lines:
         line = data[start:end].decode("utf-8", errors).rstrip()
@@ -277,12 +289,7 @@ def detect(data: bytes, path: str, errors: str, *, generic: bool = True, prefilt
                 value = _key_block(data, start).decode("utf-8", errors)
             if "example" in value.lower() or any(r.search(value) for r in allow):
                 continue
-            fp = fingerprint(value)
-            if (detector, number, fp) in seen:
-                continue
-            seen.add((detector, number, fp))
-            out.append(SecretHit(detector, number, redact(value), fp))
-    return out
+            yield detector, number, value
 
 
 def _all_lines(data: bytes) -> Iterator[tuple[int, int, int, bool]]:

@@ -25,7 +25,6 @@ from lintimg.config import parse_size
 from lintimg.secrets import detect
 from lintimg.secrets.cache import HitCache
 from lintimg.secrets.detect import SecretHit
-from lintimg.secrets.redact import redact
 
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
 BINARY_SNIFF = 8192
@@ -122,26 +121,3 @@ def assignment(kv: str) -> str:
     """``KEY=value`` as ``KEY="value"``: detect-secrets' keyword and entropy plugins want quotes."""
     key, eq, value = kv.partition("=")
     return f'{key}="{value}"' if eq else kv
-
-
-_history_scanner: SecretScanner | None = None
-
-
-def withhold_secrets(text: str) -> str:
-    """``text`` with each word the detector flags redacted; withheld whole when that is not enough.
-
-    For free text that reports print (history ``created_by``), where a secret may
-    sit anywhere; :func:`lintimg.secrets.redact.scrub` covers only secret-named
-    assignments and URL passwords.
-    """
-    global _history_scanner
-    if _history_scanner is None:
-        _history_scanner = SecretScanner(disk_cache=False)
-    scanner = _history_scanner
-    if not scanner.scan_text(text):
-        return text
-    words = re.split(r"(\s+)", text)
-    out = "".join(redact(w) if w.strip() and scanner.scan_text(w) else w for w in words)
-    if scanner.scan_text(out):  # a secret that only shows in context (KEY = "value")
-        return " ".join(text.split()[:2]) + " … (withheld: it holds a secret)"
-    return out

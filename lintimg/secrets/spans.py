@@ -1,0 +1,157 @@
+"""Where secret values sit in a text: the detectors' side of the redaction layer.
+
+:mod:`lintimg.redaction` masks what a *span finder* reports in every text a
+report, error line or note is about to show. This module is the built-in
+finder, registered as the plugin ``secrets`` (entry point group
+``lintimg``) through the hook ``lintimg_secret_spans(texts)``; another
+detector engine plugs in by implementing that hook (every plugin's spans
+are masked) or by replacing :func:`secret_spans`. It finds
+
+- URL credentials: the password of ``scheme://user:password@host`` (a long
+  user part alone is a token), ``user:password@host`` without a scheme (as in
+  image references), and the values of query parameters with secret-looking
+  names (``?token=…``, ``&X-Amz-Signature=…``);
+- command-line credentials: ``curl -u user:password`` (``--user``,
+  ``--proxy-user``), ``--password value`` and other flags with a secret
+  name, ``Authorization:``/``Private-Token:`` header values, ``Bearer …``;
+- values of secret-named assignments (``DB_PASSWORD=…``, ``--build-arg TOKEN=…``);
+- everything the detector reports (:func:`lintimg.secrets.detect.found_values`:
+  vendor tokens, private keys, keyword assignments, quoted high-entropy strings).
+
+Values that start with ``$`` are variable references, not secrets. Results
+are remembered on disk per batch of texts (offsets only, never a value), so
+a warm re-run of the same files loads no detector.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pluggy
+
+from lintimg.secrets.redact import ASSIGNMENT, secret_name
+
+# The project's hook marker, made here rather than imported: this package sits below the engine.
+hookimpl = pluggy.HookimplMarker("lintimg")
+
+Span = tuple[int, int]
+
+_URL_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^\s/?#@\"'`<>]+)@")
+# user:password@host with no scheme (docker://user:pass@host loses its scheme in messages)
+_BARE_USERINFO = re.compile(r"(?:^|(?<=[\s\"'`(=,]))[\w.+%-]+:([^\s:/@\"'`]+)@(?=\[?[\w-]+(?:[.:\]][\w-]+)*)")
+_QUERY = re.compile(r"[?&;]([\w.\-\[\]]+)=([^&\s#\"'`<>]+)")
+_QUERY_NAMES = frozenset({"sig", "signature", "x-amz-signature", "x-goog-signature"})  # signed URLs
+_USER_FLAG = re.compile(r"(?:^|(?<=\s))(?:-u|-U|--user|--proxy-user)(?:=|\s*)(['\"]?)[^\s'\":]*:([^\s'\"]+)")
+_FLAG_VALUE = re.compile(r"(?:^|(?<=\s))--([A-Za-z][\w-]*)(?:=|\s+)(['\"]?)([^\s'\"]+)")
+_HEADER = re.compile(
+    r"(?i)\b(?:(?:proxy-)?authorization|private-token|x-api-key|x-auth-token|api-key)\s*[:=]\s*"
+    r"(?:(?:basic|bearer|token|digest|negotiate)\s+)?([^\s'\"]+)"
+)
+_BEARER = re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{8,})")
+# Hex strings in a text are checksums, commits and key ids far more often than secrets (LI503 agrees);
+# a hex value under a secret name is still found by the assignment pattern.
+_SKIPPED_DETECTORS = frozenset({"Hex High Entropy String"})
+# What remembered results depend on besides the detector (whose version names the cache folder).
+_VERSION = hashlib.sha256(repr([p.pattern for p in (_URL_USERINFO, _BARE_USERINFO, _QUERY, _USER_FLAG, _FLAG_VALUE, _HEADER, _BEARER)]
+                               + sorted(_QUERY_NAMES | _SKIPPED_DETECTORS)).encode()).hexdigest()[:16]
+
+
+def _value(text: str, start: int, end: int) -> Iterator[Span]:
+    """The span of a value unless it is empty or a variable reference."""
+    if end > start and text[start] != "$":
+        yield start, end
+
+
+def _pattern_spans(text: str) -> Iterator[Span]:
+    for m in _URL_USERINFO.finditer(text):
+        user, colon, _ = m.group(1).partition(":")
+        if colon:
+            yield from _value(text, m.start(1) + len(user) + 1, m.end(1))
+        elif len(user) >= 16:  # a token given as the user name (https://<token>@github.com)
+            yield from _value(text, m.start(1), m.end(1))
+    for m in _BARE_USERINFO.finditer(text):
+        yield from _value(text, m.start(1), m.end(1))
+    for m in _QUERY.finditer(text):
+        if secret_name(m.group(1)) or m.group(1).lower() in _QUERY_NAMES:
+            yield from _value(text, m.start(2), m.end(2))
+    for m in _USER_FLAG.finditer(text):
+        if not m.group(2).isdigit():  # -u 1000:1000 is a uid and gid
+            yield from _value(text, m.start(2), m.end(2))
+    for m in _FLAG_VALUE.finditer(text):
+        name, value = m.group(1).lower(), m.group(3)
+        # "--secret id=x,src=y" names a secret, it is none: key=value specs are left to the assignment pattern
+        if secret_name(name) and not name.endswith(("-stdin", "-file", "-env")) and value[:1] not in "-<|" and "=" not in value:
+            yield from _value(text, m.start(3), m.end(3))
+    for rx in (_HEADER, _BEARER):
+        for m in rx.finditer(text):
+            yield from _value(text, m.start(1), m.end(1))
+    for m in ASSIGNMENT.finditer(text):
+        if secret_name(m.group(1)):
+            a, b = m.span(2)
+            if b - a >= 2 and text[a] in "\"'" and text[b - 1] == text[a]:
+                a, b = a + 1, b - 1
+            yield from _value(text, a, b)
+
+
+def _detector_spans(texts: Sequence[str]) -> list[list[Span]]:
+    """The detector's values, located: one pass over all texts joined by newlines (it reads lines)."""
+    from bisect import bisect_right
+
+    from lintimg.secrets.detect import found_values
+
+    out: list[list[Span]] = [[] for _ in texts]
+    joined = "\n".join(texts)
+    firsts = []  # offset of each text in the joined buffer
+    at = 0
+    for t in texts:
+        firsts.append(at)
+        at += len(t) + 1
+    line_starts = [0] + [m.end() for m in re.finditer("\n", joined)]
+    for detector, line, value in found_values(joined.encode("utf-8", "surrogatepass"), "", "surrogatepass"):
+        if detector in _SKIPPED_DETECTORS or not value:
+            continue
+        where = joined.find(value, line_starts[min(line, len(line_starts)) - 1])
+        if where < 0:
+            where = joined.find(value)
+        if where >= 0:
+            i = bisect_right(firsts, where) - 1
+            start = where - firsts[i]
+            out[i].append((start, min(len(texts[i]), start + len(value))))
+    return out
+
+
+def _batch_spans(texts: Sequence[str]) -> list[list[Span]]:
+    found = _detector_spans(texts)
+    return [sorted(set(_pattern_spans(t)) | set(d)) for t, d in zip(texts, found)]
+
+
+def secret_spans(text: str) -> list[Span]:
+    """The ``(start, end)`` spans of secret values in ``text`` (see the module docstring)."""
+    return _batch_spans([text])[0]
+
+
+def _spans_row(row: list[Any]) -> bool:
+    return all(isinstance(s, list) and len(s) == 2 and all(isinstance(n, int) for n in s) for s in row)
+
+
+@hookimpl
+def lintimg_secret_spans(texts: list[str]) -> list[list[Span]]:
+    """The built-in finder for a batch of texts, remembered on disk per batch."""
+    from lintimg.secrets.cache import remembered
+
+    key = f"{_VERSION}\0{json.dumps(list(texts))}"
+    def compute() -> list[list[Any]]:
+        return [[list(s) for s in spans] for spans in _batch_spans(texts)]
+
+    rows = remembered("spans", key, compute, valid=_spans_row)
+    if len(rows) != len(texts):  # not ours: find them again
+        rows = compute()
+    return [[(int(a), int(b)) for a, b in row] for row in rows]
+
+
+def find(texts: Sequence[str]) -> list[list[Span]]:
+    """:data:`lintimg.redaction.SpanFinder` over the built-in finder alone (no plugins)."""
+    return lintimg_secret_spans(list(texts))
