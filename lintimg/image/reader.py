@@ -16,11 +16,12 @@ import threading
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import zstandard
 
+from lintimg import limits
 from lintimg.errors import LintimgError
 from lintimg.image.model import (
     Action,
@@ -155,10 +156,11 @@ class _Gunzip:
             out = self.d.decompress(self.pending, n)
             self.pending = self.d.unconsumed_tail
             if self.d.eof:
-                rest = self.d.unused_data + self.pending
-                self.pending = rest
-                if rest:
-                    if not rest.startswith(b"\x1f\x8b"):
+                # After a member's end the rest of the input is in unused_data; unconsumed_tail can
+                # hold the same bytes again (output limit reached at the member's end): not both.
+                self.pending = self.d.unused_data
+                if self.pending:
+                    if not self.pending.startswith(b"\x1f\x8b"):
                         raise zlib.error("trailing garbage after gzip stream")
                     self.d = zlib.decompressobj(31)
             if out:
@@ -195,6 +197,7 @@ class _Feed:
         self.trailing_data = False
 
     def _more(self) -> bytes:
+        limits.check_clock()
         data: bytes = self.dec.read(CHUNK)
         if data:
             if self.hash is not None:
@@ -292,8 +295,47 @@ _TYPES = {
 }
 
 
+_META_TYPES = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
+
+
+class _Header(tarfile.TarInfo):
+    """tarfile's header reader, refusing a PAX or GNU long-name record bigger than
+    :data:`lintimg.limits.MAX_TAR_HEADER` before it reads it (tarfile would hold it whole)."""
+
+    def _proc_member(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _META_TYPES and self.size > limits.MAX_TAR_HEADER:
+            raise LintimgError(f"a tar header record of {self.size} bytes (limit {limits.MAX_TAR_HEADER})")
+        return super()._proc_member(tarfile)  # type: ignore[misc, no-any-return]
+
+
+_UNDECODABLE = (ValueError, OverflowError, UnicodeError, IndexError, KeyError)
+
+
+def _open_tar(feed: _Feed) -> tarfile.TarFile:
+    """tarfile over the feed (it reads the first header at once)."""
+    try:
+        return tarfile.open(fileobj=feed, mode="r:", tarinfo=_Header)  # type: ignore[call-overload, no-any-return]
+    except _UNDECODABLE as e:
+        raise tarfile.ReadError(f"undecodable header ({type(e).__name__}: {str(e)[:80]})") from None
+
+
+def _next(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
+    """The next header; a header tarfile cannot even decode (a PAX number that is no number) is corruption."""
+    try:
+        return tar.next()
+    except _UNDECODABLE as e:
+        raise tarfile.ReadError(f"undecodable header ({type(e).__name__}: {str(e)[:80]})") from None
+
+
+def shown_name(name: str, width: int = 200) -> str:
+    """A tar name as an anomaly keeps it: cut, since a name may be hundreds of kilobytes."""
+    return name if len(name) <= width else name[:width] + "…"
+
+
 def clean_path(name: str) -> tuple[str | None, str]:
     """Normalise a tar name to the model's form; returns (path, or None to skip it; anomaly reason or "")."""
+    if len(name) > limits.MAX_PATH or name.count("/") > limits.MAX_PATH_DEPTH:
+        return None, f"path longer than {limits.MAX_PATH} characters or {limits.MAX_PATH_DEPTH} components (skipped)"
     reason = "absolute path" if name.startswith("/") else ""
     norm = posixpath.normpath(name.lstrip("/") or ".")
     if is_outside(norm):
@@ -409,15 +451,21 @@ def _stream_layer(
         try:
             feed = _Feed(hashing, src.index, budget, tick)
             # a zero-byte blob is an empty layer
-            tar = tarfile.open(fileobj=feed, mode="r:") if hashing.size else None  # type: ignore[call-overload]
+            tar = _open_tar(feed) if hashing.size else None
             while tar is not None:
-                m = tar.next()
+                m = _next(tar)
                 if m is None:
                     break
-                tar.members.clear()  # we keep our own entries; don't hold TarInfos
+                tar.members.clear()  # type: ignore[attr-defined]  # we keep our own entries; don't hold TarInfos
                 budget.add_entry(src.index)
                 _take(m, feed, res, want_content, analyzers, budget)
             feed.drain()
+        except limits.Stopped:
+            raise
+        except LintimgError as e:
+            if str(e).startswith(budget.ref):  # an image-wide limit: its message names the image already
+                raise
+            raise LintimgError(f"{where}: {e}") from None
         except (tarfile.TarError, zlib.error, zstandard.ZstdError, EOFError) as e:
             raise LintimgError(f"{where}: corrupt layer: {e}") from None
         except OSError as e:
@@ -451,7 +499,7 @@ def _take(
     idx = res.layer.index
     path, reason = clean_path(m.name)
     if reason:
-        res.anomalies.append(Anomaly(idx, m.name, reason))
+        res.anomalies.append(Anomaly(idx, shown_name(m.name), reason))
     if path is None:
         return
     base = posixpath.basename(path)
@@ -471,6 +519,9 @@ def _take(
         res.anomalies.append(Anomaly(idx, m.name, f"unsupported tar entry type {m.type!r}"))
         return
     linkname = m.linkname
+    if len(linkname) > limits.MAX_PATH:
+        res.anomalies.append(Anomaly(idx, m.name, f"link target longer than {limits.MAX_PATH} characters (skipped)"))
+        return
     if etype is EntryType.HARDLINK:
         target, _ = clean_path(linkname)
         if target is None:
@@ -483,20 +534,41 @@ def _take(
     res.layer.entries.append(entry)
     if etype is not EntryType.FILE:
         return
-    limits = budget.limits
-    want = want_content is not None and m.size <= limits.max_content and want_content.wants(entry)
-    chosen = [a for a in analyzers if m.size <= limits.max_analyze and a.wants(entry)]
+    policy = budget.limits
+    want = want_content is not None and m.size <= policy.max_content and want_content.wants(entry)
+    chosen = [a for a in analyzers if m.size <= policy.max_analyze and a.wants(entry)]
     if not want and not chosen:
         return
-    data = feed.read(m.size)  # the feed sits at this entry's data right after its header
-    if len(data) != m.size:
-        raise tarfile.ReadError(f"{m.name}: unexpected end of data")
+    data = _content(m, feed)
     if want_content is not None and want and budget.reserve_capture(len(data)):
         res.contents[(idx, path)] = want_content.keep(path, data)
     for a in chosen:
         found = a.analyse(idx, entry, data)
         if found:
             res.analysis.setdefault(a.name, []).extend(found)
+
+
+def _content(m: tarfile.TarInfo, feed: _Feed) -> bytes:
+    """An entry's bytes; the feed sits at its data, right after its header.
+
+    A sparse file (GNU ``tar --sparse``) stores only its data chunks: they are
+    read and put back at their offsets, the holes being zeros.
+    """
+    sparse = cast("list[tuple[int, int]] | None", m.sparse)  # typeshed has it as bytes
+    if sparse is None:
+        data = feed.read(m.size)
+        if len(data) != m.size:
+            raise tarfile.ReadError(f"{shown_name(m.name)}: unexpected end of data")
+        return data
+    stored = feed.read(sum(n for _, n in sparse))
+    out = bytearray(m.size)
+    at = 0
+    for offset, n in sparse:
+        if offset < 0 or n < 0 or offset + n > m.size or at + n > len(stored):
+            raise tarfile.ReadError(f"{shown_name(m.name)}: sparse map does not fit the file")
+        out[offset : offset + n] = stored[at : at + n]
+        at += n
+    return bytes(out)
 
 
 def read_layers(
@@ -541,11 +613,17 @@ def assemble(
     platform: str = "",
 ) -> Image:
     """Merge read layers into an Image: whiteouts applied, per-path history, final view, history mapping."""
+    from lintimg.image.config import checked
+
     results = list(results)
-    img = Image(reference=reference, name=name, digest=digest, config=config, layers=[r.layer for r in results], platform=platform)
+    anomalies: list[Anomaly] = []
+    config = checked(config, anomalies)  # rules see the spec's types only
+    img = Image(reference=reference, name=name, digest=digest, config=config, layers=[r.layer for r in results], platform=platform,
+                anomalies=anomalies)
     files: dict[str, ImageFile] = {}
     children: dict[str, set[str]] = {}
     hist = img.history_by_path
+    links = _Links(reference)
 
     def delete_tree(root: str, layer: int, include_root: bool) -> None:
         stack = [root]
@@ -557,6 +635,7 @@ def assemble(
             if p == root and not include_root:
                 continue
             if files.pop(p, None) is not None:
+                links.drop(p)
                 hist.setdefault(p, []).append(PathEvent(layer, Action.DELETED, None))
                 children.get(posixpath.dirname(p), set()).discard(p)
         if not include_root and root in children:
@@ -570,18 +649,27 @@ def assemble(
             img.analysis.setdefault(key, []).extend(values)
         # whiteouts hide lower layers only, so they apply before this layer's entries
         for d in r.layer.opaque_dirs:
-            delete_tree(d, li, include_root=False)
+            delete_tree(links.resolve(d, li, img.anomalies), li, include_root=False)
         for w in r.layer.whiteouts:
-            delete_tree(w, li, include_root=True)
+            delete_tree(links.resolve(w, li, img.anomalies), li, include_root=True)
         latest: dict[str, LayerEntry] = {}
         for e in r.layer.entries:
-            latest[e.path] = e  # a path written twice in one tar: the last one wins
+            # A parent that is a symbolic link sends the entry where the link points, as the runtime
+            # extracts it (x -> /etc, then x/passwd, is /etc/passwd): in order, through this layer's links too.
+            path = links.resolve(e.path, li, img.anomalies)
+            if path != e.path:
+                if (li, e.path) in img.contents:
+                    img.contents[(li, path)] = img.contents.pop((li, e.path))
+                e = replace(e, path=path)
+            links.write(path, e)
+            latest[path] = e  # a path written twice in one tar: the last one wins
         for path, e in latest.items():
             old = files.get(path)
             if old is not None and old.entry.type is EntryType.DIR and e.type is not EntryType.DIR:
                 delete_tree(path, li, include_root=False)
             hist.setdefault(path, []).append(PathEvent(li, Action.MODIFIED if old is not None else Action.ADDED, e))
             files[path] = ImageFile(e, li)
+            links.write(path, e)
             p = path
             while p:  # register the path under every ancestor so a whiteout of any of them finds it
                 parent = posixpath.dirname(p)
@@ -593,6 +681,83 @@ def assemble(
     img.files = files
     _map_history(img)
     return img
+
+
+class _Links:
+    """The symbolic links of the merged view, to resolve where an entry lands, as the runtime does.
+
+    Only the parent of a path is followed (the entry itself replaces a link of
+    its name), always inside the image root (``..`` at the root stays there, an
+    absolute target starts from it). A loop, or more than :data:`MAX_HOPS`
+    links on one path, leaves the path as written, with an anomaly. Work is
+    bounded per image (:data:`STEPS`): past it the image is refused, never
+    read with its links half followed.
+    """
+
+    MAX_HOPS = 40  # Linux's MAXSYMLINKS
+    STEPS = 2_000_000  # path components looked at over the whole image
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        self.targets: dict[str, str] = {}
+        self.steps = 0
+
+    def write(self, path: str, entry: LayerEntry) -> None:
+        if entry.type is EntryType.SYMLINK:
+            self.targets[path] = entry.linkname
+        else:
+            self.targets.pop(path, None)
+
+    def drop(self, path: str) -> None:
+        self.targets.pop(path, None)
+
+    def resolve(self, path: str, layer: int, anomalies: list[Anomaly]) -> str:
+        """``path`` with its parent directories resolved through the links so far."""
+        parent, _, base = path.rpartition("/")
+        if not parent or not self.targets or not self._through_link(parent):
+            return path
+        resolved = self._walk(parent)
+        if resolved is None:
+            anomalies.append(Anomaly(layer, path, "too many symbolic links on its path (kept as written)"))
+            return path
+        landed = f"{resolved}/{base}" if resolved else base
+        anomalies.append(Anomaly(layer, path, f"written through a symbolic link: lands at /{landed}"))
+        return landed
+
+    def _through_link(self, parent: str) -> bool:
+        at = parent.find("/")
+        while at >= 0:
+            if parent[:at] in self.targets:
+                return True
+            at = parent.find("/", at + 1)
+        return parent in self.targets
+
+    def _walk(self, parent: str) -> str | None:
+        todo = parent.split("/")[::-1]
+        done: list[str] = []
+        hops = 0
+        while todo:
+            self.steps += 1
+            if self.steps > self.STEPS:
+                raise LintimgError(f"{self.ref}: too many entries written through symbolic links (limit {self.STEPS} steps)")
+            part = todo.pop()
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if done:
+                    done.pop()
+                continue
+            target = self.targets.get("/".join([*done, part]))
+            if target is None:
+                done.append(part)
+                continue
+            hops += 1
+            if hops > self.MAX_HOPS:
+                return None
+            if target.startswith("/"):
+                done = []
+            todo.extend(target.split("/")[::-1])
+        return "/".join(done)
 
 
 def _map_history(img: Image) -> None:
