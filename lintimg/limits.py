@@ -20,6 +20,7 @@ MiB = 1 << 20
 
 # --- inputs -----------------------------------------------------------------------------
 MAX_DOCKERFILE = 2 * MiB  # a Dockerfile, from a path or stdin; bigger is one LI001 finding
+MAX_SCRIPT = 256 * 1024  # characters of one RUN script parsed or given to ShellCheck
 MAX_CONFIG = 1 * MiB  # .lintimg.yaml and the user config
 MAX_CONFIG_NODES = 100_000  # YAML nodes in a config (aliases are refused outright)
 MAX_RULE_MODULE = 4 * MiB  # one *.py file of a rules folder
@@ -37,8 +38,7 @@ ARCHIVE_RATIO_FLOOR = 128 * MiB  # ... once it has unpacked this much
 RUN_DEADLINE = float(os.environ.get("LINTIMG_RUN_TIMEOUT") or 3600)  # seconds for one run
 REQUEST_DEADLINE = float(os.environ.get("LINTIMG_REQUEST_TIMEOUT") or 30)  # one registry request for a small document
 BLOB_RATE = 64 * 1024  # bytes/s a blob download must average (its deadline grows with its declared size)
-SHELLCHECK_TIMEOUT = 60.0  # seconds for one ShellCheck process
-SHELLCHECK_MAX_SCRIPT = 256 * 1024  # bytes of one RUN script given to ShellCheck
+SHELLCHECK_TIMEOUT = 20.0  # seconds for one ShellCheck process, plus half a second per script it checks
 
 
 class NotRegularFile(OSError):
@@ -129,6 +129,11 @@ def request_stop(reason: str, exit_code: int) -> None:
     global _stop_reason, _stop_code
     _stop_reason, _stop_code = reason, exit_code
     _stop.set()
+
+
+def stopping() -> bool:
+    """Whether a signal asked the run to stop (for loops that cannot raise, such as a helper thread's)."""
+    return _stop.is_set()
 
 
 def check_clock() -> None:
