@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 class EntryType(enum.Enum):
@@ -23,9 +23,12 @@ class EntryType(enum.Enum):
     FIFO = "fifo"
 
 
-@dataclass(frozen=True)
-class LayerEntry:
-    """One tar entry of a layer. ``path`` is normalised: no leading ``/`` or ``./``, never ``..``."""
+class LayerEntry(NamedTuple):
+    """One tar entry of a layer. ``path`` is normalised: no leading ``/`` or ``./``, never ``..``.
+
+    Tuples, not dataclasses: an image holds one per tar entry (hundreds of thousands),
+    and a tuple is built several times faster and takes a third of the memory.
+    """
 
     path: str
     type: EntryType
@@ -62,15 +65,13 @@ class Action(enum.Enum):
     DELETED = "deleted"  # whiteout, or hidden by an opaque directory
 
 
-@dataclass(frozen=True)
-class PathEvent:
+class PathEvent(NamedTuple):
     layer: int
     action: Action
     entry: LayerEntry | None  # None for deletions
 
 
-@dataclass
-class ImageFile:
+class ImageFile(NamedTuple):
     """A path in the final view, with the layer that wrote its surviving version."""
 
     entry: LayerEntry

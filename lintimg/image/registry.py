@@ -162,6 +162,9 @@ class Registry:
         except http.client.HTTPException as e:
             conn.close()
             raise OSError(f"bad HTTP response ({type(e).__name__})") from None
+        except ssl.SSLError:  # a ValueError too: the caller tells TLS failures apart
+            conn.close()
+            raise
         except ValueError:  # http.client refuses a header value with CR/LF (a token server's "token", say)
             conn.close()
             raise LintimgError(f"{self.what}: a header for {urllib.parse.urlsplit(url).netloc[:80]} holds characters HTTP forbids "
