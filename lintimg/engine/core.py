@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import cast
 
+from lintimg import limits
 from lintimg.config import Config
 from lintimg.engine import hookspecs
 from lintimg.engine.hookspecs import Reporter
@@ -178,6 +179,7 @@ class Engine:
 
         views: dict[Subject, RuleTarget] = {}
         for r in registry.running(target.subjects):
+            limits.check_clock()  # the run's deadline, or a signal to stop
             view = views.get(r.subject) or views.setdefault(r.subject, target.view(r.subject))
             loaded = _loaded(r)
             try:

@@ -59,7 +59,7 @@ class Limits:
     max_uncompressed: int = 32 << 30  # total bytes of all layer tars of one image
     max_ratio: float = 250.0  # uncompressed / compressed bytes of one layer ...
     ratio_floor: int = 512 << 20  # ... checked once a layer has produced this much
-    max_entries: int = 5_000_000  # tar entries over all layers
+    max_entries: int = 1_000_000  # tar entries over all layers (the merged view holds ~600 bytes each)
     max_content: int = 1 << 20  # largest file captured for want_content
     max_contents_total: int = 256 << 20  # all captured contents together
     max_analyze: int = 32 << 20  # largest file handed to analyzers

@@ -14,7 +14,8 @@ are masked) or by replacing :func:`secret_spans`. It finds
 - command-line credentials: ``curl -u user:password`` (``--user``,
   ``--proxy-user``), ``--password value`` and other flags with a secret
   name, ``Authorization:``/``Private-Token:`` header values, ``Bearer …``;
-- values of secret-named assignments (``DB_PASSWORD=…``, ``--build-arg TOKEN=…``);
+- values of secret-named assignments (``DB_PASSWORD=…``, ``--build-arg TOKEN=…``) and of
+  whole ``key: value`` lines under a secret name (YAML and INI files);
 - everything the detector reports (:func:`lintimg.secrets.detect.found_values`:
   vendor tokens, private keys, keyword assignments, quoted high-entropy strings).
 
@@ -51,11 +52,13 @@ _HEADER = re.compile(
     r"(?:(?:basic|bearer|token|digest|negotiate)\s+)?([^\s'\"]+)"
 )
 _BEARER = re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{8,})")
+# a whole line "key: value" (YAML, INI, .env-like configs) under a secret name
+_COLON_LINE = re.compile(r"(?m)^[ \t]*([A-Za-z_][\w.-]*)[ \t]*:[ \t]+(['\"]?)([^\s'\"#]{6,})\2[ \t]*$")
 # Hex strings in a text are checksums, commits and key ids far more often than secrets (LI503 agrees);
 # a hex value under a secret name is still found by the assignment pattern.
 _SKIPPED_DETECTORS = frozenset({"Hex High Entropy String"})
 # What remembered results depend on besides the detector (whose version names the cache folder).
-_VERSION = hashlib.sha256(repr([p.pattern for p in (_URL_USERINFO, _BARE_USERINFO, _QUERY, _USER_FLAG, _FLAG_VALUE, _HEADER, _BEARER)]
+_VERSION = hashlib.sha256(repr([p.pattern for p in (_URL_USERINFO, _BARE_USERINFO, _QUERY, _USER_FLAG, _FLAG_VALUE, _HEADER, _BEARER, _COLON_LINE)]
                                + sorted(_QUERY_NAMES | _SKIPPED_DETECTORS)).encode()).hexdigest()[:16]
 
 
@@ -88,6 +91,9 @@ def _pattern_spans(text: str) -> Iterator[Span]:
     for rx in (_HEADER, _BEARER):
         for m in rx.finditer(text):
             yield from _value(text, m.start(1), m.end(1))
+    for m in _COLON_LINE.finditer(text):
+        if secret_name(m.group(1)):
+            yield from _value(text, m.start(3), m.end(3))
     for m in ASSIGNMENT.finditer(text):
         if secret_name(m.group(1)):
             a, b = m.span(2)
