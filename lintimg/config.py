@@ -341,10 +341,17 @@ def load_config(path: Path | None, *, trusted: bool = False) -> Config:
     cfg = config_from_dict(data, where)
     _check_folders(cfg.rules_dirs, where)
     if not trusted:
-        cfg.untrusted_code = [f"{key}: {', '.join(data[key])}" for key in CODE_KEYS if data.get(key)]
+        named = {"plugins": cfg.plugins, "rules-dirs": [_as_written(d, path.parent) for d in cfg.rules_dirs]}
+        cfg.untrusted_code = [f"{key}: {', '.join(named[key])}" for key in CODE_KEYS if named[key]]
         cfg.plugins, cfg.rules_dirs = [], []
     cfg.base_dir = str(path.parent)
     return cfg
+
+
+def _as_written(folder: str, base: Path) -> str:
+    """A folder as the config (most likely) wrote it: relative to the config's own folder when inside it."""
+    inside = os.path.relpath(folder, base)
+    return folder if inside == ".." or inside.startswith("../") else inside
 
 
 def _check_folders(dirs: list[str], where: str) -> None:
