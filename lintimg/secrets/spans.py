@@ -29,6 +29,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 import pluggy
@@ -40,26 +41,31 @@ hookimpl = pluggy.HookimplMarker("lintimg")
 
 Span = tuple[int, int]
 
-_URL_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^\s/?#@\"'`<>]+)@")
-# user:password@host with no scheme (docker://user:pass@host loses its scheme in messages)
-_BARE_USERINFO = re.compile(r"(?:^|(?<=[\s\"'`(=,]))[\w.+%-]+:([^\s:/@\"'`]+)@(?=\[?[\w-]+(?:[.:\]][\w-]+)*)")
-_QUERY = re.compile(r"[?&;]([\w.\-\[\]]+)=([^&\s#\"'`<>]+)")
+# The patterns, as source: compiled on first use (a warm run answers from the disk cache and compiles none).
+_SOURCES = {
+    "url_userinfo": r"[A-Za-z][A-Za-z0-9+.-]*://([^\s/?#@\"'`<>]+)@",
+    # user:password@host with no scheme (docker://user:pass@host loses its scheme in messages)
+    "bare_userinfo": r"(?:^|(?<=[\s\"'`(=,]))[\w.+%-]+:([^\s:/@\"'`]+)@(?=\[?[\w-]+(?:[.:\]][\w-]+)*)",
+    "query": r"[?&;]([\w.\-\[\]]+)=([^&\s#\"'`<>]+)",
+    "user_flag": r"(?:^|(?<=\s))(?:-u|-U|--user|--proxy-user)(?:=|\s*)(['\"]?)[^\s'\":]*:([^\s'\"]+)",
+    "flag_value": r"(?:^|(?<=\s))--([A-Za-z][\w-]*)(?:=|\s+)(['\"]?)([^\s'\"]+)",
+    "header": r"(?i)\b(?:(?:proxy-)?authorization|private-token|x-api-key|x-auth-token|api-key)\s*[:=]\s*"
+              r"(?:(?:basic|bearer|token|digest|negotiate)\s+)?([^\s'\"]+)",
+    "bearer": r"(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{8,})",
+    # a whole line "key: value" (YAML, INI, .env-like configs) under a secret name
+    "colon_line": r"(?m)^[ \t]*([A-Za-z_][\w.-]*)[ \t]*:[ \t]+(['\"]?)([^\s'\"#]{6,})\2[ \t]*$",
+}
 _QUERY_NAMES = frozenset({"sig", "signature", "x-amz-signature", "x-goog-signature"})  # signed URLs
-_USER_FLAG = re.compile(r"(?:^|(?<=\s))(?:-u|-U|--user|--proxy-user)(?:=|\s*)(['\"]?)[^\s'\":]*:([^\s'\"]+)")
-_FLAG_VALUE = re.compile(r"(?:^|(?<=\s))--([A-Za-z][\w-]*)(?:=|\s+)(['\"]?)([^\s'\"]+)")
-_HEADER = re.compile(
-    r"(?i)\b(?:(?:proxy-)?authorization|private-token|x-api-key|x-auth-token|api-key)\s*[:=]\s*"
-    r"(?:(?:basic|bearer|token|digest|negotiate)\s+)?([^\s'\"]+)"
-)
-_BEARER = re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{8,})")
-# a whole line "key: value" (YAML, INI, .env-like configs) under a secret name
-_COLON_LINE = re.compile(r"(?m)^[ \t]*([A-Za-z_][\w.-]*)[ \t]*:[ \t]+(['\"]?)([^\s'\"#]{6,})\2[ \t]*$")
 # Hex strings in a text are checksums, commits and key ids far more often than secrets (LI503 agrees);
 # a hex value under a secret name is still found by the assignment pattern.
 _SKIPPED_DETECTORS = frozenset({"Hex High Entropy String"})
 # What remembered results depend on besides the detector (whose version names the cache folder).
-_VERSION = hashlib.sha256(repr([p.pattern for p in (_URL_USERINFO, _BARE_USERINFO, _QUERY, _USER_FLAG, _FLAG_VALUE, _HEADER, _BEARER, _COLON_LINE)]
-                               + sorted(_QUERY_NAMES | _SKIPPED_DETECTORS)).encode()).hexdigest()[:16]
+_VERSION = hashlib.sha256(repr([sorted(_SOURCES.items()), sorted(_QUERY_NAMES | _SKIPPED_DETECTORS)]).encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> dict[str, re.Pattern[str]]:
+    return {name: re.compile(source) for name, source in _SOURCES.items()}
 
 
 def _value(text: str, start: int, end: int) -> Iterator[Span]:
@@ -69,29 +75,30 @@ def _value(text: str, start: int, end: int) -> Iterator[Span]:
 
 
 def _pattern_spans(text: str) -> Iterator[Span]:
-    for m in _URL_USERINFO.finditer(text):
+    rx = _compiled()
+    for m in rx["url_userinfo"].finditer(text):
         user, colon, _ = m.group(1).partition(":")
         if colon:
             yield from _value(text, m.start(1) + len(user) + 1, m.end(1))
         elif len(user) >= 16:  # a token given as the user name (https://<token>@github.com)
             yield from _value(text, m.start(1), m.end(1))
-    for m in _BARE_USERINFO.finditer(text):
+    for m in rx["bare_userinfo"].finditer(text):
         yield from _value(text, m.start(1), m.end(1))
-    for m in _QUERY.finditer(text):
+    for m in rx["query"].finditer(text):
         if secret_name(m.group(1)) or m.group(1).lower() in _QUERY_NAMES:
             yield from _value(text, m.start(2), m.end(2))
-    for m in _USER_FLAG.finditer(text):
+    for m in rx["user_flag"].finditer(text):
         if not m.group(2).isdigit():  # -u 1000:1000 is a uid and gid
             yield from _value(text, m.start(2), m.end(2))
-    for m in _FLAG_VALUE.finditer(text):
+    for m in rx["flag_value"].finditer(text):
         name, value = m.group(1).lower(), m.group(3)
         # "--secret id=x,src=y" names a secret, it is none: key=value specs are left to the assignment pattern
         if secret_name(name) and not name.endswith(("-stdin", "-file", "-env")) and value[:1] not in "-<|" and "=" not in value:
             yield from _value(text, m.start(3), m.end(3))
-    for rx in (_HEADER, _BEARER):
-        for m in rx.finditer(text):
+    for name in ("header", "bearer"):
+        for m in rx[name].finditer(text):
             yield from _value(text, m.start(1), m.end(1))
-    for m in _COLON_LINE.finditer(text):
+    for m in rx["colon_line"].finditer(text):
         if secret_name(m.group(1)):
             yield from _value(text, m.start(3), m.end(3))
     for m in ASSIGNMENT.finditer(text):
