@@ -138,6 +138,9 @@ def test_extends_reads_the_shared_policy_first_and_lets_the_file_win(tmp_path: P
     assert {k: (v.enabled, str(v.severity)) for k, v in cfg.rules.items()} == {"LI101": (True, "warning"), "LI102": (False, "None")}
     assert cfg.rules_dirs == [str(shared / "rules")], "a folder named in an extended file is relative to that file"
     assert cfg.base_dir == str(repo)
+    untrusted = load_config(repo / ".lintimg.yaml")
+    assert untrusted.rules_dirs == [] and untrusted.untrusted_code == [f"rules-dirs: {shared / 'rules'}"], \
+        "extending a policy does not make the found config trusted"
 
 
 @pytest.mark.parametrize("files, needles", [
