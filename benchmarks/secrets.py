@@ -35,7 +35,7 @@ ALNUM = string.ascii_letters + string.digits
 @dataclass(frozen=True)
 class Planted:
     path: str  # where the file goes (relative; in the image under /)
-    value: str  # the secret value as detect-secrets reports it
+    value: str  # the secret value as the engine reports it
     kind: str  # what it is, for the report
     content: bytes  # the whole file
 
@@ -81,7 +81,7 @@ def planted_secrets(seed: int = 7) -> list[Planted]:
         Planted("root/.ssh/id_rsa", pem, "private-key", (pem + "\n").encode()),
         Planted("app/config/database.yml", dbpass, "password", f"production:\n  adapter: postgresql\n  host: db\n  password: {dbpass}\n".encode()),
         Planted("app/src/settings.py", entropy, "high-entropy", f'DEBUG = False\nSIGNING_KEY = "{entropy}"\n'.encode()),
-        Planted("app/scripts/fetch.sh", basic, "basic-auth", f"#!/bin/sh\ncurl -fsSL https://deploy:{basic}@git.internal.example/repo.tar.gz | tar xz\n".encode()),
+        Planted("app/scripts/fetch.sh", basic, "basic-auth", f"#!/bin/sh\ncurl -fsSL https://deploy:{basic}@git.internal.acme.io/repo.tar.gz | tar xz\n".encode()),
     ]
 
 
@@ -200,9 +200,9 @@ def throughput(mb: float) -> None:
     total = sum(len(d) for _, d in corpus)
     print(f"corpus: {len(corpus)} files, {total / 1e6:.1f} MB")
     results = {}
-    SecretScanner(disk_cache=False).scan_text('password = "warm-up-the-plugins"', "x.py")  # imports out of the timing
+    SecretScanner().scan_text('password = "warm-up-the-plugins"', "x.py")  # imports out of the timing
     for prefilter in (True, False):
-        scanner = SecretScanner(prefilter=prefilter, disk_cache=False)
+        scanner = SecretScanner(prefilter=prefilter)
         t0, c0 = time.perf_counter(), time.process_time()
         hits = {path: scanner.scan_bytes(data, path) for path, data in corpus}
         dt, cpu = time.perf_counter() - t0, time.process_time() - c0

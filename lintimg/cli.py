@@ -23,7 +23,7 @@ from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Severity
 from lintimg.redaction import display
 from lintimg.run import RunResult
-from lintimg.run.check import lint_paths
+from lintimg.run.check import checked_config, lint_paths
 
 if TYPE_CHECKING:
     from lintimg.context import ContextAttacher
@@ -108,7 +108,7 @@ def _config(args: argparse.Namespace) -> Config:
     if user is not None:  # the user's own code, in every run
         config.plugins += [p for p in user.plugins if p not in config.plugins]
         config.rules_dirs += [d for d in user.rules_dirs if d not in config.rules_dirs]
-    return config
+    return checked_config(config)
 
 
 def _color(args: argparse.Namespace, stream: TextIO | None) -> bool:

@@ -56,17 +56,94 @@ def shown(value: Any) -> str:
     return r.repr(value)
 
 
-def _secrets_policy(v: Any) -> bool:
-    if not isinstance(v, dict) or not set(v) <= {"allowlist", "exclude-paths", "max-file-size"}:
-        return False
-    if not all(_str_list(v.get(k, [])) for k in ("allowlist", "exclude-paths")):
+def _patterns(v: Any) -> bool:
+    if not _str_list(v):
         return False
     try:
-        for pattern in v.get("allowlist", []):
-            re.compile(pattern)
+        for pattern in v:
+            if not re.fullmatch(r"[0-9a-fA-F]{64}", pattern):
+                re.compile(pattern)
     except re.error:
         return False
-    return "max-file-size" not in v or _size(v["max-file-size"])
+    return True
+
+
+BASE_LAYER_POLICIES = ("report", "ignore", "error")
+
+# The keys of the ``secrets:`` map -> (validator, what it expects); documented in docs/configuration.md.
+SECRETS_SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "allowlist": (_patterns, "a list of fingerprints (64 hex digits, as reported) or regular expressions matched in the value"),
+    "exclude-paths": (_str_list, "a list of path globs"),
+    "max-file-size": (_size, "a size such as 2MiB"),
+    "baseline": (lambda v: v is None or isinstance(v, str), "the path of a detect-secrets .secrets.baseline (empty: none)"),
+    "detectors": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and (x in ("on", "off") or isinstance(x, bool)) for k, x in v.items()),
+                  "a map of detector id to on or off"),
+    "base-layers": (lambda v: v in BASE_LAYER_POLICIES, "report, ignore or error"),
+}
+BASELINE_NAME = ".secrets.baseline"
+
+
+def load_baseline(path: str) -> dict[str, Any]:
+    """A detect-secrets baseline as an allowlist: the sha1 of every value it lists (but those marked
+    ``is_secret: true``: real secrets stay reported) and its path and value filters."""
+    import json
+
+    try:
+        doc = json.loads(limits.read_file(path, limits.MAX_JSON))
+    except FileNotFoundError:
+        raise LintimgError(f"{path}: secrets baseline not found") from None
+    except limits.NotRegularFile as e:
+        raise LintimgError(f"{path}: not a regular file ({limits.why(e)}); a secrets baseline must be a file") from None
+    except limits.TooLarge:
+        raise LintimgError(f"{path}: secrets baseline is larger than {limits.MAX_JSON} bytes") from None
+    except OSError as e:
+        raise LintimgError(f"{path}: cannot read the secrets baseline: {limits.why(e)}") from None
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past what the decoder takes
+        raise LintimgError(f"{path}: not a detect-secrets baseline (invalid JSON)") from None
+    results = doc.get("results") if isinstance(doc, dict) else None
+    if not isinstance(results, dict) or not all(isinstance(v, list) for v in results.values()):
+        raise LintimgError(f"{path}: not a detect-secrets baseline (no 'results' map)")
+    hashes = sorted({str(e["hashed_secret"]) for found in results.values() for e in found
+                     if isinstance(e, dict) and isinstance(e.get("hashed_secret"), str) and e.get("is_secret") is not True})
+    files: list[str] = []
+    values: list[str] = []
+    for f in doc.get("filters_used") or []:
+        if isinstance(f, dict) and isinstance(f.get("pattern"), list):
+            target = {"detect_secrets.filters.regex.should_exclude_file": files,
+                      "detect_secrets.filters.regex.should_exclude_secret": values}.get(str(f.get("path")))
+            if target is not None:
+                target += [str(x) for x in f["pattern"]]
+    old = doc.get("exclude")  # detect-secrets 0.x: {"files": regex, "lines": regex}
+    if isinstance(old, dict) and isinstance(old.get("files"), str):
+        files.append(old["files"])
+    for pattern in files + values:
+        try:
+            re.compile(pattern)
+        except re.error:
+            raise LintimgError(f"{path}: the baseline's filter {shown(pattern)} is not a valid regular expression") from None
+    return {"path": path, "hashes": hashes, "exclude-files": files, "exclude-secrets": values}
+
+
+def _secrets(value: Any, where: str, base_dir: str) -> dict[str, Any]:
+    """The ``secrets:`` map, checked key by key, with its baseline read (or found next to the config)."""
+    if not isinstance(value, dict):
+        raise LintimgError(f"{where}: 'secrets' must be a map with keys {', '.join(SECRETS_SETTINGS)}")
+    out = dict(value)
+    for key, v in value.items():
+        if key not in SECRETS_SETTINGS:
+            raise LintimgError(f"{where}: unknown key 'secrets.{str(key)[:60]}'{suggest(str(key)[:60], SECRETS_SETTINGS)}")
+        check, expects = SECRETS_SETTINGS[key]
+        if not check(v):
+            raise LintimgError(f"{where}: 'secrets.{key}' must be {expects}, not {shown(v)}")
+    if "baseline" in value:
+        out.pop("baseline")
+        if value["baseline"]:
+            out["baseline"] = load_baseline(os.path.join(base_dir, value["baseline"]))
+    else:
+        found = os.path.join(base_dir, BASELINE_NAME)
+        if os.path.isfile(found):
+            out["baseline"] = load_baseline(found)
+    return out
 
 
 def _base_size(v: Any) -> bool:
@@ -125,7 +202,7 @@ SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "max-wasted-bytes": (_size, "a size such as 20MB"),
     "max-wasted-percent": (lambda v: _number(v) and 0 <= v <= 1, "a number between 0 and 1"),
     "max-copy-size": (_size, "a size such as 50MB"),
-    "secrets": (_secrets_policy, "a map with allowlist (fingerprints or valid regexes), exclude-paths (globs) and max-file-size (a size)"),
+    "secrets": (lambda v: isinstance(v, dict), f"a map with keys {', '.join(SECRETS_SETTINGS)}"),  # each checked by SECRETS_SETTINGS
     "git-history-depth": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number"),
     "base-image-lookup": (lambda v: v in LOOKUP_MODES, f"one of {', '.join(LOOKUP_MODES)}"),
     "max-base-image-size": (_base_size, "a size such as 300MB, or {size: 300MB, all-stages: true}"),
@@ -281,16 +358,16 @@ def policy_path(spec: str, base: Path, where: str) -> Path:
 
     name, _, rel = spec[len("package:"):].partition("/")
     if not name.isidentifier():
-        raise LintimgError(f"{where}: extends {spec!r}: {name!r} is not a package name")
+        raise LintimgError(f"{where}: extends {shown(spec)}: {shown(name)} is not a package name")
     try:
         found = importlib.util.find_spec(name)  # a top-level name: located, not imported (nothing runs)
     except (ImportError, ValueError):
         found = None
     folders = list(found.submodule_search_locations or []) if found is not None else []
     if not folders:
-        raise LintimgError(f"{where}: extends {spec!r}: no installed package {name!r}")
+        raise LintimgError(f"{where}: extends {shown(spec)}: no installed package {name!r}")
     if ".." in Path(rel).parts or os.path.isabs(rel):
-        raise LintimgError(f"{where}: extends {spec!r}: the file must lie inside the package")
+        raise LintimgError(f"{where}: extends {shown(spec)}: the file must lie inside the package")
     return Path(folders[0]) / (rel or "lintimg-policy.yaml")
 
 
@@ -305,16 +382,19 @@ def _merged(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     data = _read_yaml(path)
     if "trusted-configs" in data:
         raise LintimgError(f"{where}: 'trusted-configs' is read only from the user config ({user_config_path()})")
-    config_from_dict(data, where)  # each file is checked on its own, so an error names the file that has it
+    config_from_dict(data, where, str(path.parent))  # each file is checked on its own, so an error names the file that has it
     # Folders named in a config file are relative to that file, not to wherever lintimg runs.
     if "rules-dirs" in data:
         data["rules-dirs"] = [os.path.normpath(path.parent / d) if not os.path.isabs(d) else d for d in data["rules-dirs"]]
+    baseline = data.get("secrets", {}).get("baseline")
+    if baseline and not os.path.isabs(baseline):
+        data["secrets"] = {**data["secrets"], "baseline": os.path.normpath(path.parent / baseline)}
     specs = data.pop("extends", None)
     out: dict[str, Any] = {}
     for spec in [specs] if isinstance(specs, str) else (specs or []):
         parent = policy_path(spec, path.parent, where)
         if not parent.is_file():
-            raise LintimgError(f"{where}: extends {spec!r}, which is not a file ({parent})")
+            raise LintimgError(f"{where}: extends {shown(spec)}, which is not a file ({parent})")
         _merge_into(out, _merged(parent, (*chain, real)))
     _merge_into(out, data)
     return out
@@ -335,10 +415,13 @@ def load_config(path: Path | None, *, trusted: bool = False) -> Config:
     extends are not obeyed: they move to ``untrusted_code`` for the caller to mention.
     """
     if path is None:
-        return Config()
+        cfg = Config()
+        if os.path.isfile(BASELINE_NAME):
+            cfg.settings["secrets"] = _secrets({}, BASELINE_NAME, os.getcwd())
+        return cfg
     where = str(path)
     data = _merged(path)
-    cfg = config_from_dict(data, where)
+    cfg = config_from_dict(data, where, str(path.parent))
     _check_folders(cfg.rules_dirs, where)
     if not trusted:
         named = {"plugins": cfg.plugins, "rules-dirs": [_as_written(d, path.parent) for d in cfg.rules_dirs]}
@@ -399,8 +482,10 @@ def _check_modules(names: list[str], where: str) -> None:
             raise LintimgError(f"{where}: 'plugins' must list importable module names, not {shown(name)}")
 
 
-def config_from_dict(data: dict[str, Any], where: str = "config") -> Config:
+def config_from_dict(data: dict[str, Any], where: str = "config", base_dir: str | None = None) -> Config:
+    """Settings from a parsed config; paths in it (a secrets baseline) are relative to ``base_dir`` (default: here)."""
     cfg = Config(path=where)
+    base = base_dir if base_dir is not None else os.getcwd()
     for key, value in data.items():
         if key not in TOP_KEYS:
             raise LintimgError(f"{where}: unknown key {shown(key)}{suggest(str(key), TOP_KEYS)}")
@@ -432,7 +517,11 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> Config:
                 raise LintimgError(f"{where}: {key!r} must be {expects}, not {shown(value)}")
             if key == "trusted-registries" and isinstance(value, str):
                 value = [value]
+            elif key == "secrets":
+                value = _secrets(value, where, base)
             cfg.settings[key] = value
+    if "secrets" not in cfg.settings and base_dir is not None and os.path.isfile(os.path.join(base_dir, BASELINE_NAME)):
+        cfg.settings["secrets"] = _secrets({}, where, base_dir)
     return cfg
 
 

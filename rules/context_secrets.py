@@ -53,7 +53,7 @@ def secret_in_copied_file(t: ContextTarget) -> Iterator[Hit]:
         found = [(src, scanner.scan_part(tree, entries)) for src, tree, entries in copy.parts]
         yield from capped(copy, found, "secrets", lambda item, src: hit(
             copy.ins,
-            f"{copy.ins.keyword} puts {item[0]} in the image, and line {item[1].line} of it holds a secret ({item[1].detector}: {item[1].redacted})",
+            f"{copy.ins.keyword} puts {item[0]} in the image, and line {item[1].line} of it holds a secret ({item[1].title}: {item[1].redacted})",
             token=src.token,
             fix=f"remove the secret from {item[0]} or exclude the file in .dockerignore, and rotate it",
             key=item[1].fingerprint,

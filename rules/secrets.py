@@ -18,7 +18,6 @@ import json
 import posixpath
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from lintimg.dockerfile import Instruction, Stage
 from lintimg.dockerfile.queries import cmd_hit, hit, run_commands, run_mounts
@@ -29,16 +28,8 @@ from lintimg.rules._common import scanner_for
 from lintimg.secrets.cache import remembered
 from lintimg.secrets.redact import SECRET_FILE_VARS, secret_name
 
-if TYPE_CHECKING:
-    from lintimg.secrets.detect import SecretHit
-
 ID_RANGE = "LI500-LI539"
 SECURITY = ("security", "secrets")
-_HEX = "Hex High Entropy String"
-# The Dockerfile is read with detect-secrets' rules for config files (the file
-# type comes from the extension): shell and ENV assignments are unquoted.
-_AS_CONFIG = "Dockerfile.conf"
-_SUDOERS = re.compile(r"NOPASSWD\s*:")
 
 
 _NAME_PEERS = {
@@ -241,41 +232,25 @@ def cloud_credentials_in_run(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 # Bump when what dockerfile_secrets() returns for a text changes: cached results are keyed by it.
-_DOCKERFILE_SCAN = 1
+_DOCKERFILE_SCAN = 2
 
 
-def dockerfile_secrets(t: DockerfileTarget) -> Iterator[tuple[int, str, str, str]]:
-    """(line, detector, redacted, fingerprint) for secret values in the Dockerfile text and its ENV/ARG/LABEL values,
-    remembered on disk per text and policy (never the values themselves)."""
-    key = f"{_DOCKERFILE_SCAN}\0{json.dumps(t.setting('secrets') or {}, sort_keys=True)}\0{t.dockerfile.text}"
-    for line, detector, redacted, fp in remembered("dockerfile", key, lambda: [list(row) for row in _dockerfile_secrets(t)]):
-        yield int(line), str(detector), str(redacted), str(fp)
+def dockerfile_secrets(t: DockerfileTarget) -> Iterator[tuple[int, int, str, str, str]]:
+    """(line, column, title, redacted, fingerprint) for secret values in the Dockerfile text, remembered
+    on disk per text and policy (never the values themselves).
 
+    A text in which no detector trigger occurs is settled without loading the
+    engine (:func:`lintimg.secrets.triggers.may_match`): most Dockerfiles.
+    """
+    from lintimg.secrets.triggers import may_match
 
-def _dockerfile_secrets(t: DockerfileTarget) -> Iterator[tuple[int, str, str, str]]:
-    """ENV/ARG/LABEL values are scanned one assignment at a time (quoted, so the
-    keyword and entropy plugins see them whole); the other lines as text."""
-    from lintimg.secrets.scanner import assignment  # the detector loads only for a text not seen before
-
-    df = t.dockerfile
-    sc = scanner_for(t)
-    found: list[tuple[int, SecretHit]] = []
-    assignment_lines: set[int] = set()
-    for ins in df.of("ENV", "ARG", "LABEL"):
-        assignment_lines.update(range(ins.pos.line, ins.pos.end_line + 1))
-        for key, value, token in ins.key_values():
-            if value:
-                named = secret_name(key)
-                found += [(token.pos.line, h) for h in sc.scan_text(assignment(f"{key}={value}"), "") if named or h.detector != _HEX]
-    for h in sc.scan_text(df.text, _AS_CONFIG):
-        # hex strings here are checksums, key fingerprints and commits; NOPASSWD is a sudoers tag
-        if h.line not in assignment_lines and h.detector != _HEX and not _SUDOERS.search(df.source_line(h.line)):
-            found.append((h.line, h))
-    seen: set[tuple[int, str]] = set()
-    for line, h in sorted(found, key=lambda lh: lh[0]):
-        if (line, h.fingerprint) not in seen:
-            seen.add((line, h.fingerprint))
-            yield line, h.detector, h.redacted, h.fingerprint
+    text = t.dockerfile.text
+    if not may_match(text.encode("utf-8", "surrogatepass")):
+        return
+    key = f"{_DOCKERFILE_SCAN}\0{json.dumps(t.setting('secrets') or {}, sort_keys=True, default=str)}\0{text}"
+    rows = remembered("dockerfile", key, lambda: [[h.line, h.column, h.title, h.redacted, h.fingerprint] for h in scanner_for(t).scan_text(text)])
+    for line, column, title, redacted, fp in rows:
+        yield int(line), int(column), str(title), str(redacted), str(fp)
 
 
 @rule(
@@ -283,7 +258,7 @@ def _dockerfile_secrets(t: DockerfileTarget) -> Iterator[tuple[int, str, str, st
     "secret-in-dockerfile",
     Severity.ERROR,
     tags=SECURITY,
-    # checkov runs detect-secrets over Dockerfiles too; these are its checks for the detectors we share.
+    # checkov runs detect-secrets over Dockerfiles too; these are its checks for the kinds of secret we find.
     peers=("CKV_SECRET_2", "CKV_SECRET_4", "CKV_SECRET_6", "CKV_SECRET_9", "CKV_SECRET_13", "CKV_SECRET_14", "CKV_SECRET_17"),
     security_severity=9.0,
 )
@@ -291,16 +266,16 @@ def secret_in_dockerfile(t: DockerfileTarget) -> Iterator[Hit]:
     """A secret value is written in the Dockerfile.
 
     ## What it does
-    Runs the secret detector (detect-secrets plugins: cloud and vendor
-    tokens, private keys, JWTs, passwords in URLs, `password = "…"`
-    assignments, high-entropy quoted strings) over the Dockerfile text —
-    RUN commands, heredoc bodies, ENV/ARG defaults and LABEL values — and
-    reports each value with its detector, redacted. The text is read with
-    detect-secrets' config-file rules (assignments need no quotes), ENV/ARG/
-    LABEL values one assignment at a time. Hex strings count only as the
-    value of a secret-looking name: elsewhere in a Dockerfile they are
-    download checksums, GPG key fingerprints and commit ids; sudoers
-    `NOPASSWD:` tags are not passwords.
+    Runs the secret engine over the Dockerfile text — RUN commands, heredoc
+    bodies, ENV/ARG defaults and LABEL values — and reports each value with
+    what it is, redacted: cloud, source-hosting, registry, chat, payment and
+    AI-service tokens by their published formats, private keys, JWTs,
+    passwords in URLs and on curl command lines, and secret-named
+    assignments (`DB_PASSWORD=…`, `ENV API_KEY …`) whose value looks
+    generated. Checksums are not secrets: `*_SHA256`/`*_CHECKSUM` values,
+    `sha256sum -c` lines and hash-labelled values (`sha512-…`) are skipped,
+    and so are placeholders (`${TOKEN}`, `<your-key>`, `changeme`).
+    `# pragma: allowlist secret` on the line allowlists it.
 
     ## Why it matters
     The value is in the repository for everyone with read access, and the
@@ -319,5 +294,5 @@ def secret_in_dockerfile(t: DockerfileTarget) -> Iterator[Hit]:
     secret, add its fingerprint (shown in JSON/SARIF output as the key) to
     `secrets.allowlist` in `.lintimg.yaml`.
     """
-    for line, detector, redacted, fp in dockerfile_secrets(t):
-        yield Hit(f"{detector} in the Dockerfile: {redacted}", line=line, column=1, key=fp, fix="revoke it and pass it as a build secret")
+    for line, column, title, redacted, fp in dockerfile_secrets(t):
+        yield Hit(f"{title} in the Dockerfile: {redacted}", line=line, column=column, key=fp, fix="revoke it and pass it as a build secret")

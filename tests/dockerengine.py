@@ -29,9 +29,9 @@ def unavailable(reason: str):
 class DockerEngine:
     cli: str = DOCKER
 
-    def run(self, *args: str, input: bytes | None = None, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    def run(self, *args: str, input: bytes | None = None, check: bool = True, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
         e = {**os.environ, "DOCKER_BUILDKIT": "0", **(env or {})}
-        proc = subprocess.run([self.cli, *args], input=input, capture_output=True, env=e, timeout=600)
+        proc = subprocess.run([self.cli, *args], input=input, capture_output=True, env=e, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(f"docker {' '.join(args)} failed: {proc.stderr.decode(errors='replace')[-2000:]}")
         return proc

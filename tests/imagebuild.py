@@ -14,8 +14,6 @@ are slow or impossible to make with a real engine (huge files, odd modes).
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -99,9 +97,6 @@ def make_image(
 # --- real base images for the book fixtures ------------------------------------
 
 TOOLCHAIN_TAG = "lintimg-test/bookworm-go-node:1"
-DEBIAN_MIRROR = os.environ.get("LINTIMG_DEBIAN_MIRROR", "http://deb.debian.org/debian")
-# Left out of the imported rootfs: the .debs and indexes debootstrap used, and docs.
-_TRIM = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info")
 
 
 def toolchain_base(docker) -> str:
@@ -109,35 +104,22 @@ def toolchain_base(docker) -> str:
 
     A real toolchain image (Debian's golang-go and nodejs, ~600 MB) rather than
     a stand-in: the kuard fixtures really compile and bundle with it, so what
-    the single-stage image ships is what such a build ships. debootstrap from
-    the Debian mirror takes about half a minute here; the tag is reused by
-    both kuard variants and by later sessions.
+    the single-stage image ships is what such a build ships. It is the clean
+    minbase image (:mod:`tests.cleanimages`, one debootstrap for both) plus one
+    apt layer; the tag is reused by both kuard variants and by later sessions.
     """
-    from tests.dockerengine import unavailable
+    from tests.cleanimages import MINBASE_TAG, minbase
 
     if docker.run("image", "inspect", TOOLCHAIN_TAG, check=False).returncode == 0:
         return TOOLCHAIN_TAG
-    if not shutil.which("debootstrap"):
-        unavailable("debootstrap is not installed (needed to make the Go/Node toolchain base image)")
-    with tempfile.TemporaryDirectory(prefix="lintimg-debootstrap-") as d:
-        root = Path(d) / "rootfs"
-        proc = subprocess.run(["debootstrap", "--variant=minbase", "--include=golang-go,nodejs", "bookworm", str(root), DEBIAN_MIRROR],
-                              capture_output=True, text=True, timeout=900)
-        if proc.returncode != 0:
-            unavailable(f"debootstrap of bookworm from {DEBIAN_MIRROR} failed: {(proc.stderr or proc.stdout).strip().splitlines()[-1:]}")
-        for rel in _TRIM:
-            target = root / rel
-            if target.is_dir():
-                for child in target.iterdir():
-                    if child.is_dir() and not child.is_symlink():
-                        shutil.rmtree(child)
-                    elif child.name != "lock":
-                        child.unlink()
-        tar = subprocess.Popen(["tar", "-C", str(root), "--numeric-owner", "-c", "."], stdout=subprocess.PIPE)
-        imp = subprocess.run([docker.cli, "import", "-", TOOLCHAIN_TAG], stdin=tar.stdout, capture_output=True, timeout=900)
-        tar.wait()
-        if imp.returncode != 0:
-            raise AssertionError(f"docker import failed: {imp.stderr.decode(errors='replace')[-500:]}")
+    minbase(docker)
+    with tempfile.TemporaryDirectory(prefix="lintimg-toolchain-") as d:
+        (Path(d) / "Dockerfile").write_text(
+            f"FROM {MINBASE_TAG}\n"
+            "RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends golang-go nodejs >/dev/null "
+            "&& apt-get clean && rm -rf /var/lib/apt/lists/*\n"
+        )
+        docker.run("build", "--network", "host", "-q", "-t", TOOLCHAIN_TAG, d, timeout=1800)
     return TOOLCHAIN_TAG
 
 

@@ -12,13 +12,18 @@ PROBE = """
 import json, sys
 from lintimg.cli import main
 code = main(sys.argv[1:])
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("lintimg") or m.split(".")[0] in ("detect_secrets", "rich", "sarif_om", "yaml", "zstandard", "importlib"))))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("lintimg") or m.split(".")[0] in ("detect_secrets", "re2", "rich", "sarif_om", "yaml", "zstandard", "importlib"))))
 """
 
 
-def loaded(*args: str) -> set[str]:
-    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=REPO, timeout=120,
-                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
+ENGINE = ("lintimg.secrets.engine", "lintimg.secrets.formats", "lintimg.secrets.values", "re2")
+
+
+def loaded(*args: str, cwd=REPO, cache: str | None = None) -> set[str]:
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
+    if cache is not None:
+        env["XDG_CACHE_HOME"] = cache
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=cwd, timeout=120, env=env)
     assert proc.returncode in (0, 1), proc.stderr
     return set(json.loads(proc.stdout.strip().splitlines()[-1]))
 
@@ -42,3 +47,14 @@ def test_only_rule_modules_whose_rules_can_run_are_imported():
     assert rule_modules == {m for m, subjects in by_module.items() if "dockerfile" in subjects}
     selected = loaded("--no-context", "--select", "LI301", str(EXAMPLES / "webapp" / "Dockerfile"))
     assert {m for m in selected if m in by_module} == {"lintimg.rules.packages.apt", "lintimg.rules.meta"}  # LI001 stays on
+
+
+def test_the_secret_engine_loads_only_when_a_text_holds_a_trigger(tmp_path):
+    """The pre-commit path: a Dockerfile with nothing secret-like never imports the engine or RE2;
+    one with a token does, and reports it."""
+    mods = loaded("--no-context", "--no-color", str(EXAMPLES / "webapp" / "Dockerfile"))
+    assert "lintimg.rules.secrets" in mods  # LI503 ran
+    assert not mods & set(ENGINE) and not {m for m in mods if m.startswith("detect_secrets")}
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nENV GITHUB_TOKEN=ghp_" + "k3Jx9Qm2Lp7Rv4Tz8Wb1Yc6Nd0Fh5Gs2Ae7Uw" + "\n")
+    # A fresh cache: a remembered result for this text would (rightly) spare the engine.
+    assert set(ENGINE) <= loaded("--no-context", "--no-color", str(tmp_path / "Dockerfile"), cwd=tmp_path, cache=str(tmp_path / "cache"))

@@ -132,8 +132,7 @@ class BuildContext:
         import json
 
         from lintimg.context.secretscan import ContextSecrets
-        from lintimg.secrets.cache import CACHE_FORMAT
-        from lintimg.secrets.plugins import detector_version
+        from lintimg.secrets.cache import CACHE_FORMAT, detector_version
         from lintimg.secrets.scanner import SecretScanner
 
         key = ("secrets", self.root, json.dumps(settings or {}, sort_keys=True, default=str))

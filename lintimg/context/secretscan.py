@@ -3,7 +3,7 @@
 Only copied regular files are read. A per-context cache on disk maps
 (path, size, mtime, inode) to the content hash and the hits, so a warm run
 reads no file whose metadata is unchanged; :class:`lintimg.secrets.scanner.SecretScanner`
-does the prefiltered detection and its own per-content cache.
+does the detection under the policy.
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import hashlib
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import asdict
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +18,10 @@ from lintimg import cachefiles, limits
 from lintimg.context.walk import Entry, Subtree
 
 if TYPE_CHECKING:
-    from lintimg.secrets.detect import SecretHit
+    from lintimg.secrets.hit import SecretHit
     from lintimg.secrets.scanner import SecretScanner
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 # Files changed this recently may change again within the mtime granularity: never cache them.
 RACY_SECONDS = 2.0
 
@@ -81,27 +80,27 @@ class ContextSecrets:
 
     def scan(self, files: Iterable[Entry]) -> dict[str, list[SecretHit]]:
         """Hits per path for the regular files among ``files`` (paths without hits left out)."""
-        from lintimg.secrets.detect import SecretHit
+        from lintimg.secrets.hit import SecretHit
 
         out: dict[str, list[SecretHit]] = {}
         now = time.time()
         limit = self.scanner.max_file_size
-        excluded = self.scanner.excluded if self.scanner.exclude else None  # no exclude-paths: nothing to test
+        excluded = self.scanner.excluded if self.scanner.exclude or self.scanner.exclude_regexes else None  # nothing to test
         entries = self._entries
         for e in files:
-            if e.kind != "file" or e.size > limit or (excluded is not None and excluded(e.rel, by_name=False)):
+            if e.kind != "file" or e.size > limit or (excluded is not None and excluded(e.rel)):
                 continue
             stamp = (e.size, e.mtime_ns, e.ino)
             cached = entries.get(e.rel)
             if cached is not None and cached[:3] == stamp:
-                hits = [SecretHit(*h) for h in cached[3]]
+                hits = [SecretHit.from_row(h) for h in cached[3]]
             else:
                 data = self._read(e)
                 if data is None:
                     continue
                 hits = self.scanner.scan_bytes(data, e.rel)
                 if now - e.mtime_ns / 1e9 > RACY_SECONDS:
-                    entries[e.rel] = (*stamp, tuple(tuple(asdict(h).values()) for h in hits))
+                    entries[e.rel] = (*stamp, tuple(tuple(h.row()) for h in hits))
                     self._dirty = True
             if hits:
                 out[e.rel] = hits

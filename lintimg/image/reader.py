@@ -1,7 +1,10 @@
 """Streaming layer reader: one pass per layer blob, never extracted to disk.
 
 Each blob is hashed as it is read (blob digest), decompressed by magic bytes
-(gzip, zstd or plain), hashed again (diff_id) and walked as a tar. Every entry's
+(gzip, zstd or plain), hashed again (diff_id) and walked as a tar
+(:mod:`lintimg.image.tarstream`, which decodes only the header fields the
+model keeps: most of a layer is small files, and ``tarfile``'s per-entry
+work was most of the time spent). Every entry's
 metadata is kept; contents are read only for entries a consumer selected.
 Layers are read in worker threads (hashing and decompression release the GIL)
 and then merged in order to apply whiteouts and build each path's history.
@@ -11,11 +14,9 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-import struct
-import tarfile
 import threading
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
@@ -36,6 +37,7 @@ from lintimg.image.model import (
     LayerEntry,
     PathEvent,
 )
+from lintimg.image.tarstream import Header, TarError, headers
 from lintimg.paths import climbs_out, is_outside
 
 if TYPE_CHECKING:
@@ -171,7 +173,7 @@ class _Gunzip:
 
 
 class _Feed:
-    """Forward-only, seekable-forward view of the decompressed tar for ``tarfile``.
+    """Forward-only, seekable-forward view of the decompressed tar for the tar reader.
 
     Hashes the decompressed bytes (the diff_id) and enforces the limits; a
     backwards seek is a bug, never silently served.
@@ -239,13 +241,6 @@ class _Feed:
     def tell(self) -> int:
         return self.pos
 
-    def unread(self, n: int) -> None:
-        """Step back over the ``n`` bytes just read (still in the buffer), for tarfile to read them again."""
-        if n > self._off:
-            raise OSError("layer streams only step back within the last read")
-        self._off -= n
-        self.pos -= n
-
     def seek(self, pos: int, whence: int = 0) -> int:
         if whence != 0 or pos < self.pos:
             raise OSError("layer streams only seek forward")
@@ -261,7 +256,7 @@ class _Feed:
         while skip > 0:
             data = self._more()
             if not data:
-                raise tarfile.ReadError("unexpected end of data")
+                raise TarError("unexpected end of data")
             if len(data) > skip:
                 self._buf, self._off = data, skip
                 self.pos += skip
@@ -291,122 +286,14 @@ class _Feed:
 
 
 _TYPES = {
-    tarfile.REGTYPE: EntryType.FILE,
-    tarfile.AREGTYPE: EntryType.FILE,
-    tarfile.CONTTYPE: EntryType.FILE,
-    tarfile.GNUTYPE_SPARSE: EntryType.FILE,
-    tarfile.DIRTYPE: EntryType.DIR,
-    tarfile.SYMTYPE: EntryType.SYMLINK,
-    tarfile.LNKTYPE: EntryType.HARDLINK,
-    tarfile.CHRTYPE: EntryType.CHAR,
-    tarfile.BLKTYPE: EntryType.BLOCK,
-    tarfile.FIFOTYPE: EntryType.FIFO,
+    **dict.fromkeys(b"0\x007S", EntryType.FILE),  # regular, old V7 regular, contiguous, GNU sparse
+    ord("5"): EntryType.DIR,
+    ord("2"): EntryType.SYMLINK,
+    ord("1"): EntryType.HARDLINK,
+    ord("3"): EntryType.CHAR,
+    ord("4"): EntryType.BLOCK,
+    ord("6"): EntryType.FIFO,
 }
-
-
-_META_TYPES = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
-
-
-class _Header(tarfile.TarInfo):
-    """tarfile's header reader, refusing a PAX or GNU long-name record bigger than
-    :data:`lintimg.limits.MAX_TAR_HEADER` before it reads it (tarfile would hold it whole)."""
-
-    def _proc_member(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:
-        if self.type in _META_TYPES and self.size > limits.MAX_TAR_HEADER:
-            raise LintimgError(f"a tar header record of {self.size} bytes (limit {limits.MAX_TAR_HEADER})")
-        return super()._proc_member(tarfile)  # type: ignore[misc, no-any-return]
-
-
-# name mode uid gid size mtime chksum type linkname magic+version uname gname devmajor devminor prefix
-_USTAR = struct.Struct("100s8s8s8s12s12s8sc100s8s32s32s8s8s155s")
-_PLAIN = frozenset({tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.LNKTYPE, tarfile.SYMTYPE, tarfile.CHRTYPE, tarfile.BLKTYPE,
-                    tarfile.DIRTYPE, tarfile.FIFOTYPE, tarfile.CONTTYPE})
-_HAS_DATA = frozenset({tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE})
-_ZERO_BLOCK = bytes(tarfile.BLOCKSIZE)
-_ENCODING = "utf-8"  # tarfile's, with surrogateescape: names are kept byte for byte
-# (name, type, size, mode, uid, gid, linkname, sparse map or None)
-Member = tuple[str, bytes, int, int, int, int, str, "list[tuple[int, int]] | None"]
-
-
-def _plain(buf: bytes) -> Member | None:
-    """A plain header's member, decoded as tarfile decodes it; ``None`` for anything tarfile must
-    read (PAX and GNU records, sparse files, base-256 numbers, a checksum of another form)."""
-    kind = buf[156:157]
-    if kind not in _PLAIN or (buf[100] | buf[108] | buf[116] | buf[124]) & 0x80:
-        return None
-    name, mode, uid, gid, size, _, chksum, _, link, _, _, _, _, _, prefix = _USTAR.unpack_from(buf)
-    try:
-        if int(chksum.split(b"\0", 1)[0] or b"0", 8) != 256 + sum(buf) - sum(chksum):
-            return None
-        member = ("", kind, int(size.split(b"\0", 1)[0] or b"0", 8), int(mode.split(b"\0", 1)[0] or b"0", 8),
-                  int(uid.split(b"\0", 1)[0] or b"0", 8), int(gid.split(b"\0", 1)[0] or b"0", 8))
-    except ValueError:  # blanks, or another form tarfile knows
-        return None
-    text = name.split(b"\0", 1)[0].decode(_ENCODING, "surrogateescape")
-    if kind == tarfile.AREGTYPE and text.endswith("/"):
-        kind = tarfile.DIRTYPE  # old V7 tars mark directories with a trailing slash
-    if kind == tarfile.DIRTYPE:
-        text = text.rstrip("/")
-    prefix = prefix.split(b"\0", 1)[0]
-    if prefix:
-        text = prefix.decode(_ENCODING, "surrogateescape") + "/" + text
-    return text, kind, member[2], member[3], member[4], member[5], link.split(b"\0", 1)[0].decode(_ENCODING, "surrogateescape"), None
-
-
-def _members(feed: _Feed) -> Iterator[Member]:
-    """Every member of the layer's tar, the feed left at its data when it is handed out.
-
-    Plain ustar/GNU headers (nearly all of them) are decoded here in a few slices:
-    tarfile's field-by-field decoding was half the time of reading a layer of
-    300,000 small files. The others go to tarfile, one member at a time, and
-    after a PAX global header (whose values apply to every later member) for the
-    rest of the layer. Results and errors are tarfile's.
-    """
-    tar: tarfile.TarFile | None = None
-    while True:
-        if tar is None:
-            start = feed.tell()
-            buf = feed.read(tarfile.BLOCKSIZE)
-            if len(buf) < tarfile.BLOCKSIZE or buf == _ZERO_BLOCK:
-                return  # the end blocks (tarfile, too, takes a short or zero header for the end)
-            member = _plain(buf)
-            if member is not None:
-                yield member
-                end = start + tarfile.BLOCKSIZE + (-(-member[2] // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE if member[1] in _HAS_DATA else 0)
-                feed.seek(max(end, feed.tell()))
-                continue
-            feed.unread(tarfile.BLOCKSIZE)
-            one = _open_tar(feed)
-            m = _next(one)
-            if one.pax_headers:
-                tar = one  # a global header: tarfile reads the rest
-        else:
-            m = _next(tar)
-            one = tar
-        if m is None:
-            return
-        yield m.name, m.type, m.size, m.mode, m.uid, m.gid, m.linkname, cast("list[tuple[int, int]] | None", m.sparse)
-        if tar is None:
-            feed.seek(max(one.offset, feed.tell()))
-
-
-_UNDECODABLE = (ValueError, OverflowError, UnicodeError, IndexError, KeyError)
-
-
-def _open_tar(feed: _Feed) -> tarfile.TarFile:
-    """tarfile over the feed (it reads the first header at once)."""
-    try:
-        return tarfile.open(fileobj=feed, mode="r:", tarinfo=_Header)  # type: ignore[call-overload, no-any-return]
-    except _UNDECODABLE as e:
-        raise tarfile.ReadError(f"undecodable header ({type(e).__name__}: {str(e)[:80]})") from None
-
-
-def _next(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
-    """The next header; a header tarfile cannot even decode (a PAX number that is no number) is corruption."""
-    try:
-        return tar.next()
-    except _UNDECODABLE as e:
-        raise tarfile.ReadError(f"undecodable header ({type(e).__name__}: {str(e)[:80]})") from None
 
 
 def shown_name(name: str, width: int = 200) -> str:
@@ -536,12 +423,12 @@ def _stream_layer(
         try:
             feed = _Feed(hashing, src.index, budget, tick)
             counted = 0
-            for member in _members(feed) if hashing.size else ():  # a zero-byte blob is an empty layer
+            for h in headers(feed) if hashing.size else ():  # a zero-byte blob is an empty layer
                 counted += 1
                 if counted == ENTRY_BATCH:  # the image-wide count is shared: taken in batches, not per entry
                     budget.add_entry(src.index, counted)
                     counted = 0
-                _take(member, feed, res, want_content, analyzers, budget)
+                _take(h, feed, res, want_content, analyzers, budget)
             budget.add_entry(src.index, counted)
             feed.drain()
         except limits.Stopped:
@@ -550,7 +437,7 @@ def _stream_layer(
             if str(e).startswith(budget.ref):  # an image-wide limit: its message names the image already
                 raise
             raise LintimgError(f"{where}: {e}") from None
-        except (tarfile.TarError, zlib.error, zstandard.ZstdError, EOFError) as e:
+        except (TarError, zlib.error, zstandard.ZstdError, EOFError) as e:
             raise LintimgError(f"{where}: corrupt layer: {e}") from None
         except OSError as e:
             raise LintimgError(f"{where}: cannot read layer: {e}") from None
@@ -573,7 +460,7 @@ def _stream_layer(
 
 
 def _take(
-    member: Member,
+    h: Header,
     feed: _Feed,
     res: LayerResult,
     want_content: ContentRequest | None,
@@ -581,7 +468,7 @@ def _take(
     budget: _Budget,
 ) -> None:
     idx = res.layer.index
-    name, kind, size, mode, uid, gid, linkname, sparse = member
+    name, size, linkname = h.name, h.size, h.linkname
     path, reason = clean_path(name)
     if reason:
         res.anomalies.append(Anomaly(idx, shown_name(name), reason))
@@ -594,63 +481,43 @@ def _take(
         elif base.startswith(WHITEOUT + WHITEOUT):
             pass  # aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs): not part of the filesystem
         elif base == WHITEOUT:
-            res.anomalies.append(Anomaly(idx, name, "bare .wh. whiteout"))
+            res.anomalies.append(Anomaly(idx, shown_name(name), "bare .wh. whiteout"))
         else:
             res.layer.whiteouts.append(posixpath.join(parent, base[len(WHITEOUT) :]))
         return
-    etype = _TYPES.get(kind)
+    etype = _TYPES.get(h.type)
     if etype is None:
-        res.anomalies.append(Anomaly(idx, name, f"unsupported tar entry type {kind!r}"))
+        res.anomalies.append(Anomaly(idx, shown_name(name), f"unsupported tar entry type {bytes([h.type])!r}"))
         return
     if len(linkname) > limits.MAX_PATH:
-        res.anomalies.append(Anomaly(idx, name, f"link target longer than {limits.MAX_PATH} characters (skipped)"))
+        res.anomalies.append(Anomaly(idx, shown_name(name), f"link target longer than {limits.MAX_PATH} characters (skipped)"))
         return
     if etype is EntryType.HARDLINK:
         target, _ = clean_path(linkname)
         if target is None:
-            res.anomalies.append(Anomaly(idx, name, "hardlink target escapes the image root"))
+            res.anomalies.append(Anomaly(idx, shown_name(name), "hardlink target escapes the image root"))
             return
         linkname = target
     elif etype is EntryType.SYMLINK and not linkname.startswith("/") and climbs_out(parent, linkname):
-        res.anomalies.append(Anomaly(idx, name, "symlink target escapes the image root"))
-    entry = LayerEntry(path, etype, size if etype is EntryType.FILE else 0, mode & 0o7777, uid, gid, linkname)
+        res.anomalies.append(Anomaly(idx, shown_name(name), "symlink target escapes the image root"))
+    entry = LayerEntry(path, etype, size if etype is EntryType.FILE else 0, h.mode & 0o7777, h.uid, h.gid, linkname)
     res.layer.entries.append(entry)
-    if etype is not EntryType.FILE:
+    if etype is not EntryType.FILE or not h.data:
         return
     policy = budget.limits
     want = want_content is not None and size <= policy.max_content and want_content.wants(entry)
     chosen = [a for a in analyzers if size <= policy.max_analyze and a.wants(entry)]
     if not want and not chosen:
         return
-    data = _content(name, size, sparse, feed)
+    data = feed.read(size)  # the feed sits at this entry's data right after its header
+    if len(data) != size:
+        raise TarError(f"{shown_name(name)}: unexpected end of data")
     if want_content is not None and want and budget.reserve_capture(len(data)):
         res.contents[(idx, path)] = want_content.keep(path, data)
     for a in chosen:
         found = a.analyse(idx, entry, data)
         if found:
             res.analysis.setdefault(a.name, []).extend(found)
-
-
-def _content(name: str, size: int, sparse: list[tuple[int, int]] | None, feed: _Feed) -> bytes:
-    """An entry's bytes; the feed sits at its data, right after its header.
-
-    A sparse file (GNU ``tar --sparse``) stores only its data chunks: they are
-    read and put back at their offsets, the holes being zeros.
-    """
-    if sparse is None:
-        data = feed.read(size)
-        if len(data) != size:
-            raise tarfile.ReadError(f"{shown_name(name)}: unexpected end of data")
-        return data
-    stored = feed.read(sum(n for _, n in sparse))
-    out = bytearray(size)
-    at = 0
-    for offset, n in sparse:
-        if offset < 0 or n < 0 or offset + n > size or at + n > len(stored):
-            raise tarfile.ReadError(f"{shown_name(name)}: sparse map does not fit the file")
-        out[offset : offset + n] = stored[at : at + n]
-        at += n
-    return bytes(out)
 
 
 def read_layers(

@@ -1,62 +1,92 @@
 """Secrets in images: the per-layer analyzer the reader runs while streaming, and the config's text.
 
 Every layer is scanned, base layers included, deleted and overwritten files
-included, plus ``Env``, ``Labels`` and ``history[].created_by``.
+included, and files inside archives in layers (:mod:`lintimg.image.archives`);
+plus the config: each ``Env`` entry and label by its key, and each history
+``created_by`` — its build arguments (``|2 NPM_TOKEN=… /bin/sh -c …``) by
+name, and the command itself. A file with a secret carries its content
+digests, so that a file a package manager installed unchanged can be told
+from the user's (:mod:`lintimg.image.packages`).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
+from lintimg.image.archives import ARCHIVE_NAMES, ArchiveLimits, kind, walk
 from lintimg.image.model import EntryType, LayerEntry
-from lintimg.secrets.detect import SecretHit
-from lintimg.secrets.scanner import MIN_FILE_SIZE, SecretScanner, assignment
+from lintimg.image.packages import FileDigests
+from lintimg.secrets.hit import SecretHit
+from lintimg.secrets.scanner import MIN_FILE_SIZE, SecretScanner
+
+# Bump when what the analyzer records for the same bytes and policy changes (a layer cache key part).
+VERSION = "2"
+ARCHIVES = ArchiveLimits(depth=3)
 
 
 @dataclass(frozen=True)
 class ImageSecret:
-    """A secret in an image: a file in a layer, or the config (``source`` says which)."""
+    """A secret in an image: in a layer file (``source="file"``) or the config."""
 
-    path: str  # in-image path, or "config.Env" / "config.Labels" / "history[N]"
-    layer: int | None  # layer index for files, None for the config
+    place: str  # in-image path ("app/x.tgz!/conf/.env" inside an archive), or "Env", "Labels", "history"
+    layer: int | None  # the layer of a file; None for the config
     hit: SecretHit
-    source: str = "file"  # "file", "env", "label" or "history"
+    source: str = "file"  # "file", "env", "label", "build-arg" or "history"
+    key: str = ""  # the ENV, LABEL or build-argument name
+    history: int | None = None  # the history entry (build args, commands)
+    digests: FileDigests | None = None  # of the layer file (the archive, for a member)
 
-
-def wants(scanner: SecretScanner, entry: LayerEntry) -> bool:
-    """Whether a layer entry is worth reading: a regular file within policy."""
-    return entry.type is EntryType.FILE and MIN_FILE_SIZE <= entry.size <= scanner.max_file_size and not scanner.excluded(entry.path)
-
-
-def scan_entry(scanner: SecretScanner, layer_index: int, entry: LayerEntry, data: bytes) -> list[ImageSecret]:
-    return [ImageSecret(entry.path, layer_index, h) for h in scanner.scan_bytes(data, entry.path)]
+    @property
+    def path(self) -> str:
+        """The layer file that holds it (the archive, for a member)."""
+        return self.place.split("!/", 1)[0]
 
 
 class SecretsAnalyzer:
     """The per-layer analyzer the image reader runs while streaming: ``Image.analysis["secrets"]``.
 
-    Its cache key is the scanner's (detector set and policy), so layer results
-    cached under one policy are never served to another.
+    Its cache key is the scanner's (detector set and policy) with the archive
+    limits, so layer results cached under one policy are never served to another.
     """
 
     name = "secrets"
 
-    def __init__(self, scanner: SecretScanner) -> None:
+    def __init__(self, scanner: SecretScanner, archives: ArchiveLimits = ARCHIVES) -> None:
         self.scanner = scanner
-        self.key = f"secrets:{scanner.key}"
+        self.archives = archives
+        self.key = f"secrets:{VERSION}:{scanner.key}:{archives.depth}:{archives.max_members}:{archives.max_member}:{archives.max_expanded}"
 
     def wants(self, entry: LayerEntry) -> bool:
-        return wants(self.scanner, entry)
+        """A regular file within policy: text-sized, or an archive up to the archive budget."""
+        if entry.type is not EntryType.FILE or entry.size < MIN_FILE_SIZE:
+            return False
+        if entry.size > self.scanner.max_file_size and not (entry.size <= self.archives.max_expanded and ARCHIVE_NAMES.search(entry.path)):
+            return False
+        return not self.scanner.excluded(entry.path)
 
     def analyse(self, layer: int, entry: LayerEntry, data: bytes) -> list[Any]:
-        return scan_entry(self.scanner, layer, entry, data)
+        found: list[tuple[str, SecretHit]] = []
+        if kind(data) is not None:
+            for place, content in walk(data, entry.path, self.archives):
+                found += [(place, h) for h in self.scanner.scan_bytes(content, place.rsplit("!/", 1)[1])]
+        elif len(data) <= self.scanner.max_file_size:
+            found = [(entry.path, h) for h in self.scanner.scan_bytes(data, entry.path)]
+        if not found:
+            return []
+        digests = FileDigests.of(data)
+        return [ImageSecret(place, layer, h, digests=digests) for place, h in found]
 
     def dump(self, items: list[Any]) -> Any:
-        return [[s.path, s.source, s.hit.detector, s.hit.line, s.hit.redacted, s.hit.fingerprint] for s in items]
+        out = []
+        for s in items:
+            d = s.digests
+            out.append([s.place, s.hit.row(), [d.md5, d.sha1, d.sha256] if d else None])
+        return out
 
     def load(self, data: Any, layer: int) -> list[Any]:
-        return [ImageSecret(str(path), layer, SecretHit(str(det), int(line), str(red), str(fp)), str(source))
-                for path, source, det, line, red, fp in data]
+        return [ImageSecret(str(place), layer, SecretHit.from_row(row), digests=FileDigests(*map(str, d)) if d else None)
+                for place, row, d in data]
 
 
 def analyzer(scanner: SecretScanner) -> SecretsAnalyzer:
@@ -64,15 +94,41 @@ def analyzer(scanner: SecretScanner) -> SecretsAnalyzer:
     return SecretsAnalyzer(scanner)
 
 
+# "|2 A=1 B=two /bin/sh -c …": the build arguments a builder records before a RUN
+_BUILD_ARGS = re.compile(r"^\|(\d+)\s+")
+
+
+def build_args(created_by: str) -> tuple[list[tuple[str, str]], str]:
+    """The ``(name, value)`` build arguments recorded in a history line, and the rest of the line."""
+    text = created_by.removeprefix("RUN ")
+    m = _BUILD_ARGS.match(text)
+    if not m:
+        return [], created_by
+    rest = text[m.end():]
+    args = []
+    for _ in range(int(m.group(1))):
+        word, _, rest = rest.partition(" ")
+        key, eq, value = word.partition("=")
+        if eq:
+            args.append((key, value))
+    return args, rest
+
+
 def scan_config(scanner: SecretScanner, config: dict[str, Any]) -> list[ImageSecret]:
-    """Secrets in an image config: ``Env``, ``Labels`` and ``history[].created_by``."""
+    """Secrets in an image config: each ``Env`` entry and label by key, and each history line's
+    build arguments (by name) and command."""
     cfg = config.get("config") or {}
     out: list[ImageSecret] = []
     for kv in cfg.get("Env") or []:
-        out += [ImageSecret("config.Env", None, h, "env") for h in scanner.scan_text(assignment(kv), "")]
-    for k, v in (cfg.get("Labels") or {}).items():
-        out += [ImageSecret("config.Labels", None, h, "label") for h in scanner.scan_text(assignment(f"{k}={v}"), "")]
-    for i, h in enumerate(config.get("history") or []):
-        text = h.get("created_by") or ""
-        out += [ImageSecret(f"history[{i}]", None, hit, "history") for hit in scanner.scan_text(text, "")]
+        key, eq, value = str(kv).partition("=")
+        if eq and value:
+            out += [ImageSecret("Env", None, h, "env", key) for h in scanner.scan_text(f"{key}={value}")]
+    for key, value in (cfg.get("Labels") or {}).items():
+        if value:
+            out += [ImageSecret("Labels", None, h, "label", str(key)) for h in scanner.scan_text(f"{key}={value}")]
+    for i, entry in enumerate(config.get("history") or []):
+        args, command = build_args(str(entry.get("created_by") or ""))
+        for key, value in args:
+            out += [ImageSecret("history", None, h, "build-arg", key, i) for h in scanner.scan_text(f"{key}={value}") if value]
+        out += [ImageSecret("history", None, h, "history", "", i) for h in scanner.scan_text(command)]
     return out

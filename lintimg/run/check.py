@@ -59,5 +59,14 @@ def lint_paths(engine: Engine, paths: list[str], stdin_name: str = "-", context:
     return result
 
 
+def checked_config(config: Config) -> Config:
+    """``config`` after the checks that need a package the config loader cannot load (detector ids)."""
+    if (config.settings.get("secrets") or {}).get("detectors"):
+        from lintimg.secrets.scanner import check_policy
+
+        check_policy(config.settings["secrets"], config.path or "config")
+    return config
+
+
 def default_engine(config: Config | None = None) -> Engine:
     return Engine(config or Config())

@@ -89,7 +89,9 @@ def rule_reading(engine: Engine) -> tuple[list[LayerAnalyzer], ContentRequest]:
     the rules (``lintimg image``, ``lintimg build``, a fleet worker) must use
     this function to share cached layers.
     """
-    return [analyzer(SecretScanner(engine.config.settings.get("secrets")))], RuleCapture()
+    from lintimg.image.packages import PackagesAnalyzer
+
+    return [analyzer(SecretScanner(engine.config.settings.get("secrets"))), PackagesAnalyzer()], RuleCapture()
 
 
 def open_for_rules(engine: Engine, ref: str, platform: str | None = None, progress: Callable[[str, int, int], None] | None = None,

@@ -1,59 +1,40 @@
-"""The secret scanner's disk caches: hits per file content (for files big enough to be worth it),
-and any scan result a caller names by a key of its own (a Dockerfile's findings: :func:`remembered`).
+"""Scan results remembered on disk under a key of the caller's (a Dockerfile's findings: :func:`remembered`).
 
-Under ``$XDG_CACHE_HOME/lintimg/secrets/<detector version>/``: a new
-detect-secrets release or plugin table starts a new folder. Entries hold
-fingerprints and redactions only — never a secret value.
+Under ``$XDG_CACHE_HOME/lintimg/secrets/<detector version>/``: a changed
+detector set starts a new folder. Entries hold fingerprints and redactions
+only — never a secret value.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
-from dataclasses import asdict
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from functools import lru_cache
+from typing import Any
 
 from lintimg import cachefiles
-from lintimg.secrets.plugins import detector_version
 
-if TYPE_CHECKING:
-    from lintimg.secrets.detect import SecretHit
-
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+_ENGINE_SOURCES = ("engine.py", "formats.py", "values.py", "triggers.py")
 
 
-def _hit_fields(d: Any) -> bool:
-    """A SecretHit as asdict() wrote it: the four fields, of their types."""
-    return (isinstance(d, dict) and set(d) == {"detector", "line", "redacted", "fingerprint"} and isinstance(d["line"], int)
-            and all(isinstance(d[k], str) for k in ("detector", "redacted", "fingerprint")))
+@lru_cache(maxsize=1)
+def detector_version() -> str:
+    """Names the detector set: a hash of the engine's source files (a changed detector is a new version).
 
+    Read from the files, not imported: naming a cached result loads no detector.
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.sha256()
+    for name in _ENGINE_SOURCES:
+        try:
+            with open(os.path.join(here, name), "rb") as fh:
+                h.update(fh.read())
+        except OSError:  # an install without sources: its version names it
+            from lintimg.distributions import version
 
-class HitCache:
-    """``key -> hits`` on disk; absent, torn or malformed entries read as missing."""
-
-    def __init__(self, root: Path | str | None = None):
-        self.root = Path(root) if root else cachefiles.cache_root("secrets")
-        self.on = cachefiles.enabled()
-        self._dir: Path | None = None  # versioned by the detector set, resolved on first use
-
-    def _path(self, key: str) -> Path:
-        if self._dir is None:
-            self._dir = self.root / f"{detector_version()}-{CACHE_FORMAT}"
-        return self._dir / key[:2] / key
-
-    def get(self, key: str) -> tuple[SecretHit, ...] | None:
-        if not self.on:
-            return None
-        data = cachefiles.read_json(self._path(key))
-        from lintimg.secrets.detect import SecretHit
-
-        if not isinstance(data, list) or not all(map(_hit_fields, data)):
-            return None  # absent or malformed: scan again
-        return tuple(SecretHit(**d) for d in data)
-
-    def put(self, key: str, hits: tuple[SecretHit, ...]) -> None:
-        if self.on:
-            cachefiles.write_json(self._path(key), [asdict(h) for h in hits])
+            h.update(f"lintimg {version('lintimg')}".encode())
+    return h.hexdigest()[:16]
 
 
 def remembered(kind: str, key: str, compute: Callable[[], list[list[Any]]],
@@ -61,8 +42,8 @@ def remembered(kind: str, key: str, compute: Callable[[], list[list[Any]]],
     """``compute()`` (a JSON list of lists, redacted), remembered on disk under ``kind`` and ``key``.
 
     A warm pre-commit run then reads one small file per Dockerfile instead of
-    loading detect-secrets (~0.25 s) for a file whose text it has already seen.
-    An entry whose rows are not lists that pass ``valid`` is computed again.
+    scanning a text it has already seen. An entry whose rows are not lists that
+    pass ``valid`` is computed again.
     """
     if not cachefiles.enabled():
         return compute()

@@ -16,8 +16,9 @@ are masked) or by replacing :func:`secret_spans`. It finds
   name, ``Authorization:``/``Private-Token:`` header values, ``Bearer …``;
 - values of secret-named assignments (``DB_PASSWORD=…``, ``--build-arg TOKEN=…``) and of
   whole ``key: value`` lines under a secret name (YAML and INI files);
-- everything the detector reports (:func:`lintimg.secrets.detect.found_values`:
-  vendor tokens, private keys, keyword assignments, quoted high-entropy strings).
+- everything the secret engine reports (:meth:`lintimg.secrets.engine.Engine.spans`:
+  vendor tokens, private keys, keyword assignments), asked only when a
+  detector's trigger occurs in the text (:func:`lintimg.secrets.triggers.may_match`).
 
 Values that start with ``$`` are variable references, not secrets. Results
 are remembered on disk per batch of texts (offsets only, never a value), so
@@ -34,6 +35,8 @@ from typing import Any
 
 import pluggy
 
+from lintimg import redaction
+from lintimg.redaction import merge
 from lintimg.secrets.redact import ASSIGNMENT, secret_name
 
 # The project's hook marker, made here rather than imported: this package sits below the engine.
@@ -56,11 +59,8 @@ _SOURCES = {
     "colon_line": r"(?m)^[ \t]*([A-Za-z_][\w.-]*)[ \t]*:[ \t]+(['\"]?)([^\s'\"#]{6,})\2[ \t]*$",
 }
 _QUERY_NAMES = frozenset({"sig", "signature", "x-amz-signature", "x-goog-signature"})  # signed URLs
-# Hex strings in a text are checksums, commits and key ids far more often than secrets (LI503 agrees);
-# a hex value under a secret name is still found by the assignment pattern.
-_SKIPPED_DETECTORS = frozenset({"Hex High Entropy String"})
 # What remembered results depend on besides the detector (whose version names the cache folder).
-_VERSION = hashlib.sha256(repr([sorted(_SOURCES.items()), sorted(_QUERY_NAMES | _SKIPPED_DETECTORS)]).encode()).hexdigest()[:16]
+_VERSION = hashlib.sha256(repr([sorted(_SOURCES.items()), sorted(_QUERY_NAMES)]).encode()).hexdigest()[:16]
 
 
 @lru_cache(maxsize=1)
@@ -109,41 +109,41 @@ def _pattern_spans(text: str) -> Iterator[Span]:
             yield from _value(text, a, b)
 
 
-def _detector_spans(texts: Sequence[str]) -> list[list[Span]]:
-    """The detector's values, located: one pass over all texts joined by newlines (it reads lines)."""
-    from bisect import bisect_right
+def _detector_spans(text: str) -> list[Span]:
+    """The engine's values in ``text``, as character offsets; no detector loads when no trigger occurs."""
+    from lintimg.secrets.triggers import may_match
 
-    from lintimg.secrets.detect import found_values
+    data = text.encode("utf-8", "surrogatepass")
+    if not may_match(data):
+        return []
+    from lintimg.secrets.engine import engine
 
-    out: list[list[Span]] = [[] for _ in texts]
-    joined = "\n".join(texts)
-    firsts = []  # offset of each text in the joined buffer
-    at = 0
-    for t in texts:
-        firsts.append(at)
-        at += len(t) + 1
-    line_starts = [0] + [m.end() for m in re.finditer("\n", joined)]
-    for detector, line, value in found_values(joined.encode("utf-8", "surrogatepass"), "", "surrogatepass"):
-        if detector in _SKIPPED_DETECTORS or not value:
-            continue
-        where = joined.find(value, line_starts[min(line, len(line_starts)) - 1])
-        if where < 0:
-            where = joined.find(value)
-        if where >= 0:
-            i = bisect_right(firsts, where) - 1
-            start = where - firsts[i]
-            out[i].append((start, min(len(texts[i]), start + len(value))))
-    return out
+    found = [(start, end) for start, end, _ in engine().spans(data)]
+    if not found or len(data) == len(text):  # ASCII: bytes and characters line up
+        return found
+    chars = [0] * (len(data) + 1)  # byte offset -> character offset
+    pos = 0
+    for i, ch in enumerate(text):
+        for k in range(len(ch.encode("utf-8", "surrogatepass"))):
+            chars[pos + k] = i
+        pos += len(ch.encode("utf-8", "surrogatepass"))
+    chars[len(data)] = len(text)
+    return [(chars[start], chars[end]) for start, end in found]
 
 
 def _batch_spans(texts: Sequence[str]) -> list[list[Span]]:
-    found = _detector_spans(texts)
-    return [sorted(set(_pattern_spans(t)) | set(d)) for t, d in zip(texts, found)]
+    return [secret_spans(t) for t in texts]
 
 
 def secret_spans(text: str) -> list[Span]:
-    """The ``(start, end)`` spans of secret values in ``text`` (see the module docstring)."""
-    return _batch_spans([text])[0]
+    """Sorted, non-overlapping ``(start, end)`` character ranges of ``text`` that hold secret values
+    (see the module docstring): the interface the redaction of every output uses."""
+    return merge([*_pattern_spans(text), *_detector_spans(text)])
+
+
+def mask(text: str, spans: Sequence[Span] | None = None) -> str:
+    """``text`` with each secret span masked (:func:`lintimg.redaction.mask`: the length kept)."""
+    return redaction.mask(text, secret_spans(text) if spans is None else spans)
 
 
 def _spans_row(row: list[Any]) -> bool:

@@ -10,6 +10,7 @@ import pytest
 from lintimg.image import Limits, open_image
 from lintimg.image.layercache import LayerCache, spec_key
 from lintimg.image.model import CapturePaths, FunctionAnalyzer
+from lintimg.image.packages import PackagesAnalyzer
 from lintimg.image.reader import analyse_layer, assemble
 from lintimg.image.secrets import analyzer
 from lintimg.secrets.scanner import SecretScanner
@@ -24,7 +25,7 @@ MID = tar_bytes([("app", "dir", None), ("app/a.txt", "file", b"hello\n")])
 
 
 def _scan_kit(settings=None):
-    return [analyzer(SecretScanner(settings, disk_cache=False))], CapturePaths(frozenset({"etc/passwd", "etc/shadow"}))
+    return [analyzer(SecretScanner(settings)), PackagesAnalyzer()], CapturePaths(frozenset({"etc/passwd", "etc/shadow"}))
 
 
 def _open(ref, cache, settings=None):

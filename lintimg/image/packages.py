@@ -1,0 +1,232 @@
+"""Which package installed a file, and is the file still as the package shipped it?
+
+A file a package manager installed and nobody changed is the distribution's
+or the package's, not the image author's: a secret-looking string in it is
+reported as "in package X" at low severity (LI553), never as the user's error.
+The package databases say which files each package owns, most of them with a
+content hash:
+
+===========  ==============================================  ===================================
+manager      database read (in any layer)                    per-file check
+===========  ==============================================  ===================================
+dpkg         ``var/lib/dpkg/info/*.md5sums``,                MD5 of the content
+             ``var/lib/dpkg/status`` conffiles,
+             ``var/lib/dpkg/status.d/*`` (distroless)
+apk          ``lib/apk/db/installed``                        SHA-1 (``Z:Q1…``) of the content
+pip          ``*.dist-info/RECORD``                          SHA-256 of the content
+npm          ``node_modules/.package-lock.json`` (npm 7+),   none: npm records a package's
+             ``package-lock.json`` next to ``node_modules``  tarball integrity, not its files, so
+                                                             a file under a locked package folder
+                                                             is attributed, not verified
+===========  ==============================================  ===================================
+
+rpm databases (sqlite or Berkeley DB holding binary headers) are not read.
+
+:class:`PackagesAnalyzer` runs while the layers stream and records each
+database's entries (a layer result, cached with it); :func:`vendor_index`
+merges every layer's entries, and :meth:`VendorIndex.owner` answers for one
+file with the digests the secrets analyzer took of it. A file matches when
+its content hash equals any version a database recorded for that path (an
+upgrade in a later layer records a new one; both were shipped by a package).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from lintimg.image.model import EntryType, Image, LayerEntry
+
+# (manager, package, path or folder, digest) — digest "" for npm folders
+Record = tuple[str, str, str, str]
+
+_DPKG_MD5SUMS = re.compile(r"^var/lib/dpkg/(?:info|status\.d)/([^/]+?)(?::[a-z0-9]+)?\.md5sums$")
+_DPKG_STATUS = re.compile(r"^var/lib/dpkg/(?:status|status\.d/[^/]+)$")
+_PIP_RECORD = re.compile(r"^(.*)/([^/]+)\.dist-info/RECORD$")
+_NPM_LOCKS = re.compile(r"^(?:(.*)/)?(?:node_modules/\.package-lock\.json|package-lock\.json)$")
+APK_DB = "lib/apk/db/installed"
+# Bump when what the analyzer records changes (it is part of the layer cache key).
+VERSION = "1"
+
+
+def is_database(path: str) -> bool:
+    return bool(path == APK_DB or _DPKG_MD5SUMS.match(path) or _DPKG_STATUS.match(path) or _PIP_RECORD.match(path)
+                or _NPM_LOCKS.match(path))
+
+
+def parse(path: str, data: bytes) -> list[Record]:
+    """The ownership records in one package-database file (``[]`` for anything else or a malformed file)."""
+    text = data.decode("utf-8", "replace")
+    if m := _DPKG_MD5SUMS.match(path):
+        return _md5sums(m.group(1), text)
+    if _DPKG_STATUS.match(path):
+        return _conffiles(text)
+    if path == APK_DB:
+        return _apk(text)
+    if m := _PIP_RECORD.match(path):
+        return _record(m.group(1), m.group(2), text)
+    if m := _NPM_LOCKS.match(path):
+        return _npm(m.group(1) or "", text)
+    return []
+
+
+def _md5sums(package: str, text: str) -> list[Record]:
+    out = []
+    for line in text.splitlines():
+        digest, _, rel = line.partition("  ")
+        if len(digest) == 32 and rel:
+            out.append(("dpkg", package, rel.lstrip("/"), digest.lower()))
+    return out
+
+
+def _conffiles(text: str) -> list[Record]:
+    """``Conffiles:`` of each stanza of a dpkg status file: `` /etc/x <md5>[ obsolete]``."""
+    out: list[Record] = []
+    package = ""
+    in_conffiles = False
+    for line in text.splitlines():
+        if line.startswith("Package:"):
+            package = line.split(":", 1)[1].strip()
+            in_conffiles = False
+        elif line.startswith("Conffiles:"):
+            in_conffiles = True
+        elif in_conffiles and line.startswith(" "):
+            parts = line.split()
+            if len(parts) >= 2 and len(parts[1]) == 32 and package:
+                out.append(("dpkg", package, parts[0].lstrip("/"), parts[1].lower()))
+        else:
+            in_conffiles = False
+    return out
+
+
+def _apk(text: str) -> list[Record]:
+    out: list[Record] = []
+    package = folder = current = ""
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key == "P":
+            package, folder, current = value, "", ""
+        elif key == "F":
+            folder = value
+        elif key == "R":
+            current = posixpath.join(folder, value)
+        elif key == "Z" and current and value.startswith("Q1"):
+            out.append(("apk", package, current, value[2:]))
+            current = ""
+    return out
+
+
+def _record(site: str, dist: str, text: str) -> list[Record]:
+    name = dist.rsplit("-", 1)[0] if "-" in dist else dist
+    out = []
+    for line in text.splitlines():
+        parts = line.rsplit(",", 2)
+        if len(parts) == 3 and parts[1].startswith("sha256="):
+            rel = posixpath.normpath(posixpath.join(site, parts[0].strip('"')))
+            if not rel.startswith("../"):
+                out.append(("pip", name, rel, parts[1][7:].rstrip("=")))
+    return out
+
+
+def _npm(root: str, text: str) -> list[Record]:
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return []
+    packages = doc.get("packages") if isinstance(doc, dict) else None
+    if not isinstance(packages, dict):
+        return []
+    # keys ("node_modules/express") are relative to the project folder, which holds both lockfiles' node_modules
+    base = root
+    out = []
+    for key, meta in packages.items():
+        if not key or "node_modules/" not in f"{key}" or not isinstance(meta, dict) or meta.get("link"):
+            continue
+        name = key.rsplit("node_modules/", 1)[1]
+        version = str(meta.get("version") or "")
+        out.append(("npm", f"{name}@{version}" if version else name, posixpath.join(base, key) if base else key, ""))
+    return out
+
+
+class PackagesAnalyzer:
+    """Records package-database entries while layers stream: ``Image.analysis["packages"]``."""
+
+    name = "packages"
+    key = f"packages:{VERSION}"
+
+    def wants(self, entry: LayerEntry) -> bool:
+        return entry.type is EntryType.FILE and is_database(entry.path)
+
+    def analyse(self, layer: int, entry: LayerEntry, data: bytes) -> list[Any]:
+        return parse(entry.path, data)
+
+    def dump(self, items: list[Any]) -> Any:
+        return [list(r) for r in items]
+
+    def load(self, data: Any, layer: int) -> list[Any]:
+        return [(str(m), str(p), str(path), str(d)) for m, p, path, d in data]
+
+
+@dataclass(frozen=True)
+class Owner:
+    manager: str  # "dpkg", "apk", "pip", "npm"
+    package: str
+    verified: bool  # the content matches the database's hash (never for npm)
+
+    def describe(self) -> str:
+        how = "unchanged" if self.verified else "attributed by folder, not verified per file"
+        return f"{self.manager} package {self.package} ({how})"
+
+
+@dataclass(frozen=True)
+class FileDigests:
+    """Content hashes of a file, in the forms the databases store them."""
+
+    md5: str  # hex
+    sha1: str  # base64
+    sha256: str  # urlsafe base64 without padding
+
+    @classmethod
+    def of(cls, data: bytes) -> FileDigests:
+        import hashlib
+
+        return cls(hashlib.md5(data, usedforsecurity=False).hexdigest(), base64.b64encode(hashlib.sha1(data, usedforsecurity=False).digest()).decode(),
+                   base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("="))
+
+
+class VendorIndex:
+    """Ownership of paths by package, from every layer's database entries."""
+
+    def __init__(self, records: Iterable[Record]) -> None:
+        self.files: dict[str, list[tuple[str, str, str]]] = {}
+        self.folders: dict[str, str] = {}
+        for manager, package, path, digest in records:
+            if manager == "npm":
+                self.folders[path] = package
+            else:
+                self.files.setdefault(path, []).append((manager, package, digest))
+
+    def owner(self, path: str, digests: FileDigests | None) -> Owner | None:
+        """The package that shipped ``path`` with exactly this content; for npm, the package whose folder holds it."""
+        for manager, package, digest in self.files.get(path, ()):
+            if digests is not None and digest == {"dpkg": digests.md5, "apk": digests.sha1, "pip": digests.sha256}.get(manager):
+                return Owner(manager, package, True)
+        folder = path
+        while "/node_modules/" in f"/{folder}":
+            folder = posixpath.dirname(folder)
+            locked = self.folders.get(folder)
+            if locked is not None:
+                return Owner("npm", locked, False)
+        return None
+
+
+def vendor_index(image: Image) -> VendorIndex:
+    """The image's vendor index (built once per image and kept in ``image.memo``)."""
+    found = image.memo.get("vendor-index")
+    if not isinstance(found, VendorIndex):
+        found = image.memo["vendor-index"] = VendorIndex(image.analysis.get("packages", []))
+    return found

@@ -1,0 +1,132 @@
+"""The lean tar reader reads what ``tarfile`` reads: the same entries on every format ``tarfile``
+writes, and on damaged archives the same entries or a TarError — never another exception."""
+from __future__ import annotations
+
+import io
+import random
+import tarfile
+
+import pytest
+
+from lintimg.image.tarstream import MAX_EXTENDED, TarError, headers
+
+FORMATS = {"ustar": tarfile.USTAR_FORMAT, "gnu": tarfile.GNU_FORMAT, "pax": tarfile.PAX_FORMAT}
+
+
+class _Stream:
+    def __init__(self, data: bytes) -> None:
+        self.f = io.BytesIO(data)
+
+    def read(self, n: int) -> bytes:
+        return self.f.read(n)
+
+    def tell(self) -> int:
+        return self.f.tell()
+
+    def seek(self, pos: int) -> int:
+        if pos > len(self.f.getbuffer()):
+            raise TarError("unexpected end of data")
+        return self.f.seek(pos)
+
+
+def ours(data: bytes) -> list[tuple]:
+    stream = _Stream(data)
+    out = []
+    for h in headers(stream):
+        content = stream.read(h.size) if h.data else None
+        out.append((h.name, bytes([h.type]), h.size, h.mode, h.uid, h.gid, h.linkname, content))
+    return out
+
+
+def theirs(data: bytes) -> list[tuple]:
+    out = []
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as t:
+        for m in t:
+            content = t.extractfile(m).read() if m.isreg() and m.type != tarfile.GNUTYPE_SPARSE else None
+            out.append((m.name, m.type, m.size, m.mode, m.uid, m.gid, m.linkname, content))
+    return out
+
+
+def _archive(fmt: int, rng: random.Random, pax_globals: dict | None = None) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt, pax_headers=pax_globals or {}) as t:
+        for i in range(rng.randint(1, 12)):
+            depth = rng.randint(0, 4)
+            parts = ["".join(rng.choice("abcXYZ_.-é日") for _ in range(rng.randint(1, 40))) for _ in range(depth)]
+            name = "/".join(parts + [f"f{i}" + "n" * rng.choice((0, 5, 120))])
+            kind = rng.choice("ffffdls")
+            info = tarfile.TarInfo(name)
+            info.mode = rng.choice((0o644, 0o755, 0o4755, 0o1777))
+            info.uid = rng.choice((0, 1000, 65534, 2**21 + 3)) if fmt != tarfile.USTAR_FORMAT else rng.choice((0, 1000))
+            info.gid = info.uid
+            content = None
+            if kind == "f":
+                content = rng.randbytes(rng.choice((0, 1, 511, 512, 513, 4000)))
+                info.size = len(content)
+            elif kind == "d":
+                info.type = tarfile.DIRTYPE
+            else:
+                info.type = tarfile.SYMTYPE if kind == "s" else tarfile.LNKTYPE
+                info.linkname = "../" * rng.randint(0, 3) + "target" + "t" * rng.choice((0, 130))
+            try:
+                info.tobuf(fmt, "utf-8", "surrogateescape")
+            except ValueError:
+                continue  # a name this format cannot hold (ustar's length limits)
+            t.addfile(info, io.BytesIO(content) if content is not None else None)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_the_same_entries_as_tarfile_on_every_format(fmt):
+    rng = random.Random(fmt)
+    for _ in range(60):
+        data = _archive(FORMATS[fmt], rng, {"comment": "x"} if fmt == "pax" and rng.random() < 0.3 else None)
+        assert ours(data) == theirs(data)
+
+
+def test_v7_directories_prefixes_and_base256_numbers():
+    rng = random.Random(3)
+    data = bytearray(_archive(tarfile.GNU_FORMAT, rng))
+    assert ours(bytes(data)) == theirs(bytes(data))
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        info = tarfile.TarInfo("a" * 90 + "/" + "b" * 90)  # needs the ustar prefix field
+        t.addfile(info, io.BytesIO(b""))
+        old = tarfile.TarInfo("olddir/")
+        old.type = tarfile.AREGTYPE
+        t.addfile(old)
+    assert ours(buf.getvalue()) == theirs(buf.getvalue())
+    assert [e[0] for e in ours(buf.getvalue())] == ["a" * 90 + "/" + "b" * 90, "olddir"]
+
+
+def test_damaged_archives_read_the_same_or_fail_as_tar_errors():
+    rng = random.Random(7)
+    for _ in range(400):
+        data = bytearray(_archive(rng.choice(list(FORMATS.values())), rng))
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        if rng.random() < 0.3:
+            data = data[: rng.randrange(len(data))]
+        try:
+            expected = theirs(bytes(data))
+        except (tarfile.TarError, EOFError, ValueError, UnicodeError, OverflowError):
+            expected = None
+        try:
+            got = ours(bytes(data))
+        except TarError:
+            got = None
+        if expected is not None and got is not None:
+            assert got == expected
+
+
+def test_an_extended_header_over_the_limit_is_an_error_not_an_allocation():
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+        t.addfile(tarfile.TarInfo("x" * 200), io.BytesIO(b""))
+    data = bytearray(buf.getvalue())
+    # the long-name block's size field, rewritten to claim more than the limit (checksum fixed up)
+    data[124:136] = b"%011o\0" % (MAX_EXTENDED + 1)
+    data[148:156] = b"        "
+    data[148:156] = b"%06o\0 " % sum(data[:512])
+    with pytest.raises(TarError, match="limit"):
+        ours(bytes(data))
