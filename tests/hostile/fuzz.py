@@ -305,13 +305,14 @@ TARGETS: dict[str, Target] = {
 
 
 def check_one(target: str, value: Any) -> None:
-    """The test suite's assertion for one example (Hypothesis shrinks a failure)."""
-    _, runner, as_bytes = TARGETS[target]
-    start = time.perf_counter()
+    """The test suite's assertion for one example (Hypothesis shrinks a failure).
+
+    Outcomes only: a test asserts no wall-clock time (a loaded CI machine is no slow
+    parser). Time is what :func:`explore` measures and reports.
+    """
+    _, runner, _ = TARGETS[target]
     bad = classify(runner(value))
-    took = time.perf_counter() - start
     assert bad is None, f"{target}: {bad}"
-    assert took <= SLOW_SECONDS or len(as_bytes(value)) >= SMALL_INPUT, f"{target}: {took:.1f} s on {len(as_bytes(value))} bytes"
 
 
 # --- exploring for a time budget ----------------------------------------------------------------
