@@ -202,3 +202,26 @@ def test_references():
             parse_docker_ref(bad)
     assert parse_source("docker-daemon:x:1").selector == "x:1"
     assert (parse_source("oci:/nonexistent/dir:tag").path, parse_source("oci:/nonexistent/dir:tag").selector) == ("/nonexistent/dir:tag", "")
+
+
+def _zip(names: list[str], payload: bytes = b"") -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for n in names:
+            z.writestr(zipfile.ZipInfo(n), payload)
+    return buf.getvalue()
+
+
+def test_a_zip_directory_is_counted_before_zipfile_holds_it() -> None:
+    from lintimg.image.archives import ArchiveLimits, walk, zip_entries
+
+    assert zip_entries(_zip([f"{i:x}" for i in range(70_000)])) == 70_000  # past 65,535: the zip64 end record
+    assert zip_entries(b"PK\x03\x04 not a whole zip") is None
+    token = b"GITHUB_TOKEN=ghp_" + b"a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8" + b"\n"
+    small = _zip(["a.env", "b.env"], token)
+    assert [label for label, _ in walk(small, "app.jar")] == ["app.jar!/a.env", "app.jar!/b.env"]
+    crowded = _zip([f"{i}.env" for i in range(60)], token)
+    assert list(walk(crowded, "app.jar", ArchiveLimits(max_directory=50))) == [], "a directory over the bound is not opened"
