@@ -280,7 +280,8 @@ def _secret_format_cases(c: Corpus) -> None:
             c.add(Case(
                 f"{base}-{fmt}", "security", f"ADD URL with {tag}: LI351 quotes it verbatim ({fmt})",
                 ["check", "--no-context", "--format", fmt, f"@ROOT@/{base}/Dockerfile"],
-                Expect(f"LI351 and LI503 reported, the {tag} secret masked", exit=(1,), findings=("LI351", "LI503")),
+                # the case is about what LI351 prints; whether LI503 also flags an ADD URL is detection's (issue 14)
+                Expect(f"LI351 reported, the {tag} secret masked", exit=(1,), findings=("LI351",)),
                 secrets=(secret,),
             ))
 
