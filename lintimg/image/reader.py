@@ -502,22 +502,42 @@ def _take(
         res.anomalies.append(Anomaly(idx, shown_name(name), "symlink target escapes the image root"))
     entry = LayerEntry(path, etype, size if etype is EntryType.FILE else 0, h.mode & 0o7777, h.uid, h.gid, linkname)
     res.layer.entries.append(entry)
-    if etype is not EntryType.FILE or not h.data:
+    if etype is not EntryType.FILE or not (h.data or h.sparse is not None):
         return
     policy = budget.limits
     want = want_content is not None and size <= policy.max_content and want_content.wants(entry)
     chosen = [a for a in analyzers if size <= policy.max_analyze and a.wants(entry)]
     if not want and not chosen:
         return
-    data = feed.read(size)  # the feed sits at this entry's data right after its header
-    if len(data) != size:
-        raise TarError(f"{shown_name(name)}: unexpected end of data")
+    data = _content(name, size, h.sparse, feed)
     if want_content is not None and want and budget.reserve_capture(len(data)):
         res.contents[(idx, path)] = want_content.keep(path, data)
     for a in chosen:
         found = a.analyse(idx, entry, data)
         if found:
             res.analysis.setdefault(a.name, []).extend(found)
+
+
+def _content(name: str, size: int, sparse: tuple[tuple[int, int], ...] | None, feed: _Feed) -> bytes:
+    """An entry's bytes; the feed sits at its data, right after its header (and a sparse map).
+
+    A sparse file (GNU ``tar --sparse``) stores only its data chunks: they are read
+    and put back at their offsets, the holes being zeros, as the runtime unpacks it.
+    """
+    if sparse is None:
+        data = feed.read(size)
+        if len(data) != size:
+            raise TarError(f"{shown_name(name)}: unexpected end of data")
+        return data
+    stored = feed.read(sum(n for _, n in sparse))
+    out = bytearray(size)
+    at = 0
+    for offset, n in sparse:
+        if offset + n > size or at + n > len(stored):
+            raise TarError(f"{shown_name(name)}: sparse map does not fit the file")
+        out[offset : offset + n] = stored[at : at + n]
+        at += n
+    return bytes(out)
 
 
 def read_layers(

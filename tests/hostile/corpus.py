@@ -723,6 +723,23 @@ def _sparse_cases(c: Corpus) -> None:
         c.add(Case(name, "crash", f"a real GNU `tar --sparse --format={fmt}` layer rejected as corrupt",
                    ["image", "--format", "json", "docker-archive:@CASE@/image.tar"],
                    _crash("read like any layer: LI801 on /app/sparse.txt", exit=(1,), findings=("LI801",), output=("app/sparse.txt",))))
+        # beyond issue 9: /etc/passwd stored sparse (a hole, then root::) is still the runtime's /etc/passwd
+        name = f"evasion-sparse-passwd-{fmt}"
+        d = c.dir(name)
+        root = d / "rootfs"
+        (root / "etc").mkdir(parents=True)
+        with open(root / "etc" / "passwd", "wb") as f:
+            f.seek(64 << 10)  # a 64 KiB hole: GNU tar stores only the line after it
+            f.write(b"\nroot::0:0:root:/root:/bin/sh\n")
+        subprocess.run([tar, "--sparse", f"--format={fmt}", "--numeric-owner", "--owner=0", "--group=0", "--mtime=@0",
+                        "-cf", str(d / "layer.tar"), "-C", str(root), "etc/passwd"], check=True)
+        shutil.rmtree(root)
+        raw = (d / "layer.tar").read_bytes()
+        (d / "layer.tar").unlink()
+        docker_archive(d / "image.tar", [gzip_layer([e for e in BASE_ROOTFS if e.name != "etc/passwd"]), Blob(raw, sha256(raw))])
+        c.add(Case(name, "security", f"(beyond issue 9) /etc/passwd with root:: stored sparse by GNU tar --format={fmt}",
+                   ["image", "--format", "json", "docker-archive:@CASE@/image.tar"],
+                   Expect("LI802 empty password for root in /etc/passwd", exit=(1,), findings=("LI802",), output=("etc/passwd",))))
 
 
 # --- entry points ---------------------------------------------------------------------------

@@ -225,3 +225,41 @@ def test_a_zip_directory_is_counted_before_zipfile_holds_it() -> None:
     assert [label for label, _ in walk(small, "app.jar")] == ["app.jar!/a.env", "app.jar!/b.env"]
     crowded = _zip([f"{i}.env" for i in range(60)], token)
     assert list(walk(crowded, "app.jar", ArchiveLimits(max_directory=50))) == [], "a directory over the bound is not opened"
+
+
+@pytest.mark.parametrize("fmt", ["gnu", "posix"])
+def test_a_sparse_file_is_put_together_as_the_runtime_unpacks_it(tmp_path, fmt: str) -> None:
+    """GNU tar stores only a sparse file's data chunks: the reader hands out the whole file (holes as zeros),
+    so a file stored sparse is checked like any other (an /etc/passwd too)."""
+    import io
+    import shutil
+    import subprocess
+    import tarfile
+
+    from lintimg.image.tarstream import headers
+
+    tar = shutil.which("tar")
+    if not tar or b"GNU tar" not in subprocess.run([tar, "--version"], capture_output=True).stdout:
+        pytest.skip("GNU tar is not installed")
+    (tmp_path / "root").mkdir()
+    body = bytearray(300_000)
+    with open(tmp_path / "root" / "f", "wb") as f:  # holes made by seeking: the file system keeps them
+        for at, part in ((0, b"head\n"), (150_000, b"middle"), (len(body) - 4, b"end\n")):
+            f.seek(at)
+            f.write(part)
+            body[at : at + len(part)] = part
+    subprocess.run([tar, "--sparse", f"--format={fmt}", "-cf", str(tmp_path / "l.tar"), "-C", str(tmp_path / "root"), "f"], check=True)
+    data = (tmp_path / "l.tar").read_bytes()
+    with tarfile.open(fileobj=io.BytesIO(data)) as t:
+        want_map = tuple(t.getmember("f").sparse or ())
+    stream = io.BytesIO(data)
+    (h,) = list(_with_content(headers(stream), stream))
+    assert h[0].size == len(body) and h[0].sparse == want_map and len(want_map) > 1
+    assert h[1] == bytes(body)
+
+
+def _with_content(found, stream):
+    from lintimg.image.reader import _content
+
+    for h in found:
+        yield h, _content(h.name, h.size, h.sparse, stream) if h.sparse is not None else None
