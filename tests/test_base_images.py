@@ -9,7 +9,7 @@ import pytest
 
 from tests.dockerengine import DockerEngine
 from tests.imagebuild import toolchain_base, toolchain_slim
-from tests.registry import RegistryFarm, RunningRegistry
+from tests.registry import RegistryFarm, RunningRegistry, push_fast
 from tests.test_image_cli import lintimg, of
 
 pytestmark = [pytest.mark.engine, pytest.mark.registry]
@@ -23,10 +23,7 @@ def sdk_registry(docker: DockerEngine, registry: RegistryFarm) -> tuple[RunningR
     sizes = {}
     reg = registry.start("base-size")
     for tag, src in (("12", toolchain_base(docker)), ("12-slim", toolchain_slim(docker)), ("11-slim", docker.base_image())):
-        ref = f"{reg.host}/shape/debian-sdk:{tag}"
-        docker.run("tag", src, ref)
-        docker.run("push", ref)
-        docker.run("rmi", ref)  # the registry alone has them under this name
+        push_fast(docker, src, reg.host, "shape/debian-sdk", tag)  # only the registry has them under this name
         sizes[tag] = int(docker.run("image", "inspect", "-f", "{{.Size}}", src).stdout)
     assert sizes["12"] >= 300_000_000 > sizes["12-slim"], sizes
     return reg, sizes

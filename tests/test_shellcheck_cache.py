@@ -30,15 +30,25 @@ def counting_shellcheck(tmp: Path, version: str | None = None) -> tuple[Path, Pa
     return exe, log
 
 
+def interpreter_without_shellcheck(where: Path) -> Path:
+    """This Python under another path with no shellcheck next to it, so PATH decides which one runs."""
+    venv = where / "py"
+    python = venv / "bin" / "python3"
+    if not venv.exists():
+        python.parent.mkdir(parents=True)
+        os.symlink(sys.executable, python)
+        if sys.prefix != sys.base_prefix:  # run from a venv: the stand-in needs its pyvenv.cfg and site-packages
+            shutil.copy(Path(sys.prefix) / "pyvenv.cfg", venv / "pyvenv.cfg")
+            os.symlink(Path(sys.prefix) / "lib", venv / "lib")
+    return python
+
+
 def run(dockerfile: Path, cache: Path, exe: Path) -> list[tuple[str, int, str]]:
     """LI390 findings of one CLI run with ``exe`` as the shellcheck it finds (on PATH, no sibling of python)."""
-    venv = dockerfile.parent / "py"
-    if not venv.exists():  # an interpreter with no shellcheck next to it, so PATH decides
-        venv.mkdir()
-        os.symlink(sys.executable, venv / "python3")
+    python = interpreter_without_shellcheck(dockerfile.parent)
     env = {**os.environ, "XDG_CACHE_HOME": str(cache), "PATH": f"{exe.parent}:{os.environ['PATH']}", "PYTHONPATH": str(REPO)}
     env.pop("LINTIMG_NO_CACHE", None)
-    proc = subprocess.run([str(venv / "python3"), "-m", "lintimg", "--format", "json", "--no-context", "--select", "LI390", str(dockerfile)],
+    proc = subprocess.run([str(python), "-m", "lintimg", "--format", "json", "--no-context", "--select", "LI390", str(dockerfile)],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode in (0, 1), proc.stderr
     return sorted((f["message"][:6], f["line"], f["message"]) for f in json.loads(proc.stdout)["findings"])
@@ -128,12 +138,10 @@ def test_no_cache_turns_it_off(tmp_path):
     env_cache = tmp_path / "cache"
     os.environ["LINTIMG_NO_CACHE"] = "1"
     try:
-        venv = tmp_path / "py"
-        venv.mkdir()
-        os.symlink(sys.executable, venv / "python3")
+        python = interpreter_without_shellcheck(tmp_path)
         env = {**os.environ, "XDG_CACHE_HOME": str(env_cache), "PATH": f"{exe.parent}:{os.environ['PATH']}", "PYTHONPATH": str(REPO)}
         for _ in range(2):
-            subprocess.run([str(venv / "python3"), "-m", "lintimg", "--no-context", "--select", "LI390", str(df)], env=env, capture_output=True, timeout=120)
+            subprocess.run([str(python), "-m", "lintimg", "--no-context", "--select", "LI390", str(df)], env=env, capture_output=True, timeout=120)
     finally:
         del os.environ["LINTIMG_NO_CACHE"]
     assert script_calls(log) == 4  # both RUNs, both times

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 # --- vocabulary -----------------------------------------------------------------------
 
 INIT_SYSTEMS = {
-    "systemd": "systemd", "init": "SysV init", "openrc-init": "OpenRC", "runit-init": "runit", "runit": "runit",
+    "systemd": "systemd", "openrc-init": "OpenRC", "runit-init": "runit", "runit": "runit",
     "my_init": "phusion my_init", "upstart": "Upstart", "dinit": "dinit", "busybox-init": "BusyBox init",
 }
 # Paths that are init systems whatever their basename says (/init is s6-overlay's supervisor, below).
@@ -133,8 +133,8 @@ def classify_pid1(argv: list[str]) -> Pid1:
     if name in SHELLS and len(rest) >= 3 and rest[1].startswith("-") and "c" in rest[1][1:]:
         return Pid1("shell", name, rest, shim, script=rest[2])
     if first in INIT_PATHS:
-        return Pid1("init", "SysV init" if name == "init" else INIT_SYSTEMS.get(name, name), rest, shim)
-    if name in INIT_SYSTEMS and name != "init":
+        return Pid1("init", first if name == "init" else INIT_SYSTEMS.get(name, name), rest, shim)  # /sbin/init: SysV, or systemd behind a link
+    if name in INIT_SYSTEMS:
         return Pid1("init", INIT_SYSTEMS[name], rest, shim)
     if first == S6_OVERLAY_INIT:
         return Pid1("supervisor", "s6-overlay", rest, shim)
@@ -375,7 +375,8 @@ def decide(f: Findings) -> Verdict | None:
         return None
     if pid1.kind == "init":
         units = list(dict.fromkeys(e.service for e in f.enabled if e.service))
-        return Verdict(True, f"PID 1 is an init system ({pid1.name})" + (f" with {len(units)} services enabled" if units else ""),
+        enabled = f" with {len(units)} service{'s' if len(units) != 1 else ''} enabled" if units else ""
+        return Verdict(True, f"PID 1 is an init system ({pid1.name}){enabled}",
                        units, [*head, *support])
     if pid1.kind == "supervisor":
         services = list(dict.fromkeys(e.service or e.what for e in f.programs))

@@ -34,7 +34,7 @@ CMD ["/usr/bin/supervisord", "-n"]
 
 
 @pytest.mark.parametrize("argv, kind, name", [
-    (["/sbin/init"], "init", "SysV init"), (["/lib/systemd/systemd"], "init", "systemd"), (["/usr/sbin/init"], "init", "SysV init"),
+    (["/sbin/init"], "init", "/sbin/init"), (["/lib/systemd/systemd"], "init", "systemd"), (["/usr/sbin/init"], "init", "/usr/sbin/init"),
     (["/sbin/my_init"], "init", "phusion my_init"), (["supervisord", "-n"], "supervisor", "supervisord"), (["/init"], "supervisor", "s6-overlay"),
     (["runsvdir", "-P", "/etc/service"], "supervisor", "runsvdir"), (["s6-svscan", "/etc/s6"], "supervisor", "s6-svscan"),
     (["tini", "--", "/app"], "program", "app"), (["/usr/bin/dumb-init", "--single-child", "node", "server.js"], "program", "node"),
@@ -96,6 +96,7 @@ def test_the_base_decides_nothing_without_an_init() -> None:
     passes("LI730", "FROM debian:12\nRUN apt-get install -y openssh-server cron rsyslog\n")  # packages alone never decide
     catches("LI730", "FROM debian:12\nRUN apt-get install -y systemd && systemctl enable nginx cron\n", line=1)  # the init runs them
     passes("LI730", "FROM debian:12\nRUN apt-get install -y systemd && systemctl enable nginx\n")
+    catches("LI730", 'FROM debian:12\nRUN systemctl enable nginx\nCMD ["/sbin/init"]\n', message="init system (/sbin/init) with 1 service enabled")
 
 
 def test_application_containers_pass() -> None:
