@@ -172,13 +172,19 @@ def execute(cmd: list[str], *, cwd: Path, env: dict[str, str], stdin: str, stdou
     peak_rss = [0]
 
     def sample() -> None:
+        signal_at = float("inf") if signal_after is None else signal_after
         while not done.wait(0.2):
-            peak_tmp[0] = max(peak_tmp[0], _tree_bytes(tmpdir))
+            held = _tree_bytes(tmpdir)
+            peak_tmp[0] = max(peak_tmp[0], held)
             peak_rss[0] = max(peak_rss[0], _group_rss_kb(p.pid))
+            # SIGTERM in the middle of the work: past signal_after and once the temp folder holds bytes
+            # (a loaded machine can take longer than signal_after just to start Python)
+            elapsed = time.monotonic() - start
+            if elapsed >= signal_at and (held or elapsed >= timeout / 2):
+                signal_at = float("inf")
+                _signal(p.pid, signal.SIGTERM)
 
     timers = [threading.Timer(timeout, on_timeout)]
-    if signal_after is not None:
-        timers.append(threading.Timer(signal_after, lambda: _signal(p.pid, signal.SIGTERM)))
     sampler = threading.Thread(target=sample, daemon=True)
     for t in (*timers, sampler):
         t.start()
