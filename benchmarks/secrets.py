@@ -2,6 +2,7 @@
 
     python3 benchmarks/secrets.py throughput [--mb 8]   # MB/s with and without the prefilter
     python3 benchmarks/secrets.py image [--mb 150]      # lintimg vs trivy on one docker-save archive
+    python3 benchmarks/secrets.py clean [A.tar ...]     # lintimg vs trivy vs the read floor on the clean images
 
 ``throughput`` scans a mixed corpus — real source and config files from the
 Python installation, generated configs, lock files, minified JS and prose,
@@ -11,6 +12,17 @@ local engine (classic builder, offline busybox base) whose layers hold the
 same planted secrets, some deleted or overwritten in later layers, saves it,
 and times lintimg's scan of every layer against ``trivy image --scanners
 secret --input``, with the recall of each on the planted secrets.
+
+``clean`` takes real images with no secret planted (by default the clean
+images of ``tests/cleanimages.py``: Debian minbase, + Python and PyPI
+packages, + Node.js and npm packages, + a JRE; built once and kept by tag)
+and, on each archive, in one run: the floor (a fresh process that reads and
+decompresses every layer blob, and one that also walks each layer's tar with
+``tarfile``), ``lintimg image --select`` the secret rules with an empty layer
+cache, and ``trivy image --scanners secret`` with a fresh ``--cache-dir``;
+each side's secret findings are counted. Then the rescan: an app image (one
+small layer) on top of each clean image, scanned cold and again after its
+base image was scanned into the layer cache.
 
 Every secret here is generated at random when the corpus is made: fake, but
 shaped so detect-secrets and trivy match them.
@@ -22,6 +34,7 @@ import json
 import os
 import random
 import string
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -339,14 +352,130 @@ def image_benchmark(mb: float) -> None:
             print(f"{name:8s} recall {len(hit)}/{len(where)}; missed: {sorted((p, where[p]) for p in where if p not in got)}")
 
 
+SECRET_RULES = "LI550,LI551,LI552,LI553"
+# Reads every layer blob of a docker-save archive and decompresses it; with "walk", also walks its tar.
+_FLOOR = """
+import gzip, json, sys, tarfile
+path, walk = sys.argv[1], sys.argv[2] == "walk"
+with tarfile.open(path) as outer:
+    for layer in json.load(outer.extractfile("manifest.json"))[0]["Layers"]:
+        raw = outer.extractfile(layer)
+        head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+        fh = gzip.GzipFile(fileobj=raw) if head == b"\\x1f\\x8b" else raw
+        if walk:
+            with tarfile.open(fileobj=fh, mode="r|") as t:
+                for m in t:
+                    pass
+        else:
+            while fh.read(1 << 20):
+                pass
+"""
+
+
+def _secret_counts(stdout: bytes) -> dict[str, int]:
+    found = json.loads(stdout or b"{}").get("findings") or []
+    out: dict[str, int] = {}
+    for f in found:
+        if f["rule"] in SECRET_RULES.split(","):
+            out[f["severity"]] = out.get(f["severity"], 0) + 1
+    return out
+
+
+def _trivy_count(stdout: bytes) -> int:
+    return sum(len(r.get("Secrets") or []) for r in json.loads(stdout or b"{}").get("Results") or [])
+
+
+def clean_benchmark(archives: list[Path]) -> None:
+    """lintimg's secret scan vs trivy's vs the read floor, and a rescan over cached base layers, on real images."""
+    import shutil
+    import tempfile
+
+    from tests.dockerengine import DockerEngine
+
+    docker = DockerEngine()
+    if not archives:
+        from tests.cleanimages import clean_images, saved
+
+        tags = clean_images(docker)
+        archives = [saved(docker, tag) for tag in tags.values()]
+    print(f"load average at start: {os.getloadavg()}", flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="lintimg-bench-clean-") as d:
+        work = Path(d)
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "XDG_CACHE_HOME": str(work / "xdg")}
+        for archive in archives:
+            ref = f"docker-archive:{archive}"
+            floor = _timed([sys.executable, "-c", _FLOOR, str(archive), "bytes"], env)
+            walk = _timed([sys.executable, "-c", _FLOOR, str(archive), "walk"], env)
+            shutil.rmtree(work / "layers", ignore_errors=True)
+            ours = _timed([sys.executable, "-m", "lintimg", "image", ref, "--select", SECRET_RULES, "-f", "json"],
+                          {**env, "LINTIMG_LAYER_CACHE": str(work / "layers")})
+            shutil.rmtree(work / "trivy", ignore_errors=True)
+            theirs = _timed([_trivy(), "image", "--input", str(archive), "--scanners", "secret", "--format", "json",
+                             "--cache-dir", str(work / "trivy"), "--skip-db-update", "--offline-scan", "--quiet"], env)
+            rows.append((archive, floor, walk, ours, theirs))
+            print(f"{archive.name}: floor {_cw(floor)}, tar walk {_cw(walk)}, lintimg {_cw(ours)} "
+                  f"(exit {ours[0].returncode}, secret findings {_secret_counts(ours[0].stdout)}), "
+                  f"trivy {_cw(theirs)} (exit {theirs[0].returncode}, {_trivy_count(theirs[0].stdout)} secrets)", flush=True)
+        rescans = []
+        for archive in archives:
+            config = json.loads(subprocess.run(["tar", "-xOf", str(archive), "manifest.json"], capture_output=True, check=True).stdout)[0]["Config"]
+            tag = "lintimg-bench/clean-base:1"  # the archive's own image, whatever its tag points at now
+            if docker.run("tag", "sha256:" + Path(config).name.removesuffix(".json"), tag, check=False).returncode != 0:
+                print(f"{archive.name}: its image is not in the engine; no rescan", flush=True)
+                continue
+            ctx = work / "app"
+            shutil.rmtree(ctx, ignore_errors=True)
+            (ctx / "src").mkdir(parents=True)
+            for i in range(50):
+                (ctx / "src" / f"mod{i}.py").write_text(f"def handler_{i}(event):\n    return {{'status': {i}}}\n" * 20)
+            (ctx / "Dockerfile").write_text(f"FROM {tag}\nCOPY src/ /srv/app/\n")
+            docker.build(ctx, "lintimg-bench/app-on-clean:1", ctx / "Dockerfile")
+            app = work / "app.tar"
+            docker.run("save", "-o", str(app), "lintimg-bench/app-on-clean:1")
+            cmd = [sys.executable, "-m", "lintimg", "image", f"docker-archive:{app}", "--select", SECRET_RULES, "-f", "json"]
+            shutil.rmtree(work / "layers", ignore_errors=True)
+            cold = _timed(cmd, {**env, "LINTIMG_LAYER_CACHE": str(work / "layers")})
+            shutil.rmtree(work / "layers", ignore_errors=True)
+            _timed([sys.executable, "-m", "lintimg", "image", f"docker-archive:{archive}", "--select", SECRET_RULES, "-f", "json"],
+                   {**env, "LINTIMG_LAYER_CACHE": str(work / "layers")})
+            warm = _timed(cmd, {**env, "LINTIMG_LAYER_CACHE": str(work / "layers")})
+            same = _secret_counts(cold[0].stdout) == _secret_counts(warm[0].stdout)
+            rescans.append((archive, cold, warm, same))
+            print(f"{archive.name} + one app layer: cold {_cw(cold)}, base layers cached {_cw(warm)}, same findings: {same}", flush=True)
+            app.unlink()
+        docker.run("rmi", "lintimg-bench/app-on-clean:1", "lintimg-bench/clean-base:1", check=False)
+    print(f"load average at end: {os.getloadavg()}")
+    # CPU seconds (the process and its threads) are what the machine's load distorts least; wall seconds too.
+    print("\n| archive | MB | read + decompress | + tar walk | lintimg secret scan | trivy secret scan (fresh cache) | trivy / lintimg "
+          "| lintimg / read | lintimg warning+error | trivy secrets |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for archive, floor, walk, ours, theirs in rows:
+        counts = _secret_counts(ours[0].stdout)
+        print(f"| {archive.name} | {archive.stat().st_size / 1e6:.0f} | {_cw(floor)} | {_cw(walk)} | {_cw(ours)} | {_cw(theirs)} "
+              f"| {theirs[2] / ours[2]:.1f}x cpu, {theirs[1] / ours[1]:.1f}x wall | {ours[2] / floor[2]:.2f}x cpu, {ours[1] / floor[1]:.2f}x wall "
+              f"| {counts.get('error', 0) + counts.get('warning', 0)} | {_trivy_count(theirs[0].stdout)} |")
+    print("\n| base archive | app image cold | base layers cached | cached / cold | same findings |")
+    print("|---|---|---|---|---|")
+    for archive, cold, warm, same in rescans:
+        print(f"| {archive.name} | {_cw(cold)} | {_cw(warm)} | {100 * warm[2] / cold[2]:.0f}% cpu, {100 * warm[1] / cold[1]:.0f}% wall | {same} |")
+
+
+def _cw(run: tuple) -> str:
+    return f"{run[2]:.1f} s cpu / {run[1]:.1f} s wall"
+
+
 if __name__ == "__main__":
     import argparse
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=("throughput", "image"))
+    ap.add_argument("what", choices=("throughput", "image", "clean"))
+    ap.add_argument("archives", nargs="*", type=Path, help="clean: docker-save archives (default: build the clean images)")
     ap.add_argument("--mb", type=float, default=None)
     a = ap.parse_args()
     if a.what == "throughput":
         throughput(a.mb or 8)
+    elif a.what == "clean":
+        clean_benchmark(a.archives)
     else:
         image_benchmark(a.mb or 150)

@@ -410,16 +410,33 @@ def _prompt(word: str) -> bool:
 
 def runs_app(df: Dockerfile, stage: Stage) -> bool:
     """Whether ``stage``'s image runs a service or program: a CMD or ENTRYPOINT that is more than a bare shell or
-    REPL, or an EXPOSE (a server whose command the base image may give). Toolbox and builder images do neither."""
-    if inherited(df, stage, "EXPOSE"):
-        return True
+    REPL, or, when the Dockerfile gives no command, an EXPOSE (a server whose command the base image may give).
+    Toolbox and builder images do neither; a workbench that EXPOSEs its notebook ports but starts a bare shell
+    is a toolbox too, and an image whose command builds or tests (``make``, ``mvn package``, ``./build.sh``)
+    is a builder."""
     argv = container_command(df, stage).argv
     if not argv:
-        return False
-    if argv[:2] in (["/bin/sh", "-c"], ["sh", "-c"], ["/bin/bash", "-c"], ["bash", "-c"]) and len(argv) == 3:
-        argv = argv[2].split()
+        return bool(inherited(df, stage, "EXPOSE"))
+    if len(argv) >= 3 and argv[-2] == "-c" and posixpath.basename(argv[0]) in ("sh", "bash", "dash", "ash", "zsh"):
+        argv = argv[-1].split()
     words = [a for a in argv if not a.startswith("-")]
-    return not (len(words) <= 1 and (not words or _prompt(words[0])))
+    if len(words) <= 1 and (not words or _prompt(words[0])):
+        return False
+    return not _builds(words)
+
+
+# Toolchain commands whose every use builds or tests; `go`/`dotnet` only with these subcommands (`go run` and
+# `dotnet app.dll` run a program).
+_BUILD_TOOLS = frozenset({"make", "gmake", "cmake", "ninja", "cargo", "mvn", "mvnw", "gradle", "gradlew", "ant", "sbt", "bazel"})
+_BUILD_SUBCOMMANDS = {"go": ("build", "install", "test", "generate", "vet"), "dotnet": ("build", "test", "publish", "pack")}
+
+
+def _builds(words: list[str]) -> bool:
+    """Whether a container command runs a build (the toolchain is its purpose): a build tool, or a build/compile script."""
+    name = posixpath.basename(words[0])
+    if name in _BUILD_TOOLS or re.fullmatch(r"(build|compile)[\w.-]*\.sh", name):
+        return True
+    return name in _BUILD_SUBCOMMANDS and len(words) > 1 and words[1] in _BUILD_SUBCOMMANDS[name]
 
 
 # ---------------------------------------------------------------- packages the final image keeps

@@ -120,7 +120,7 @@ RULES: tuple[tuple[str, str, str, str, str, tuple[str, ...], tuple[str, ...], fl
     ('LI550', 'secret-in-image', 'error', 'image', 'image_secrets', ('security', 'secrets'), (), 9.0, True),
     ('LI551', 'secret-named-env-in-image', 'warning', 'image', 'image_secrets', ('security', 'secrets'), ('CIS-DI-0010',), 7.0, True),
     ('LI552', 'secret-in-base-image', 'warning', 'image', 'image_secrets', ('security', 'secrets'), (), 6.0, True),
-    ('LI553', 'secret-in-package-file', 'info', 'image', 'image_secrets', ('security', 'secrets'), (), 2.0, True),
+    ('LI553', 'secret-in-package-file', 'style', 'image', 'image_secrets', ('security', 'secrets'), (), 2.0, True),
     ('LI600', 'wasted-layer-space', 'warning', 'image', 'image_size', ('image', 'size', 'layers'), (), None, True),
     ('LI601', 'image-efficiency', 'warning', 'image', 'image_size', ('image', 'size', 'layers', 'policy'), ('lowestEfficiency', 'highestWastedBytes', 'highestUserWastedPercent'), None, True),
     ('LI602', 'package-cache-in-layer', 'warning', 'image', 'image_size', ('image', 'size', 'cache'), ('DKL-DI-0005', 'DKL-DI-0004'), None, True),

@@ -8,8 +8,9 @@ per place — a file path, an archive member, an ``Env`` or label key, a build
 argument, a history line — at the layer where it first appears, with the
 later layers that still hold it. Where it came from decides the rule:
 
-- a file a package manager installed and nobody changed (dpkg, apk, pip
-  verified by hash; npm attributed by folder): LI553, "in package X", info;
+- a file a package manager installed and nobody changed (dpkg, apk, rpm,
+  pip verified by hash; npm attributed by folder): LI553, "in package X",
+  style (below the default failure threshold);
 - a layer of the base image (known when the Dockerfile is given): LI552,
   or under policy ``secrets: base-layers: ignore|error`` nothing or LI550;
 - everything else — the layers your Dockerfile made, the config, the
@@ -236,7 +237,7 @@ def secret_in_base_image(t: ImageTarget) -> Iterator[Hit]:
 @rule(
     "LI553",
     "secret-in-package-file",
-    Severity.INFO,
+    Severity.STYLE,  # below the default failure threshold (info): a package's own file never fails a gate
     subject=Subject.IMAGE,
     tags=SECURITY,
     peers=(),
@@ -246,7 +247,8 @@ def secret_in_package_file(t: ImageTarget) -> Iterator[Hit]:
     """A secret-looking value sits in a file a package manager installed and nobody changed.
 
     ## What it does
-    Reports, at low severity, secrets found in files that the dpkg, apk or
+    Reports, at the lowest severity (style, so the default failure threshold
+    does not fail on it), secrets found in files that the dpkg, apk, rpm or
     pip database lists with exactly this content (npm: a file inside a
     package folder its lockfile lists; npm records no per-file hashes, so
     those are attributed, not verified), naming the package.

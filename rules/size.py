@@ -313,9 +313,10 @@ def sdk_image_as_final_base(t: DockerfileTarget) -> Iterator[Hit]:
     and `ruby` images (without `-slim`/`-alpine`). The families live in
     `sdk_images.json` next to the rules; `sdk-images` in `.lintimg.yaml`
     adds your own (and decides before the built-in ones). Works offline, by
-    name only. Images that run nothing — no EXPOSE, and no CMD or
-    ENTRYPOINT or only a bare shell or REPL (toolbox, CI and builder
-    images) — are left alone, and a final stage that also builds is
+    name only. Images that run no program — a CMD or ENTRYPOINT that is
+    only a bare shell or REPL or that builds or tests (`make`, `mvn
+    package`, `go test`, `./build.sh`), or none and no EXPOSE (toolbox,
+    workbench, CI and builder images) — are left alone, and a final stage that also builds is
     reported by LI632 with the split instead.
 
     ## Why it matters
@@ -407,7 +408,8 @@ def single_stage_toolchain(t: DockerfileTarget) -> Iterator[Hit]:
     cmake, configure, a compiler, pip, gem, npm, go, cargo, …: a toolchain
     installed and never used while building is there for the running
     program, as in a workbench or bcc). Only images that run something are
-    judged (a CMD or ENTRYPOINT beyond a bare shell or REPL, or an EXPOSE):
+    judged (a CMD or ENTRYPOINT beyond a bare shell, a REPL or a build
+    or test command, or, with neither, an EXPOSE):
     a builder or toolbox image that runs nothing ships its toolchain on
     purpose. A build whose toolchain is removed again (`apk del
     .build-deps`, `apt-get purge gcc`, `apt-get purge --auto-remove` after

@@ -205,6 +205,21 @@ def _child(docker: DockerEngine, name: str) -> str:
     return tag
 
 
+def kept(docker: DockerEngine, tag: str, dockerfile: str, files: dict[str, str]) -> str:
+    """An image built on the minbase image from ``dockerfile`` and a context of ``files``, kept by tag
+    and rebuilt only when they (or minbase) change."""
+    want = _hash(tag, dockerfile, _image_id(docker, minbase(docker)), *(f"{k}\0{v}" for k, v in sorted(files.items())))
+    if _label(docker, tag) == want:
+        return tag
+    with tempfile.TemporaryDirectory(prefix="lintimg-kept-") as d:
+        ctx = Path(d)
+        (ctx / "Dockerfile").write_text(dockerfile)
+        for name, text in files.items():
+            (ctx / name).write_text(text)
+        docker.run("build", "--network", "host", "-q", "--label", f"{LABEL}={want}", "-t", tag, str(ctx), timeout=1800)
+    return tag
+
+
 def clean_images(docker: DockerEngine) -> dict[str, str]:
     """Every clean image by name (built when missing or stale; the children in parallel)."""
     minbase(docker)

@@ -13,14 +13,15 @@ EXAMPLE_RULES = EXAMPLES / "rules"
 SARIF_SCHEMA = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 
 
-def lintimg(*args: str, cwd: Path | str | None = None, stdin: bytes | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def lintimg(*args: str, cwd: Path | str | None = None, stdin: bytes | None = None, env: dict[str, str] | None = None,
+            timeout: int = 120) -> subprocess.CompletedProcess:
     """``lintimg ARGS`` with text stdout/stderr; never raises on a non-zero exit."""
     # A LINTIMG_CONFIG or NO_COLOR of the developer's shell must not change what a test sees.
     base = {k: v for k, v in os.environ.items() if k not in ("LINTIMG_CONFIG", "NO_COLOR")}
     full_env = {**base, "PYTHONPATH": str(REPO), **(env or {})}
     proc = subprocess.run(
         [sys.executable, "-m", "lintimg", *args],
-        cwd=cwd or REPO, input=stdin, capture_output=True, env=full_env, timeout=120,
+        cwd=cwd or REPO, input=stdin, capture_output=True, env=full_env, timeout=timeout,
     )
     return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
 

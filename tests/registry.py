@@ -206,14 +206,38 @@ def push_fast(docker, source: str, host: str, repository: str, tag: str) -> str:
 
     The distribution API as any client uses it: one monolithic blob upload per layer and for the config,
     then a schema-2 manifest. The result is an ordinary image; only the compression level differs.
+    ``docker save`` is read as a stream and each layer compressed and hashed as it arrives: no copy of the
+    image on disk, and the engine writes while this process compresses.
     """
     import gzip
     import hashlib
     import http.client
+    import io
     import json
-    import shutil
     import tarfile
     import tempfile
+
+    class Hashed:
+        """The compressed blob on its way to disk, hashed and counted as it is written."""
+
+        def __init__(self, path: Path) -> None:
+            self.fh, self.sha, self.size = open(path, "wb"), hashlib.sha256(), 0
+
+        def write(self, data: bytes) -> int:
+            self.sha.update(data)
+            self.size += len(data)
+            return self.fh.write(data)
+
+        def flush(self) -> None:
+            self.fh.flush()
+
+    def compress(src, path: Path) -> tuple[str, int]:
+        out = Hashed(path)
+        with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=1, mtime=0) as gz:  # type: ignore[arg-type]
+            while chunk := src.read(1 << 20):
+                gz.write(chunk)
+        out.fh.close()
+        return f"sha256:{out.sha.hexdigest()}", out.size
 
     def upload(path: Path, digest: str) -> None:
         conn = http.client.HTTPConnection(host, timeout=300)
@@ -233,25 +257,33 @@ def push_fast(docker, source: str, host: str, repository: str, tag: str) -> str:
 
     with tempfile.TemporaryDirectory(prefix="lintimg-push-") as d:
         work = Path(d)
-        archive = work / "image.tar"
-        docker.run("save", "-o", str(archive), source)
+        small: dict[str, bytes] = {}  # configs, manifest.json (and layers under 1 MiB, compressed once known)
+        packed: dict[str, tuple[Path, str, int]] = {}  # member name -> compressed blob, digest, size
+        save = subprocess.Popen([docker.cli, "save", source], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert save.stdout is not None
+        with tarfile.open(fileobj=save.stdout, mode="r|") as tar:
+            for member in tar:
+                if not member.isreg():
+                    continue
+                src = tar.extractfile(member)
+                assert src is not None
+                if member.size < 1 << 20:
+                    small[member.name] = src.read()
+                else:
+                    blob = work / f"blob{len(packed)}.gz"
+                    packed[member.name] = (blob, *compress(src, blob))
+        save.stdout.close()
+        assert save.wait() == 0, f"docker save {source}: {save.stderr.read().decode(errors='replace')[-500:] if save.stderr else ''}"
+        (entry,) = json.loads(small["manifest.json"])
         layers = []
-        with tarfile.open(archive) as tar:
-            (entry,) = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
-            config = tar.extractfile(entry["Config"]).read()  # type: ignore[union-attr]
-            for i, name in enumerate(entry["Layers"]):
-                blob = work / f"layer{i}.tar.gz"
-                sha = hashlib.sha256()
-                with tar.extractfile(name) as src, open(blob, "wb") as raw:  # type: ignore[union-attr]
-                    with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as gz:
-                        shutil.copyfileobj(src, gz, 1 << 20)
-                with open(blob, "rb") as fh:
-                    for chunk in iter(lambda: fh.read(1 << 20), b""):
-                        sha.update(chunk)
-                digest = f"sha256:{sha.hexdigest()}"
-                upload(blob, digest)
-                layers.append({"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": blob.stat().st_size, "digest": digest})
-                blob.unlink()
+        for name in entry["Layers"]:
+            if name not in packed:
+                blob = work / f"blob{len(packed)}.gz"
+                packed[name] = (blob, *compress(io.BytesIO(small[name]), blob))
+            blob, digest, size = packed[name]
+            upload(blob, digest)
+            layers.append({"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": size, "digest": digest})
+        config = small[entry["Config"]]
         config_path = work / "config.json"
         config_path.write_bytes(config)
         config_digest = f"sha256:{hashlib.sha256(config).hexdigest()}"

@@ -54,7 +54,7 @@ def test_the_trigger_pass_loses_nothing(corpus):
         if not may_match(data):
             assert slow == [], path
         hits += len(slow)
-    assert hits > 2000  # the oracle texts are in the corpus
+    assert hits > (2000 if ORACLE.is_file() else 10)  # the oracle's texts, when ../shared is there, and the planted secrets
 
 
 def test_planted_secrets_are_found_and_never_kept():

@@ -8,7 +8,7 @@ context, or an image's config and files — gather :class:`Evidence`; :func:`dec
 turns it into a :class:`Verdict`. How it decides (docs/shape.md says the same):
 
 1. PID 1 is an **init system** (systemd, SysV ``/sbin/init``, OpenRC, runit as
-   stage 1, phusion's ``my_init``): a system container.
+   stage 1, phusion's ``my_init`` unless ``--skip-runit``): a system container.
 2. PID 1 is a **process supervisor** (supervisord, s6-svscan or s6-overlay's
    ``/init``, runsvdir): a system container when it runs two or more programs
    (counted from its configuration); one program is an application with a
@@ -18,7 +18,7 @@ turns it into a :class:`Verdict`. How it decides (docs/shape.md says the same):
    system container when the script starts two or more services (``service x
    start``, ``/etc/init.d/x start``, daemons run in the background or that
    fork away, and the program left in the foreground unless it is a
-   keep-alive such as ``tail -f`` or ``sleep infinity``).
+   keep-alive such as ``tail -f`` or ``sleep infinity``; a closing ``sh -c`` is read through).
 4. Anything else (one program, possibly behind an init shim — tini,
    dumb-init, catatonit, ``docker run --init``'s docker-init — or gosu/su-exec):
    an application container. An sshd-only bastion is one.
@@ -130,6 +130,13 @@ def classify_pid1(argv: list[str]) -> Pid1:
         return Pid1("none", "", rest, shim)
     first = rest[0]
     name = posixpath.basename(first)
+    if name == "my_init" and "--skip-runit" in rest:
+        # phusion's my_init without runit only reaps zombies for the command after its options: an init shim
+        after = rest[rest.index("--") + 1:] if "--" in rest else rest[1:]
+        while after and after[0].startswith("-"):
+            after = after[1:]
+        inner = classify_pid1(after)
+        return Pid1(inner.kind, inner.name, inner.argv, inner.shim or "my_init --skip-runit", inner.script)
     if name in SHELLS and len(rest) >= 3 and rest[1].startswith("-") and "c" in rest[1][1:]:
         return Pid1("shell", name, rest, shim, script=rest[2])
     if first in INIT_PATHS:
@@ -201,12 +208,16 @@ def _service_start(argv: list[str]) -> str | None:
     return None
 
 
+_SLEEP_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
 def _keepalive(argv: list[str]) -> bool:
     name = posixpath.basename(argv[0]) if argv else ""
-    if name == "tail":
-        return any(a in ("-f", "-F", "--follow") or a.startswith("--follow") for a in argv[1:])
-    if name == "sleep":
-        return any(a in ("infinity", "inf") or (a.isdigit() and int(a) >= 3600) for a in argv[1:])
+    if name == "tail":  # -f, -F, --follow, and clusters such as -100f or -qF
+        return any(a.startswith("--follow") or re.fullmatch(r"-\d*[a-zA-Z]*[fF][a-zA-Z]*", a) for a in argv[1:])
+    if name == "sleep":  # infinity, or an hour or more: 3600, 365d, 24h
+        return any(a in ("infinity", "inf") or ((m := re.fullmatch(r"(\d+(?:\.\d+)?)([smhd]?)", a)) is not None
+                                               and float(m[1]) * _SLEEP_UNITS[m[2]] >= 3600) for a in argv[1:])
     if name == "cat":
         return len(argv) == 1
     return name in ("wait", "pause", "read")
@@ -252,6 +263,15 @@ def script_shape(text: str, args: list[str] | None = None) -> ScriptShape:
                 shape.foreground = (daemon, cmd.row, row_text)
             continue
         if not last:
+            continue
+        nested = classify_pid1(argv)
+        if nested.script is not None:  # the script ends in `sh -c "…"`: what that script leaves running
+            inner = script_shape(nested.script)
+            shape.started += [(svc, cmd.row, row_text) for svc, _, _ in inner.started]
+            if inner.foreground is not None:
+                shape.foreground = (inner.foreground[0], cmd.row, row_text)
+            elif inner.keepalive is not None:
+                shape.keepalive = (cmd.row, row_text)
             continue
         if _keepalive(argv) or (posixpath.basename(argv[0]) in SHELLS and not [a for a in argv[1:] if not a.startswith("-")]):
             shape.keepalive = (cmd.row, row_text)  # an interactive shell keeps PID 1 alive; it serves nothing

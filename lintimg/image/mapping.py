@@ -235,7 +235,7 @@ def image_hit(
 
 
 def describe_layer(t: MappedImage, layer: int) -> str:
-    """``layer 3 (line 7: RUN apt-get …)`` or ``layer 3 (RUN apt-get …)`` from history."""
+    """``layer 3 (line 7: RUN apt-get …)`` or ``layer 3 (RUN apt-get …)`` from history, secrets in it masked."""
     origin = t.layer_map.get(layer)
     ins = getattr(origin, "instruction", None)
     if t.dockerfile is not None and ins is not None:
@@ -249,5 +249,9 @@ def describe_layer(t: MappedImage, layer: int) -> str:
 
 
 def _clip(s: str, n: int = 60) -> str:
-    s = " ".join(s.split())
+    """The start of an instruction's text for a message: its secrets masked first (a cut would leave
+    a part of a value that no detector recognises any more)."""
+    from lintimg.secrets.spans import mask  # loads a detector only when the text holds a trigger
+
+    s = " ".join(mask(s).split())
     return s if len(s) <= n else s[: n - 1] + "…"

@@ -14,13 +14,17 @@ dpkg         ``var/lib/dpkg/info/*.md5sums``,                MD5 of the content
              ``var/lib/dpkg/status.d/*`` (distroless)
 apk          ``lib/apk/db/installed``                        SHA-1 (``Z:Q1…``) of the content
 pip          ``*.dist-info/RECORD``                          SHA-256 of the content
+rpm          ``var/lib/rpm/rpmdb.sqlite``,                   the header's file digest (MD5, SHA-1
+             ``usr/lib/sysimage/rpm/rpmdb.sqlite``           or SHA-256) of the content
 npm          ``node_modules/.package-lock.json`` (npm 7+),   none: npm records a package's
              ``package-lock.json`` next to ``node_modules``  tarball integrity, not its files, so
                                                              a file under a locked package folder
                                                              is attributed, not verified
 ===========  ==============================================  ===================================
 
-rpm databases (sqlite or Berkeley DB holding binary headers) are not read.
+The rpm database is read in memory (sqlite's ``deserialize``, never written to
+disk) and each package header is decoded from its documented binary layout;
+the older Berkeley DB and NDB databases (RHEL 7/8, SUSE) are not read.
 
 :class:`PackagesAnalyzer` runs while the layers stream and records each
 database's entries (a layer result, cached with it); :func:`vendor_index`
@@ -49,17 +53,20 @@ _DPKG_STATUS = re.compile(r"^var/lib/dpkg/(?:status|status\.d/[^/]+)$")
 _PIP_RECORD = re.compile(r"^(.*)/([^/]+)\.dist-info/RECORD$")
 _NPM_LOCKS = re.compile(r"^(?:(.*)/)?(?:node_modules/\.package-lock\.json|package-lock\.json)$")
 APK_DB = "lib/apk/db/installed"
+RPM_DBS = frozenset({"var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite"})
 # Bump when what the analyzer records changes (it is part of the layer cache key).
-VERSION = "1"
+VERSION = "2"
 
 
 def is_database(path: str) -> bool:
-    return bool(path == APK_DB or _DPKG_MD5SUMS.match(path) or _DPKG_STATUS.match(path) or _PIP_RECORD.match(path)
-                or _NPM_LOCKS.match(path))
+    return bool(path == APK_DB or path in RPM_DBS or _DPKG_MD5SUMS.match(path) or _DPKG_STATUS.match(path)
+                or _PIP_RECORD.match(path) or _NPM_LOCKS.match(path))
 
 
 def parse(path: str, data: bytes) -> list[Record]:
     """The ownership records in one package-database file (``[]`` for anything else or a malformed file)."""
+    if path in RPM_DBS:
+        return _rpmdb(data)
     text = data.decode("utf-8", "replace")
     if m := _DPKG_MD5SUMS.match(path):
         return _md5sums(m.group(1), text)
@@ -152,6 +159,105 @@ def _npm(root: str, text: str) -> list[Record]:
     return out
 
 
+# rpm header tags and types (rpm's published header format) used here
+_RPM_NAME, _RPM_VERSION, _RPM_RELEASE = 1000, 1001, 1002
+_RPM_FILEDIGESTS, _RPM_DIRINDEXES, _RPM_BASENAMES, _RPM_DIRNAMES, _RPM_DIGESTALGO = 1035, 1116, 1117, 1118, 5011
+_RPM_INT32, _RPM_STRING, _RPM_STRING_ARRAY = 4, 6, 8
+# rpm's file digest algorithms (OpenPGP hash ids; none recorded means MD5) -> the FileDigests field they compare with
+_RPM_ALGOS = {1: "md5", 2: "sha1", 8: "sha256"}
+
+
+def _rpmdb(data: bytes) -> list[Record]:
+    """Every installed file with its digest, from an rpm sqlite database held in memory."""
+    import sqlite3
+
+    if len(data) < 512 or not data.startswith(b"SQLite format 3\0"):
+        return []
+    out: list[Record] = []
+    steps = [0]
+
+    def budget() -> int:  # a hostile database (a view, a huge table) is cut off, not waited for
+        steps[0] += 1
+        return int(steps[0] > 20_000)
+
+    try:
+        db = sqlite3.connect(":memory:")
+        try:
+            if data[18:20] == b"\x02\x02":  # WAL mode (rpm's default), which an in-memory copy cannot open: read it as rollback-journal
+                data = data[:18] + b"\x01\x01" + data[20:]
+            deserialize = getattr(db, "deserialize", None)  # Python 3.11+: on 3.10 rpm files stay unattributed
+            if deserialize is None:
+                return []
+            deserialize(data)
+            db.set_progress_handler(budget, 1000)
+            if db.execute("SELECT type FROM sqlite_master WHERE name = 'Packages'").fetchone() != ("table",):
+                return []
+            rows = db.execute("SELECT blob FROM Packages").fetchall()
+        finally:
+            db.close()
+    except (sqlite3.Error, ValueError, OverflowError, MemoryError):
+        return []
+    for (blob,) in rows:
+        if isinstance(blob, bytes):
+            out += _rpm_header(blob)
+    return out
+
+
+def _rpm_header(blob: bytes) -> list[Record]:
+    """One package header: ``il`` and ``dl`` (big-endian int32), ``il`` index entries (tag, type, offset,
+    count), then ``dl`` bytes of data. Anything out of bounds ends the package quietly (``[]``)."""
+    import struct
+
+    if len(blob) < 8:
+        return []
+    il, dl = struct.unpack_from(">II", blob, 0)
+    store = 8 + 16 * il
+    if il > 100_000 or store + dl > len(blob):
+        return []
+    tags: dict[int, tuple[int, int, int]] = {}
+    for i in range(il):
+        tag, kind, offset, count = struct.unpack_from(">IIII", blob, 8 + 16 * i)
+        tags[tag] = (kind, offset, count)
+    data = blob[store:store + dl]
+
+    def strings(tag: int) -> list[str]:
+        kind, offset, count = tags.get(tag, (0, 0, 0))
+        if kind not in (_RPM_STRING, _RPM_STRING_ARRAY) or offset >= len(data):
+            return []
+        parts = data[offset:].split(b"\0", count)[:count]
+        return [p.decode("utf-8", "replace") for p in parts] if len(parts) == count else []
+
+    def ints(tag: int) -> list[int]:
+        kind, offset, count = tags.get(tag, (0, 0, 0))
+        if kind != _RPM_INT32 or offset + 4 * count > len(data):
+            return []
+        return list(struct.unpack_from(f">{count}i", data, offset))
+
+    name = (strings(_RPM_NAME) or [""])[0]
+    algo = _RPM_ALGOS.get((ints(_RPM_DIGESTALGO) or [1])[0])
+    dirs, bases, index, digests = strings(_RPM_DIRNAMES), strings(_RPM_BASENAMES), ints(_RPM_DIRINDEXES), strings(_RPM_FILEDIGESTS)
+    if not name or algo is None or not (len(bases) == len(index) == len(digests)):
+        return []
+    version = "-".join(x for x in ((strings(_RPM_VERSION) or [""])[0], (strings(_RPM_RELEASE) or [""])[0]) if x)
+    package = f"{name}-{version}" if version else name
+    out: list[Record] = []
+    for base, d, digest in zip(bases, index, digests):
+        if digest and 0 <= d < len(dirs):  # directories, links and ghosts have no digest
+            out.append(("rpm", package, (dirs[d] + base).lstrip("/"), f"{algo}:{_as_field(algo, digest)}"))
+    return out
+
+
+def _as_field(algo: str, hexdigest: str) -> str:
+    """An rpm hex digest in the form :class:`FileDigests` keeps that algorithm's hash."""
+    if algo == "md5":
+        return hexdigest.lower()
+    try:
+        raw = bytes.fromhex(hexdigest)
+    except ValueError:
+        return ""
+    return base64.b64encode(raw).decode() if algo == "sha1" else base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 class PackagesAnalyzer:
     """Records package-database entries while layers stream: ``Image.analysis["packages"]``."""
 
@@ -173,7 +279,7 @@ class PackagesAnalyzer:
 
 @dataclass(frozen=True)
 class Owner:
-    manager: str  # "dpkg", "apk", "pip", "npm"
+    manager: str  # "dpkg", "apk", "rpm", "pip", "npm"
     package: str
     verified: bool  # the content matches the database's hash (never for npm)
 
@@ -213,7 +319,14 @@ class VendorIndex:
     def owner(self, path: str, digests: FileDigests | None) -> Owner | None:
         """The package that shipped ``path`` with exactly this content; for npm, the package whose folder holds it."""
         for manager, package, digest in self.files.get(path, ()):
-            if digests is not None and digest == {"dpkg": digests.md5, "apk": digests.sha1, "pip": digests.sha256}.get(manager):
+            if digests is None:
+                break
+            if manager == "rpm":
+                algo, _, digest = digest.partition(":")
+                manager_digest = {"md5": digests.md5, "sha1": digests.sha1, "sha256": digests.sha256}.get(algo)
+            else:
+                manager_digest = {"dpkg": digests.md5, "apk": digests.sha1, "pip": digests.sha256}.get(manager)
+            if digest and digest == manager_digest:
                 return Owner(manager, package, True)
         folder = path
         while "/node_modules/" in f"/{folder}":

@@ -117,7 +117,7 @@ def test_files_a_package_installed_unchanged_are_li553_and_changed_ones_li550():
     assert "also in layers 3" in li553["/usr/lib/python3/site-packages/x/conf.py"]
     mine = [f for f in got if f.rule_id == "LI550"]
     assert [(f.image.path, f.image.layer_index, "AWS access key id" in f.message) for f in mine] == [("/usr/lib/python3/site-packages/x/conf.py", 3, True)]
-    assert all(f.severity.name == "INFO" for f in got if f.rule_id == "LI553")
+    assert all(f.severity.name == "STYLE" for f in got if f.rule_id == "LI553")
     _no_values(got, GHP, AWS_ID)
 
 
@@ -127,6 +127,32 @@ def test_apk_database_attributes_alpine_files():
     db = f"P:busybox\nV:1.36\nF:etc\nR:app.conf\nZ:Q1{sha1}\n\n".encode()
     got = _run(_analysed([layer("ADD file:alpine in /", content={"etc/app.conf": data, "lib/apk/db/installed": db})]))
     assert [(f.rule_id, "apk package busybox (unchanged)" in f.message) for f in got] == [("LI553", True)]
+
+
+def _sqlite(*statements: str) -> bytes:
+    import sqlite3
+
+    db = sqlite3.connect(":memory:")
+    for sql in statements:
+        db.execute(sql)
+    db.commit()
+    return db.serialize()
+
+
+@pytest.mark.parametrize("data", [
+    b"",
+    b"SQLite format 3\0" + b"\xff" * 600,  # a header, then garbage
+    _sqlite("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB)",
+            "INSERT INTO Packages VALUES (1, x'0000000500000100')",  # 5 index entries promised, none there
+            "INSERT INTO Packages VALUES (2, x'7fffffff7fffffff')"),
+    # a view that would never end: cut off by the step budget
+    _sqlite("CREATE VIEW Packages AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT zeroblob(8) AS blob FROM n"),
+], ids=["empty", "garbage", "truncated-headers", "endless-view"])
+def test_a_damaged_or_hostile_rpm_database_attributes_nothing(data):
+    """(The real database, written by rpm itself, is read in tests/test_image_secrets_real.py.)"""
+    from lintimg.image.packages import parse
+
+    assert parse("var/lib/rpm/rpmdb.sqlite", data) == []
 
 
 @pytest.mark.parametrize("policy, rule", [(None, "LI552"), ("report", "LI552"), ("error", "LI550"), ("ignore", None)])

@@ -41,6 +41,8 @@ CMD ["/usr/bin/supervisord", "-n"]
     (["catatonit", "--", "supervisord"], "supervisor", "supervisord"), (["gosu", "app", "/usr/sbin/sshd", "-D"], "program", "sshd"),
     (["/bin/sh", "-c", "x && y"], "shell", "sh"), (["bash", "/start.sh"], "script", "/start.sh"), (["/docker-entrypoint.sh", "nginx"], "script", "/docker-entrypoint.sh"),
     (["init"], "program", "init"),  # a bare "init" names nothing for sure
+    (["/my_init", "--skip-runit", "/entrypoint.sh"], "script", "/entrypoint.sh"),  # without runit, my_init is an init shim
+    (["/sbin/my_init", "--skip-runit", "--quiet", "--", "node", "app.js"], "program", "node"),
 ])
 def test_pid1_is_classified_after_shims_and_wrappers(argv: list[str], kind: str, name: str) -> None:
     p = classify_pid1(argv)
@@ -60,6 +62,13 @@ def test_pid1_is_classified_after_shims_and_wrappers(argv: list[str], kind: str,
     ("service ssh restart && bash", ["sshd"]),  # an interactive shell is no service
     ("service ssh start && exec /bin/bash -l", ["sshd"]),
     ("while true; do sleep 60; done", []),
+    # keep-alive endings as the corpus writes them (td-agent, alfresco, selenium images)
+    ("service td-agent start && tail -100f /var/log/td-agent/td-agent.log", ["td-agent"]),
+    ('service alfresco start && /bin/sh -c "while true;do sleep 1;done"', ["alfresco"]),
+    ("redis-server & sleep 365d", ["redis"]),
+    ("redis-server & sleep 30", ["redis", "sleep"]),  # a short sleep is the program, not a keep-alive
+    ("tail -n 5 /var/log/app.log", ["tail"]),
+    ('service ssh start && sh -c "cron -f"', ["sshd", "cron"]),  # a nested script's services count
 ])
 def test_services_a_pid1_script_leaves_running(script: str, services: list[str]) -> None:
     assert script_shape(script).services == services

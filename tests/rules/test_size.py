@@ -43,6 +43,12 @@ def test_sdk_rule_leaves_toolboxes_and_builds_to_others() -> None:
     passes("LI631", "FROM golang:1.22\nRUN go install golang.org/x/tools/gopls@latest\n")  # no program to run: a toolbox
     passes("LI631", 'FROM python:3.11\nCMD ["python3"]\n')  # a REPL
     passes("LI631", "FROM maven:3\nCMD bash\n")
+    # a builder: its command is the build (from the corpus: mackerel-agent's golang image running ./build.sh)
+    passes("LI631", "FROM golang\nCOPY . /src\nCMD ./build.sh\n")
+    passes("LI631", 'FROM maven:3\nENTRYPOINT ["mvn", "-B", "package"]\n')
+    passes("LI631", 'FROM golang:1.22\nCMD ["go", "test", "./..."]\n')
+    catches("LI631", 'FROM golang:1.22\nCMD ["go", "run", "."]\n')  # runs the program, through the SDK
+    catches("LI631", 'FROM python:3.12\nCMD ["python", "build_index.py"]\n')  # only a script named build*.sh is a build
     passes("LI631", f"FROM golang:1.22\nRUN go build -o /app .\n{RUNS}")  # LI632 reports it with the split
 
 
@@ -109,6 +115,11 @@ def test_removed_toolchains_and_builder_stages_pass() -> None:
     passes("LI632", f"FROM node:20-slim\nCOPY . .\nRUN npm ci && npm run build && npm prune --omit=dev\n{RUNS}")
     passes("LI632", f"FROM golang:1.22 AS build\nRUN go build -o /app .\nFROM scratch\nCOPY --from=build /app /app\n{RUNS}")
     passes("LI632", "FROM debian:12\nRUN apt-get install -y gcc\n")  # a toolbox: runs nothing
+    # a workbench: its notebook ports are EXPOSEd, but it starts a bare shell (from the corpus: pose-extractor)
+    workbench = "FROM ubuntu:16.04\nRUN apt-get install -y build-essential && make -C /src\nEXPOSE 6006 8888\n"
+    passes("LI632", workbench + 'CMD ["/bin/bash"]\n')
+    catches("LI632", workbench, line=2)  # no command of its own: the EXPOSE says a server runs
+    catches("LI632", workbench + 'CMD ["/src/serve"]\n', line=2)
     passes("LI632", f"FROM debian:12\nRUN go version && npm run test\n{RUNS}")
 
 
