@@ -9,14 +9,18 @@ bytecode). The commands of one round run back to back, round after round, so
 load changes hit all of them alike. Rows:
 
 - ``python3 -c pass``: the interpreter lintimg runs on, starting and doing nothing;
-- ``lintimg --no-context FILE`` with a warm ShellCheck cache (the cache is
-  filled by the first run, as a second pre-commit run finds it) and with
-  caches off (``LINTIMG_NO_CACHE=1``: ShellCheck runs every time);
+- ``lintimg --no-context FILE`` with warm caches (filled by the first run, as
+  a second pre-commit run finds them: the file's findings come from the
+  results cache), with the file's findings dropped before each run but the
+  ShellCheck cache warm (what a run sees after the file was edited), and
+  with caches off (``LINTIMG_NO_CACHE=1``: ShellCheck runs every time);
 - ``hadolint FILE``;
-- pre-commit: ``lintimg F1 … FN`` as the hook runs it (build contexts on),
-  warm ShellCheck cache, against ``hadolint F1 … FN``, the first N
-  Dockerfiles of ../shared/corpus/jessfraz-dockerfiles (real files, each in its
-  own folder).
+- pre-commit: ``lintimg F1 … FN`` as the hook runs it (build contexts on)
+  against ``hadolint F1 … FN``, the first N Dockerfiles of
+  ../shared/corpus/jessfraz-dockerfiles (real files, each in its own folder):
+  with warm caches (``pre-commit run --all-files``, a re-run after a fix),
+  and with every file's findings dropped but the ShellCheck cache warm (all N
+  files edited since the last run).
 
 Reported: median, min and max wall ms, median CPU ms (children included),
 and each lintimg row as a ratio to ``python3 -c pass`` and to hadolint.
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -44,22 +49,31 @@ def main() -> int:
     files = corpus_files(("jessfraz-dockerfiles",))[: args.precommit] if args.precommit and CORPUS.is_dir() else []
     with tempfile.TemporaryDirectory(prefix="lintimg-latency-") as cache:
         warm, cold = cache_env(cache), cache_env(cache, LINTIMG_NO_CACHE="1")
+        # The "edited" rows have a cache home of their own, whose kept findings are dropped before each run.
+        edited_home = os.path.join(cache, "edited")
+        edited = cache_env(edited_home)
+        results = os.path.join(edited_home, "lintimg", "results")
+        # name -> (command, environment, whether the kept findings are dropped before each run)
         cmds = {
-            "python3 -c pass": ([python, "-c", "pass"], warm),
-            "lintimg --no-context, warm cache": ([lintimg, "--no-color", "--no-context", args.file], warm),
-            "lintimg --no-context, no cache": ([lintimg, "--no-color", "--no-context", args.file], cold),
-            "hadolint": ([hadolint, "--no-fail", args.file], warm),
+            "python3 -c pass": ([python, "-c", "pass"], warm, False),
+            "lintimg --no-context, warm cache": ([lintimg, "--no-color", "--no-context", args.file], warm, False),
+            "lintimg --no-context, edited": ([lintimg, "--no-color", "--no-context", args.file], edited, True),
+            "lintimg --no-context, no cache": ([lintimg, "--no-color", "--no-context", args.file], cold, False),
+            "hadolint": ([hadolint, "--no-fail", args.file], warm, False),
         }
         if files:
-            cmds[f"pre-commit lintimg, {len(files)} files, warm"] = ([lintimg, "--no-color", *files], warm)
-            cmds[f"pre-commit hadolint, {len(files)} files"] = ([hadolint, "--no-fail", *files], warm)
-        for cmd, env in cmds.values():  # fills lintimg's caches, as an earlier pre-commit run would have
+            cmds[f"pre-commit lintimg, {len(files)} files, warm"] = ([lintimg, "--no-color", *files], warm, False)
+            cmds[f"pre-commit lintimg, {len(files)} files, edited"] = ([lintimg, "--no-color", *files], edited, True)
+            cmds[f"pre-commit hadolint, {len(files)} files"] = ([hadolint, "--no-fail", *files], warm, False)
+        for cmd, env, _ in cmds.values():  # fills lintimg's caches, as an earlier pre-commit run would have
             timed(cmd, env=env, cwd=cache)
         print(f"{args.file}: {args.runs} rounds; lintimg {lintimg}; python {python}; {load()}")
         walls: dict[str, list[float]] = {n: [] for n in cmds}
         cpus: dict[str, list[float]] = {n: [] for n in cmds}
         for _ in range(args.runs):
-            for name, (cmd, env) in cmds.items():
+            for name, (cmd, env, drop) in cmds.items():
+                if drop:  # (outside the timing) as if each file changed: its findings are not in the cache
+                    shutil.rmtree(results, ignore_errors=True)
                 r = timed(cmd, env=env, cwd=cache)
                 if r.returncode not in (0, 1) or "Traceback" in r.stderr:
                     sys.exit(f"{name} failed (exit {r.returncode}): {r.stderr.strip()[-300:]}")

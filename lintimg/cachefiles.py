@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,16 @@ from lintimg import limits
 
 def enabled() -> bool:
     return os.environ.get("LINTIMG_NO_CACHE") != "1"
+
+
+def digest(data: bytes) -> str:
+    """A hex digest that names a cache entry: BLAKE2b-256 from CPython's own module, because importing
+    :mod:`hashlib` loads OpenSSL's libcrypto, which costs a cached run more than the rest of its hashing."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # an interpreter built without it
+        from hashlib import blake2b
+    return blake2b(data, digest_size=32).hexdigest()
 
 
 def cache_root(kind: str) -> Path:
@@ -39,6 +48,8 @@ def read_json(path: Path) -> Any:
 
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` to ``path`` atomically: a concurrent reader sees the old file or the whole new one."""
+    import tempfile  # (a run whose reads all hit writes nothing)
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")

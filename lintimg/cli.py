@@ -12,9 +12,9 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from lintimg import __version__, limits
+from lintimg import __version__, cachefiles, limits
 from lintimg.config import THRESHOLDS, Config, env_config_path, find_config, load_config, load_user_config, trust_notice
 from lintimg.dockerfile.sources import discover, ignored
 from lintimg.engine import Engine
@@ -27,12 +27,36 @@ from lintimg.run.check import checked_config, lint_paths
 
 if TYPE_CHECKING:
     from lintimg.context import ContextAttacher
+    from lintimg.run.cache import ResultCache
 
 SUBCOMMANDS = ("check", "image", "build", "rules")
 MAX_MESSAGE = 1000  # characters of an error message shown (an untrusted value in it may be huge)
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, sized to the terminal without ``shutil`` (whose import loads bz2 and lzma:
+    argparse makes a formatter for every argument added, so every run would pay for it)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, width if width is not None else _columns() - 2)
+
+
+def _columns() -> int:
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(**kwargs)
+
     def error(self, message: str) -> NoReturn:  # one line, exit 2
         raise LintimgError(f"usage: {message} (see lintimg --help)")
 
@@ -43,6 +67,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trust-config", action="store_true",
                    help="load the plugins and rules-dirs the config names (a config is not trusted to run code otherwise)")
     p.add_argument("--no-color", action="store_true", help="never colour the output")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write lintimg's caches (as LINTIMG_NO_CACHE=1)")
 
 
 def _output(p: argparse.ArgumentParser, short: bool = True) -> None:
@@ -54,12 +79,7 @@ def _output(p: argparse.ArgumentParser, short: bool = True) -> None:
     p.add_argument("--ignore", action="append", default=[], metavar="IDS", help="turn these rules off (ids or slugs, comma-separated)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="lintimg", description="Lint Dockerfiles, build contexts and container images.")
-    p.add_argument("--version", action="version", version=f"lintimg {__version__}")
-    sub = p.add_subparsers(dest="command", parser_class=_Parser)
-
-    check = sub.add_parser("check", help="lint Dockerfiles (the default command)")
+def _check_arguments(check: argparse.ArgumentParser) -> None:
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="Dockerfiles, directories to search, or - for stdin")
     check.add_argument("--stdin-filename", default="-", metavar="NAME", help="name to report for - (stdin)")
     check.add_argument("--context", metavar="DIR", help="build context directory for every Dockerfile (default: each Dockerfile's folder; none for stdin)")
@@ -67,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     _output(check)
     _common(check)
 
-    image = sub.add_parser("image", help="check a container image, alone or mapped to its Dockerfile")
+
+def _image_arguments(image: argparse.ArgumentParser) -> None:
     image.add_argument("ref", metavar="REF", help="docker://REF, docker-archive:PATH, oci:DIR, oci-archive:PATH, docker-daemon:REF, or a bare REF (engine, then registry)")
     image.add_argument("--dockerfile", metavar="PATH", help="the Dockerfile the image was built from: findings point at its lines")
     image.add_argument("--platform", metavar="OS/ARCH", help="platform to pick from a multi-platform image (default: this host's)")
@@ -76,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     _output(image)
     _common(image)
 
-    build = sub.add_parser("build", help="build with the local engine, then check the Dockerfile, context and image together")
+
+def _build_arguments(build: argparse.ArgumentParser) -> None:
     build.add_argument("context", metavar="CONTEXT", help="the build context directory")
     build.add_argument("-f", "--file", dest="dockerfile", metavar="PATH", help="the Dockerfile (default: CONTEXT/Dockerfile)")
     build.add_argument("--build-arg", action="append", default=[], metavar="KEY=VALUE", help="a build argument (repeatable)")
@@ -85,10 +107,30 @@ def build_parser() -> argparse.ArgumentParser:
     _output(build, short=False)
     _common(build)
 
-    rules = sub.add_parser("rules", help="list rules, or show one rule's documentation")
+
+def _rules_arguments(rules: argparse.ArgumentParser) -> None:
     rules.add_argument("rule", nargs="?", metavar="ID|SLUG")
     rules.add_argument("--format", "-f", choices=("text", "json", "markdown"), default="text")
     _common(rules)
+
+
+SUBPARSERS = {
+    "check": ("lint Dockerfiles (the default command)", _check_arguments),
+    "image": ("check a container image, alone or mapped to its Dockerfile", _image_arguments),
+    "build": ("build with the local engine, then check the Dockerfile, context and image together", _build_arguments),
+    "rules": ("list rules, or show one rule's documentation", _rules_arguments),
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand (for ``lintimg --help``), or with ``command`` of that one only: a run
+    parses one command's line, and every parser and argument made costs start-up time."""
+    p = _Parser(prog="lintimg", description="Lint Dockerfiles, build contexts and container images.")
+    p.add_argument("--version", action="version", version=f"lintimg {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    for name, (help_text, add_arguments) in SUBPARSERS.items():
+        if command in (None, name):
+            add_arguments(sub.add_parser(name, help=help_text))
     return p
 
 
@@ -198,8 +240,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     paths = [p for p in discover(args.paths) if not ignored(p, config.ignore_paths, config.base_dir)]
     if args.paths.count("-") > 1:
         raise LintimgError("stdin (-) can be given only once")
-    result = lint_paths(engine, paths, args.stdin_filename, *_context_attachers(args))
+    result = lint_paths(engine, paths, args.stdin_filename, *_context_attachers(args), cache=_results_cache(engine))
     return report(args, engine, config, result)
+
+
+def _results_cache(engine: Engine) -> ResultCache | None:
+    if not cachefiles.enabled():
+        return None
+    from lintimg.run.cache import ResultCache
+
+    return ResultCache(engine)
 
 
 def cmd_image(args: argparse.Namespace) -> int:
@@ -259,7 +309,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     limits.start_run()
     _stop_on_signals()
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv[0] if argv[0] in COMMANDS else None).parse_args(argv)
+        if args.no_cache:
+            os.environ["LINTIMG_NO_CACHE"] = "1"  # the one switch every cache reads (lintimg.cachefiles)
         return COMMANDS[args.command](args)
     except LintimgError as e:
         say(str(e))

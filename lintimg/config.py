@@ -28,6 +28,7 @@ THRESHOLDS = ("error", "warning", "info", "style", "none")
 LABEL_TYPES = ("text", "url", "rfc3339", "spdx", "hash", "semver", "email")
 # How far base-image lookups may go (lintimg.image.basefacts): nowhere, the cache and local engine, or the registry too.
 LOOKUP_MODES = ("off", "local", "registry")
+LOOKUP_ENV = "LINTIMG_BASE_IMAGE_LOOKUP"  # overrides base-image-lookup for a run
 MAX_EXTENDS = 8  # depth of extends: chains
 
 
@@ -239,12 +240,16 @@ def parse_size(v: Any) -> int:
 
 @dataclass
 class RuleSetting:
+    """A rule's entry under ``rules:``: on or off, and its severity."""
+
     enabled: bool | None = None  # None: the rule's default
     severity: Severity | None = None
 
 
 @dataclass
 class Config:
+    """The settings of a run, as loaded from ``.lintimg.yaml`` (defaults without one)."""
+
     path: str | None = None
     failure_threshold: str = "info"
     rules: dict[str, RuleSetting] = field(default_factory=dict)  # keyed by id or slug as written

@@ -77,6 +77,8 @@ class Hit:
 
 @dataclass
 class Finding:
+    """A hit as reported: the rule, the configured severity, the message and where."""
+
     rule_id: str
     slug: str
     severity: Severity

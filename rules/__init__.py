@@ -25,6 +25,16 @@ def lintimg_rules() -> list[Rule]:
 
 
 @hookimpl
+def lintimg_cache_key(enabled: frozenset[str]) -> str | None:
+    # LI390's findings are ShellCheck's: a different ShellCheck (or none) may find otherwise.
+    if "LI390" in enabled:
+        from lintimg import shellcheck
+
+        return shellcheck.identity()
+    return None
+
+
+@hookimpl
 def lintimg_prepare(targets: list[Target], enabled: frozenset[str]) -> None:
     # ShellCheck (LI390) runs once over the RUN scripts of every target, not once per RUN.
     if "LI390" in enabled:

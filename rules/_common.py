@@ -32,6 +32,7 @@ from lintimg.dockerfile.shape import Copied, Evidence, Verdict, decide, dockerfi
 from lintimg.dockerfile.shell import Command
 from lintimg.dockerfile.stages import chain, inherited
 from lintimg.dockerfile.words import expand, split_words
+from lintimg.engine.hookspecs import BASEFACTS
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit
 
@@ -309,17 +310,15 @@ def scanner_for(t: RuleTarget) -> SecretScanner:
 
 # ---------------------------------------------------------------- base-image facts
 
-BASEFACTS = "basefacts"  # target.cache key: {"mode", "facts": {(ref, platform): Lookup}, "variants": {reference: [BaseFacts]}}
 # Rules that read base-image facts, each with the setting without which it needs none.
 BASEFACT_RULES = {"LI630": "max-base-image-size", "LI905": "allowed-users"}
-LOOKUP_ENV = "LINTIMG_BASE_IMAGE_LOOKUP"
 
 
 def lookup_mode(t: RuleTarget | Target) -> str:
     """``base-image-lookup`` for this run: the environment variable, else the config, else ``local``."""
     import os
 
-    from lintimg.config import LOOKUP_MODES
+    from lintimg.config import LOOKUP_ENV, LOOKUP_MODES
 
     env = os.environ.get(LOOKUP_ENV, "")
     if env in LOOKUP_MODES:
@@ -347,13 +346,24 @@ def measured_stages(df: Dockerfile, all_stages: bool = False) -> list[Stage]:
 
 def base_lookup(t: RuleTarget, st: Stage) -> Lookup | None:
     """What the run's lookup found for ``st``'s base image; None when no lookup was made for it."""
-    found: Lookup | None = t.cache.get(BASEFACTS, {}).get("facts", {}).get((st.base_resolved, from_platform(st)))
+    entry = t.cache.get(BASEFACTS)
+    if entry is None:
+        return None
+    key = (st.base_resolved, from_platform(st))
+    found: Lookup | None = entry["facts"].get(key)
+    if found is not None:
+        entry["read"].add(key)  # the findings now depend on this answer (lintimg.run.cache asks again before reusing them)
     return found
 
 
 def base_variants(t: RuleTarget, facts: BaseFacts) -> list[BaseFacts]:
     """Smaller tags of the same version that the run measured for ``facts`` (registry lookups only)."""
-    found: list[BaseFacts] = t.cache.get(BASEFACTS, {}).get("variants", {}).get(facts.reference, [])
+    entry = t.cache.get(BASEFACTS)
+    if entry is None:
+        return []
+    found: list[BaseFacts] = entry["variants"].get(facts.reference, [])
+    if found:
+        entry["read"].add(None)  # tag lists and sibling images: not asked again, so such findings are not kept
     return found
 
 
@@ -395,7 +405,7 @@ def prepare_base_facts(targets: list[Target], enabled: frozenset[str]) -> None:
                 found = smaller_variants(service, f, deadline=max(left, 1.0))
                 variants[f.reference] = found if isinstance(found, list) else []
     for i in wanted:
-        targets[i].cache[BASEFACTS] = {"mode": service.mode, "facts": facts, "variants": variants}
+        targets[i].cache[BASEFACTS] = {"mode": service.mode, "facts": facts, "variants": variants, "read": set()}
 
 
 # Programs that, run with no arguments, only give a prompt: an image whose command is one is a toolbox, not a service.

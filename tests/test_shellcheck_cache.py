@@ -44,7 +44,11 @@ def interpreter_without_shellcheck(where: Path) -> Path:
 
 
 def run(dockerfile: Path, cache: Path, exe: Path) -> list[tuple[str, int, str]]:
-    """LI390 findings of one CLI run with ``exe`` as the shellcheck it finds (on PATH, no sibling of python)."""
+    """LI390 findings of one CLI run with ``exe`` as the shellcheck it finds (on PATH, no sibling of python).
+
+    Kept findings are dropped first: the file is checked, so what is measured is ShellCheck's cache.
+    """
+    shutil.rmtree(cache / "lintimg" / "results", ignore_errors=True)
     python = interpreter_without_shellcheck(dockerfile.parent)
     env = {**os.environ, "XDG_CACHE_HOME": str(cache), "PATH": f"{exe.parent}:{os.environ['PATH']}", "PYTHONPATH": str(REPO)}
     env.pop("LINTIMG_NO_CACHE", None)

@@ -12,7 +12,7 @@ PROBE = """
 import json, sys
 from lintimg.cli import main
 code = main(sys.argv[1:])
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("lintimg") or m.split(".")[0] in ("detect_secrets", "re2", "rich", "sarif_om", "yaml", "zstandard", "importlib"))))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("lintimg") or m.split(".")[0] in ("detect_secrets", "re2", "rich", "sarif_om", "yaml", "zstandard", "importlib", "dockerfile_parse", "tree_sitter", "tree_sitter_bash", "shutil", "bz2", "lzma", "_hashlib"))))
 """
 
 
@@ -20,9 +20,9 @@ ENGINE = ("lintimg.secrets.engine", "lintimg.secrets.formats", "lintimg.secrets.
 
 
 def loaded(*args: str, cwd=REPO, cache: str | None = None) -> set[str]:
+    """The modules a run loads; with no ``cache`` folder given, a cold one (nothing cached, nothing kept)."""
     env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
-    if cache is not None:
-        env["XDG_CACHE_HOME"] = cache
+    env.update({"XDG_CACHE_HOME": cache} if cache else {"LINTIMG_NO_CACHE": "1"})
     proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=cwd, timeout=120, env=env)
     assert proc.returncode in (0, 1), proc.stderr
     return set(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -58,3 +58,16 @@ def test_the_secret_engine_loads_only_when_a_text_holds_a_trigger(tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nENV GITHUB_TOKEN=ghp_" + "k3Jx9Qm2Lp7Rv4Tz8Wb1Yc6Nd0Fh5Gs2Ae7Uw" + "\n")
     # A fresh cache: a remembered result for this text would (rightly) spare the engine.
     assert set(ENGINE) <= loaded("--no-context", "--no-color", str(tmp_path / "Dockerfile"), cwd=tmp_path, cache=str(tmp_path / "cache"))
+
+
+def test_a_run_whose_findings_are_kept_loads_no_rules_model_or_walk(tmp_path):
+    args = ("--no-color", str(EXAMPLES / "webapp" / "Dockerfile"))  # with its build context, as pre-commit runs it
+    cold = loaded(*args, cache=str(tmp_path))
+    assert {"lintimg.rules.base_image", "lintimg.context.walk", "dockerfile_parse", "tree_sitter"} <= cold
+    warm = loaded(*args, cache=str(tmp_path))
+    assert not {m for m in warm if m.startswith("lintimg.rules.") and m != "lintimg.rules._index"}  # the index: rules by metadata
+    assert not {m for m in warm if m.split(".")[0] in ("dockerfile_parse", "tree_sitter", "tree_sitter_bash", "yaml")}
+    assert not {"lintimg.dockerfile.model", "lintimg.dockerfile.parser", "lintimg.context.build", "lintimg.context.walk",
+                "lintimg.shellcheck.batch", "lintimg.engine.pragmas"} & warm
+    # argparse's terminal width, the ShellCheck lookup and the cache keys go without shutil (bz2, lzma) and OpenSSL
+    assert not {"shutil", "bz2", "lzma", "_hashlib"} & warm

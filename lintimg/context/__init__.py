@@ -15,16 +15,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lintimg.context.build import BuildContext, ContextAttacher, find_ignore_file
+    from lintimg.context.attach import BUILDKIT, CLASSIC, CLASSIC_PRE23, ContextAttacher
+    from lintimg.context.build import BuildContext, find_ignore_file
     from lintimg.context.copies import Copy
     from lintimg.context.dockerignore import IgnoreFile
-    from lintimg.context.walk import BUILDKIT, CLASSIC, CLASSIC_PRE23, Entry, Subtree
+    from lintimg.context.walk import Entry, Subtree
 
 __all__ = ["BUILDKIT", "CLASSIC", "CLASSIC_PRE23", "BuildContext", "ContextAttacher", "Copy", "Entry", "IgnoreFile", "Subtree", "find_ignore_file"]
 
 _WHERE = {
-    "BuildContext": "build", "ContextAttacher": "build", "find_ignore_file": "build", "Copy": "copies", "IgnoreFile": "dockerignore",
-    "BUILDKIT": "walk", "CLASSIC": "walk", "CLASSIC_PRE23": "walk", "Entry": "walk", "Subtree": "walk",
+    "BuildContext": "build", "ContextAttacher": "attach", "find_ignore_file": "build", "Copy": "copies", "IgnoreFile": "dockerignore",
+    "BUILDKIT": "attach", "CLASSIC": "attach", "CLASSIC_PRE23": "attach", "Entry": "walk", "Subtree": "walk",
 }
 
 

@@ -7,12 +7,14 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lintimg import limits
+from lintimg.context.attach import BUILDKIT
 from lintimg.context.copies import Copy, context_copies
 from lintimg.context.dockerignore import IgnoreFile, IgnoreProblem
-from lintimg.context.walk import BUILDKIT, Subtree, Tree
+from lintimg.context.walk import Subtree, Tree
 
 if TYPE_CHECKING:
     from lintimg.context.gitchurn import Churn
+    from lintimg.context.observe import Recorder
     from lintimg.context.secretscan import ContextSecrets
     from lintimg.dockerfile import Dockerfile
 
@@ -63,16 +65,21 @@ def _read_ignore(path: str, specific: bool) -> IgnoreSource | None:
 class BuildContext:
     """The context directory of one Dockerfile, as the builder would receive it."""
 
-    def __init__(self, root: str, dockerfile: str | None = None, builder: str = BUILDKIT, trees: dict[Any, Any] | None = None):
+    def __init__(self, root: str, dockerfile: str | None = None, builder: str = BUILDKIT, trees: dict[Any, Any] | None = None,
+                 recorder: Recorder | None = None):
         self.root = os.path.abspath(root)
         self.dockerfile = os.path.abspath(dockerfile) if dockerfile else None
         self.builder = builder
         self._trees = trees if trees is not None else {}  # walks and scanners shared by one run
+        self.recorder = recorder  # told of every read, when the run keeps results (lintimg.context.observe)
 
     @cached_property
     def ignore_source(self) -> IgnoreSource:
         if self.dockerfile and self.builder == BUILDKIT:
-            found = _read_ignore(self.dockerfile + ".dockerignore", True)
+            specific = self.dockerfile + ".dockerignore"
+            found = _read_ignore(specific, True)
+            if self.recorder is not None:
+                self.recorder.stat(specific)
             if found is not None:
                 return found
         # The context's own .dockerignore is read once per run, not once per Dockerfile.
@@ -80,6 +87,8 @@ class BuildContext:
         shared = self._trees.get(key)
         if shared is None:
             shared = self._trees[key] = _root_ignore(self.root)
+        if self.recorder is not None:
+            self.recorder.stat(os.path.join(self.root, ".dockerignore"))
         return shared
 
     @property
@@ -108,12 +117,12 @@ class BuildContext:
         key = (self.root, self.builder, self.ignore_source.path, tuple(str(p) for p in patterns))
         shared = self._trees.get(key)
         if shared is None:
-            shared = self._trees[key] = Tree(self.root, patterns, self.builder, [".dockerignore"])
+            shared = self._trees[key] = Tree(self.root, patterns, self.builder, [".dockerignore"], self.recorder)
         rel = self.dockerfile_rel
         if not rel or not shared.pattern_excludes(rel):
             return shared
         # An excluded Dockerfile changes the walk (see Tree): a tree of its own.
-        own: Tree = self._trees.setdefault((*key, rel), Tree(self.root, patterns, self.builder, [".dockerignore", rel]))
+        own: Tree = self._trees.setdefault((*key, rel), Tree(self.root, patterns, self.builder, [".dockerignore", rel], self.recorder))
         return own
 
     def copies(self, df: Dockerfile) -> list[Copy]:
@@ -150,34 +159,10 @@ class BuildContext:
 
     def churn(self, depth: int) -> Churn | None:
         """Recent git history of the context's files, or ``None`` outside a repository."""
-        from lintimg.context.gitchurn import churn_of
+        from lintimg.context.gitchurn import churn_of, repository_state
 
-        return churn_of(self.root, depth)
-
-
-
-
-class ContextAttacher:
-    """Finds each Dockerfile's build context, sharing walks across one run.
-
-    ``context_dir`` overrides the default (the Dockerfile's folder).
-    """
-
-    def __init__(self, context_dir: str | None = None, builder: str = BUILDKIT):
-        self.context_dir = context_dir
-        self.builder = builder
-        self._trees: dict[Any, Any] = {}
-        self._dirs: dict[str, bool] = {}
-
-    def for_dockerfile(self, path: str) -> BuildContext | None:
-        """The context of the Dockerfile at ``path`` (``None`` when there is no such folder)."""
-        dockerfile = path if os.path.isfile(path) else None
-        root = self.context_dir or (os.path.dirname(os.path.abspath(dockerfile)) if dockerfile else None)
-        if root is None:
-            return None
-        is_dir = self._dirs.get(root)
-        if is_dir is None:
-            is_dir = self._dirs[root] = os.path.isdir(root)  # once per folder of the run
-        if not is_dir:
-            return None
-        return BuildContext(root, dockerfile, self.builder, self._trees)
+        state = repository_state(self.root) if self.recorder is not None else None  # read before git runs
+        churn = churn_of(self.root, depth)
+        if self.recorder is not None:
+            self.recorder.note("git", self.root, state, volatile=state == ["unknown"])
+        return churn

@@ -14,14 +14,17 @@ import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from lintimg.context.attach import BUILDKIT, CLASSIC, CLASSIC_PRE23
 from lintimg.context.dockerignore import Matcher, Pattern, PatternError, compile_pattern
+from lintimg.context.observe import entry_stamp, error_value, listing_value
 from lintimg.paths import climbs_out
 
-BUILDKIT = "buildkit"
-CLASSIC = "classic"  # the classic builder fed by a Docker CLI 23 or later
-CLASSIC_PRE23 = "classic-pre23"  # ... by an older CLI, which matched with the deprecated Matches
+if TYPE_CHECKING:
+    from lintimg.context.observe import Recorder
+
+__all__ = ["BUILDKIT", "CLASSIC", "CLASSIC_PRE23"]  # the builders, re-exported for the walk's users
 MAX_LINK_HOPS = 255  # Linux's limit; beyond it the path "has too many levels of symbolic links"
 MAX_DEPTH = 400
 
@@ -125,8 +128,11 @@ _ROOT_STATE = _DirState(False, None, True)
 class Tree:
     """The build context as the builder sees it, after the ignore patterns."""
 
-    def __init__(self, root: str, patterns: Iterable[Pattern] = (), builder: str = BUILDKIT, special_files: Iterable[str] = ()):
+    def __init__(self, root: str, patterns: Iterable[Pattern] = (), builder: str = BUILDKIT, special_files: Iterable[str] = (),
+                 recorder: Recorder | None = None):
         self.root = os.path.abspath(root)
+        # Told of every read answered (memo hits too), when the run keeps results (lintimg.context.observe).
+        self.recorder = recorder
         self.builder = builder
         legacy = builder == CLASSIC_PRE23
         pats = [_recompile(p) for p in patterns] if legacy else list(patterns)
@@ -145,6 +151,8 @@ class Tree:
         self._subtrees: dict[str, Subtree] = {}
         self._stats: dict[str, Entry | None] = {}
         self._globs: dict[tuple[str, str], list[str]] = {}
+        self._probes: dict[tuple[str, str], Any] = {}  # what each read answered, as a probe value
+        self._subtree_reads: dict[str, dict[Any, Any]] = {}  # the reads each memoised subtree made
 
     # -- reading the file system ------------------------------------------------
 
@@ -154,7 +162,11 @@ class Tree:
     def lstat(self, rel: str) -> Entry | None:
         """The entry at ``rel`` (symlinks not followed), or ``None`` when absent."""
         if rel in self._stats:
-            return self._stats[rel]
+            found = self._stats[rel]
+            if self.recorder is not None:
+                self._note_lstat(rel, found)
+            return found
+        failed = None
         if self._lists.get(parent_of(rel)) is not None:
             found = None  # listed: every child is already in _stats
         else:
@@ -164,9 +176,19 @@ class Tree:
                 found = None
             except OSError as e:
                 self._list_errors[rel] = _reason(e)
-                found = None
+                found, failed = None, e
         self._stats[rel] = found
+        if self.recorder is not None:
+            if failed is not None:
+                self._probes[("lstat", rel)] = error_value(failed)
+            self._note_lstat(rel, found)
         return found
+
+    def _note_lstat(self, rel: str, found: Entry | None) -> None:
+        assert self.recorder is not None
+        value = self._probes.get(("lstat", rel)) if found is None else entry_stamp(found)
+        volatile = found is not None and found.kind != "dir" and self.recorder.recent(found.mtime_ns)
+        self.recorder.note("lstat", self.abspath(rel), value, volatile)
 
     def _entry(self, rel: str, st: os.stat_result, name: str | None = None) -> Entry:
         mode = st.st_mode
@@ -185,15 +207,19 @@ class Tree:
         """Paths of the entries of directory ``rel`` whose name matches ``part`` (cached: many
         Dockerfiles of one folder ask the same)."""
         key = (rel, part.pattern)
+        entries = self.listdir(rel)  # (a memo hit, but a read the caller depends on)
         if key not in self._globs:
-            self._globs[key] = [e.rel for e in self.listdir(rel) if part.match(e.name)]
+            self._globs[key] = [e.rel for e in entries if part.match(e.name)]
         return self._globs[key]
 
     def listdir(self, rel: str) -> list[Entry]:
         """The raw entries of a directory (ignore patterns not applied), sorted by name."""
         if rel in self._lists:
+            if self.recorder is not None:
+                self._note_listing(rel)
             return self._lists[rel] or []
         out: list[Entry] = []
+        failed: list[tuple[str, OSError]] = []
         try:
             with os.scandir(self.abspath(rel)) as it:
                 prefix = rel + "/" if rel else ""
@@ -204,14 +230,34 @@ class Tree:
                         out.append(self._entry(child, d.stat(follow_symlinks=False), name))
                     except OSError as e:
                         self._list_errors[child] = _reason(e)
+                        failed.append((name, e))
         except OSError as e:
             self._list_errors[rel] = _reason(e)
             self._lists[rel] = None
+            if self.recorder is not None:
+                self._probes[("list", rel)] = (error_value(e), False)
+                self._note_listing(rel)
             return []
         out.sort(key=_REL)
         self._lists[rel] = out
         self._stats.update((e.rel, e) for e in out)
+        if self.recorder is not None:
+            self._probes[("list", rel)] = self._listing_probe(out, failed)
+            self._note_listing(rel)
         return out
+
+    def _listing_probe(self, out: list[Entry], failed: list[tuple[str, OSError]]) -> tuple[str, bool]:
+        """(digest of the listing, whether a file in it changed too recently to trust)."""
+        assert self.recorder is not None
+        recent = self.recorder.recent
+        rows: list[tuple[Any, ...]] = [(e.name, *entry_stamp(e)) for e in out]
+        rows += [(name, error_value(e)) for name, e in failed]
+        return listing_value(rows), any(e.kind != "dir" and recent(e.mtime_ns) for e in out)
+
+    def _note_listing(self, rel: str) -> None:
+        assert self.recorder is not None
+        value, volatile = self._probes[("list", rel)]
+        self.recorder.note("list", self.abspath(rel), value, volatile)
 
     def error_of(self, rel: str) -> str | None:
         return self._list_errors.get(rel)
@@ -279,7 +325,17 @@ class Tree:
         """What the builder sends below directory ``rel``."""
         cached = self._subtrees.get(rel)
         if cached is not None:
+            if self.recorder is not None:
+                self.recorder.replay(self._subtree_reads[rel])
             return cached
+        if self.recorder is None:
+            return self._subtree(rel, depth)
+        with self.recorder.capture() as reads:
+            out = self._subtree(rel, depth)
+        self._subtree_reads[rel] = reads
+        return out
+
+    def _subtree(self, rel: str, depth: int) -> Subtree:
         out = Subtree()
         state = self._state(rel)
         if state.descend:
@@ -301,8 +357,12 @@ class Tree:
                     continue
                 if e.kind in ("file", "link"):
                     out.files.append(e)
-                    if e.kind == "file" and e.mode & 0o444 != 0o444 and not os.access(self.abspath(e.rel), os.R_OK):
-                        out.unreadable.append((e.rel, "permission denied"))
+                    if e.kind == "file" and e.mode & 0o444 != 0o444:
+                        readable = os.access(self.abspath(e.rel), os.R_OK)
+                        if self.recorder is not None:
+                            self.recorder.note("access", self.abspath(e.rel), readable)
+                        if not readable:
+                            out.unreadable.append((e.rel, "permission denied"))
                 else:
                     out.special.append(e)
                     if e.kind != "socket":  # Docker's archive skips sockets; FIFOs and devices go in

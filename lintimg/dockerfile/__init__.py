@@ -11,22 +11,34 @@
 """
 from __future__ import annotations
 
-from lintimg.dockerfile.model import (
-    BUILTIN_ARGS,
-    KNOWN_INSTRUCTIONS,
-    Comment,
-    Dockerfile,
-    DockerfileSyntaxError,
-    Flag,
-    Heredoc,
-    Instruction,
-    Pos,
-    Stage,
-    Token,
-)
-from lintimg.dockerfile.parser import parse_dockerfile
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lintimg.dockerfile.model import (
+        BUILTIN_ARGS,
+        KNOWN_INSTRUCTIONS,
+        Comment,
+        Dockerfile,
+        DockerfileSyntaxError,
+        Flag,
+        Heredoc,
+        Instruction,
+        Pos,
+        Stage,
+        Token,
+    )
+    from lintimg.dockerfile.parser import parse_dockerfile
 
 __all__ = [
     "BUILTIN_ARGS", "KNOWN_INSTRUCTIONS", "Comment", "Dockerfile", "DockerfileSyntaxError", "Flag", "Heredoc",
     "Instruction", "Pos", "Stage", "Token", "parse_dockerfile",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The names load on first use: reading sources (a run whose results come from the cache)
+    # needs neither the model nor dockerfile-parse.
+    if name in __all__:
+        return getattr(importlib.import_module(f"{__name__}.{'parser' if name == 'parse_dockerfile' else 'model'}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -32,6 +32,7 @@ from lintimg.dockerfile.model import (
     Token,
     _locate,
 )
+from lintimg.dockerfile.sources import normalized, split_lines
 from lintimg.dockerfile.words import Word, expand, split_words
 
 _KEYWORD_RE = re.compile(r"([^ \t\v\f\r]+)[ \t\v\f\r]*")
@@ -40,12 +41,8 @@ _DIRECTIVE_RE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
 
 def parse_dockerfile(text: str, path: str = "Dockerfile") -> Dockerfile:
     """Parse ``text``; problems are recorded in ``Dockerfile.errors``, never raised."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    text = text.replace("\r\n", "\n")  # like Docker: a lone "\r" is not a line break
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    text = normalized(text)
+    lines = split_lines(text)
     directives, escape = _read_directives(lines)
     errors: list[DockerfileSyntaxError] = []
     if "escape" in directives and directives["escape"][0] not in ("\\", "`"):

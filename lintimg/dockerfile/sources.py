@@ -23,6 +23,8 @@ def is_dockerfile_name(name: str) -> bool:
 
 @dataclass
 class DockerfileText:
+    """A Dockerfile as read: its text, or why it cannot be used."""
+
     path: str  # as shown in reports
     text: str | None  # None when the content is not usable (see problem)
     problem: str | None = None  # why the content could not be parsed
@@ -104,6 +106,22 @@ def read_source(path: str, stdin_name: str = "-") -> DockerfileText:
 
 def _too_large() -> str:
     return f"file is larger than {MAX_DOCKERFILE_BYTES // (1024 * 1024)} MiB; not parsed"
+
+
+def normalized(text: str) -> str:
+    """A Dockerfile's text as the model reads it: no byte-order mark, ``\n`` line ends (like Docker,
+    a lone ``\r`` is not a line break)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of a :func:`normalized` text as the model numbers them (no empty line after a final newline)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def decode(path: str, data: bytes) -> DockerfileText:

@@ -10,8 +10,7 @@ from lintimg import limits
 from lintimg.config import Config
 from lintimg.engine import hookspecs
 from lintimg.engine.hookspecs import Reporter
-from lintimg.engine.plugins import BUILTIN, plugin_manager
-from lintimg.engine.pragmas import Suppressions, read_suppressions
+from lintimg.engine.plugins import BUILTIN, code_stamp, plugin_manager
 from lintimg.engine.redaction import plugin_finder, protect
 from lintimg.engine.registry import Registry
 from lintimg.engine.rule import Rule, rule
@@ -140,11 +139,24 @@ class Engine:
 
         return shown
 
+    def cache_key(self) -> list[object]:
+        """What every result of this engine depends on besides its target: the code (lintimg, the
+        plugins, installed distributions), the configuration, which rules run at which severity,
+        and what the plugins say their rules depend on (``lintimg_cache_key``)."""
+        return [
+            code_stamp(self.pm),
+            repr(self.config),
+            self.registry.state(),
+            self.pm.hook.lintimg_cache_key(enabled=self.registry.enabled_ids),
+        ]
+
     def prepare(self, targets: list[Target]) -> None:
         """Let plugins do batch work over all targets of a run (see ``lintimg_prepare``)."""
         self.pm.hook.lintimg_prepare(targets=targets, enabled=self.registry.enabled_ids)
 
     def run(self, target: Target) -> list[Finding]:
+        from lintimg.engine.pragmas import Suppressions, read_suppressions  # with the model: only when rules run
+
         registry = self.registry
         df = target.dockerfile
         sup = read_suppressions(df, registry) if df is not None else Suppressions()

@@ -19,13 +19,19 @@ key                  holds
 ``"notes"``          ``list[str]``: one-line remarks for the report (e.g. "shellcheck
                      not found"); every run collects them, de-duplicated, into
                      :attr:`RunInfo.notes`. Any plugin may append.
+``"incomplete"``     ``True`` when this target's results miss something that may work next
+                     time (a tool failed or timed out): the run keeps no result of it for
+                     later runs (:mod:`lintimg.run.cache`). Any plugin may set it.
 ``"shellcheck"``     the built-in plugin's ShellCheck comments per RUN
                      (:mod:`lintimg.shellcheck`)
 ``"shellcheck-batch"`` the background ShellCheck batch a target waits for
 ``"basefacts"``      the built-in plugin's base-image lookups: ``{"mode", "facts": {(ref,
                      platform): BaseFacts | Unavailable}, "variants": {reference:
-                     [BaseFacts]}}`` (:mod:`lintimg.image.basefacts`; rules read it with
-                     ``lintimg.rules._common.base_lookup``)
+                     [BaseFacts]}, "read": {(ref, platform) | None}}``
+                     (:mod:`lintimg.image.basefacts`; rules read it with
+                     ``lintimg.rules._common.base_lookup``, which adds what was read to
+                     ``"read"`` — ``None`` for variants — so that a kept result is reused
+                     only while the same lookups give the same answers)
 ==================== ==============================================================
 """
 from __future__ import annotations
@@ -46,6 +52,8 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 NOTES = "notes"
+INCOMPLETE = "incomplete"
+BASEFACTS = "basefacts"
 
 
 @dataclass
@@ -91,6 +99,18 @@ def lintimg_secret_spans(texts: list[str]) -> list[list[tuple[int, int]]]:  # ty
     format sees them; the CLI does the same with its error lines. The built-in
     implementation is :mod:`lintimg.secrets.spans`; a plugin with a detector of
     its own implements this hook, and its spans are masked too.
+    """
+
+
+@hookspec
+def lintimg_cache_key(enabled: frozenset[str]) -> str | None:
+    """Return what your enabled rules' results depend on beyond the Dockerfile, its build
+    context, the configuration and your plugin's own files (a tool's version, say); ``None``
+    when nothing.
+
+    ``lintimg check`` reuses a file's earlier findings only while every plugin returns the
+    same here (and nothing else they depend on changed: docs/architecture.md, Caches). ``enabled``
+    holds the ids of the rules that will run.
     """
 
 

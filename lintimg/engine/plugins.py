@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -13,7 +14,7 @@ import pluggy
 
 from lintimg import limits
 from lintimg.config import Config
-from lintimg.distributions import entry_points
+from lintimg.distributions import distributions, entry_points
 from lintimg.engine import hookspecs
 from lintimg.errors import LintimgError
 
@@ -83,3 +84,59 @@ def plugin_manager(config: Config, rules_dirs: Iterable[str] = (), extra: Iterab
         for f in sorted(folder.glob("*.py")):
             pm.register(_load_file_module(f), name=f"rules-dir:{f}")
     return pm
+
+
+def _source_roots(pm: pluggy.PluginManager) -> set[str]:
+    """The folders (or single files) the code of every registered plugin comes from: its module's
+    and its top-level package's (``lintimg.rules`` brings ``rules/`` and ``lintimg/``)."""
+    roots: set[str] = set()
+    for plugin in pm.get_plugins():
+        module = plugin if isinstance(plugin, ModuleType) else sys.modules.get(type(plugin).__module__)
+        if module is None:
+            continue
+        for m in (module, sys.modules.get(module.__name__.partition(".")[0])):
+            if m is None:
+                continue
+            folders = getattr(m, "__path__", None)
+            file: str | None = getattr(m, "__file__", None)
+            if folders:
+                roots.update(os.path.abspath(f) for f in folders)
+            elif file:
+                roots.add(os.path.abspath(file))
+    return roots
+
+
+def _files(root: str) -> Iterator[tuple[str, int, int]]:
+    """``(path, size, mtime_ns)`` of every file under ``root`` (bytecode caches left out)."""
+    try:
+        st = os.stat(root)
+    except OSError:
+        return
+    if not os.path.isdir(root):
+        yield root, st.st_size, st.st_mtime_ns
+        return
+    todo = [root]
+    while todo:
+        folder = todo.pop()
+        try:
+            with os.scandir(folder) as it:
+                for d in it:
+                    if d.is_dir():
+                        if d.name != "__pycache__":
+                            todo.append(d.path)
+                    elif not d.name.endswith(".pyc"):
+                        try:
+                            fst = d.stat()
+                        except OSError:
+                            continue
+                        yield d.path, fst.st_size, fst.st_mtime_ns
+        except OSError:
+            continue
+
+
+def code_stamp(pm: pluggy.PluginManager) -> list[object]:
+    """What the code of a run is: every file of lintimg and of each registered plugin's package
+    (path, size, mtime) and every installed distribution's name and version. Editing a rule,
+    a helper or a data file, adding or removing a plugin, or upgrading a dependency changes it."""
+    files = sorted(f for root in _source_roots(pm) for f in _files(root))
+    return [files, sorted((name, version) for name, version, _ in distributions())]

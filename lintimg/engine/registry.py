@@ -35,14 +35,12 @@ class Registry:
         self.rules = sorted(rules, key=lambda r: r.id)
         self.config = config
         self._by_key: dict[str, Rule] = {}
-        self._by_peer: dict[str, list[Rule]] = {}
+        self._by_peer: dict[str, list[Rule]] | None = None  # made on first use: most runs never ask
         for r in self.rules:
             for key in (r.id, r.slug):
                 if key in self._by_key:
                     raise LintimgError(f"rule {key!r} is defined twice (by {self._by_key[key].module} and {r.module})")
                 self._by_key[key] = r
-            for p in r.peers:
-                self._by_peer.setdefault(normalize_peer(p), []).append(r)
         self._enabled = {r.id: r.enabled_by_default for r in self.rules}
         self._severity = {r.id: r.severity for r in self.rules}
         for key, setting in config.rules.items():
@@ -63,6 +61,11 @@ class Registry:
 
     def peers(self, pid: str) -> list[Rule]:
         """The rules that claim a peer id (``DL3008``, ``DS-0002``, a BuildKit check name)."""
+        if self._by_peer is None:
+            self._by_peer = {}
+            for r in self.rules:
+                for p in r.peers:
+                    self._by_peer.setdefault(normalize_peer(p), []).append(r)
         return self._by_peer.get(normalize_peer(pid.strip()), [])
 
     def buildkit_rules(self) -> set[str]:
@@ -109,6 +112,23 @@ class Registry:
     def severity(self, rule_id: str) -> Severity:
         return self._severity[rule_id]
 
+    def state(self) -> list[object]:
+        """Which rules run and how, as plain data (a kept result must have been made with the same):
+        the rules by id and module, and every other attribute but the lookup indexes and the config."""
+        indexes = ("rules", "config", "_by_key", "_by_peer")
+        return [[(r.id, r.module) for r in self.rules], [(k, _plain(v)) for k, v in sorted(vars(self).items()) if k not in indexes]]
+
     def running(self, subjects: set[Subject]) -> list[Rule]:
         """The enabled rules whose subject is among ``subjects``, in id order."""
         return [r for r in self.rules if self._enabled[r.id] and r.subject in subjects]
+
+
+def _plain(v: object) -> object:
+    """``v`` in a form whose repr does not depend on hash order (sets sorted, mappings as sorted pairs)."""
+    if isinstance(v, dict):
+        return sorted(((repr(k), _plain(x)) for k, x in v.items()), key=repr)
+    if isinstance(v, (set, frozenset)):
+        return sorted((_plain(x) for x in v), key=repr)
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return repr(v)

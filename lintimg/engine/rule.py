@@ -54,6 +54,8 @@ DOCS_BASE_URL = "https://lintimg.dev/rules/"
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule's metadata and check (see the module docstring)."""
+
     id: str
     slug: str
     severity: Severity

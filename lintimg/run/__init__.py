@@ -2,6 +2,7 @@
 ``lintimg build`` (:mod:`.build`, then :mod:`.image`). Each ends in one :class:`RunResult`."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,11 @@ class RunResult:
         if lines is not None:
             self.sources[path] = lines
 
+    def add_notes(self, notes: Iterable[str]) -> None:
+        """Add ``notes``, each once, in order."""
+        self.notes += [n for n in notes if n not in self.notes]
+
     def collect_notes(self, targets: list[Target]) -> None:
         """The notes every target's plugins left, each once, in order."""
         for t in targets:
-            self.notes += [n for n in t.cache.get(NOTES, ()) if n not in self.notes]
+            self.add_notes(t.cache.get(NOTES, ()))

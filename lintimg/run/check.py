@@ -4,19 +4,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lintimg.config import Config
-from lintimg.dockerfile import Dockerfile, DockerfileSyntaxError, parse_dockerfile
-from lintimg.dockerfile.sources import DockerfileText, read_source
+from lintimg.dockerfile.sources import DockerfileText, normalized, read_source, split_lines
 from lintimg.engine import Engine
+from lintimg.engine.core import rule_crashed
+from lintimg.engine.hookspecs import BASEFACTS, INCOMPLETE, NOTES
 from lintimg.engine.target import Target
 from lintimg.findings import Finding
 from lintimg.run import RunResult
 
 if TYPE_CHECKING:
     from lintimg.context import ContextAttacher
+    from lintimg.dockerfile import Dockerfile
+    from lintimg.run.cache import ResultCache
 
 
 def model_of(src: DockerfileText) -> Dockerfile:
     """The Dockerfile model of a source; unusable content becomes a parse error at line 1."""
+    from lintimg.dockerfile import DockerfileSyntaxError, parse_dockerfile  # not for results from the cache
+
     if src.text is None:
         df = parse_dockerfile("", src.path)
         df.errors.append(DockerfileSyntaxError(src.problem or "unreadable", 1))
@@ -46,16 +51,29 @@ def lint_source(engine: Engine, src: DockerfileText, context: ContextAttacher | 
 
 
 def lint_paths(engine: Engine, paths: list[str], stdin_name: str = "-", context: ContextAttacher | None = None,
-               stdin_context: ContextAttacher | None = None) -> RunResult:
-    """Lint files; ``context`` finds file targets' build contexts, ``stdin_context`` the one of ``-``."""
-    targets = [target_of(engine, read_source(p, stdin_name), stdin_context if p == "-" else context) for p in paths]
-    engine.prepare(targets)
+               stdin_context: ContextAttacher | None = None, cache: ResultCache | None = None) -> RunResult:
+    """Lint files; ``context`` finds file targets' build contexts, ``stdin_context`` the one of ``-``.
+
+    With ``cache``, a file whose findings an earlier run kept (and whose build context still
+    reads the same) is not checked again, and the findings of the files checked are kept.
+    """
+    sources = [(read_source(p, stdin_name), stdin_context if p == "-" else context) for p in paths]
+    found: list[tuple[list[Finding], list[str]] | None] = [None] * len(sources)
+    keys: list[str | None] = [None] * len(sources)
+    if cache is not None:
+        for i, (src, attach) in enumerate(sources):
+            keys[i] = key = cache.key(src, attach)
+            found[i] = cache.get(key)
+    todo = [i for i, f in enumerate(found) if f is None]
+    if todo:
+        _check(engine, sources, todo, found, keys, cache)
     result = RunResult()
-    for t in targets:
-        assert t.dockerfile is not None
-        result.findings.extend(engine.run(t))
-        result.add_file(t.path, t.dockerfile.lines)
-    result.collect_notes(targets)
+    for (src, _), done in zip(sources, found):
+        assert done is not None
+        findings, notes = done
+        result.findings.extend(findings)
+        result.add_file(src.path, split_lines(normalized(src.text or "")))
+        result.add_notes(notes)
     return result
 
 
@@ -66,6 +84,43 @@ def checked_config(config: Config) -> Config:
 
         check_policy(config.settings["secrets"], config.path or "config")
     return config
+
+
+def _check(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher | None]], todo: list[int],
+           found: list[tuple[list[Finding], list[str]] | None], keys: list[str | None], cache: ResultCache | None) -> None:
+    """Run the rules on the sources at ``todo`` (prepare, then each target), keeping what they find in ``cache``."""
+    recorder = None
+    if cache is not None:
+        from lintimg.context.observe import Observations, Recorder
+
+        recorder = Recorder()
+        for attach in {id(a): a for _, a in sources if a is not None}.values():
+            attach.recorder = recorder
+    targets = [target_of(engine, *sources[i]) for i in todo]
+    if recorder is None:
+        engine.prepare(targets)
+        for i, t in zip(todo, targets):
+            found[i] = engine.run(t), list(t.cache.get(NOTES, ()))
+        return
+    assert cache is not None
+    from lintimg.run.cache import base_probes
+
+    observed = [Observations() for _ in targets]
+    with recorder.into(*observed):  # batch work may read any target's context: every target depends on it
+        engine.prepare(targets)
+    for i, t, obs in zip(todo, targets, observed):
+        with recorder.into(obs):
+            findings = engine.run(t)
+        notes = list(t.cache.get(NOTES, ()))
+        found[i] = findings, notes
+        key = keys[i]
+        # A crash, or a plugin's "incomplete" (ShellCheck failed), may not happen next time: such a result is not kept.
+        if key is None or obs.volatile or t.cache.get(INCOMPLETE) or any(f.rule_id == rule_crashed.id for f in findings):
+            continue
+        looked_up = base_probes(t.cache.get(BASEFACTS))  # what rules read of base images, asked again before reuse
+        if looked_up is not None:
+            obs.probes.update(looked_up)
+            cache.put(key, findings, notes, obs)
 
 
 def default_engine(config: Config | None = None) -> Engine:

@@ -1,0 +1,226 @@
+"""Findings of earlier ``lintimg check`` runs, reused while nothing they depend on has changed.
+
+A file's findings are kept under a key made of everything they are a function of:
+
+- the run: this cache's format, lintimg's version, the Python, the user (file
+  permissions), the working directory (messages show paths relative to it),
+  and :meth:`lintimg.engine.Engine.cache_key` — the code of lintimg and of every
+  plugin (each file's size and mtime), installed distributions, the
+  configuration, the rules that run and their severities, and what plugins
+  declare through ``lintimg_cache_key`` (the ShellCheck binary);
+- the file: its path as given and as an absolute path, its decoded text, and
+  the build context it is checked with (folder and builder).
+
+An entry holds the findings and the notes plugins left (ShellCheck missing).
+
+Findings may also depend on facts about base images looked up in the local
+engine or a registry (:mod:`lintimg.image.basefacts`: a policy on the base
+image's user or size). Every lookup a rule read is kept as a probe too (the
+mode, the reference, the platform, and a digest of the answer) and asked again
+before the entry is reused; a result that read an answer which may differ next
+time for no reason of its own (a timeout, an unreachable registry) or that
+listed a registry's sibling tags is not kept.
+
+The build context is not hashed up front: an entry also holds the probes of
+what the rules read of it (:mod:`lintimg.context.observe`), and is used only
+while every probe answers as it did. A result that read something too recent
+to trust, that a plugin marked incomplete (ShellCheck failed or timed out) or
+in which a rule crashed is not kept.
+
+Entries are JSON (never pickle: a cache directory may be shared or restored in
+CI), one file per key under ``$XDG_CACHE_HOME/lintimg/results/``, written
+atomically; a missing, torn, foreign or malformed entry is a miss. Findings
+keep what reports show, and reports show no secret whole: no file content is
+stored. ``LINTIMG_NO_CACHE=1`` or ``--no-cache`` turns it off.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lintimg import __version__, cachefiles, findings
+from lintimg.config import LOOKUP_ENV
+from lintimg.findings import Finding
+
+if TYPE_CHECKING:
+    from lintimg.context import ContextAttacher
+    from lintimg.context.observe import Observations
+    from lintimg.dockerfile.sources import DockerfileText
+    from lintimg.engine import Engine
+    from lintimg.image.basefacts import BaseFactsService, Lookup
+
+FORMAT = 2
+# The types a finding is made of: every dataclass and enum of lintimg.findings (a field added
+# there is stored as soon as its type is one of these; tests/run/test_cache.py checks each field).
+_TYPES: dict[str, type] = {
+    name: v for name, v in vars(findings).items()
+    if isinstance(v, type) and v.__module__ == findings.__name__ and (dataclasses.is_dataclass(v) or issubclass(v, enum.Enum))
+}
+
+
+class Unstorable(ValueError):
+    """A value a cache entry cannot hold."""
+
+
+def encode(value: Any) -> Any:
+    """``value`` as JSON data in which every object is a tagged node: the types of :mod:`lintimg.findings`,
+    tuples and mappings come back as they were, and anything else is refused when read (:func:`loads`)."""
+    if isinstance(value, enum.Enum):
+        if _TYPES.get(type(value).__name__) is not type(value):
+            raise Unstorable(type(value).__name__)
+        return {"$e": type(value).__name__, "v": value.value}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [encode(v) for v in value]
+    if isinstance(value, tuple):
+        return {"$t": [encode(v) for v in value]}
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise Unstorable("a mapping with keys that are not strings")
+        return {"$m": [[k, encode(v)] for k, v in value.items()]}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if _TYPES.get(type(value).__name__) is not type(value):
+            raise Unstorable(type(value).__name__)
+        return {"$d": type(value).__name__, "f": [[f.name, encode(getattr(value, f.name))] for f in dataclasses.fields(value)]}
+    raise Unstorable(type(value).__name__)
+
+
+def dumps(value: Any) -> str:
+    """``value`` as JSON text (:func:`encode`)."""
+    return json.dumps(encode(value), ensure_ascii=False)
+
+
+def _node(d: dict[str, Any]) -> Any:
+    # Called by the JSON parser for every object, innermost first, so the values inside are decoded already.
+    if len(d) == 1 and "$t" in d:
+        return tuple(d["$t"])
+    if len(d) == 1 and "$m" in d:
+        return {str(k): v for k, v in d["$m"]}
+    if len(d) == 2 and "$e" in d:
+        cls = _TYPES[d["$e"]]
+        if not issubclass(cls, enum.Enum):
+            raise ValueError(d["$e"])
+        return cls(d["v"])
+    if len(d) == 2 and "$d" in d:
+        cls = _TYPES[d["$d"]]
+        if not dataclasses.is_dataclass(cls):
+            raise ValueError(d["$d"])
+        return cls(**{str(k): v for k, v in d["f"]})
+    raise ValueError("not an encoded value")
+
+
+def loads(text: str) -> Any:
+    """The value :func:`dumps` made ``text`` from, decoded while it is parsed; raises ``ValueError``,
+    ``TypeError`` or ``KeyError`` on anything else."""
+    return json.loads(text, object_hook=_node)
+
+
+def _digest(*parts: Any) -> str:
+    return cachefiles.digest(json.dumps(parts, default=repr, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+
+
+class ResultCache:
+    """Findings per file for one engine (its rules, configuration and plugins)."""
+
+    def __init__(self, engine: Engine, root: Path | None = None):
+        self.root = root or cachefiles.cache_root("results")
+        self.salt = _digest(FORMAT, __version__, sys.version, sys.platform, os.geteuid() if hasattr(os, "geteuid") else None,
+                            os.getcwd(), os.environ.get(LOOKUP_ENV), engine.cache_key())
+        self.hits = 0  # entries reused in this run
+        self._answers: dict[str, str | None] = {}  # base-image probes asked again in this run
+
+    def key(self, src: DockerfileText, context: ContextAttacher | None) -> str:
+        """The key of ``src``'s findings when checked with ``context`` (``None``: no build context)."""
+        root, builder = None, None
+        if context is not None:
+            root, _ = context.root_of(src.path)
+            builder = context.builder if root is not None else None
+        return _digest(self.salt, src.path, os.path.abspath(src.path), src.text, src.problem, src.size, root, builder)
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> tuple[list[Finding], list[str]] | None:
+        """The findings and notes stored under ``key``, when every probe of the context still answers the same."""
+        from lintimg.context.observe import unchanged
+
+        entry = cachefiles.read_json(self._path(key))
+        try:
+            if not isinstance(entry, dict) or entry.get("key") != key:
+                return None
+            probes = [(str(kind), str(path), value) for kind, path, value in entry["probes"]]
+            if not unchanged(p for p in probes if p[0] != BASE) or not all(self._same_answer(p, v) for k, p, v in probes if k == BASE):
+                return None
+            found = loads(entry["findings"])
+            notes = [str(n) for n in entry["notes"]]
+        except (KeyError, TypeError, ValueError):
+            return None  # torn, foreign or from another format: a miss
+        if not isinstance(found, list) or not all(isinstance(f, Finding) for f in found):
+            return None
+        self.hits += 1
+        return found, notes
+
+    def _same_answer(self, probe: str, value: Any) -> bool:
+        """Whether the base-image lookup ``probe`` (see :func:`base_probes`) still gives the answer digested as ``value``."""
+        if probe not in self._answers:
+            try:
+                mode, ref, platform = json.loads(probe)
+                self._answers[probe] = _answer_digest(_service(mode).lookup(ref, platform))
+            except Exception:  # noqa: BLE001 - a probe that cannot be asked again is a miss, never a crash
+                self._answers[probe] = None
+        return self._answers[probe] is not None and self._answers[probe] == value
+
+    def put(self, key: str, found: list[Finding], notes: list[str], observed: Observations) -> None:
+        """Keep ``found`` and ``notes`` under ``key``, with the context probes they depend on."""
+        try:
+            data = dumps(found)  # text inside the entry: read back in one pass (loads)
+        except Unstorable:
+            return  # a plugin's finding with a value JSON cannot carry: checked again next time
+        from lintimg.context.observe import plain
+
+        probes = [[kind, path, plain(value)] for (kind, path), value in observed.probes.items()]
+        cachefiles.write_json(self._path(key), {"key": key, "findings": data, "notes": notes, "probes": probes})
+
+
+
+# -- base-image facts ----------------------------------------------------------------
+
+BASE = "base"  # probe kind: a base-image lookup, asked again through lintimg.image.basefacts
+# Answers that say more about this moment than about the image: a result that read one is not kept.
+TRANSIENT = frozenset({"timeout", "unreachable", "error"})
+
+
+def _service(mode: str) -> BaseFactsService:
+    from lintimg.image.basefacts import BaseFactsService  # only for entries that read base-image facts
+
+    return BaseFactsService(mode)
+
+
+def _answer_digest(found: Lookup) -> str:
+    """A digest of what a lookup answered: every field that compares (not when it was measured)."""
+    return _digest(type(found).__name__, [getattr(found, f.name) for f in dataclasses.fields(found) if f.compare])
+
+
+def base_probes(looked_up: dict[str, Any] | None) -> dict[tuple[str, str], str] | None:
+    """The probes of the base-image lookups a target's rules read (``target.cache["basefacts"]``, see
+    :mod:`lintimg.engine.hookspecs`); None when its result must not be kept."""
+    if not looked_up or not looked_up["read"]:
+        return {}
+    from lintimg.image.basefacts import Unavailable
+
+    probes: dict[tuple[str, str], str] = {}
+    for read in looked_up["read"]:
+        if read is None:
+            return None  # sibling tags were listed and measured: too much to ask again
+        found = looked_up["facts"][read]
+        if isinstance(found, Unavailable) and found.kind in TRANSIENT:
+            return None
+        ref, platform = read
+        probes[(BASE, json.dumps([looked_up["mode"], ref, platform]))] = _answer_digest(found)
+    return probes
