@@ -13,6 +13,7 @@ points at from the finding's column on, and makes control characters visible
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -69,7 +70,17 @@ def _mapped(value: Any, safe: dict[str, str]) -> Any:
     return value
 
 
+def _safe_key(key: str | None, masked: dict[str, str]) -> str | None:
+    """A finding's key with a secret in it (an ADD URL's password) as a digest: the key only tells
+    findings apart (report fingerprints hash it), so a digest of it serves as well and shows nothing."""
+    if not key or masked.get(key, key) == key:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _finding_texts(f: Finding) -> Iterable[str]:
+    if f.key:
+        yield f.key
     yield f.message
     yield f.location.path
     if f.fix:
@@ -119,8 +130,31 @@ def protect(findings: list[Finding], info: RunInfo, redactor: Redactor) -> tuple
             image = replace(image, image=safe[image.image] if image.image else image.image,
                             path=safe[image.path] if image.path else image.path,
                             created_by=safe[image.created_by] if image.created_by else image.created_by)
-        out.append(replace(f, message=safe[f.message], fix=safe[f.fix] if f.fix else f.fix, image=image,
+        out.append(replace(f, message=safe[f.message], fix=safe[f.fix] if f.fix else f.fix, image=image, key=_safe_key(f.key, masked),
                            location=replace(f.location, path=safe[f.location.path]), properties=_mapped(f.properties, safe)))
     shown = replace(info, files=[safe[p] for p in info.files], notes=[safe[n] for n in info.notes], sources=safe_sources,
                     image=safe[info.image] if info.image else info.image)
     return out, shown
+
+
+def stored(findings: list[Finding], notes: list[str], redactor: Redactor) -> tuple[list[Finding], list[str]]:
+    """Findings and notes as a cache may keep them on disk: secrets masked (a report masks them again).
+
+    A cache file is an output too: the results cache (:mod:`lintimg.run.cache`) stores what this returns.
+    """
+    texts: dict[str, None] = {}
+    for f in findings:
+        texts.update(dict.fromkeys(_finding_texts(f)))
+    texts.update(dict.fromkeys(notes))
+    order = list(texts)
+    safe = dict(zip(order, redactor.masked(order)))
+    out = []
+    for f in findings:
+        image = f.image
+        if image is not None:
+            image = replace(image, image=safe[image.image] if image.image else image.image,
+                            path=safe[image.path] if image.path else image.path,
+                            created_by=safe[image.created_by] if image.created_by else image.created_by)
+        out.append(replace(f, message=safe[f.message], fix=safe[f.fix] if f.fix else f.fix, image=image, key=_safe_key(f.key, safe),
+                           location=replace(f.location, path=safe[f.location.path]), properties=_mapped(f.properties, safe)))
+    return out, [safe[n] for n in notes]
