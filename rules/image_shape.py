@@ -22,8 +22,9 @@ def image_system_container(t: ImageTarget) -> Iterator[Hit]:
     Reads PID 1 from the image config (`Entrypoint` + `Cmd`, after init
     shims such as tini, dumb-init, catatonit and docker-init), then the
     files that say what it runs: `[program:…]` sections of supervisord
-    configs in `/etc/supervisor/` or `/etc/supervisord*`, s6 and runit
-    service folders (`/etc/services.d/NAME/run`, `/etc/service/NAME/run`),
+    configs in `/etc/supervisor/`, `/etc/supervisord*` or the file its
+    `-c` names, s6 and runit service folders (`/etc/services.d/NAME/run`,
+    `/etc/service/NAME/run`) when s6 or runit is PID 1,
     the services a PID 1 shell command or script starts, and systemd units
     enabled in `/etc/systemd/system/*.wants/`. Installed daemons (sshd,
     cron, rsyslogd, syslog-ng), sshd host keys baked into the image and

@@ -88,6 +88,7 @@ def test_real_debian_packages_under_supervisord(docker: DockerEngine, busybox: s
     assert "running 3 programs" in f["message"] and "openssh-server installed (line " in f["message"]
     (g,) = of(alone, "LI780")
     where = " ".join(e["where"] for e in g["properties"]["evidence"])
+    assert "running 3 programs" in g["message"], "not the supervisor package's test configs nor openssh-server's runit folder"
     assert "/etc/supervisor/conf.d/services.conf:2" in where
     assert "/etc/ssh/ssh_host_rsa_key (layer" in where or "/etc/ssh/ssh_host_ed25519_key (layer" in where, "the package's postinst made host keys"
     installed = {e["service"] for e in g["properties"]["evidence"] if e["what"].endswith("installed")}

@@ -267,9 +267,9 @@ def script_shape(text: str, args: list[str] | None = None) -> ScriptShape:
         nested = classify_pid1(argv)
         if nested.script is not None:  # the script ends in `sh -c "…"`: what that script leaves running
             inner = script_shape(nested.script)
-            shape.started += [(svc, cmd.row, row_text) for svc, _, _ in inner.started]
+            shape.started += [(svc, cmd.row, text) for svc, _, text in inner.started]  # the inner command, on the outer line
             if inner.foreground is not None:
-                shape.foreground = (inner.foreground[0], cmd.row, row_text)
+                shape.foreground = (inner.foreground[0], cmd.row, inner.foreground[2])
             elif inner.keepalive is not None:
                 shape.keepalive = (cmd.row, row_text)
             continue

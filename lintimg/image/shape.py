@@ -49,6 +49,12 @@ BINARIES = {
 }
 
 
+def _image_supervisor_config(path: str) -> bool:
+    """A supervisord config where supervisord looks for one in an image: ``/etc/supervisord.conf``, ``/etc/supervisor/…``,
+    ``/etc/supervisord.d/``."""
+    return path.startswith("etc/supervisor") and path.endswith((".conf", ".ini"))
+
+
 class ShapeFiles:
     """The files whose bytes the shape rules read, captured while the layers stream (a ContentRequest):
     supervisord configs and likely PID 1 scripts, small regular files only, secret-named values masked."""
@@ -59,7 +65,7 @@ class ShapeFiles:
         if entry.type is not EntryType.FILE or entry.size > MAX_CAPTURE:
             return False
         p = entry.path
-        if looks_like_supervisor_config("/" + p):
+        if looks_like_supervisor_config("/" + p):  # wider than what is read: the config supervisord's -c names may be anywhere
             return True
         depth = p.count("/")
         return bool(_SCRIPT_NAME.search(posixpath.basename(p))) and (depth <= 1 or p.startswith(_SCRIPT_DIRS) and depth <= 3)
@@ -105,13 +111,19 @@ def image_findings(image: Image) -> Findings:
                 f.script = script_shape(text, f.pid1.argv[1:])
                 f.script_where = "/" + rel
                 f.supporting += script_evidence(f.script, lambda row: f"/{rel}:{row + 1}", lambda row: None)
+    # supervisord reads /etc/supervisor*, or the file its -c names; s6 and runit folders count when PID 1 runs them
+    # (Debian's openssh-server ships /etc/sv/ssh for runit users; the supervisor package ships test configs)
+    named = None
+    if f.pid1 is not None and f.pid1.name == "supervisord" and "-c" in f.pid1.argv[:-1]:
+        named = posixpath.normpath(posixpath.join(str(cfg.get("WorkingDir") or "/"), f.pid1.argv[f.pid1.argv.index("-c") + 1])).lstrip("/")
+    service_pid1 = f.pid1 is not None and (f.pid1.kind == "init" or f.pid1.name in ("s6-overlay", "s6-svscan", "runsvdir"))
     for path in sorted(image.files):
         entry = image.files[path].entry
         if (sdir := service_dir(path)) is not None:
-            f.programs.append(Evidence(f"{sdir[0]} service {sdir[1]}", _where(image, path), path="/" + path, service=sdir[1]))
-            if f.pid1 is not None and f.pid1.kind == "supervisor" and f.pid1.name in ("s6-overlay", "s6-svscan", "runsvdir"):
-                f.programs_known = True
-        elif looks_like_supervisor_config("/" + path) and (text := _text(image, path)) is not None:
+            if service_pid1:
+                f.programs.append(Evidence(f"{sdir[0]} service {sdir[1]}", _where(image, path), path="/" + path, service=sdir[1]))
+                f.programs_known = f.programs_known or (f.pid1 is not None and f.pid1.kind == "supervisor")
+        elif (path == named or _image_supervisor_config(path)) and (text := _text(image, path)) is not None:
             progs = supervisor_programs(text) or []
             f.programs_known = True
             f.programs += [Evidence(f"supervisord program {p.name}: {p.command}" if p.command else f"supervisord program {p.name}",

@@ -30,6 +30,25 @@ def test_supervisord_with_one_program_passes() -> None:
     passes("LI780", supervised(ONE_PROGRAM))
 
 
+# What Debian's supervisor and openssh-server packages ship (seen on the real debian-supervisord image):
+# the supervisor package's own test configs, and a runit service folder for runit users.
+PACKAGE_FILES = layer("/bin/sh -c apt-get install -y supervisor openssh-server", content={
+    "usr/lib/python3/dist-packages/supervisor/tests/fixtures/issue-1054.conf": b"[program:cat]\ncommand=/bin/cat\n",
+    "usr/lib/python3/dist-packages/supervisor/tests/fixtures/issue-565.conf": b"[program:hello]\ncommand=python hello.py\n",
+    "etc/sv/ssh/run": b"#!/bin/sh\nexec /usr/sbin/sshd -D\n",
+})
+
+
+def test_only_the_configs_supervisord_reads_count() -> None:
+    (f,) = catches("LI780", supervised(SUPERVISOR_CONF, PACKAGE_FILES))
+    assert "running 3 programs" in f.message and "fixtures" not in f.message and "/etc/sv/ssh" not in f.message
+    passes("LI780", supervised(ONE_PROGRAM, PACKAGE_FILES))
+    # the file -c names counts wherever it is
+    named = make_image([BASE, layer("/bin/sh -c #(nop) COPY file:abc in /srv/app.conf ", content={"srv/app-supervisor.conf": SUPERVISOR_CONF.encode()})],
+                       config={"Cmd": ["supervisord", "-n", "-c", "/srv/app-supervisor.conf"]})
+    assert "running 3 programs" in catches("LI780", named)[0].message
+
+
 def test_systemd_as_pid1_with_enabled_units() -> None:
     img = make_image([BASE, layer("/bin/sh -c systemctl enable nginx cron", files={"lib/systemd/systemd": 1_000_000},
                                   symlinks={"etc/systemd/system/multi-user.target.wants/nginx.service": "/lib/systemd/system/nginx.service",

@@ -95,6 +95,14 @@ def test_systemd_as_init_is_caught_at_its_cmd() -> None:
     assert {e["service"] for e in f.properties["evidence"] if "service" in e} >= {"nginx", "cron"}
 
 
+def test_a_script_that_ends_in_sh_c_is_read_through() -> None:
+    # from the corpus (selfoss): ENTRYPOINT in shell form running bash -c
+    (f,) = catches("LI730", 'FROM php:7-apache\nRUN apt-get install -y cron\nENTRYPOINT /bin/bash -c "cron && apache2-foreground"\n', line=3)
+    assert "2 services (cron, apache2-foreground)" in f.message
+    assert "starts cron: cron (line 3)" in f.message and "runs apache2-foreground in the foreground: apache2-foreground (line 3)" in f.message
+    passes("LI730", 'FROM debian:12\nCMD service alfresco start && /bin/sh -c "while true; do sleep 1; done"\n')
+
+
 def test_a_service_chain_ending_in_a_keepalive_is_caught() -> None:
     (f,) = catches("LI730", "FROM debian:12\nCMD service nginx start && service cron start && tail -f /dev/null\n", line=2)
     assert "2 services (nginx, cron)" in f.message and "`tail -f /dev/null`" in f.message
