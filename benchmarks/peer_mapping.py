@@ -79,7 +79,7 @@ ROWS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("G2", "IMG", "credential files present in the image", ("CIS-DI-0010",)),
     ("G3", "DF", "credential-file variable pointing at copied files, or COPY onto it", ("DS-0031",)),
     ("G4", "DF", "cloud CLI login in RUN without a secret mount", ("DS-0031",)),
-    ("G5", "DF / IMG", "secret values (keys, tokens) in file text", ("CKV_SECRET_*",)),
+    ("G5", "DF / IMG", "secret values (keys, tokens) in file text", ("CKV_SECRET_*", "KICS-a88baa34")),
     ("H1", "DF", "`apt-get install` of unpinned packages", ("DL3008", "KICS-965a08d7")),
     ("H2", "DF†", "apt lists left after install", ("DL3009", "DKL-DI-0005", "KICS-df746b39")),
     ("H3", "DF", "`apt-get install` that may prompt (no `-y`)", ("DL3014", "DS-0021", "KICS-77783205")),

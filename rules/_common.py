@@ -30,11 +30,12 @@ from lintimg.dockerfile.queries import cmd_hit, container_command, hit, run_comm
 from lintimg.dockerfile.reference import ImageRef, parse_ref
 from lintimg.dockerfile.shape import Copied, Evidence, Verdict, decide, dockerfile_findings
 from lintimg.dockerfile.shell import Command
-from lintimg.dockerfile.stages import chain, inherited
+from lintimg.dockerfile.stages import chain, inherited, ships
 from lintimg.dockerfile.words import expand, split_words
 from lintimg.engine.hookspecs import BASEFACTS
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit
+from lintimg.rules._versions import Spec, apk_spec, apt_spec, pinned, rpm_spec, zypper_spec
 
 if TYPE_CHECKING:  # types only: a Dockerfile-only run loads neither the context nor the secret scanner here
     from lintimg.context.copies import Copy, Source
@@ -45,16 +46,22 @@ if TYPE_CHECKING:  # types only: a Dockerfile-only run loads neither the context
 
 @dataclass(frozen=True)
 class Manager:
-    """How one package manager installs, prompts, pins and caches."""
+    """How one package manager installs, prompts, pins and caches.
+
+    Its arguments are read with the program's option table (``cmd.subcommand``,
+    ``cmd.operands``: :mod:`lintimg.dockerfile.clis`); what a package word pins is
+    its version grammar (:mod:`lintimg.rules._versions`).
+    """
 
     names: tuple[str, ...]
     install: tuple[str, ...]  # subcommands that fetch packages
-    pinned: Callable[[str], bool]
+    grammar: Callable[[str], Spec]
     yes: tuple[str, ...] = ()  # flags that answer prompts
-    takes_value: frozenset[str] = frozenset()  # flags whose value is not a package
     clean: Callable[[Command], bool] = lambda c: False  # a command that empties its cache
     cache_dirs: tuple[str, ...] = ()  # a cache/tmpfs mount on these keeps the cache out
-    update: tuple[str, ...] = ()  # subcommands that only refresh the index
+    update: tuple[str, ...] = ()  # subcommands that refresh the index
+    refresh_flags: tuple[str, ...] = ()  # options that refresh the index as part of another operation
+    operation: Callable[[Command], str | None] | None = None  # for managers whose operation is an option (pacman -S)
 
     def cleans(self, ins: Instruction, cmd: Command) -> bool:
         """True when ``cmd`` (an install) or a later command of its RUN empties this manager's cache."""
@@ -65,14 +72,20 @@ class Manager:
         return cmd.name in self.names
 
     def subcommand(self, cmd: Command) -> str | None:
-        rest = cmd.without_flags(*self.takes_value).args_no_flags()
-        return rest[0] if rest else None
+        return self.operation(cmd) if self.operation is not None else cmd.subcommand
 
     def installs(self, cmd: Command) -> bool:
         return self.calls(cmd) and self.subcommand(cmd) in self.install
 
     def packages(self, cmd: Command) -> list[str]:
-        return cmd.without_flags(*self.takes_value).args_no_flags()[1:]
+        return cmd.operands[1:] if cmd.cli.subcommands else cmd.operands
+
+    def pinned(self, word: str) -> bool:
+        return pinned(self.grammar, word)
+
+    def refreshes(self, cmd: Command) -> bool:
+        """``cmd`` refreshes this manager's index (``apt-get update``, ``apk -U add``, ``pacman -Sy``)."""
+        return self.calls(cmd) and (self.subcommand(cmd) in self.update or cmd.has_flag(*self.refresh_flags))
 
 
 def _rm_of(*prefixes: str) -> Callable[[Command], bool]:
@@ -89,15 +102,11 @@ def _either(*checks: Callable[[Command], bool]) -> Callable[[Command], bool]:
     return lambda c: any(f(c) for f in checks)
 
 
-_RPM_PIN = re.compile(r"-\d")
-
-
 APT = Manager(
     names=("apt-get", "apt", "aptitude"),
     install=("install", "upgrade", "dist-upgrade", "full-upgrade", "reinstall", "build-dep"),
-    pinned=lambda p: "=" in p or "/" in p or p.endswith(".deb"),
+    grammar=apt_spec,
     yes=("y", "yes", "assume-yes"),
-    takes_value=frozenset({"t", "target-release", "o", "option", "c", "config-file"}),
     clean=_either(_rm_of("/var/lib/apt/lists"), _sub("clean"), _sub("distclean")),
     cache_dirs=("/var/cache/apt", "/var/lib/apt"),
     update=("update",),
@@ -107,20 +116,19 @@ APT = Manager(
 APK = Manager(
     names=("apk",),
     install=("add", "upgrade"),
-    pinned=lambda p: "=" in p or "~" in p or p.endswith(".apk"),
-    takes_value=frozenset({"t", "virtual", "repository", "X", "root", "p", "keys-dir", "arch", "cache-dir"}),
+    grammar=apk_spec,
     clean=lambda c: c.has_flag("no-cache") or _sub("cache", "clean")(c) or _rm_of("/var/cache/apk")(c),
     cache_dirs=("/var/cache/apk",),
     update=("update",),
+    refresh_flags=("U", "update-cache"),
 )
 
 
 YUM = Manager(
     names=("yum",),
     install=("install", "groupinstall", "localinstall", "reinstall", "upgrade", "update", "module"),
-    pinned=lambda p: bool(_RPM_PIN.search(p)) or p.endswith(".rpm"),
+    grammar=rpm_spec,
     yes=("y", "assumeyes"),
-    takes_value=frozenset({"c", "config", "d", "debuglevel", "e", "errorlevel", "installroot", "releasever", "enablerepo", "disablerepo", "x", "exclude", "setopt"}),
     clean=_either(_sub("clean", "all"), _rm_of("/var/cache/yum")),
     cache_dirs=("/var/cache/yum",),
     update=("update",),
@@ -131,31 +139,74 @@ DNF = Manager(
     names=("dnf", "microdnf", "tdnf"),
     install=("install", "in", "groupinstall", "localinstall", "reinstall", "rei", "upgrade", "up", "update",
              "upgrade-minimal", "up-min", "distro-sync", "dsync", "downgrade", "module", "group"),
-    pinned=lambda p: bool(_RPM_PIN.search(p)) or p.endswith(".rpm") or ":" in p,
+    grammar=lambda w: rpm_spec(w, epoch_or_stream=True),
     yes=("y", "assumeyes"),
-    takes_value=frozenset({"c", "config", "d", "debuglevel", "e", "errorlevel", "installroot", "releasever", "enablerepo", "disablerepo", "x", "exclude", "setopt", "repo", "repoid"}),
     clean=_either(_sub("clean", "all"), _rm_of("/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5")),
     cache_dirs=("/var/cache/libdnf5", "/var/cache/dnf", "/var/cache/yum"),
     update=("update", "upgrade"),
+    refresh_flags=("refresh",),
 )
 
 
 ZYPPER = Manager(
     names=("zypper",),
     install=("install", "in", "remove", "rm", "source-install", "si", "patch", "update", "up", "dist-upgrade", "dup"),
-    pinned=lambda p: any(op in p for op in ("=", ">", "<")) or p.endswith(".rpm"),
+    grammar=zypper_spec,
     yes=("n", "non-interactive", "y", "no-confirm"),
-    takes_value=frozenset({"r", "repo", "root", "R", "t", "type", "c", "config"}),
     clean=_either(_sub("clean"), _sub("cc")),
     cache_dirs=("/var/cache/zypp",),
     update=("refresh", "ref", "up", "update"),
 )
 
 
-MICRODNF = Manager(names=("microdnf",), install=("install",), pinned=DNF.pinned, clean=DNF.clean, cache_dirs=DNF.cache_dirs)
+MICRODNF = Manager(names=("microdnf",), install=("install",), grammar=DNF.grammar, clean=DNF.clean, cache_dirs=DNF.cache_dirs)
+
+
+def _pacman_operation(cmd: Command) -> str | None:
+    """pacman(8): the operation is an option. ``-S`` with packages installs, ``-Su`` upgrades everything,
+    ``-Sy`` alone only refreshes the index; ``-U`` installs package files."""
+    ops = {o.name for o in cmd.parsed.options}
+    if ops & {"s", "search", "i", "info", "l", "list", "g", "groups", "c", "clean", "p", "print", "w", "downloadonly"}:
+        return None
+    if ops & {"S", "sync"}:
+        if cmd.operands:
+            return "install"
+        if ops & {"u", "sysupgrade"}:
+            return "upgrade"
+        return "refresh" if ops & {"y", "refresh"} else None
+    return "install" if ops & {"U", "upgrade"} else None
+
+
+PACMAN = Manager(
+    names=("pacman",),
+    install=("install", "upgrade"),
+    grammar=lambda w: Spec(w, kind="file") if w.endswith((".pkg.tar.zst", ".pkg.tar.xz")) else Spec(w),
+    yes=("noconfirm",),
+    clean=_either(_rm_of("/var/cache/pacman"), lambda c: c.name == "pacman" and c.flag_count("c", "clean") > 0),
+    cache_dirs=("/var/cache/pacman",),
+    update=("refresh",),
+    refresh_flags=("y", "refresh"),
+    operation=_pacman_operation,
+)
 
 
 SYSTEM_MANAGERS = (APT, APK, YUM, DNF, ZYPPER)
+
+# KICS queries built on its `check_multi_stage` look at the last FROM only. Rules about what ships skip the stages
+# that do not ship (lintimg.dockerfile.stages), which covers KICS's builder-stage cases; they differ on a stage that
+# no other stage uses, which KICS skips and a `--target` build ships (hadolint and trivy report it too).
+KICS_LAST_STAGE = ("KICS looks at the last stage only. lintimg checks every stage that ships: the last one, the stages "
+                   "it is built FROM, and a stage no other stage uses (`docker build --target` builds it as an image of "
+                   "its own); a builder stage that later stages only copy from is skipped by both.")
+# hadolint's cache rules look at the last stage and the stages it is built FROM; trivy's at every stage. Their own
+# cases conflict on a stage nothing uses (hadolint DL3009/DL3060 pass a named one, trivy DS-0025/DS-0015 catch an
+# unnamed one); lintimg treats it as shipped (a named one is a `--target`), which agrees with trivy.
+HADOLINT_FINAL_CHAIN = ("hadolint checks the last stage and the stages it is built FROM only, so it passes a named stage "
+                        "that no other stage uses; `docker build --target <name>` builds that stage as an image of its "
+                        "own, and trivy reports the same problem in a stage nothing uses (its DS-0025 and DS-0015 "
+                        "cases), so lintimg checks it.")
+# Managers whose index a RUN can refresh for a later RUN to install from (LI305).
+INDEX_MANAGERS = (*SYSTEM_MANAGERS, PACMAN)
 
 
 def installs(t: DockerfileTarget, mgr: Manager, *subs: str, include_onbuild: bool = True) -> Iterator[tuple[Instruction, Command]]:
@@ -166,27 +217,67 @@ def installs(t: DockerfileTarget, mgr: Manager, *subs: str, include_onbuild: boo
             yield ins, cmd
 
 
+def shipped_installs(t: DockerfileTarget, mgr: Manager, *subs: str) -> Iterator[tuple[Instruction, Command]]:
+    """:func:`installs` in the stages that ship, for rules about what the image holds (a stage only copied from is skipped)."""
+    df = t.dockerfile
+    return ((ins, cmd) for ins, cmd in installs(t, mgr, *subs) if ships(df, ins))
+
+
 def unpinned(t: DockerfileTarget, mgr: Manager, what: str, how: str, packages: Callable[[Command], list[str]] | None = None, *subs: str) -> Iterator[Hit]:
-    """One hit per install of ``mgr`` naming the packages ``mgr.pinned`` rejects (variables expanded)."""
+    """One hit per install of ``mgr`` naming the packages its version grammar finds unpinned.
+
+    Variables are expanded with what the command sees (:func:`run_vars`); a name it
+    cannot know stays as written and the word is given the benefit of the doubt.
+    """
     df = t.dockerfile
     for ins, cmd in installs(t, mgr, *subs):
-        env = df.env_at(ins)
-        loose = [p for p in (packages or mgr.packages)(cmd) if not mgr.pinned(expand(p, env))]
+        env = run_vars(df, ins, cmd)
+        loose = [p for p in (packages or mgr.packages)(cmd) if not mgr.pinned(expand(p, env, keep_unknown=True))]
         if loose:
             yield cmd_hit(ins, cmd, f"{what} without a version: {', '.join(loose)}", fix=how, key=",".join(loose))
+
+
+# Official images whose config sets no variable but PATH (docker-library's alpine, busybox, debian and
+# ubuntu images, every tag); scratch gets the builder's default PATH. A base not listed here is unknown.
+PATH_ONLY_BASES = frozenset({"docker.io/library/alpine", "docker.io/library/busybox", "docker.io/library/debian",
+                             "docker.io/library/ubuntu"})
+
+
+def base_env_names(df: Dockerfile, stage: Stage) -> frozenset[str] | None:
+    """The variables the base image of ``stage``'s chain sets in its config, when known without a registry; else ``None``."""
+    root = chain(df, stage)[-1]
+    if root.is_scratch:
+        return frozenset({"PATH"})
+    if not root.base_resolved or "$" in root.base_resolved:
+        return None
+    ref = parse_ref(root.base_resolved)
+    return frozenset({"PATH"}) if ref.full_name in PATH_ONLY_BASES else None
+
+
+def run_vars(df: Dockerfile, ins: Instruction, cmd: Command) -> Callable[[str], str | None]:
+    """What a variable holds for ``cmd``: a value, or ``None`` when only the build or the base image knows it.
+
+    ARG/ENV in scope (an ARG without a value: ``None``), ``export``s and bare assignments
+    earlier in its RUN, its own prefixes; a name set nowhere is empty only when the base
+    image's variables are known (:func:`base_env_names`), otherwise unknown.
+    """
+    env: dict[str, str | None] = {k: (v if v else None) for k, v in df.env_at(ins).items()}
+    env.update(script_vars(ins, cmd))
+    stage = df.stage_of(ins)
+    base = base_env_names(df, stage) if stage is not None else None
+
+    def get(name: str) -> str | None:
+        if name in env:
+            return env[name]
+        return "" if base is not None and name not in base else None
+
+    return get
 
 
 def cache_mounted(ins: Instruction, *dirs: str) -> bool:
     """True when every one of ``dirs`` has a cache or tmpfs mount on it (or on a parent)."""
     targets = [m.get("target", "").rstrip("/") for m in run_mounts(ins) if m["type"] in ("cache", "tmpfs")]
     return all(any(d == tg or d.startswith(tg + "/") for tg in targets if tg) for d in dirs)
-
-
-def stage_in_image(df: Dockerfile, ins: Instruction) -> bool:
-    """True when the stage of ``ins`` ends up in an image: the final stage, or one another stage builds FROM."""
-    if ins.stage_index is None or ins.stage_index == len(df.stages) - 1:
-        return True
-    return any(st.base_stage == ins.stage_index for st in df.stages)
 
 
 def _switch(t: DockerfileTarget, names: tuple[str, ...], flags: tuple[str, ...], why: str) -> Iterator[Hit]:
@@ -204,6 +295,21 @@ def dequote(text: str) -> str:
     """A shell word's value: quotes and escapes removed (``'0'`` -> ``0``, ``"0\\""`` -> ``0"``)."""
     words = split_words(text)
     return words[0].value if len(words) == 1 else text
+
+
+def shell_vars(ins: Instruction, cmd: Command, df: Dockerfile) -> dict[str, str]:
+    """Variables ``cmd`` sees: ARG/ENV, ``export``s and bare assignments earlier in its RUN, and its own prefixes."""
+    return {**df.env_at(ins), **script_vars(ins, cmd)}
+
+
+def script_vars(ins: Instruction, cmd: Command) -> dict[str, str]:
+    """Variables the RUN itself sets for ``cmd``: ``export``s and bare assignments before it, and its own prefixes."""
+    env: dict[str, str] = {}
+    for c in ins.script.before(cmd) if ins.script is not None else []:
+        if c.name in EXPORTERS or not c.argv:  # a prefix of another command sets it for that command only
+            env.update(assigned(c))
+    env.update(assigned(cmd))
+    return env
 
 
 def assigned(cmd: Command) -> list[tuple[str, str]]:
@@ -232,8 +338,8 @@ def missing_yes(t: DockerfileTarget, mgr: Manager, *subs: str) -> Iterator[Hit]:
 
 
 def cache_left(t: DockerfileTarget, mgr: Manager, message: str, fix: str) -> Iterator[Hit]:
-    """Installs of ``mgr`` with no cleaning command after them in the same RUN (nor a cache mount)."""
-    for ins, cmd in installs(t, mgr):
+    """Installs of ``mgr`` in a stage that ships with no cleaning command after them in the same RUN (nor a cache mount)."""
+    for ins, cmd in shipped_installs(t, mgr):
         if not mgr.cleans(ins, cmd) and not any(cache_mounted(ins, d) for d in mgr.cache_dirs):
             yield cmd_hit(ins, cmd, message, fix=fix)
 

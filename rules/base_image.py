@@ -293,7 +293,10 @@ def instruction_before_from(t: DockerfileTarget) -> Iterator[Hit]:
 @rule(
     "LI110", "duplicate-stage-name", Severity.ERROR, tags=("stage",),
     peers=("DL3024", "DuplicateStageName", "DS-0012", "CKV_DOCKER_11", "KICS-f2daed12"),
-    divergences={"DS-0012": "two of trivy's rebuilt test inputs are byte-identical to catch cases yet marked pass; the same text cannot be both"},
+    divergences={"DS-0012": "two of trivy's rebuilt test inputs are byte-identical to catch cases yet marked pass; the same text cannot be both",
+                 "KICS-f2daed12": "KICS places the finding on the first stage of the name; lintimg on the later one, the FROM "
+                                  "that reuses a taken name, where BuildKit's DuplicateStageName and hadolint's DL3024 put it "
+                                  "too (each checks a stage's name against the names seen before it)."},
 )
 def duplicate_stage_name(t: DockerfileTarget) -> Iterator[Hit]:
     """Two stages have the same name.

@@ -245,7 +245,9 @@ def copy_ignored_file(t: ContextTarget) -> Iterator[Hit]:
     ## What it does
     Checks each COPY/ADD source against the ignore patterns (the path or one
     of its parents matches, the last matching line deciding), as BuildKit's
-    `CopyIgnoredFile` check does, and names the ignore line responsible.
+    `CopyIgnoredFile` check does, and names the ignore line responsible. A
+    directory source, the context root (`COPY . .`) included, whose every
+    entry is excluded counts as ignored too.
 
     ## Why it matters
     The builder never receives the file: the COPY fails with "file not
@@ -275,7 +277,12 @@ def copy_ignored_file(t: ContextTarget) -> Iterator[Hit]:
                 pat = tree.deciding_pattern(src.path) if src.kind == "path" else None
                 line = f" line {pat.line} ({pat})" if pat is not None and pat.line else ""
                 why = f"{src.text} is excluded by {t.context.ignore_source.shown}{line}"
-            outcome = "; the build fails: nothing by that name reaches the builder" if not src.matched else "; only its re-included files are copied"
+            if not src.matched:
+                outcome = "; the build fails: nothing by that name reaches the builder"
+            elif not any(True for _ in src.files()):
+                outcome = "; every file under it is excluded, so it copies nothing"
+            else:
+                outcome = "; only its re-included files are copied"
             yield hit(copy.ins, why + outcome, token=src.token, fix="remove or narrow the ignore line, or add a ! exception for this path", key=src.path)
 
 

@@ -6,8 +6,9 @@ import re
 from collections.abc import Callable, Iterator
 
 from lintimg.dockerfile import Dockerfile, Instruction, Token
-from lintimg.dockerfile.queries import cmd_hit, hit, run_commands, run_mounts
+from lintimg.dockerfile.queries import cmd_hit, commands_of, hit, run_commands, run_mounts
 from lintimg.dockerfile.shell import Command
+from lintimg.dockerfile.stages import ships
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
@@ -54,8 +55,9 @@ def wget_and_curl(t: DockerfileTarget) -> Iterator[Hit]:
     """Use either wget or curl in a stage, not both.
 
     ## What it does
-    Within one stage, once both `wget` and `curl` have been used, flags
-    each RUN that uses either of them.
+    Within one stage that ships, once both `wget` and `curl` have been
+    used, flags each RUN that uses either of them. A stage that is not
+    shipped (only copied from) is not checked.
 
     ## Why it matters
     Two tools that do the same job mean two packages (and their libraries)
@@ -70,9 +72,10 @@ def wget_and_curl(t: DockerfileTarget) -> Iterator[Hit]:
     ## Fix
     Pick one tool for every download in the stage.
     """
+    df = t.dockerfile
     seen: dict[int | None, set[str]] = {}
-    for ins, cmd in run_commands(t.dockerfile):
-        if not downloads(cmd):
+    for ins, cmd in run_commands(df):
+        if not downloads(cmd) or not ships(df, ins):
             continue
         tools = seen.setdefault(ins.stage_index, set())
         tools.add(cmd.name)
@@ -444,13 +447,19 @@ def add_remote_url(t: DockerfileTarget) -> Iterator[Hit]:
                           fix="add `--checksum=sha256:…`, or use curl and verify the file", key=src.value)
 
 
+def _basename(path: str) -> str:
+    """The last component of a Linux or Windows path (``C:\\temp\\app.tar.gz``, ``--file=/tmp/a.tgz``)."""
+    return re.split(r"[\\/=]", path)[-1]
+
+
 @rule("LI352", "copy-archive-then-extract", Severity.INFO, tags=("add", "size"), peers=("DL3010",))
 def copy_archive_then_extract(t: DockerfileTarget) -> Iterator[Hit]:
     """Let ADD unpack a local archive instead of COPY plus `tar x`.
 
     ## What it does
     Flags a COPY of a local tar archive that a later RUN of the same stage
-    unpacks with `tar`.
+    unpacks with `tar` (shell or exec form, Linux or Windows paths). A
+    stage that is not shipped (only copied from) is not checked.
 
     ## Why it matters
     The archive is stored in the COPY layer and again, unpacked, in the
@@ -470,16 +479,18 @@ def copy_archive_then_extract(t: DockerfileTarget) -> Iterator[Hit]:
     copied: dict[tuple[int | None, str], tuple[Instruction, Token]] = {}
     df = t.dockerfile
     for ins in df.instructions:
-        if ins.keyword == "COPY" and ins.flag("from") is None:
+        if ins.keyword == "COPY" and ins.flag("from") is None and ships(df, ins):
             for src in copy_sources(ins)[0]:
                 if is_archive(src.value):
-                    copied[(ins.stage_index, posixpath.basename(src.value))] = (ins, src)
-        elif ins.keyword == "RUN" and ins.script is not None:
-            for cmd in ins.script.commands:
+                    copied[(ins.stage_index, _basename(src.value))] = (ins, src)
+        elif ins.keyword == "RUN":
+            # With `# escape=`` (Windows images) a backslash in the RUN is a path separator, not a shell escape.
+            raw = ins.args_text.split() if df.escape == "`" else []
+            for cmd in commands_of(ins):
                 if cmd.name != "tar" or not (cmd.has_flag("x", "extract", "get") or (cmd.args and "x" in cmd.args[0] and not cmd.args[0].startswith("-"))):
                     continue
-                for word in cmd.args:
-                    found = copied.pop((ins.stage_index, posixpath.basename(word)), None)
+                for word in cmd.args + raw:
+                    found = copied.pop((ins.stage_index, _basename(word)), None)
                     if found is not None:
                         yield hit(found[0], f"`{found[1].value}` is copied and then unpacked at line {ins.line}; ADD unpacks it in one layer",
                                   token=found[1], fix="use ADD for the archive and drop the tar step", key=found[1].value)

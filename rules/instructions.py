@@ -8,19 +8,19 @@ from collections.abc import Iterator
 
 from lintimg.config import suggest
 from lintimg.dockerfile import Dockerfile, Instruction, Token
-from lintimg.dockerfile.queries import hit
-from lintimg.dockerfile.stages import chain
+from lintimg.dockerfile.queries import declared_shell, hit
+from lintimg.dockerfile.stages import chain, ships
 from lintimg.dockerfile.words import variables_used
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.rules._common import path_under
+from lintimg.rules._common import KICS_LAST_STAGE, base_env_names, path_under
 
 ID_RANGE = "LI200-LI299"
 
 # Docker history's rendering of COPY sources ("file:<sha256> in /dest"), as in rebuilt Dockerfiles.
 _HISTORY_SOURCE = re.compile(r"^(file|multi|dir):[0-9a-f]{64}$")
-_WINDOWS_ABS = re.compile(r"^[A-Za-z]:[\\/]")
+_WINDOWS_ABS = re.compile(r"^[A-Za-z]:(?:[\\/]|$)")  # C:\app, C:/app, and the drive root C:
 
 
 def _all(df: Dockerfile) -> Iterator[Instruction]:
@@ -110,7 +110,7 @@ def legacy_key_value_format(t: DockerfileTarget) -> Iterator[Hit]:
     `ENV PATH=/opt/app/bin:$PATH`.
     """
     for ins in _all(t.dockerfile):
-        if ins.keyword in ("ENV", "LABEL") and ins.legacy_key_value:
+        if ins.keyword in ("ENV", "LABEL", "ARG") and ins.legacy_key_value:
             key = ins.key_values()[0][0]
             yield hit(ins, f"'{ins.keyword} {key} ...' uses the legacy space-separated form", fix=f"write {ins.keyword} {key}=<value>")
 
@@ -206,6 +206,9 @@ def _healthcheck_json(ins: Instruction) -> bool | None:
 @rule(
     "LI206", "json-args-recommended", Severity.WARNING, tags=("runtime", "signals"),
     peers=("DL3025", "JSONArgsRecommended", "KICS-b86987e1"),
+    divergences={"DL3025": "hadolint reports shell form whatever the SHELL; lintimg follows BuildKit, for which a SHELL "
+                           "instruction makes the shell form a deliberate use of that shell.",
+                 "KICS-b86987e1": KICS_LAST_STAGE},
 )
 def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
     """Use the JSON (exec) form for CMD, ENTRYPOINT and HEALTHCHECK CMD.
@@ -213,6 +216,12 @@ def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags `CMD`, `ENTRYPOINT` and `HEALTHCHECK CMD` written in shell form
     (`CMD node server.js` rather than `CMD ["node", "server.js"]`).
+
+    Once a SHELL instruction is in force for the stage (its own, or one
+    inherited through `FROM <stage>`), the shell form is a deliberate use
+    of that shell and is not flagged, as BuildKit does. A stage that is
+    not shipped (only copied from) never runs as a container and is not
+    checked.
 
     ## Why it matters
     Shell form runs the command under `/bin/sh -c`: the shell becomes PID 1,
@@ -227,7 +236,10 @@ def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
     ## Fix
     `CMD ["node", "server.js"]`.
     """
-    for ins in _all(t.dockerfile):
+    df = t.dockerfile
+    for ins in _all(df):
+        if ins.keyword not in ("CMD", "ENTRYPOINT", "HEALTHCHECK") or declared_shell(df, ins) is not None or not ships(df, ins):
+            continue
         if ins.keyword in ("CMD", "ENTRYPOINT") and not ins.is_json and ins.args_text:
             yield hit(ins, f"{ins.keyword} is in shell form; use the JSON form so the process gets signals", fix=f'{ins.keyword} {json.dumps(ins.args_text.split())}')
         elif ins.keyword == "HEALTHCHECK" and _healthcheck_json(ins) is False:
@@ -235,12 +247,19 @@ def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 def _repeated(t: DockerfileTarget, keyword: str) -> Iterator[Hit]:
-    """Hits on every ``keyword`` after the first in a stage (only the last one takes effect)."""
-    seen: dict[int | None, Instruction] = {}
-    for ins in t.dockerfile.of(keyword):
-        first = seen.setdefault(ins.stage_index, ins)
-        if first is not ins:
-            yield hit(ins, f"more than one {keyword} in this stage (first on line {first.line}); only the last takes effect", fix=f"keep a single {keyword}")
+    """Hits on every ``keyword`` of a shipped stage that a later one overrides (only the last one takes effect).
+
+    The finding sits on the instruction that has no effect, as BuildKit and KICS report it. A stage that is
+    not shipped never runs as a container, so none of its ``keyword``s takes effect."""
+    df = t.dockerfile
+    by_stage: dict[int | None, list[Instruction]] = {}
+    for ins in df.of(keyword):
+        if ships(df, ins):
+            by_stage.setdefault(ins.stage_index, []).append(ins)
+    for found in by_stage.values():
+        for ins in found[:-1]:
+            yield hit(ins, f"this {keyword} is overridden by the one on line {found[-1].line}; only the last {keyword} of a stage takes effect",
+                      fix=f"remove it, or keep a single {keyword}")
 
 
 @rule(
@@ -251,7 +270,9 @@ def multiple_cmd(t: DockerfileTarget) -> Iterator[Hit]:
     """More than one CMD in a stage.
 
     ## What it does
-    Flags each `CMD` after the first one of a stage.
+    Flags each `CMD` of a stage that a later `CMD` overrides (the
+    finding is on the one that has no effect). A stage that is not
+    shipped (only copied from) is not checked.
 
     ## Why it matters
     Only the last CMD counts; the others are dead code that misleads readers
@@ -272,12 +293,15 @@ def multiple_cmd(t: DockerfileTarget) -> Iterator[Hit]:
 @rule(
     "LI208", "multiple-entrypoint", Severity.ERROR, tags=("runtime",),
     peers=("DL4004", "MultipleInstructionsDisallowed", "DS-0007", "KICS-6938958b"),
+    divergences={"KICS-6938958b": KICS_LAST_STAGE},
 )
 def multiple_entrypoint(t: DockerfileTarget) -> Iterator[Hit]:
     """More than one ENTRYPOINT in a stage.
 
     ## What it does
-    Flags each `ENTRYPOINT` after the first one of a stage.
+    Flags each `ENTRYPOINT` of a stage that a later `ENTRYPOINT` overrides (the
+    finding is on the one that has no effect). A stage that is not
+    shipped (only copied from) is not checked.
 
     ## Why it matters
     Only the last ENTRYPOINT counts; the earlier ones never run.
@@ -302,7 +326,9 @@ def multiple_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
     """More than one HEALTHCHECK in a stage.
 
     ## What it does
-    Flags each `HEALTHCHECK` after the first one of a stage.
+    Flags each `HEALTHCHECK` of a stage that a later `HEALTHCHECK` overrides (the
+    finding is on the one that has no effect). A stage that is not
+    shipped (only copied from) is not checked.
 
     ## Why it matters
     Only the last HEALTHCHECK counts; an earlier one that looks like the
@@ -449,10 +475,13 @@ def undefined_var(t: DockerfileTarget) -> Iterator[Hit]:
     the stages it builds on; a global ARG must be redeclared in the stage —
     and suggests a close defined name. RUN, CMD and ENTRYPOINT are left to
     the shell and not checked; `${NAME:-default}` forms are deliberate and
-    skipped. `PATH` is known, since every base image sets it. lintimg does
-    not read the base image's ENV (BuildKit does), so in a stage built on
-    an image it reports only names close to a defined one, i.e. likely
-    typos; on `scratch` it reports every undefined name.
+    skipped. `PATH` is known, since every base image sets it, and is
+    suggested for near names (`$PAHT`). Where the base image's variables
+    are known without a registry (`scratch`, and the official alpine,
+    busybox, debian and ubuntu images, whose config sets only PATH) every
+    undefined name is reported, also one an ARG declares only later; on
+    other bases, whose ENV lintimg does not read (BuildKit does), only
+    names close to a defined one, i.e. likely typos.
 
     ## Why it matters
     An undefined variable expands to an empty string without any error, so a
@@ -471,19 +500,23 @@ def undefined_var(t: DockerfileTarget) -> Iterator[Hit]:
     for ins in df.instructions:
         if ins.stage_index is None or ins.keyword not in _EXPANDING:
             continue
-        known = set(df.env_at(ins)) | _BASE_ENV
-        # An image base may define the variable in its own ENV (GOPATH, NB_USER...); there only likely typos are reported.
-        root = chain(df, df.stages[ins.stage_index])[-1]
-        base_env_unknown = not root.is_scratch
+        stage = df.stages[ins.stage_index]
+        base = base_env_names(df, stage)
+        known = set(df.env_at(ins)) | (base or _BASE_ENV)
         reported: set[str] = set()
         for text in _expanded_texts(ins):
             scan = _unquoted_single(text)
             for name, off in variables_used(scan):
                 if name in known or name in reported or re.match(r"\$\{\w+:?[-+]", scan[off:]):
                     continue
-                hint = suggest(name, known - _BASE_ENV)
-                if base_env_unknown and not hint:
-                    continue
+                # PATH is suggested only where the base's variables are known (`$GOPATH` is near PATH and set by golang).
+                hint = suggest(name, known if base is not None else known - _BASE_ENV)
+                if base is None and not hint:
+                    continue  # the base image may set it (GOPATH, NB_USER...): only likely typos are reported
+                later = next((o for o in stage.instructions if o.index > ins.index and o.keyword in ("ARG", "ENV")
+                              and any(k == name for k, _, _ in o.key_values())), None)
+                if later is not None and not hint:
+                    hint = f" (the {later.keyword} on line {later.line} declares it after this use)"
                 reported.add(name)
                 yield hit(ins, f"${name} is not defined by any ARG or ENV in scope{hint}", fix=f"declare it with 'ARG {name}' or fix the name")
 
@@ -497,14 +530,15 @@ def _flags_text(ins: Instruction) -> list[str]:
     return sorted(f.token.value for f in ins.flags)
 
 
-@rule("LI214", "consecutive-run", Severity.INFO, tags=("layers",), peers=("DL3059", "KICS-0008c003"), divergences={"KICS-0008c003": "KICS also merges COPY/ADD to one destination; lintimg checks RUN only, as hadolint does"})
+@rule("LI214", "consecutive-run", Severity.INFO, tags=("layers",), peers=("DL3059", "KICS-0008c003"))
 def consecutive_run(t: DockerfileTarget) -> Iterator[Hit]:
     """Consecutive RUN instructions that could be one.
 
     ## What it does
     Flags a RUN that directly follows another RUN of the same stage with the
     same flags (mounts, network) when the two hold only one command each.
-    RUNs that already chain several commands are left alone.
+    RUNs that already chain several commands are left alone, and so is a
+    stage that is not shipped (only copied from): its layers reach no image.
 
     ## Why it matters
     Each RUN makes a layer; files created in one and removed in the next
@@ -519,9 +553,10 @@ def consecutive_run(t: DockerfileTarget) -> Iterator[Hit]:
     ## Fix
     Join them with `&&` in one RUN.
     """
+    df = t.dockerfile
     prev: Instruction | None = None
-    for ins in t.dockerfile.instructions:
-        if ins.keyword == "RUN":
+    for ins in df.instructions:
+        if ins.keyword == "RUN" and ships(df, ins):
             if (
                 prev is not None
                 and prev.stage_index == ins.stage_index
@@ -532,6 +567,55 @@ def consecutive_run(t: DockerfileTarget) -> Iterator[Hit]:
             prev = ins
         else:
             prev = None
+
+
+@rule("LI215", "consecutive-copy", Severity.INFO, tags=("layers", "copy"), peers=("KICS-0008c003",))
+def consecutive_copy(t: DockerfileTarget) -> Iterator[Hit]:
+    """Consecutive COPY (or ADD) instructions to one destination that could be one.
+
+    ## What it does
+    Flags the first of two or more consecutive `COPY` (or `ADD`)
+    instructions of a stage that ships when they copy to the same
+    destination with the same flags. Heredoc copies are left alone, and
+    so is a stage that is not shipped (only copied from).
+
+    ## Why it matters
+    Each COPY makes a layer; one COPY with several sources makes one and
+    says in one place what lands in that directory.
+
+    ## Example
+    ```dockerfile
+    COPY package.json ./
+    COPY package-lock.json ./
+    ```
+
+    ## Fix
+    `COPY package.json package-lock.json ./`.
+    """
+    df = t.dockerfile
+    run: list[Instruction] = []
+
+    def key(ins: Instruction) -> tuple[object, ...] | None:
+        if ins.keyword not in ("COPY", "ADD") or ins.heredocs or len(ins.args) < 2 or not ships(df, ins):
+            return None
+        dest = ins.args[-1].value.rstrip("/") or "/"
+        return ins.stage_index, ins.keyword, _flags_text(ins), "." if dest in (".", "./") else dest
+
+    def report(group: list[Instruction]) -> Iterator[Hit]:
+        if len(group) > 1:
+            lines = ", ".join(str(i.line) for i in group[1:])
+            yield hit(group[0], f"{group[0].keyword} to {group[0].args[-1].value} is followed by {len(group) - 1} more to the same destination "
+                                f"(line {lines}); one {group[0].keyword} with all the sources makes one layer",
+                      fix=f"list every source in one {group[0].keyword}")
+
+    for ins in df.instructions:
+        k = key(ins)
+        if run and k is not None and k == key(run[-1]):
+            run.append(ins)
+            continue
+        yield from report(run)
+        run = [ins] if k is not None else []
+    yield from report(run)
 
 
 def _expose_ports(df: Dockerfile) -> Iterator[tuple[Instruction, Token, str, str | None]]:
@@ -629,7 +713,11 @@ def is_absolute_path(tok: Token) -> bool:
 @rule(
     "LI230", "workdir-relative", Severity.ERROR, tags=("workdir",),
     peers=("DL3000", "WorkdirRelativePath", "DS-0009", "CKV_DOCKER_10", "KICS-6b376af8"),
-    divergences={"WorkdirRelativePath": "BuildKit stays quiet once an absolute WORKDIR was set earlier in the stage; lintimg flags every relative WORKDIR, as hadolint, trivy, checkov and KICS do, since it still depends on an earlier line"},
+    divergences={"WorkdirRelativePath": "BuildKit reports only the first WORKDIR of a stage and the stages it is built FROM, "
+                                        "and only when that one is relative; a relative WORKDIR after an absolute one passes. "
+                                        "trivy (DS-0009: `WORKDIR /path/to/workdir` then `WORKDIR workdir`), checkov "
+                                        "(CKV_DOCKER_10) and hadolint report that relative WORKDIR, so one rule cannot pass "
+                                        "both sets of cases; lintimg flags every relative WORKDIR, as the majority does."},
 )
 def workdir_relative(t: DockerfileTarget) -> Iterator[Hit]:
     """WORKDIR should be an absolute path.
@@ -657,9 +745,15 @@ def workdir_relative(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 def _has_workdir_before(df: Dockerfile, ins: Instruction) -> bool:
-    st = df.stage_of(ins)
+    """A WORKDIR applies to ``ins``: earlier in its stage chain; for an ONBUILD trigger, any WORKDIR
+    of the image it is part of, or an earlier ONBUILD WORKDIR (triggers run in order in the child build)."""
+    owner = df.instructions[ins.index] if ins.stage_index is None and 0 <= ins.index < len(df.instructions) else ins
+    st = df.stage_of(owner)
     if st is None:
         return False
+    if owner is not ins:  # ins is the trigger of ONBUILD `owner`
+        return any(True for s in chain(df, st) for _ in s.of("WORKDIR")) or any(
+            o.index < owner.index and o.onbuild is not None and o.onbuild.keyword == "WORKDIR" for o in st.of("ONBUILD"))
     return any(w.index < ins.index for s in chain(df, st) for w in s.of("WORKDIR"))
 
 

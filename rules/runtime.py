@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from lintimg.dockerfile import Instruction
 from lintimg.dockerfile.queries import hit
-from lintimg.dockerfile.stages import last_inherited
+from lintimg.dockerfile.stages import last_inherited, ships
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
@@ -99,7 +99,8 @@ def user_not_numeric(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags `USER name` and `USER name:group` unless both parts are numeric
-    or come from a variable.
+    or come from a variable. A stage that is not shipped (only copied
+    from) is not checked: it never runs as a container.
 
     ## Why it matters
     A name is resolved inside the image's `/etc/passwd`; platforms that
@@ -114,9 +115,10 @@ def user_not_numeric(t: DockerfileTarget) -> Iterator[Hit]:
     ## Fix
     `USER 10001:10001` (the UID you created the user with).
     """
-    for ins in t.dockerfile.of("USER"):
+    df = t.dockerfile
+    for ins in df.of("USER"):
         user = _user_of(ins)
-        if user and "$" not in user and not all(p.isdigit() for p in user.split(":")):
+        if ships(df, ins) and user and "$" not in user and not all(p.isdigit() for p in user.split(":")):
             yield hit(ins, f"USER {user} is not a numeric UID", token=ins.args[0], fix="use the numeric UID[:GID]")
 
 
@@ -125,7 +127,8 @@ def copy_chown_flag(t: DockerfileTarget) -> Iterator[Hit]:
     """COPY/ADD `--chown` makes the files writable by the runtime user.
 
     ## What it does
-    Flags `--chown` on COPY and ADD.
+    Flags `--chown` on COPY and ADD. A stage that is not shipped (only
+    copied from) is not checked: it never runs as a container.
 
     ## Why it matters
     Files owned by the user the container runs as can be modified by a
@@ -141,9 +144,10 @@ def copy_chown_flag(t: DockerfileTarget) -> Iterator[Hit]:
     Drop `--chown` (use `--chmod` for permissions) and give the runtime
     user write access only to the directories it must write.
     """
-    for ins in t.dockerfile.of("COPY", "ADD"):
+    df = t.dockerfile
+    for ins in df.of("COPY", "ADD"):
         f = ins.flag("chown")
-        if f is not None:
+        if f is not None and ships(df, ins):
             yield hit(ins, f"{ins.keyword} --chown={f.value} gives the copied files to that user", token=f.token, fix="copy as root-owned files; grant write access only where needed")
 
 
@@ -193,7 +197,8 @@ def expose_ssh_port(t: DockerfileTarget) -> Iterator[Hit]:
     """The image exposes port 22 (SSH).
 
     ## What it does
-    Flags `EXPOSE 22`, `22/tcp` and `22/udp`.
+    Flags `EXPOSE 22`, `22/tcp` and `22/udp`. A stage that is not shipped
+    (only copied from) is not checked: it never runs as a container.
 
     ## Why it matters
     An SSH server in a container is a second entry point with its own keys
@@ -209,7 +214,10 @@ def expose_ssh_port(t: DockerfileTarget) -> Iterator[Hit]:
     Remove the SSH server and the EXPOSE; use `docker exec` or
     `kubectl exec` for debugging.
     """
-    for ins in t.dockerfile.of("EXPOSE"):
+    df = t.dockerfile
+    for ins in df.of("EXPOSE"):
+        if not ships(df, ins):
+            continue
         for tok in ins.args:
             port, _, proto = tok.value.partition("/")
             if port == "22" and proto.lower() in ("", "tcp", "udp"):
@@ -225,7 +233,8 @@ def volume_sensitive_dir(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags `VOLUME` entries at or under `/sys`, `/dev` or `/proc`, in shell
-    or JSON form.
+    or JSON form. A stage that is not shipped (only copied from) is not
+    checked: it never runs as a container.
 
     ## Why it matters
     These paths are the kernel's interfaces; a volume there invites mounting
@@ -240,7 +249,10 @@ def volume_sensitive_dir(t: DockerfileTarget) -> Iterator[Hit]:
     ## Fix
     Remove the path from VOLUME; keep volumes to application data.
     """
-    for ins in t.dockerfile.of("VOLUME"):
+    df = t.dockerfile
+    for ins in df.of("VOLUME"):
+        if not ships(df, ins):
+            continue
         for tok in ins.args:
             if path_under(tok.value, _SENSITIVE_DIRS):
                 yield hit(ins, f"VOLUME {tok.value} is a kernel interface directory", token=tok, fix="keep volumes to application data directories")

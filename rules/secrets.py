@@ -259,7 +259,9 @@ def dockerfile_secrets(t: DockerfileTarget) -> Iterator[tuple[int, int, str, str
     Severity.ERROR,
     tags=SECURITY,
     # checkov runs detect-secrets over Dockerfiles too; these are its checks for the kinds of secret we find.
-    peers=("CKV_SECRET_2", "CKV_SECRET_4", "CKV_SECRET_6", "CKV_SECRET_9", "CKV_SECRET_13", "CKV_SECRET_14", "CKV_SECRET_17"),
+    # KICS's common "Passwords And Secrets" query (KICS-a88baa34) looks for the same thing in any file it scans.
+    peers=("CKV_SECRET_2", "CKV_SECRET_4", "CKV_SECRET_6", "CKV_SECRET_9", "CKV_SECRET_13", "CKV_SECRET_14", "CKV_SECRET_17",
+           "KICS-a88baa34"),
     security_severity=9.0,
 )
 def secret_in_dockerfile(t: DockerfileTarget) -> Iterator[Hit]:

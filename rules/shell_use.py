@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lintimg.dockerfile.queries import cmd_hit, posix_run, run_commands, shell_of
+from lintimg.dockerfile.queries import cmd_hit, pipefail_shell, posix_run, run_commands, shell_of, turns_on_pipefail
+from lintimg.dockerfile.stages import ships
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
@@ -77,7 +78,8 @@ def useradd_long_uid(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags `useradd` with a UID of more than five digits and without
-    `-l`/`--no-log-init`.
+    `-l`/`--no-log-init`. A stage that is not shipped (only copied from)
+    is not checked.
 
     ## Why it matters
     useradd reserves space for the UID in the sparse files `/var/log/lastlog`
@@ -94,8 +96,9 @@ def useradd_long_uid(t: DockerfileTarget) -> Iterator[Hit]:
     RUN useradd -l -u 123456 app
     ```
     """
-    for ins, cmd in run_commands(t.dockerfile):
-        if cmd.name != "useradd" or cmd.has_flag("l", "no-log-init"):
+    df = t.dockerfile
+    for ins, cmd in run_commands(df):
+        if cmd.name != "useradd" or cmd.has_flag("l", "no-log-init") or not ships(df, ins):
             continue
         uid = cmd.flag_value("u", "uid") or ""
         if len(uid) > 5:
@@ -128,22 +131,23 @@ def chpasswd_in_run(t: DockerfileTarget) -> Iterator[Hit]:
             yield cmd_hit(ins, cmd, "`chpasswd` bakes a password into the image", fix="do not set passwords in the image")
 
 
-def _pipefail_in(argv: list[str]) -> bool:
-    """True when ``argv`` (a shell command line or a ``set``) turns pipefail on: ``-o pipefail``, ``-eo pipefail``."""
-    return any(a.startswith("-") and not a.startswith("--") and a.endswith("o") and nxt == "pipefail"
-               for a, nxt in zip(argv, argv[1:]))
-
-
 @rule("LI364", "pipe-without-pipefail", Severity.WARNING, tags=("shell",), peers=("DL4006", "KICS-efbf148a"),
-      divergences={"DL4006": "hadolint's parser lets a comment ending in a backslash swallow the next lines; "
-                             "Docker does not continue comments, so the SHELL with pipefail after it applies."})
+      divergences={"KICS-efbf148a": "KICS reports `|` as an argument of an exec-form RUN (there is no shell, so no pipe) "
+                                    "and passes a pipe in `RUN pwsh a | b` (the default shell /bin/sh runs that pipe, not "
+                                    "PowerShell; hadolint 2.15.1 reports it too); lintimg follows the shell that runs the RUN.",
+                   "DL4006": "hadolint 2.15.1 also reads `|` in an exec-form RUN as a pipe; the program gets it as an "
+                             "argument, so lintimg does not report it."})
 def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
     """Set `-o pipefail` before a RUN with a pipe.
 
     ## What it does
     Flags RUN instructions with a pipeline when neither the SHELL in force
     nor a `set -o pipefail` earlier in the same RUN turns pipefail on.
-    RUNs under a non-POSIX SHELL are not checked.
+    A SHELL counts when it is a shell that has pipefail (bash, zsh, ksh,
+    mksh, ash) started with `-o pipefail`: `/bin/sh` is whatever the image
+    links there (dash on Debian), so `SHELL ["/bin/sh", "-o", "pipefail",
+    "-c"]` does not. RUNs under a non-POSIX SHELL and exec-form RUNs (no
+    shell, so `|` is an argument) are not checked.
 
     ## Why it matters
     A pipeline's status is that of its last command: `curl … | tar x`
@@ -164,10 +168,10 @@ def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
     df = t.dockerfile
     for ins in df.runs():
         script = ins.script
-        if script is None or not script.pipelines or not posix_run(df, ins) or _pipefail_in(shell_of(df, ins)):
+        if script is None or not script.pipelines or not posix_run(df, ins) or pipefail_shell(shell_of(df, ins)):
             continue
         first = next(c for c in script.commands if c.in_pipeline)
-        if any(c.name == "set" and _pipefail_in(c.argv) for c in script.before(first)):
+        if any(c.name == "set" and turns_on_pipefail(c.argv) for c in script.before(first)):
             continue
         yield cmd_hit(ins, first, "a pipe in RUN without `-o pipefail` hides failures of all but the last command",
                       fix='add `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` before it')

@@ -145,3 +145,20 @@ def test_locate_picks_the_segment_holding_the_offset(lengths, offset):
         start += length
     holder = max((s for s in segments if s[0] <= offset), key=lambda s: s[0])
     assert _locate(segments, offset) == (holder[1], 5 + offset - holder[0])
+
+
+def test_arg_scope_does_not_pass_through_from_stage():
+    # Dockerfile reference: an ARG is in scope in its stage only; a stage built FROM another inherits its ENV
+    from lintimg.dockerfile import parse_dockerfile
+
+    df = parse_dockerfile("FROM a:1 AS base\nARG A=1\nENV E=2\nFROM base\nRUN x\n")
+    env = df.env_at(df.instructions[-1])
+    assert env.get("E") == "2" and "A" not in env
+
+
+def test_env_without_a_value_sets_nothing():
+    # `ENV name` (no value) is a syntax error for Docker; templated files (ERB, Jinja) produce it
+    df = parse_dockerfile('FROM a:1\nENV <%= @m["env"].join(" ") %>\nENV A=1\nRUN echo $A\nFROM a:1 AS b\nFROM b\nRUN true\n')
+    env = df.env_at(df.instructions[3])
+    assert env["A"] == "1" and "%>" not in env  # `%>` is a name without a value
+    assert "A" not in df.env_at(df.instructions[-1])  # stage `b` never set it

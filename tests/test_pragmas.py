@@ -55,3 +55,17 @@ def test_unknown_id_in_pragma_is_reported():
 
 def test_disable_ignore_pragma_turns_them_all_off():
     assert lines_of("LI230", TWO.format(p="# lintimg ignore=LI230\n"), {"disable-ignore-pragma": True}) == [3, 4]
+
+
+def test_hadolint_pragma_grammar_as_hadolint_2_15_reads_it():
+    """Checked against the hadolint 2.15.1 binary: a malformed id voids the whole pragma; an unknown
+    well-formed id does not; spaces around commas and a trailing comment are fine."""
+    from tests.rulespec import catches, passes
+
+    body = "FROM debian:12\n# hadolint ignore={}\nRUN apt-get install -y --no-install-recommends curl\n"
+    for ids in ("DL3008", "DL3008 , DL3015", "DL3008,DL9999", "DL3008,SC2086", "DL3008,DL3015 # reason", "DL3008#x"):
+        passes("LI300", body.format(ids))
+    for ids in ("DL3008,dl3015", "DL3008,DL3015x", "DL3008,foo", "DL3008 DL3015", "DL3008,,DL3015", "dl3008"):
+        catches("LI300", body.format(ids))
+    # the malformed ids are reported, like unknown ones in our own pragma
+    catches("LI003", body.format("DL3008,foo"), message="foo")

@@ -4,11 +4,6 @@ from __future__ import annotations
 from lintimg.dockerfile.shell import parse_script
 
 
-def test_without_flags_drops_flag_and_its_value():
-    cmd = parse_script("apt-get -t bookworm-backports install --target-release=x -y curl").commands[0]
-    assert cmd.without_flags("t", "target-release").argv == ["apt-get", "install", "-y", "curl"]
-
-
 def test_flag_count_counts_clustered_flags():
     cmd = parse_script("apt-get -qq install -q curl").commands[0]
     assert cmd.flag_count("q") == 3

@@ -72,7 +72,8 @@ def dependency_install(cmd: Command) -> Ecosystem | None:
     if name == "pnpm" and sub in ("install", "i") and not _operands(cmd, sub):
         return ECOSYSTEMS["pnpm"]
     if name in ("pip", "pip3") and sub == "install":
-        if cmd.has_flag("r", "requirement") or any(o in (".", "./") for o in _operands(cmd, "install")):
+        if cmd.has_flag("r", "requirement") or any(o in (".", "./") for o in _operands(cmd, "install")) \
+                or cmd.flag_value("e", "editable") in (".", "./"):
             return ECOSYSTEMS["pip"]
     if name == "poetry" and sub == "install":
         return ECOSYSTEMS["poetry"]

@@ -201,6 +201,8 @@ def _add(tree: Tree, src: Source, rel: str) -> None:
         if tree.is_sent(rel, is_dir=True) or sub.files:
             src.matched.append(rel)
             src.trees.append(sub)
+        if not sub.files and tree.matcher and tree.listdir(rel):
+            src.ignored = True  # a directory (the context root too) whose every entry the ignore file excludes
         return
     if e is not None and tree.is_sent(rel):
         src.matched.append(rel)

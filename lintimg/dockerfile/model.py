@@ -179,6 +179,19 @@ class Instruction:
         return out, legacy
 
 
+def run_mounts(ins: Instruction) -> list[dict[str, str]]:
+    """The ``--mount`` options of a RUN as dicts (``type`` defaults to bind, ``dst``/``destination`` read as ``target``)."""
+    out = []
+    for value in ins.flag_values("mount"):
+        opts: dict[str, str] = {"type": "bind"}
+        for part in value.split(","):
+            key, _, val = part.partition("=")
+            key = key.strip().lower()
+            opts["target" if key in ("dst", "destination") else key] = val.strip()
+        out.append(opts)
+    return out
+
+
 def _token_at(ins: Instruction) -> Token:
     return Token(ins.keyword_raw, ins.keyword, ins.pos)
 
@@ -258,8 +271,9 @@ class Dockerfile:
         return self.lines[line - 1] if 0 < line <= len(self.lines) else ""
 
     def env_at(self, ins: Instruction) -> dict[str, str]:
-        """Variables (ARG and ENV) visible to ``ins``: its stage's chain up to it; before the first
-        FROM (or in a file without one), the ARG/ENV instructions above it."""
+        """Variables (ARG and ENV) visible to ``ins``: its stage's ARGs and ENVs up to it and the ENVs of
+        the stages it is built FROM (ARGs do not pass through ``FROM <stage>``); before the first FROM
+        (or in a file without one), the ARG/ENV instructions above it."""
         return self._scopes.get(ins.index, {})
 
     @cached_property
@@ -275,18 +289,22 @@ class Dockerfile:
                 for key, value, _ in ins.key_values():
                     head[key] = expand(value, head) if value is not None else head.get(key, "")
         for st in self.stages:
-            env: dict[str, str] = dict(stage_env.get(st.base_stage, {})) if st.base_stage is not None else {}
+            # A stage built FROM another inherits its ENV (part of that image's config), not its ARGs.
+            inherited = dict(stage_env.get(st.base_stage, {})) if st.base_stage is not None else {}
+            env: dict[str, str] = dict(inherited)
             for ins in st.instructions:
                 scopes[ins.index] = dict(env)
                 if ins.keyword in ("ARG", "ENV"):
                     for key, value, _ in ins.key_values():
-                        if value is None:
-                            if ins.keyword == "ARG":
-                                glob = self.global_args.get(key)
-                                env[key] = expand(glob, env) if glob else env.get(key, "")
+                        if ins.keyword == "ENV":
+                            if value is not None:  # `ENV name` alone is a syntax error for Docker: it sets nothing
+                                env[key] = inherited[key] = expand(value, env)
+                        elif value is None:
+                            glob = self.global_args.get(key)
+                            env[key] = expand(glob, env) if glob else env.get(key, "")
                         else:
                             env[key] = expand(value, env)
-            stage_env[st.index] = env
+            stage_env[st.index] = inherited
         return scopes
 
 

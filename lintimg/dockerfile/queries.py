@@ -7,7 +7,8 @@ from typing import Any
 
 from lintimg.dockerfile import Dockerfile, Instruction, Stage, Token
 from lintimg.dockerfile.comments import shell_pragma
-from lintimg.dockerfile.shell import Command
+from lintimg.dockerfile.model import run_mounts as run_mounts  # re-exported: rule bodies read mounts from here
+from lintimg.dockerfile.shell import Command, command_from_argv
 from lintimg.dockerfile.stages import chain
 from lintimg.findings import Hit
 
@@ -21,10 +22,16 @@ def hit(ins: Instruction, message: str, *, token: Token | None = None, fix: str 
     return Hit(message, line=p.line, column=p.column, end_line=p.end_line, end_column=p.end_column, fix=fix, key=key, properties=props)
 
 
-def shell_of(df: Dockerfile, ins: Instruction) -> list[str]:
-    """The SHELL in force for ``ins`` (``["/bin/sh", "-c"]`` unless a SHELL changed it in its stage chain)."""
+DEFAULT_SHELL = ("/bin/sh", "-c")
+# Shells whose `-o pipefail` is documented (bash, zsh, the Korn shells, BusyBox ash). `/bin/sh` is
+# whichever shell the image links there (dash on Debian, which had no pipefail before 0.5.12), so it is not one.
+PIPEFAIL_SHELLS = frozenset({"bash", "zsh", "ksh", "ksh93", "mksh", "ash"})
+
+
+def declared_shell(df: Dockerfile, ins: Instruction) -> list[str] | None:
+    """The argv of the last SHELL before ``ins`` in its stage chain (``FROM <stage>`` inherits it), or ``None``."""
     stage = df.stage_of(ins)
-    current = ["/bin/sh", "-c"]
+    current: list[str] | None = None
     for st in reversed(chain(df, stage)) if stage is not None else ():
         for other in st.instructions:
             if other.index >= ins.index:
@@ -32,6 +39,23 @@ def shell_of(df: Dockerfile, ins: Instruction) -> list[str]:
             if other.keyword == "SHELL" and other.json_args:
                 current = other.json_args
     return current
+
+
+def shell_of(df: Dockerfile, ins: Instruction) -> list[str]:
+    """The SHELL in force for ``ins`` (``["/bin/sh", "-c"]`` unless a SHELL changed it in its stage chain)."""
+    return declared_shell(df, ins) or list(DEFAULT_SHELL)
+
+
+def pipefail_shell(argv: list[str]) -> bool:
+    """``argv`` (a SHELL) starts a shell that supports pipefail and turns it on (``bash -o pipefail -c``, ``-eo pipefail``)."""
+    import os
+
+    return bool(argv) and os.path.basename(argv[0]) in PIPEFAIL_SHELLS and turns_on_pipefail(argv)
+
+
+def turns_on_pipefail(argv: list[str]) -> bool:
+    """``argv`` (a shell's command line or a ``set``) holds ``-o pipefail`` (``-eo pipefail`` too)."""
+    return any(a.startswith("-") and not a.startswith("--") and a.endswith("o") and nxt == "pipefail" for a, nxt in zip(argv, argv[1:]))
 
 
 def is_posix_shell(df: Dockerfile, ins: Instruction) -> bool:
@@ -51,19 +75,6 @@ def posix_run(df: Dockerfile, ins: Instruction) -> bool:
     return is_posix_shell(df, ins)
 
 
-def run_mounts(ins: Instruction) -> list[dict[str, str]]:
-    """The ``--mount`` options of a RUN as dicts (``type`` defaults to bind, ``dst``/``destination`` read as ``target``)."""
-    out = []
-    for value in ins.flag_values("mount"):
-        opts: dict[str, str] = {"type": "bind"}
-        for part in value.split(","):
-            key, _, val = part.partition("=")
-            key = key.strip().lower()
-            opts["target" if key in ("dst", "destination") else key] = val.strip()
-        out.append(opts)
-    return out
-
-
 def run_commands(df: Dockerfile, include_onbuild: bool = True) -> list[tuple[Instruction, Command]]:
     """Every simple command of every shell-form RUN (and ONBUILD RUN), in order.
 
@@ -78,13 +89,16 @@ def run_commands(df: Dockerfile, include_onbuild: bool = True) -> list[tuple[Ins
 
 def _run_commands(df: Dockerfile, include_onbuild: bool) -> Iterator[tuple[Instruction, Command]]:
     for ins in df.runs(include_onbuild):
-        script = ins.script
-        if script is None:
-            if ins.json_args:
-                yield ins, Command(list(ins.json_args), 0)
-            continue
-        for cmd in script.commands:
+        for cmd in commands_of(ins):
             yield ins, cmd
+
+
+def commands_of(ins: Instruction) -> list[Command]:
+    """The simple commands a RUN runs: its script's, or the one argv of the exec form (wrappers looked through alike)."""
+    if ins.script is not None:
+        return ins.script.commands
+    cmd = command_from_argv(ins.json_args) if ins.json_args else None
+    return [cmd] if cmd is not None else []
 
 
 def command_line(ins: Instruction, cmd: Command) -> int:

@@ -1,21 +1,27 @@
-"""RUN scripts parsed with tree-sitter-bash, and the small query vocabulary rules use.
+"""RUN scripts parsed with tree-sitter-bash, the one argv parser, and the small query vocabulary rules use.
 
 A :class:`Script` is the list of simple commands in a shell script (argv with
 quoting removed), each knowing the operator that joins it to the next one,
-whether it sits in a pipeline, and its line inside the script. Rules ask:
+whether it sits in a pipeline, and its line inside the script. Every command,
+of a shell-form RUN or an exec-form one, is made by :func:`command_from_argv`,
+which looks through wrappers (``sudo -u app``, ``nice -n 10``, ``timeout -s KILL 60``,
+``env -u X``, ``gosu app``...) with their option tables. Arguments are read by
+:func:`parse_argv` with the program's option table (:mod:`lintimg.dockerfile.clis`),
+so an option's value is never an operand. Rules ask:
 
-- ``cmd.subcommand`` / ``cmd.has_args("install")`` — the first non-flag word;
+- ``cmd.subcommand`` / ``cmd.has_args("install")`` — the first operand;
 - ``cmd.has_flag("y", "yes", "assume-yes")`` — short flags cluster (``-qy``);
-- ``cmd.args_no_flags(takes_value={"t"})`` — operands, flag values dropped;
-- ``cmd.flag_value("o")`` — the value of a flag;
+- ``cmd.operands`` / ``cmd.args_no_flags()`` — operands, option values dropped;
+- ``cmd.flag_value("o")`` — the value of an option;
 - ``cmd.is_call("apt-get", "install")`` — a command with one of some subcommands;
-- ``cmd.without_flags("t", "target-release")`` — the command with those flags and their values dropped;
 - ``cmd.flag_count("q")`` — how often a flag is given (``-qq`` is two);
+- ``cmd.parsed`` — options and operands with their index in ``argv`` (for edits);
 - ``script.after(cmd)`` / ``script.before(cmd)`` — what runs later / earlier in the same RUN.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -23,12 +29,136 @@ import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
 from lintimg import limits
+from lintimg.dockerfile.clis import GENERIC, WRAPPERS, Cli, cli_of
 
 _LANGUAGE = Language(tree_sitter_bash.language())
 _PARSER = Parser(_LANGUAGE)
 
-# Wrappers that run their operand as the real command.
-_WRAPPERS = {"sudo", "env", "nice", "nohup", "time", "exec", "command", "xargs", "timeout", "stdbuf", "ionice", "chroot", "su-exec", "gosu", "tini"}
+_WRAPPER_NAMES = frozenset(n for w in WRAPPERS for n in w.names)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option as given: its name without dashes, its value (``None`` for a switch), the argv index of its word."""
+
+    name: str
+    value: str | None
+    index: int
+    word: str
+
+
+@dataclass(frozen=True)
+class ParsedArgs:
+    """argv read with a program's option table."""
+
+    options: tuple[Option, ...]
+    operands: tuple[tuple[str, int], ...]  # (word, argv index), the subcommand included
+    subcommand: str | None
+    command_at: int | None = None  # wrappers: argv index where the command they run starts
+    lookup: bool = False  # ``command -v x``: x is looked up, not run
+
+
+def parse_argv(argv: Sequence[str], cli: Cli) -> ParsedArgs:
+    """Read ``argv`` (program name first) as ``cli`` documents it: options, their values, operands.
+
+    GNU style: ``-abc`` clusters, ``-tX``/``-t X``, ``--opt=X``/``--opt X`` for options
+    that take a value, ``--`` ends the options, a lone ``-`` is an operand. Go style: one
+    dash, no clusters, flags end at the first operand after the subcommand. npm style:
+    multi-letter shorthands (``-dd``, ``-ws``) and ``--no-x``. Wrappers stop at their
+    first operand and report where the command they run starts.
+    """
+    opts: list[Option] = []
+    ops: list[tuple[str, int]] = []
+    sub: str | None = None
+    wrapper = cli.runs is not None
+    options_done = False
+    n = len(argv)
+    i = 1
+    while i < n:
+        a = argv[i]
+        if a == "--" and not options_done:
+            if not cli.dashdash_ends:
+                ops.extend((w, k) for k, w in enumerate(argv[i + 1:], i + 1))
+            break
+        if options_done or len(a) < 2 or not a.startswith("-"):
+            ops.append((a, i))
+            if wrapper or (cli.style == "go" and sub is not None):
+                options_done = True  # a wrapper's options end at its first operand; go's flags at the first package
+            elif sub is None and cli.subcommands and len(ops) == 1:
+                sub = a
+            i += 1
+            continue
+        i += _read_option(argv, i, cli, sub, opts)
+        if wrapper and opts and opts[-1].name in cli.lookups:
+            return ParsedArgs(tuple(opts), (), None, None, True)
+    command_at = None
+    if wrapper:
+        rest = ops[cli.runs or 0:] if cli.runs is not None else []
+        while rest and cli.assignments and "=" in rest[0][0] and not rest[0][0].startswith("="):
+            rest = rest[1:]
+        command_at = rest[0][1] if rest else None
+    return ParsedArgs(tuple(opts), tuple(ops), sub, command_at)
+
+
+def _read_option(argv: Sequence[str], i: int, cli: Cli, sub: str | None, out: list[Option]) -> int:
+    """Append the option(s) of ``argv[i]`` to ``out``; return how many words they used."""
+    a = argv[i]
+    nxt = argv[i + 1] if i + 1 < len(argv) else None
+    long_form = a.startswith("--") or cli.style == "go"
+    if cli.style == "npm" and not a.startswith("--") and a[1:] in cli.value | _NPM_MULTI:
+        long_form = True
+    if long_form:
+        name, eq, val = a.lstrip("-").partition("=")
+        if eq:
+            out.append(Option(name, val, i, a))
+            return 1
+        if cli.takes_value(name, sub) and nxt is not None:
+            out.append(Option(name, nxt, i, a))
+            return 2
+        out.append(Option(name, None, i, a))
+        return 1
+    body = a[1:]
+    for j, ch in enumerate(body):
+        rest = body[j + 1:]
+        if cli.takes_value(ch, sub):
+            if rest:
+                out.append(Option(ch, rest[1:] if rest.startswith("=") else rest, i, a))
+                return 1
+            out.append(Option(ch, nxt, i, a))
+            return 2 if nxt is not None else 1
+        if ch in cli.optional and rest.startswith("="):
+            out.append(Option(ch, rest[1:], i, a))
+            return 1
+        out.append(Option(ch, None, i, a))
+    return 1
+
+
+# npm's multi-letter shorthands that are switches (-dd, -ws, ...): read whole, not as clusters.
+_NPM_MULTI = frozenset({"dd", "ddd", "ws", "iwr", "desc", "porcelain", "readonly", "quiet", "silent", "verbose", "local", "no", "help"})
+
+
+def unwrap(argv: Sequence[str]) -> tuple[int, list[str]]:
+    """``(index of the command the wrappers run, wrapper names)``: ``sudo -u app nice -n 5 pip ...`` -> (5, [sudo, nice])."""
+    first = 0
+    wrapped: list[str] = []
+    while first < len(argv):
+        name = os.path.basename(argv[first])
+        if name not in _WRAPPER_NAMES:
+            break
+        p = parse_argv(argv[first:], cli_of(name))
+        if p.lookup or p.command_at is None:
+            break
+        wrapped.append(name)
+        first += p.command_at
+    return first, wrapped
+
+
+def command_from_argv(argv: Sequence[str], row: int = 0, offset: int = 0, assignments: Sequence[str] = ()) -> Command | None:
+    """The one constructor of commands: ``argv`` as the shell or an exec-form RUN gives it, wrappers looked through."""
+    first, wrapped = unwrap(argv)
+    if first >= len(argv):
+        return None if not assignments else Command([], row, offset, assignments=list(assignments))
+    return Command(list(argv[first:]), row, offset, assignments=list(assignments), wrapped_by=wrapped)
 
 
 @dataclass
@@ -52,41 +182,45 @@ class Command:
     def args(self) -> list[str]:
         return self.argv[1:]
 
+    @cached_property
+    def cli(self) -> Cli:
+        return cli_of(self.name)
+
+    @cached_property
+    def parsed(self) -> ParsedArgs:
+        """argv read with this program's option table."""
+        return parse_argv(self.argv, self.cli)
+
     @property
     def subcommand(self) -> str | None:
-        """The first argument that is not a flag (``install`` in ``apt-get -y install x``)."""
-        for a in self.args:
-            if not a.startswith("-"):
-                return a
-        return None
+        """The first operand (``install`` in ``apt-get -o X=1 install x``)."""
+        return self.parsed.subcommand if self.cli.subcommands else (self.parsed.operands[0][0] if self.parsed.operands else None)
+
+    @property
+    def operands(self) -> list[str]:
+        """Arguments that are neither options nor option values (the subcommand first)."""
+        return [w for w, _ in self.parsed.operands]
 
     def has_args(self, *words: str) -> bool:
         """True when any of ``words`` is an argument."""
         return any(a in words for a in self.args)
 
     def has_flag(self, *names: str) -> bool:
-        """True when any flag in ``names`` is present (``"y"`` matches ``-y`` and ``-qy``; ``"yes"`` matches ``--yes``/``--yes=…``)."""
-        for a in self.args:
-            if a == "--":
-                return False
-            if a.startswith("--"):
-                if a[2:].split("=", 1)[0] in names:
-                    return True
-            elif a.startswith("-") and len(a) > 1:
-                if any(ch in names for ch in a[1:]) or a[1:] in names:
-                    return True
-        return False
+        """True when any option in ``names`` is given (``"y"`` matches ``-y`` and ``-qy``; ``"yes"`` matches ``--yes``/``--yes=…``)."""
+        return any(o.name in names or o.word.lstrip("-").partition("=")[0] in names for o in self.parsed.options)
 
     def flag_value(self, *names: str) -> str | None:
-        """The value given to a flag: ``--opt=v``, ``--opt v``, ``-o v`` or ``-ov``."""
-        args = self.args
-        for i, a in enumerate(args):
-            if a.startswith("--"):
-                key, eq, val = a[2:].partition("=")
-                if key in names:
-                    return val if eq else (args[i + 1] if i + 1 < len(args) else "")
-            elif a.startswith("-") and len(a) > 1 and a[1] in names:
-                return a[2:] if len(a) > 2 else (args[i + 1] if i + 1 < len(args) else "")
+        """The value given to an option: ``--opt=v``, ``--opt v``, ``-o v`` or ``-ov``.
+
+        For a program without an option table, a lone ``-o``/``--opt`` takes the next word.
+        """
+        for o in self.parsed.options:
+            if o.name in names:
+                if o.value is not None:
+                    return o.value
+                if self.cli is GENERIC and (o.word == "-" + o.name or o.word == "--" + o.name):
+                    return self.argv[o.index + 1] if o.index + 1 < len(self.argv) else ""
+                return ""
         return None
 
     def is_call(self, name: str | tuple[str, ...], *subs: str) -> bool:
@@ -94,54 +228,13 @@ class Command:
         names = (name,) if isinstance(name, str) else name
         return self.name in names and (not subs or self.subcommand in subs)
 
-    def without_flags(self, *names: str) -> Command:
-        """This command with the flags in ``names`` and their values dropped (``-t x``, ``--target=x``)."""
-        argv = [self.argv[0]] if self.argv else []
-        args = self.args
-        i = 0
-        while i < len(args):
-            a = args[i]
-            key = a[2:].partition("=")[0] if a.startswith("--") else (a[1:] if a.startswith("-") and len(a) == 2 else None)
-            if key in names:
-                i += 1 if "=" in a else 2
-                continue
-            argv.append(a)
-            i += 1
-        return Command(argv, self.row, self.offset, self.operator, self.in_pipeline, self.assignments, self.wrapped_by)
-
     def flag_count(self, *names: str) -> int:
         """How often flags in ``names`` are given (``-qq`` counts 2 for ``"q"``)."""
-        n = 0
-        for a in self.args:
-            if a == "--":
-                break
-            if a.startswith("--"):
-                n += a[2:].split("=", 1)[0] in names
-            elif a.startswith("-") and len(a) > 1:
-                n += sum(ch in names for ch in a[1:])
-        return n
+        return sum(o.name in names for o in self.parsed.options)
 
-    def args_no_flags(self, takes_value: frozenset[str] | set[str] = frozenset()) -> list[str]:
-        """Operands: arguments that are not flags, and not the values of flags in ``takes_value``."""
-        out: list[str] = []
-        skip = False
-        after_dd = False
-        for a in self.args:
-            if skip:
-                skip = False
-                continue
-            if after_dd:
-                out.append(a)
-            elif a == "--":
-                after_dd = True
-            elif a.startswith("--"):
-                key, eq, _ = a[2:].partition("=")
-                skip = not eq and key in takes_value
-            elif a.startswith("-") and len(a) > 1:
-                skip = len(a) == 2 and a[1] in takes_value
-            else:
-                out.append(a)
-        return out
+    def args_no_flags(self) -> list[str]:
+        """Operands: arguments that are not options nor their values."""
+        return self.operands
 
 
 @dataclass
@@ -263,21 +356,9 @@ def _command(node: Node) -> Command | None:
             argv.append(_word(child.children[0] if child.children else child))
         elif child.is_named and t not in ("file_redirect", "heredoc_redirect", "herestring_redirect", "comment"):
             argv.append(_word(child))
-    wrapped: list[str] = []
-    while argv and os.path.basename(argv[0]) in _WRAPPERS:
-        wrapped.append(os.path.basename(argv[0]))
-        rest = argv[1:]
-        # drop the wrapper's own flags and VAR=value words
-        while rest and (rest[0].startswith("-") or ("=" in rest[0] and wrapped[-1] == "env")):
-            rest = rest[1:]
-        if wrapped[-1] == "timeout" and rest:
-            rest = rest[1:]
-        if not rest:
-            break
-        argv = rest
     if not argv:
         return None if not assigns else Command([], node.start_point[0], node.start_byte, assignments=assigns)
-    return Command(argv, node.start_point[0], node.start_byte, assignments=assigns, wrapped_by=wrapped)
+    return command_from_argv(argv, node.start_point[0], node.start_byte, assigns)
 
 
 def _text(node: Node) -> str:

@@ -73,17 +73,19 @@ def _split_quoted(s: str, escape: str) -> list[Word]:
     return words
 
 
-def expand(text: str, lookup: Mapping[str, str] | Callable[[str], str | None]) -> str:
-    """Expand ``$VAR`` references; unknown variables expand to the empty string."""
+def expand(text: str, lookup: Mapping[str, str] | Callable[[str], str | None], keep_unknown: bool = False) -> str:
+    """Expand ``$VAR`` references; unknown variables expand to the empty string, or stay as written with ``keep_unknown``."""
     get = lookup.get if isinstance(lookup, Mapping) else lookup
 
     def repl(m: re.Match[str]) -> str:
         name = m.group("braced") or m.group("plain")
         val = get(name)
         op = m.group("op")
+        if val is None and keep_unknown:
+            return m.group(0)
         if not op:
             return val or ""
-        word = expand(m.group("word") or "", lookup)
+        word = expand(m.group("word") or "", lookup, keep_unknown)
         if op == ":-":
             return val if val else word
         if op == "-":
@@ -128,7 +130,8 @@ def parse_key_values(s: str, escape: str = "\\") -> tuple[list[tuple[str, str | 
     out: list[tuple[str, str | None, Word]] = []
     for w in words:
         if "=" in w.text:
-            key = w.text.split("=", 1)[0]
+            written = w.text.split("=", 1)[0]
+            key = split_words(written, escape)[0].value if written.strip() else written  # `"a.b"=x`: the key is a.b
             out.append((key, w.value[len(key) + 1 :] if w.value.startswith(key + "=") else w.value.split("=", 1)[1], w))
         else:
             out.append((w.value, None, w))

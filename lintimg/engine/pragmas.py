@@ -4,7 +4,9 @@
 - ``# lintimg stage ignore=…`` — the stage of the next instruction (put it above FROM);
 - ``# lintimg global ignore=…`` — the whole file;
 - ``# hadolint ignore=DL…`` with the same ``global``/``stage`` forms, for the rules
-  whose peer ids include that DL code;
+  whose peer ids include that DL code; as in hadolint, a list holding a malformed id
+  (``dl3008``, ``DL3008x``, a word, a space-separated list) is void as a whole, and the
+  malformed ids are reported like unknown ones;
 - ``# check=skip=Name[,Name]`` (BuildKit) as the file directive, or above a FROM
   (its stage) or an instruction; ``skip=all`` skips every BuildKit-mapped rule;
 - ``# trivy:ignore:DS-0001`` (next instruction) and ``#checkov:skip=CKV_DOCKER_1`` (file).
@@ -20,10 +22,10 @@ from lintimg.dockerfile import Dockerfile
 from lintimg.dockerfile.comments import (
     CHECK,
     CHECKOV,
-    HADOLINT_IGNORE,
     HADOLINT_SHELL,
     OURS,
     TRIVY,
+    hadolint_ignored,
 )
 from lintimg.engine.registry import Registry
 
@@ -104,11 +106,12 @@ def read_suppressions(df: Dockerfile, index: Registry) -> Suppressions:
             sup.used_lines.append(c.line)
             add(m.group(1) and m.group(1).lower(), c.line, ids)
             continue
-        m = HADOLINT_IGNORE.match(text)
-        if m:
-            ids = {r.id for raw in m.group(2).split(",") for r in index.peers(raw)}
+        found = hadolint_ignored(text)
+        if found is not None:
+            scope, peer_ids, malformed = found
+            sup.unknown.extend((c.line, raw) for raw in malformed)  # the whole pragma is void, as in hadolint
             sup.used_lines.append(c.line)
-            add(m.group(1) and m.group(1).lower(), c.line, ids)
+            add(scope, c.line, {r.id for raw in peer_ids for r in index.peers(raw)})
             continue
         m = HADOLINT_SHELL.match(text)
         if m:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from lintimg import cachefiles, limits
 from lintimg.dockerfile import BUILTIN_ARGS, Dockerfile, Instruction
-from lintimg.dockerfile.comments import HADOLINT_IGNORE
+from lintimg.dockerfile.comments import hadolint_ignored
 from lintimg.dockerfile.queries import posix_run, shell_of
 from lintimg.findings import Hit
 from lintimg.shellcheck import binary
@@ -348,14 +348,15 @@ def ignored_codes(df: Dockerfile) -> tuple[set[str], dict[int, set[str]]]:
     per_ins: dict[int, set[str]] = {}
     starts = [i.pos.line for i in df.instructions]
     for c in df.comments:
-        m = HADOLINT_IGNORE.match(c.text)
-        if not m:
+        found = hadolint_ignored(c.text)
+        if found is None:
             continue
-        codes = {x.strip().upper() for x in m.group(2).split(",") if x.strip().upper().startswith("SC")}
+        scope, ids, _ = found
+        codes = {x for x in ids if x.startswith("SC")}
         idx = bisect_right(starts, c.line)
-        if m.group(1) and m.group(1).lower() == "global":
+        if scope == "global":
             file_wide |= codes
-        elif m.group(1):  # stage: every instruction of the stage of the next instruction
+        elif scope:  # stage: every instruction of the stage of the next instruction
             if idx < len(starts):
                 stage = df.instructions[idx].stage_index
                 for i in df.instructions[idx:]:

@@ -7,7 +7,7 @@ from lintimg.dockerfile.queries import cmd_hit
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.rules._common import APK, _switch, cache_mounted, installs, unpinned
+from lintimg.rules._common import APK, _switch, cache_mounted, shipped_installs, unpinned
 
 ID_RANGE = "LI310-LI314"
 
@@ -19,6 +19,9 @@ def apk_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags packages named to `apk add` with no version constraint
     (`pkg=1.2-r0`, `pkg~1.2`) that are not a local `.apk` file.
+
+    Every stage is checked, also one that is not shipped: what a builder
+    stage installs decides what is copied out of it.
 
     ## Why it matters
     An unpinned add installs whatever the repository serves that day, so
@@ -43,7 +46,8 @@ def apk_add_cache(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags `apk add` without `--no-cache`, unless `/var/cache/apk` is a
-    cache or tmpfs mount of that RUN.
+    cache or tmpfs mount of that RUN. A stage that is not shipped (only
+    copied from) is not checked.
 
     ## Why it matters
     Without it the index and downloaded packages stay in
@@ -59,7 +63,7 @@ def apk_add_cache(t: DockerfileTarget) -> Iterator[Hit]:
     RUN apk add --no-cache curl=8.5.0-r0
     ```
     """
-    for ins, cmd in installs(t, APK, "add"):
+    for ins, cmd in shipped_installs(t, APK, "add"):
         if not cmd.has_flag("no-cache") and not cache_mounted(ins, "/var/cache/apk"):
             yield cmd_hit(ins, cmd, "`apk add` without `--no-cache` leaves the package cache in the layer", fix="add `--no-cache`")
 

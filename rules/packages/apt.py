@@ -3,19 +3,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lintimg.dockerfile.queries import cmd_hit, run_commands
+from lintimg.dockerfile import Instruction
+from lintimg.dockerfile.queries import cmd_hit, commands_of, run_commands, run_mounts
 from lintimg.dockerfile.shell import Command
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
 from lintimg.rules._common import (
     APT,
-    SYSTEM_MANAGERS,
+    HADOLINT_FINAL_CHAIN,
+    INDEX_MANAGERS,
     _rm_of,
     _switch,
     cache_mounted,
     installs,
-    stage_in_image,
+    shipped_installs,
     unpinned,
 )
 
@@ -29,6 +31,9 @@ def apt_get_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags packages named to `apt-get install` with no version (`pkg=1.2`),
     no release (`pkg/bookworm`) and that are not a local `.deb` file.
+
+    Every stage is checked, also one that is not shipped: what a builder
+    stage installs decides what is copied out of it.
 
     ## Why it matters
     An unpinned install takes whatever the archive serves on the day of the
@@ -50,17 +55,20 @@ def apt_get_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
 
 @rule("LI301", "apt-lists-not-removed", Severity.INFO, tags=("apt", "size"), peers=("DL3009", "DKL-DI-0005", "KICS-df746b39"),
       divergences={"DL3009": "hadolint reads a backslash followed by spaces in the middle of a line as a line break; "
-                             "Docker does not, so a `--mount` written after it is not a mount and the lists stay."})
+                             "Docker does not, so a `--mount` written after it is not a mount and the lists stay. "
+                             + HADOLINT_FINAL_CHAIN})
 def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
     """Delete the apt lists after `apt-get update`.
 
     ## What it does
     Flags a RUN that runs `apt-get update` (or `apt update`) and does not
     remove `/var/lib/apt/lists` (or run `apt-get distclean`) later in the
-    same RUN, unless both
-    `/var/lib/apt` and `/var/cache/apt` are cache or tmpfs mounts. Stages
-    that are only copied from are not flagged: their files never reach
-    the image.
+    same RUN, unless `/var/lib/apt/lists` itself is a cache or tmpfs
+    mount, or both `/var/lib/apt` and `/var/cache/apt` are (with one of
+    them only, and Docker's `docker-clean` hook removed as cache-mount
+    recipes do, the other keeps apt's files in the layer). A stage that
+    is not shipped (only copied from) is not checked: its files never
+    reach an image.
 
     ## Why it matters
     The package lists are tens of megabytes that the running container
@@ -78,9 +86,8 @@ def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
         && rm -rf /var/lib/apt/lists/*
     ```
     """
-    df = t.dockerfile
-    for ins, cmd in installs(t, APT, "update"):
-        if not stage_in_image(df, ins) or cache_mounted(ins, "/var/lib/apt", "/var/cache/apt"):
+    for ins, cmd in shipped_installs(t, APT, "update"):
+        if lists_mounted(ins):
             continue
         later = ins.script.after(cmd) if ins.script is not None else []
         if not any(_rm_of("/var/lib/apt/lists", "/var/lib/apt")(c) or (APT.calls(c) and APT.subcommand(c) in ("distclean", "dist-clean"))
@@ -89,13 +96,20 @@ def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
                           fix="end the RUN with `&& rm -rf /var/lib/apt/lists/*`")
 
 
+def lists_mounted(ins: Instruction) -> bool:
+    """The apt lists of ``ins`` go to a cache or tmpfs mount, not to its layer."""
+    targets = {m.get("target", "").rstrip("/") for m in run_mounts(ins) if m["type"] in ("cache", "tmpfs")}
+    return "/var/lib/apt/lists" in targets or cache_mounted(ins, "/var/lib/apt", "/var/cache/apt")
+
+
 @rule("LI302", "apt-get-missing-yes", Severity.WARNING, tags=("apt",), peers=("DL3014", "DS-0021", "KICS-77783205"))
 def apt_get_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
     """Use `-y` with `apt-get install`.
 
     ## What it does
     Flags `apt-get install` without `-y`/`--yes`/`--assume-yes` (`-qq`,
-    `-q -q` and `-q=2` imply yes).
+    `-q -q` and `-q=2` imply yes), in every stage: a stage that is not
+    shipped is built too, and stops there.
 
     ## Why it matters
     A build has no terminal: apt-get asks for confirmation and the build
@@ -123,7 +137,8 @@ def apt_get_install_recommends(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags `apt-get install` without `--no-install-recommends` (or
-    `-o APT::Install-Recommends=false`).
+    `-o APT::Install-Recommends=false`). A stage that is not shipped
+    (only copied from) is not checked.
 
     ## Why it matters
     Recommended packages are optional extras; in an image they add size
@@ -139,7 +154,7 @@ def apt_get_install_recommends(t: DockerfileTarget) -> Iterator[Hit]:
     RUN apt-get install -y --no-install-recommends curl
     ```
     """
-    for ins, cmd in installs(t, APT, "install"):
+    for ins, cmd in shipped_installs(t, APT, "install"):
         if cmd.name == "apt-get" and not cmd.has_flag("no-install-recommends") \
                 and not any(a.lower().endswith("install-recommends=false") for a in cmd.args):
             yield cmd_hit(ins, cmd, "`apt-get install` without `--no-install-recommends` pulls in optional packages",
@@ -173,15 +188,25 @@ def apt_in_scripts(t: DockerfileTarget) -> Iterator[Hit]:
             yield cmd_hit(ins, cmd, "`apt` is for interactive use; scripts should call `apt-get`", fix="use `apt-get`")
 
 
-@rule("LI305", "package-update-alone", Severity.WARNING, tags=("apt", "apk", "yum", "dnf", "zypper", "cache"),
-      peers=("DS-0017", "CKV_DOCKER_5", "CIS-DI-0007", "KICS-9bae49be"))
+@rule("LI305", "package-update-alone", Severity.WARNING, tags=("apt", "apk", "yum", "dnf", "zypper", "pacman", "cache"),
+      peers=("DS-0017", "CKV_DOCKER_5", "CIS-DI-0007", "KICS-9bae49be"),
+      divergences={"KICS-9bae49be": "KICS does not report a refresh that nothing installs from later (a trailing "
+                                    "`RUN apk update`); trivy and checkov do, and so does lintimg. KICS also reads "
+                                    "`apt update && install nginx` as an install; `install` there is coreutils' install."})
 def package_update_alone(t: DockerfileTarget) -> Iterator[Hit]:
     """Refresh the package index in the same RUN that installs.
 
     ## What it does
-    Flags a RUN that refreshes a package index (`apt-get update`, `apk
-    update`, `yum update`, `dnf update`, `zypper refresh`/`up`, ...) but
-    installs or upgrades nothing in that RUN.
+    Follows each stage's RUNs. A RUN that refreshes a package index
+    (`apt-get update`, `apk update`, `yum update`, `dnf update`, `zypper
+    refresh`/`up`, `pacman -Sy`, ...) and installs no named package leaves
+    that index for later RUNs. When a later RUN of the stage installs
+    named packages with the same manager without refreshing it again, the
+    finding is on that RUN; a refresh that installs nothing and that no
+    later RUN uses is reported where it is. A refresh that upgrades
+    everything (`apt-get update && apt-get upgrade -y`, `pacman -Syu`) is
+    only reported through a later install. Exec-form RUNs and commands
+    behind wrappers (`sudo`, `nice -n 10`) count alike.
 
     ## Why it matters
     The builder caches each layer. A later RUN that installs reuses the
@@ -199,15 +224,33 @@ def package_update_alone(t: DockerfileTarget) -> Iterator[Hit]:
     RUN apt-get update && apt-get install -y curl
     ```
     """
-    for ins in t.dockerfile.runs():
-        cmds = ins.script.commands if ins.script is not None else (
-            [Command(list(ins.json_args), 0)] if ins.json_args else [])
-        updates = [c for c in cmds if any(m.calls(c) and m.subcommand(c) in m.update for m in SYSTEM_MANAGERS)]
-        fetches = [c for c in cmds if any(m.calls(c) and m.subcommand(c) in m.install and m.subcommand(c) not in m.update
-                                          for m in SYSTEM_MANAGERS)]
-        if updates and not fetches:
-            yield cmd_hit(ins, updates[0], f"`{updates[0].name} {updates[0].subcommand}` in a RUN that installs nothing",
-                          fix="update and install in one RUN")
+    df = t.dockerfile
+    groups: dict[tuple[int | None, bool], list[Instruction]] = {}
+    for ins in df.instructions:
+        body = ins.onbuild if ins.keyword == "ONBUILD" else ins
+        if body is not None and body.keyword == "RUN":
+            groups.setdefault((ins.stage_index, body is not ins), []).append(body)
+    for runs in groups.values():
+        pending: dict[int, tuple[Instruction, Command, bool]] = {}  # manager -> refreshing RUN, its command, installs nothing at all
+        for ins in runs:
+            cmds = commands_of(ins)
+            fetches_any = any(m.installs(c) and m.subcommand(c) not in m.update for m in INDEX_MANAGERS for c in cmds)
+            for k, m in enumerate(INDEX_MANAGERS):
+                refresh = next((c for c in cmds if m.refreshes(c)), None)
+                named = next((c for c in cmds if m.installs(c) and m.subcommand(c) not in m.update and m.packages(c)), None)
+                if named is not None and refresh is None and k in pending:
+                    earlier = pending.pop(k)[0]
+                    yield cmd_hit(ins, named, f"`{named.name} {m.subcommand(named)}` installs from the index refreshed by the RUN on "
+                                              f"line {earlier.line}; a cached layer makes it stale", fix="refresh the index in this RUN")
+                elif refresh is not None:
+                    if named is None:
+                        pending[k] = (ins, refresh, not fetches_any)
+                    else:
+                        pending.pop(k, None)
+        for ins, cmd, alone in pending.values():
+            if alone:
+                yield cmd_hit(ins, cmd, f"`{cmd.name} {cmd.subcommand or ' '.join(cmd.args)}` in a RUN that installs nothing",
+                              fix="update and install in one RUN")
 
 
 @rule("LI306", "apt-dist-upgrade", Severity.WARNING, tags=("apt",), peers=("DS-0024", "DKL-DI-0003"),

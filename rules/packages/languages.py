@@ -1,12 +1,12 @@
 """LI330–LI339: Language package managers (pip, npm, yarn, gem, go), pins across every manager, cache mounts."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from lintimg.dockerfile import Dockerfile, Instruction
+from lintimg.dockerfile import Instruction
 from lintimg.dockerfile.queries import cmd_hit, run_commands, run_mounts
 from lintimg.dockerfile.shell import Command
+from lintimg.dockerfile.stages import ships
 from lintimg.dockerfile.words import expand
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
@@ -15,18 +15,18 @@ from lintimg.rules._common import (
     APK,
     APT,
     DNF,
-    EXPORTERS,
+    HADOLINT_FINAL_CHAIN,
     SYSTEM_MANAGERS,
     YUM,
     ZYPPER,
     Manager,
     as_pip,
-    assigned,
     cache_mounted,
     installs,
-    stage_in_image,
+    shell_vars,
     unpinned,
 )
+from lintimg.rules._versions import gem_spec, go_spec, npm_spec, pip_spec
 
 ID_RANGE = "LI330-LI339"
 
@@ -34,34 +34,7 @@ ID_RANGE = "LI330-LI339"
 _TRUE = frozenset({"1", "on", "yes", "true"})
 
 
-def shell_vars(ins: Instruction, cmd: Command, df: Dockerfile) -> dict[str, str]:
-    """Variables ``cmd`` sees: ARG/ENV, ``export``s and bare assignments earlier in its RUN, and its own prefixes."""
-    env = dict(df.env_at(ins))
-    for c in ins.script.before(cmd) if ins.script is not None else []:
-        if c.name in EXPORTERS or not c.argv:  # a prefix of another command sets it for that command only
-            env.update(assigned(c))
-    env.update(assigned(cmd))
-    return env
-
-
-_PIP_VALUE_FLAGS = frozenset(
-    "r requirement c constraint e editable i index-url extra-index-url t target b build prefix root src trusted-host f "
-    "find-links platform python-version implementation abi upgrade-strategy progress-bar log proxy retries timeout "
-    "exists-action cert client-cert cache-dir global-option install-option C config-settings python only-binary "
-    "no-binary pip-args index suffix".split()
-)
-
-
-_PIP_SPEC = re.compile(r"(===|==|>=|<=|~=|!=|<|>|@)")
-
-
-def _pip_pinned(p: str) -> bool:
-    if p.startswith("git+"):
-        return "@" in p.split("#", 1)[0].rsplit("/", 1)[-1]
-    return bool(_PIP_SPEC.search(p)) or "/" in p or p.startswith(".") or p.endswith((".whl", ".tar.gz", ".zip"))
-
-
-PIP = Manager(names=("pip", "pipx"), install=("install",), pinned=_pip_pinned, takes_value=_PIP_VALUE_FLAGS)
+PIP = Manager(names=("pip", "pipx"), install=("install",), grammar=pip_spec)
 
 
 def pip_installs(t: DockerfileTarget) -> Iterator[tuple[Instruction, Command, Command]]:
@@ -82,6 +55,9 @@ def pip_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     (`-c`) governs them. Requirement files, local paths, URLs and wheels
     are not flagged; a `git+` URL needs an `@revision`.
 
+    Every stage is checked, also one that is not shipped: what a builder
+    stage installs decides what is copied out of it.
+
     ## Why it matters
     pip installs the newest release on the day of the build; a new major
     version of a dependency can break a rebuild of unchanged code.
@@ -99,7 +75,7 @@ def pip_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     for ins, cmd, pip in pip_installs(t):
         if pip.has_flag("c", "constraint"):
             continue
-        loose = [p for p in PIP.packages(pip) if not _pip_pinned(p)]
+        loose = [p for p in PIP.packages(pip) if not PIP.pinned(p)]
         if loose:
             yield cmd_hit(ins, cmd, f"pip install without a version: {', '.join(loose)}", fix="pin each package: `pkg==version`",
                           key=",".join(loose))
@@ -112,7 +88,8 @@ def pip_cache_dir(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags `pip install` without `--no-cache-dir`, unless `PIP_NO_CACHE_DIR`
     is set to a true value (by ENV, ARG, `export` or a prefix) or pip's
-    cache directory is a cache or tmpfs mount. `pipx` is not flagged.
+    cache directory is a cache or tmpfs mount. `pipx` is not flagged, nor
+    is a stage that is not shipped (only copied from).
 
     ## Why it matters
     pip keeps every downloaded wheel under `~/.cache/pip`; in an image that
@@ -130,7 +107,7 @@ def pip_cache_dir(t: DockerfileTarget) -> Iterator[Hit]:
     """
     df = t.dockerfile
     for ins, cmd, pip in pip_installs(t):
-        if pip.name != "pip" or pip.has_flag("no-cache-dir"):
+        if pip.name != "pip" or pip.has_flag("no-cache-dir") or not ships(df, ins):
             continue
         if shell_vars(ins, cmd, df).get("PIP_NO_CACHE_DIR", "").lower() in _TRUE:
             continue
@@ -140,17 +117,13 @@ def pip_cache_dir(t: DockerfileTarget) -> Iterator[Hit]:
                       fix="add `--no-cache-dir` (or `ENV PIP_NO_CACHE_DIR=1`)")
 
 
-def _npm_pinned(p: str) -> bool:
-    if p.startswith("git") or "://" in p:
-        return "#" in p if p.startswith("git") else p.endswith((".tgz", ".tar.gz"))
-    return "@" in p[1:] or p.startswith(("/", ".", "~")) or p.endswith((".tgz", ".tar.gz", ".tar"))
-
-
 NPM = Manager(names=("npm",), install=("install", "i", "add", "isntall", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal"),
-              pinned=_npm_pinned, takes_value=frozenset({"registry", "prefix", "C", "cache", "userconfig", "tag", "w", "workspace"}))
+              grammar=npm_spec)
 
 
-@rule("LI333", "npm-pin-versions", Severity.WARNING, tags=("npm", "reproducibility"), peers=("DL3016", "KICS-e36d8880"))
+@rule("LI333", "npm-pin-versions", Severity.WARNING, tags=("npm", "reproducibility"), peers=("DL3016", "KICS-e36d8880"),
+      divergences={"KICS-e36d8880": "KICS passes a git URL without `#ref` (`npm install git://…/cli.git`); it follows the "
+                                    "default branch, so lintimg reports it, as hadolint does."})
 def npm_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     """Pin versions in `npm install`.
 
@@ -158,6 +131,9 @@ def npm_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     Flags packages named to `npm install` without `@version`. Local
     folders and tarballs are not flagged; a git URL needs a `#ref`.
     `npm install` with no package (installing `package.json`) is fine.
+
+    Every stage is checked, also one that is not shipped: what a builder
+    stage installs decides what is copied out of it.
 
     ## Why it matters
     npm installs the newest release that day; builds then differ from
@@ -177,18 +153,16 @@ def npm_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 def _gem_packages(cmd: Command) -> list[str]:
-    if cmd.has_flag("v", "version"):
+    """Gems of a ``gem install`` that its own words do not pin; ``-v REQ`` pins the gem only when exactly one is named
+    (RubyGems refuses ``--version`` with several gems)."""
+    # `--flag true`: a value of an option gem does not document (a build flag given before `--`), not a gem
+    gems = [w for w, i in cmd.parsed.operands[1:] if not (w in ("true", "false") and cmd.argv[i - 1].startswith("--"))]
+    if len(gems) == 1 and cmd.flag_value("v", "version"):
         return []
-    words = cmd.args[: cmd.args.index("--")] if "--" in cmd.args else cmd.args
-    out = []
-    for i, w in enumerate(words):
-        if w.startswith("-") or (i and words[i - 1].startswith("--") and "=" not in words[i - 1] and w in ("true", "false")):
-            continue
-        out.append(w)
-    return out[1:]
+    return gems
 
 
-GEM = Manager(names=("gem",), install=("install", "i"), pinned=lambda p: ":" in p or p.endswith(".gem"))
+GEM = Manager(names=("gem",), install=("install", "i"), grammar=gem_spec)
 
 
 @rule("LI335", "gem-pin-versions", Severity.WARNING, tags=("gem", "reproducibility"), peers=("DL3028", "KICS-22cd11f7"))
@@ -198,6 +172,9 @@ def gem_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags gems named to `gem install` without `:version` and without
     `-v`/`--version`.
+
+    Every stage is checked, also one that is not shipped: what a builder
+    stage installs decides what is copied out of it.
 
     ## Why it matters
     gem installs the newest release that day; builds then differ from run
@@ -216,14 +193,7 @@ def gem_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     yield from unpinned(t, GEM, "gem install", "pin each gem: `gem:version`", _gem_packages)
 
 
-def _go_pinned(p: str) -> bool:
-    if p.startswith((".", "/", "$")) or p.endswith(".go"):  # local packages and files
-        return True
-    return "@" in p and not p.endswith("@latest")
-
-
-GO = Manager(names=("go",), install=("install", "get", "run"), pinned=_go_pinned,
-             takes_value=frozenset({"C", "o", "p", "tags", "ldflags", "gcflags", "asmflags", "mod", "modfile", "pkgdir", "exec", "overlay", "pgo", "toolexec", "buildvcs", "covermode", "coverpkg"}))
+GO = Manager(names=("go",), install=("install", "get", "run"), grammar=go_spec)
 
 
 @rule("LI336", "go-install-version", Severity.WARNING, tags=("go", "reproducibility"), peers=("DL3062",))
@@ -234,6 +204,9 @@ def go_install_version(t: DockerfileTarget) -> Iterator[Hit]:
     Flags module paths given to `go install`, `go get` and `go run`
     without `@version`, or with `@latest`. Local packages (`.`, `./cmd`,
     absolute paths) are not flagged.
+
+    Every stage is checked, also one that is not shipped: what a builder
+    stage installs decides what is copied out of it.
 
     ## Why it matters
     Without a version the go command resolves the newest release that day.
@@ -252,20 +225,21 @@ def go_install_version(t: DockerfileTarget) -> Iterator[Hit]:
         words = GO.packages(cmd)
         if GO.subcommand(cmd) == "run":
             words = words[:1]  # the rest are the program's arguments
-        loose = [p for p in words if not _go_pinned(p)]
+        loose = [p for p in words if not GO.pinned(p)]
         if loose:
             yield cmd_hit(ins, cmd, f"`go {GO.subcommand(cmd)}` without a fixed version: {', '.join(loose)}",
                           fix="add `@vX.Y.Z`", key=",".join(loose))
 
 
-@rule("LI337", "yarn-cache-clean", Severity.INFO, tags=("yarn", "size"), peers=("DL3060",))
+@rule("LI337", "yarn-cache-clean", Severity.INFO, tags=("yarn", "size"), peers=("DL3060",),
+      divergences={"DL3060": HADOLINT_FINAL_CHAIN})
 def yarn_cache_clean(t: DockerfileTarget) -> Iterator[Hit]:
     """Run `yarn cache clean` after `yarn install`.
 
     ## What it does
     Flags `yarn install` with no `yarn cache clean` later in the same RUN,
-    unless yarn's cache is a cache or tmpfs mount. Stages that are only
-    copied from are not flagged.
+    unless yarn's cache is a cache or tmpfs mount. A stage that is not
+    shipped (only copied from) is not checked.
 
     ## Why it matters
     yarn's offline cache holds a copy of every package; in the image it is
@@ -283,7 +257,7 @@ def yarn_cache_clean(t: DockerfileTarget) -> Iterator[Hit]:
     """
     df = t.dockerfile
     for ins, cmd in run_commands(df):
-        if not cmd.is_call("yarn", "install") or not stage_in_image(df, ins):
+        if not cmd.is_call("yarn", "install") or not ships(df, ins):
             continue
         later = ins.script.after(cmd) if ins.script is not None else []
         if any(c.name == "yarn" and c.has_args("cache") and c.has_args("clean") for c in later):

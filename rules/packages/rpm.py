@@ -10,6 +10,7 @@ from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
 from lintimg.rules._common import (
     DNF,
+    KICS_LAST_STAGE,
     MICRODNF,
     YUM,
     ZYPPER,
@@ -23,12 +24,15 @@ from lintimg.rules._common import (
 ID_RANGE = "LI315-LI329"
 
 
-@rule("LI315", "yum-missing-yes", Severity.WARNING, tags=("yum",), peers=("DL3030", "KICS-6e19193a"))
+@rule("LI315", "yum-missing-yes", Severity.WARNING, tags=("yum",), peers=("DL3030", "KICS-6e19193a"),
+      divergences={"KICS-6e19193a": "KICS reads the exec form `RUN [\"sudo yum\", \"install\", ...]` as yum; its first "
+                                    "element names a program called `sudo yum`, so nothing runs yum there."})
 def yum_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
     """Use `-y` with `yum install`.
 
     ## What it does
-    Flags `yum install`/`groupinstall`/`localinstall` without `-y`/`--assumeyes`.
+    Flags `yum install`/`groupinstall`/`localinstall` without `-y`/`--assumeyes`,
+    in every stage: a stage that is not shipped is built too, and stops there.
 
     ## Why it matters
     yum asks for confirmation and the non-interactive build aborts.
@@ -52,7 +56,8 @@ def yum_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags `yum install` not followed in the same RUN by `yum clean all`
-    (or `rm -rf /var/cache/yum`), unless the cache is a mount.
+    (or `rm -rf /var/cache/yum`), unless the cache is a mount. A stage
+    that is not shipped (only copied from) is not checked.
 
     ## Why it matters
     yum's metadata and package cache stay in the layer otherwise.
@@ -78,6 +83,9 @@ def yum_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags packages named to `yum install` without a version (`pkg-1.2`)
     that are not a local `.rpm`, and modules without a stream (`mod:1`).
+
+    Every stage is checked, also one that is not shipped: what a builder
+    stage installs decides what is copied out of it.
 
     ## Why it matters
     Unpinned installs make builds differ from day to day.
@@ -111,7 +119,8 @@ def dnf_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
     """Use `-y` with `dnf install` and `microdnf install`.
 
     ## What it does
-    Flags `dnf`/`microdnf`/`tdnf` installs without `-y`/`--assumeyes`.
+    Flags `dnf`/`microdnf`/`tdnf` installs without `-y`/`--assumeyes`, in
+    every stage: a stage that is not shipped is built too, and stops there.
 
     ## Why it matters
     dnf asks for confirmation and the non-interactive build aborts.
@@ -136,7 +145,8 @@ def dnf_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags dnf/microdnf/tdnf installs and upgrades not followed in the same
     RUN by `dnf clean all` (or removing the dnf cache), unless the cache
-    directory is a cache or tmpfs mount.
+    directory is a cache or tmpfs mount. A stage that is not shipped
+    (only copied from) is not checked.
 
     ## Why it matters
     dnf's metadata and package cache stay in the layer otherwise.
@@ -164,6 +174,9 @@ def dnf_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     (`pkg-1.2`, `pkg-1:1.2`) that are not a local `.rpm`, and modules
     without a stream.
 
+    Every stage is checked, also one that is not shipped: what a builder
+    stage installs decides what is copied out of it.
+
     ## Why it matters
     Unpinned installs make builds differ from day to day.
 
@@ -186,7 +199,8 @@ def microdnf_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags `microdnf install` with no `microdnf clean all` after it in the
-    same RUN (or a cache mount on its cache).
+    same RUN (or a cache mount on its cache). A stage that is not shipped
+    (only copied from) is not checked.
 
     ## Why it matters
     microdnf is used on minimal images precisely to stay small; its cache
@@ -206,13 +220,19 @@ def microdnf_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
                           "end the RUN with `&& microdnf clean all`")
 
 
-@rule("LI322", "zypper-non-interactive", Severity.WARNING, tags=("zypper",), peers=("DL3034", "KICS-45e1fca5"))
+@rule("LI322", "zypper-non-interactive", Severity.WARNING, tags=("zypper",), peers=("DL3034", "KICS-45e1fca5"),
+      divergences={"KICS-45e1fca5": "KICS passes a zypper prompt in a stage that is not shipped (a builder stage the last "
+                                    "stage copies from). That stage is built all the same, and zypper at a prompt with no "
+                                    "terminal stops with 'Cannot read input: bad stream or EOF', which fails the build; "
+                                    "KICS's own description of the query says so, and KICS reports the same prompt of dnf "
+                                    "in a stage other than the last (its KICS-7ebd323c cases)."})
 def zypper_non_interactive(t: DockerfileTarget) -> Iterator[Hit]:
     """Use a non-interactive switch with zypper.
 
     ## What it does
     Flags zypper installs, removals and patches without `-n`,
-    `--non-interactive`, `-y` or `--no-confirm`.
+    `--non-interactive`, `-y` or `--no-confirm`, in every stage: a stage
+    that is not shipped is built too, and stops there.
 
     ## Why it matters
     zypper asks for confirmation and the build aborts.
@@ -253,13 +273,15 @@ def zypper_dist_upgrade(t: DockerfileTarget) -> Iterator[Hit]:
         yield cmd_hit(ins, cmd, "`zypper dist-upgrade` rewrites the base image's package set", fix="use a newer base image")
 
 
-@rule("LI324", "zypper-clean-missing", Severity.WARNING, tags=("zypper", "size"), peers=("DL3036", "DS-0020", "KICS-38300d1a"))
+@rule("LI324", "zypper-clean-missing", Severity.WARNING, tags=("zypper", "size"), peers=("DL3036", "DS-0020", "KICS-38300d1a"),
+      divergences={"KICS-38300d1a": KICS_LAST_STAGE})
 def zypper_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     """Run `zypper clean` after zypper installs.
 
     ## What it does
     Flags zypper installs, removals and patches not followed in the same
     RUN by `zypper clean`/`zypper cc`, unless `/var/cache/zypp` is a mount.
+    A stage that is not shipped (only copied from) is not checked.
 
     ## Why it matters
     zypper's cache stays in the layer otherwise.
@@ -285,6 +307,9 @@ def zypper_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags packages named to `zypper install` without a version constraint
     (`pkg=1.2`, `pkg>=1.2`) that are not a local `.rpm`.
+
+    Every stage is checked, also one that is not shipped: what a builder
+    stage installs decides what is copied out of it.
 
     ## Why it matters
     Unpinned installs make builds differ from day to day.

@@ -302,3 +302,11 @@ def test_li402_many_files_are_capped_with_a_count_of_the_rest(tmp_path: Path) ->
     assert len(found) == 11
     assert sum("svc" in f.message for f in found) == 10
     assert [f.message for f in found if "svc" not in f.message] == ["COPY sends 4 more sensitive files not listed here"]
+
+
+def test_li403_a_source_whose_every_file_is_excluded(tmp_path: Path) -> None:
+    # .dockerignore "*" leaves nothing of the context root to send, so `COPY . .` copies nothing
+    got = ctx_lint(tmp_path, "FROM scratch\nCOPY . .\n", {".dockerignore": "*\n", "app.py": "x"}, rule="LI403")
+    assert len(got) == 1 and "copies nothing" in got[0].message
+    # ".*" excludes only dot files: the rest of the root is sent
+    assert ctx_lint(tmp_path / "b", "FROM scratch\nCOPY . .\n", {".dockerignore": ".*\n", "app.py": "x"}, rule="LI403") == []

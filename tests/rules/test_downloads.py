@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.rulespec import catches, lint, passes
+from tests.rulespec import catches, lint, passes, stage_scope
 
 F = "FROM debian:12\n"
 
@@ -105,3 +105,15 @@ def test_secret_mount_leaked():
 def test_env_switch_finding_points_at_the_variable():
     got = [f for f in lint(F + "ENV NODE_TLS_REJECT_UNAUTHORIZED=0\n") if f.rule_id == "LI347"]
     assert got and got[0].location.column == 5
+
+
+def test_copied_archive_extracted_with_windows_paths():
+    # with `# escape=`` the backslash is a path separator, as on the Windows images that use it
+    catches("LI352", "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nCOPY app.tar.gz C:\\temp\\\nRUN tar -xf C:\\temp\\app.tar.gz\n", line=3)
+    catches("LI352", "FROM debian:12\nCOPY app.tar.gz /tmp/\nRUN [\"tar\", \"-xzf\", \"/tmp/app.tar.gz\"]\n", line=2)
+    passes("LI352", "FROM debian:12\nCOPY app.tar.gz /tmp/\nRUN tar -tzf /tmp/app.tar.gz\n")
+
+
+def test_stage_scope():
+    stage_scope("LI340", "RUN wget -q https://example.com/a.tgz\nRUN curl -fsSLO https://example.com/b.tgz", shipped_only=True)
+    stage_scope("LI352", "COPY app.tar.gz /src/\nRUN tar -xzf /src/app.tar.gz -C /src", shipped_only=True, onbuild=False)

@@ -1,5 +1,5 @@
 """LI2xx: instruction form and syntax."""
-from tests.rulespec import catches, passes
+from tests.rulespec import catches, passes, stage_scope
 
 
 def test_consistent_instruction_casing_follows_the_majority():
@@ -44,11 +44,13 @@ def test_json_args_recommended():
 
 
 def test_repeated_cmd_entrypoint_healthcheck_per_stage():
-    catches("LI207", "FROM a:1\nCMD [\"a\"]\nRUN x\nCMD [\"b\"]\n", line=4, count=1)
+    # the finding sits on the instruction that has no effect (the overridden one), as BuildKit and KICS place it
+    catches("LI207", "FROM a:1\nCMD [\"a\"]\nRUN x\nCMD [\"b\"]\n", line=2, count=1, message="line 4")
+    catches("LI207", "FROM a:1\nCMD [\"a\"]\nCMD [\"b\"]\nCMD [\"c\"]\n", count=2)
     passes("LI207", "FROM a:1 AS one\nCMD [\"a\"]\nFROM b:1\nCMD [\"b\"]\n")
-    catches("LI208", "FROM a:1\nENTRYPOINT [\"a\"]\nENTRYPOINT [\"b\"]\n", line=3)
+    catches("LI208", "FROM a:1\nENTRYPOINT [\"a\"]\nENTRYPOINT [\"b\"]\n", line=2)
     passes("LI208", "FROM a:1\nENTRYPOINT [\"a\"]\n")
-    catches("LI209", "FROM a:1\nHEALTHCHECK CMD [\"a\"]\nHEALTHCHECK NONE\n", line=3)
+    catches("LI209", "FROM a:1\nHEALTHCHECK CMD [\"a\"]\nHEALTHCHECK NONE\n", line=2)
     passes("LI209", "FROM a:1\nHEALTHCHECK CMD [\"a\"]\nFROM b:1\nHEALTHCHECK CMD [\"b\"]\n")
 
 
@@ -125,3 +127,52 @@ def test_workdir_system_dir():
 def test_onbuild_bodies_are_checked():
     catches("LI230", "FROM a:1\nONBUILD WORKDIR app\n", line=2)
     catches("LI212", "FROM a:1\nONBUILD COPY a b c\n")
+
+
+def test_consecutive_copy_to_one_destination():
+    catches("LI215", "FROM a:1\nCOPY README.md ./\nCOPY package.json ./\nCOPY gulpfile.js .\n", line=2, count=1, message="line 3, 4")
+    catches("LI215", "FROM a:1\nADD a.txt /srv/\nADD b.txt /srv\n", line=2)
+    passes("LI215", "FROM a:1\nCOPY a ./one\nCOPY b ./two\n")  # different destinations
+    passes("LI215", "FROM a:1\nCOPY a ./\nADD b ./\n")  # COPY and ADD differ
+    passes("LI215", "FROM a:1 AS b\nCOPY a /x/\nCOPY --from=b /y /x/\n")  # different flags
+    passes("LI215", "FROM a:1\nCOPY a ./\nRUN make\nCOPY b ./\n")  # not consecutive
+    # a builder stage that only COPY --from reads never ships its layers
+    passes("LI215", "FROM a:1 AS build\nCOPY a /src/\nCOPY b /src/\nFROM b:1\nCOPY --from=build /src/out /out\n")
+
+
+def test_state_across_instructions_and_stages():
+    # Dockerfile reference, ONBUILD: triggers run in order in the child build, after the parent's WORKDIR
+    passes("LI231", "FROM a:1\nONBUILD WORKDIR /app\nONBUILD COPY . .\n")
+    passes("LI231", "FROM a:1\nWORKDIR /app\nONBUILD COPY . .\n")
+    catches("LI231", "FROM a:1\nONBUILD COPY . .\n")
+    # a drive letter is absolute on Windows (the drive root included)
+    passes("LI231", "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nCOPY hello.txt C:\n")
+    # SHELL (own or inherited through FROM <stage>) makes shell form a deliberate use of that shell (BuildKit)
+    passes("LI206", 'FROM a:1\nSHELL ["/bin/bash", "-c"]\nCMD echo hi\n')
+    passes("LI206", 'FROM a:1 AS base\nSHELL ["/usr/bin/customshell"]\nFROM base\nENTRYPOINT mycommand\n')
+    catches("LI206", 'FROM a:1 AS base\nSHELL ["/bin/bash", "-c"]\nFROM b:1\nCMD echo hi\n', line=4)
+
+
+def test_undefined_var_on_bases_whose_variables_are_known():
+    # alpine's config sets only PATH: every undefined name is reported, a near name of PATH suggested
+    catches("LI213", "FROM alpine:3.19\nENV PATH=$PAHT:/opt/bin\n", line=2, message="did you mean 'PATH'?")
+    catches("LI213", "FROM alpine:3.19\nCOPY $foo .\nARG foo=bar\n", line=2, message="line 3")
+    passes("LI213", "FROM alpine:3.19\nENV PATH=$PATH:/opt/bin\n")
+    # unknown bases set their own variables: python's PYTHON_VERSION, golang's GOPATH
+    passes("LI213", "FROM python:3.12\nARG VERSION=$PYTHON_VERSION\n")
+    passes("LI213", "FROM golang:1.23\nWORKDIR $GOPATH/src\n")
+
+
+def test_legacy_arg_form():
+    catches("LI203", "FROM a:1\nARG foo bar\n", line=2)
+    passes("LI203", "FROM a:1\nARG foo=bar\nARG baz\n")
+
+
+def test_stage_scope():
+    # runtime configuration and layer counts only matter in a stage that ships
+    stage_scope("LI206", "CMD node server.js", shipped_only=True)
+    stage_scope("LI207", 'CMD ["a"]\nCMD ["b"]', shipped_only=True, onbuild=False)
+    stage_scope("LI208", 'ENTRYPOINT ["a"]\nENTRYPOINT ["b"]', shipped_only=True, onbuild=False)
+    stage_scope("LI209", 'HEALTHCHECK CMD ["a"]\nHEALTHCHECK CMD ["b"]', shipped_only=True, onbuild=False)
+    stage_scope("LI214", "RUN make\nRUN make install", shipped_only=True, onbuild=False)
+    stage_scope("LI215", "COPY a /x/\nCOPY b /x/", shipped_only=True, onbuild=False)

@@ -135,3 +135,9 @@ def test_allowed_users_read_the_base_images_user_from_the_engine(docker, tmp_pat
     passes("LI905", "FROM lintimg-test/policy-user:1\nCMD [\"/app\"]\n", config=ALLOWED)
     (f,) = catches("LI905", f"FROM {base}\nCMD [\"/app\"]\n", config=ALLOWED, message="runs as 'root' from base image")
     assert "measured from the engine" in f.message
+
+
+def test_quoted_label_keys_are_read_dequoted():
+    # Dockerfile reference, LABEL: the key is the word with its quotes removed
+    passes("LI910", 'FROM alpine:3.19\nLABEL "org.opencontainers.image.title"="x"\n')
+    catches("LI910", 'FROM alpine:3.19\nLABEL "Org.Example"="x"\n')

@@ -1,5 +1,5 @@
 """LI70x: runtime shape read from the Dockerfile."""
-from tests.rulespec import catches, passes
+from tests.rulespec import catches, passes, stage_scope
 
 
 def test_final_user_root():
@@ -47,3 +47,9 @@ def test_volume_sensitive_dir():
     catches("LI707", "FROM a:1\nVOLUME /dev\n")
     catches("LI707", 'FROM a:1\nVOLUME ["/data", "/proc/sys"]\n', count=1)
     passes("LI707", "FROM a:1\nVOLUME /data /devices\n")
+
+
+def test_stage_scope():
+    # a stage that is not shipped never runs as a container
+    for rule_id, body in (("LI703", "USER app"), ("LI704", "COPY --chown=app:app . /app"), ("LI706", "EXPOSE 22"), ("LI707", "VOLUME /dev")):
+        stage_scope(rule_id, body, shipped_only=True, onbuild=False)

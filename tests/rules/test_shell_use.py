@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from lintimg.dockerfile.shell import parse_script
-from tests.rulespec import catches, passes
+from tests.rulespec import catches, passes, stage_scope
 
 F = "FROM debian:12\n"
 
@@ -63,3 +63,21 @@ def test_shell_changed_in_run():
 def test_pointless_command():
     catches("LI366", F + "RUN service nginx start\n", message="service")
     passes("LI366", F + "RUN apt-get install -y openssh-client ssh\n")
+
+
+def test_pipefail_needs_a_shell_that_has_it():
+    # /bin/sh is whatever the image links there (dash on Debian): -o pipefail there is not a pipefail shell
+    catches("LI364", 'FROM alpine:3.19\nSHELL ["/bin/sh", "-o", "pipefail", "-c"]\nRUN wget -qO- x | tar -x\n', line=3)
+    passes("LI364", 'FROM debian:12\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN curl -s x | tar -x\n')
+    passes("LI364", 'FROM alpine:3.19 AS base\nSHELL ["/bin/ash", "-eo", "pipefail", "-c"]\nFROM base\nRUN wget -qO- x | tar -x\n')
+    passes("LI364", 'FROM debian:12\nRUN ["/bin/bash", "./a", "|", "./b"]\n')  # exec form: "|" is an argument
+
+
+def test_lookups_are_not_commands():
+    passes("LI366", "FROM debian:12\nRUN if ! command -v ps > /dev/null; then apt-get install -y procps; fi\n")
+    catches("LI366", "FROM debian:12\nRUN ps aux\n")
+
+
+def test_stage_scope():
+    stage_scope("LI362", "RUN useradd -u 123456 app", shipped_only=True)
+    stage_scope("LI364", "RUN wget -O - https://example.com | tar xz", shipped_only=False)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.rulespec import catches, passes, signature_switch
+from tests.rulespec import catches, passes, signature_switch, stage_scope
 
 
 def test_apk_pin_versions():
@@ -25,3 +25,8 @@ def test_apk_add_cache():
 ])
 def test_signature_switches(rule_id, tool, flag):
     signature_switch(rule_id, tool, flag)
+
+
+def test_stage_scope():
+    stage_scope("LI311", "RUN apk add curl=8.5.0-r0", shipped_only=True, base="alpine:3.20")
+    stage_scope("LI310", "RUN apk add --no-cache curl", shipped_only=False, base="alpine:3.20")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.rulespec import catches, passes, signature_switch
+from tests.rulespec import catches, passes, signature_switch, stage_scope
 
 F = "FROM debian:12\n"
 
@@ -24,11 +24,6 @@ def test_apt_lists_not_removed():
     passes("LI301", F + "RUN --mount=type=cache,target=/var/lib/apt --mount=type=cache,target=/var/cache/apt apt-get update\n")
 
 
-def test_apt_lists_only_matter_in_stages_that_reach_the_image():
-    passes("LI301", "FROM debian:12 AS build\nRUN apt-get update && apt-get install -y gcc=12\nFROM scratch\nCOPY --from=build /x /x\n")
-    catches("LI301", "FROM debian:12 AS base\nRUN apt-get update && apt-get install -y gcc=12\nFROM base\n", line=2)
-
-
 def test_apt_get_missing_yes():
     catches("LI302", F + "RUN apt-get install curl\n", line=2)
     for ok in ("-y", "--yes", "--assume-yes", "-qq", "-q -q", "-fmy"):
@@ -47,7 +42,22 @@ def test_apt_in_scripts():
 
 
 def test_package_update_alone():
-    catches("LI305", F + "RUN apt-get update\nRUN apt-get install -y curl\n", line=2, count=1)
+    # A later install from the index refreshed in an earlier layer is reported where it installs.
+    catches("LI305", F + "RUN apt-get update\nRUN apt-get install -y curl\n", line=3, count=1, message="line 2")
+    catches("LI305", "FROM alpine:3.19\nRUN apk update\nRUN apk add --no-cache curl\n", line=3, count=1)
+    # pacman(8): -Sy alone refreshes the sync database; -Syu alone upgrades, and a later -S installs from that database.
+    catches("LI305", "FROM archlinux:base\nRUN pacman -Sy\nRUN pacman -S --noconfirm nginx\n", line=3, count=1)
+    catches("LI305", "FROM archlinux:base\nRUN pacman -Syu --noconfirm\nRUN pacman -S --noconfirm nginx\n", line=3, count=1)
+    passes("LI305", "FROM archlinux:base\nRUN pacman -Syu --noconfirm nginx\n")
+    passes("LI305", "FROM archlinux:base\nRUN pacman -Syu --noconfirm\n")
+    passes("LI305", "FROM archlinux:base\nRUN pacman -Ss nginx\n")
+    # An upgrade-everything RUN is only reported through a later install; another stage starts afresh.
+    catches("LI305", F + "RUN apt-get update && apt-get upgrade -y\nRUN apt-get install -y curl\n", line=3)
+    passes("LI305", F + "RUN apt-get update && apt-get upgrade -y\nFROM debian:12\nRUN apt-get install -y curl\n")
+    # A lone refresh with nothing installed after it stays where it is, exec form and wrappers included.
+    catches("LI305", F + 'RUN ["apt-get", "update"]\n', line=2)
+    catches("LI305", F + "RUN nice -n 10 apt-get update\n", line=2)
+    catches("LI305", F + "RUN apt-get update\nRUN apt-get install -y a\nRUN apk update\n", count=2)
     catches("LI305", "FROM alpine:3.19\nRUN apk update\n")
     catches("LI305", "FROM fedora:40\nRUN dnf update -y\n")
     passes("LI305", F + "RUN apt-get update && apt-get install -y curl\n")
@@ -67,3 +77,25 @@ def test_apt_dist_upgrade():
 ])
 def test_signature_switches(rule_id, tool, flag):
     signature_switch(rule_id, tool, flag)
+
+
+def test_apt_lists_in_a_cache_mount():
+    # the lists directory itself, or both apt directories, in a cache mount keep the lists out of the layer
+    passes("LI301", F + "RUN --mount=type=cache,target=/var/lib/apt/lists apt-get update && apt-get install -y curl\n")
+    passes("LI301", F + "RUN --mount=type=cache,target=/var/lib/apt --mount=type=cache,target=/var/cache/apt apt-get update\n")
+    catches("LI301", F + "RUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y curl\n")
+
+
+def test_wrappers_and_exec_form_reach_the_manager():
+    catches("LI300", F + "RUN nice -n 10 apt-get install -y --no-install-recommends curl\n")
+    catches("LI300", F + "RUN sudo -u root apt-get install -y --no-install-recommends curl\n")
+    catches("LI302", F + 'RUN ["sudo", "apt-get", "install", "curl=7.88.1-10"]\n')
+    passes("LI300", F + "RUN apt-get install -y -o Dpkg::Options::=--force-confold -t bookworm curl=7.88.1-10\n")
+
+
+def test_stage_scope():
+    # caches and recommends are about the image; a prompt or an unpinned package is about the build
+    stage_scope("LI301", "RUN apt-get update && apt-get install -y --no-install-recommends curl=8.5", shipped_only=True)
+    stage_scope("LI303", "RUN apt-get install -y curl=8.5", shipped_only=True)
+    stage_scope("LI302", "RUN apt-get install --no-install-recommends curl=8.5", shipped_only=False)
+    stage_scope("LI300", "RUN apt-get install -y --no-install-recommends curl", shipped_only=False)

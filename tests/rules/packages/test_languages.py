@@ -1,7 +1,7 @@
 """Package-manager rules of rules/packages/languages.py, written from what each rule means."""
 from __future__ import annotations
 
-from tests.rulespec import catches, passes
+from tests.rulespec import catches, passes, stage_scope
 
 F = "FROM debian:12\n"
 
@@ -69,3 +69,10 @@ def test_package_cache_mount_is_off_by_default_and_suggests_a_mount():
     # the cache is kept (nothing to reuse is thrown away) or already mounted
     passes("LI339", F + "RUN apt-get update && apt-get install -y curl=7.88\n", config=on)
     passes("LI339", F + "RUN --mount=type=cache,target=/var/cache/apt apt-get install -y curl=7.88 && apt-get clean\n", config=on)
+
+
+def test_stage_scope():
+    stage_scope("LI331", "RUN pip install requests==2.32.3", shipped_only=True, base="python:3.12")
+    stage_scope("LI337", "RUN yarn install --frozen-lockfile", shipped_only=True, base="node:20")
+    stage_scope("LI330", "RUN pip install --no-cache-dir requests", shipped_only=False, base="python:3.12")
+    stage_scope("LI333", "RUN npm install express", shipped_only=False, base="node:20")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.rulespec import catches, passes, signature_switch
+from tests.rulespec import catches, passes, signature_switch, stage_scope
 
 F = "FROM debian:12\n"
 
@@ -62,3 +62,13 @@ def test_zypper_rules():
 ])
 def test_signature_switches(rule_id, tool, flag):
     signature_switch(rule_id, tool, flag)
+
+
+def test_stage_scope():
+    for rule_id, body in (("LI316", "RUN yum install -y httpd-2.4.6"), ("LI319", "RUN dnf install -y httpd-2.4.6"),
+                          ("LI321", "RUN microdnf install -y nginx-1.20.1"), ("LI324", "RUN zypper install -y mariadb=10.4")):
+        stage_scope(rule_id, body, shipped_only=True, base="fedora:40")
+    # zypper, yum and dnf stop at a prompt in any stage that is built, a builder stage included
+    for rule_id, body in (("LI315", "RUN yum install httpd-2.4.6 && yum clean all"), ("LI318", "RUN dnf install httpd-2.4.6 && dnf clean all"),
+                          ("LI322", "RUN zypper install httpd=2.4 && zypper clean"), ("LI317", "RUN yum install -y httpd && yum clean all")):
+        stage_scope(rule_id, body, shipped_only=False, base="fedora:40")
