@@ -13,7 +13,6 @@ points at from the finding's column on, and makes control characters visible
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -75,6 +74,8 @@ def _safe_key(key: str | None, masked: dict[str, str]) -> str | None:
     findings apart (report fingerprints hash it), so a digest of it serves as well and shows nothing."""
     if not key or masked.get(key, key) == key:
         return key
+    import hashlib  # only for such a key: a cached run loads no OpenSSL
+
     return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 

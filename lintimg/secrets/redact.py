@@ -7,7 +7,6 @@ URL passwords in text that reports echo (image history lines).
 """
 from __future__ import annotations
 
-import hashlib
 import re
 
 # Whole words (split on "_", "-", "." and lower-case) that make a name secret:
@@ -60,4 +59,6 @@ def redact(value: str) -> str:
 
 
 def fingerprint(value: str) -> str:
+    import hashlib  # here: the redaction layer loads this module in every run, a fingerprint only with a secret
+
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()

@@ -26,7 +26,6 @@ a warm re-run of the same files loads no detector.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -35,7 +34,7 @@ from typing import Any
 
 import pluggy
 
-from lintimg import redaction
+from lintimg import cachefiles, redaction
 from lintimg.redaction import merge
 from lintimg.secrets.redact import ASSIGNMENT, secret_name
 
@@ -60,7 +59,7 @@ _SOURCES = {
 }
 _QUERY_NAMES = frozenset({"sig", "signature", "x-amz-signature", "x-goog-signature"})  # signed URLs
 # What remembered results depend on besides the detector (whose version names the cache folder).
-_VERSION = hashlib.sha256(repr([sorted(_SOURCES.items()), sorted(_QUERY_NAMES)]).encode()).hexdigest()[:16]
+_VERSION = cachefiles.digest(repr([sorted(_SOURCES.items()), sorted(_QUERY_NAMES)]).encode())[:16]
 
 
 @lru_cache(maxsize=1)
