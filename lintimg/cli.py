@@ -1,7 +1,8 @@
 """The ``lintimg`` command line.
 
 Exit codes: 0 clean at the threshold, 1 findings at or above it, 2 usage or
-input error (one line on stderr).
+input error (one line on stderr); ``lintimg fleet`` adds 3: some images could not
+be scanned (its summary says which and why).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from lintimg import __version__, cachefiles, limits
 from lintimg.config import THRESHOLDS, Config, env_config_path, find_config, load_config, load_user_config, trust_notice
 from lintimg.dockerfile.sources import discover, ignored
 from lintimg.engine import Engine
-from lintimg.engine.hookspecs import Reporter, RunInfo
+from lintimg.engine.hookspecs import Reporter
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Severity
 from lintimg.redaction import display
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from lintimg.context import ContextAttacher
     from lintimg.run.cache import ResultCache
 
-SUBCOMMANDS = ("check", "image", "build", "rules")
+SUBCOMMANDS = ("check", "image", "build", "fleet", "rules")
 MAX_MESSAGE = 1000  # characters of an error message shown (an untrusted value in it may be huge)
 
 
@@ -108,6 +109,32 @@ def _build_arguments(build: argparse.ArgumentParser) -> None:
     _common(build)
 
 
+def _fleet_arguments(fleet: argparse.ArgumentParser) -> None:
+    fleet.description = ("Check every image of a registry namespace. Exit codes: 0 clean, 1 an image has findings at or above the "
+                         "threshold, 2 the run could not start (usage, registry unreachable), 3 some images could not be scanned "
+                         "(the summary says which and why).")
+    fleet.add_argument("target", metavar="REGISTRY[/NAMESPACE]", help="e.g. registry.example.com/team (a bare name is a Docker Hub namespace)")
+    fleet.add_argument("--output", "-o", default="lintimg-fleet", metavar="DIR",
+                       help="results per image digest, summary and fleet.sarif (default: lintimg-fleet); a rerun with the same DIR resumes")
+    fleet.add_argument("--repos", metavar="FILE", help="repositories (or repository:tag) to scan, one per line, for registries that hide /v2/_catalog")
+    fleet.add_argument("--include", action="append", default=[], metavar="GLOB", help="scan only REPOSITORY:TAG matching GLOB (repeatable), e.g. 'team/*:v*'")
+    fleet.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip REPOSITORY:TAG matching GLOB (repeatable)")
+    fleet.add_argument("--latest", type=int, metavar="N", help="per repository, only the N most recently created images")
+    fleet.add_argument("--platform", metavar="OS/ARCH", help="platform to pick from multi-platform images (default: this host's)")
+    fleet.add_argument("--ca-file", metavar="PEM", help="extra CA certificate(s) for the registry's TLS (the same path on every worker)")
+    fleet.add_argument("--insecure", action="store_true", help="allow plain HTTP to a registry that is not on this machine")
+    fleet.add_argument("--scheduler", metavar="ADDRESS", help="run the tasks on this Dask scheduler, e.g. tcp://dask-scheduler:8786 (pip install 'lintimg[fleet]')")
+    fleet.add_argument("--workers", type=int, metavar="N", help="processes of the embedded pool (default: one per CPU)")
+    fleet.add_argument("--memory-limit", metavar="SIZE", help="address-space cap per embedded worker, e.g. 2GiB (Dask: the workers' own --memory-limit)")
+    fleet.add_argument("--layer-cache", metavar="DIR", help="the layer cache every worker sees (default: $LINTIMG_LAYER_CACHE, else $XDG_CACHE_HOME/lintimg/layers)")
+    fleet.add_argument("--rate", type=float, default=20.0, metavar="N", help="requests per second per registry host, over all workers (default 20; 0: no budget)")
+    fleet.add_argument("--format", "-f", choices=("text", "json"), default="text", help="the summary on stdout (both are written to DIR)")
+    fleet.add_argument("--fail-on", "-t", choices=THRESHOLDS, metavar="LEVEL", help="lowest severity that makes an image fail: error, warning, info (default), style, none")
+    fleet.add_argument("--select", action="append", default=[], metavar="IDS", help="run only these rules (ids or slugs, comma-separated)")
+    fleet.add_argument("--ignore", action="append", default=[], metavar="IDS", help="turn these rules off (ids or slugs, comma-separated)")
+    _common(fleet)
+
+
 def _rules_arguments(rules: argparse.ArgumentParser) -> None:
     rules.add_argument("rule", nargs="?", metavar="ID|SLUG")
     rules.add_argument("--format", "-f", choices=("text", "json", "markdown"), default="text")
@@ -118,6 +145,7 @@ SUBPARSERS = {
     "check": ("lint Dockerfiles (the default command)", _check_arguments),
     "image": ("check a container image, alone or mapped to its Dockerfile", _image_arguments),
     "build": ("build with the local engine, then check the Dockerfile, context and image together", _build_arguments),
+    "fleet": ("check every image of a registry namespace, each shared layer analysed once (docs/fleet.md)", _fleet_arguments),
     "rules": ("list rules, or show one rule's documentation", _rules_arguments),
 }
 
@@ -214,8 +242,7 @@ def make_engine(args: argparse.Namespace, config: Config) -> Engine:
 
 def report(args: argparse.Namespace, engine: Engine, config: Config, result: RunResult, kind: str = "dockerfile", image: str | None = None) -> int:
     """Render ``result`` in the chosen format, write it, and return the exit code."""
-    info = RunInfo(rules=engine.rules, files=result.files, sources=result.sources, color=_color(args, sys.stdout), kind=kind,
-                   image=image, tool_version=__version__, notes=result.notes)
+    info = result.run_info(engine, kind, image, color=_color(args, sys.stdout))
     emit(formatter(engine, args.format)(result.findings, info), args.output)
     return exit_code(result.findings, args.fail_on or config.failure_threshold)
 
@@ -280,6 +307,37 @@ def cmd_build(args: argparse.Namespace) -> int:
     return report(args, engine, config, run, "image", args.tag or built.image_id)
 
 
+def cmd_fleet(args: argparse.Namespace) -> int:
+    from lintimg.config import parse_size
+    from lintimg.fleet.plan import Selection, parse_target
+    from lintimg.fleet.progress import fleet_progress
+    from lintimg.fleet.run import FleetOptions, run_fleet
+
+    config = _config(args)
+    engine = make_engine(args, config)
+    if args.latest is not None and args.latest < 1:
+        raise LintimgError("--latest: expected a number of images of at least 1")
+    if args.workers is not None and args.workers < 1:
+        raise LintimgError("--workers: expected at least 1")
+    if args.rate < 0:
+        raise LintimgError("--rate: expected requests per second, 0 or more")
+    if args.ca_file and not os.path.isfile(args.ca_file):
+        raise LintimgError(f"{args.ca_file}: CA file not found")
+    try:
+        memory = parse_size(args.memory_limit) if args.memory_limit else None
+    except ValueError:
+        raise LintimgError(f"--memory-limit {args.memory_limit!r}: expected a size such as 2GiB or 1500MB") from None
+    opts = FleetOptions(parse_target(args.target), args.output, repos_file=args.repos,
+                        selection=Selection(tuple(args.include), tuple(args.exclude), args.latest), platform=args.platform,
+                        insecure=args.insecure, ca_file=args.ca_file, scheduler=args.scheduler, workers=args.workers, memory_limit=memory,
+                        cache_root=args.layer_cache, rate=args.rate, threshold=args.fail_on or config.failure_threshold,
+                        rules_dirs=tuple(args.rules_dir))
+    with fleet_progress() as progress:
+        result = run_fleet(engine, opts, progress)
+    emit(json.dumps(result.summary, indent=2) + "\n" if args.format == "json" else result.text, None)
+    return result.exit_code
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     from lintimg.reports import ruledocs
 
@@ -299,7 +357,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"check": cmd_check, "image": cmd_image, "build": cmd_build, "rules": cmd_rules}
+COMMANDS = {"check": cmd_check, "image": cmd_image, "build": cmd_build, "fleet": cmd_fleet, "rules": cmd_rules}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

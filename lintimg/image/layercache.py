@@ -35,7 +35,6 @@ import base64
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -139,15 +138,7 @@ class LayerCache:
         path = self.path(result.layer.diff_id, spec)
         data = encode(result, spec, analyzers)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            cachefiles.write_atomic(path, data)
         except OSError:
             return  # a read-only or full cache directory only costs speed
         self.stores += 1

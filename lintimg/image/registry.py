@@ -8,6 +8,7 @@ storage on another host never carry the Authorization header.
 from __future__ import annotations
 
 import errno
+import functools
 import http.client
 import io
 import ipaddress
@@ -26,6 +27,7 @@ from lintimg.errors import LintimgError
 from lintimg.image import oci
 from lintimg.image.auth import Authenticator, lookup
 from lintimg.image.reader import CHUNK
+from lintimg.image.pacing import HostPacer, retry_after
 
 TIMEOUT = float(os.environ.get("LINTIMG_REGISTRY_TIMEOUT", "60"))  # one socket operation
 ATTEMPTS = 4
@@ -115,22 +117,36 @@ class _Body(io.IOBase):
         super().close()
 
 
+def _tls_context(ca_file: str | None, insecure: bool) -> ssl.SSLContext:
+    """One TLS context per setting and process: loading the system CAs costs ~0.2 s, and a fleet
+    scan makes a client per repository (contexts are safe to share between connections and threads)."""
+    return _tls_context_for(ca_file, insecure, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.lru_cache(maxsize=8)
+def _tls_context_for(ca_file: str | None, insecure: bool, cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    # cert_file/cert_dir are only the cache key: create_default_context reads them from the environment
+    ctx = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+    if insecure:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
 class Registry:
     """One repository on one registry, with its TLS settings and auth state."""
 
     def __init__(self, ref: DockerRef, *, insecure: bool = False, ca_file: str | None = None,
-                 timeout: float = TIMEOUT, attempts: int = ATTEMPTS) -> None:
+                 timeout: float = TIMEOUT, attempts: int = ATTEMPTS, pacer: HostPacer | None = None) -> None:
         self.ref = ref
         self.timeout, self.attempts = timeout, attempts
+        self.pacer = pacer  # a request budget and back-offs shared per host (a fleet scan); None: retries sleep here
         self.what = f"docker://{ref}"
         self.host = ref.api_host
         hostname = urllib.parse.urlsplit(f"//{self.host}").hostname or self.host
         self.plain_ok = insecure or is_loopback(hostname)
         self.scheme = "https"
-        self.ctx = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
-        if insecure:
-            self.ctx.check_hostname = False
-            self.ctx.verify_mode = ssl.CERT_NONE
+        self.ctx = _tls_context(ca_file, insecure)
         self.scope = f"repository:{ref.repository}:pull"
         self.auth = Authenticator(lookup(ref.registry), self._fetch_token, self.what)
 
@@ -182,6 +198,7 @@ class Registry:
     def _call(
         self, method: str, url: str, *, headers: dict[str, str] | None = None, body: bytes | None = None, authenticate: bool = True,
         deadline: float,
+        scope: str | None = None,
     ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
         """One logical request: auth challenge, bounded retries with backoff, redirects, all before ``deadline``.
 
@@ -190,15 +207,19 @@ class Registry:
         carrying a body (a token request with a refresh token) is never re-sent to another origin.
         """
         origin = _origin(url)
+        scope = scope or self.scope
         challenged = False
-        attempt = 0
+        attempt = 0  # connection failures
+        throttled = 0  # retried statuses (429, 5xx)
         redirects = 0
         while True:
             here = urllib.parse.urlsplit(url)
             same = _origin(url) == origin
             h = {k: v for k, v in (headers or {}).items() if same or k.lower() != "authorization"}
-            if authenticate and same and (token := self.auth.header(self.scope)):
+            if authenticate and same and (token := self.auth.header(scope)):
                 h["Authorization"] = token
+            if self.pacer is not None:
+                self.pacer.before(here.netloc)
             try:
                 conn, resp = self._send(method, url, h, body, deadline)
             except ssl.SSLCertVerificationError as e:
@@ -236,14 +257,20 @@ class Registry:
                 challenge = resp.getheader("WWW-Authenticate") or ""
                 _Body(conn, resp, deadline, self.what, self.timeout).close()
                 challenged = True
-                if challenge and self.auth.respond(challenge, self.scope):
+                if challenge and self.auth.respond(challenge, scope):
                     continue
                 raise LintimgError(f"{self.what}: authentication required (401); log in with docker login or fix the credentials")
-            if status in RETRY_STATUS and attempt + 1 < self.attempts:
-                wait = retry_after(resp.getheader("Retry-After"), BACKOFF * 2**attempt * (1 + random.random() / 4))
+            # With a pacer, a throttled request is retried more patiently: the pause holds every process, so
+            # retries do not add load, and in a busy fleet one request may be unlucky several times running.
+            if status in RETRY_STATUS and throttled + 1 < (self.pacer.patience if self.pacer is not None else self.attempts):
+                named = retry_after(resp.getheader("Retry-After"))
+                wait = named if named is not None else BACKOFF * 2 ** min(throttled, 8) * (1 + random.random() / 4)
                 _Body(conn, resp, deadline, self.what, self.timeout).close()
-                attempt += 1
-                self._sleep(wait, deadline)
+                throttled += 1
+                if self.pacer is not None:  # the whole host waits, in every process of the run; the next before() holds this one too
+                    self.pacer.back_off(here.netloc, wait, status, named is not None)
+                else:
+                    self._sleep(min(wait, MAX_WAIT), deadline)
                 continue
             return conn, resp
 
@@ -316,45 +343,52 @@ class Registry:
             data = b.read(n + 1)
         return data if len(data) == n else None
 
-    def tags(self, max_tags: int = 10_000, page: int = 1000) -> list[str]:
-        """The repository's tags (``/tags/list``, following ``Link`` pages), at most ``max_tags``."""
-        path = f"/v2/{self.ref.repository}/tags/list?n={page}"
+    def resolve(self, version: str, platform: str | None) -> tuple[dict[str, Any], str, dict[str, Any]]:
+        """A tag or digest down to one image: (manifest, its digest, config), every document verified."""
+        data, ctype, header_digest = self.get_small("manifests", version, oci.ACCEPT)
+        if oci.DIGEST_RE.match(version):
+            oci.verify(data, version, f"{self.what}: manifest")
+        elif header_digest.startswith("sha256:"):
+            oci.verify(data, header_digest, f"{self.what}: manifest (Docker-Content-Digest)")
+        return oci.resolve(data, ctype, self.fetch, self.what, platform)
+
+    def _pages(self, path: str, key: str, what: str, scope: str, limit: int) -> list[str]:
+        """A paginated name list (``/v2/_catalog``, ``/tags/list``), following ``Link: <…>; rel="next"`` on this host."""
         out: list[str] = []
         seen: set[str] = set()
-        while path and len(out) < max_tags and path not in seen:
+        while path and len(out) < limit and path not in seen:
             seen.add(path)
             url = f"{self.scheme}://{self.host}{path}"  # the scheme may have fallen back to http on the first call
             deadline = time.monotonic() + limits.REQUEST_DEADLINE
-            conn, resp = self._call("GET", url, deadline=deadline)
+            conn, resp = self._call("GET", url, scope=scope, deadline=deadline)
             with _Body(conn, resp, deadline, self.what, self.timeout) as b:
                 if resp.status != 200:
-                    raise self._fail(resp.status, "the tag list")
+                    raise self._fail(resp.status, what)
                 data = b.read(oci.MAX_JSON + 1)
-                link = resp.getheader("Link") or ""
+                link = _next_link(resp.getheader("Link") or "")
             if len(data) > oci.MAX_JSON:
-                raise LintimgError(f"{self.what}: tag list page is larger than {oci.MAX_JSON} bytes")
-            listed = oci.as_list(oci.load_json(data, f"{self.what}: tag list").get("tags"))
+                raise LintimgError(f"{self.what}: a page of {what} is larger than {oci.MAX_JSON} bytes")
+            listed = oci.as_list(oci.load_json(data, f"{self.what}: {what}").get(key))
             out += [t for t in listed if isinstance(t, str)]
-            nxt = urllib.parse.urlsplit(urllib.parse.urljoin(url, _next_link(link))) if _next_link(link) else None
+            nxt = urllib.parse.urlsplit(urllib.parse.urljoin(url, link)) if link else None
             if nxt is None or nxt.netloc != self.host:
                 break  # no next page, or one on another host (not followed with our credentials)
             path = nxt.path + (f"?{nxt.query}" if nxt.query else "")
-        return out[:max_tags]
+        return out[:limit]
+
+    def tags(self, max_tags: int = 10_000, page: int = 1000) -> list[str]:
+        """The repository's tags (``/tags/list``, following ``Link`` pages), at most ``max_tags``."""
+        return self._pages(f"/v2/{self.ref.repository}/tags/list?n={page}", "tags", "the tag list", self.scope, max_tags)
+
+    def catalog(self, max_repos: int = 100_000, page: int = 1000) -> list[str]:
+        """Every repository on the registry (``/v2/_catalog``, following ``Link`` pages), at most ``max_repos``."""
+        return self._pages(f"/v2/_catalog?n={page}", "repositories", "the catalog", "registry:catalog:*", max_repos)
 
     def opener(self, desc: dict[str, Any]) -> Callable[[], BinaryIO]:
         if desc.get("urls") and "foreign" in str(desc.get("mediaType", "")):
             raise LintimgError(f"{self.what}: foreign layer {desc['digest']} is not distributable from this registry")
         size = desc.get("size")
         return lambda: self.open_blob(desc["digest"], size if isinstance(size, int) and size > 0 else 0)
-
-
-def retry_after(header: str | None, default: float) -> float:
-    """Seconds to wait from a Retry-After header (seconds only), within [0, MAX_WAIT]; ``default`` otherwise."""
-    try:
-        wait = float(header) if header else default
-    except ValueError:  # an HTTP date, or junk
-        wait = default
-    return min(max(wait, 0.0), MAX_WAIT) if math.isfinite(wait) else default
 
 
 def _next_link(header: str) -> str:
@@ -372,11 +406,6 @@ def open_registry_image(
     """Resolve ``text`` on its registry down to one image; layers stream later, when read."""
     ref = parse_docker_ref(text)
     reg = Registry(ref, insecure=insecure, ca_file=ca_file)
-    data, ctype, header_digest = reg.get_small("manifests", ref.version, oci.ACCEPT)
-    if ref.digest:
-        oci.verify(data, ref.digest, f"{reg.what}: manifest")
-    elif header_digest.startswith("sha256:"):
-        oci.verify(data, header_digest, f"{reg.what}: manifest (Docker-Content-Digest)")
-    manifest, digest, config = oci.resolve(data, ctype, reg.fetch, reg.what, platform)
+    manifest, digest, config = reg.resolve(ref.version, platform)
     sources = oci.layer_sources(manifest, config, reg.opener, reg.what)
     return oci.Resolved(digest, config, sources, ref.name)
