@@ -12,7 +12,6 @@ import functools
 import http.client
 import io
 import ipaddress
-import math
 import os
 import random
 import ssl
@@ -26,8 +25,8 @@ from lintimg.dockerfile.reference import DockerRef, parse_docker_ref
 from lintimg.errors import LintimgError
 from lintimg.image import oci
 from lintimg.image.auth import Authenticator, lookup
-from lintimg.image.reader import CHUNK
 from lintimg.image.pacing import HostPacer, retry_after
+from lintimg.image.reader import CHUNK
 
 TIMEOUT = float(os.environ.get("LINTIMG_REGISTRY_TIMEOUT", "60"))  # one socket operation
 ATTEMPTS = 4
