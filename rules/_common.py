@@ -550,6 +550,8 @@ _BUILD_SUBCOMMANDS = {"go": ("build", "install", "test", "generate", "vet"), "do
 def _builds(words: list[str]) -> bool:
     """Whether a container command runs a build (the toolchain is its purpose): a build tool, or a build/compile script."""
     name = posixpath.basename(words[0])
+    if any(re.search(r"(^|:)(run|bootRun|start|serve)$", w) for w in words[1:]):
+        return False  # `mvn jetty:run`, `make run`, `cargo run`: the program runs through its toolchain
     if name in _BUILD_TOOLS or re.fullmatch(r"(build|compile)[\w.-]*\.sh", name):
         return True
     return name in _BUILD_SUBCOMMANDS and len(words) > 1 and words[1] in _BUILD_SUBCOMMANDS[name]
