@@ -63,7 +63,10 @@ def _fields(doc: dict[str, Any], checks: dict[str, Check], where: str, anomalies
     out = dict(doc)
     for key, ok in checks.items():
         value = doc.get(key)
-        if value is None or ok(value):
+        if value is None:
+            out.pop(key, None)  # null is absent (as Go's decoder reads it): rules see the type or nothing
+            continue
+        if ok(value):
             continue
         item = _ITEMS.get(key)
         if item is not None and isinstance(value, list):

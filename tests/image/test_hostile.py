@@ -263,3 +263,14 @@ def _with_content(found, stream):
 
     for h in found:
         yield h, _content(h.name, h.size, h.sparse, stream) if h.sparse is not None else None
+
+
+def test_a_null_config_field_reads_as_absent() -> None:
+    """JSON null (``"created_by": null``, found by the fuzzer) is no value: rules never see None where the spec
+    gives a string, list or map (``h.get("created_by", "")`` was None, and the history rebuild crashed)."""
+    from lintimg.image.config import checked
+
+    anomalies: list = []
+    config = checked({"config": {"User": None, "Env": None}, "history": [{"created_by": None, "empty_layer": True}]}, anomalies)
+    assert config["history"] == [{"empty_layer": True}] and "User" not in config["config"] and "Env" not in config["config"]
+    assert anomalies == []
