@@ -30,9 +30,12 @@ def _int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+_ROW = (str, str, int, int, str, str)  # SecretHit.row(): detector, title, line, column, redacted value, fingerprint
+
+
 def _hit_row(h: Any) -> bool:
-    """The fields of a SecretHit, in order: detector, line, redacted value, fingerprint."""
-    return isinstance(h, list) and len(h) == 4 and isinstance(h[0], str) and _int(h[1]) and isinstance(h[2], str) and isinstance(h[3], str)
+    """A cached SecretHit row of the right shape (anything else is a miss, scanned again)."""
+    return isinstance(h, list) and len(h) == len(_ROW) and all(_int(v) if t is int else isinstance(v, t) for v, t in zip(h, _ROW))
 
 
 class ContextSecrets:
