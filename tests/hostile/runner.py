@@ -90,7 +90,8 @@ def _tree_bytes(root: Path) -> int:
 
 
 def _group_rss_kb(pgid: int) -> int:
-    """Resident KB of every process of a process group right now (lintimg and its helpers)."""
+    """Peak resident KB so far of every process of a process group (lintimg and its helpers): VmHWM, the
+    high-water mark of each process's own memory since its exec, so a sample misses no peak before it."""
     total = 0
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -100,7 +101,7 @@ def _group_rss_kb(pgid: int) -> int:
                 if int(f.read().rsplit(")", 1)[1].split()[2]) != pgid:
                     continue
             with open(f"/proc/{pid}/status") as f:
-                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+                total += next((int(line.split()[1]) for line in f if line.startswith("VmHWM:")), 0)
         except (OSError, ValueError, IndexError):
             continue
     return total
@@ -173,7 +174,7 @@ def execute(cmd: list[str], *, cwd: Path, env: dict[str, str], stdin: str, stdou
 
     def sample() -> None:
         signal_at = float("inf") if signal_after is None else signal_after
-        while not done.wait(0.2):
+        while not done.wait(0.05):
             held = _tree_bytes(tmpdir)
             peak_tmp[0] = max(peak_tmp[0], held)
             peak_rss[0] = max(peak_rss[0], _group_rss_kb(p.pid))
@@ -207,8 +208,10 @@ def execute(cmd: list[str], *, cwd: Path, env: dict[str, str], stdin: str, stdou
         fields = usage.read_text().split()
         rss_kb, cpu = max(rss_kb, int(fields[-3])), float(fields[-2]) + float(fields[-1])
     except (OSError, ValueError, IndexError):
-        if not wrapped:
-            rss_kb = max(rss_kb, rusage.ru_maxrss)  # wait4's figure: an upper bound (it counts this process's pre-exec RSS)
+        if not wrapped and not rss_kb:
+            # gone before the first sample: wait4's figure, an upper bound (it counts the pre-exec RSS of this
+            # forked test process, which grows over a full suite run)
+            rss_kb = rusage.ru_maxrss
     usage.unlink(missing_ok=True)
     return Run(None if killed.is_set() else os.waitstatus_to_exitcode(status), bytes(out), bytes(err), seconds, rss_kb / 1024, cpu,
                peak_tmp[0] / 1e6, _tree_bytes(tmpdir) / 1e6)
