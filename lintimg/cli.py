@@ -185,7 +185,9 @@ def _config(args: argparse.Namespace) -> Config:
             raise LintimgError(f"{args.config}: config file not found")
     else:
         path = env_config_path() or find_config(Path.cwd())
-    config = load_config(path, trusted=args.trust_config or (user is not None and user.trusts(path)))
+    # `pin` reads ignore-paths only and has no --trust-config
+    trusted = getattr(args, "trust_config", False) or (user is not None and user.trusts(path))
+    config = load_config(path, trusted=trusted)
     notice = trust_notice(config)
     if notice:
         say(notice)
