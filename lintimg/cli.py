@@ -9,18 +9,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from lintimg import __version__, cachefiles
-from lintimg.config import LABEL_TYPES, THRESHOLDS, Config, discover_config, load_config
-from lintimg.dockerfile.sources import discover, ignored
+from lintimg import __version__, cachefiles, limits
+from lintimg.config import LABEL_TYPES, THRESHOLDS, Config, discover_config, load_config, load_user_config, trust_notice
+from lintimg.dockerfile.sources import decode, discover, ignored, read_source
 from lintimg.engine import Engine
 from lintimg.engine.hookspecs import Reporter, RunInfo
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Severity
+from lintimg.redaction import display
 from lintimg.run import RunResult
 from lintimg.run.check import checked_config, lint_paths
 
@@ -30,8 +32,9 @@ if TYPE_CHECKING:
 
 DEFAULT_BASELINE = ".lintimg-baseline.json"
 
-SUBCOMMANDS = ("check", "image", "build", "fleet", "rules", "baseline", "config", "schema")
+SUBCOMMANDS = ("check", "image", "build", "fleet", "pin", "rules", "baseline", "config", "schema")
 SEVERITY_FLAGS = ("error", "warning", "info", "style")
+MAX_MESSAGE = 1000  # characters of an error message shown (an untrusted value in it may be huge)
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -76,6 +79,8 @@ def _threshold(value: str) -> str:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", "-c", metavar="FILE", help="config file (default: .lintimg.yaml found from here up to the repository root, else hadolint's)")
     p.add_argument("--rules-dir", action="append", default=[], metavar="DIR", help="load rule modules from DIR (repeatable)")
+    p.add_argument("--trust-config", action="store_true",
+                   help="load the plugins and rules-dirs the config names (a config is not trusted to run code otherwise)")
     p.add_argument("--no-color", action="store_true", help="never colour the output (also NO_COLOR; FORCE_COLOR forces it)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write lintimg's caches (as LINTIMG_NO_CACHE=1)")
     p.add_argument("--verbose", "-V", action="store_true", help="say on stderr which config file and how many rules the run uses")
@@ -119,6 +124,9 @@ def _sources(p: argparse.ArgumentParser) -> None:
 
 def _check_arguments(check: argparse.ArgumentParser) -> None:
     _sources(check)
+    check.add_argument("--fix", action="store_true", help="apply safe fixes to the files in place, then report what is left")
+    check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff instead of writing them (exit 1 when there is one)")
+    check.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply fixes that change behaviour")
     _output(check)
     _common(check)
 
@@ -170,6 +178,16 @@ def _fleet_arguments(fleet: argparse.ArgumentParser) -> None:
     _common(fleet)
 
 
+def _pin_arguments(pin: argparse.ArgumentParser) -> None:
+    pin.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="Dockerfiles or directories to search (default: .)")
+    pin.add_argument("--diff", action="store_true", help="print the change as a unified diff instead of writing it (exit 1 when there is one)")
+    pin.add_argument("--update", action="store_true", help="also re-resolve tags already pinned and replace digests that moved")
+    pin.add_argument("--ca-file", metavar="PEM", help="extra CA certificate(s) to trust for the registry's TLS")
+    pin.add_argument("--insecure", action="store_true", help="allow plain HTTP to a registry that is not on this machine")
+    pin.add_argument("--config", "-c", metavar="FILE", help="config file (for ignore-paths)")
+    pin.add_argument("--no-cache", action="store_true", help="neither read nor write lintimg's caches (as LINTIMG_NO_CACHE=1)")
+
+
 def _rules_arguments(rules: argparse.ArgumentParser) -> None:
     rules.add_argument("rule", nargs="?", metavar="ID|SLUG|PEER-ID")
     rules.add_argument("--format", "-f", choices=("text", "json", "markdown"), default="text")
@@ -199,6 +217,7 @@ SUBPARSERS = {
     "image": ("check a container image, alone or mapped to its Dockerfile", _image_arguments),
     "build": ("build with the local engine, then check the Dockerfile, context and image together", _build_arguments),
     "fleet": ("check every image of a registry namespace, each shared layer analysed once (docs/fleet.md)", _fleet_arguments),
+    "pin": ("pin FROM images by the digest their tag resolves to (FROM img:tag@sha256:...)", _pin_arguments),
     "rules": ("list rules, or show one rule's documentation (by id, slug or peer id)", _rules_arguments),
     "baseline": ("record today's findings, so that later runs report only new ones", _baseline_arguments),
     "config": ("show the config a run would use, or convert hadolint's", _config_arguments),
@@ -221,15 +240,25 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    """The config file (``--config``, else discovered), with the policy flags of this run applied over it."""
+    """The run's config (``--config``, else discovered) with this run's policy flags applied over it; its code
+    (plugins, rules-dirs) loads only on --trust-config or the user config's say-so."""
+    user = load_user_config()
     if args.config:
         path: Path | None = Path(args.config)
-        assert path is not None
-        if not path.is_file():
+        if not os.path.lexists(args.config):
             raise LintimgError(f"{args.config}: config file not found")
     else:
         path = discover_config(Path.cwd())
-    config = checked_config(load_config(path))
+    # `pin` reads ignore-paths only and has no --trust-config
+    trusted = getattr(args, "trust_config", False) or (user is not None and user.trusts(path))
+    config = load_config(path, trusted=trusted)
+    notice = trust_notice(config)
+    if notice:
+        say(notice)
+    if user is not None:  # the user's own code, in every run
+        config.plugins += [p for p in user.plugins if p not in config.plugins]
+        config.rules_dirs += [d for d in user.rules_dirs if d not in config.rules_dirs]
+    config = checked_config(config)
     settings = config.settings
     if getattr(args, "trusted_registry", None):
         settings["trusted-registries"] = [*settings.get("trusted-registries", []), *args.trusted_registry]
@@ -244,13 +273,13 @@ def _config(args: argparse.Namespace) -> Config:
         config.disable_ignore_pragma = True
     if getattr(args, "verbose", False):
         kind = " (hadolint's, converted)" if path is not None and "hadolint" in path.name else ""
-        print(f"lintimg: config: {path or 'none (defaults)'}{kind}", file=sys.stderr)
+        say(f"config: {path or 'none (defaults)'}{kind}")
     return config
 
 
-def _color(args: argparse.Namespace, stream: TextIO) -> bool:
+def _color(args: argparse.Namespace, stream: TextIO | None) -> bool:
     """--no-color and NO_COLOR turn colour off; FORCE_COLOR turns it on where there is no terminal; reports to files never have it."""
-    if args.no_color or os.environ.get("NO_COLOR") or getattr(args, "output", None):
+    if args.no_color or os.environ.get("NO_COLOR") or getattr(args, "output", None) or stream is None:
         return False
     if os.environ.get("FORCE_COLOR", "") not in ("", "0"):
         return True
@@ -267,12 +296,30 @@ def exit_code(findings: list[Finding], threshold: str) -> int:
 def emit(text: str, output: str | None, what: str = "report") -> None:
     if output:
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            Path(output).write_text(text, encoding="utf-8", errors="replace")
         except OSError as e:
             raise LintimgError(f"{output}: cannot write {what}: {e.strerror or e}") from None
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        return
+    stream = sys.stdout
+    if stream is None:
+        raise LintimgError("cannot write the {what}: standard output is closed")
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):  # not a file (captured): write to the object
+        stream.write(text)
+        stream.flush()
+        return
+    # Straight to the descriptor: a report that cannot be written (a full disk, /dev/full) fails here,
+    # once, instead of again in the interpreter's final flush of a buffer it could not empty.
+    stream.flush()
+    data = memoryview(text.encode(stream.encoding or "utf-8", "replace"))
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        raise LintimgError(f"cannot write the {what} to standard output: {e.strerror or e}") from None
 
 
 def formatter(engine: Engine, fmt: str) -> Reporter:
@@ -306,8 +353,8 @@ def make_engine(args: argparse.Namespace, config: Config) -> Engine:
     return engine
 
 
-def _run_info(args: argparse.Namespace, engine: Engine, result: RunResult, kind: str, image: str | None) -> RunInfo:
-    info = result.run_info(engine, kind, image, color=_color(args, sys.stdout))
+def _run_info(args: argparse.Namespace, engine: Engine, result: RunResult, kind: str, image: str | None, stream: TextIO) -> RunInfo:
+    info = result.run_info(engine, kind, image, color=_color(args, stream))
     info.quiet, info.statistics = getattr(args, "quiet", False), getattr(args, "statistics", False)
     return info
 
@@ -316,20 +363,22 @@ def _plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n} {word if n == 1 else (words or word + 's')}"
 
 
-def report(args: argparse.Namespace, engine: Engine, config: Config, result: RunResult, kind: str = "dockerfile", image: str | None = None) -> int:
-    """Apply or write the baseline, render ``result`` in the chosen format, write it, and return the exit code."""
+def report(args: argparse.Namespace, engine: Engine, config: Config, result: RunResult, kind: str = "dockerfile", image: str | None = None,
+           stream: TextIO | None = None) -> int:
+    """Apply or write the baseline, render ``result`` in the chosen format, write it (to ``--output``, else
+    ``stream``, else stdout), and return the exit code."""
     from lintimg.reports import baseline
 
     if args.file_path_in_report:
         result.rename(args.file_path_in_report)
     result.notes = [*config.notes, *result.notes]
-    info = _run_info(args, engine, result, kind, image)
+    info = _run_info(args, engine, result, kind, image, stream or sys.stdout)
     base = args.baseline or (os.path.join(config.base_dir or ".", config.baseline) if config.baseline else None)
     if args.write_baseline:
         path = base or DEFAULT_BASELINE
-        n = baseline.write(result.findings, info, path)
+        n = baseline.write(result.findings, info, path, engine.redactor.masked)
         if not args.quiet:
-            print(f"lintimg: wrote {_plural(n, 'finding')} to {path}", file=sys.stderr)
+            say(f"wrote {_plural(n, 'finding')} to {path}")
         return 0
     findings = result.findings
     if base:
@@ -338,7 +387,12 @@ def report(args: argparse.Namespace, engine: Engine, config: Config, result: Run
         info.baseline = {"file": base, "baselined": applied.baselined, "stale": applied.stale}
         stale = f"; {_plural(applied.stale, 'baseline entry', 'baseline entries')} no longer found (stale: `lintimg baseline` rewrites it)" if applied.stale else ""
         info.notes = [*info.notes, f"{base}: {_plural(applied.baselined, 'finding')} baselined{stale}"]
-    emit(formatter(engine, _format(args, config))(findings, info), args.output)
+    text = formatter(engine, _format(args, config))(findings, info)
+    if stream is not None and not args.output:
+        stream.write(text)
+        stream.flush()
+    else:
+        emit(text, args.output)
     threshold = "none" if args.no_fail else (args.fail_on or config.failure_threshold)
     return exit_code(findings, threshold)
 
@@ -357,10 +411,16 @@ def _context_attachers(args: argparse.Namespace) -> tuple[ContextAttacher | None
     return attach, (attach if args.context else None)
 
 
-def _lint(args: argparse.Namespace, config: Config, engine: Engine) -> RunResult:
+def _paths(args: argparse.Namespace, config: Config) -> list[str]:
+    """The Dockerfiles a check names or finds, less the config's ignore-paths."""
     paths = [p for p in discover(args.paths) if not ignored(p, config.ignore_paths, config.base_dir)]
     if args.paths.count("-") > 1:
         raise LintimgError("stdin (-) can be given only once")
+    return paths
+
+
+def _lint(args: argparse.Namespace, config: Config, engine: Engine) -> RunResult:
+    paths = _paths(args, config)
     if getattr(args, "file_path_in_report", None) and len(paths) != 1:
         raise LintimgError(f"--file-path-in-report names the path of one Dockerfile, but {len(paths)} were found")
     return lint_paths(engine, paths, args.stdin_filename, *_context_attachers(args), cache=_results_cache(engine))
@@ -369,6 +429,10 @@ def _lint(args: argparse.Namespace, config: Config, engine: Engine) -> RunResult
 def cmd_check(args: argparse.Namespace) -> int:
     config = _config(args)
     engine = make_engine(args, config)
+    if args.fix or args.diff:
+        return _fix(args, engine, config)
+    if args.unsafe_fixes:
+        raise LintimgError("--unsafe-fixes goes with --fix or --diff")
     return report(args, engine, config, _lint(args, config, engine))
 
 
@@ -378,6 +442,50 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     config = _config(args)
     engine = make_engine(args, config)
     return report(args, engine, config, _lint(args, config, engine))
+
+
+def _fix(args: argparse.Namespace, engine: Engine, config: Config) -> int:
+    """``--fix`` (write, then report what is left) and ``--diff`` (print what would change)."""
+    from lintimg.run import fix as fixer
+    from lintimg.run.check import lint_sources
+
+    if args.fix and args.diff:
+        raise LintimgError("--fix and --diff cannot be used together (--diff only shows the fixes)")
+    if args.write_baseline or args.file_path_in_report:
+        raise LintimgError(f"{'--write-baseline' if args.write_baseline else '--file-path-in-report'} goes with a check, not with --fix or --diff")
+    paths = _paths(args, config)
+    attach, stdin_attach = _context_attachers(args)
+    if args.fix:
+        for p in paths:
+            if p != "-":
+                fixer.check_writable(p)  # refuse before anything is written
+    stdin_data = sys.stdin.buffer.read(limits.MAX_DOCKERFILE + 1) if "-" in paths else None  # stdin may be endless
+    fixed: dict[str, fixer.FileFix] = {}
+    for p in paths:
+        src = fixer.read_for_fix(p, stdin_data, args.stdin_filename)
+        if src is not None:
+            fixed[p] = fixer.fix_source(engine, src, unsafe=args.unsafe_fixes, context=stdin_attach if p == "-" else attach)
+    notes = fixer.summary(list(fixed.values()), args.unsafe_fixes, applied=args.fix)
+    if args.diff:
+        emit("".join(f.diff() for f in fixed.values() if f.changed), args.output)
+        for n in notes:
+            say(n)
+        return 1 if any(f.changed for f in fixed.values()) else 0
+    for p, f in fixed.items():
+        if f.changed and p != "-":
+            notes += fixer.write_fixed(f)
+    sources = []
+    for p in paths:
+        if p != "-":
+            sources.append((read_source(p), attach))
+            continue
+        text = fixed[p].fixed if p in fixed else (stdin_data or b"").decode("utf-8", "replace")
+        sys.stdout.write(text)  # like ruff: the fixed text on stdout, the report on stderr
+        sources.append((decode(args.stdin_filename, text.encode("utf-8", "surrogateescape")), stdin_attach))
+    result = lint_sources(engine, sources, _results_cache(engine))
+    result.notes[:0] = notes
+    # stdin's fixed text went to stdout, so the report goes to stderr
+    return report(args, engine, config, result, stream=sys.stderr if "-" in paths and not args.output else None)
 
 
 def _results_cache(engine: Engine) -> ResultCache | None:
@@ -494,33 +602,112 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"check": cmd_check, "image": cmd_image, "build": cmd_build, "fleet": cmd_fleet, "rules": cmd_rules, "baseline": cmd_baseline,
-            "config": cmd_config, "schema": cmd_schema}
+def cmd_pin(args: argparse.Namespace) -> int:
+    from lintimg.run import fix as fixer
+    from lintimg.run import pin
+
+    config = _config(args)
+    if args.ca_file and not os.path.isfile(args.ca_file):
+        raise LintimgError(f"{args.ca_file}: CA file not found")
+    if "-" in args.paths:
+        raise LintimgError("lintimg pin edits files; stdin (-) is not supported (use --diff to see the change)")
+    paths = [p for p in discover(args.paths) if not ignored(p, config.ignore_paths, config.base_dir)]
+    if not args.diff:
+        for p in paths:
+            fixer.check_writable(p)
+    sources = [s for s in (fixer.read_for_fix(p) for p in paths) if s is not None]
+    result = pin.pin_sources(sources, pin.registry_resolver(args.insecure, args.ca_file), args.update)
+    changed = [f for f in result.fixes if f.changed]
+    if result.failures:  # all or nothing: a half-pinned set of Dockerfiles is worse than none
+        for line in result.failures:
+            say(line)
+        print(f"lintimg: nothing {'shown' if args.diff else 'written'}: {len(result.failures)} FROM image(s) could not be resolved",
+              file=sys.stderr)
+        return 2
+    if args.diff:
+        emit("".join(f.diff() for f in changed), None)
+    else:
+        for f in changed:
+            result.notes += fixer.write_fixed(f)
+    verb = "would pin" if args.diff else "pinned"
+    for line in [f"{verb} {result.pinned} FROM image{'s' if result.pinned != 1 else ''} in {len(changed)} file{'s' if len(changed) != 1 else ''}",
+                 *result.notes]:
+        say(line)
+    return 1 if args.diff and changed else 0
+
+
+COMMANDS = {"check": cmd_check, "image": cmd_image, "build": cmd_build, "fleet": cmd_fleet, "pin": cmd_pin, "rules": cmd_rules,
+            "baseline": cmd_baseline, "config": cmd_config, "schema": cmd_schema}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version", "-v")):
         argv.insert(0, "check")
+    limits.start_run()
+    _stop_on_signals()
     try:
         args = build_parser(argv[0] if argv[0] in COMMANDS else None).parse_args(argv)
         if getattr(args, "no_cache", False):  # schema has no caches to skip
             os.environ["LINTIMG_NO_CACHE"] = "1"  # the one switch every cache reads (lintimg.cachefiles)
         return COMMANDS[args.command](args)
     except LintimgError as e:
-        print(f"lintimg: {e}", file=sys.stderr)
+        say(str(e))
         return e.exit_code
     except KeyboardInterrupt:
-        print("lintimg: interrupted", file=sys.stderr)
+        say("interrupted")
         return 130
     except BrokenPipeError:
         return 0
     except Exception as e:  # noqa: BLE001 - a bug must not look like "findings" (exit 1) or spill a traceback
         if os.environ.get("LINTIMG_DEBUG"):
             raise
+        say(_internal_error(e))
+        return 2
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGINT end the run as an exception (exit 143/130): temp folders and ShellCheck's files
+    are removed on the way out, and worker threads stop at their next check of the run clock."""
+
+    def stop(signum: int, frame: object) -> None:
+        message = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+        limits.request_stop(message, 128 + signum)
+        raise limits.Stopped(message, 128 + signum)
+
+    try:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, stop)
+    except ValueError:  # not the main thread (an embedding application): its own handlers stay
+        pass
+
+
+def say(message: str) -> None:
+    """One line on stderr, through the redaction layer: secrets masked, control characters visible.
+
+    It cannot fail: a message that cannot be redacted (the detectors broke) is
+    shown with control characters made visible and every word that could be a
+    secret withheld.
+    """
+    try:
+        from lintimg.engine.redaction import builtin_redactor
+
+        line = builtin_redactor().line(message[:MAX_MESSAGE])
+    except Exception:  # noqa: BLE001 - reporting a failure must not fail
+        line = display(" ".join(w if len(w) < 8 else "…" for w in message[:MAX_MESSAGE].split(" ")))
+    try:
+        print(f"lintimg: {line}", file=sys.stderr)
+    except (OSError, ValueError, AttributeError):  # stderr closed or full: nothing left to tell
+        pass
+
+
+def _internal_error(e: BaseException) -> str:
+    try:
         import traceback
 
         where = traceback.extract_tb(e.__traceback__)[-1]
-        print(f"lintimg: internal error: {type(e).__name__}: {e} at {Path(where.filename).name}:{where.lineno}"
-              " (LINTIMG_DEBUG=1 shows the traceback; please report it)", file=sys.stderr)
-        return 2
+        at = f" at {Path(where.filename).name}:{where.lineno}"
+        text = str(e)[:MAX_MESSAGE]
+    except Exception:  # noqa: BLE001 - an exception whose text cannot be made (a MemoryError, a broken __str__)
+        at, text = "", ""
+    return f"internal error: {type(e).__name__}: {text}{at} (LINTIMG_DEBUG=1 shows the traceback; please report it)"

@@ -40,6 +40,45 @@ class Location:
     end_column: int | None = None
 
 
+class Safety(enum.Enum):
+    """Whether applying a fix keeps what the build and the container do (ruff's applicability).
+
+    ``SAFE`` fixes run with ``--fix``; ``UNSAFE`` ones change behaviour (a
+    pinned digest, a moved COPY) and need ``--unsafe-fixes`` as well.
+    """
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text from ``line:column`` up to ``end_line:end_column`` (exclusive) with ``text``.
+
+    Lines and columns are 1-based and count Unicode code points of the file as
+    the model reads it (a CRLF line ends before its ``\r``); an empty range is
+    an insertion. ``text`` uses ``\n`` for line breaks: whoever writes the file
+    puts back the file's own line ending.
+    """
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+
+    @property
+    def start(self) -> tuple[int, int]:
+        return self.line, self.column
+
+    @property
+    def end(self) -> tuple[int, int]:
+        return self.end_line, self.end_column
+
+
 @dataclass(frozen=True)
 class ImageLocation:
     """Where inside an image a finding lives."""
@@ -77,6 +116,9 @@ class Hit:
     # softened because a fact it needs, such as the base image's user, could not be had). A severity the
     # user configured for the rule wins over it.
     severity: Severity | None = None
+    # The exact change that fixes the hit (all or nothing), and whether it keeps behaviour.
+    edits: tuple[Edit, ...] = ()
+    safety: Safety = Safety.SAFE
 
 
 @dataclass
@@ -94,9 +136,12 @@ class Finding:
     properties: dict[str, Any] = field(default_factory=dict)
     # The Dockerfile (or image) checked when this was found: a context file's finding names its Dockerfile.
     target: str | None = None
-    # The stage and whitespace-normalised text of the instruction the finding sits on (None off any
-    # instruction): fingerprints hash it instead of line numbers, so edits elsewhere keep them.
+    # The stage and a digest of the whitespace-normalised text of the instruction the finding sits on (None off
+    # any instruction; never the text, which may hold a secret): fingerprints hash it instead of line numbers,
+    # so edits elsewhere keep them.
     anchor: str | None = None
+    edits: tuple[Edit, ...] = ()
+    safety: Safety = Safety.SAFE
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location

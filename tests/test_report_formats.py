@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from lintimg.config import Config
-from lintimg.engine import Engine
+from lintimg.engine import Engine, RunInfo
 from lintimg.reports import FORMATS
 
 
@@ -19,7 +19,8 @@ def test_a_plugin_format_of_the_same_name_replaces_the_built_in_one(tmp_path):
         "    return {'json': lambda findings, info: 'mine', 'csv': lambda findings, info: 'a,b'}\n"
     )
     formats = Engine(Config(), [str(tmp_path)]).report_formats()
-    assert formats["json"]([], None) == "mine" and formats["csv"]([], None) == "a,b"
+    info = RunInfo(rules=[], files=[])
+    assert formats["json"]([], info) == "mine" and formats["csv"]([], info) == "a,b"
     assert set(FORMATS) <= set(formats)
 
 
@@ -57,3 +58,4 @@ def test_rdjsonl_is_one_reviewdog_diagnostic_per_line(tmp_path):
         assert start["line"] >= 1 and start["column"] >= 1 and (end["line"], end["column"]) > (start["line"], start["column"])
         assert d["source"]["name"] == "lintimg" and d["message"]
     assert "abcdefghijkl" not in "".join(lines)
+

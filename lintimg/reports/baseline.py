@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,9 +51,15 @@ def document(findings: list[Finding], info: RunInfo, path: str, tool_version: st
     return {"version": VERSION, "tool": {"name": "lintimg", "version": tool_version}, "findings": entries}
 
 
-def write(findings: list[Finding], info: RunInfo, path: str) -> int:
-    """Write the baseline of ``findings`` to ``path``; returns the number of entries."""
+def write(findings: list[Finding], info: RunInfo, path: str, shown: Callable[[list[str]], list[str]] | None = None) -> int:
+    """Write the baseline of ``findings`` to ``path``; returns the number of entries. ``shown`` masks the file
+    names it records for people (the redaction layer's; fingerprints are hashes and stay as computed)."""
     doc = document(findings, info, path, info.tool_version)
+    if shown is not None:
+        names = sorted({e[k] for e in doc["findings"] for k in ("file", "target")})
+        safe = dict(zip(names, shown(names)))
+        for e in doc["findings"]:
+            e["file"], e["target"] = safe[e["file"]], safe[e["target"]]
     try:
         Path(path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     except OSError as e:

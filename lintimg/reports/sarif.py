@@ -31,7 +31,7 @@ import attr
 import sarif_om as om
 
 from lintimg.engine.rule import Rule
-from lintimg.findings import Finding, Severity
+from lintimg.findings import Edit, Finding, Severity
 from lintimg.reports import RunInfo
 from lintimg.reports.places import (
     artifact_path,
@@ -39,6 +39,8 @@ from lintimg.reports.places import (
     image_name,
     is_security,
     region_of,
+    secret_lines,
+    shown_edits,
 )
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -123,7 +125,7 @@ def descriptor(r: Rule) -> om.ReportingDescriptor:
 
     tags = list(dict.fromkeys((["security"] if is_security(r) else []) + list(r.tags)))[:MAX_TAGS]
     score = f"{r.security_severity:.1f}" if r.security_severity is not None else None  # GitHub wants a numeric string
-    props = bag(tags=tags, precision="high", peers=list(r.peers) or None,
+    props = bag(tags=tags, precision="high", peers=list(r.peers) or None, fix=[str(k) for k in r.fixable] or None,
                 **{"problem.severity": PROBLEM_SEVERITY[r.severity], "security-severity": score})
     return om.ReportingDescriptor(
         id=r.id,
@@ -164,7 +166,7 @@ def automation_id(info: RunInfo, target: str | None = None) -> str:
     return f"lintimg/{info.kind}/"
 
 
-def _result(f: Finding, index: int, fp: str, info: RunInfo) -> om.Result:
+def _result(f: Finding, index: int, fp: str, info: RunInfo, edits: tuple[Edit, ...] = ()) -> om.Result:
     props: dict[str, Any] = {"slug": f.slug, "severity": str(f.severity)}
     if f.fix:
         props["fix"] = f.fix
@@ -183,8 +185,26 @@ def _result(f: Finding, index: int, fp: str, info: RunInfo) -> om.Result:
         message=om.Message(text=f.message or f.slug),
         locations=[om.Location(physical_location=phys)],
         partial_fingerprints={"primaryLocationLineHash": fp},
+        fixes=[fix(f, edits, info)] if edits else None,
         properties=bag(**props),
     )
+
+
+def fix(f: Finding, edits: tuple[Edit, ...], info: RunInfo) -> om.Fix:
+    """The finding's edits as a SARIF ``fix``: one artifact change of replacements (an insertion
+    deletes an empty region); ``properties.safety`` says whether ``lintimg --fix`` applies it
+    without ``--unsafe-fixes``."""
+    replacements = [
+        om.Replacement(
+            deleted_region=om.Region(start_line=e.line, start_column=e.column, end_line=e.end_line, end_column=e.end_column),
+            inserted_content=om.ArtifactContent(text=e.text),
+        )
+        for e in edits
+    ]
+    change = om.ArtifactChange(artifact_location=om.ArtifactLocation(uri=artifact_uri(f.location.path, info.image)),
+                               replacements=replacements)
+    return om.Fix(description=om.Message(text=f.fix or f"fix {f.rule_id}"), artifact_changes=[change],
+                  properties=bag(safety=str(f.safety)))
 
 
 Pair = tuple[Finding, str]  # a finding and its fingerprint
@@ -211,7 +231,7 @@ def _most_severe(items: list[T], keep: int, finding: Callable[[T], Finding]) -> 
     return [p for i, p in enumerate(items) if i in chosen]
 
 
-def _run(run_id: str, pairs: list[Pair], total: int, info: RunInfo) -> om.Run:
+def _run(run_id: str, pairs: list[Pair], total: int, info: RunInfo, hidden: set[tuple[str, int]]) -> om.Run:
     by_id = {r.id: r for r in info.rules}
     used = list(dict.fromkeys(f.rule_id for f, _ in pairs))
     index = {rid: i for i, rid in enumerate(used)}
@@ -227,7 +247,7 @@ def _run(run_id: str, pairs: list[Pair], total: int, info: RunInfo) -> om.Run:
         automation_details=om.RunAutomationDetails(id=run_id),
         invocations=[om.Invocation(execution_successful=True, tool_execution_notifications=notices or None)],
         column_kind="unicodeCodePoints",
-        results=[_result(f, index[f.rule_id], fp, info) for f, fp in pairs],
+        results=[_result(f, index[f.rule_id], fp, info, shown_edits(f, hidden)) for f, fp in pairs],
         properties=bag(kind=info.kind, image=info.image, notes=info.notes or None, droppedResults=dropped or None, droppedReason=why),
     )
 
@@ -244,9 +264,10 @@ def build_log(findings: list[Finding], info: RunInfo, max_bytes: int | None = No
     limit = MAX_GZIP_BYTES if max_bytes is None else max_bytes
     groups = _targets(findings, info)
     kept = [_most_severe(pairs, MAX_RESULTS, lambda p: p[0]) for _, pairs in groups]
+    hidden = secret_lines(findings, info)
     while True:
         log = om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI,
-                          runs=[_run(rid, ks, len(pairs), info) for (rid, pairs), ks in zip(groups, kept)])
+                          runs=[_run(rid, ks, len(pairs), info, hidden) for (rid, pairs), ks in zip(groups, kept)])
         size = len(gzip.compress(_dumps(log).encode("utf-8"), compresslevel=6))
         n = sum(len(k) for k in kept)
         if size <= limit or n == 0:

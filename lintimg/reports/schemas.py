@@ -48,7 +48,8 @@ _IMAGE = {
 _FINDING = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["rule", "slug", "severity", "message", "file", "line", "column", "end_line", "end_column", "fix", "fingerprint"],
+    "required": ["rule", "slug", "severity", "message", "file", "line", "column", "end_line", "end_column", "fix", "fix_safety", "edits",
+                 "fingerprint"],
     "properties": {
         "rule": {"type": "string", "description": "rule id, e.g. LI001"},
         "slug": {"type": "string"},
@@ -60,6 +61,12 @@ _FINDING = {
         "end_line": {"type": "integer", "minimum": 1},
         "end_column": {"type": ["integer", "null"], "minimum": 1},
         "fix": _nullable("string"),
+        "fix_safety": {"enum": ["safe", "unsafe", None], "description": "safe: `lintimg --fix` applies the edits; unsafe: only with --unsafe-fixes"},
+        "edits": {"type": "array", "description": "the exact change that fixes the finding, all or nothing (1-based, code points, end exclusive)",
+                  "items": {"type": "object", "additionalProperties": False, "required": ["line", "column", "end_line", "end_column", "text"],
+                            "properties": {"line": {"type": "integer", "minimum": 1}, "column": {"type": "integer", "minimum": 1},
+                                           "end_line": {"type": "integer", "minimum": 1}, "end_column": {"type": "integer", "minimum": 1},
+                                           "text": {"type": "string"}}}},
         "fingerprint": {"type": "string", "pattern": "^[0-9a-f]{32}:[1-9][0-9]*$",
                         "description": "stable across unrelated edits; what baselines and SARIF partialFingerprints hold"},
         "image": _IMAGE,

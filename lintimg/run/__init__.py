@@ -36,27 +36,6 @@ class RunResult:
         """Add ``notes``, each once, in order."""
         self.notes += [n for n in notes if n not in self.notes]
 
-    def redacted_lines(self, secret_rules: set[str]) -> dict[tuple[str, int], str]:
-        """Source lines that hold a secret value, as reports may show them: ``(path, line) -> redacted text``.
-
-        Only lines a finding of a secrets rule points at are examined (the
-        detector loads only then); a line with no secret value on it (a COPY of
-        a secret file) is shown as written.
-        """
-        out: dict[tuple[str, int], str] = {}
-        for f in self.findings:
-            if f.rule_id not in secret_rules:
-                continue
-            from lintimg.secrets.spans import mask_line  # only with a secret finding: the redaction code loads no sooner
-            lines = self.sources.get(f.location.path, [])
-            for n in range(f.location.line, (f.location.end_line or f.location.line) + 1):
-                if (f.location.path, n) in out or not 0 < n <= len(lines):
-                    continue
-                masked = mask_line(lines[n - 1])
-                if masked != lines[n - 1]:
-                    out[f.location.path, n] = masked
-        return out
-
     def rename(self, path: str) -> None:
         """Report the one file checked under ``path`` (hadolint's ``--file-path-in-report``)."""
         if len(self.files) != 1:
@@ -78,6 +57,5 @@ class RunResult:
 
     def run_info(self, engine: Engine, kind: str = "dockerfile", image: str | None = None, *, color: bool = False) -> RunInfo:
         """What a report format receives with these findings (``lintimg image`` and a fleet scan render an image alike)."""
-        secret_rules = {r.id for r in engine.rules if "secrets" in r.tags}
         return RunInfo(rules=engine.rules, files=self.files, sources=self.sources, color=color, kind=kind, image=image,
-                       tool_version=__version__, notes=self.notes, redacted=self.redacted_lines(secret_rules))
+                       tool_version=__version__, notes=self.notes)
