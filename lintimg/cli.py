@@ -9,18 +9,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from lintimg import __version__, cachefiles
-from lintimg.config import THRESHOLDS, Config, env_config_path, find_config, load_config
+from lintimg import __version__, cachefiles, limits
+from lintimg.config import THRESHOLDS, Config, env_config_path, find_config, load_config, load_user_config, trust_notice
 from lintimg.dockerfile.sources import discover, ignored
 from lintimg.engine import Engine
 from lintimg.engine.hookspecs import Reporter
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Severity
+from lintimg.redaction import display
 from lintimg.run import RunResult
 from lintimg.run.check import checked_config, lint_paths
 
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from lintimg.run.cache import ResultCache
 
 SUBCOMMANDS = ("check", "image", "build", "fleet", "rules")
+MAX_MESSAGE = 1000  # characters of an error message shown (an untrusted value in it may be huge)
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -62,6 +65,8 @@ class _Parser(argparse.ArgumentParser):
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", "-c", metavar="FILE", help="config file (default: .lintimg.yaml found from here up to the repository root)")
     p.add_argument("--rules-dir", action="append", default=[], metavar="DIR", help="load rule modules from DIR (repeatable)")
+    p.add_argument("--trust-config", action="store_true",
+                   help="load the plugins and rules-dirs the config names (a config is not trusted to run code otherwise)")
     p.add_argument("--no-color", action="store_true", help="never colour the output")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write lintimg's caches (as LINTIMG_NO_CACHE=1)")
 
@@ -158,16 +163,26 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    """The run's config; its code (plugins, rules-dirs) loads only on --trust-config or the user config's say-so."""
+    user = load_user_config()
     if args.config:
-        path = Path(args.config)
-        if not path.is_file():
+        path: Path | None = Path(args.config)
+        if not os.path.lexists(args.config):
             raise LintimgError(f"{args.config}: config file not found")
-        return checked_config(load_config(path))
-    return checked_config(load_config(env_config_path() or find_config(Path.cwd())))
+    else:
+        path = env_config_path() or find_config(Path.cwd())
+    config = load_config(path, trusted=args.trust_config or (user is not None and user.trusts(path)))
+    notice = trust_notice(config)
+    if notice:
+        say(notice)
+    if user is not None:  # the user's own code, in every run
+        config.plugins += [p for p in user.plugins if p not in config.plugins]
+        config.rules_dirs += [d for d in user.rules_dirs if d not in config.rules_dirs]
+    return checked_config(config)
 
 
-def _color(args: argparse.Namespace, stream: TextIO) -> bool:
-    if args.no_color or os.environ.get("NO_COLOR") or getattr(args, "output", None):
+def _color(args: argparse.Namespace, stream: TextIO | None) -> bool:
+    if args.no_color or os.environ.get("NO_COLOR") or getattr(args, "output", None) or stream is None:
         return False
     return bool(stream.isatty())
 
@@ -182,12 +197,30 @@ def exit_code(findings: list[Finding], threshold: str) -> int:
 def emit(text: str, output: str | None) -> None:
     if output:
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            Path(output).write_text(text, encoding="utf-8", errors="replace")
         except OSError as e:
             raise LintimgError(f"{output}: cannot write report: {e.strerror or e}") from None
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        return
+    stream = sys.stdout
+    if stream is None:
+        raise LintimgError("cannot write the report: standard output is closed")
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):  # not a file (captured): write to the object
+        stream.write(text)
+        stream.flush()
+        return
+    # Straight to the descriptor: a report that cannot be written (a full disk, /dev/full) fails here,
+    # once, instead of again in the interpreter's final flush of a buffer it could not empty.
+    stream.flush()
+    data = memoryview(text.encode(stream.encoding or "utf-8", "replace"))
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        raise LintimgError(f"cannot write the report to standard output: {e.strerror or e}") from None
 
 
 def formatter(engine: Engine, fmt: str) -> Reporter:
@@ -331,25 +364,70 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "check")
+    limits.start_run()
+    _stop_on_signals()
     try:
         args = build_parser(argv[0] if argv[0] in COMMANDS else None).parse_args(argv)
         if args.no_cache:
             os.environ["LINTIMG_NO_CACHE"] = "1"  # the one switch every cache reads (lintimg.cachefiles)
         return COMMANDS[args.command](args)
     except LintimgError as e:
-        print(f"lintimg: {e}", file=sys.stderr)
+        say(str(e))
         return e.exit_code
     except KeyboardInterrupt:
-        print("lintimg: interrupted", file=sys.stderr)
+        say("interrupted")
         return 130
     except BrokenPipeError:
         return 0
     except Exception as e:  # noqa: BLE001 - a bug must not look like "findings" (exit 1) or spill a traceback
         if os.environ.get("LINTIMG_DEBUG"):
             raise
+        say(_internal_error(e))
+        return 2
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGINT end the run as an exception (exit 143/130): temp folders and ShellCheck's files
+    are removed on the way out, and worker threads stop at their next check of the run clock."""
+
+    def stop(signum: int, frame: object) -> None:
+        message = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+        limits.request_stop(message, 128 + signum)
+        raise limits.Stopped(message, 128 + signum)
+
+    try:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, stop)
+    except ValueError:  # not the main thread (an embedding application): its own handlers stay
+        pass
+
+
+def say(message: str) -> None:
+    """One line on stderr, through the redaction layer: secrets masked, control characters visible.
+
+    It cannot fail: a message that cannot be redacted (the detectors broke) is
+    shown with control characters made visible and every word that could be a
+    secret withheld.
+    """
+    try:
+        from lintimg.engine.redaction import builtin_redactor
+
+        line = builtin_redactor().line(message[:MAX_MESSAGE])
+    except Exception:  # noqa: BLE001 - reporting a failure must not fail
+        line = display(" ".join(w if len(w) < 8 else "…" for w in message[:MAX_MESSAGE].split(" ")))
+    try:
+        print(f"lintimg: {line}", file=sys.stderr)
+    except (OSError, ValueError, AttributeError):  # stderr closed or full: nothing left to tell
+        pass
+
+
+def _internal_error(e: BaseException) -> str:
+    try:
         import traceback
 
         where = traceback.extract_tb(e.__traceback__)[-1]
-        print(f"lintimg: internal error: {type(e).__name__}: {e} at {Path(where.filename).name}:{where.lineno}"
-              " (LINTIMG_DEBUG=1 shows the traceback; please report it)", file=sys.stderr)
-        return 2
+        at = f" at {Path(where.filename).name}:{where.lineno}"
+        text = str(e)[:MAX_MESSAGE]
+    except Exception:  # noqa: BLE001 - an exception whose text cannot be made (a MemoryError, a broken __str__)
+        at, text = "", ""
+    return f"internal error: {type(e).__name__}: {text}{at} (LINTIMG_DEBUG=1 shows the traceback; please report it)"

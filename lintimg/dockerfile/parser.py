@@ -85,15 +85,37 @@ def _split(
     comments: list[Comment],
     errors: list[DockerfileSyntaxError],
 ) -> None:
-    """Split ``lines[offset:]`` into instructions with dockerfile-parse, then fix it up."""
+    """Split ``lines[offset:]`` into instructions with dockerfile-parse, then fix it up.
+
+    dockerfile-parse reads heredoc bodies as instructions: entries that start
+    inside a body are skipped (one parse for the whole file, however many
+    heredocs it has). Only an entry that runs past the end of a body, which
+    Docker's rules make next to impossible, costs a parse of the rest.
+    """
+    while True:
+        resume = _split_from(lines, offset, escape, out, comments, errors)
+        if resume is None:
+            return
+        offset = resume
+
+
+def _split_from(
+    lines: list[str], offset: int, escape: str, out: list[Instruction], comments: list[Comment], errors: list[DockerfileSyntaxError]
+) -> int | None:
+    """One dockerfile-parse pass from ``offset``; the line to parse again from when an entry ran past a heredoc body."""
     head = f"# escape={escape}\n" if escape != "\\" else ""
     shift = offset - (1 if head else 0)  # structure lines are 0-based
     body = head + "\n".join(_hold_continuations(lines[offset:], escape)) + "\n"
     structure = DockerfileParser(fileobj=io.BytesIO(body.encode("utf-8", "surrogateescape"))).structure
+    bodies_end = offset  # lines up to here (1-based) are heredoc bodies of instructions already made
     for entry in structure:
         start = entry["startline"] + shift + 1
         end = entry["endline"] + shift + 1
         if start <= offset:  # our own escape line
+            continue
+        if start <= bodies_end:
+            if end > bodies_end:
+                return bodies_end
             continue
         if entry["instruction"] == "COMMENT":
             if not lines[start - 1].strip():  # a blank line we held as a comment
@@ -105,9 +127,8 @@ def _split(
             continue
         out.append(ins)
         if ins.heredocs:
-            # Heredoc bodies are not instructions: resume splitting after the last one.
-            _split(lines, ins.heredocs[-1].end_line, escape, out, comments, errors)
-            return
+            bodies_end = ins.heredocs[-1].end_line  # heredoc bodies are not instructions
+    return None
 
 
 def _continues(line: str, escape: str) -> bool:
@@ -180,8 +201,11 @@ def _make_instruction(
         l2, c2 = _locate(segments, max(a, b - 1))
         return Pos(l1, c1, l2, c2 + 1)
 
-    m = _KEYWORD_RE.match(logical)  # Docker splits the keyword off at ASCII space only
-    assert m is not None
+    # Docker splits the keyword off at ASCII space only, after the indentation (a line holding only
+    # the escape character continues into an indented one: "\\\n RUN x" is RUN).
+    m = _KEYWORD_RE.match(logical, len(logical) - len(logical.lstrip(" \t\v\f\r")))
+    if m is None:
+        return None
     keyword_raw = m.group(1)
     keyword = keyword_raw.upper()
     rest_start = m.end()
@@ -304,11 +328,14 @@ def _read_heredocs(
             body.append(raw.lstrip("\t") if dash else raw)
             line_no += 1
         if not closed:
+            # one error for the instruction: the body ran to the end of the file, later markers have none
             errors.append(DockerfileSyntaxError(f"heredoc {name!r} is never closed", start))
             line_no = len(lines)
         content = "\n".join(body) + ("\n" if body else "")
-        docs.append(Heredoc(name, content, bool(dash), bool(quote), int(fd) if fd else None, cursor + 1, line_no))
+        docs.append(Heredoc(name, content, bool(dash), bool(quote), int(fd) if fd else None, cursor + 1, line_no, closed))
         cursor = line_no
+        if not closed:
+            break
     return docs, cursor
 
 

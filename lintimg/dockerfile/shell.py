@@ -28,6 +28,7 @@ from functools import cached_property, lru_cache
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
+from lintimg import limits
 from lintimg.dockerfile.clis import GENERIC, WRAPPERS, Cli, cli_of
 
 _LANGUAGE = Language(tree_sitter_bash.language())
@@ -242,6 +243,7 @@ class Script:
     commands: list[Command]
     has_error: bool
     pipelines: int  # number of pipelines with more than one command
+    nesting: int = 0  # the deepest nesting of $(…), `…` and <(…)
 
     def after(self, cmd: Command) -> list[Command]:
         """The commands that run later in the script than ``cmd``."""
@@ -256,6 +258,8 @@ class Script:
 
 
 def parse_script(text: str) -> Script:
+    if len(text) > limits.MAX_SCRIPT:  # a longer script reads as unparsable (docs/limits.md)
+        return Script(text, [], True, 0)
     return _parse_cached(text)
 
 
@@ -264,60 +268,64 @@ def _parse_cached(text: str) -> Script:
     tree = _PARSER.parse(text.encode("utf-8", "surrogateescape"))
     src = tree.root_node
     cmds: list[Command] = []
-    pipes = _walk(src, cmds, False)
-    return Script(text, cmds, src.has_error, pipes)
+    pipes, nesting = _walk(src, cmds)
+    return Script(text, cmds, src.has_error, pipes, nesting)
 
 
-def _walk(node: Node, out: list[Command], in_pipe: bool) -> int:
-    """Collect commands under ``node`` in source order; return the number of pipelines."""
+_SKIPPED = frozenset({"heredoc_body", "comment", "heredoc_start", "heredoc_end"})
+_SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
+
+
+def _walk(root: Node, out: list[Command]) -> tuple[int, int]:
+    """Collect the commands under ``root`` in source order (a command, then those of its substitutions);
+    return (the number of pipelines, the deepest nesting of substitutions).
+
+    An explicit stack, not recursion: a script nests ``"$(`` as deep as its author likes.
+    Tasks: ``walk`` a node (``in_pipe``), look for substitutions (``subst``) under a node, and
+    ``mark`` the commands collected since a substitution began as substituted.
+    """
     pipes = 0
-    t = node.type
-    if t == "command":
-        cmd = _command(node)
-        if cmd is not None:
-            cmd.in_pipeline = in_pipe
-            _set_operator(node, cmd)
-            out.append(cmd)
-        # command substitutions inside arguments hold commands too
-        for child in node.children:
-            if child.type != "command_name":
-                pipes += _walk_subst(child, out)
-        return pipes
-    if t == "declaration_command":
-        words = [_word(c) for c in node.children if c.is_named or c.type in ("export", "local", "declare", "readonly", "typeset")]
-        words = [w for w in words if w]
-        if words:
-            cmd = Command(words, node.start_point[0], node.start_byte)
-            _set_operator(node, cmd)
-            out.append(cmd)
-        return _walk_subst(node, out)
-    if t == "pipeline":
-        named = [c for c in node.children if c.is_named]
-        if len(named) > 1:
-            pipes += 1
-        for c in node.children:
-            pipes += _walk(c, out, True)
-        return pipes
-    if t in ("heredoc_body", "comment", "heredoc_start", "heredoc_end"):
-        return 0
-    for c in node.children:
-        pipes += _walk(c, out, in_pipe)
-    return pipes
-
-
-def _walk_subst(node: Node, out: list[Command]) -> int:
-    """Collect the commands of command/process substitutions at or under ``node``."""
-    pipes = 0
-    if node.type in ("command_substitution", "process_substitution"):
-        start = len(out)
-        for cc in node.children:
-            pipes += _walk(cc, out, False)
-        for cmd in out[start:]:
-            cmd.substituted = True
-        return pipes
-    for c in node.children:
-        pipes += _walk_subst(c, out)
-    return pipes
+    deepest = 0
+    stack: list[tuple[str, Node | None, bool, int]] = [("walk", root, False, 0)]
+    while stack:
+        task, node, in_pipe, depth = stack.pop()
+        if task == "mark":  # ``depth`` holds where the substitution's commands start
+            for marked in out[depth:]:
+                marked.substituted = True
+            continue
+        assert node is not None
+        t = node.type
+        if task == "subst":
+            if t in _SUBSTITUTIONS:
+                deepest = max(deepest, depth + 1)
+                stack.append(("mark", None, False, len(out)))
+                stack.extend(("walk", c, False, depth + 1) for c in reversed(node.children))
+            else:
+                stack.extend(("subst", c, False, depth) for c in reversed(node.children))
+            continue
+        if t == "command":
+            cmd = _command(node)
+            if cmd is not None:
+                cmd.in_pipeline = in_pipe
+                _set_operator(node, cmd)
+                out.append(cmd)
+            # command substitutions inside arguments hold commands too
+            stack.extend(("subst", c, False, depth) for c in reversed(node.children) if c.type != "command_name")
+        elif t == "declaration_command":
+            words = [_word(c) for c in node.children if c.is_named or c.type in ("export", "local", "declare", "readonly", "typeset")]
+            words = [w for w in words if w]
+            if words:
+                decl = Command(words, node.start_point[0], node.start_byte)
+                _set_operator(node, decl)
+                out.append(decl)
+            stack.append(("subst", node, False, depth))
+        elif t == "pipeline":
+            if sum(1 for c in node.children if c.is_named) > 1:
+                pipes += 1
+            stack.extend(("walk", c, True, depth) for c in reversed(node.children))
+        elif t not in _SKIPPED:
+            stack.extend(("walk", c, in_pipe, depth) for c in reversed(node.children))
+    return pipes, deepest
 
 
 def _set_operator(node: Node, cmd: Command) -> None:

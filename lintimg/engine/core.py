@@ -6,15 +6,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import cast
 
+from lintimg import limits
 from lintimg.config import Config
 from lintimg.engine import hookspecs
 from lintimg.engine.hookspecs import Reporter
 from lintimg.engine.plugins import BUILTIN, code_stamp, plugin_manager
+from lintimg.engine.redaction import plugin_finder, protect
 from lintimg.engine.registry import Registry
 from lintimg.engine.rule import Rule, rule
 from lintimg.engine.target import DockerfileTarget, RuleTarget, Subject, Target
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Hit, Location, Severity
+from lintimg.redaction import Redactor
 
 
 @rule("LI002", "rule-crashed", Severity.ERROR, tags=("meta",))
@@ -117,12 +120,24 @@ class Engine:
         """Every output format the plugins provide (the built-in ones come through the same hook).
 
         A plugin's format replaces a built-in one of the same name, whatever order the plugins load in.
+        Each renders what the redaction layer lets through (:func:`lintimg.engine.redaction.protect`).
         """
         out: dict[str, Reporter] = {}
         impls = self.pm.hook.lintimg_report_formats.get_hookimpls()  # in registration order
         for impl in sorted(impls, key=lambda i: i.plugin_name != BUILTIN_REPORTS):
             out.update(cast("dict[str, Reporter]", impl.function()))  # the hookspec's return type
-        return out
+        return {name: self._protected(render) for name, render in out.items()}
+
+    @property
+    def redactor(self) -> Redactor:
+        """Masks what every plugin's ``lintimg_secret_spans`` finds (the built-in detectors included)."""
+        return Redactor([plugin_finder(self.pm)])
+
+    def _protected(self, render: Reporter) -> Reporter:
+        def shown(findings: list[Finding], info: hookspecs.RunInfo) -> str:
+            return render(*protect(findings, info, self.redactor))
+
+        return shown
 
     def cache_key(self) -> list[object]:
         """What every result of this engine depends on besides its target: the code (lintimg, the
@@ -176,6 +191,7 @@ class Engine:
 
         views: dict[Subject, RuleTarget] = {}
         for r in registry.running(target.subjects):
+            limits.check_clock()  # the run's deadline, or a signal to stop
             view = views.get(r.subject) or views.setdefault(r.subject, target.view(r.subject))
             loaded = _loaded(r)
             try:

@@ -6,7 +6,8 @@ marked with :data:`hookimpl`. Plugins are found three ways, all equal:
 - the entry-point group ``lintimg`` (the built-in rules and report formats are
   registered this way: ``lintimg.rules`` and ``lintimg.reports``);
 - ``--rules-dir DIR`` / ``rules-dirs:`` in config: every ``*.py`` file in DIR;
-- ``plugins:`` in config: importable module names.
+- ``plugins:`` in config: importable module names (only from a config the user
+  trusts, see docs/configuration.md).
 
 ``Target.cache`` keys (batch results travel from ``lintimg_prepare`` to the
 rules of the same plugin through them; use a key of your own, named for your
@@ -86,6 +87,19 @@ def lintimg_rules() -> list[Rule]:  # type: ignore[empty-body]
 @hookspec
 def lintimg_report_formats() -> dict[str, Reporter]:  # type: ignore[empty-body]
     """Return output formats: ``{name: render(findings, run_info) -> str}``."""
+
+
+@hookspec
+def lintimg_secret_spans(texts: list[str]) -> list[list[tuple[int, int]]]:  # type: ignore[empty-body]
+    """Return, for each of ``texts``, the ``(start, end)`` spans that hold secret values.
+
+    The redaction layer (:mod:`lintimg.engine.redaction`) calls this with every
+    text a report is about to show (messages, fixes, paths, image history,
+    notes, whole source files) and masks the spans of every plugin before any
+    format sees them; the CLI does the same with its error lines. The built-in
+    implementation is :mod:`lintimg.secrets.spans`; a plugin with a detector of
+    its own implements this hook, and its spans are masked too.
+    """
 
 
 @hookspec
