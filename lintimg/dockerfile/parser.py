@@ -277,7 +277,12 @@ def _arity_problem(keyword: str, words: list[Word], json_args: list[str] | None,
 
 
 def _onbuild_body(ins: Instruction, logical: str, args_start: int, segments: list[tuple[int, int, int]], escape: str) -> Instruction | None:
-    """Parse the trigger of ``ONBUILD <instruction>`` as an instruction of its own."""
+    """Parse the trigger of ``ONBUILD <instruction>`` as an instruction of its own.
+
+    The trigger is parsed from its text on one line; its places are then mapped
+    back through the ONBUILD's own segments, so a trigger continued over
+    several lines has the exact lines and columns of its words.
+    """
     inner_line, inner_col = _locate(segments, args_start)
     inner_lines = [" " * (inner_col - 1) + logical[args_start:]]
     sub: list[Instruction] = []
@@ -285,13 +290,18 @@ def _onbuild_body(ins: Instruction, logical: str, args_start: int, segments: lis
     if not sub:
         return None
     body = sub[0]
-    delta_line = inner_line - 1
+
+    def outer(col: int) -> tuple[int, int]:  # column on the one-line trigger -> place in the file
+        return _locate(segments, args_start + col - inner_col)
 
     def shift(p: Pos) -> Pos:
-        return Pos(p.line + delta_line, p.column, p.end_line + delta_line, p.end_column)
+        (l1, c1), (l2, c2) = outer(p.column), outer(p.end_column - 1)
+        return Pos(l1, c1, l2, c2 + 1)
 
     body.pos = shift(body.pos)
-    body._segments = [(off, ln + delta_line, col) for off, ln, col in body._segments]
+    body._segments = [(max(0, off - args_start), ln, col + max(0, args_start - off))
+                      for i, (off, ln, col) in enumerate(segments)
+                      if off >= args_start or (i + 1 == len(segments) or segments[i + 1][0] > args_start)]
     for t in body.args:
         t.pos = shift(t.pos)
     for f in body.flags:

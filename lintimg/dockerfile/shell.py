@@ -153,12 +153,15 @@ def unwrap(argv: Sequence[str]) -> tuple[int, list[str]]:
     return first, wrapped
 
 
-def command_from_argv(argv: Sequence[str], row: int = 0, offset: int = 0, assignments: Sequence[str] = ()) -> Command | None:
-    """The one constructor of commands: ``argv`` as the shell or an exec-form RUN gives it, wrappers looked through."""
+def command_from_argv(argv: Sequence[str], row: int = 0, offset: int = 0, assignments: Sequence[str] = (),
+                      spans: Sequence[tuple[int, int]] = (), end: int = 0) -> Command | None:
+    """The one constructor of commands: ``argv`` as the shell or an exec-form RUN gives it, wrappers looked
+    through; ``spans`` (where each word is written) and ``end`` as :class:`Command` keeps them."""
     first, wrapped = unwrap(argv)
     if first >= len(argv):
-        return None if not assignments else Command([], row, offset, assignments=list(assignments))
-    return Command(list(argv[first:]), row, offset, assignments=list(assignments), wrapped_by=wrapped)
+        return None if not assignments else Command([], row, offset, assignments=list(assignments), end=end)
+    return Command(list(argv[first:]), row, offset, assignments=list(assignments), wrapped_by=wrapped,
+                   spans=tuple(spans[first:]), end=end)
 
 
 @dataclass
@@ -173,6 +176,10 @@ class Command:
     assignments: list[str] = field(default_factory=list)  # VAR=value prefixes
     wrapped_by: list[str] = field(default_factory=list)  # sudo, env, ... that ran it
     substituted: bool = False  # runs inside $(...), `...` or <(...): its output is a value, not the log
+    # Where each word of ``argv`` is written in the script (UTF-8 byte ranges), and where the command
+    # ends: what fixes edit. Empty for commands made up by rules (``without_flags``, ``as_pip``).
+    spans: tuple[tuple[int, int], ...] = ()
+    end: int = 0
 
     @cached_property
     def name(self) -> str:  # cached: rules ask for it millions of times over a corpus
@@ -347,18 +354,22 @@ def _set_operator(node: Node, cmd: Command) -> None:
 
 def _command(node: Node) -> Command | None:
     argv: list[str] = []
+    spans: list[tuple[int, int]] = []
     assigns: list[str] = []
     for child in node.children:
         t = child.type
         if t == "variable_assignment":
             assigns.append(_text(child))
         elif t == "command_name":
-            argv.append(_word(child.children[0] if child.children else child))
+            word = child.children[0] if child.children else child
+            argv.append(_word(word))
+            spans.append((word.start_byte, word.end_byte))
         elif child.is_named and t not in ("file_redirect", "heredoc_redirect", "herestring_redirect", "comment"):
             argv.append(_word(child))
+            spans.append((child.start_byte, child.end_byte))
     if not argv:
-        return None if not assigns else Command([], node.start_point[0], node.start_byte, assignments=assigns)
-    return command_from_argv(argv, node.start_point[0], node.start_byte, assigns)
+        return None if not assigns else Command([], node.start_point[0], node.start_byte, assignments=assigns, end=node.end_byte)
+    return command_from_argv(argv, node.start_point[0], node.start_byte, assigns, spans, node.end_byte)
 
 
 def _text(node: Node) -> str:

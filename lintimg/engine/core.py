@@ -16,7 +16,7 @@ from lintimg.engine.registry import Registry
 from lintimg.engine.rule import Rule, rule
 from lintimg.engine.target import DockerfileTarget, RuleTarget, Subject, Target
 from lintimg.errors import LintimgError
-from lintimg.findings import Finding, Hit, Location, Severity
+from lintimg.findings import Finding, Hit, Location, Safety, Severity
 from lintimg.redaction import Redactor
 
 
@@ -150,11 +150,14 @@ class Engine:
             self.pm.hook.lintimg_cache_key(enabled=self.registry.enabled_ids),
         ]
 
-    def prepare(self, targets: list[Target]) -> None:
-        """Let plugins do batch work over all targets of a run (see ``lintimg_prepare``)."""
-        self.pm.hook.lintimg_prepare(targets=targets, enabled=self.registry.enabled_ids)
+    def prepare(self, targets: list[Target], only: frozenset[str] | None = None) -> None:
+        """Let plugins do batch work over all targets of a run (see ``lintimg_prepare``); ``only``: as in :meth:`run`."""
+        enabled = self.registry.enabled_ids if only is None else self.registry.enabled_ids & only
+        self.pm.hook.lintimg_prepare(targets=targets, enabled=enabled)
 
-    def run(self, target: Target) -> list[Finding]:
+    def run(self, target: Target, only: frozenset[str] | None = None) -> list[Finding]:
+        """The findings of every enabled rule on ``target`` (of the enabled rules in ``only``, when given:
+        the fix passes run just the rules that can fix something)."""
         from lintimg.engine.pragmas import Suppressions, read_suppressions  # with the model: only when rules run
 
         registry = self.registry
@@ -175,6 +178,10 @@ class Engine:
                     ins_idx, stage_idx = i, df.instructions[i].stage_index
             if sup.suppressed(r.id, ins_idx, stage_idx):
                 return
+            edits, safety = hit.edits, hit.safety
+            if edits and safety not in r.fixable:
+                # A fix the rule does not declare: unsafe when it declares unsafe ones, else not offered.
+                edits, safety = (edits, Safety.UNSAFE) if Safety.UNSAFE in r.fixable else ((), safety)
             findings.append(
                 Finding(
                     rule_id=r.id,
@@ -186,12 +193,16 @@ class Engine:
                     image=hit.image,
                     key=hit.key,
                     properties=hit.properties,
+                    edits=edits,
+                    safety=safety,
                 )
             )
 
         views: dict[Subject, RuleTarget] = {}
         for r in registry.running(target.subjects):
             limits.check_clock()  # the run's deadline, or a signal to stop
+            if only is not None and r.id not in only:
+                continue
             view = views.get(r.subject) or views.setdefault(r.subject, target.view(r.subject))
             loaded = _loaded(r)
             try:
@@ -202,7 +213,7 @@ class Engine:
                 continue
             for hit in hits:
                 emit(r, hit)
-        if registry.enabled(unknown_rule_in_pragma.id):
+        if registry.enabled(unknown_rule_in_pragma.id) and only is None:
             for line, raw in sup.unknown:
                 emit(unknown_rule_in_pragma, Hit(f"unknown rule {raw!r} in ignore pragma", line=line))
         findings.sort(key=Finding.sort_key)

@@ -32,6 +32,12 @@ key                  holds
                      ``lintimg.rules._common.base_lookup``, which adds what was read to
                      ``"read"`` — ``None`` for variants — so that a kept result is reused
                      only while the same lookups give the same answers)
+``"fix"``            set by ``lintimg --fix``/``--diff`` before each fix pass:
+                     ``"safe"`` or ``"unsafe"`` (``--unsafe-fixes``). A plugin may do
+                     costly work for a fix only then (the built-in one reads base
+                     images' package databases for unsafe version pins).
+``"base-packages"``  the built-in plugin's ``{stage index: {"dpkg"|"apk": {package:
+                     version}}}`` of external base images (unsafe fix runs only)
 ==================== ==============================================================
 """
 from __future__ import annotations
@@ -54,6 +60,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 NOTES = "notes"
 INCOMPLETE = "incomplete"
 BASEFACTS = "basefacts"
+FIX = "fix"
 
 
 @dataclass

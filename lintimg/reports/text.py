@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from lintimg.findings import Finding, Severity
+from lintimg.findings import Finding, Safety, Severity
 from lintimg.reports import RunInfo
 
 EXCERPT = 160  # characters of a source line shown under a finding
@@ -57,11 +57,16 @@ def render(findings: list[Finding], info: RunInfo) -> str:
                 width = max(1, min(width, max(1, len(src) - column + 1)))
                 out.append(f"       | {' ' * (column - 1)}{_c(info.color, '32', '^' * width)}")
             if f.fix:
-                out.append(f"       = fix: {f.fix}")
+                how = "" if not f.edits else " (--fix)" if f.safety is Safety.SAFE else " (--unsafe-fixes)"
+                out.append(f"       = fix{how}: {f.fix}")
         out.append("")
     counts = {s: sum(1 for f in findings if f.severity == s) for s in Severity}
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), reverse=True) if n)
     nfiles = len(info.files)
     out.append(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} in {nfiles} file{'s' if nfiles != 1 else ''}" + (f" ({summary})" if summary else ""))
+    safe = sum(1 for f in findings if f.edits and f.safety is Safety.SAFE)
+    unsafe = sum(1 for f in findings if f.edits and f.safety is Safety.UNSAFE)
+    if safe or unsafe:
+        out.append(f"{safe} fixable with --fix" + (f" ({unsafe} more with --fix --unsafe-fixes)" if unsafe else ""))
     out.extend(f"note: {n}" for n in info.notes)
     return "\n".join(out) + "\n"
