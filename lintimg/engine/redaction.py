@@ -97,6 +97,18 @@ def _finding_texts(f: Finding) -> Iterable[str]:
     yield from _strings(f.properties)
 
 
+def _safe_finding(f: Finding, safe: dict[str, str], masked: dict[str, str]) -> Finding:
+    """``f`` with each of its texts (:func:`_finding_texts`) as ``safe`` has it; ``masked`` tells which key holds a secret."""
+    image = f.image
+    if image is not None:
+        image = replace(image, image=safe[image.image] if image.image else image.image,
+                        path=safe[image.path] if image.path else image.path,
+                        created_by=safe[image.created_by] if image.created_by else image.created_by)
+    return replace(f, message=safe[f.message], fix=safe[f.fix] if f.fix else f.fix, image=image, key=_safe_key(f.key, masked),
+                   location=replace(f.location, path=safe[f.location.path]), properties=_mapped(f.properties, safe),
+                   target=safe[f.target] if f.target else f.target)
+
+
 def _secret_columns(findings: list[Finding], info: RunInfo) -> dict[tuple[str, int], int]:
     """(path, line) -> the first column a finding of a secret rule that reads the Dockerfile's own text points at.
 
@@ -136,16 +148,7 @@ def protect(findings: list[Finding], info: RunInfo, redactor: Redactor) -> tuple
             if col is not None and line == info.sources[path][n - 1]:
                 lines[n - 1] = mask(line, [(col - 1, len(line.rstrip()))])
         safe_sources[safe[path]] = [display(line) for line in lines]
-    out = []
-    for f in findings:
-        image = f.image
-        if image is not None:
-            image = replace(image, image=safe[image.image] if image.image else image.image,
-                            path=safe[image.path] if image.path else image.path,
-                            created_by=safe[image.created_by] if image.created_by else image.created_by)
-        out.append(replace(f, message=safe[f.message], fix=safe[f.fix] if f.fix else f.fix, image=image, key=_safe_key(f.key, masked),
-                           location=replace(f.location, path=safe[f.location.path]), properties=_mapped(f.properties, safe),
-                           target=safe[f.target] if f.target else f.target))
+    out = [_safe_finding(f, safe, masked) for f in findings]
     shown = replace(info, files=[safe[p] for p in info.files], notes=[safe[n] for n in info.notes], sources=safe_sources,
                     image=safe[info.image] if info.image else info.image)
     return out, shown
@@ -162,16 +165,7 @@ def stored(findings: list[Finding], notes: list[str], redactor: Redactor) -> tup
     texts.update(dict.fromkeys(notes))
     order = list(texts)
     safe = dict(zip(order, redactor.masked(order)))
-    out = []
-    for f in findings:
-        image = f.image
-        if image is not None:
-            image = replace(image, image=safe[image.image] if image.image else image.image,
-                            path=safe[image.path] if image.path else image.path,
-                            created_by=safe[image.created_by] if image.created_by else image.created_by)
-        # An edit that would write a secret is not kept: masked, it would write the mask into the file.
-        edits = f.edits if all(safe[e.text] == e.text for e in f.edits) else ()
-        out.append(replace(f, message=safe[f.message], fix=safe[f.fix] if f.fix else f.fix, image=image, key=_safe_key(f.key, safe),
-                           location=replace(f.location, path=safe[f.location.path]), properties=_mapped(f.properties, safe),
-                           target=safe[f.target] if f.target else f.target, edits=edits))
+    # An edit that would write a secret is not kept: masked, it would write the mask into the file.
+    out = [replace(_safe_finding(f, safe, safe), edits=f.edits if all(safe[e.text] == e.text for e in f.edits) else ())
+           for f in findings]
     return out, [safe[n] for n in notes]
