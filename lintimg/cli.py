@@ -619,10 +619,13 @@ def cmd_pin(args: argparse.Namespace) -> int:
     result = pin.pin_sources(sources, pin.registry_resolver(args.insecure, args.ca_file), args.update)
     changed = [f for f in result.fixes if f.changed]
     if result.failures:  # all or nothing: a half-pinned set of Dockerfiles is worse than none
+        nothing = f"nothing {'shown' if args.diff else 'written'}"
+        if len(result.failures) == 1:  # one line, as any other error
+            say(f"{nothing}: {result.failures[0]}")
+            return 2
         for line in result.failures:
             say(line)
-        print(f"lintimg: nothing {'shown' if args.diff else 'written'}: {len(result.failures)} FROM image(s) could not be resolved",
-              file=sys.stderr)
+        say(f"{nothing}: {len(result.failures)} FROM images could not be resolved")
         return 2
     if args.diff:
         emit("".join(f.diff() for f in changed), None)
