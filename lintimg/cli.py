@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from lintimg import __version__, cachefiles
+from lintimg import __version__, cachefiles, replay
 from lintimg.config import THRESHOLDS, Config, env_config_path, find_config, load_config
 from lintimg.dockerfile.sources import discover, ignored
 from lintimg.engine import Engine
 from lintimg.engine.hookspecs import Reporter
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Severity
+from lintimg.replay import emit
 from lintimg.run import RunResult
 from lintimg.run.check import checked_config, lint_paths
 
@@ -179,17 +180,6 @@ def exit_code(findings: list[Finding], threshold: str) -> int:
     return 1 if any(f.severity >= floor for f in findings) else 0
 
 
-def emit(text: str, output: str | None) -> None:
-    if output:
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as e:
-            raise LintimgError(f"{output}: cannot write report: {e.strerror or e}") from None
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-
-
 def formatter(engine: Engine, fmt: str) -> Reporter:
     formats = engine.report_formats()
     if fmt not in formats:
@@ -234,7 +224,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     paths = [p for p in discover(args.paths) if not ignored(p, config.ignore_paths, config.base_dir)]
     if args.paths.count("-") > 1:
         raise LintimgError("stdin (-) can be given only once")
-    result = lint_paths(engine, paths, args.stdin_filename, *_context_attachers(args), cache=_results_cache(engine))
+    attachers, cache = _context_attachers(args), _results_cache(engine)
+    replay.pause()  # what the lint reads, its results-cache entries hold
+    try:
+        result = lint_paths(engine, paths, args.stdin_filename, *attachers, cache=cache)
+    finally:
+        replay.resume()
+    replay.results(cache)
     return report(args, engine, config, result)
 
 
@@ -328,14 +324,21 @@ COMMANDS = {"check": cmd_check, "image": cmd_image, "build": cmd_build, "fleet":
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    argv = list(given)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "check")
     try:
         args = build_parser(argv[0] if argv[0] in COMMANDS else None).parse_args(argv)
         if args.no_cache:
             os.environ["LINTIMG_NO_CACHE"] = "1"  # the one switch every cache reads (lintimg.cachefiles)
-        return COMMANDS[args.command](args)
+        rec = replay.recording(given) if args.command == "check" and "-" not in args.paths else None
+        if rec is None:
+            return COMMANDS[args.command](args)
+        with rec:  # the next run of this command line may be answered from its memo (lintimg.replay)
+            code = COMMANDS[args.command](args)
+        rec.finish(code)
+        return code
     except LintimgError as e:
         print(f"lintimg: {e}", file=sys.stderr)
         return e.exit_code

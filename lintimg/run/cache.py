@@ -134,6 +134,7 @@ class ResultCache:
                             os.getcwd(), os.environ.get(LOOKUP_ENV), engine.cache_key())
         self.hits = 0  # entries reused in this run
         self._answers: dict[str, str | None] = {}  # base-image probes asked again in this run
+        self._used: dict[str, list[list[Any]] | None] = {}  # key -> the probes of its entry, None while it has none
 
     def key(self, src: DockerfileText, context: ContextAttacher | None) -> str:
         """The key of ``src``'s findings when checked with ``context`` (``None``: no build context)."""
@@ -150,6 +151,7 @@ class ResultCache:
         """The findings and notes stored under ``key``, when every probe of the context still answers the same."""
         from lintimg.context.observe import unchanged
 
+        self._used.setdefault(key, None)
         entry = cachefiles.read_json(self._path(key))
         try:
             if not isinstance(entry, dict) or entry.get("key") != key:
@@ -164,6 +166,7 @@ class ResultCache:
         if not isinstance(found, list) or not all(isinstance(f, Finding) for f in found):
             return None
         self.hits += 1
+        self._used[key] = [list(p) for p in probes]
         return found, notes
 
     def _same_answer(self, probe: str, value: Any) -> bool:
@@ -182,10 +185,19 @@ class ResultCache:
             data = dumps(found)  # text inside the entry: read back in one pass (loads)
         except Unstorable:
             return  # a plugin's finding with a value JSON cannot carry: checked again next time
-        from lintimg.context.observe import plain
-
-        probes = [[kind, path, plain(value)] for (kind, path), value in observed.probes.items()]
+        probes = [[kind, path, cachefiles.plain(value)] for (kind, path), value in observed.probes.items()]
         cachefiles.write_json(self._path(key), {"key": key, "findings": data, "notes": notes, "probes": probes})
+        self._used[key] = probes
+
+    def probes_of_run(self) -> list[tuple[str, str, Any]] | None:
+        """The probes of every entry this run read or wrote, when each file's findings came from an entry or
+        went into one, and none depends on a base-image lookup; else ``None`` (:mod:`lintimg.replay`)."""
+        out: list[tuple[str, str, Any]] = []
+        for probes in self._used.values():
+            if probes is None or any(kind == BASE for kind, _, _ in probes):
+                return None
+            out += [(str(kind), str(path), value) for kind, path, value in probes]
+        return out
 
 
 
