@@ -53,13 +53,18 @@ def cache_root(kind: str) -> Path:
 
 
 def read_json(path: Path) -> Any:
-    """The JSON at ``path``, or ``None`` when it is absent or not valid JSON (a torn or corrupt entry)."""
+    """The JSON at ``path``, or ``None`` when it is absent or not valid JSON (a torn or corrupt entry).
+
+    An entry that is not a regular file (a FIFO, a link to ``/dev/zero``), is bigger than
+    :data:`lintimg.limits.MAX_CACHE_FILE` or nested deeper than Python can decode is no entry either.
+    """
     import json
 
+    from lintimg import limits
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
+        return json.loads(limits.read_file(path, limits.MAX_CACHE_FILE, follow=False))
+    except (OSError, ValueError, RecursionError):
         return None
 
 

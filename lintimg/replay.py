@@ -33,7 +33,7 @@ from __future__ import annotations
 import os
 import sys
 
-from lintimg import __version__, cachefiles
+from lintimg import __version__, cachefiles, limits
 from lintimg.errors import LintimgError
 
 TYPE_CHECKING = False  # typing loads re: a fifth of a replayed run
@@ -87,8 +87,7 @@ def replayed(argv: list[str]) -> int | None:
     if key is None:
         return None
     try:
-        with open(_memo_path(key), "rb") as fh:
-            data = fh.read()
+        data = limits.read_file(_memo_path(key), limits.MAX_CACHE_FILE, follow=False)  # as every cache entry is read
         head, sep, output = data.partition(b"\0\0")
         fields = head.decode("utf-8", "surrogateescape").split("\0")
         if not sep or fields[0] != FORMAT.decode() or fields[1] != key or len(fields) % 3 != 0:
@@ -120,13 +119,30 @@ def emit(text: str, output: str | None) -> None:
         from pathlib import Path
 
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            Path(output).write_text(text, encoding="utf-8", errors="replace")
         except OSError as e:
             raise LintimgError(f"{output}: cannot write report: {e.strerror or e}") from None
         return
     stream = rec.stdout.stream if rec is not None else sys.stdout
-    stream.write(text)
+    if stream is None:
+        raise LintimgError("cannot write the report: standard output is closed")
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):  # not a file (captured): write to the object
+        stream.write(text)
+        stream.flush()
+        return
+    # Straight to the descriptor: a report that cannot be written (a full disk, /dev/full) fails here,
+    # once, instead of again in the interpreter's final flush of a buffer it could not empty.
     stream.flush()
+    data = memoryview(text.encode(stream.encoding or "utf-8", "replace"))
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        raise LintimgError(f"cannot write the report to standard output: {e.strerror or e}") from None
 
 
 class _Watched:
