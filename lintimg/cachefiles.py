@@ -185,7 +185,16 @@ def list_value(path: str) -> Any:
     return rows if isinstance(rows, str) else listing_value(rows)
 
 
-STAMPS = {"lstat": lstat_value, "stat": stat_value, "list": list_value}
+def names_value(path: str) -> Any:
+    """The ``names`` probe: a digest of the names in the folder (what ``os.listdir`` answers), no stamps."""
+    try:
+        names = sorted(os.listdir(path))
+    except OSError as e:
+        return error_value(e)
+    return digest("\0".join(names).encode("utf-8", "surrogateescape"))
+
+
+STAMPS = {"lstat": lstat_value, "stat": stat_value, "list": list_value, "names": names_value}
 
 
 def plain(value: Any) -> Any:

@@ -17,8 +17,8 @@ each asked again before the memo is used:
 - every path the run looked at outside the lint proper, recorded while it ran:
   each ``stat``/``lstat`` (the config search, the file arguments, the ShellCheck
   binary), each file opened for reading (configs and what they extend, plugin
-  entry points), each folder listed (lintimg's code and the plugins', the
-  installed distributions);
+  entry points), each folder listed (by name: the installed distributions; with
+  its entries' stamps: lintimg's code and the plugins');
 - the probes of each file's results-cache entry (what its rules read of its build context).
 
 :func:`replayed` checks the memo with nothing but ``os`` calls and writes the
@@ -88,7 +88,10 @@ def replayed(argv: list[str]) -> int | None:
         return None
     try:
         data = limits.read_file(_memo_path(key), limits.MAX_CACHE_FILE, follow=False)  # as every cache entry is read
-        head, sep, output = data.partition(b"\0\0")
+        check, _, body = data.partition(b"\0")
+        if check.decode() != cachefiles.digest(body):
+            return None
+        head, sep, output = body.partition(b"\0\0")
         fields = head.decode("utf-8", "surrogateescape").split("\0")
         if not sep or fields[0] != FORMAT.decode() or fields[1] != key or len(fields) % 3 != 0:
             return None
@@ -174,6 +177,9 @@ class Recording:
         self.spoiled: str | None = None
         self._paused = 0
         self._racy_before = cachefiles.racy_before()
+        # lintimg's own caches hold what recomputing gives (the reports' secret spans, say): not inputs of
+        # the run; the results cache's entries are probed through results()
+        self._caches = os.path.join(os.path.abspath(cachefiles.cache_dir("")), "")
         self.stdout = _Watched(sys.stdout, self, "stdout")
         self._stderr = _Watched(sys.stderr, self, "stderr")
         self._saved: tuple[Any, ...] = ()
@@ -195,7 +201,11 @@ class Recording:
 
     def results(self, cache: ResultCache | None) -> None:
         """The results cache of the run: each file's entry, whose probes the memo takes over."""
-        self.entries = cache.probes_of_run() if cache is not None else None
+        self._paused += 1  # the entries' own stamps are taken here, not read by the run
+        try:
+            self.entries = cache.probes_of_run() if cache is not None else None
+        finally:
+            self._paused -= 1
         if self.entries is None:
             self.spoil("results not all kept")
 
@@ -206,9 +216,11 @@ class Recording:
         if isinstance(path, int):
             self.spoil(f"{kind} of a file descriptor")
             return
+        where = os.path.abspath(os.fsdecode(path if path is not None else "."))
+        if where.startswith(self._caches):
+            return
         self._paused += 1  # the stamp's own stat and listing are not reads of the run
         try:
-            where = os.path.abspath(os.fsdecode(path if path is not None else "."))
             value = cachefiles.STAMPS[kind](where)
             if kind == "list":
                 rows = cachefiles.list_rows(where)
@@ -224,14 +236,19 @@ class Recording:
     def _audit(self, event: str, args: tuple[Any, ...]) -> None:
         if event == "open":
             path, mode, flags = args
-            if isinstance(path, str) and path.endswith(_SOURCE_SUFFIXES):
-                return
+            if isinstance(path, int) or isinstance(path, str) and path.endswith(_SOURCE_SUFFIXES):
+                return  # a descriptor: its file was opened by name before (os.open), and recorded then
             writes = any(c in mode for c in "wax+") if isinstance(mode, str) else bool(flags & (os.O_WRONLY | os.O_RDWR))
-            if writes and not self._paused:
-                self.spoil("wrote a file")
+            if writes and not self._paused and not self._ours(path):
+                self.spoil(f"wrote {os.fsdecode(path)}")
             self.note("stat", path)
-        elif event in ("os.listdir", "os.scandir"):
+        elif event == "os.listdir":  # names only
+            self.note("names", args[0])
+        elif event == "os.scandir":  # names and, through the entries, their stamps
             self.note("list", args[0])
+
+    def _ours(self, path: str | bytes) -> bool:
+        return os.path.abspath(os.fsdecode(path)).startswith(self._caches)
 
     def _stat(self, path: Any, *args: Any, dir_fd: Any = None, follow_symlinks: bool = True) -> os.stat_result:
         try:
@@ -248,8 +265,11 @@ class Recording:
     def _noted_stat(self, path: Any, dir_fd: Any, kind: str) -> None:
         if dir_fd is not None and not self._paused:
             self.spoil("stat relative to a folder descriptor")
-        else:
+            return
+        try:
             self.note(kind, path)
+        except Exception:  # noqa: BLE001 - recording must never change what os.stat does for its caller
+            self.spoil(f"could not record a {kind}")
 
     def __enter__(self) -> Recording:
         global _current, _hooked
@@ -278,17 +298,20 @@ class Recording:
             return  # an empty field (an empty path) would end the header early
         from pathlib import Path
 
-        try:
-            cachefiles.write_atomic(Path(_memo_path(self.key)),
-                                    head.encode("utf-8", "surrogateescape") + b"\0\0" + self.output.encode("utf-8", "surrogatepass"))
+        body = head.encode("utf-8", "surrogateescape") + b"\0\0" + self.output.encode("utf-8", "surrogatepass")
+        try:  # the digest first: a memo damaged in any way is no memo
+            cachefiles.write_atomic(Path(_memo_path(self.key)), cachefiles.digest(body).encode() + b"\0" + body)
         except OSError:
             pass  # a read-only or full cache only costs speed
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     rec = _current
-    if rec is not None:
-        rec._audit(event, args)
+    if rec is not None and event in ("open", "os.listdir", "os.scandir"):
+        try:
+            rec._audit(event, args)
+        except Exception:  # noqa: BLE001 - an audit hook that raises fails the audited call: never that
+            rec.spoil(f"could not record {event}")
 
 
 def recording(argv: list[str]) -> Recording | None:

@@ -194,13 +194,17 @@ class ResultCache:
         self._used[key] = probes
 
     def probes_of_run(self) -> list[tuple[str, str, Any]] | None:
-        """The probes of every entry this run read or wrote, when each file's findings came from an entry or
-        went into one, and none depends on a base-image lookup; else ``None`` (:mod:`lintimg.replay`)."""
+        """What this run's results depend on, when each file's findings came from an entry or went into one and
+        none depends on a base-image lookup; else ``None`` (for :mod:`lintimg.replay`): the probes of every entry
+        read or written, and the entry file itself (entries are replaced whole, with a new inode: its stamp
+        changes when it does, so a removed or rewritten entry is seen)."""
         out: list[tuple[str, str, Any]] = []
-        for probes in self._used.values():
+        for key, probes in self._used.items():
             if probes is None or any(kind == BASE for kind, _, _ in probes):
                 return None
-            out += [(str(kind), str(path), value) for kind, path, value in probes]
+            path = str(self._path(key))
+            out += [("stat", path, cachefiles.plain(cachefiles.stat_value(path)))]
+            out += [(str(kind), str(where), value) for kind, where, value in probes]
         return out
 
 
