@@ -79,7 +79,8 @@ def _safe_key(key: str | None, masked: dict[str, str]) -> str | None:
     return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _finding_texts(f: Finding) -> Iterable[str]:
+def finding_texts(f: Finding) -> Iterable[str]:
+    """Every text of ``f`` a report or a cache entry shows."""
     if f.key:
         yield f.key
     yield f.message
@@ -110,7 +111,7 @@ def protect(findings: list[Finding], info: RunInfo, redactor: Redactor) -> tuple
     sources = {path: "\n".join(lines) for path, lines in info.sources.items()}
     texts: dict[str, None] = {}  # insertion-ordered set
     for f in findings:
-        texts.update(dict.fromkeys(_finding_texts(f)))
+        texts.update(dict.fromkeys(finding_texts(f)))
     texts.update(dict.fromkeys([*info.files, *info.notes, *sources, *sources.values(), *([info.image] if info.image else [])]))
     order = list(texts)
     masked = dict(zip(order, redactor.masked(order)))
@@ -145,7 +146,7 @@ def stored(findings: list[Finding], notes: list[str], redactor: Redactor) -> tup
     """
     texts: dict[str, None] = {}
     for f in findings:
-        texts.update(dict.fromkeys(_finding_texts(f)))
+        texts.update(dict.fromkeys(finding_texts(f)))
     texts.update(dict.fromkeys(notes))
     order = list(texts)
     safe = dict(zip(order, redactor.masked(order)))

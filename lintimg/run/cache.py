@@ -180,6 +180,22 @@ class ResultCache:
                 self._answers[probe] = None
         return self._answers[probe] is not None and self._answers[probe] == value
 
+    def put_all(self, results: list[tuple[str, list[Finding], list[str], Observations]]) -> None:
+        """:meth:`put` each ``(key, findings, notes, observations)``, the secret spans of all their texts found in
+        one batch first: each entry is masked on its own, and a batch of every text costs one pass of the span
+        finders (and one disk entry of theirs) where an entry each cost one per file."""
+        from lintimg.engine.redaction import finding_texts
+
+        if len(results) > 1:
+            texts: dict[str, None] = {}
+            for _, found, notes, _ in results:
+                for f in found:
+                    texts.update(dict.fromkeys(finding_texts(f)))
+                texts.update(dict.fromkeys(notes))
+            self.redactor.spans(list(texts))
+        for key, found, notes, observed in results:
+            self.put(key, found, notes, observed)
+
     def put(self, key: str, found: list[Finding], notes: list[str], observed: Observations) -> None:
         """Keep ``found`` and ``notes`` under ``key``, with the context probes they depend on."""
         from lintimg.engine.redaction import stored
