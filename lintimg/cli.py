@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from lintimg import __version__, cachefiles, limits
+from lintimg import __version__, cachefiles, limits, replay
 from lintimg.config import LABEL_TYPES, THRESHOLDS, Config, discover_config, load_config, load_user_config, trust_notice
 from lintimg.dockerfile.sources import decode, discover, ignored, read_source
 from lintimg.engine import Engine
@@ -23,6 +23,7 @@ from lintimg.engine.hookspecs import Reporter, RunInfo
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Severity
 from lintimg.redaction import display
+from lintimg.replay import emit
 from lintimg.run import RunResult
 from lintimg.run.check import checked_config, lint_paths
 
@@ -293,35 +294,6 @@ def exit_code(findings: list[Finding], threshold: str) -> int:
     return 1 if any(f.severity >= floor for f in findings) else 0
 
 
-def emit(text: str, output: str | None, what: str = "report") -> None:
-    if output:
-        try:
-            Path(output).write_text(text, encoding="utf-8", errors="replace")
-        except OSError as e:
-            raise LintimgError(f"{output}: cannot write {what}: {e.strerror or e}") from None
-        return
-    stream = sys.stdout
-    if stream is None:
-        raise LintimgError("cannot write the {what}: standard output is closed")
-    try:
-        fd = stream.fileno()
-    except (OSError, ValueError, AttributeError):  # not a file (captured): write to the object
-        stream.write(text)
-        stream.flush()
-        return
-    # Straight to the descriptor: a report that cannot be written (a full disk, /dev/full) fails here,
-    # once, instead of again in the interpreter's final flush of a buffer it could not empty.
-    stream.flush()
-    data = memoryview(text.encode(stream.encoding or "utf-8", "replace"))
-    try:
-        while data:
-            data = data[os.write(fd, data):]
-    except BrokenPipeError:
-        raise
-    except OSError as e:
-        raise LintimgError(f"cannot write the {what} to standard output: {e.strerror or e}") from None
-
-
 def formatter(engine: Engine, fmt: str) -> Reporter:
     from lintimg.config import HADOLINT_FORMATS
 
@@ -423,7 +395,14 @@ def _lint(args: argparse.Namespace, config: Config, engine: Engine) -> RunResult
     paths = _paths(args, config)
     if getattr(args, "file_path_in_report", None) and len(paths) != 1:
         raise LintimgError(f"--file-path-in-report names the path of one Dockerfile, but {len(paths)} were found")
-    return lint_paths(engine, paths, args.stdin_filename, *_context_attachers(args), cache=_results_cache(engine))
+    attachers, cache = _context_attachers(args), _results_cache(engine)
+    replay.pause()  # what the lint reads, its results-cache entries hold
+    try:
+        result = lint_paths(engine, paths, args.stdin_filename, *attachers, cache=cache)
+    finally:
+        replay.resume()
+    replay.results(cache)
+    return result
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -644,7 +623,8 @@ COMMANDS = {"check": cmd_check, "image": cmd_image, "build": cmd_build, "fleet":
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    argv = list(given)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version", "-v")):
         argv.insert(0, "check")
     limits.start_run()
@@ -653,7 +633,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser(argv[0] if argv[0] in COMMANDS else None).parse_args(argv)
         if getattr(args, "no_cache", False):  # schema has no caches to skip
             os.environ["LINTIMG_NO_CACHE"] = "1"  # the one switch every cache reads (lintimg.cachefiles)
-        return COMMANDS[args.command](args)
+        rec = replay.recording(given) if args.command == "check" and "-" not in args.paths else None
+        if rec is None:
+            return COMMANDS[args.command](args)
+        with rec:  # the next run of this command line may be answered from its memo (lintimg.replay)
+            code = COMMANDS[args.command](args)
+        rec.finish(code)
+        return code
     except LintimgError as e:
         say(str(e))
         return e.exit_code

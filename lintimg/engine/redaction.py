@@ -83,7 +83,8 @@ def _safe_key(key: str | None, masked: dict[str, str]) -> str | None:
     return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _finding_texts(f: Finding) -> Iterable[str]:
+def finding_texts(f: Finding) -> Iterable[str]:
+    """Every text of ``f`` a report or a cache entry shows."""
     if f.key:
         yield f.key
     yield f.message
@@ -92,21 +93,24 @@ def _finding_texts(f: Finding) -> Iterable[str]:
         yield f.target
     if f.fix:
         yield f.fix
+    yield from (e.text for e in f.edits)
     if f.image is not None:
         yield from (s for s in (f.image.image, f.image.path, f.image.created_by) if s)
     yield from _strings(f.properties)
 
 
 def _safe_finding(f: Finding, safe: dict[str, str], masked: dict[str, str]) -> Finding:
-    """``f`` with each of its texts (:func:`_finding_texts`) as ``safe`` has it; ``masked`` tells which key holds a secret."""
+    """``f`` with each of its texts (:func:`finding_texts`) as ``safe`` has it; ``masked`` tells which key holds a secret."""
     image = f.image
     if image is not None:
         image = replace(image, image=safe[image.image] if image.image else image.image,
                         path=safe[image.path] if image.path else image.path,
                         created_by=safe[image.created_by] if image.created_by else image.created_by)
+    # An edit that would write a secret is not kept (masked, it would write the mask into the file).
+    edits = f.edits if all(masked[e.text] == e.text for e in f.edits) else ()
     return replace(f, message=safe[f.message], fix=safe[f.fix] if f.fix else f.fix, image=image, key=_safe_key(f.key, masked),
                    location=replace(f.location, path=safe[f.location.path]), properties=_mapped(f.properties, safe),
-                   target=safe[f.target] if f.target else f.target)
+                   target=safe[f.target] if f.target else f.target, edits=edits)
 
 
 def _secret_columns(findings: list[Finding], info: RunInfo) -> dict[tuple[str, int], int]:
@@ -132,7 +136,7 @@ def protect(findings: list[Finding], info: RunInfo, redactor: Redactor) -> tuple
     sources = {path: "\n".join(lines) for path, lines in info.sources.items()}
     texts: dict[str, None] = {}  # insertion-ordered set
     for f in findings:
-        texts.update(dict.fromkeys(_finding_texts(f)))
+        texts.update(dict.fromkeys(finding_texts(f)))
     texts.update(dict.fromkeys([*info.files, *info.notes, *sources, *sources.values(), *([info.image] if info.image else [])]))
     order = list(texts)
     masked = dict(zip(order, redactor.masked(order)))
@@ -161,11 +165,9 @@ def stored(findings: list[Finding], notes: list[str], redactor: Redactor) -> tup
     """
     texts: dict[str, None] = {}
     for f in findings:
-        texts.update(dict.fromkeys([*_finding_texts(f), *(e.text for e in f.edits)]))
+        texts.update(dict.fromkeys(finding_texts(f)))
     texts.update(dict.fromkeys(notes))
     order = list(texts)
     safe = dict(zip(order, redactor.masked(order)))
-    # An edit that would write a secret is not kept: masked, it would write the mask into the file.
-    out = [replace(_safe_finding(f, safe, safe), edits=f.edits if all(safe[e.text] == e.text for e in f.edits) else ())
-           for f in findings]
+    out = [_safe_finding(f, safe, safe) for f in findings]
     return out, [safe[n] for n in notes]

@@ -144,8 +144,25 @@ def _detector_spans(text: str) -> list[Span]:
     return [(chars[start], chars[end]) for start, end in found]
 
 
+_SEEN: dict[str, list[Span]] = {}  # text -> its spans, in this process
+_SEEN_TEXT = 4096  # characters: messages, fixes and paths (whole files are not kept: each is asked once)
+_SEEN_MAX = 65536  # texts remembered at most (a long fleet worker starts over)
+
+
 def _batch_spans(texts: Sequence[str]) -> list[list[Span]]:
-    return [secret_spans(t) for t in texts]
+    # A run asks again for the texts it asked before: the results cache masks each file's findings as it keeps
+    # them, then the report masks them all; messages and fixes repeat from file to file.
+    out = []
+    for t in texts:
+        spans = _SEEN.get(t)
+        if spans is None:
+            spans = secret_spans(t)
+            if len(t) <= _SEEN_TEXT:
+                if len(_SEEN) >= _SEEN_MAX:
+                    _SEEN.clear()
+                _SEEN[t] = spans
+        out.append(spans)
+    return out
 
 
 def secret_spans(text: str) -> list[Span]:
@@ -166,6 +183,8 @@ def _spans_row(row: list[Any]) -> bool:
 @hookimpl
 def lintimg_secret_spans(texts: list[str]) -> list[list[Span]]:
     """The built-in finder for a batch of texts, remembered on disk per batch."""
+    if all(t in _SEEN for t in texts):  # asked in this run already (a results-cache entry of texts the run masked)
+        return _batch_spans(texts)
     from lintimg.secrets.cache import remembered
 
     key = f"{_VERSION}\0{json.dumps(list(texts))}"
