@@ -193,18 +193,20 @@ PACMAN = Manager(
 SYSTEM_MANAGERS = (APT, APK, YUM, DNF, ZYPPER)
 
 # KICS queries built on its `check_multi_stage` look at the last FROM only. Rules about what ships skip the stages
-# that do not ship (lintimg.dockerfile.stages), which covers KICS's builder-stage cases; they differ on a stage that
-# no other stage uses, which KICS skips and a `--target` build ships (hadolint and trivy report it too).
+# that do not ship (lintimg.dockerfile.stages), which covers KICS's builder-stage cases; they differ on a named stage
+# that no other stage uses, which KICS skips and a `--target` build ships (hadolint and trivy report it too).
 KICS_LAST_STAGE = ("KICS looks at the last stage only. lintimg checks every stage that ships: the last one, the stages "
-                   "it is built FROM, and a stage no other stage uses (`docker build --target` builds it as an image of "
-                   "its own); a builder stage that later stages only copy from is skipped by both.")
+                   "it is built FROM, and a named stage no other stage uses (`docker build --target` builds it as an "
+                   "image of its own); a builder stage that later stages only copy from is skipped by both.")
 # hadolint's cache rules look at the last stage and the stages it is built FROM; trivy's at every stage. Their own
-# cases conflict on a stage nothing uses (hadolint DL3009/DL3060 pass a named one, trivy DS-0025/DS-0015 catch an
-# unnamed one); lintimg treats it as shipped (a named one is a `--target`), which agrees with trivy.
+# cases conflict on a named stage nothing uses (hadolint DL3009/DL3060 pass it); lintimg treats it as shipped.
 HADOLINT_FINAL_CHAIN = ("hadolint checks the last stage and the stages it is built FROM only, so it passes a named stage "
                         "that no other stage uses; `docker build --target <name>` builds that stage as an image of its "
-                        "own, and trivy reports the same problem in a stage nothing uses (its DS-0025 and DS-0015 "
-                        "cases), so lintimg checks it.")
+                        "own, so lintimg checks it.")
+# hadolint (DL3049, DL4003, ...), trivy and BuildKit's lint check every stage, one that no build can produce included.
+DEAD_STAGE = ("This peer also checks a stage that no build produces: one without an `AS` name that no other stage uses "
+              "and that is not the last. `--target` picks a stage by its name only and BuildKit builds only the stages "
+              "the target needs, so nothing in such a stage reaches an image; lintimg skips it.")
 # Managers whose index a RUN can refresh for a later RUN to install from (LI305).
 INDEX_MANAGERS = (*SYSTEM_MANAGERS, PACMAN)
 

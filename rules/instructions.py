@@ -14,7 +14,7 @@ from lintimg.dockerfile.words import variables_used
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.rules._common import KICS_LAST_STAGE, base_env_names, path_under
+from lintimg.rules._common import DEAD_STAGE, KICS_LAST_STAGE, base_env_names, path_under
 
 ID_RANGE = "LI200-LI299"
 
@@ -220,7 +220,7 @@ def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
     Once a SHELL instruction is in force for the stage (its own, or one
     inherited through `FROM <stage>`), the shell form is a deliberate use
     of that shell and is not flagged, as BuildKit does. A stage that is
-    not shipped (only copied from) never runs as a container and is not
+    not shipped (only copied from, or unnamed and unused) never runs as a container and is not
     checked.
 
     ## Why it matters
@@ -265,6 +265,7 @@ def _repeated(t: DockerfileTarget, keyword: str) -> Iterator[Hit]:
 @rule(
     "LI207", "multiple-cmd", Severity.WARNING, tags=("runtime",),
     peers=("DL4003", "MultipleInstructionsDisallowed", "DS-0016", "KICS-41c195f4"),
+    divergences={p: DEAD_STAGE for p in ("DL4003", "MultipleInstructionsDisallowed", "DS-0016")},
 )
 def multiple_cmd(t: DockerfileTarget) -> Iterator[Hit]:
     """More than one CMD in a stage.
@@ -272,7 +273,7 @@ def multiple_cmd(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags each `CMD` of a stage that a later `CMD` overrides (the
     finding is on the one that has no effect). A stage that is not
-    shipped (only copied from) is not checked.
+    shipped (only copied from, or unnamed and unused) is not checked.
 
     ## Why it matters
     Only the last CMD counts; the others are dead code that misleads readers
@@ -293,7 +294,7 @@ def multiple_cmd(t: DockerfileTarget) -> Iterator[Hit]:
 @rule(
     "LI208", "multiple-entrypoint", Severity.ERROR, tags=("runtime",),
     peers=("DL4004", "MultipleInstructionsDisallowed", "DS-0007", "KICS-6938958b"),
-    divergences={"KICS-6938958b": KICS_LAST_STAGE},
+    divergences={"KICS-6938958b": KICS_LAST_STAGE, **{p: DEAD_STAGE for p in ("DL4004", "MultipleInstructionsDisallowed", "DS-0007")}},
 )
 def multiple_entrypoint(t: DockerfileTarget) -> Iterator[Hit]:
     """More than one ENTRYPOINT in a stage.
@@ -301,7 +302,7 @@ def multiple_entrypoint(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags each `ENTRYPOINT` of a stage that a later `ENTRYPOINT` overrides (the
     finding is on the one that has no effect). A stage that is not
-    shipped (only copied from) is not checked.
+    shipped (only copied from, or unnamed and unused) is not checked.
 
     ## Why it matters
     Only the last ENTRYPOINT counts; the earlier ones never run.
@@ -321,6 +322,7 @@ def multiple_entrypoint(t: DockerfileTarget) -> Iterator[Hit]:
 @rule(
     "LI209", "multiple-healthcheck", Severity.ERROR, tags=("runtime", "healthcheck"),
     peers=("DL3012", "MultipleInstructionsDisallowed", "DS-0023"),
+    divergences={p: DEAD_STAGE for p in ("DL3012", "MultipleInstructionsDisallowed", "DS-0023")},
 )
 def multiple_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
     """More than one HEALTHCHECK in a stage.
@@ -328,7 +330,7 @@ def multiple_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags each `HEALTHCHECK` of a stage that a later `HEALTHCHECK` overrides (the
     finding is on the one that has no effect). A stage that is not
-    shipped (only copied from) is not checked.
+    shipped (only copied from, or unnamed and unused) is not checked.
 
     ## Why it matters
     Only the last HEALTHCHECK counts; an earlier one that looks like the
@@ -538,7 +540,7 @@ def consecutive_run(t: DockerfileTarget) -> Iterator[Hit]:
     Flags a RUN that directly follows another RUN of the same stage with the
     same flags (mounts, network) when the two hold only one command each.
     RUNs that already chain several commands are left alone, and so is a
-    stage that is not shipped (only copied from): its layers reach no image.
+    stage that is not shipped (only copied from, or unnamed and unused): its layers reach no image.
 
     ## Why it matters
     Each RUN makes a layer; files created in one and removed in the next
@@ -577,7 +579,7 @@ def consecutive_copy(t: DockerfileTarget) -> Iterator[Hit]:
     Flags the first of two or more consecutive `COPY` (or `ADD`)
     instructions of a stage that ships when they copy to the same
     destination with the same flags. Heredoc copies are left alone, and
-    so is a stage that is not shipped (only copied from).
+    so is a stage that is not shipped (only copied from, or unnamed and unused).
 
     ## Why it matters
     Each COPY makes a layer; one COPY with several sources makes one and
