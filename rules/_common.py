@@ -256,6 +256,20 @@ def base_env_names(df: Dockerfile, stage: Stage) -> frozenset[str] | None:
     return frozenset({"PATH"}) if ref.full_name in PATH_ONLY_BASES else None
 
 
+def base_env(t: RuleTarget, df: Dockerfile, stage: Stage) -> frozenset[str] | None:
+    """The variables the base image of ``stage``'s chain sets: :func:`base_env_names`, else the names in the Env
+    of its config when the run looked the image up (:func:`prepare_base_facts`); ``None`` when neither knows."""
+    known = base_env_names(df, stage)
+    root = chain(df, stage)[-1]
+    found = base_lookup(t, root) if known is None and root.base_stage is None else None
+    if found is None:
+        return known
+    from lintimg.image.basefacts import BaseFacts  # a lookup ran: the image code is loaded already
+
+    env = found.config.get("Env") if isinstance(found, BaseFacts) else None
+    return frozenset(e.split("=", 1)[0] for e in env if isinstance(e, str)) if isinstance(env, list) else None
+
+
 def run_vars(df: Dockerfile, ins: Instruction, cmd: Command) -> Callable[[str], str | None]:
     """What a variable holds for ``cmd``: a value, or ``None`` when only the build or the base image knows it.
 
@@ -419,7 +433,7 @@ def scanner_for(t: RuleTarget) -> SecretScanner:
 # ---------------------------------------------------------------- base-image facts
 
 # Rules that read base-image facts, each with the setting without which it needs none.
-BASEFACT_RULES = {"LI630": "max-base-image-size", "LI905": "allowed-users"}
+BASEFACT_RULES = {"LI630": "max-base-image-size", "LI905": "allowed-users", "LI213": "base-image-lookup"}
 
 
 def lookup_mode(t: RuleTarget | Target) -> str:
@@ -494,6 +508,9 @@ def prepare_base_facts(targets: list[Target], enabled: frozenset[str]) -> None:
             stages += [st for st in measured_stages(df) if st not in stages]  # the base decides the user
         if stages:
             wanted[i] = stages
+        if "LI213" in enabled and t.setting(BASEFACT_RULES["LI213"]) is not None:  # the Env of bases not known offline
+            more = [st for st, _ in external_bases(df) if "$" not in st.base_resolved and base_env_names(df, st) is None]
+            wanted.setdefault(i, []).extend(st for st in more if st not in wanted.get(i, []))
     if not any(wanted.values()):
         return
     end = time.monotonic() + DEADLINE

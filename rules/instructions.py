@@ -14,7 +14,7 @@ from lintimg.dockerfile.words import variables_used
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.rules._common import DEAD_STAGE, KICS_LAST_STAGE, base_env_names, path_under
+from lintimg.rules._common import DEAD_STAGE, KICS_LAST_STAGE, base_env, path_under
 
 ID_RANGE = "LI200-LI299"
 
@@ -479,11 +479,13 @@ def undefined_var(t: DockerfileTarget) -> Iterator[Hit]:
     the shell and not checked; `${NAME:-default}` forms are deliberate and
     skipped. `PATH` is known, since every base image sets it, and is
     suggested for near names (`$PAHT`). Where the base image's variables
-    are known without a registry (`scratch`, and the official alpine,
-    busybox, debian and ubuntu images, whose config sets only PATH) every
-    undefined name is reported, also one an ARG declares only later; on
-    other bases, whose ENV lintimg does not read (BuildKit does), only
-    names close to a defined one, i.e. likely typos.
+    are known, every undefined name is reported, also one an ARG declares
+    only later: `scratch` and the official alpine, busybox, debian and
+    ubuntu images (their config sets only PATH) are known offline, and any
+    other base is read from its config's Env, as BuildKit reads it, when
+    base-image lookups are on (`base-image-lookup: local` asks the local
+    engine, `registry` also the registry). On a base that is not known,
+    only names close to a defined one are reported, i.e. likely typos.
 
     ## Why it matters
     An undefined variable expands to an empty string without any error, so a
@@ -503,7 +505,7 @@ def undefined_var(t: DockerfileTarget) -> Iterator[Hit]:
         if ins.stage_index is None or ins.keyword not in _EXPANDING:
             continue
         stage = df.stages[ins.stage_index]
-        base = base_env_names(df, stage)
+        base = base_env(t, df, stage)
         known = set(df.env_at(ins)) | (base or _BASE_ENV)
         reported: set[str] = set()
         for text in _expanded_texts(ins):
