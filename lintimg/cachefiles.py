@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from lintimg import limits
+
 
 def enabled() -> bool:
     return os.environ.get("LINTIMG_NO_CACHE") != "1"
@@ -33,11 +35,14 @@ def cache_root(kind: str) -> Path:
 
 
 def read_json(path: Path) -> Any:
-    """The JSON at ``path``, or ``None`` when it is absent or not valid JSON (a torn or corrupt entry)."""
+    """The JSON at ``path``, or ``None`` when it is absent or not valid JSON (a torn or corrupt entry).
+
+    An entry that is not a regular file (a FIFO, a link to ``/dev/zero``), is bigger than
+    :data:`lintimg.limits.MAX_CACHE_FILE` or nested deeper than Python can decode is no entry either.
+    """
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
+        return json.loads(limits.read_file(path, limits.MAX_CACHE_FILE, follow=False))
+    except (OSError, ValueError, RecursionError):
         return None
 
 

@@ -80,6 +80,8 @@ class SecretScanner:
 
     def excluded(self, path: str) -> bool:
         """True when the policy skips ``path`` (``exclude-paths``, a baseline's file filters)."""
+        if not self.exclude and not self.exclude_regexes:  # the usual policy: no per-file work
+            return False
         p = path.lstrip("/").removeprefix("./")
         base = p.rsplit("/", 1)[-1]
         if any(fnmatch.fnmatchcase(p, pat) or fnmatch.fnmatchcase(base, pat) or p.startswith(pat + "/") for pat in self.exclude):

@@ -38,6 +38,9 @@ PLACEHOLDER_WORDS = (
 )
 # A value that contains the word it is named after ("password123", "my_token_1") is a stand-in.
 SELF_WORDS = (b"password", b"passwd", b"secret", b"token", b"apikey", b"api_key", b"api-key")
+# One search instead of a containment test per word: this runs on every candidate value.
+_PLACEHOLDER_RX = re.compile(b"|".join(re.escape(w) for w in PLACEHOLDER_WORDS))
+_SELF_RX = re.compile(b"|".join(re.escape(w) for w in SELF_WORDS))
 
 
 def has_run(value: bytes, limit: int) -> bool:
@@ -55,9 +58,9 @@ def has_run(value: bytes, limit: int) -> bool:
 def is_placeholder(value: bytes, *, self_words: bool = True, run_limit: int = 6) -> bool:
     """Written to be replaced: a placeholder word, the value's own name, or a run (``AAAAAA``, ``123456``)."""
     low = value.lower()
-    if any(w in low for w in PLACEHOLDER_WORDS):
+    if _PLACEHOLDER_RX.search(low):
         return True
-    if self_words and any(w in low for w in SELF_WORDS):
+    if self_words and _SELF_RX.search(low):
         return True
     return run_limit > 0 and has_run(value, run_limit)
 
