@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from lintimg import limits
+
 
 def enabled() -> bool:
     return os.environ.get("LINTIMG_NO_CACHE") != "1"
@@ -33,27 +35,36 @@ def cache_root(kind: str) -> Path:
 
 
 def read_json(path: Path) -> Any:
-    """The JSON at ``path``, or ``None`` when it is absent or not valid JSON (a torn or corrupt entry)."""
+    """The JSON at ``path``, or ``None`` when it is absent or not valid JSON (a torn or corrupt entry).
+
+    An entry that is not a regular file (a FIFO, a link to ``/dev/zero``), is bigger than
+    :data:`lintimg.limits.MAX_CACHE_FILE` or nested deeper than Python can decode is no entry either.
+    """
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
+        return json.loads(limits.read_file(path, limits.MAX_CACHE_FILE, follow=False))
+    except (OSError, ValueError, RecursionError):
         return None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder renamed into place: a
+    reader (or a run killed halfway) sees the old file or the whole new one. Raises ``OSError``."""
+    import tempfile  # (a run whose reads all hit writes nothing)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` to ``path`` atomically: a concurrent reader sees the old file or the whole new one."""
-    import tempfile  # (a run whose reads all hit writes nothing)
-
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, separators=(",", ":"))
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_atomic(path, json.dumps(data, separators=(",", ":")).encode())
     except OSError:
         pass  # a read-only or full cache directory only costs speed

@@ -1,25 +1,28 @@
 """The ``lintimg`` command line.
 
 Exit codes: 0 clean at the threshold, 1 findings at or above it, 2 usage or
-input error (one line on stderr).
+input error (one line on stderr); ``lintimg fleet`` adds 3: some images could not
+be scanned (its summary says which and why).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from lintimg import __version__, cachefiles
-from lintimg.config import THRESHOLDS, Config, env_config_path, find_config, load_config
-from lintimg.dockerfile.sources import discover, ignored
+from lintimg import __version__, cachefiles, limits
+from lintimg.config import THRESHOLDS, Config, env_config_path, find_config, load_config, load_user_config, trust_notice
+from lintimg.dockerfile.sources import decode, discover, ignored, read_source
 from lintimg.engine import Engine
 from lintimg.engine.hookspecs import Reporter, RunInfo
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Severity
+from lintimg.redaction import display
 from lintimg.run import RunResult
 from lintimg.run.check import checked_config, lint_paths
 
@@ -27,7 +30,8 @@ if TYPE_CHECKING:
     from lintimg.context import ContextAttacher
     from lintimg.run.cache import ResultCache
 
-SUBCOMMANDS = ("check", "image", "build", "rules")
+SUBCOMMANDS = ("check", "image", "build", "fleet", "pin", "rules")
+MAX_MESSAGE = 1000  # characters of an error message shown (an untrusted value in it may be huge)
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -61,6 +65,8 @@ class _Parser(argparse.ArgumentParser):
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", "-c", metavar="FILE", help="config file (default: .lintimg.yaml found from here up to the repository root)")
     p.add_argument("--rules-dir", action="append", default=[], metavar="DIR", help="load rule modules from DIR (repeatable)")
+    p.add_argument("--trust-config", action="store_true",
+                   help="load the plugins and rules-dirs the config names (a config is not trusted to run code otherwise)")
     p.add_argument("--no-color", action="store_true", help="never colour the output")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write lintimg's caches (as LINTIMG_NO_CACHE=1)")
 
@@ -79,6 +85,9 @@ def _check_arguments(check: argparse.ArgumentParser) -> None:
     check.add_argument("--stdin-filename", default="-", metavar="NAME", help="name to report for - (stdin)")
     check.add_argument("--context", metavar="DIR", help="build context directory for every Dockerfile (default: each Dockerfile's folder; none for stdin)")
     check.add_argument("--no-context", action="store_true", help="check the Dockerfiles only, not their build contexts")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes to the files in place, then report what is left")
+    check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff instead of writing them (exit 1 when there is one)")
+    check.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply fixes that change behaviour")
     _output(check)
     _common(check)
 
@@ -103,6 +112,42 @@ def _build_arguments(build: argparse.ArgumentParser) -> None:
     _common(build)
 
 
+def _fleet_arguments(fleet: argparse.ArgumentParser) -> None:
+    fleet.description = ("Check every image of a registry namespace. Exit codes: 0 clean, 1 an image has findings at or above the "
+                         "threshold, 2 the run could not start (usage, registry unreachable), 3 some images could not be scanned "
+                         "(the summary says which and why).")
+    fleet.add_argument("target", metavar="REGISTRY[/NAMESPACE]", help="e.g. registry.example.com/team (a bare name is a Docker Hub namespace)")
+    fleet.add_argument("--output", "-o", default="lintimg-fleet", metavar="DIR",
+                       help="results per image digest, summary and fleet.sarif (default: lintimg-fleet); a rerun with the same DIR resumes")
+    fleet.add_argument("--repos", metavar="FILE", help="repositories (or repository:tag) to scan, one per line, for registries that hide /v2/_catalog")
+    fleet.add_argument("--include", action="append", default=[], metavar="GLOB", help="scan only REPOSITORY:TAG matching GLOB (repeatable), e.g. 'team/*:v*'")
+    fleet.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip REPOSITORY:TAG matching GLOB (repeatable)")
+    fleet.add_argument("--latest", type=int, metavar="N", help="per repository, only the N most recently created images")
+    fleet.add_argument("--platform", metavar="OS/ARCH", help="platform to pick from multi-platform images (default: this host's)")
+    fleet.add_argument("--ca-file", metavar="PEM", help="extra CA certificate(s) for the registry's TLS (the same path on every worker)")
+    fleet.add_argument("--insecure", action="store_true", help="allow plain HTTP to a registry that is not on this machine")
+    fleet.add_argument("--scheduler", metavar="ADDRESS", help="run the tasks on this Dask scheduler, e.g. tcp://dask-scheduler:8786 (pip install 'lintimg[fleet]')")
+    fleet.add_argument("--workers", type=int, metavar="N", help="processes of the embedded pool (default: one per CPU)")
+    fleet.add_argument("--memory-limit", metavar="SIZE", help="address-space cap per embedded worker, e.g. 2GiB (Dask: the workers' own --memory-limit)")
+    fleet.add_argument("--layer-cache", metavar="DIR", help="the layer cache every worker sees (default: $LINTIMG_LAYER_CACHE, else $XDG_CACHE_HOME/lintimg/layers)")
+    fleet.add_argument("--rate", type=float, default=20.0, metavar="N", help="requests per second per registry host, over all workers (default 20; 0: no budget)")
+    fleet.add_argument("--format", "-f", choices=("text", "json"), default="text", help="the summary on stdout (both are written to DIR)")
+    fleet.add_argument("--fail-on", "-t", choices=THRESHOLDS, metavar="LEVEL", help="lowest severity that makes an image fail: error, warning, info (default), style, none")
+    fleet.add_argument("--select", action="append", default=[], metavar="IDS", help="run only these rules (ids or slugs, comma-separated)")
+    fleet.add_argument("--ignore", action="append", default=[], metavar="IDS", help="turn these rules off (ids or slugs, comma-separated)")
+    _common(fleet)
+
+
+def _pin_arguments(pin: argparse.ArgumentParser) -> None:
+    pin.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="Dockerfiles or directories to search (default: .)")
+    pin.add_argument("--diff", action="store_true", help="print the change as a unified diff instead of writing it (exit 1 when there is one)")
+    pin.add_argument("--update", action="store_true", help="also re-resolve tags already pinned and replace digests that moved")
+    pin.add_argument("--ca-file", metavar="PEM", help="extra CA certificate(s) to trust for the registry's TLS")
+    pin.add_argument("--insecure", action="store_true", help="allow plain HTTP to a registry that is not on this machine")
+    pin.add_argument("--config", "-c", metavar="FILE", help="config file (for ignore-paths)")
+    pin.add_argument("--no-cache", action="store_true", help="neither read nor write lintimg's caches (as LINTIMG_NO_CACHE=1)")
+
+
 def _rules_arguments(rules: argparse.ArgumentParser) -> None:
     rules.add_argument("rule", nargs="?", metavar="ID|SLUG")
     rules.add_argument("--format", "-f", choices=("text", "json", "markdown"), default="text")
@@ -113,6 +158,8 @@ SUBPARSERS = {
     "check": ("lint Dockerfiles (the default command)", _check_arguments),
     "image": ("check a container image, alone or mapped to its Dockerfile", _image_arguments),
     "build": ("build with the local engine, then check the Dockerfile, context and image together", _build_arguments),
+    "fleet": ("check every image of a registry namespace, each shared layer analysed once (docs/fleet.md)", _fleet_arguments),
+    "pin": ("pin FROM images by the digest their tag resolves to (FROM img:tag@sha256:...)", _pin_arguments),
     "rules": ("list rules, or show one rule's documentation", _rules_arguments),
 }
 
@@ -130,16 +177,28 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    """The run's config; its code (plugins, rules-dirs) loads only on --trust-config or the user config's say-so."""
+    user = load_user_config()
     if args.config:
-        path = Path(args.config)
-        if not path.is_file():
+        path: Path | None = Path(args.config)
+        if not os.path.lexists(args.config):
             raise LintimgError(f"{args.config}: config file not found")
-        return checked_config(load_config(path))
-    return checked_config(load_config(env_config_path() or find_config(Path.cwd())))
+    else:
+        path = env_config_path() or find_config(Path.cwd())
+    # `pin` reads ignore-paths only and has no --trust-config
+    trusted = getattr(args, "trust_config", False) or (user is not None and user.trusts(path))
+    config = load_config(path, trusted=trusted)
+    notice = trust_notice(config)
+    if notice:
+        say(notice)
+    if user is not None:  # the user's own code, in every run
+        config.plugins += [p for p in user.plugins if p not in config.plugins]
+        config.rules_dirs += [d for d in user.rules_dirs if d not in config.rules_dirs]
+    return checked_config(config)
 
 
-def _color(args: argparse.Namespace, stream: TextIO) -> bool:
-    if args.no_color or os.environ.get("NO_COLOR") or getattr(args, "output", None):
+def _color(args: argparse.Namespace, stream: TextIO | None) -> bool:
+    if args.no_color or os.environ.get("NO_COLOR") or getattr(args, "output", None) or stream is None:
         return False
     return bool(stream.isatty())
 
@@ -154,12 +213,30 @@ def exit_code(findings: list[Finding], threshold: str) -> int:
 def emit(text: str, output: str | None) -> None:
     if output:
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            Path(output).write_text(text, encoding="utf-8", errors="replace")
         except OSError as e:
             raise LintimgError(f"{output}: cannot write report: {e.strerror or e}") from None
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        return
+    stream = sys.stdout
+    if stream is None:
+        raise LintimgError("cannot write the report: standard output is closed")
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):  # not a file (captured): write to the object
+        stream.write(text)
+        stream.flush()
+        return
+    # Straight to the descriptor: a report that cannot be written (a full disk, /dev/full) fails here,
+    # once, instead of again in the interpreter's final flush of a buffer it could not empty.
+    stream.flush()
+    data = memoryview(text.encode(stream.encoding or "utf-8", "replace"))
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        raise LintimgError(f"cannot write the report to standard output: {e.strerror or e}") from None
 
 
 def formatter(engine: Engine, fmt: str) -> Reporter:
@@ -181,8 +258,7 @@ def make_engine(args: argparse.Namespace, config: Config) -> Engine:
 
 def report(args: argparse.Namespace, engine: Engine, config: Config, result: RunResult, kind: str = "dockerfile", image: str | None = None) -> int:
     """Render ``result`` in the chosen format, write it, and return the exit code."""
-    info = RunInfo(rules=engine.rules, files=result.files, sources=result.sources, color=_color(args, sys.stdout), kind=kind,
-                   image=image, tool_version=__version__, notes=result.notes)
+    info = result.run_info(engine, kind, image, color=_color(args, sys.stdout))
     emit(formatter(engine, args.format)(result.findings, info), args.output)
     return exit_code(result.findings, args.fail_on or config.failure_threshold)
 
@@ -207,7 +283,56 @@ def cmd_check(args: argparse.Namespace) -> int:
     paths = [p for p in discover(args.paths) if not ignored(p, config.ignore_paths, config.base_dir)]
     if args.paths.count("-") > 1:
         raise LintimgError("stdin (-) can be given only once")
+    if args.fix or args.diff:
+        return _fix(args, engine, config, paths)
+    if args.unsafe_fixes:
+        raise LintimgError("--unsafe-fixes goes with --fix or --diff")
     result = lint_paths(engine, paths, args.stdin_filename, *_context_attachers(args), cache=_results_cache(engine))
+    return report(args, engine, config, result)
+
+
+def _fix(args: argparse.Namespace, engine: Engine, config: Config, paths: list[str]) -> int:
+    """``--fix`` (write, then report what is left) and ``--diff`` (print what would change)."""
+    from lintimg.run import fix as fixer
+    from lintimg.run.check import lint_sources
+
+    if args.fix and args.diff:
+        raise LintimgError("--fix and --diff cannot be used together (--diff only shows the fixes)")
+    attach, stdin_attach = _context_attachers(args)
+    if args.fix:
+        for p in paths:
+            if p != "-":
+                fixer.check_writable(p)  # refuse before anything is written
+    stdin_data = sys.stdin.buffer.read(limits.MAX_DOCKERFILE + 1) if "-" in paths else None  # stdin may be endless
+    fixed: dict[str, fixer.FileFix] = {}
+    for p in paths:
+        src = fixer.read_for_fix(p, stdin_data, args.stdin_filename)
+        if src is not None:
+            fixed[p] = fixer.fix_source(engine, src, unsafe=args.unsafe_fixes, context=stdin_attach if p == "-" else attach)
+    notes = fixer.summary(list(fixed.values()), args.unsafe_fixes, applied=args.fix)
+    if args.diff:
+        emit("".join(f.diff() for f in fixed.values() if f.changed), args.output)
+        for n in notes:
+            print(f"lintimg: {n}", file=sys.stderr)
+        return 1 if any(f.changed for f in fixed.values()) else 0
+    for p, f in fixed.items():
+        if f.changed and p != "-":
+            notes += fixer.write_fixed(f)
+    sources = []
+    for p in paths:
+        if p != "-":
+            sources.append((read_source(p), attach))
+            continue
+        text = fixed[p].fixed if p in fixed else (stdin_data or b"").decode("utf-8", "replace")
+        sys.stdout.write(text)  # like ruff: the fixed text on stdout, the report on stderr
+        sources.append((decode(args.stdin_filename, text.encode("utf-8", "surrogateescape")), stdin_attach))
+    result = lint_sources(engine, sources, _results_cache(engine))
+    result.notes[:0] = notes
+    if "-" in paths and not args.output:
+        info = RunInfo(rules=engine.rules, files=result.files, sources=result.sources, color=_color(args, sys.stderr),
+                       kind="dockerfile", tool_version=__version__, notes=result.notes)
+        sys.stderr.write(formatter(engine, args.format)(result.findings, info))
+        return exit_code(result.findings, args.fail_on or config.failure_threshold)
     return report(args, engine, config, result)
 
 
@@ -247,6 +372,37 @@ def cmd_build(args: argparse.Namespace) -> int:
     return report(args, engine, config, run, "image", args.tag or built.image_id)
 
 
+def cmd_fleet(args: argparse.Namespace) -> int:
+    from lintimg.config import parse_size
+    from lintimg.fleet.plan import Selection, parse_target
+    from lintimg.fleet.progress import fleet_progress
+    from lintimg.fleet.run import FleetOptions, run_fleet
+
+    config = _config(args)
+    engine = make_engine(args, config)
+    if args.latest is not None and args.latest < 1:
+        raise LintimgError("--latest: expected a number of images of at least 1")
+    if args.workers is not None and args.workers < 1:
+        raise LintimgError("--workers: expected at least 1")
+    if args.rate < 0:
+        raise LintimgError("--rate: expected requests per second, 0 or more")
+    if args.ca_file and not os.path.isfile(args.ca_file):
+        raise LintimgError(f"{args.ca_file}: CA file not found")
+    try:
+        memory = parse_size(args.memory_limit) if args.memory_limit else None
+    except ValueError:
+        raise LintimgError(f"--memory-limit {args.memory_limit!r}: expected a size such as 2GiB or 1500MB") from None
+    opts = FleetOptions(parse_target(args.target), args.output, repos_file=args.repos,
+                        selection=Selection(tuple(args.include), tuple(args.exclude), args.latest), platform=args.platform,
+                        insecure=args.insecure, ca_file=args.ca_file, scheduler=args.scheduler, workers=args.workers, memory_limit=memory,
+                        cache_root=args.layer_cache, rate=args.rate, threshold=args.fail_on or config.failure_threshold,
+                        rules_dirs=tuple(args.rules_dir))
+    with fleet_progress() as progress:
+        result = run_fleet(engine, opts, progress)
+    emit(json.dumps(result.summary, indent=2) + "\n" if args.format == "json" else result.text, None)
+    return result.exit_code
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     from lintimg.reports import ruledocs
 
@@ -266,32 +422,111 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"check": cmd_check, "image": cmd_image, "build": cmd_build, "rules": cmd_rules}
+def cmd_pin(args: argparse.Namespace) -> int:
+    from lintimg.run import fix as fixer
+    from lintimg.run import pin
+
+    config = _config(args)
+    if args.ca_file and not os.path.isfile(args.ca_file):
+        raise LintimgError(f"{args.ca_file}: CA file not found")
+    if "-" in args.paths:
+        raise LintimgError("lintimg pin edits files; stdin (-) is not supported (use --diff to see the change)")
+    paths = [p for p in discover(args.paths) if not ignored(p, config.ignore_paths, config.base_dir)]
+    if not args.diff:
+        for p in paths:
+            fixer.check_writable(p)
+    sources = [s for s in (fixer.read_for_fix(p) for p in paths) if s is not None]
+    result = pin.pin_sources(sources, pin.registry_resolver(args.insecure, args.ca_file), args.update)
+    changed = [f for f in result.fixes if f.changed]
+    if result.failures:  # all or nothing: a half-pinned set of Dockerfiles is worse than none
+        for line in result.failures:
+            print(f"lintimg: {line}", file=sys.stderr)
+        print(f"lintimg: nothing {'shown' if args.diff else 'written'}: {len(result.failures)} FROM image(s) could not be resolved",
+              file=sys.stderr)
+        return 2
+    if args.diff:
+        emit("".join(f.diff() for f in changed), None)
+    else:
+        for f in changed:
+            result.notes += fixer.write_fixed(f)
+    verb = "would pin" if args.diff else "pinned"
+    for line in [f"{verb} {result.pinned} FROM image{'s' if result.pinned != 1 else ''} in {len(changed)} file{'s' if len(changed) != 1 else ''}",
+                 *result.notes]:
+        print(f"lintimg: {line}", file=sys.stderr)
+    return 1 if args.diff and changed else 0
+
+
+COMMANDS = {"check": cmd_check, "image": cmd_image, "build": cmd_build, "fleet": cmd_fleet, "pin": cmd_pin, "rules": cmd_rules}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "check")
+    limits.start_run()
+    _stop_on_signals()
     try:
         args = build_parser(argv[0] if argv[0] in COMMANDS else None).parse_args(argv)
         if args.no_cache:
             os.environ["LINTIMG_NO_CACHE"] = "1"  # the one switch every cache reads (lintimg.cachefiles)
         return COMMANDS[args.command](args)
     except LintimgError as e:
-        print(f"lintimg: {e}", file=sys.stderr)
+        say(str(e))
         return e.exit_code
     except KeyboardInterrupt:
-        print("lintimg: interrupted", file=sys.stderr)
+        say("interrupted")
         return 130
     except BrokenPipeError:
         return 0
     except Exception as e:  # noqa: BLE001 - a bug must not look like "findings" (exit 1) or spill a traceback
         if os.environ.get("LINTIMG_DEBUG"):
             raise
+        say(_internal_error(e))
+        return 2
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGINT end the run as an exception (exit 143/130): temp folders and ShellCheck's files
+    are removed on the way out, and worker threads stop at their next check of the run clock."""
+
+    def stop(signum: int, frame: object) -> None:
+        message = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+        limits.request_stop(message, 128 + signum)
+        raise limits.Stopped(message, 128 + signum)
+
+    try:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, stop)
+    except ValueError:  # not the main thread (an embedding application): its own handlers stay
+        pass
+
+
+def say(message: str) -> None:
+    """One line on stderr, through the redaction layer: secrets masked, control characters visible.
+
+    It cannot fail: a message that cannot be redacted (the detectors broke) is
+    shown with control characters made visible and every word that could be a
+    secret withheld.
+    """
+    try:
+        from lintimg.engine.redaction import builtin_redactor
+
+        line = builtin_redactor().line(message[:MAX_MESSAGE])
+    except Exception:  # noqa: BLE001 - reporting a failure must not fail
+        line = display(" ".join(w if len(w) < 8 else "…" for w in message[:MAX_MESSAGE].split(" ")))
+    try:
+        print(f"lintimg: {line}", file=sys.stderr)
+    except (OSError, ValueError, AttributeError):  # stderr closed or full: nothing left to tell
+        pass
+
+
+def _internal_error(e: BaseException) -> str:
+    try:
         import traceback
 
         where = traceback.extract_tb(e.__traceback__)[-1]
-        print(f"lintimg: internal error: {type(e).__name__}: {e} at {Path(where.filename).name}:{where.lineno}"
-              " (LINTIMG_DEBUG=1 shows the traceback; please report it)", file=sys.stderr)
-        return 2
+        at = f" at {Path(where.filename).name}:{where.lineno}"
+        text = str(e)[:MAX_MESSAGE]
+    except Exception:  # noqa: BLE001 - an exception whose text cannot be made (a MemoryError, a broken __str__)
+        at, text = "", ""
+    return f"internal error: {type(e).__name__}: {text}{at} (LINTIMG_DEBUG=1 shows the traceback; please report it)"

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lintimg import limits
 from lintimg.errors import LintimgError
 from lintimg.findings import Severity
 
@@ -45,6 +46,15 @@ def _size(v: Any) -> bool:
         return True
     except ValueError:
         return False
+
+
+def shown(value: Any) -> str:
+    """A config value for an error message: bounded, however big or deep the value is."""
+    import reprlib  # only for an error message
+
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = 60
+    return r.repr(value)
 
 
 def _patterns(v: Any) -> bool:
@@ -80,13 +90,16 @@ def load_baseline(path: str) -> dict[str, Any]:
     import json
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
+        doc = json.loads(limits.read_file(path, limits.MAX_JSON))
     except FileNotFoundError:
         raise LintimgError(f"{path}: secrets baseline not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise LintimgError(f"{path}: cannot read the secrets baseline: {e}") from None
-    except ValueError:
+    except limits.NotRegularFile as e:
+        raise LintimgError(f"{path}: not a regular file ({limits.why(e)}); a secrets baseline must be a file") from None
+    except limits.TooLarge:
+        raise LintimgError(f"{path}: secrets baseline is larger than {limits.MAX_JSON} bytes") from None
+    except OSError as e:
+        raise LintimgError(f"{path}: cannot read the secrets baseline: {limits.why(e)}") from None
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past what the decoder takes
         raise LintimgError(f"{path}: not a detect-secrets baseline (invalid JSON)") from None
     results = doc.get("results") if isinstance(doc, dict) else None
     if not isinstance(results, dict) or not all(isinstance(v, list) for v in results.values()):
@@ -108,7 +121,7 @@ def load_baseline(path: str) -> dict[str, Any]:
         try:
             re.compile(pattern)
         except re.error:
-            raise LintimgError(f"{path}: the baseline's filter {pattern!r} is not a valid regular expression") from None
+            raise LintimgError(f"{path}: the baseline's filter {shown(pattern)} is not a valid regular expression") from None
     return {"path": path, "hashes": hashes, "exclude-files": files, "exclude-secrets": values}
 
 
@@ -119,10 +132,10 @@ def _secrets(value: Any, where: str, base_dir: str) -> dict[str, Any]:
     out = dict(value)
     for key, v in value.items():
         if key not in SECRETS_SETTINGS:
-            raise LintimgError(f"{where}: unknown key 'secrets.{key}'{suggest(str(key), SECRETS_SETTINGS)}")
+            raise LintimgError(f"{where}: unknown key 'secrets.{str(key)[:60]}'{suggest(str(key)[:60], SECRETS_SETTINGS)}")
         check, expects = SECRETS_SETTINGS[key]
         if not check(v):
-            raise LintimgError(f"{where}: 'secrets.{key}' must be {expects}, not {v!r}")
+            raise LintimgError(f"{where}: 'secrets.{key}' must be {expects}, not {shown(v)}")
     if "baseline" in value:
         out.pop("baseline")
         if value["baseline"]:
@@ -199,6 +212,11 @@ SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "allowed-users": (_users, "a list of user names, UIDs and UID ranges such as 10000-19999"),
 }
 TOP_KEYS = {"rules", "failure-threshold", "plugins", "rules-dirs", "ignore-paths", "disable-ignore-pragma", "extends", *SETTINGS}
+# Keys that load Python code: obeyed only in a config the user trusts (see trust_notice).
+CODE_KEYS = ("plugins", "rules-dirs")
+# The user config ($XDG_CONFIG_HOME/lintimg/config.yaml) holds what is the user's own to decide.
+USER_KEYS = {*CODE_KEYS, "trusted-configs"}
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 def parse_size(v: Any) -> int:
@@ -206,15 +224,18 @@ def parse_size(v: Any) -> int:
     if isinstance(v, int) and not isinstance(v, bool):
         return v
     if not isinstance(v, str):
-        raise ValueError(f"not a size: {v!r}")
+        raise ValueError(f"not a size: {shown(v)}")
     s = v.strip().upper().replace(" ", "")
     units = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "KIB": 2**10, "M": 10**6, "MB": 10**6, "MIB": 2**20, "G": 10**9, "GB": 10**9, "GIB": 2**30}
     num = s.rstrip("KMGIB")
     unit = s[len(num):]
     try:
-        return int(float(num) * units[unit])
-    except (KeyError, ValueError):
-        raise ValueError(f"not a size: {v!r}") from None
+        size = float(num) * units[unit]
+        if not 0 <= size < 2**63:  # inf, nan, 1e400 and negative sizes are no sizes
+            raise ValueError
+        return int(size)
+    except (KeyError, ValueError, OverflowError):
+        raise ValueError(f"not a size: {shown(v)}") from None
 
 
 @dataclass
@@ -238,6 +259,28 @@ class Config:
     ignore_paths: list[str] = field(default_factory=list)
     disable_ignore_pragma: bool = False
     base_dir: str | None = None  # the config file's folder: ignore-paths are relative to it
+    # code-loading keys of an untrusted config, not obeyed ("plugins: os", "rules-dirs: rules")
+    untrusted_code: list[str] = field(default_factory=list)
+
+
+@dataclass
+class UserConfig:
+    """The user's own config: code to load in every run, and project configs whose code to load."""
+
+    path: str
+    plugins: list[str] = field(default_factory=list)
+    rules_dirs: list[str] = field(default_factory=list)
+    trusted_configs: list[str] = field(default_factory=list)  # files, or folders holding them
+
+    def trusts(self, config: Path | None) -> bool:
+        if config is None:
+            return False
+        here = os.path.realpath(config)
+        for t in self.trusted_configs:
+            t = os.path.realpath(os.path.expanduser(t))
+            if here == t or here.startswith(t.rstrip("/") + "/"):
+                return True
+        return False
 
 
 def find_config(start: Path) -> Path | None:
@@ -260,16 +303,45 @@ def suggest(key: str, options: Iterable[str]) -> str:
     return f" (did you mean {near[0]!r}?)" if near else ""
 
 
+class _Loader:
+    """PyYAML's safe loader without aliases (``*name``): a few hundred bytes of them expand to gigabytes."""
+
+    @staticmethod
+    def load(text: str) -> Any:
+        import yaml
+
+        class Loader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no type information
+            nodes = 0
+
+            def compose_node(self, parent: Any, index: Any) -> Any:
+                if self.check_event(yaml.AliasEvent):
+                    mark = self.peek_event().start_mark
+                    raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a lintimg config", mark)
+                Loader.nodes += 1
+                if Loader.nodes > limits.MAX_CONFIG_NODES:
+                    raise yaml.composer.ComposerError(None, None, f"more than {limits.MAX_CONFIG_NODES} values", self.peek_event().start_mark)
+                return super().compose_node(parent, index)
+
+        return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
+    """A config file's top-level mapping, read within bounds (a regular file, no aliases)."""
     import yaml  # here, not at the top: most runs have no config file and skip its import
 
     where = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = _Loader.load(limits.read_file(path, limits.MAX_CONFIG).decode("utf-8"))
     except FileNotFoundError:
         raise LintimgError(f"{where}: config file not found") from None
+    except limits.NotRegularFile as e:
+        raise LintimgError(f"{where}: not a regular file ({limits.why(e)}); a config must be a file") from None
+    except limits.TooLarge:
+        raise LintimgError(f"{where}: config file is larger than {limits.MAX_CONFIG} bytes") from None
     except (OSError, UnicodeDecodeError) as e:
         raise LintimgError(f"{where}: cannot read config: {e}") from None
+    except RecursionError:
+        raise LintimgError(f"{where}: invalid YAML: nested too deeply") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -291,16 +363,16 @@ def policy_path(spec: str, base: Path, where: str) -> Path:
 
     name, _, rel = spec[len("package:"):].partition("/")
     if not name.isidentifier():
-        raise LintimgError(f"{where}: extends {spec!r}: {name!r} is not a package name")
+        raise LintimgError(f"{where}: extends {shown(spec)}: {shown(name)} is not a package name")
     try:
         found = importlib.util.find_spec(name)  # a top-level name: located, not imported (nothing runs)
     except (ImportError, ValueError):
         found = None
     folders = list(found.submodule_search_locations or []) if found is not None else []
     if not folders:
-        raise LintimgError(f"{where}: extends {spec!r}: no installed package {name!r}")
+        raise LintimgError(f"{where}: extends {shown(spec)}: no installed package {name!r}")
     if ".." in Path(rel).parts or os.path.isabs(rel):
-        raise LintimgError(f"{where}: extends {spec!r}: the file must lie inside the package")
+        raise LintimgError(f"{where}: extends {shown(spec)}: the file must lie inside the package")
     return Path(folders[0]) / (rel or "lintimg-policy.yaml")
 
 
@@ -313,6 +385,8 @@ def _merged(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     if len(chain) >= MAX_EXTENDS:
         raise LintimgError(f"{where}: extends is nested more than {MAX_EXTENDS} deep")
     data = _read_yaml(path)
+    if "trusted-configs" in data:
+        raise LintimgError(f"{where}: 'trusted-configs' is read only from the user config ({user_config_path()})")
     config_from_dict(data, where, str(path.parent))  # each file is checked on its own, so an error names the file that has it
     # Folders named in a config file are relative to that file, not to wherever lintimg runs.
     if "rules-dirs" in data:
@@ -325,7 +399,7 @@ def _merged(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     for spec in [specs] if isinstance(specs, str) else (specs or []):
         parent = policy_path(spec, path.parent, where)
         if not parent.is_file():
-            raise LintimgError(f"{where}: extends {spec!r}, which is not a file ({parent})")
+            raise LintimgError(f"{where}: extends {shown(spec)}, which is not a file ({parent})")
         _merge_into(out, _merged(parent, (*chain, real)))
     _merge_into(out, data)
     return out
@@ -339,20 +413,78 @@ def _merge_into(out: dict[str, Any], over: dict[str, Any]) -> None:
             out[key] = value
 
 
-def load_config(path: Path | None) -> Config:
-    """Read and validate a config file (and the policies it ``extends``); ``None`` gives the defaults."""
+def load_config(path: Path | None, *, trusted: bool = False) -> Config:
+    """Read and validate a config file (and the policies it ``extends``); ``None`` gives the defaults.
+
+    Unless ``trusted``, the code-loading keys (``plugins``, ``rules-dirs``) of the file and of what it
+    extends are not obeyed: they move to ``untrusted_code`` for the caller to mention.
+    """
     if path is None:
         cfg = Config()
         if os.path.isfile(BASELINE_NAME):
             cfg.settings["secrets"] = _secrets({}, BASELINE_NAME, os.getcwd())
         return cfg
     where = str(path)
-    cfg = config_from_dict(_merged(path), where, str(path.parent))
-    for d in cfg.rules_dirs:
-        if not os.path.isdir(d):
-            raise LintimgError(f"{where}: 'rules-dirs' names {d!r}, which is not a folder")
+    data = _merged(path)
+    cfg = config_from_dict(data, where, str(path.parent))
+    _check_folders(cfg.rules_dirs, where)
+    if not trusted:
+        named = {"plugins": cfg.plugins, "rules-dirs": [_as_written(d, path.parent) for d in cfg.rules_dirs]}
+        cfg.untrusted_code = [f"{key}: {', '.join(named[key])}" for key in CODE_KEYS if named[key]]
+        cfg.plugins, cfg.rules_dirs = [], []
     cfg.base_dir = str(path.parent)
     return cfg
+
+
+def _as_written(folder: str, base: Path) -> str:
+    """A folder as the config (most likely) wrote it: relative to the config's own folder when inside it."""
+    inside = os.path.relpath(folder, base)
+    return folder if inside == ".." or inside.startswith("../") else inside
+
+
+def _check_folders(dirs: list[str], where: str) -> None:
+    for d in dirs:
+        if not os.path.isdir(d):
+            raise LintimgError(f"{where}: 'rules-dirs' names {shown(d)}, which is not a folder")
+
+
+def user_config_path() -> Path:
+    """``$XDG_CONFIG_HOME/lintimg/config.yaml`` (``~/.config`` when unset)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "lintimg" / "config.yaml"
+
+
+def load_user_config(path: Path | None = None) -> UserConfig | None:
+    """The user config, when there is one: ``plugins``, ``rules-dirs`` and ``trusted-configs`` only."""
+    path = path or user_config_path()
+    if not path.exists():
+        return None
+    where = str(path)
+    data = _read_yaml(path)
+    for key, value in data.items():
+        if key not in USER_KEYS:
+            raise LintimgError(f"{where}: the user config holds only {', '.join(sorted(USER_KEYS))}, not {shown(key)}{suggest(str(key), USER_KEYS)}")
+        if not _str_list(value):
+            raise LintimgError(f"{where}: {key!r} must be a list of strings")
+    user = UserConfig(where, list(data.get("plugins", [])), [], list(data.get("trusted-configs", [])))
+    _check_modules(user.plugins, where)
+    user.rules_dirs = [os.path.normpath(path.parent / os.path.expanduser(d)) for d in data.get("rules-dirs", [])]
+    _check_folders(user.rules_dirs, where)
+    return user
+
+
+def trust_notice(cfg: Config) -> str | None:
+    """The one-line notice for a config whose code-loading keys were not obeyed."""
+    if not cfg.untrusted_code:
+        return None
+    return (f"{cfg.path}: not loading code it names ({'; '.join(cfg.untrusted_code)}): pass --trust-config, "
+            f"or list it under trusted-configs in {user_config_path()}")
+
+
+def _check_modules(names: list[str], where: str) -> None:
+    for name in names:
+        if not _MODULE_NAME.fullmatch(name):
+            raise LintimgError(f"{where}: 'plugins' must list importable module names, not {shown(name)}")
 
 
 def config_from_dict(data: dict[str, Any], where: str = "config", base_dir: str | None = None) -> Config:
@@ -361,10 +493,10 @@ def config_from_dict(data: dict[str, Any], where: str = "config", base_dir: str 
     base = base_dir if base_dir is not None else os.getcwd()
     for key, value in data.items():
         if key not in TOP_KEYS:
-            raise LintimgError(f"{where}: unknown key {key!r}{suggest(str(key), TOP_KEYS)}")
+            raise LintimgError(f"{where}: unknown key {shown(key)}{suggest(str(key), TOP_KEYS)}")
         if key == "failure-threshold":
             if value not in THRESHOLDS:
-                raise LintimgError(f"{where}: failure-threshold must be one of {', '.join(THRESHOLDS)}, not {value!r}{suggest(str(value), THRESHOLDS)}")
+                raise LintimgError(f"{where}: failure-threshold must be one of {', '.join(THRESHOLDS)}, not {shown(value)}{suggest(str(value)[:60], THRESHOLDS)}")
             cfg.failure_threshold = value
         elif key == "rules":
             if not isinstance(value, dict):
@@ -374,6 +506,8 @@ def config_from_dict(data: dict[str, Any], where: str = "config", base_dir: str 
         elif key in ("plugins", "rules-dirs", "ignore-paths"):
             if not _str_list(value):
                 raise LintimgError(f"{where}: {key!r} must be a list of strings")
+            if key == "plugins":
+                _check_modules(value, where)
             setattr(cfg, key.replace("-", "_"), list(value))
         elif key == "extends":
             if not (isinstance(value, str) or _str_list(value)):
@@ -385,7 +519,7 @@ def config_from_dict(data: dict[str, Any], where: str = "config", base_dir: str 
         else:
             check, expects = SETTINGS[key]
             if not check(value):
-                raise LintimgError(f"{where}: {key!r} must be {expects}, not {value!r}")
+                raise LintimgError(f"{where}: {key!r} must be {expects}, not {shown(value)}")
             if key == "trusted-registries" and isinstance(value, str):
                 value = [value]
             elif key == "secrets":
@@ -412,7 +546,7 @@ def _rule_setting(where: str, rid: str, setting: Any) -> RuleSetting:
             return RuleSetting(enabled=setting.get("enabled", True), severity=Severity.parse(sev) if sev else None)
         except (ValueError, AttributeError):
             pass
-    raise LintimgError(f"{where}: rules.{rid} must be off, on, error, warning, info or style, not {setting!r}")
+    raise LintimgError(f"{where}: rules.{rid[:60]} must be off, on, error, warning, info or style, not {shown(setting)}")
 
 
 def env_config_path() -> Path | None:

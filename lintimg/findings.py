@@ -40,6 +40,45 @@ class Location:
     end_column: int | None = None
 
 
+class Safety(enum.Enum):
+    """Whether applying a fix keeps what the build and the container do (ruff's applicability).
+
+    ``SAFE`` fixes run with ``--fix``; ``UNSAFE`` ones change behaviour (a
+    pinned digest, a moved COPY) and need ``--unsafe-fixes`` as well.
+    """
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text from ``line:column`` up to ``end_line:end_column`` (exclusive) with ``text``.
+
+    Lines and columns are 1-based and count Unicode code points of the file as
+    the model reads it (a CRLF line ends before its ``\r``); an empty range is
+    an insertion. ``text`` uses ``\n`` for line breaks: whoever writes the file
+    puts back the file's own line ending.
+    """
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+
+    @property
+    def start(self) -> tuple[int, int]:
+        return self.line, self.column
+
+    @property
+    def end(self) -> tuple[int, int]:
+        return self.end_line, self.end_column
+
+
 @dataclass(frozen=True)
 class ImageLocation:
     """Where inside an image a finding lives."""
@@ -73,6 +112,9 @@ class Hit:
     # SARIF fingerprint; never a secret itself.
     key: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
+    # The exact change that fixes the hit (all or nothing), and whether it keeps behaviour.
+    edits: tuple[Edit, ...] = ()
+    safety: Safety = Safety.SAFE
 
 
 @dataclass
@@ -88,6 +130,8 @@ class Finding:
     image: ImageLocation | None = None
     key: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
+    edits: tuple[Edit, ...] = ()
+    safety: Safety = Safety.SAFE
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location

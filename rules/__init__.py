@@ -7,10 +7,10 @@ Dockerfile-only run never loads the image or build-context rules.
 """
 from __future__ import annotations
 
-from lintimg.engine.hookspecs import hookimpl
+from lintimg.engine.hookspecs import FIX, hookimpl
 from lintimg.engine.rule import Rule, declared
 from lintimg.engine.target import Subject, Target
-from lintimg.findings import Severity
+from lintimg.findings import Safety, Severity
 
 
 @hookimpl
@@ -19,8 +19,8 @@ def lintimg_rules() -> list[Rule]:
 
     return [
         declared(rid, slug, Severity.parse(severity), Subject(subject), f"{__name__}.{module}", tags=tags, peers=peers,
-                 security_severity=security_severity, enabled_by_default=on)
-        for rid, slug, severity, subject, module, tags, peers, security_severity, on in RULES
+                 security_severity=security_severity, enabled_by_default=on, fixable=[Safety(k) for k in fixes])
+        for rid, slug, severity, subject, module, tags, peers, security_severity, on, fixes in RULES
     ]
 
 
@@ -48,3 +48,9 @@ def lintimg_prepare(targets: list[Target], enabled: frozenset[str]) -> None:
         from lintimg.rules._common import prepare_base_facts
 
         prepare_base_facts(targets, enabled)
+    # Unsafe version pins read the base images' package databases: only in a fix run that may apply them.
+    unsafe = [t for t in targets if t.cache.get(FIX) == "unsafe" and t.dockerfile is not None]
+    if unsafe and enabled & {"LI300", "LI310"}:
+        from lintimg.rules._basepackages import prepare_base_packages
+
+        prepare_base_packages(unsafe)

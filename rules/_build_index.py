@@ -31,14 +31,14 @@ def render() -> str:
     rows = []
     for module, r in sorted(all_rules(), key=lambda mr: mr[1].id):
         rows.append(f"    ({r.id!r}, {r.slug!r}, {str(r.severity)!r}, {r.subject.value!r}, {module!r}, {r.tags!r}, {r.peers!r}, "
-                    f"{r.security_severity!r}, {r.enabled_by_default!r}),")
+                    f"{r.security_severity!r}, {r.enabled_by_default!r}, {tuple(str(k) for k in r.fixable)!r}),")
     return (
         '"""Every built-in rule by its metadata and module, so a run imports only the modules it runs.\n\n'
         f"Generated from the rule modules by ``{REGENERATE}``; do not edit.\n"
         '"""\n'
         "from __future__ import annotations\n\n"
-        "# (id, slug, severity, subject, module, tags, peers, security severity, on by default)\n"
-        "RULES: tuple[tuple[str, str, str, str, str, tuple[str, ...], tuple[str, ...], float | None, bool], ...] = (\n"
+        "# (id, slug, severity, subject, module, tags, peers, security severity, on by default, fix kinds)\n"
+        "RULES: tuple[tuple[str, str, str, str, str, tuple[str, ...], tuple[str, ...], float | None, bool, tuple[str, ...]], ...] = (\n"
         + "\n".join(rows) + "\n)\n"
     )
 

@@ -34,7 +34,8 @@ from lintimg.dockerfile.stages import chain, inherited, ships
 from lintimg.dockerfile.words import expand, split_words
 from lintimg.engine.hookspecs import BASEFACTS
 from lintimg.engine.target import DockerfileTarget
-from lintimg.findings import Hit
+from lintimg.findings import Hit, Safety
+from lintimg.rules import _fixes
 from lintimg.rules._versions import Spec, apk_spec, apt_spec, pinned, rpm_spec, zypper_spec
 
 if TYPE_CHECKING:  # types only: a Dockerfile-only run loads neither the context nor the secret scanner here
@@ -223,8 +224,10 @@ def shipped_installs(t: DockerfileTarget, mgr: Manager, *subs: str) -> Iterator[
     return ((ins, cmd) for ins, cmd in installs(t, mgr, *subs) if ships(df, ins))
 
 
-def unpinned(t: DockerfileTarget, mgr: Manager, what: str, how: str, packages: Callable[[Command], list[str]] | None = None, *subs: str) -> Iterator[Hit]:
-    """One hit per install of ``mgr`` naming the packages its version grammar finds unpinned.
+def unpinned(t: DockerfileTarget, mgr: Manager, what: str, how: str, packages: Callable[[Command], list[str]] | None = None, *subs: str,
+             base_db: str | None = None) -> Iterator[Hit]:
+    """One hit per install of ``mgr`` naming the packages its version grammar finds unpinned; with ``base_db``
+    (``dpkg``, ``apk``), an unsafe fix pins them to the base image's versions when known.
 
     Variables are expanded with what the command sees (:func:`run_vars`); a name it
     cannot know stays as written and the word is given the benefit of the doubt.
@@ -234,7 +237,8 @@ def unpinned(t: DockerfileTarget, mgr: Manager, what: str, how: str, packages: C
         env = run_vars(df, ins, cmd)
         loose = [p for p in (packages or mgr.packages)(cmd) if not mgr.pinned(expand(p, env, keep_unknown=True))]
         if loose:
-            yield cmd_hit(ins, cmd, f"{what} without a version: {', '.join(loose)}", fix=how, key=",".join(loose))
+            yield cmd_hit(ins, cmd, f"{what} without a version: {', '.join(loose)}", fix=how, key=",".join(loose),
+                          edits=_fixes.pin_to_base(t, base_db, ins, cmd, loose) if base_db else (), safety=Safety.UNSAFE)
 
 
 # Official images whose config sets no variable but PATH (docker-library's alpine, busybox, debian and
@@ -329,19 +333,23 @@ def as_pip(cmd: Command) -> Command | None:
     return None
 
 
-def missing_yes(t: DockerfileTarget, mgr: Manager, *subs: str) -> Iterator[Hit]:
-    """Hits for installs of ``mgr`` without any of its assume-yes switches."""
+def missing_yes(t: DockerfileTarget, mgr: Manager, *subs: str, add: str = "-y", global_option: bool = False) -> Iterator[Hit]:
+    """Hits for installs of ``mgr`` without any of its assume-yes switches; the fix inserts ``add``
+    after the subcommand (or after the command name, for a ``global_option``)."""
     for ins, cmd in installs(t, mgr, *subs):
         if not cmd.has_flag(*mgr.yes):
-            yield cmd_hit(ins, cmd, f"`{cmd.name} {mgr.subcommand(cmd)}` without `-y` waits for an answer nobody gives",
-                          fix=f"add `-y` to `{cmd.name} {mgr.subcommand(cmd)}`")
+            sub = mgr.subcommand(cmd)
+            yield cmd_hit(ins, cmd, f"`{cmd.name} {sub}` without `-y` waits for an answer nobody gives",
+                          fix=f"add `{add}` to `{cmd.name} {sub}`",
+                          edits=_fixes.add_option(ins, cmd, add, after=None if global_option else sub))
 
 
-def cache_left(t: DockerfileTarget, mgr: Manager, message: str, fix: str) -> Iterator[Hit]:
-    """Installs of ``mgr`` in a stage that ships with no cleaning command after them in the same RUN (nor a cache mount)."""
+def cache_left(t: DockerfileTarget, mgr: Manager, message: str, fix: str, clean: str | None = None) -> Iterator[Hit]:
+    """Installs of ``mgr`` in a stage that ships with no cleaning command after them in the same RUN (nor a cache mount);
+    the fix ends the RUN with ``clean`` (``{name}`` is the command as called: ``dnf``, ``microdnf``)."""
     for ins, cmd in shipped_installs(t, mgr):
         if not mgr.cleans(ins, cmd) and not any(cache_mounted(ins, d) for d in mgr.cache_dirs):
-            yield cmd_hit(ins, cmd, message, fix=fix)
+            yield cmd_hit(ins, cmd, message, fix=fix, edits=_fixes.append(ins, clean.format(name=cmd.name)) if clean else ())
 
 
 # ---------------------------------------------------------------- users
@@ -550,6 +558,8 @@ _BUILD_SUBCOMMANDS = {"go": ("build", "install", "test", "generate", "vet"), "do
 def _builds(words: list[str]) -> bool:
     """Whether a container command runs a build (the toolchain is its purpose): a build tool, or a build/compile script."""
     name = posixpath.basename(words[0])
+    if any(re.search(r"(^|:)(run|bootRun|start|serve)$", w) for w in words[1:]):
+        return False  # `mvn jetty:run`, `make run`, `cargo run`: the program runs through its toolchain
     if name in _BUILD_TOOLS or re.fullmatch(r"(build|compile)[\w.-]*\.sh", name):
         return True
     return name in _BUILD_SUBCOMMANDS and len(words) > 1 and words[1] in _BUILD_SUBCOMMANDS[name]

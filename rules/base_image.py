@@ -13,12 +13,13 @@ from lintimg.dockerfile import (
     Instruction,
     Stage,
 )
+from lintimg.dockerfile.edits import token_edit
 from lintimg.dockerfile.queries import hit
 from lintimg.dockerfile.reference import parse_ref
 from lintimg.dockerfile.words import variables_used
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
-from lintimg.findings import Hit, Severity
+from lintimg.findings import Hit, Safety, Severity
 from lintimg.rules._common import external_bases
 
 ID_RANGE = "LI100-LI199"
@@ -380,7 +381,7 @@ def _case(word: str) -> str | None:
     return "upper" if word.isupper() else "lower" if word.islower() else None
 
 
-@rule("LI113", "from-as-casing", Severity.WARNING, tags=("stage", "style"), peers=("FromAsCasing",))
+@rule("LI113", "from-as-casing", Severity.WARNING, tags=("stage", "style"), peers=("FromAsCasing",), fixable=(Safety.SAFE,))
 def from_as_casing(t: DockerfileTarget) -> Iterator[Hit]:
     """The `AS` keyword should be cased like `FROM`.
 
@@ -397,14 +398,17 @@ def from_as_casing(t: DockerfileTarget) -> Iterator[Hit]:
     ```
 
     ## Fix
-    `FROM debian:12 AS build`.
+    `FROM debian:12 AS build`. Safe autofix: `AS` is rewritten in the case
+    of `FROM`.
     """
     for st in t.dockerfile.stages:
         if st.as_token is None:
             continue
         want = _case(st.from_.keyword_raw)
         if want is not None and _case(st.as_token.text) != want:
-            yield hit(st.from_, f"'{st.as_token.text}' does not match the casing of '{st.from_.keyword_raw}'", token=st.as_token, fix=f"write '{st.as_token.text.upper() if want == 'upper' else st.as_token.text.lower()}'")
+            good = st.as_token.text.upper() if want == "upper" else st.as_token.text.lower()
+            yield hit(st.from_, f"'{st.as_token.text}' does not match the casing of '{st.from_.keyword_raw}'", token=st.as_token,
+                      fix=f"write '{good}'", edits=(token_edit(st.as_token, good),))
 
 
 def _copy_froms(df: Dockerfile) -> Iterator[tuple[Instruction, str]]:

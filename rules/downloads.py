@@ -1,6 +1,7 @@
 """LI340–LI359: downloads, ADD, TLS verification switches, piping to a shell, secret mounts."""
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from collections.abc import Callable, Iterator
@@ -11,7 +12,8 @@ from lintimg.dockerfile.shell import Command
 from lintimg.dockerfile.stages import ships
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
-from lintimg.findings import Hit, Severity
+from lintimg.findings import Hit, Safety, Severity
+from lintimg.rules import _fixes
 from lintimg.rules._common import as_pip, assigned
 
 ID_RANGE = "LI340-LI359"
@@ -83,7 +85,7 @@ def wget_and_curl(t: DockerfileTarget) -> Iterator[Hit]:
             yield cmd_hit(ins, cmd, f"`{cmd.name}` in a stage that uses both wget and curl", fix="use one download tool")
 
 
-@rule("LI341", "wget-progress", Severity.INFO, tags=("download",), peers=("DL3047",))
+@rule("LI341", "wget-progress", Severity.INFO, tags=("download",), peers=("DL3047",), fixable=(Safety.SAFE,))
 def wget_progress(t: DockerfileTarget) -> Iterator[Hit]:
     """Quieten wget's progress bar.
 
@@ -104,11 +106,18 @@ def wget_progress(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN wget --progress=dot:giga https://example.com/tool.tgz
     ```
+    Safe autofix: `-nv` (`--no-verbose`: errors and one line per file are
+    still printed) is added after `wget` where GNU wget is known to run: a
+    stage that installs the `wget` package, or a base image of a family that
+    ships it. Elsewhere (Alpine and BusyBox, whose wget knows neither
+    `-nv` nor `--progress`) `-q`, which every wget accepts. The download
+    itself does not change.
     """
     quiet = ("progress", "q", "quiet", "nv", "no-verbose", "o", "output-file", "a", "append-output")
     for ins, cmd in run_commands(t.dockerfile):
         if cmd.name == "wget" and not cmd.has_flag(*quiet):
-            yield cmd_hit(ins, cmd, "`wget` without `--progress` floods the build log", fix="add `--progress=dot:giga` or `-q`")
+            yield cmd_hit(ins, cmd, "`wget` without `--progress` floods the build log", fix="add `--progress=dot:giga` or `-q`",
+                          edits=_fixes.add_option(ins, cmd, "-nv" if _fixes.gnu_wget(t.dockerfile, ins) else "-q"))
 
 
 def _tls_flag(t: DockerfileTarget, tool: str, flags: tuple[str, ...], shown: str) -> Iterator[Hit]:
@@ -372,7 +381,8 @@ def copy_sources(ins: Instruction) -> tuple[list[Token], Token | None]:
 @rule("LI350", "add-instead-of-copy", Severity.ERROR, tags=("add",),
       peers=("DL3020", "DS-0005", "CKV_DOCKER_4", "CIS-DI-0009", "KICS-9513a694"),
       divergences={"CKV_DOCKER_4": "checkov flags every ADD; ADD of a URL is LI351's finding, and ADD of a local tar archive "
-                                   "(which ADD unpacks) is the one thing COPY cannot do, so neither is flagged here."})
+                                   "(which ADD unpacks) is the one thing COPY cannot do, so neither is flagged here."},
+      fixable=(Safety.SAFE, Safety.UNSAFE))
 def add_instead_of_copy(t: DockerfileTarget) -> Iterator[Hit]:
     """Use COPY, not ADD, for files and folders.
 
@@ -395,11 +405,20 @@ def add_instead_of_copy(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     COPY app.jar /opt/app/
     ```
+    Autofix: the keyword becomes COPY, when every source is a local path
+    without variables or wildcards and the ADD has no flag COPY lacks
+    (`--checksum`, `--keep-git-dir`). ADD unpacks a local tar archive
+    whatever its name, so the fix is safe only when no source can be one:
+    with the build context, no file sent as a source is compressed or a
+    tar archive by its content (folders are never unpacked); without it,
+    every source is a folder or has an extension that is not an archive's.
+    Otherwise it is unsafe.
     """
     for ins in t.dockerfile.of("ADD"):
         srcs, dest = copy_sources(ins)
         if dest is None or srcs[0].value.startswith(("file:", "multi:")):
             continue  # `ADD file:<digest> in /` is image history, not a Dockerfile the user wrote
+        fix: tuple[_fixes.Edits, Safety] | None = None
         for src in srcs:
             v = src.value
             if is_remote(v):
@@ -408,8 +427,23 @@ def add_instead_of_copy(t: DockerfileTarget) -> Iterator[Hit]:
                 ext = posixpath.splitext(dest.value.rstrip("/"))[1]
                 if not ext or is_archive(dest.value) or dest.value.endswith("/"):
                     continue
+            if fix is None:
+                fix = _fixes.add_to_copy(ins, _sent_files(t, ins))
             yield hit(ins, f"ADD of `{v}`: COPY does the same without ADD's surprises", token=src,
-                      fix="use COPY", key=v)
+                      fix="use COPY", key=v, edits=fix[0], safety=fix[1])
+
+
+def _sent_files(t: DockerfileTarget, ins: Instruction) -> dict[str, list[str]] | None:
+    """Each source of a COPY/ADD as written -> the paths of the files it sends as single files
+    (``""`` for one lintimg cannot read as a regular file); ``None`` without a build context."""
+    ctx = t.context
+    if ctx is None:
+        return None
+    copy = next((c for c in ctx.copies(t.dockerfile) if c.ins is ins), None)
+    if copy is None:
+        return None
+    return {src.token.value: [os.path.join(ctx.root, e.rel) if e.kind == "file" else "" for e in src.singles]
+            for src in copy.sources if src.kind == "path"}
 
 
 @rule("LI351", "add-remote-url", Severity.WARNING, tags=("add", "download", "supply-chain"),

@@ -1,7 +1,6 @@
 """LI8xx: image file-system hygiene — modes, accounts, credential files, files that should not ship."""
 from __future__ import annotations
 
-import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -38,9 +37,9 @@ def setuid_setgid_file(t: ImageTarget) -> Iterator[Hit]:
     `RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} +`, or use a
     base image without them.
     """
-    for path, f in sorted(t.image.files.items()):
+    for path, f in sorted((p, f) for p, f in t.image.files.items() if f.entry.mode & 0o6000):  # sort the few, not all
         e = f.entry
-        if e.type is EntryType.FILE and e.mode & 0o6000:
+        if e.type is EntryType.FILE:
             bits = "setuid and setgid" if e.mode & 0o6000 == 0o6000 else ("setuid" if e.mode & 0o4000 else "setgid")
             yield image_hit(t, f"/{path} is {bits} (mode {e.mode & 0o7777:04o}, owner {e.uid}:{e.gid})", layer=f.layer, path=path,
                             fix="remove the bit with chmod a-s in the final stage unless the program needs it")
@@ -71,9 +70,9 @@ def world_writable_file(t: ImageTarget) -> Iterator[Hit]:
     Give write access only to the user that needs it (`chmod 755`,
     `chown app`), or use a sticky directory for shared scratch space.
     """
-    for path, f in sorted(t.image.files.items()):
+    for path, f in sorted((p, f) for p, f in t.image.files.items() if f.entry.mode & 0o002):  # sort the few, not all
         e = f.entry
-        if e.mode & 0o002 and (e.type is EntryType.FILE or (e.type is EntryType.DIR and not e.mode & 0o1000)):
+        if e.type is EntryType.FILE or (e.type is EntryType.DIR and not e.mode & 0o1000):
             kind = "directory" if e.type is EntryType.DIR else "file"
             yield image_hit(t, f"{kind} /{path} is world-writable (mode {e.mode & 0o7777:04o})", layer=f.layer, path=path,
                             fix="remove o+w (chmod o-w) or make the directory sticky")
@@ -156,6 +155,13 @@ CREDENTIAL_EXTENSIONS = frozenset({
     ".secret", ".ovpn", ".private_key", ".cscfg", ".rdp", ".mdf", ".sdf", ".bek", ".tpm", ".fve", ".jks", ".psafe3",
     ".agilekeychain", ".keychain", ".pcap", ".gnucache",
 })
+def _extension(name: str) -> str:
+    """``posixpath.splitext(name)[1].lower()``, without its cost (leading dots do not start an extension)."""
+    stem = name.lstrip(".")
+    dot = stem.rfind(".")
+    return stem[dot:].lower() if dot > 0 else ""
+
+
 # Code installed by package managers and toolchains (a settings.py or a Dockerfile there is not yours).
 _LIBRARY_DIR = re.compile(r"(^|/)(site-packages|dist-packages|node_modules|vendor|gems)/|^(usr/local/go|usr/(lib|share)/go-[^/]+|usr/lib/go|(root/)?go/pkg/mod)/")
 
@@ -192,11 +198,10 @@ def credential_file(t: ImageTarget) -> Iterator[Hit]:
     seen: set[str] = set()
     for layer in t.image.layers:
         for e in layer.entries:
-            if e.type is not EntryType.FILE or e.path in seen or _LIBRARY_DIR.search(e.path):
+            base = e.path.rpartition("/")[2]  # the name first: it rules out nearly every file of a big image at once
+            if base not in CREDENTIAL_NAMES and _extension(base) not in CREDENTIAL_EXTENSIONS:
                 continue
-            base = posixpath.basename(e.path)
-            ext = posixpath.splitext(base)[1].lower()
-            if base not in CREDENTIAL_NAMES and ext not in CREDENTIAL_EXTENSIONS:
+            if e.type is not EntryType.FILE or e.path in seen or _LIBRARY_DIR.search(e.path):
                 continue
             seen.add(e.path)
             final = t.image.files.get(e.path)
@@ -240,7 +245,10 @@ def unneeded_file(t: ImageTarget) -> Iterator[Hit]:
     List them in `.dockerignore`, or copy only what the application needs.
     """
     dirs: dict[str, dict[str, int]] = {}
-    for path, f in sorted(t.image.files.items()):
+    # every name it looks for is a file's name or a dot-directory: others are ruled out before any split
+    candidates = [(path, f) for path, f in t.image.files.items()
+                  if path.rpartition("/")[2] in UNNEEDED_FILES or path.startswith(".") or "/." in path]
+    for path, f in sorted(candidates):
         if _LIBRARY_DIR.search(path):
             continue
         parts = path.split("/")

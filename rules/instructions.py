@@ -7,13 +7,14 @@ from collections import Counter
 from collections.abc import Iterator
 
 from lintimg.config import suggest
-from lintimg.dockerfile import Dockerfile, Instruction, Token
+from lintimg.dockerfile import KNOWN_INSTRUCTIONS, Dockerfile, Instruction, Token
 from lintimg.dockerfile.queries import declared_shell, hit
 from lintimg.dockerfile.stages import chain, ships
 from lintimg.dockerfile.words import variables_used
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
-from lintimg.findings import Hit, Severity
+from lintimg.findings import Hit, Safety, Severity
+from lintimg.rules import _fixes
 from lintimg.rules._common import KICS_LAST_STAGE, base_env_names, path_under
 
 ID_RANGE = "LI200-LI299"
@@ -31,7 +32,8 @@ def _all(df: Dockerfile) -> Iterator[Instruction]:
             yield ins.onbuild
 
 
-@rule("LI201", "consistent-instruction-casing", Severity.WARNING, tags=("style",), peers=("ConsistentInstructionCasing",))
+@rule("LI201", "consistent-instruction-casing", Severity.WARNING, tags=("style",), peers=("ConsistentInstructionCasing",),
+      fixable=(Safety.SAFE,))
 def consistent_instruction_casing(t: DockerfileTarget) -> Iterator[Hit]:
     """Write all instruction keywords in the same case.
 
@@ -50,15 +52,20 @@ def consistent_instruction_casing(t: DockerfileTarget) -> Iterator[Hit]:
     ```
 
     ## Fix
-    Use one case for all keywords, conventionally upper case.
+    Use one case for all keywords, conventionally upper case. Safe
+    autofix: the keyword is rewritten in the majority case (keywords are
+    case-insensitive to the builder).
     """
     ins_all = t.dockerfile.instructions
     counts = Counter("upper" if i.keyword_raw.isupper() else "lower" if i.keyword_raw.islower() else "mixed" for i in ins_all)
     majority = "lower" if counts["lower"] > counts["upper"] else "upper"
     for ins in ins_all:
         word = ins.keyword_raw
-        if (word.upper() if majority == "upper" else word.lower()) != word:
-            yield hit(ins, f"'{word}' should match the case of the other instructions ({majority} case)", fix=f"write '{word.upper() if majority == 'upper' else word.lower()}'")
+        want = word.upper() if majority == "upper" else word.lower()
+        if want != word:
+            # An unknown keyword is a parse error to correct, not a spelling to recase.
+            yield hit(ins, f"'{word}' should match the case of the other instructions ({majority} case)", fix=f"write '{want}'",
+                      edits=_fixes.keyword(ins, want) if ins.keyword in KNOWN_INSTRUCTIONS else ())
 
 
 @rule("LI202", "no-empty-continuation", Severity.WARNING, tags=("syntax",), peers=("NoEmptyContinuation",))
@@ -88,7 +95,8 @@ def no_empty_continuation(t: DockerfileTarget) -> Iterator[Hit]:
             yield hit(ins, f"{ins.keyword} is continued across empty line(s) {lines}", fix="remove the empty lines inside the instruction")
 
 
-@rule("LI203", "legacy-key-value-format", Severity.WARNING, tags=("syntax", "style"), peers=("LegacyKeyValueFormat",))
+@rule("LI203", "legacy-key-value-format", Severity.WARNING, tags=("syntax", "style"), peers=("LegacyKeyValueFormat",),
+      fixable=(Safety.SAFE,))
 def legacy_key_value_format(t: DockerfileTarget) -> Iterator[Hit]:
     """Use `key=value` in ENV and LABEL.
 
@@ -107,12 +115,17 @@ def legacy_key_value_format(t: DockerfileTarget) -> Iterator[Hit]:
     ```
 
     ## Fix
-    `ENV PATH=/opt/app/bin:$PATH`.
+    `ENV PATH=/opt/app/bin:$PATH`. Safe autofix: the space after the key
+    becomes `=`; a value of several words is put in double quotes, which
+    keeps it one value with the same spaces and the same `$` expansion. A
+    value that has quotes or escapes of its own, or starts on another line
+    than its key, is left to you.
     """
     for ins in _all(t.dockerfile):
         if ins.keyword in ("ENV", "LABEL", "ARG") and ins.legacy_key_value:
             key = ins.key_values()[0][0]
-            yield hit(ins, f"'{ins.keyword} {key} ...' uses the legacy space-separated form", fix=f"write {ins.keyword} {key}=<value>")
+            yield hit(ins, f"'{ins.keyword} {key} ...' uses the legacy space-separated form", fix=f"write {ins.keyword} {key}=<value>",
+                      edits=_fixes.key_value_form(ins))
 
 
 def _comment_block_above(df: Dockerfile, line: int) -> list[str]:
@@ -165,7 +178,7 @@ def invalid_definition_description(t: DockerfileTarget) -> Iterator[Hit]:
 
 @rule(
     "LI205", "maintainer-deprecated", Severity.ERROR, tags=("deprecated",),
-    peers=("DL4000", "MaintainerDeprecated", "DS-0022", "CKV_DOCKER_6", "KICS-99614418"),
+    peers=("DL4000", "MaintainerDeprecated", "DS-0022", "CKV_DOCKER_6", "KICS-99614418"), fixable=(Safety.SAFE,),
 )
 def maintainer_deprecated(t: DockerfileTarget) -> Iterator[Hit]:
     """MAINTAINER is deprecated.
@@ -183,10 +196,14 @@ def maintainer_deprecated(t: DockerfileTarget) -> Iterator[Hit]:
     ```
 
     ## Fix
-    `LABEL org.opencontainers.image.authors="jane@example.com"`.
+    `LABEL org.opencontainers.image.authors="jane@example.com"`. Safe
+    autofix: MAINTAINER becomes that LABEL with its text kept exactly
+    (quoted so that the builder expands nothing in it). Only the image's
+    legacy `Author` field goes; nothing the container runs changes.
     """
     for ins in t.dockerfile.of("MAINTAINER"):
-        yield hit(ins, "MAINTAINER is deprecated", fix=f'LABEL org.opencontainers.image.authors="{ins.args_text}"')
+        yield hit(ins, "MAINTAINER is deprecated", fix=f'LABEL org.opencontainers.image.authors="{ins.args_text}"',
+                  edits=_fixes.maintainer_to_label(ins))
 
 
 def _healthcheck_json(ins: Instruction) -> bool | None:
@@ -205,7 +222,7 @@ def _healthcheck_json(ins: Instruction) -> bool | None:
 
 @rule(
     "LI206", "json-args-recommended", Severity.WARNING, tags=("runtime", "signals"),
-    peers=("DL3025", "JSONArgsRecommended", "KICS-b86987e1"),
+    peers=("DL3025", "JSONArgsRecommended", "KICS-b86987e1"), fixable=(Safety.SAFE, Safety.UNSAFE),
     divergences={"DL3025": "hadolint reports shell form whatever the SHELL; lintimg follows BuildKit, for which a SHELL "
                            "instruction makes the shell form a deliberate use of that shell.",
                  "KICS-b86987e1": KICS_LAST_STAGE},
@@ -235,15 +252,32 @@ def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## Fix
     `CMD ["node", "server.js"]`.
+
+    Autofix, only where JSON form runs the same program with the same
+    arguments: the command is one simple command of literal words (plain,
+    or quoted with nothing to expand inside: no variables, operators,
+    redirections, globs, `~`, comments or escapes), not a shell builtin or
+    an assignment, and the shell in force is sh, bash, dash or ash with
+    `-c`. A leading `exec` is dropped. HEALTHCHECK CMD: safe. CMD: safe when
+    the stage's ENTRYPOINT is in shell form (it ignores CMD) or the stage
+    builds on `scratch`; unsafe when an ENTRYPOINT would receive the new
+    arguments (one in JSON form, or the base image's, which lintimg does not
+    know). ENTRYPOINT: unsafe, since exec form appends CMD and `docker run`
+    arguments that shell form ignores; no fix when the stage sets a CMD.
+    ONBUILD triggers are not fixed.
     """
     df = t.dockerfile
     for ins in _all(df):
         if ins.keyword not in ("CMD", "ENTRYPOINT", "HEALTHCHECK") or declared_shell(df, ins) is not None or not ships(df, ins):
             continue
         if ins.keyword in ("CMD", "ENTRYPOINT") and not ins.is_json and ins.args_text:
-            yield hit(ins, f"{ins.keyword} is in shell form; use the JSON form so the process gets signals", fix=f'{ins.keyword} {json.dumps(ins.args_text.split())}')
+            edits, safety = _fixes.exec_form_fix(df, ins)
+            yield hit(ins, f"{ins.keyword} is in shell form; use the JSON form so the process gets signals", fix=f'{ins.keyword} {json.dumps(ins.args_text.split())}',
+                      edits=edits, safety=safety)
         elif ins.keyword == "HEALTHCHECK" and _healthcheck_json(ins) is False:
-            yield hit(ins, "HEALTHCHECK CMD is in shell form; use the JSON form", fix='HEALTHCHECK CMD ["executable", "arg"]')
+            edits, safety = _fixes.exec_form_fix(df, ins)
+            yield hit(ins, "HEALTHCHECK CMD is in shell form; use the JSON form", fix='HEALTHCHECK CMD ["executable", "arg"]',
+                      edits=edits, safety=safety)
 
 
 def _repeated(t: DockerfileTarget, keyword: str) -> Iterator[Hit]:

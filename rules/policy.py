@@ -84,7 +84,8 @@ def base_image_not_pinned_by_digest(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## Fix
     `FROM python:3.12.4-slim@sha256:<digest>`, updated by a bot such as
-    Renovate or Dependabot.
+    Renovate or Dependabot. `lintimg pin` writes these digests as the
+    registry resolves the tags (it needs the registry, so `--fix` does not).
     """
     if not t.setting("require-digest"):
         return

@@ -7,12 +7,14 @@ from lintimg.dockerfile.queries import cmd_hit, pipefail_shell, posix_run, run_c
 from lintimg.dockerfile.stages import ships
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
-from lintimg.findings import Hit, Severity
+from lintimg.findings import Hit, Safety, Severity
+from lintimg.rules import _fixes
 
 ID_RANGE = "LI360-LI389"
 
 
-@rule("LI360", "cd-instead-of-workdir", Severity.WARNING, tags=("shell", "style"), peers=("DL3003", "DS-0013", "KICS-f4a6bcd3"))
+@rule("LI360", "cd-instead-of-workdir", Severity.WARNING, tags=("shell", "style"), peers=("DL3003", "DS-0013", "KICS-f4a6bcd3"),
+      fixable=(Safety.SAFE, Safety.UNSAFE))
 def cd_instead_of_workdir(t: DockerfileTarget) -> Iterator[Hit]:
     """Use WORKDIR to change directory, not `cd` in RUN.
 
@@ -34,10 +36,22 @@ def cd_instead_of_workdir(t: DockerfileTarget) -> Iterator[Hit]:
     WORKDIR /usr/src/app
     RUN make
     ```
+    Autofix, when the `cd` is the RUN's first command, followed by `&&`, to
+    one literal directory: a WORKDIR line goes before the RUN and the `cd`
+    leaves it. A relative directory is made absolute from the WORKDIR in
+    force (no fix when that is unknown). Because WORKDIR lasts, the fix
+    then restores the earlier WORKDIR after the RUN when anything later
+    depends on the directory (a RUN, a COPY to a relative path, the image's
+    working directory): safe when that earlier WORKDIR is known, unsafe
+    when it comes from the base image. A `cd` to where the RUN already
+    runs is just removed. ONBUILD triggers and heredoc RUNs are not fixed.
     """
-    for ins, cmd in run_commands(t.dockerfile):
+    df = t.dockerfile
+    for ins, cmd in run_commands(df):
         if cmd.name == "cd":
-            yield cmd_hit(ins, cmd, "`cd` in RUN lasts only for this RUN; use WORKDIR", fix="use `WORKDIR <dir>`")
+            edits, safety = _fixes.workdir_fix(df, ins, cmd)
+            yield cmd_hit(ins, cmd, "`cd` in RUN lasts only for this RUN; use WORKDIR", fix="use `WORKDIR <dir>`",
+                          edits=edits, safety=safety)
 
 
 @rule("LI361", "sudo-in-run", Severity.ERROR, tags=("shell", "security"),
@@ -72,7 +86,7 @@ def sudo_in_run(t: DockerfileTarget) -> Iterator[Hit]:
             yield cmd_hit(ins, cmd, "`sudo` in RUN; switch USER instead", fix="use `USER root` for the step, then switch back")
 
 
-@rule("LI362", "useradd-long-uid", Severity.WARNING, tags=("shell", "size"), peers=("DL3046",))
+@rule("LI362", "useradd-long-uid", Severity.WARNING, tags=("shell", "size"), peers=("DL3046",), fixable=(Safety.SAFE,))
 def useradd_long_uid(t: DockerfileTarget) -> Iterator[Hit]:
     """Use `useradd -l` with a high UID.
 
@@ -95,6 +109,8 @@ def useradd_long_uid(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN useradd -l -u 123456 app
     ```
+    Safe autofix: `-l` is added after `useradd`; the account is the same,
+    only not recorded in the lastlog and faillog databases.
     """
     df = t.dockerfile
     for ins, cmd in run_commands(df):
@@ -102,7 +118,8 @@ def useradd_long_uid(t: DockerfileTarget) -> Iterator[Hit]:
             continue
         uid = cmd.flag_value("u", "uid") or ""
         if len(uid) > 5:
-            yield cmd_hit(ins, cmd, f"`useradd -u {uid}` without `-l` bloats /var/log/lastlog and faillog", fix="add `-l`")
+            yield cmd_hit(ins, cmd, f"`useradd -u {uid}` without `-l` bloats /var/log/lastlog and faillog", fix="add `-l`",
+                          edits=_fixes.add_option(ins, cmd, "-l"))
 
 
 @rule("LI363", "chpasswd-in-run", Severity.WARNING, tags=("shell", "security"), peers=("CKV2_DOCKER_17",), security_severity=6.0)
@@ -132,11 +149,14 @@ def chpasswd_in_run(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 @rule("LI364", "pipe-without-pipefail", Severity.WARNING, tags=("shell",), peers=("DL4006", "KICS-efbf148a"),
+      fixable=(Safety.SAFE, Safety.UNSAFE),
       divergences={"KICS-efbf148a": "KICS reports `|` as an argument of an exec-form RUN (there is no shell, so no pipe) "
                                     "and passes a pipe in `RUN pwsh a | b` (the default shell /bin/sh runs that pipe, not "
                                     "PowerShell; hadolint 2.15.1 reports it too); lintimg follows the shell that runs the RUN.",
                    "DL4006": "hadolint 2.15.1 also reads `|` in an exec-form RUN as a pipe; the program gets it as an "
-                             "argument, so lintimg does not report it."})
+                             "argument, so lintimg does not report it. hadolint's parser also lets a comment ending in a "
+                             "backslash swallow the next lines; Docker does not continue comments, so the SHELL with "
+                             "pipefail after it applies."})
 def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
     """Set `-o pipefail` before a RUN with a pipe.
 
@@ -164,8 +184,21 @@ def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
     SHELL ["/bin/bash", "-o", "pipefail", "-c"]
     RUN wget -O - https://example.com/tool.tgz | tar xz
     ```
+    Autofix: that SHELL line goes before the stage's first RUN that needs
+    it (one line for all of them). Safe when the shell in force is bash
+    already (its options are kept). From `/bin/sh` it is safe when the base
+    image is of a family that ships bash (Debian, Ubuntu, the RHEL family,
+    and language images built on them; or the stage installs bash) and no
+    later script of the stage uses what dash and bash read differently
+    (`echo` with escapes or `-e`/`-n`, brace expansion, `$'…'`, `==`);
+    otherwise unsafe. Unsafe too when a later shell-form CMD, ENTRYPOINT or
+    HEALTHCHECK has a pipe: the SHELL runs those as well, and pipefail
+    changes the status they report. No fix on Alpine, BusyBox, distroless or scratch
+    bases, for heredoc RUNs or in ONBUILD triggers.
     """
     df = t.dockerfile
+    # One SHELL line per stretch of a stage under one shell: every RUN it covers shares that fix.
+    fixes: dict[tuple[int | None, int], tuple[_fixes.Edits, Safety]] = {}
     for ins in df.runs():
         script = ins.script
         if script is None or not script.pipelines or not posix_run(df, ins) or pipefail_shell(shell_of(df, ins)):
@@ -173,8 +206,12 @@ def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
         first = next(c for c in script.commands if c.in_pipeline)
         if any(c.name == "set" and turns_on_pipefail(c.argv) for c in script.before(first)):
             continue
+        key = (ins.stage_index, _fixes.shell_set_by(df, ins))
+        if key not in fixes:
+            fixes[key] = _fixes.pipefail_fix(df, ins)
+        edits, safety = fixes[key]
         yield cmd_hit(ins, first, "a pipe in RUN without `-o pipefail` hides failures of all but the last command",
-                      fix='add `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` before it')
+                      fix='add `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` before it', edits=edits, safety=safety)
 
 
 @rule("LI365", "shell-changed-in-run", Severity.WARNING, tags=("shell",), peers=("DL4005", "KICS-8a301064"))

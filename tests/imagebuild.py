@@ -108,19 +108,33 @@ def toolchain_base(docker) -> str:
     minbase image (:mod:`tests.cleanimages`, one debootstrap for both) plus one
     apt layer; the tag is reused by both kuard variants and by later sessions.
     """
+    return _apt_on_minbase(docker, TOOLCHAIN_TAG, "golang-go nodejs")
+
+
+PYTHON_TAG = "lintimg-test/bookworm-python:2"
+
+
+def python_base(docker) -> str:
+    """The clean minbase with Debian's Python 3.11 and venv: the base lintimg's own image is built on in the tests
+    (the Dockerfile's default, python:3.11-slim-bookworm, is on Docker Hub, out of reach here)."""
+    return _apt_on_minbase(docker, PYTHON_TAG, "python3 python3-venv")
+
+
+def _apt_on_minbase(docker, tag: str, packages: str) -> str:
+    """The clean minbase image (:mod:`tests.cleanimages`) plus one apt layer of ``packages``, made once and kept by ``tag``."""
     from tests.cleanimages import MINBASE_TAG, minbase
 
-    if docker.run("image", "inspect", TOOLCHAIN_TAG, check=False).returncode == 0:
-        return TOOLCHAIN_TAG
+    if docker.run("image", "inspect", tag, check=False).returncode == 0:
+        return tag
     minbase(docker)
-    with tempfile.TemporaryDirectory(prefix="lintimg-toolchain-") as d:
+    with tempfile.TemporaryDirectory(prefix="lintimg-apt-base-") as d:
         (Path(d) / "Dockerfile").write_text(
             f"FROM {MINBASE_TAG}\n"
-            "RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends golang-go nodejs >/dev/null "
+            f"RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends {packages} >/dev/null "
             "&& apt-get clean && rm -rf /var/lib/apt/lists/*\n"
         )
-        docker.run("build", "--network", "host", "-q", "-t", TOOLCHAIN_TAG, d, timeout=1800)
-    return TOOLCHAIN_TAG
+        docker.run("build", "--network", "host", "-q", "-t", tag, d, timeout=1800)
+    return tag
 
 
 SLIM_TAG = "lintimg-test/bookworm-slim:1"

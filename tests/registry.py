@@ -123,6 +123,74 @@ def registry_or_skip(workdir: Path) -> RegistryFarm:
     return farm
 
 
+def forward_get(handler, upstream: str) -> None:
+    """Answer ``handler``'s GET with the upstream registry's answer (status, headers, streamed body)."""
+    import http.client
+
+    conn = http.client.HTTPConnection(upstream, timeout=30)
+    headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "authorization")}
+    conn.request("GET", handler.path, headers=headers)
+    resp = conn.getresponse()
+    handler.send_response(resp.status)
+    for k, v in resp.getheaders():
+        if k.lower() not in ("connection", "transfer-encoding", "location"):
+            handler.send_header(k, v)
+    handler.end_headers()
+    while chunk := resp.read(1 << 16):
+        handler.wfile.write(chunk)
+    conn.close()
+
+
+class ThrottlingProxy:
+    """An HTTP front for a registry that answers 429 to every ``every``-th request it gets (any path),
+    optionally behind Basic auth, and logs ``(time, path, status)`` of each answer. The 429s carry
+    ``Retry-After: retry_after`` (with ``first_only``, only the first of them; the others name no pause)."""
+
+    def __init__(self, upstream: str, *, every: int = 3, retry_after: str | None = "1", first_only: bool = False, user: str = "",
+                 password: str = "") -> None:
+        import base64
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode() if user else ""
+        self.log: list[tuple[float, str, int]] = []
+        lock = threading.Lock()
+        proxy = self
+
+        class Front(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def reply(self, status: int, headers: dict[str, str]) -> None:
+                with lock:
+                    proxy.log.append((time.time(), self.path, status))
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                if expected and self.headers.get("Authorization") != expected:
+                    return self.reply(401, {"WWW-Authenticate": 'Basic realm="lintimg-test"'})
+                with lock:
+                    n = len(proxy.log) + 1
+                if every and n % every == 0:
+                    named = retry_after is not None and not (first_only and any(st == 429 for _, _, st in proxy.log))
+                    return self.reply(429, {"Retry-After": retry_after} if named else {})
+                with lock:
+                    proxy.log.append((time.time(), self.path, 200))
+                forward_get(self, upstream)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Front)
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class FaultProxy:
     """An HTTP front for a registry that injects what real ones do: Basic challenges,
     429/503 with Retry-After, 403 for a path, and 307 redirects of blob GETs to a
@@ -130,7 +198,6 @@ class FaultProxy:
 
     def __init__(self, upstream: str, *, user: str, password: str, failures: int = 2, forbidden: str = "") -> None:
         import base64
-        import http.client
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -140,27 +207,13 @@ class FaultProxy:
         self.statuses: list[int] = []
         proxy = self
 
-        def forward(handler: BaseHTTPRequestHandler) -> None:
-            conn = http.client.HTTPConnection(upstream, timeout=30)
-            headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "authorization")}
-            conn.request("GET", handler.path, headers=headers)
-            resp = conn.getresponse()
-            handler.send_response(resp.status)
-            for k, v in resp.getheaders():
-                if k.lower() not in ("connection", "transfer-encoding", "location"):
-                    handler.send_header(k, v)
-            handler.end_headers()
-            while chunk := resp.read(1 << 16):
-                handler.wfile.write(chunk)
-            conn.close()
-
         class Storage(BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
                 pass
 
             def do_GET(self) -> None:
                 proxy.seen_by_storage.append(dict(self.headers))
-                forward(self)
+                forward_get(self, upstream)
 
         class Front(BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
@@ -185,7 +238,7 @@ class FaultProxy:
                 if "/blobs/" in self.path:
                     return self.reply(307, {"Location": f"http://{proxy.storage_host}{self.path}"})
                 proxy.statuses.append(200)
-                forward(self)
+                forward_get(self, upstream)
 
         self.front = ThreadingHTTPServer(("127.0.0.1", 0), Front)
         self.storage = ThreadingHTTPServer(("127.0.0.1", 0), Storage)

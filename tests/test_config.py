@@ -103,7 +103,7 @@ def test_ignore_paths_and_rules_dirs_are_relative_to_the_config(tmp_path: Path) 
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(LATEST)
     # run from a subfolder: the config is found upwards, and its relative paths still resolve
-    proc = lintimg("--select", "EX100", "--format", "json", "..", cwd=tmp_path / "app")
+    proc = lintimg("--trust-config", "--select", "EX100", "--format", "json", "..", cwd=tmp_path / "app")
     assert proc.returncode == 1, proc.stderr
     import json
 
@@ -133,11 +133,14 @@ def test_extends_reads_the_shared_policy_first_and_lets_the_file_win(tmp_path: P
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / ".lintimg.yaml").write_text("extends: ../platform/policy.yaml\nrules: {LI101: warning}\nrequire-digest: false\n")
-    cfg = load_config(repo / ".lintimg.yaml")
+    cfg = load_config(repo / ".lintimg.yaml", trusted=True)
     assert cfg.settings["trusted-registries"] == ["registry.example.com"] and cfg.settings["require-digest"] is False
     assert {k: (v.enabled, str(v.severity)) for k, v in cfg.rules.items()} == {"LI101": (True, "warning"), "LI102": (False, "None")}
     assert cfg.rules_dirs == [str(shared / "rules")], "a folder named in an extended file is relative to that file"
     assert cfg.base_dir == str(repo)
+    untrusted = load_config(repo / ".lintimg.yaml")
+    assert untrusted.rules_dirs == [] and untrusted.untrusted_code == [f"rules-dirs: {shared / 'rules'}"], \
+        "extending a policy does not make the found config trusted"
 
 
 @pytest.mark.parametrize("files, needles", [
@@ -168,3 +171,83 @@ def test_extends_a_package_finds_its_policy_without_importing_it(tmp_path: Path)
     assert proc.returncode == 1 and "error EX100" in proc.stdout and "imported" not in proc.stderr
     (proj / ".lintimg.yaml").write_text("extends: package:acme_policy/strict.yaml\nrules: {EX101: off}\n")
     assert "EX100" not in lintimg("--rules-dir", str(EXAMPLE_RULES), "Dockerfile", cwd=proj, env=env).stdout
+
+
+MARKER = "import pathlib\npathlib.Path(__file__).resolve().parent.parent.joinpath('RAN').write_text('code ran')\n"
+
+
+def _checkout(tmp_path: Path, config: str) -> Path:
+    """A checked-out repository whose .lintimg.yaml asks to load code; its rule file leaves RAN when run."""
+    (tmp_path / ".git").mkdir()
+    shutil.copytree(EXAMPLE_RULES, tmp_path / "lint-rules")
+    (tmp_path / "lint-rules" / "marker.py").write_text(MARKER)
+    (tmp_path / ".lintimg.yaml").write_text(config)
+    (tmp_path / "Dockerfile").write_text(LATEST)
+    return tmp_path
+
+
+def test_a_discovered_config_loads_no_code_and_says_so(tmp_path: Path) -> None:
+    repo = _checkout(tmp_path, "rules-dirs: [lint-rules]\nplugins: [this]\n")
+    proc = lintimg("--no-context", "--format", "json", "Dockerfile", cwd=repo, env={"XDG_CONFIG_HOME": str(tmp_path / "xdg")})
+    assert proc.returncode in (0, 1), proc.stderr
+    assert not (repo / "RAN").exists()
+    assert "Beautiful is better" not in proc.stdout  # `import this` prints the Zen
+    notice = proc.stderr.strip().splitlines()
+    assert len(notice) == 1 and "not loading code" in notice[0] and "rules-dirs: lint-rules" in notice[0] and "plugins: this" in notice[0]
+    assert "--trust-config" in notice[0] and "EX100" not in proc.stdout
+
+
+def test_trust_comes_from_the_command_line_or_the_user_config(tmp_path: Path) -> None:
+    repo = _checkout(tmp_path, "rules-dirs: [lint-rules]\n")
+    xdg = tmp_path / "xdg"
+    proc = lintimg("--trust-config", "--no-context", "--format", "json", "Dockerfile", cwd=repo, env={"XDG_CONFIG_HOME": str(xdg)})
+    assert proc.returncode == 1 and "EX100" in proc.stdout and (repo / "RAN").exists() and proc.stderr == ""
+    (repo / "RAN").unlink()
+    (xdg / "lintimg").mkdir(parents=True)
+    (xdg / "lintimg" / "config.yaml").write_text(f"trusted-configs: [{repo}]\n")
+    proc = lintimg("--no-context", "--format", "json", "Dockerfile", cwd=repo, env={"XDG_CONFIG_HOME": str(xdg)})
+    assert proc.returncode == 1 and "EX100" in proc.stdout and (repo / "RAN").exists() and proc.stderr == ""
+
+
+def test_the_user_config_loads_its_own_code_and_holds_only_its_keys(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(LATEST)
+    xdg = tmp_path / "xdg"
+    (xdg / "lintimg").mkdir(parents=True)
+    (xdg / "lintimg" / "config.yaml").write_text(f"rules-dirs: [{EXAMPLE_RULES}]\n")
+    proc = lintimg("--no-context", "--format", "json", "Dockerfile", cwd=tmp_path, env={"XDG_CONFIG_HOME": str(xdg)})
+    assert proc.returncode == 1 and "EX100" in proc.stdout
+    (xdg / "lintimg" / "config.yaml").write_text("failure-threshold: none\n")
+    one_line_error(lintimg("Dockerfile", cwd=tmp_path, env={"XDG_CONFIG_HOME": str(xdg)}), "config.yaml", "holds only")
+
+
+@pytest.mark.parametrize("text, needles", [
+    ('plugins: [""]\n', ["'plugins' must list importable module names"]),
+    ("plugins: [os]\n", ["plugin 'os' provides no lintimg hooks"]),
+    ("trusted-configs: [/]\n", ["'trusted-configs' is read only from the user config"]),
+    ("max-image-size: inf\n", ["'max-image-size' must be a size"]),
+    ("max-image-size: 1e400\n", ["'max-image-size' must be a size"]),
+    ("allowed-base-images: &a [x, *a]\n", ["aliases (*name) are not allowed"]),
+])
+def test_code_and_size_keys_are_checked_as_the_trusted_config_is_read(tmp_path: Path, text: str, needles: list[str]) -> None:
+    proj = project(tmp_path, text)
+    one_line_error(lintimg("--trust-config", "--config", ".lintimg.yaml", "Dockerfile", cwd=proj), ".lintimg.yaml", *needles)
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    text = "&a0 [" + ",".join(["lol"] * 9) + "]"
+    for k in range(1, 9):
+        text = f"&a{k} [{text}" + f",*a{k - 1}" * 8 + "]"  # 9**9 values once expanded
+    proj = project(tmp_path, "allowed-base-images: " + text + "\n")
+    line = one_line_error(lintimg("--config", ".lintimg.yaml", "Dockerfile", cwd=proj), ".lintimg.yaml", "aliases")
+    assert len(line) < 400
+
+
+@pytest.mark.parametrize("how", ["config", "env"])
+def test_a_config_that_is_a_fifo_is_refused_not_waited_for(tmp_path: Path, how: str) -> None:
+    import os
+
+    proj = project(tmp_path, None)
+    os.mkfifo(proj / "cfg.yaml")
+    args = ("--config", "cfg.yaml") if how == "config" else ()
+    env = {"LINTIMG_CONFIG": str(proj / "cfg.yaml")} if how == "env" else None
+    one_line_error(lintimg(*args, "Dockerfile", cwd=proj, env=env), "cfg.yaml", "not a regular file")

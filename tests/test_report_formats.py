@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from lintimg.config import Config
-from lintimg.engine import Engine
+from lintimg.engine import Engine, RunInfo
 from lintimg.reports import FORMATS
 
 
@@ -19,5 +19,6 @@ def test_a_plugin_format_of_the_same_name_replaces_the_built_in_one(tmp_path):
         "    return {'json': lambda findings, info: 'mine', 'csv': lambda findings, info: 'a,b'}\n"
     )
     formats = Engine(Config(), [str(tmp_path)]).report_formats()
-    assert formats["json"]([], None) == "mine" and formats["csv"]([], None) == "a,b"
+    info = RunInfo(rules=[], files=[])
+    assert formats["json"]([], info) == "mine" and formats["csv"]([], info) == "a,b"
     assert set(FORMATS) <= set(formats)

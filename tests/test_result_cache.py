@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from lintimg.findings import Finding, ImageLocation, Location, Severity
+from lintimg.findings import Edit, Finding, ImageLocation, Location, Safety, Severity
 from lintimg.run.cache import Unstorable, dumps, encode, loads
 from tests.clirun import REPO, lintimg
 
@@ -310,8 +310,9 @@ def test_every_field_of_a_finding_comes_back_as_it_was():
         location=Location("a/Dockerfile", 3, 4, 5, 6), fix="do this",
         image=ImageLocation("img:1", 2, "sha256:ab", "/etc/x", "RUN x"), key="k",
         properties={"n": 1, "pair": (1, "x"), "nested": {"list": [1.5, None, True]}},
+        edits=(Edit(3, 4, 3, 4, "-y "), Edit(5, 1, 6, 2, "")), safety=Safety.UNSAFE,
     )
-    covered = {"rule_id", "slug", "severity", "message", "location", "fix", "image", "key", "properties"}
+    covered = {"rule_id", "slug", "severity", "message", "location", "fix", "image", "key", "properties", "edits", "safety"}
     import dataclasses
 
     # A field added to Finding must be set above (and its type stored): a new one fails here first.
@@ -319,6 +320,7 @@ def test_every_field_of_a_finding_comes_back_as_it_was():
     back = loads(dumps([f]))[0]
     assert back == f
     assert isinstance(back.severity, Severity) and back.properties["pair"] == (1, "x")
+    assert back.safety is Safety.UNSAFE and back.edits[0] == Edit(3, 4, 3, 4, "-y ")
 
 
 def test_values_a_cache_cannot_hold_are_refused():

@@ -2,30 +2,47 @@
 modules whose rules can run (measured on the real CLI in a fresh interpreter)."""
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
 
 from tests.clirun import EXAMPLES, REPO
 
-PROBE = """
+WATCHED = """
 import json, sys
+def watched():
+    return sorted(m for m in sys.modules if m.startswith("lintimg") or m.split(".")[0] in ("detect_secrets", "re2", "rich", "sarif_om", "yaml", "zstandard", "importlib", "dockerfile_parse", "tree_sitter", "tree_sitter_bash", "shutil", "bz2", "lzma", "_hashlib"))
+"""
+PROBE = WATCHED + """
 from lintimg.cli import main
 code = main(sys.argv[1:])
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("lintimg") or m.split(".")[0] in ("detect_secrets", "re2", "rich", "sarif_om", "yaml", "zstandard", "importlib", "dockerfile_parse", "tree_sitter", "tree_sitter_bash", "shutil", "bz2", "lzma", "_hashlib"))))
+print(json.dumps(watched()))
 """
+# What the interpreter loads before lintimg runs: a site .pth file may import shutil (and so bz2, lzma) at startup.
+BARE = WATCHED + "print(json.dumps(watched()))"
 
 
 ENGINE = ("lintimg.secrets.engine", "lintimg.secrets.formats", "lintimg.secrets.values", "re2")
 
 
-def loaded(*args: str, cwd=REPO, cache: str | None = None) -> set[str]:
-    """The modules a run loads; with no ``cache`` folder given, a cold one (nothing cached, nothing kept)."""
+def probe(code: str, *args: str, cwd=REPO, cache: str | None = None) -> set[str]:
     env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
     env.update({"XDG_CACHE_HOME": cache} if cache else {"LINTIMG_NO_CACHE": "1"})
-    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=cwd, timeout=120, env=env)
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=cwd, timeout=120, env=env)
     assert proc.returncode in (0, 1), proc.stderr
     return set(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+@functools.cache
+def bare() -> frozenset[str]:
+    return frozenset(probe(BARE))
+
+
+def loaded(*args: str, cwd=REPO, cache: str | None = None) -> set[str]:
+    """The modules a run adds to what the bare interpreter loaded; with no ``cache`` folder given, a cold run
+    (nothing cached, nothing kept)."""
+    return probe(PROBE, *args, cwd=cwd, cache=cache) - bare()
 
 
 def test_a_dockerfile_only_run_loads_no_image_registry_or_context_secrets_code():

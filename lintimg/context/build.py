@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from lintimg import limits
 from lintimg.context.attach import BUILDKIT
 from lintimg.context.copies import Copy, context_copies
 from lintimg.context.dockerignore import IgnoreFile, IgnoreProblem
@@ -49,20 +50,15 @@ def _read_ignore(path: str, specific: bool) -> IgnoreSource | None:
     """The ignore file at ``path``, or ``None`` when there is none."""
     shown = os.path.basename(path) if specific else ".dockerignore"
     try:
-        st = os.stat(path)
+        data = limits.read_file(path, MAX_IGNORE_BYTES)
     except FileNotFoundError:
         return None
-    except OSError as e:
-        return IgnoreSource(path, shown, None, f"cannot read: {e.strerror or e}", specific)
-    if not os.path.isfile(path):
+    except limits.NotRegularFile:
         return IgnoreSource(path, shown, None, "is not a regular file", specific)
-    if st.st_size > MAX_IGNORE_BYTES:
+    except limits.TooLarge:
         return IgnoreSource(path, shown, None, f"is larger than {MAX_IGNORE_BYTES // 1024} KiB", specific)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_IGNORE_BYTES + 1)
     except OSError as e:
-        return IgnoreSource(path, shown, None, f"cannot read: {e.strerror or e}", specific)
+        return IgnoreSource(path, shown, None, f"cannot read: {limits.why(e)}", specific)
     return IgnoreSource(path, shown, IgnoreFile.parse(data, shown), None, specific)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from lintimg import cachefiles
+from lintimg import cachefiles, limits
 from lintimg.context.walk import Entry, Subtree
 
 if TYPE_CHECKING:
@@ -24,6 +24,18 @@ if TYPE_CHECKING:
 CACHE_FORMAT = 2
 # Files changed this recently may change again within the mtime granularity: never cache them.
 RACY_SECONDS = 2.0
+
+
+def _int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+_ROW = (str, str, int, int, str, str)  # SecretHit.row(): detector, title, line, column, redacted value, fingerprint
+
+
+def _hit_row(h: Any) -> bool:
+    """A cached SecretHit row of the right shape (anything else is a miss, scanned again)."""
+    return isinstance(h, list) and len(h) == len(_ROW) and all(_int(v) if t is int else isinstance(v, t) for v, t in zip(h, _ROW))
 
 
 class ContextSecrets:
@@ -54,11 +66,9 @@ class ContextSecrets:
         # lists (two per file of the context) would make every later collection walk them.
         out: dict[str, tuple[Any, ...]] = {}
         for rel, v in data.items():
-            try:
-                size, mtime_ns, ino, hits = v
-                out[rel] = (size, mtime_ns, ino, tuple(tuple(h) for h in hits))
-            except (TypeError, ValueError):
-                continue  # a malformed entry: that file is read again
+            # a malformed entry (a torn write, another version, tampering): that file is read again
+            if isinstance(v, list) and len(v) == 4 and all(_int(n) for n in v[:3]) and isinstance(v[3], list) and all(map(_hit_row, v[3])):
+                out[rel] = (v[0], v[1], v[2], tuple(tuple(h) for h in v[3]))
         return out
 
     def scan_part(self, tree: Subtree | None, entries: list[Entry]) -> list[tuple[str, SecretHit]]:
@@ -101,28 +111,13 @@ class ContextSecrets:
         return out
 
     def _read(self, e: Entry) -> bytes | None:
-        """Read a regular file without following a swap to a FIFO or device (never blocks)."""
-        path = os.path.join(self.root, e.rel)
+        """A copied regular file's bytes; a swap to a FIFO, a device or a link is never read (never blocks)."""
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+            data = limits.read_file(os.path.join(self.root, e.rel), self.scanner.max_file_size, follow=False)
         except OSError:
             return None
-        try:
-            st = os.fstat(fd)
-            if not (st.st_mode & 0o170000 == 0o100000):
-                return None
-            chunks = []
-            while True:
-                b = os.read(fd, 1 << 20)
-                if not b:
-                    break
-                chunks.append(b)
-            self.read_files += 1
-            return b"".join(chunks)
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
+        self.read_files += 1
+        return data
 
     def save(self) -> None:
         if self.use_disk and self._dirty:

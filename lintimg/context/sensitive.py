@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from lintimg import limits
 from lintimg.context.walk import Entry, Subtree, make_entry
 
 # Names whose content decides (certificates are .pem too; an .npmrc may hold only a registry URL).
@@ -50,15 +51,9 @@ def _read_head(root: str, e: Entry) -> bytes:
     if e.kind != "file" or e.size > CONTENT_LIMIT:
         return b""
     try:
-        fd = os.open(os.path.join(root, e.rel), os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
+        return limits.read_file(os.path.join(root, e.rel), CONTENT_LIMIT, follow=False)
+    except OSError:  # gone, swapped for a FIFO or a device, or grown past the limit
         return b""
-    try:
-        return os.read(fd, CONTENT_LIMIT)
-    except OSError:
-        return b""
-    finally:
-        os.close(fd)
 
 
 # One pass that rules out almost every name before the exact checks below (a walk may hold 100k files).

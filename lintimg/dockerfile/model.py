@@ -75,6 +75,7 @@ class Heredoc:
     fd: int | None
     line: int  # line of the first body line
     end_line: int  # line of the closing delimiter
+    closed: bool = True  # False: no closing delimiter (the body runs to the end of the file; a parse error)
 
 
 @dataclass
@@ -137,7 +138,9 @@ class Instruction:
         from lintimg.dockerfile.shell import parse_script
 
         text = self.shell_text
-        return None if text is None else parse_script(text)
+        if text is None or not all(h.closed for h in self.heredocs):
+            return None  # an unterminated heredoc is a parse error (LI001), not a script to analyse
+        return parse_script(text)
 
     @property
     def shell_text(self) -> str | None:

@@ -85,15 +85,37 @@ def _split(
     comments: list[Comment],
     errors: list[DockerfileSyntaxError],
 ) -> None:
-    """Split ``lines[offset:]`` into instructions with dockerfile-parse, then fix it up."""
+    """Split ``lines[offset:]`` into instructions with dockerfile-parse, then fix it up.
+
+    dockerfile-parse reads heredoc bodies as instructions: entries that start
+    inside a body are skipped (one parse for the whole file, however many
+    heredocs it has). Only an entry that runs past the end of a body, which
+    Docker's rules make next to impossible, costs a parse of the rest.
+    """
+    while True:
+        resume = _split_from(lines, offset, escape, out, comments, errors)
+        if resume is None:
+            return
+        offset = resume
+
+
+def _split_from(
+    lines: list[str], offset: int, escape: str, out: list[Instruction], comments: list[Comment], errors: list[DockerfileSyntaxError]
+) -> int | None:
+    """One dockerfile-parse pass from ``offset``; the line to parse again from when an entry ran past a heredoc body."""
     head = f"# escape={escape}\n" if escape != "\\" else ""
     shift = offset - (1 if head else 0)  # structure lines are 0-based
     body = head + "\n".join(_hold_continuations(lines[offset:], escape)) + "\n"
     structure = DockerfileParser(fileobj=io.BytesIO(body.encode("utf-8", "surrogateescape"))).structure
+    bodies_end = offset  # lines up to here (1-based) are heredoc bodies of instructions already made
     for entry in structure:
         start = entry["startline"] + shift + 1
         end = entry["endline"] + shift + 1
         if start <= offset:  # our own escape line
+            continue
+        if start <= bodies_end:
+            if end > bodies_end:
+                return bodies_end
             continue
         if entry["instruction"] == "COMMENT":
             if not lines[start - 1].strip():  # a blank line we held as a comment
@@ -105,9 +127,8 @@ def _split(
             continue
         out.append(ins)
         if ins.heredocs:
-            # Heredoc bodies are not instructions: resume splitting after the last one.
-            _split(lines, ins.heredocs[-1].end_line, escape, out, comments, errors)
-            return
+            bodies_end = ins.heredocs[-1].end_line  # heredoc bodies are not instructions
+    return None
 
 
 def _continues(line: str, escape: str) -> bool:
@@ -180,8 +201,11 @@ def _make_instruction(
         l2, c2 = _locate(segments, max(a, b - 1))
         return Pos(l1, c1, l2, c2 + 1)
 
-    m = _KEYWORD_RE.match(logical)  # Docker splits the keyword off at ASCII space only
-    assert m is not None
+    # Docker splits the keyword off at ASCII space only, after the indentation (a line holding only
+    # the escape character continues into an indented one: "\\\n RUN x" is RUN).
+    m = _KEYWORD_RE.match(logical, len(logical) - len(logical.lstrip(" \t\v\f\r")))
+    if m is None:
+        return None
     keyword_raw = m.group(1)
     keyword = keyword_raw.upper()
     rest_start = m.end()
@@ -253,7 +277,12 @@ def _arity_problem(keyword: str, words: list[Word], json_args: list[str] | None,
 
 
 def _onbuild_body(ins: Instruction, logical: str, args_start: int, segments: list[tuple[int, int, int]], escape: str) -> Instruction | None:
-    """Parse the trigger of ``ONBUILD <instruction>`` as an instruction of its own."""
+    """Parse the trigger of ``ONBUILD <instruction>`` as an instruction of its own.
+
+    The trigger is parsed from its text on one line; its places are then mapped
+    back through the ONBUILD's own segments, so a trigger continued over
+    several lines has the exact lines and columns of its words.
+    """
     inner_line, inner_col = _locate(segments, args_start)
     inner_lines = [" " * (inner_col - 1) + logical[args_start:]]
     sub: list[Instruction] = []
@@ -261,13 +290,18 @@ def _onbuild_body(ins: Instruction, logical: str, args_start: int, segments: lis
     if not sub:
         return None
     body = sub[0]
-    delta_line = inner_line - 1
+
+    def outer(col: int) -> tuple[int, int]:  # column on the one-line trigger -> place in the file
+        return _locate(segments, args_start + col - inner_col)
 
     def shift(p: Pos) -> Pos:
-        return Pos(p.line + delta_line, p.column, p.end_line + delta_line, p.end_column)
+        (l1, c1), (l2, c2) = outer(p.column), outer(p.end_column - 1)
+        return Pos(l1, c1, l2, c2 + 1)
 
     body.pos = shift(body.pos)
-    body._segments = [(off, ln + delta_line, col) for off, ln, col in body._segments]
+    body._segments = [(max(0, off - args_start), ln, col + max(0, args_start - off))
+                      for i, (off, ln, col) in enumerate(segments)
+                      if off >= args_start or (i + 1 == len(segments) or segments[i + 1][0] > args_start)]
     for t in body.args:
         t.pos = shift(t.pos)
     for f in body.flags:
@@ -304,11 +338,14 @@ def _read_heredocs(
             body.append(raw.lstrip("\t") if dash else raw)
             line_no += 1
         if not closed:
+            # one error for the instruction: the body ran to the end of the file, later markers have none
             errors.append(DockerfileSyntaxError(f"heredoc {name!r} is never closed", start))
             line_no = len(lines)
         content = "\n".join(body) + ("\n" if body else "")
-        docs.append(Heredoc(name, content, bool(dash), bool(quote), int(fd) if fd else None, cursor + 1, line_no))
+        docs.append(Heredoc(name, content, bool(dash), bool(quote), int(fd) if fd else None, cursor + 1, line_no, closed))
         cursor = line_no
+        if not closed:
+            break
     return docs, cursor
 
 

@@ -28,6 +28,7 @@ from functools import cached_property, lru_cache
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
+from lintimg import limits
 from lintimg.dockerfile.clis import GENERIC, WRAPPERS, Cli, cli_of
 
 _LANGUAGE = Language(tree_sitter_bash.language())
@@ -152,12 +153,15 @@ def unwrap(argv: Sequence[str]) -> tuple[int, list[str]]:
     return first, wrapped
 
 
-def command_from_argv(argv: Sequence[str], row: int = 0, offset: int = 0, assignments: Sequence[str] = ()) -> Command | None:
-    """The one constructor of commands: ``argv`` as the shell or an exec-form RUN gives it, wrappers looked through."""
+def command_from_argv(argv: Sequence[str], row: int = 0, offset: int = 0, assignments: Sequence[str] = (),
+                      spans: Sequence[tuple[int, int]] = (), end: int = 0) -> Command | None:
+    """The one constructor of commands: ``argv`` as the shell or an exec-form RUN gives it, wrappers looked
+    through; ``spans`` (where each word is written) and ``end`` as :class:`Command` keeps them."""
     first, wrapped = unwrap(argv)
     if first >= len(argv):
-        return None if not assignments else Command([], row, offset, assignments=list(assignments))
-    return Command(list(argv[first:]), row, offset, assignments=list(assignments), wrapped_by=wrapped)
+        return None if not assignments else Command([], row, offset, assignments=list(assignments), end=end)
+    return Command(list(argv[first:]), row, offset, assignments=list(assignments), wrapped_by=wrapped,
+                   spans=tuple(spans[first:]), end=end)
 
 
 @dataclass
@@ -172,6 +176,10 @@ class Command:
     assignments: list[str] = field(default_factory=list)  # VAR=value prefixes
     wrapped_by: list[str] = field(default_factory=list)  # sudo, env, ... that ran it
     substituted: bool = False  # runs inside $(...), `...` or <(...): its output is a value, not the log
+    # Where each word of ``argv`` is written in the script (UTF-8 byte ranges), and where the command
+    # ends: what fixes edit. Empty for commands made up by rules (``without_flags``, ``as_pip``).
+    spans: tuple[tuple[int, int], ...] = ()
+    end: int = 0
 
     @cached_property
     def name(self) -> str:  # cached: rules ask for it millions of times over a corpus
@@ -242,6 +250,7 @@ class Script:
     commands: list[Command]
     has_error: bool
     pipelines: int  # number of pipelines with more than one command
+    nesting: int = 0  # the deepest nesting of $(…), `…` and <(…)
 
     def after(self, cmd: Command) -> list[Command]:
         """The commands that run later in the script than ``cmd``."""
@@ -256,6 +265,8 @@ class Script:
 
 
 def parse_script(text: str) -> Script:
+    if len(text) > limits.MAX_SCRIPT:  # a longer script reads as unparsable (docs/limits.md)
+        return Script(text, [], True, 0)
     return _parse_cached(text)
 
 
@@ -264,60 +275,64 @@ def _parse_cached(text: str) -> Script:
     tree = _PARSER.parse(text.encode("utf-8", "surrogateescape"))
     src = tree.root_node
     cmds: list[Command] = []
-    pipes = _walk(src, cmds, False)
-    return Script(text, cmds, src.has_error, pipes)
+    pipes, nesting = _walk(src, cmds)
+    return Script(text, cmds, src.has_error, pipes, nesting)
 
 
-def _walk(node: Node, out: list[Command], in_pipe: bool) -> int:
-    """Collect commands under ``node`` in source order; return the number of pipelines."""
+_SKIPPED = frozenset({"heredoc_body", "comment", "heredoc_start", "heredoc_end"})
+_SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
+
+
+def _walk(root: Node, out: list[Command]) -> tuple[int, int]:
+    """Collect the commands under ``root`` in source order (a command, then those of its substitutions);
+    return (the number of pipelines, the deepest nesting of substitutions).
+
+    An explicit stack, not recursion: a script nests ``"$(`` as deep as its author likes.
+    Tasks: ``walk`` a node (``in_pipe``), look for substitutions (``subst``) under a node, and
+    ``mark`` the commands collected since a substitution began as substituted.
+    """
     pipes = 0
-    t = node.type
-    if t == "command":
-        cmd = _command(node)
-        if cmd is not None:
-            cmd.in_pipeline = in_pipe
-            _set_operator(node, cmd)
-            out.append(cmd)
-        # command substitutions inside arguments hold commands too
-        for child in node.children:
-            if child.type != "command_name":
-                pipes += _walk_subst(child, out)
-        return pipes
-    if t == "declaration_command":
-        words = [_word(c) for c in node.children if c.is_named or c.type in ("export", "local", "declare", "readonly", "typeset")]
-        words = [w for w in words if w]
-        if words:
-            cmd = Command(words, node.start_point[0], node.start_byte)
-            _set_operator(node, cmd)
-            out.append(cmd)
-        return _walk_subst(node, out)
-    if t == "pipeline":
-        named = [c for c in node.children if c.is_named]
-        if len(named) > 1:
-            pipes += 1
-        for c in node.children:
-            pipes += _walk(c, out, True)
-        return pipes
-    if t in ("heredoc_body", "comment", "heredoc_start", "heredoc_end"):
-        return 0
-    for c in node.children:
-        pipes += _walk(c, out, in_pipe)
-    return pipes
-
-
-def _walk_subst(node: Node, out: list[Command]) -> int:
-    """Collect the commands of command/process substitutions at or under ``node``."""
-    pipes = 0
-    if node.type in ("command_substitution", "process_substitution"):
-        start = len(out)
-        for cc in node.children:
-            pipes += _walk(cc, out, False)
-        for cmd in out[start:]:
-            cmd.substituted = True
-        return pipes
-    for c in node.children:
-        pipes += _walk_subst(c, out)
-    return pipes
+    deepest = 0
+    stack: list[tuple[str, Node | None, bool, int]] = [("walk", root, False, 0)]
+    while stack:
+        task, node, in_pipe, depth = stack.pop()
+        if task == "mark":  # ``depth`` holds where the substitution's commands start
+            for marked in out[depth:]:
+                marked.substituted = True
+            continue
+        assert node is not None
+        t = node.type
+        if task == "subst":
+            if t in _SUBSTITUTIONS:
+                deepest = max(deepest, depth + 1)
+                stack.append(("mark", None, False, len(out)))
+                stack.extend(("walk", c, False, depth + 1) for c in reversed(node.children))
+            else:
+                stack.extend(("subst", c, False, depth) for c in reversed(node.children))
+            continue
+        if t == "command":
+            cmd = _command(node)
+            if cmd is not None:
+                cmd.in_pipeline = in_pipe
+                _set_operator(node, cmd)
+                out.append(cmd)
+            # command substitutions inside arguments hold commands too
+            stack.extend(("subst", c, False, depth) for c in reversed(node.children) if c.type != "command_name")
+        elif t == "declaration_command":
+            words = [_word(c) for c in node.children if c.is_named or c.type in ("export", "local", "declare", "readonly", "typeset")]
+            words = [w for w in words if w]
+            if words:
+                decl = Command(words, node.start_point[0], node.start_byte)
+                _set_operator(node, decl)
+                out.append(decl)
+            stack.append(("subst", node, False, depth))
+        elif t == "pipeline":
+            if sum(1 for c in node.children if c.is_named) > 1:
+                pipes += 1
+            stack.extend(("walk", c, True, depth) for c in reversed(node.children))
+        elif t not in _SKIPPED:
+            stack.extend(("walk", c, in_pipe, depth) for c in reversed(node.children))
+    return pipes, deepest
 
 
 def _set_operator(node: Node, cmd: Command) -> None:
@@ -339,18 +354,22 @@ def _set_operator(node: Node, cmd: Command) -> None:
 
 def _command(node: Node) -> Command | None:
     argv: list[str] = []
+    spans: list[tuple[int, int]] = []
     assigns: list[str] = []
     for child in node.children:
         t = child.type
         if t == "variable_assignment":
             assigns.append(_text(child))
         elif t == "command_name":
-            argv.append(_word(child.children[0] if child.children else child))
+            word = child.children[0] if child.children else child
+            argv.append(_word(word))
+            spans.append((word.start_byte, word.end_byte))
         elif child.is_named and t not in ("file_redirect", "heredoc_redirect", "herestring_redirect", "comment"):
             argv.append(_word(child))
+            spans.append((child.start_byte, child.end_byte))
     if not argv:
-        return None if not assigns else Command([], node.start_point[0], node.start_byte, assignments=assigns)
-    return command_from_argv(argv, node.start_point[0], node.start_byte, assigns)
+        return None if not assigns else Command([], node.start_point[0], node.start_byte, assignments=assigns, end=node.end_byte)
+    return command_from_argv(argv, node.start_point[0], node.start_byte, assigns, spans, node.end_byte)
 
 
 def _text(node: Node) -> str:

@@ -7,9 +7,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from lintimg import limits
 from lintimg.errors import LintimgError
 
-MAX_DOCKERFILE_BYTES = 2 * 1024 * 1024
+MAX_DOCKERFILE_BYTES = limits.MAX_DOCKERFILE
 _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".hg", ".svn"}
 _PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "dockerfile", "Containerfile", "Containerfile.*", "*.Containerfile")
 
@@ -83,21 +84,28 @@ def _clean(p: str) -> str:
 
 
 def read_source(path: str, stdin_name: str = "-") -> DockerfileText:
+    """A Dockerfile's bytes, at most :data:`MAX_DOCKERFILE_BYTES` (+1, to tell that it is bigger) read.
+
+    A path that is not a regular file (a FIFO, a device) is refused before it is read.
+    """
     if path == "-":
-        data = sys.stdin.buffer.read()
-        shown = stdin_name
-    else:
-        shown = path
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_DOCKERFILE_BYTES + 1)
-        except PermissionError:
-            raise LintimgError(f"{path}: permission denied") from None
-        except IsADirectoryError:
-            raise LintimgError(f"{path}: is a directory") from None
-        except OSError as e:
-            raise LintimgError(f"{path}: cannot read: {e.strerror or e}") from None
-    return decode(shown, data)
+        data = sys.stdin.buffer.read(MAX_DOCKERFILE_BYTES + 1)  # not the rest: stdin may be endless
+        return decode(stdin_name, data)
+    try:
+        data = limits.read_file(path, MAX_DOCKERFILE_BYTES)
+    except limits.TooLarge:
+        return DockerfileText(path, None, _too_large(), MAX_DOCKERFILE_BYTES + 1)
+    except limits.NotRegularFile as e:
+        raise LintimgError(f"{path}: not a regular file ({limits.why(e)})") from None
+    except PermissionError:
+        raise LintimgError(f"{path}: permission denied") from None
+    except OSError as e:
+        raise LintimgError(f"{path}: cannot read: {limits.why(e)}") from None
+    return decode(path, data)
+
+
+def _too_large() -> str:
+    return f"file is larger than {MAX_DOCKERFILE_BYTES // (1024 * 1024)} MiB; not parsed"
 
 
 def normalized(text: str) -> str:
@@ -119,7 +127,7 @@ def split_lines(text: str) -> list[str]:
 def decode(path: str, data: bytes) -> DockerfileText:
     size = len(data)
     if size > MAX_DOCKERFILE_BYTES:
-        return DockerfileText(path, None, f"file is larger than {MAX_DOCKERFILE_BYTES // (1024 * 1024)} MiB; not parsed", size)
+        return DockerfileText(path, None, _too_large(), size)
     nul = data.find(b"\x00")
     if nul >= 0:
         return DockerfileText(path, None, f"not a text file (NUL byte at offset {nul})", size)

@@ -6,15 +6,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import cast
 
+from lintimg import limits
 from lintimg.config import Config
 from lintimg.engine import hookspecs
 from lintimg.engine.hookspecs import Reporter
 from lintimg.engine.plugins import BUILTIN, code_stamp, plugin_manager
+from lintimg.engine.redaction import plugin_finder, protect
 from lintimg.engine.registry import Registry
 from lintimg.engine.rule import Rule, rule
 from lintimg.engine.target import DockerfileTarget, RuleTarget, Subject, Target
 from lintimg.errors import LintimgError
-from lintimg.findings import Finding, Hit, Location, Severity
+from lintimg.findings import Finding, Hit, Location, Safety, Severity
+from lintimg.redaction import Redactor
 
 
 @rule("LI002", "rule-crashed", Severity.ERROR, tags=("meta",))
@@ -117,12 +120,24 @@ class Engine:
         """Every output format the plugins provide (the built-in ones come through the same hook).
 
         A plugin's format replaces a built-in one of the same name, whatever order the plugins load in.
+        Each renders what the redaction layer lets through (:func:`lintimg.engine.redaction.protect`).
         """
         out: dict[str, Reporter] = {}
         impls = self.pm.hook.lintimg_report_formats.get_hookimpls()  # in registration order
         for impl in sorted(impls, key=lambda i: i.plugin_name != BUILTIN_REPORTS):
             out.update(cast("dict[str, Reporter]", impl.function()))  # the hookspec's return type
-        return out
+        return {name: self._protected(render) for name, render in out.items()}
+
+    @property
+    def redactor(self) -> Redactor:
+        """Masks what every plugin's ``lintimg_secret_spans`` finds (the built-in detectors included)."""
+        return Redactor([plugin_finder(self.pm)])
+
+    def _protected(self, render: Reporter) -> Reporter:
+        def shown(findings: list[Finding], info: hookspecs.RunInfo) -> str:
+            return render(*protect(findings, info, self.redactor))
+
+        return shown
 
     def cache_key(self) -> list[object]:
         """What every result of this engine depends on besides its target: the code (lintimg, the
@@ -135,11 +150,14 @@ class Engine:
             self.pm.hook.lintimg_cache_key(enabled=self.registry.enabled_ids),
         ]
 
-    def prepare(self, targets: list[Target]) -> None:
-        """Let plugins do batch work over all targets of a run (see ``lintimg_prepare``)."""
-        self.pm.hook.lintimg_prepare(targets=targets, enabled=self.registry.enabled_ids)
+    def prepare(self, targets: list[Target], only: frozenset[str] | None = None) -> None:
+        """Let plugins do batch work over all targets of a run (see ``lintimg_prepare``); ``only``: as in :meth:`run`."""
+        enabled = self.registry.enabled_ids if only is None else self.registry.enabled_ids & only
+        self.pm.hook.lintimg_prepare(targets=targets, enabled=enabled)
 
-    def run(self, target: Target) -> list[Finding]:
+    def run(self, target: Target, only: frozenset[str] | None = None) -> list[Finding]:
+        """The findings of every enabled rule on ``target`` (of the enabled rules in ``only``, when given:
+        the fix passes run just the rules that can fix something)."""
         from lintimg.engine.pragmas import Suppressions, read_suppressions  # with the model: only when rules run
 
         registry = self.registry
@@ -160,6 +178,10 @@ class Engine:
                     ins_idx, stage_idx = i, df.instructions[i].stage_index
             if sup.suppressed(r.id, ins_idx, stage_idx):
                 return
+            edits, safety = hit.edits, hit.safety
+            if edits and safety not in r.fixable:
+                # A fix the rule does not declare: unsafe when it declares unsafe ones, else not offered.
+                edits, safety = (edits, Safety.UNSAFE) if Safety.UNSAFE in r.fixable else ((), safety)
             findings.append(
                 Finding(
                     rule_id=r.id,
@@ -171,11 +193,16 @@ class Engine:
                     image=hit.image,
                     key=hit.key,
                     properties=hit.properties,
+                    edits=edits,
+                    safety=safety,
                 )
             )
 
         views: dict[Subject, RuleTarget] = {}
         for r in registry.running(target.subjects):
+            limits.check_clock()  # the run's deadline, or a signal to stop
+            if only is not None and r.id not in only:
+                continue
             view = views.get(r.subject) or views.setdefault(r.subject, target.view(r.subject))
             loaded = _loaded(r)
             try:
@@ -186,7 +213,7 @@ class Engine:
                 continue
             for hit in hits:
                 emit(r, hit)
-        if registry.enabled(unknown_rule_in_pragma.id):
+        if registry.enabled(unknown_rule_in_pragma.id) and only is None:
             for line, raw in sup.unknown:
                 emit(unknown_rule_in_pragma, Hit(f"unknown rule {raw!r} in ignore pragma", line=line))
         findings.sort(key=Finding.sort_key)

@@ -6,7 +6,8 @@ marked with :data:`hookimpl`. Plugins are found three ways, all equal:
 - the entry-point group ``lintimg`` (the built-in rules and report formats are
   registered this way: ``lintimg.rules`` and ``lintimg.reports``);
 - ``--rules-dir DIR`` / ``rules-dirs:`` in config: every ``*.py`` file in DIR;
-- ``plugins:`` in config: importable module names.
+- ``plugins:`` in config: importable module names (only from a config the user
+  trusts, see docs/configuration.md).
 
 ``Target.cache`` keys (batch results travel from ``lintimg_prepare`` to the
 rules of the same plugin through them; use a key of your own, named for your
@@ -31,6 +32,12 @@ key                  holds
                      ``lintimg.rules._common.base_lookup``, which adds what was read to
                      ``"read"`` — ``None`` for variants — so that a kept result is reused
                      only while the same lookups give the same answers)
+``"fix"``            set by ``lintimg --fix``/``--diff`` before each fix pass:
+                     ``"safe"`` or ``"unsafe"`` (``--unsafe-fixes``). A plugin may do
+                     costly work for a fix only then (the built-in one reads base
+                     images' package databases for unsafe version pins).
+``"base-packages"``  the built-in plugin's ``{stage index: {"dpkg"|"apk": {package:
+                     version}}}`` of external base images (unsafe fix runs only)
 ==================== ==============================================================
 """
 from __future__ import annotations
@@ -53,6 +60,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 NOTES = "notes"
 INCOMPLETE = "incomplete"
 BASEFACTS = "basefacts"
+FIX = "fix"
 
 
 @dataclass
@@ -86,6 +94,19 @@ def lintimg_rules() -> list[Rule]:  # type: ignore[empty-body]
 @hookspec
 def lintimg_report_formats() -> dict[str, Reporter]:  # type: ignore[empty-body]
     """Return output formats: ``{name: render(findings, run_info) -> str}``."""
+
+
+@hookspec
+def lintimg_secret_spans(texts: list[str]) -> list[list[tuple[int, int]]]:  # type: ignore[empty-body]
+    """Return, for each of ``texts``, the ``(start, end)`` spans that hold secret values.
+
+    The redaction layer (:mod:`lintimg.engine.redaction`) calls this with every
+    text a report is about to show (messages, fixes, paths, image history,
+    notes, whole source files) and masks the spans of every plugin before any
+    format sees them; the CLI does the same with its error lines. The built-in
+    implementation is :mod:`lintimg.secrets.spans`; a plugin with a detector of
+    its own implements this hook, and its spans are masked too.
+    """
 
 
 @hookspec

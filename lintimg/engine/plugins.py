@@ -12,13 +12,14 @@ from types import ModuleType
 
 import pluggy
 
+from lintimg import limits
 from lintimg.config import Config
 from lintimg.distributions import distributions, entry_points
 from lintimg.engine import hookspecs
 from lintimg.errors import LintimgError
 
 # Loaded when no installed metadata names them (running from a source tree): same modules, same path.
-BUILTIN = {"builtin": "lintimg.rules", "reports": "lintimg.reports"}
+BUILTIN = {"builtin": "lintimg.rules", "reports": "lintimg.reports", "secrets": "lintimg.secrets.spans"}
 
 
 def _load_entry_point(value: str) -> object:
@@ -30,14 +31,21 @@ def _load_entry_point(value: str) -> object:
 
 
 def _load_file_module(path: Path) -> ModuleType:
+    """A rules-folder file as a module; its bytes are read once, as a regular file (never a FIFO)."""
+    try:
+        source = limits.read_file(path, limits.MAX_RULE_MODULE)
+    except limits.NotRegularFile as e:
+        raise LintimgError(f"{path}: cannot load rule module: not a regular file ({limits.why(e)})") from None
+    except OSError as e:
+        raise LintimgError(f"{path}: cannot load rule module: {limits.why(e)}") from None
     name = f"lintimg_local_rules.{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise LintimgError(f"{path}: cannot load rule module")
+    spec = importlib.util.spec_from_loader(name, loader=None, origin=str(path))
+    assert spec is not None  # spec_from_loader always makes one when given no loader
     mod = importlib.util.module_from_spec(spec)
+    mod.__file__ = str(path)
     sys.modules[name] = mod
     try:
-        spec.loader.exec_module(mod)
+        exec(compile(source, str(path), "exec"), mod.__dict__)  # noqa: S102 - the user named this folder
     except Exception as e:  # a broken plugin file is bad input, not a crash
         raise LintimgError(f"{path}: cannot load rule module: {type(e).__name__}: {e}") from None
     return mod
@@ -63,9 +71,12 @@ def plugin_manager(config: Config, rules_dirs: Iterable[str] = (), extra: Iterab
             pm.register(importlib.import_module(module), name=name)
     for modname in config.plugins:
         try:
-            pm.register(importlib.import_module(modname), name=modname)
-        except ImportError as e:
+            plugin_module = importlib.import_module(modname)
+        except (ImportError, ValueError) as e:
             raise LintimgError(f"{config.path}: cannot import plugin {modname!r}: {e}") from None
+        if not any(pm.parse_hookimpl_opts(plugin_module, attr) for attr in dir(plugin_module)):
+            raise LintimgError(f"{config.path}: plugin {modname!r} provides no lintimg hooks (a module with @hookimpl functions)")
+        pm.register(plugin_module, name=modname)
     for d in [*config.rules_dirs, *rules_dirs]:
         folder = Path(d)
         if not folder.is_dir():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from lintimg.config import Config, suggest
 from lintimg.engine.rule import Rule
@@ -18,6 +19,7 @@ from lintimg.findings import Severity
 
 # Parse errors and rule crashes must not pass for a clean run when a user narrows the rule set.
 ALWAYS_SELECTED = frozenset({"LI001", "LI002"})
+_NOT_STATE = ("rules", "config", "_by_key", "_by_peer")
 
 
 def normalize_peer(pid: str) -> str:
@@ -115,8 +117,19 @@ class Registry:
     def state(self) -> list[object]:
         """Which rules run and how, as plain data (a kept result must have been made with the same):
         the rules by id and module, and every other attribute but the lookup indexes and the config."""
-        indexes = ("rules", "config", "_by_key", "_by_peer")
-        return [[(r.id, r.module) for r in self.rules], [(k, _plain(v)) for k, v in sorted(vars(self).items()) if k not in indexes]]
+        return [[(r.id, r.module) for r in self.rules], [(k, _plain(v)) for k, v in sorted(vars(self).items()) if k not in _NOT_STATE]]
+
+    def run_state(self) -> dict[str, Any]:
+        """Which rules run and at which severity, as plain data: every attribute but the rules, the
+        config and the lookup indexes. Another process that loaded the same plugins and config
+        restores it (:meth:`restore`) to run the same rules (a fleet worker rebuilding the driver's engine)."""
+        return {k: v for k, v in vars(self).items() if k not in _NOT_STATE}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        unknown = set(state) - set(vars(self))
+        if unknown:
+            raise LintimgError(f"rule registry state from another lintimg version (unknown {', '.join(sorted(unknown))})")
+        vars(self).update(state)
 
     def running(self, subjects: set[Subject]) -> list[Rule]:
         """The enabled rules whose subject is among ``subjects``, in id order."""

@@ -44,7 +44,7 @@ from lintimg.engine.target import (
     Subject,
 )
 from lintimg.errors import LintimgError
-from lintimg.findings import Hit, Severity
+from lintimg.findings import Hit, Safety, Severity
 
 RuleFunc = Callable[[Any], Iterable[Hit]]
 
@@ -68,6 +68,8 @@ class Rule:
     security_severity: float | None = None
     # Off unless configured on (like hadolint's "ignore" level rules).
     enabled_by_default: bool = True
+    # The kinds of fix its hits may carry (edits ``--fix`` applies): (), (SAFE,), (UNSAFE,) or both.
+    fixable: tuple[Safety, ...] = ()
     # Divergences from peers, by peer id: why our answer differs on purpose.
     own_divergences: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     module: str = field(default="", compare=False)  # the module that defines the rule
@@ -147,19 +149,19 @@ def _validate(id: str, slug: str, security_severity: float | None) -> None:
 @overload
 def rule(id: str, slug: str, severity: Severity, *, subject: Literal[Subject.DOCKERFILE] = ..., tags: Iterable[str] = ...,
          peers: Iterable[str] = ..., security_severity: float | None = ..., enabled_by_default: bool = ...,
-         divergences: dict[str, str] | None = ...) -> Callable[[Callable[[DockerfileTarget], Iterable[Hit]]], Rule]: ...
+         divergences: dict[str, str] | None = ..., fixable: Iterable[Safety] = ...) -> Callable[[Callable[[DockerfileTarget], Iterable[Hit]]], Rule]: ...
 @overload
 def rule(id: str, slug: str, severity: Severity, *, subject: Literal[Subject.CONTEXT], tags: Iterable[str] = ...,
          peers: Iterable[str] = ..., security_severity: float | None = ..., enabled_by_default: bool = ...,
-         divergences: dict[str, str] | None = ...) -> Callable[[Callable[[ContextTarget], Iterable[Hit]]], Rule]: ...
+         divergences: dict[str, str] | None = ..., fixable: Iterable[Safety] = ...) -> Callable[[Callable[[ContextTarget], Iterable[Hit]]], Rule]: ...
 @overload
 def rule(id: str, slug: str, severity: Severity, *, subject: Literal[Subject.IMAGE], tags: Iterable[str] = ...,
          peers: Iterable[str] = ..., security_severity: float | None = ..., enabled_by_default: bool = ...,
-         divergences: dict[str, str] | None = ...) -> Callable[[Callable[[ImageTarget], Iterable[Hit]]], Rule]: ...
+         divergences: dict[str, str] | None = ..., fixable: Iterable[Safety] = ...) -> Callable[[Callable[[ImageTarget], Iterable[Hit]]], Rule]: ...
 @overload
 def rule(id: str, slug: str, severity: Severity, *, subject: Literal[Subject.IMAGE_DOCKERFILE], tags: Iterable[str] = ...,
          peers: Iterable[str] = ..., security_severity: float | None = ..., enabled_by_default: bool = ...,
-         divergences: dict[str, str] | None = ...) -> Callable[[Callable[[MappedImageTarget], Iterable[Hit]]], Rule]: ...
+         divergences: dict[str, str] | None = ..., fixable: Iterable[Safety] = ...) -> Callable[[Callable[[MappedImageTarget], Iterable[Hit]]], Rule]: ...
 def rule(
     id: str,
     slug: str,
@@ -171,6 +173,7 @@ def rule(
     security_severity: float | None = None,
     enabled_by_default: bool = True,
     divergences: dict[str, str] | None = None,
+    fixable: Iterable[Safety] = (),
 ) -> Callable[[Any], Rule]:
     """Turn a check function into a :class:`Rule`, validating its metadata and docs."""
     _validate(id, slug, security_severity)
@@ -190,6 +193,7 @@ def rule(
             peers=tuple(peers),
             security_severity=security_severity,
             enabled_by_default=enabled_by_default,
+            fixable=_fix_kinds(fixable),
             own_divergences=dict(divergences or {}),
             module=func.__module__,
         )
@@ -198,11 +202,24 @@ def rule(
 
 
 def declared(id: str, slug: str, severity: Severity, subject: Subject, module: str, *, tags: Iterable[str] = (),
-             peers: Iterable[str] = (), security_severity: float | None = None, enabled_by_default: bool = True) -> Rule:
+             peers: Iterable[str] = (), security_severity: float | None = None, enabled_by_default: bool = True,
+             fixable: Iterable[Safety] = ()) -> Rule:
     """A rule known by its metadata, whose function ``module`` defines; imported when first needed."""
     _validate(id, slug, security_severity)
     return Rule(id=id, slug=slug, severity=severity, subject=subject, tags=tuple(tags), peers=tuple(peers),
-                security_severity=security_severity, enabled_by_default=enabled_by_default, module=module)
+                security_severity=security_severity, enabled_by_default=enabled_by_default, fixable=_fix_kinds(fixable),
+                module=module)
+
+
+def _fix_kinds(kinds: Iterable[Safety]) -> tuple[Safety, ...]:
+    """The fix kinds in a fixed order (safe first), each once."""
+    given = set(kinds)
+    return tuple(k for k in Safety if k in given)
+
+
+def fix_summary(r: Rule) -> str:
+    """How the docs describe a rule's fix: ``safe``, ``unsafe``, ``safe or unsafe`` or ``none``."""
+    return " or ".join(str(k) for k in r.fixable) or "none"
 
 
 def rules_in(*modules: Any) -> list[Rule]:

@@ -11,7 +11,6 @@ import io
 import os
 import posixpath
 import re
-import shutil
 import tarfile
 import zlib
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Any, BinaryIO
 
 import zstandard
 
+from lintimg import limits
 from lintimg.dockerfile.reference import DockerRef, parse_docker_ref
 from lintimg.errors import LintimgError
 from lintimg.image import oci
@@ -106,7 +106,15 @@ class TarStore:
 
 
 def plain_tar(path: str, tmpdir: str, what: str) -> str:
-    """The archive itself, or a decompressed copy in ``tmpdir`` when it was gzip/zstd-compressed (needs seeking)."""
+    """The archive itself, or a decompressed copy in ``tmpdir`` when it was gzip/zstd-compressed (needs seeking).
+
+    The copy is bounded: at most :data:`lintimg.limits.MAX_TEMP` bytes, and no more than
+    :data:`lintimg.limits.ARCHIVE_RATIO` times the compressed size once past
+    :data:`lintimg.limits.ARCHIVE_RATIO_FLOOR` (an archive of compressed layers hardly compresses
+    again; a bomb of zeros stops within a second, not after filling the disk). Zero-filled stretches
+    are skipped, not written (the copy is sparse). The caller's temp folder is removed on any exit,
+    SIGTERM and SIGINT included (the CLI turns them into exceptions).
+    """
     try:
         with open(path, "rb") as f:
             head = f.read(4)
@@ -117,13 +125,26 @@ def plain_tar(path: str, tmpdir: str, what: str) -> str:
     out = os.path.join(tmpdir, "archive.tar")
     try:
         with open(path, "rb") as src, open(out, "wb") as dst:
+            compressed = os.fstat(src.fileno()).st_size
             if head == ZSTD_MAGIC:
-                zstandard.ZstdDecompressor().copy_stream(src, dst)
+                reader: Any = zstandard.ZstdDecompressor().stream_reader(src, read_across_frames=True)
             else:
                 import gzip
 
-                with gzip.GzipFile(fileobj=src) as gz:
-                    shutil.copyfileobj(gz, dst, 1 << 20)
+                reader = gzip.GzipFile(fileobj=src)
+            with reader:
+                written = 0
+                while chunk := reader.read(1 << 20):
+                    limits.check_clock()
+                    written += len(chunk)
+                    if written > limits.MAX_TEMP or (written > limits.ARCHIVE_RATIO_FLOOR and written > limits.ARCHIVE_RATIO * compressed):
+                        raise LintimgError(f"{what}: the compressed archive expands more than {limits.ARCHIVE_RATIO:g}x "
+                                           f"(or past {limits.MAX_TEMP} bytes): a decompression bomb? (limit)")
+                    if chunk.count(0) == len(chunk):
+                        dst.seek(len(chunk), os.SEEK_CUR)
+                    else:
+                        dst.write(chunk)
+                dst.truncate(written)
     except (OSError, EOFError, zlib.error, zstandard.ZstdError) as e:
         raise LintimgError(f"{what}: corrupt compressed archive ({e})") from None
     return out
@@ -178,6 +199,7 @@ def _from_manifest_json(store: TarStore, selector: str, what: str, fallback_name
     layers = entry.get("Layers")
     if not isinstance(layers, list):
         raise LintimgError(f"{what}: manifest.json entry has no Layers")
+    oci.check_layer_count(len(layers), what)
     ids = oci.diff_ids(config, what)
     if len(ids) != len(layers):
         raise LintimgError(f"{what}: manifest.json lists {len(layers)} layers but the config has {len(ids)} diff_ids")

@@ -9,6 +9,8 @@ most ``max_expanded`` bytes of work:
 
 - ``depth``: archives inside archives are followed this many levels;
 - ``max_members``: entries looked at per archive;
+- ``max_directory``: a zip whose central directory lists more entries is not
+  opened (``zipfile`` would build them all before the first is read);
 - ``max_member``: the largest member handed out (a bigger nested archive is
   still followed while the expansion budget lasts);
 - ``max_expanded``: bytes decompressed for one top-level archive, all levels.
@@ -25,6 +27,7 @@ import gzip
 import io
 import lzma
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -44,6 +47,7 @@ CHUNK = 1 << 16
 class ArchiveLimits:
     depth: int = 2
     max_members: int = 10_000
+    max_directory: int = 100_000  # zip entries a central directory may list (zipfile holds them all at once)
     max_member: int = 2 << 20
     max_expanded: int = 64 << 20
 
@@ -100,7 +104,28 @@ def _walk(data: bytes, name: str, lim: ArchiveLimits, budget: _Budget, depth: in
         return  # a damaged or unsupported archive: what was read so far stands
 
 
+def zip_entries(data: bytes) -> int | None:
+    """How many entries a zip's central directory declares (its end record, zip64 too), or None when it has no end record.
+
+    Read before ``zipfile`` opens it: ``ZipFile`` builds an object per entry of the whole
+    directory at once (a 24 MiB zip of 300,000 empty entries took 160 MB and 3.8 s).
+    """
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))  # the end record, behind a comment of at most 64 KiB
+    if end < 0 or end + 22 > len(data):
+        return None
+    count = struct.unpack_from("<H", data, end + 10)[0]
+    locator = end - 20
+    if count == 0xFFFF and locator >= 0 and data[locator : locator + 4] == b"PK\x06\x07":
+        at = struct.unpack_from("<Q", data, locator + 8)[0]  # the zip64 end record
+        if at + 40 <= len(data) and data[at : at + 4] == b"PK\x06\x06":
+            count = struct.unpack_from("<Q", data, at + 32)[0]
+    return int(count)
+
+
 def _zip(data: bytes, lim: ArchiveLimits, budget: _Budget) -> Iterator[tuple[str, bytes]]:
+    declared = zip_entries(data)
+    if declared is None or declared > lim.max_directory:
+        return  # no directory, or one too big to hold (not opened at all)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         for i, info in enumerate(zf.infolist()):
             if i >= lim.max_members:

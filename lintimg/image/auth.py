@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import re
 import subprocess
@@ -21,12 +22,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lintimg import limits
 from lintimg.dockerfile.reference import DOCKER_HUB
 from lintimg.errors import LintimgError
 
 HUB_KEY = "https://index.docker.io/v1/"
 HELPER_TIMEOUT = 20.0
 CLIENT_ID = "lintimg"
+# RFC 6750 b64token: what a bearer token may hold.
+_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 @dataclass(frozen=True)
@@ -45,23 +49,46 @@ def _config_path() -> str:
     return os.path.join(base, "config.json")
 
 
+def _json(text: bytes | str, what: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        raise LintimgError(f"{what}: unreadable Docker config (not valid JSON)") from None
+    if not isinstance(doc, dict):
+        raise LintimgError(f"{what}: unreadable Docker config (not a JSON object)")
+    return _checked(doc, what)
+
+
+def _checked(cfg: dict[str, Any], what: str) -> dict[str, Any]:
+    """Docker's config.json, its credential keys of the types Docker writes; any other is a one-line error."""
+    auths = cfg.get("auths")
+    if auths is not None and not (isinstance(auths, dict) and all(isinstance(e, dict) for e in auths.values())):
+        raise LintimgError(f"{what}: 'auths' must map registries to objects")
+    for key, entry in (auths or {}).items():
+        for field in ("auth", "username", "password", "identitytoken", "registrytoken"):
+            if entry.get(field) is not None and not isinstance(entry[field], str):
+                raise LintimgError(f"{what}: auths[{key[:80]!r}].{field} must be a string")
+    helpers = cfg.get("credHelpers")
+    if helpers is not None and not (isinstance(helpers, dict) and all(isinstance(v, str) for v in helpers.values())):
+        raise LintimgError(f"{what}: 'credHelpers' must map registries to helper names")
+    if cfg.get("credsStore") is not None and not isinstance(cfg["credsStore"], str):
+        raise LintimgError(f"{what}: 'credsStore' must be a helper name")
+    return cfg
+
+
 def _load_config() -> dict[str, Any]:
     cfg: dict[str, Any] = {}
     path = _config_path()
-    if os.path.isfile(path):
+    if os.path.exists(path):
         try:
-            with open(path, encoding="utf-8") as f:
-                cfg = json.load(f)
-        except (OSError, ValueError) as e:
-            raise LintimgError(f"{path}: unreadable Docker config ({e})") from None
+            cfg = _json(limits.read_file(path, limits.MAX_JSON), path)
+        except OSError as e:
+            raise LintimgError(f"{path}: unreadable Docker config ({limits.why(e)})") from None
     extra = os.environ.get("DOCKER_AUTH_CONFIG")
     if extra:
-        try:
-            overlay = json.loads(extra)
-        except ValueError:
-            raise LintimgError("DOCKER_AUTH_CONFIG: not valid JSON") from None
+        overlay = _json(extra, "DOCKER_AUTH_CONFIG")
         cfg = {**cfg, "auths": {**(cfg.get("auths") or {}), **(overlay.get("auths") or {})}}
-    return cfg if isinstance(cfg, dict) else {}
+    return cfg
 
 
 def _host_key(key: str) -> str:
@@ -87,8 +114,10 @@ def _run_helper(name: str, server: str) -> Credentials | None:
         raise LintimgError(f"credential helper {exe} failed: {msg[0][:200] if msg else f'exit {proc.returncode}'}")
     try:
         out = json.loads(proc.stdout)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise LintimgError(f"credential helper {exe} printed no JSON") from None
+    if not isinstance(out, dict) or not all(isinstance(out.get(k) or "", str) for k in ("Username", "Secret")):
+        raise LintimgError(f"credential helper {exe} printed JSON of the wrong shape")
     user, secret = str(out.get("Username") or ""), str(out.get("Secret") or "")
     if user == "<token>":
         return Credentials(identity_token=secret)
@@ -109,7 +138,7 @@ def lookup(registry: str) -> Credentials | None:
         user, password = str(entry.get("username") or ""), str(entry.get("password") or "")
         if entry.get("auth"):
             try:
-                user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
+                user, _, password = base64.b64decode(entry["auth"], validate=True).decode().partition(":")
             except (ValueError, UnicodeDecodeError):
                 raise LintimgError(f"{_config_path()}: auths[{key!r}].auth is not base64 of user:password") from None
         creds = Credentials(user, password, str(entry.get("identitytoken") or ""), str(entry.get("registrytoken") or ""))
@@ -167,6 +196,8 @@ class Authenticator:
             raise LintimgError(f"{self.what}: unsupported authentication challenge {scheme!r}")
         scope = params.get("scope") or scope
         if c and c.registry_token:
+            if not _TOKEN.fullmatch(c.registry_token):
+                raise LintimgError(f"{self.what}: the registrytoken in {_config_path()} is malformed")
             token, ttl = c.registry_token, 3600.0
         else:
             token, ttl = self._token(params["realm"], params.get("service", ""), scope)
@@ -199,4 +230,8 @@ class Authenticator:
             raise LintimgError(f"{self.what}: the token server {host} sent no token") from None
         if not token:
             raise LintimgError(f"{self.what}: the token server {host} sent no token")
-        return str(token), ttl
+        if not isinstance(token, str) or not _TOKEN.fullmatch(token):  # it goes into a header: no CR/LF, no spaces
+            raise LintimgError(f"{self.what}: the token server {host} sent a malformed token")
+        if not math.isfinite(ttl):
+            ttl = 60.0
+        return token, ttl

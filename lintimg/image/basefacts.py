@@ -282,6 +282,21 @@ class BaseFactsService:
         self.cache.put("taglists", repo, listed)
         return listed
 
+    def tag_digest(self, ref: str) -> str | Unavailable:
+        """The digest ``ref``'s tag points at on its registry now (an image index for a multi-platform
+        image, else its one manifest): what ``lintimg pin`` writes. Always asks the registry (registry
+        mode only): a cached or engine answer may be older than the tag."""
+        try:
+            dref = parse_docker_ref(ref)
+        except LintimgError as e:
+            return Unavailable(ref, str(e), "unresolved")
+        if self.mode != "registry":
+            return Unavailable(ref, "registry lookups are off (base-image-lookup: registry resolves tags)", "offline" if self.mode == "local" else "off")
+        try:
+            return self._top_manifest(self._registry(dref), replace(dref, digest=None))[2]
+        except LintimgError as e:
+            return Unavailable(ref, _one_line(e), _kind(e))
+
     # -- sources ------------------------------------------------------------
 
     def _lookup(self, dref: DockerRef, plat: str) -> Lookup:
@@ -342,11 +357,7 @@ class BaseFactsService:
         from lintimg.image import oci
 
         reg = self._registry(dref)
-        data, ctype, header_digest = reg.get_small("manifests", dref.version, oci.ACCEPT)
-        top = dref.digest or (header_digest if header_digest.startswith("sha256:") else oci.sha256(data))
-        oci.verify(data, top, f"{reg.what}: manifest")
-        if dref.tag and not dref.digest:
-            self.cache.put("tags", f"{dref.registry}/{dref.repository}:{dref.tag}", top)
+        data, ctype, top = self._top_manifest(reg, dref)
         hit = self.cache.facts(top, plat, str(dref))
         if hit is not None:
             return hit
@@ -361,6 +372,18 @@ class BaseFactsService:
         )
         self.cache.put_facts(top, plat, facts)
         return facts
+
+
+    def _top_manifest(self, reg: Any, dref: DockerRef) -> tuple[bytes, str, str]:
+        """(bytes, content type, digest) of what ``dref`` names on its registry, verified; a tag's digest is cached."""
+        from lintimg.image import oci
+
+        data, ctype, header_digest = reg.get_small("manifests", dref.version, oci.ACCEPT)
+        top = dref.digest or (header_digest if header_digest.startswith("sha256:") else oci.sha256(data))
+        oci.verify(data, top, f"{reg.what}: manifest")
+        if dref.tag and not dref.digest:
+            self.cache.put("tags", f"{dref.registry}/{dref.repository}:{dref.tag}", top)
+        return data, ctype, top
 
 
 def _config_digest(manifest: dict[str, Any]) -> str | None:

@@ -13,6 +13,7 @@ import socket
 import urllib.parse
 from typing import Any
 
+from lintimg import limits
 from lintimg.errors import LintimgError
 from lintimg.image import oci
 from lintimg.image.archive import open_docker_archive
@@ -105,6 +106,7 @@ def open_daemon_image(ref: str, platform: str | None, tmpdir: str, progress: Pro
             done = 0
             with open(out, "wb") as f:
                 while chunk := resp.read(CHUNK):
+                    limits.check_clock()
                     f.write(chunk)
                     done += len(chunk)
                     if progress:

@@ -35,20 +35,42 @@ import base64
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lintimg import cachefiles
+from lintimg import cachefiles, limits
 from lintimg.image.model import Anomaly, ContentRequest, EntryType, Layer, LayerAnalyzer, LayerEntry
 
 if TYPE_CHECKING:
     from lintimg.image.reader import LayerResult, Limits
 
 # Bump when the stored shape or what the reader records per layer changes.
-FORMAT = 1
+FORMAT = 2
+MAX_ENTRY = 512 << 20  # bytes one entry may unpack to
 _TYPES = {t.value: t for t in EntryType}
+
+
+def _str(v: object) -> str:
+    if not isinstance(v, str):
+        raise TypeError("not a string")
+    return v
+
+
+def _count(v: object) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        raise TypeError("not a count")
+    return v
+
+
+def _path(v: object) -> str:
+    """A path as the reader stores it: normalised, inside the root."""
+    from lintimg.image.reader import clean_path
+
+    path = _str(v)
+    if path and clean_path(path) != (path, ""):  # "": the root (an opaque marker at the top)
+        raise ValueError("not a normalised path")
+    return path
 
 
 def default_root() -> Path:
@@ -95,15 +117,14 @@ class LayerCache:
     def get(self, diff_id: str, spec: str, index: int, analyzers: Sequence[LayerAnalyzer]) -> LayerResult | None:
         if not self.on or not diff_id:
             return None
-        try:
-            with open(self.path(diff_id, spec), "rb") as fh:
-                raw = fh.read()
+        try:  # a regular file, not followed through a link, bounded: a FIFO or /dev/zero is no entry
+            raw = limits.read_file(self.path(diff_id, spec), limits.MAX_CACHE_FILE, follow=False)
         except OSError:
             self.misses += 1
             return None
         try:
             result = decode(raw, diff_id, spec, index, analyzers)
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, OverflowError):
             result = None  # torn, corrupt, foreign: read the layer again
         if result is None:
             self.misses += 1
@@ -117,15 +138,7 @@ class LayerCache:
         path = self.path(result.layer.diff_id, spec)
         data = encode(result, spec, analyzers)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            cachefiles.write_atomic(path, data)
         except OSError:
             return  # a read-only or full cache directory only costs speed
         self.stores += 1
@@ -161,16 +174,18 @@ def decode(raw: bytes, diff_id: str, spec: str, index: int, analyzers: Sequence[
     from lintimg.image.reader import LayerResult
 
     try:
-        doc = json.loads(zstandard.ZstdDecompressor().decompress(raw, max_output_size=1 << 31))
+        doc = json.loads(zstandard.ZstdDecompressor().decompress(raw, max_output_size=MAX_ENTRY))
     except zstandard.ZstdError as e:
         raise ValueError(str(e)) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("diff_id") != diff_id or doc.get("spec") != spec:
         return None
-    entries = [LayerEntry(str(p), _TYPES[t], int(size), int(mode), int(uid), int(gid), str(link)) for p, t, size, mode, uid, gid, link in doc["entries"]]
+    # Typed like the reader makes them: a tampered entry must not put "../x" or a list where a path goes.
+    entries = [LayerEntry(_path(p), _TYPES[t], _count(size), _count(mode), _count(uid), _count(gid), _str(link))
+               for p, t, size, mode, uid, gid, link in doc["entries"]]
     layer = Layer(index=index, digest="", diff_id=diff_id, size=0, media_type="", entries=entries,
-                  whiteouts=[str(w) for w in doc["whiteouts"]], opaque_dirs=[str(d) for d in doc["opaque_dirs"]],
-                  uncompressed_size=int(doc["uncompressed_size"]))
-    contents = {(index, str(path)): base64.b64decode(data, validate=True) for path, data in doc["contents"].items()}
+                  whiteouts=[_path(w) for w in doc["whiteouts"]], opaque_dirs=[_path(d) for d in doc["opaque_dirs"]],
+                  uncompressed_size=_count(doc["uncompressed_size"]))
+    contents = {(index, _path(path)): base64.b64decode(_str(data), validate=True) for path, data in doc["contents"].items()}
     analysis = {a.name: a.load(doc["analysis"][a.name], index) for a in analyzers}
-    anomalies = [Anomaly(index, str(p), str(r)) for p, r in doc["anomalies"]]
+    anomalies = [Anomaly(index, _str(p), _str(r)) for p, r in doc["anomalies"]]
     return LayerResult(layer, contents, {k: v for k, v in analysis.items() if v}, anomalies)

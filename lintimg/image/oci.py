@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from lintimg import limits
 from lintimg.errors import LintimgError
 from lintimg.image.reader import LayerSource
 
@@ -26,7 +27,7 @@ INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
 MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
 IMAGE_CONFIG_TYPES = ("application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json")
 ACCEPT = ", ".join((*MANIFEST_TYPES, *INDEX_TYPES))
-MAX_JSON = 16 << 20  # manifests, indexes and configs are small; refuse anything bigger
+MAX_JSON = limits.MAX_JSON  # manifests, indexes and configs are small; refuse anything bigger
 
 DIGEST_RE = re.compile(r"^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")
 
@@ -93,10 +94,15 @@ def canonical(doc: dict[str, Any]) -> bytes:
 
 
 def load_json(data: bytes, what: str, expect: type = dict) -> Any:
+    """An untrusted JSON document of the expected top-level type; any other is a one-line error."""
+    if len(data) > limits.MAX_JSON:
+        raise LintimgError(f"{what}: {len(data)} bytes, too big for a manifest or config (limit {limits.MAX_JSON})")
     try:
         doc = json.loads(data)
+    except RecursionError:
+        raise LintimgError(f"{what}: invalid JSON (nested too deeply)") from None
     except (ValueError, UnicodeDecodeError) as e:
-        raise LintimgError(f"{what}: invalid JSON ({e})") from None
+        raise LintimgError(f"{what}: invalid JSON ({str(e)[:120]})") from None
     if not isinstance(doc, expect):
         raise LintimgError(f"{what}: expected a JSON {'object' if expect is dict else 'list'}")
     return doc
@@ -217,10 +223,16 @@ def resolve(
     raise LintimgError(f"{what}: indexes nested too deeply")
 
 
+def check_layer_count(n: int, what: str) -> None:
+    if n > limits.MAX_LAYERS:
+        raise LintimgError(f"{what}: {n} layers (limit {limits.MAX_LAYERS})")
+
+
 def diff_ids(config: dict[str, Any], what: str) -> list[str]:
     ids = mapping(config, "rootfs").get("diff_ids")
     if not isinstance(ids, list):
         raise LintimgError(f"{what}: config has no rootfs.diff_ids")
+    check_layer_count(len(ids), what)
     return [check_digest(d, what) for d in ids]
 
 
@@ -234,6 +246,7 @@ def layer_sources(
     layers = manifest.get("layers")
     if not isinstance(layers, list):
         raise LintimgError(f"{what}: manifest has no layers list")
+    check_layer_count(len(layers), what)
     ids = diff_ids(config, what)
     if len(ids) != len(layers):
         raise LintimgError(f"{what}: manifest lists {len(layers)} layers but the config has {len(ids)} diff_ids")

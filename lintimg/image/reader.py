@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import zstandard
 
+from lintimg import limits
 from lintimg.errors import LintimgError
 from lintimg.image.model import (
     Action,
@@ -46,6 +47,7 @@ CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b\x08"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 WHITEOUT = ".wh."
+ENTRY_BATCH = 1024
 OPAQUE = ".wh..wh..opq"
 
 # progress(task, done_bytes, total_bytes): called from worker threads as bytes are consumed.
@@ -59,7 +61,7 @@ class Limits:
     max_uncompressed: int = 32 << 30  # total bytes of all layer tars of one image
     max_ratio: float = 250.0  # uncompressed / compressed bytes of one layer ...
     ratio_floor: int = 512 << 20  # ... checked once a layer has produced this much
-    max_entries: int = 5_000_000  # tar entries over all layers
+    max_entries: int = 1_000_000  # tar entries over all layers (the merged view holds ~600 bytes each)
     max_content: int = 1 << 20  # largest file captured for want_content
     max_contents_total: int = 256 << 20  # all captured contents together
     max_analyze: int = 32 << 20  # largest file handed to analyzers
@@ -158,10 +160,11 @@ class _Gunzip:
             out = self.d.decompress(self.pending, n)
             self.pending = self.d.unconsumed_tail
             if self.d.eof:
-                rest = self.d.unused_data + self.pending
-                self.pending = rest
-                if rest:
-                    if not rest.startswith(b"\x1f\x8b"):
+                # After a member's end the rest of the input is in unused_data; unconsumed_tail can
+                # hold the same bytes again (output limit reached at the member's end): not both.
+                self.pending = self.d.unused_data
+                if self.pending:
+                    if not self.pending.startswith(b"\x1f\x8b"):
                         raise zlib.error("trailing garbage after gzip stream")
                     self.d = zlib.decompressobj(31)
             if out:
@@ -198,6 +201,7 @@ class _Feed:
         self.trailing_data = False
 
     def _more(self) -> bytes:
+        limits.check_clock()
         data: bytes = self.dec.read(CHUNK)
         if data:
             if self.hash is not None:
@@ -292,10 +296,18 @@ _TYPES = {
 }
 
 
+def shown_name(name: str, width: int = 200) -> str:
+    """A tar name as an anomaly keeps it: cut, since a name may be hundreds of kilobytes."""
+    return name if len(name) <= width else name[:width] + "…"
+
+
 def clean_path(name: str) -> tuple[str | None, str]:
     """Normalise a tar name to the model's form; returns (path, or None to skip it; anomaly reason or "")."""
-    if name and name[0] not in "/." and name[-1] != "/" and "/." not in name and "//" not in name:
-        return name, ""  # already normal (most names): no dot segment, no empty one
+    if (name and "//" not in name and "/." not in name and name[0] not in "./" and name[-1] != "/" and len(name) <= limits.MAX_PATH
+            and name.count("/") <= limits.MAX_PATH_DEPTH):
+        return name, ""  # already normal (most names): no normpath
+    if len(name) > limits.MAX_PATH or name.count("/") > limits.MAX_PATH_DEPTH:
+        return None, f"path longer than {limits.MAX_PATH} characters or {limits.MAX_PATH_DEPTH} components (skipped)"
     reason = "absolute path" if name.startswith("/") else ""
     norm = posixpath.normpath(name.lstrip("/") or ".")
     if is_outside(norm):
@@ -410,11 +422,21 @@ def _stream_layer(
         tick = (lambda: progress(label, hashing.size, src.size)) if progress else (lambda: None)
         try:
             feed = _Feed(hashing, src.index, budget, tick)
-            if hashing.size:  # a zero-byte blob is an empty layer
-                for h in headers(feed):
-                    budget.add_entry(src.index)
-                    _take(h, feed, res, want_content, analyzers, budget)
+            counted = 0
+            for h in headers(feed) if hashing.size else ():  # a zero-byte blob is an empty layer
+                counted += 1
+                if counted == ENTRY_BATCH:  # the image-wide count is shared: taken in batches, not per entry
+                    budget.add_entry(src.index, counted)
+                    counted = 0
+                _take(h, feed, res, want_content, analyzers, budget)
+            budget.add_entry(src.index, counted)
             feed.drain()
+        except limits.Stopped:
+            raise
+        except LintimgError as e:
+            if str(e).startswith(budget.ref):  # an image-wide limit: its message names the image already
+                raise
+            raise LintimgError(f"{where}: {e}") from None
         except (TarError, zlib.error, zstandard.ZstdError, EOFError) as e:
             raise LintimgError(f"{where}: corrupt layer: {e}") from None
         except OSError as e:
@@ -446,55 +468,76 @@ def _take(
     budget: _Budget,
 ) -> None:
     idx = res.layer.index
-    path, reason = clean_path(h.name)
+    name, size, linkname = h.name, h.size, h.linkname
+    path, reason = clean_path(name)
     if reason:
-        res.anomalies.append(Anomaly(idx, h.name, reason))
+        res.anomalies.append(Anomaly(idx, shown_name(name), reason))
     if path is None:
         return
-    base = posixpath.basename(path)
+    parent, _, base = path.rpartition("/")
     if base.startswith(WHITEOUT):
-        parent = posixpath.dirname(path)
         if base == OPAQUE:
             res.layer.opaque_dirs.append(parent)
         elif base.startswith(WHITEOUT + WHITEOUT):
             pass  # aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs): not part of the filesystem
         elif base == WHITEOUT:
-            res.anomalies.append(Anomaly(idx, h.name, "bare .wh. whiteout"))
+            res.anomalies.append(Anomaly(idx, shown_name(name), "bare .wh. whiteout"))
         else:
             res.layer.whiteouts.append(posixpath.join(parent, base[len(WHITEOUT) :]))
         return
     etype = _TYPES.get(h.type)
     if etype is None:
-        res.anomalies.append(Anomaly(idx, h.name, f"unsupported tar entry type {bytes([h.type])!r}"))
+        res.anomalies.append(Anomaly(idx, shown_name(name), f"unsupported tar entry type {bytes([h.type])!r}"))
         return
-    linkname = h.linkname
+    if len(linkname) > limits.MAX_PATH:
+        res.anomalies.append(Anomaly(idx, shown_name(name), f"link target longer than {limits.MAX_PATH} characters (skipped)"))
+        return
     if etype is EntryType.HARDLINK:
         target, _ = clean_path(linkname)
         if target is None:
-            res.anomalies.append(Anomaly(idx, h.name, "hardlink target escapes the image root"))
+            res.anomalies.append(Anomaly(idx, shown_name(name), "hardlink target escapes the image root"))
             return
         linkname = target
-    elif etype is EntryType.SYMLINK and not linkname.startswith("/") and climbs_out(posixpath.dirname(path), linkname):
-        res.anomalies.append(Anomaly(idx, h.name, "symlink target escapes the image root"))
-    is_file = etype is EntryType.FILE
-    entry = LayerEntry(path, etype, h.size if is_file else 0, h.mode & 0o7777, h.uid, h.gid, linkname)
+    elif etype is EntryType.SYMLINK and not linkname.startswith("/") and climbs_out(parent, linkname):
+        res.anomalies.append(Anomaly(idx, shown_name(name), "symlink target escapes the image root"))
+    entry = LayerEntry(path, etype, size if etype is EntryType.FILE else 0, h.mode & 0o7777, h.uid, h.gid, linkname)
     res.layer.entries.append(entry)
-    if not is_file or not h.data:
+    if etype is not EntryType.FILE or not (h.data or h.sparse is not None):
         return
-    limits = budget.limits
-    want = want_content is not None and h.size <= limits.max_content and want_content.wants(entry)
-    chosen = [a for a in analyzers if h.size <= limits.max_analyze and a.wants(entry)]
+    policy = budget.limits
+    want = want_content is not None and size <= policy.max_content and want_content.wants(entry)
+    chosen = [a for a in analyzers if size <= policy.max_analyze and a.wants(entry)]
     if not want and not chosen:
         return
-    data = feed.read(h.size)  # the feed sits at this entry's data right after its header
-    if len(data) != h.size:
-        raise TarError(f"{h.name}: unexpected end of data")
+    data = _content(name, size, h.sparse, feed)
     if want_content is not None and want and budget.reserve_capture(len(data)):
         res.contents[(idx, path)] = want_content.keep(path, data)
     for a in chosen:
         found = a.analyse(idx, entry, data)
         if found:
             res.analysis.setdefault(a.name, []).extend(found)
+
+
+def _content(name: str, size: int, sparse: tuple[tuple[int, int], ...] | None, feed: _Feed) -> bytes:
+    """An entry's bytes; the feed sits at its data, right after its header (and a sparse map).
+
+    A sparse file (GNU ``tar --sparse``) stores only its data chunks: they are read
+    and put back at their offsets, the holes being zeros, as the runtime unpacks it.
+    """
+    if sparse is None:
+        data = feed.read(size)
+        if len(data) != size:
+            raise TarError(f"{shown_name(name)}: unexpected end of data")
+        return data
+    stored = feed.read(sum(n for _, n in sparse))
+    out = bytearray(size)
+    at = 0
+    for offset, n in sparse:
+        if offset + n > size or at + n > len(stored):
+            raise TarError(f"{shown_name(name)}: sparse map does not fit the file")
+        out[offset : offset + n] = stored[at : at + n]
+        at += n
+    return bytes(out)
 
 
 def read_layers(
@@ -539,13 +582,38 @@ def assemble(
     platform: str = "",
 ) -> Image:
     """Merge read layers into an Image: whiteouts applied, per-path history, final view, history mapping."""
+    from lintimg.image.config import checked
+
     results = list(results)
-    img = Image(reference=reference, name=name, digest=digest, config=config, layers=[r.layer for r in results], platform=platform)
+    anomalies: list[Anomaly] = []
+    config = checked(config, anomalies)  # rules see the spec's types only
+    img = Image(reference=reference, name=name, digest=digest, config=config, layers=[r.layer for r in results], platform=platform,
+                anomalies=anomalies)
     files: dict[str, ImageFile] = {}
-    children: dict[str, set[str]] = {}
+    # parent -> children, for deleting a tree; built at the first whiteout (many images have none)
+    children: dict[str, set[str]] | None = None
     hist = img.history_by_path
+    links = _Links(reference)
+
+    def register(path: str, tree: dict[str, set[str]]) -> None:
+        p = path
+        while p:  # under every ancestor, so a whiteout of any of them finds it
+            parent = p.rpartition("/")[0]
+            kids = tree.get(parent)
+            if kids is None:
+                tree[parent] = {p}
+            elif p in kids:
+                break
+            else:
+                kids.add(p)
+            p = parent
 
     def delete_tree(root: str, layer: int, include_root: bool) -> None:
+        nonlocal children
+        if children is None:
+            children = {}
+            for path in files:
+                register(path, children)
         stack = [root]
         while stack:
             p = stack.pop()
@@ -555,8 +623,9 @@ def assemble(
             if p == root and not include_root:
                 continue
             if files.pop(p, None) is not None:
+                links.drop(p)
                 hist.setdefault(p, []).append(PathEvent(layer, Action.DELETED, None))
-                children.get(posixpath.dirname(p), set()).discard(p)
+                children.get(p.rpartition("/")[0], set()).discard(p)
         if not include_root and root in children:
             del children[root]
 
@@ -568,29 +637,113 @@ def assemble(
             img.analysis.setdefault(key, []).extend(values)
         # whiteouts hide lower layers only, so they apply before this layer's entries
         for d in r.layer.opaque_dirs:
-            delete_tree(d, li, include_root=False)
+            delete_tree(links.resolve(d, li, img.anomalies), li, include_root=False)
         for w in r.layer.whiteouts:
-            delete_tree(w, li, include_root=True)
-        latest: dict[str, LayerEntry] = {}
+            delete_tree(links.resolve(w, li, img.anomalies), li, include_root=True)
+        targets = links.targets
         for e in r.layer.entries:
-            latest[e.path] = e  # a path written twice in one tar: the last one wins
-        for path, e in latest.items():
+            # A parent that is a symbolic link sends the entry where the link points, as the runtime
+            # extracts it (x -> /etc, then x/passwd, is /etc/passwd): in order, through this layer's links too.
+            path = links.resolve(e.path, li, img.anomalies) if targets else e.path
+            if path != e.path:
+                if (li, e.path) in img.contents:
+                    img.contents[(li, path)] = img.contents.pop((li, e.path))
+                e = e._replace(path=path)
             old = files.get(path)
             if old is not None and old.entry.type is EntryType.DIR and e.type is not EntryType.DIR:
                 delete_tree(path, li, include_root=False)
-            hist.setdefault(path, []).append(PathEvent(li, Action.MODIFIED if old is not None else Action.ADDED, e))
+            events = hist.get(path)
+            if events is None:
+                hist[path] = [PathEvent(li, Action.ADDED, e)]
+            elif old is not None and old.layer == li:  # written twice in one tar: the last one wins
+                events[-1] = PathEvent(li, events[-1].action, e)
+            else:
+                events.append(PathEvent(li, Action.MODIFIED if old is not None else Action.ADDED, e))
             files[path] = ImageFile(e, li)
-            p = path
-            while p:  # register the path under every ancestor so a whiteout of any of them finds it
-                parent = posixpath.dirname(p)
-                kids = children.setdefault(parent, set())
-                if p in kids:
-                    break
-                kids.add(p)
-                p = parent
+            if e.type is EntryType.SYMLINK or path in targets:
+                links.write(path, e)
+            if children is not None:
+                register(path, children)
     img.files = files
     _map_history(img)
     return img
+
+
+class _Links:
+    """The symbolic links of the merged view, to resolve where an entry lands, as the runtime does.
+
+    Only the parent of a path is followed (the entry itself replaces a link of
+    its name), always inside the image root (``..`` at the root stays there, an
+    absolute target starts from it). A loop, or more than :data:`MAX_HOPS`
+    links on one path, leaves the path as written, with an anomaly. Work is
+    bounded per image (:data:`STEPS`): past it the image is refused, never
+    read with its links half followed.
+    """
+
+    MAX_HOPS = 40  # Linux's MAXSYMLINKS
+    STEPS = 2_000_000  # path components looked at over the whole image
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        self.targets: dict[str, str] = {}
+        self.steps = 0
+
+    def write(self, path: str, entry: LayerEntry) -> None:
+        if entry.type is EntryType.SYMLINK:
+            self.targets[path] = entry.linkname
+        else:
+            self.targets.pop(path, None)
+
+    def drop(self, path: str) -> None:
+        self.targets.pop(path, None)
+
+    def resolve(self, path: str, layer: int, anomalies: list[Anomaly]) -> str:
+        """``path`` with its parent directories resolved through the links so far."""
+        parent, _, base = path.rpartition("/")
+        if not parent or not self.targets or not self._through_link(parent):
+            return path
+        resolved = self._walk(parent)
+        if resolved is None:
+            anomalies.append(Anomaly(layer, path, "too many symbolic links on its path (kept as written)"))
+            return path
+        landed = f"{resolved}/{base}" if resolved else base
+        anomalies.append(Anomaly(layer, path, f"written through a symbolic link: lands at /{landed}"))
+        return landed
+
+    def _through_link(self, parent: str) -> bool:
+        at = parent.find("/")
+        while at >= 0:
+            if parent[:at] in self.targets:
+                return True
+            at = parent.find("/", at + 1)
+        return parent in self.targets
+
+    def _walk(self, parent: str) -> str | None:
+        todo = parent.split("/")[::-1]
+        done: list[str] = []
+        hops = 0
+        while todo:
+            self.steps += 1
+            if self.steps > self.STEPS:
+                raise LintimgError(f"{self.ref}: too many entries written through symbolic links (limit {self.STEPS} steps)")
+            part = todo.pop()
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if done:
+                    done.pop()
+                continue
+            target = self.targets.get("/".join([*done, part]))
+            if target is None:
+                done.append(part)
+                continue
+            hops += 1
+            if hops > self.MAX_HOPS:
+                return None
+            if target.startswith("/"):
+                done = []
+            todo.extend(target.split("/")[::-1])
+        return "/".join(done)
 
 
 def _map_history(img: Image) -> None:

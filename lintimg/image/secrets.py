@@ -55,7 +55,8 @@ class SecretsAnalyzer:
     def __init__(self, scanner: SecretScanner, archives: ArchiveLimits = ARCHIVES) -> None:
         self.scanner = scanner
         self.archives = archives
-        self.key = f"secrets:{VERSION}:{scanner.key}:{archives.depth}:{archives.max_members}:{archives.max_member}:{archives.max_expanded}"
+        self.key = (f"secrets:{VERSION}:{scanner.key}:{archives.depth}:{archives.max_members}:{archives.max_member}:{archives.max_expanded}"
+                    f":{archives.max_directory}")
 
     def wants(self, entry: LayerEntry) -> bool:
         """A regular file within policy: text-sized, or an archive up to the archive budget."""

@@ -190,6 +190,10 @@ TOOLCHAINS = (
 )
 
 
+# Every marker at once: one match per file rules out nearly all of them.
+_ANY_MARKER = re.compile("|".join(f"(?:{k.marker.pattern})" for k in TOOLCHAINS))
+
+
 @dataclass
 class ToolchainHit:
     kind: ToolchainKind
@@ -221,7 +225,7 @@ def toolchains(image: Image) -> list[ToolchainHit]:
     found: dict[tuple[str, ...], ToolchainHit] = {}
     command = image_command(image)
     for path, f in image.files.items():
-        if f.entry.type is not EntryType.FILE:
+        if f.entry.type is not EntryType.FILE or not _ANY_MARKER.match(path):
             continue  # a symlink such as /usr/bin/javac -> … would make its own folder the root
         for kind in TOOLCHAINS:
             m = kind.marker.match(path)

@@ -15,10 +15,13 @@ point where an archive ends:
 - a header with a bad checksum is an error at the start of the archive and
   the end of the archive anywhere else; an all-zero block ends it;
 - data follows regular files and unknown types only (as ``tarfile`` reads
-  it); GNU sparse files (old format and pax 0.x/1.0) report their real size
-  and are never handed out as content;
-- long-name and pax blocks are bounded (:data:`MAX_EXTENDED`), so a hostile
-  size field cannot make it allocate without limit.
+  it); GNU sparse files (old format and pax 0.x/1.0) report their real size,
+  and their map of stored chunks (old format, pax 0.1 and 1.0) so that a
+  reader can put the file together as the runtime sees it (an
+  ``/etc/passwd`` stored sparse is still an ``/etc/passwd``);
+- long-name and pax blocks and sparse maps are bounded (:data:`MAX_EXTENDED`,
+  :data:`MAX_SPARSE`), so a hostile size field cannot make it allocate
+  without limit.
 
 ``tests/image/test_tarstream.py`` compares it with ``tarfile`` on generated
 and mutated archives.
@@ -28,9 +31,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple, Protocol
 
+from lintimg import limits
+
 BLOCK = 512
 ZERO_BLOCK = bytes(BLOCK)
-MAX_EXTENDED = 1 << 20  # the largest GNU long-name or pax header block accepted
+MAX_EXTENDED = limits.MAX_TAR_HEADER  # the largest GNU long-name or pax header block accepted (docs/limits.md)
+MAX_SPARSE = 1 << 16  # chunks in one sparse file's map
 _GNU_SPARSE = ord("S")
 # tarfile's REGULAR_TYPES ("0", NUL for old V7, contiguous "7", GNU sparse) and SUPPORTED_TYPES
 REGULAR = frozenset(b"0\x007S")
@@ -52,6 +58,8 @@ class Header(NamedTuple):
     linkname: str
     data: bool  # whether ``size`` bytes of content follow (regular, non-sparse entries)
     stored: int  # bytes the entry occupies after its header, before padding
+    # a sparse file's (offset, length) chunks, stored one after the other where its data starts; else None
+    sparse: tuple[tuple[int, int], ...] | None = None
 
 
 def _number(field: bytes) -> int:
@@ -111,6 +119,55 @@ def _apply_numbers(pax: dict[str, str], fields: dict[str, int]) -> None:
                 fields[key] = int(pax[key])
             except ValueError:
                 fields[key] = 0  # as tarfile reads a malformed number
+
+
+def _chunks(numbers: list[int]) -> tuple[tuple[int, int], ...]:
+    """(offset, length) pairs of a sparse map, checked: in order, not overlapping, none negative."""
+    if len(numbers) % 2 or len(numbers) > 2 * MAX_SPARSE:
+        raise TarError(f"sparse map of more than {MAX_SPARSE} chunks, or an odd one")
+    pairs = tuple(zip(numbers[::2], numbers[1::2]))
+    end = 0
+    for offset, length in pairs:
+        if offset < end or length < 0:
+            raise TarError("invalid sparse map")
+        end = offset + length
+    return pairs
+
+
+def _gnu_map(block: bytes, count: int) -> list[int]:
+    """The (offset, numbytes) octal fields of an old GNU sparse header or extension block, up to an empty one."""
+    out: list[int] = []
+    for i in range(count):
+        field = block[24 * i: 24 * i + 24]
+        if not field[:12].strip(b"\0 "):
+            break
+        out += [_number(field[:12]), _number(field[12:])]
+    return out
+
+
+def _pax1_map(stream: Stream) -> tuple[list[int], int]:
+    """The map GNU tar's pax sparse 1.0 writes at the start of the data: decimal lines (the count,
+    then offset and length per chunk), padded to a block. Returns the numbers and the bytes it took."""
+    text = b""
+    while True:
+        block = stream.read(BLOCK)
+        if len(block) < BLOCK:
+            raise TarError("unexpected end of data")
+        text += block
+        lines = text.split(b"\n")
+        try:
+            count = int(lines[0])
+        except ValueError:
+            raise TarError("invalid sparse map") from None
+        if not 0 <= count <= MAX_SPARSE:
+            raise TarError(f"sparse map of more than {MAX_SPARSE} chunks")
+        if len(lines) > 2 * count + 1:  # every number is followed by its newline
+            try:
+                return [int(x) for x in lines[1: 2 * count + 1]], len(text)
+            except ValueError:
+                raise TarError("invalid sparse map") from None
+        if len(text) > MAX_EXTENDED:
+            raise TarError(f"sparse map of more than {MAX_EXTENDED} bytes")
 
 
 class Stream(Protocol):
@@ -188,13 +245,17 @@ def headers(stream: Stream) -> Iterator[Header]:
             if prefix:
                 name = prefix + "/" + name
         real_size = None
+        sparse_map: list[int] | None = None
         if typeflag == _GNU_SPARSE:
             real_size = _number(buf[483:495])
+            sparse_map = _gnu_map(buf[386:482], 4)
             extended = buf[482]
             while extended:  # the sparse map continues in extension blocks
                 ext = stream.read(BLOCK)
                 if len(ext) < BLOCK:
                     raise TarError("unexpected end of data")
+                if len(sparse_map) <= 2 * MAX_SPARSE:
+                    sparse_map += _gnu_map(ext, 21)
                 extended = ext[504]
         merged = {**globals_, **pending} if pending or globals_ else {}
         pending = {}
@@ -214,6 +275,22 @@ def headers(stream: Stream) -> Iterator[Header]:
         reads_data = typeflag in REGULAR or typeflag not in SUPPORTED
         stored = fields["size"] if reads_data else 0
         data_at = stream.tell()
+        chunks = None
+        if sparse and reads_data:
+            if merged.get("GNU.sparse.major") == "1" and merged.get("GNU.sparse.minor") == "0":
+                sparse_map, took = _pax1_map(stream)  # the map sits where the data starts
+                if took > stored:
+                    raise TarError("sparse map larger than the stored data")
+                data_at, stored = data_at + took, stored - took
+            elif "GNU.sparse.map" in merged:  # pax 0.1
+                try:
+                    sparse_map = [int(x) for x in merged["GNU.sparse.map"].split(",")] if merged["GNU.sparse.map"] else []
+                except ValueError:
+                    raise TarError("invalid sparse map") from None
+            if sparse_map is not None:  # pax 0.0 (repeated offset/numbytes records) keeps no map: no content
+                chunks = _chunks(sparse_map)
+                if sum(n for _, n in chunks) > stored:
+                    raise TarError("sparse map larger than the stored data")
         yield Header(name, typeflag, fields["size"] if real_size is None else real_size, mode, fields["uid"], fields["gid"],
-                     linkname, reads_data and not sparse, stored)
+                     linkname, reads_data and not sparse, stored, chunks)
         stream.seek(data_at + -(-stored // BLOCK) * BLOCK)

@@ -5,15 +5,17 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from lintimg.findings import Finding, Severity
+from lintimg.findings import Edit, Finding, Severity
 from lintimg.reports import RunInfo
-from lintimg.reports.places import fingerprints
+from lintimg.reports.places import fingerprints, secret_lines, shown_edits
 
 SCHEMA_VERSION = 1
 
 
-def finding_dict(f: Finding) -> dict[str, Any]:
+def finding_dict(f: Finding, edits: tuple[Edit, ...] | None = None) -> dict[str, Any]:
+    """A finding as JSON; ``edits``: the ones to show (default all; a report drops those near a secret)."""
     loc = f.location
+    shown = f.edits if edits is None else edits
     d = {
         "rule": f.rule_id,
         "slug": f.slug,
@@ -25,6 +27,9 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "end_line": loc.end_line if loc.end_line is not None else loc.line,
         "end_column": loc.end_column,
         "fix": f.fix,
+        "fix_safety": str(f.safety) if shown else None,
+        "edits": [{"line": e.line, "column": e.column, "end_line": e.end_line, "end_column": e.end_column, "text": e.text}
+                  for e in shown],
     }
     image = f.image
     if image is not None:
@@ -36,8 +41,9 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 
 def render(findings: list[Finding], info: RunInfo) -> str:
     items = []
+    hidden = secret_lines(findings, info)
     for f, fp in zip(findings, fingerprints(findings, info)):
-        d = finding_dict(f)
+        d = finding_dict(f, shown_edits(f, hidden))
         d["fingerprint"] = fp  # the SARIF primaryLocationLineHash: stable across unrelated edits
         items.append(d)
     counts = {str(s): sum(1 for f in findings if f.severity == s) for s in sorted(Severity, reverse=True)}

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from lintimg.engine.rule import Rule
-from lintimg.findings import Finding
+from lintimg.findings import Edit, Finding
 from lintimg.reports import RunInfo
 
 _TRANSPORT = re.compile(r"^(?:docker|docker-archive|oci|oci-archive|docker-daemon):(?://)?")
@@ -123,3 +123,18 @@ def security_rule_ids(info: RunInfo) -> set[str]:
 
 
 
+
+
+def secret_lines(findings: list[Finding], info: RunInfo) -> set[tuple[str, int]]:
+    """(file, line) of every line a secret rule's finding points at."""
+    secret = {r.id for r in info.rules if "secrets" in r.tags}
+    return {(f.location.path, line) for f in findings if f.rule_id in secret
+            for line in range(f.location.line, (f.location.end_line or f.location.line) + 1)}
+
+
+def shown_edits(f: Finding, hidden: set[tuple[str, int]]) -> tuple[Edit, ...]:
+    """The finding's edits for a report, or none when one touches a line that holds a secret
+    (an edit's text can repeat that line's words)."""
+    if any((f.location.path, line) in hidden for e in f.edits for line in range(e.line, e.end_line + 1)):
+        return ()
+    return f.edits

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lintimg.engine.rule import SECTIONS, Rule
+from lintimg.engine.rule import SECTIONS, Rule, fix_summary
 
 # How docs/rules.md is made (run from the repository root); tests print it when the file is stale.
 REGENERATE = "lintimg rules --format markdown > docs/rules.md"
@@ -19,6 +19,7 @@ def rule_json(r: Rule) -> dict[str, Any]:
         "peers": list(r.peers),
         "security_severity": r.security_severity,
         "enabled_by_default": r.enabled_by_default,
+        "fix": [str(k) for k in r.fixable],
         "summary": r.summary,
         "help_uri": r.help_uri,
     }
@@ -29,6 +30,7 @@ def rule_markdown(r: Rule, heading: str = "#") -> str:
         f"- **Severity:** {r.severity}" + ("" if r.enabled_by_default else " (off by default)"),
         f"- **Subject:** {r.subject.value}",
     ]
+    meta.append(f"- **Autofix:** {autofix_text(r)}")
     if r.security_severity is not None:
         meta.append(f"- **Security severity:** {r.security_severity}")
     if r.tags:
@@ -45,9 +47,17 @@ def rule_markdown(r: Rule, heading: str = "#") -> str:
     return "\n".join(parts)
 
 
+def autofix_text(r: Rule) -> str:
+    """Whether ``--fix`` can fix the rule's findings, and with which switch."""
+    if not r.fixable:
+        return "none"
+    how = {"safe": "`--fix`", "unsafe": "`--fix --unsafe-fixes`", "safe or unsafe": "`--fix`; some only with `--unsafe-fixes`"}
+    return f"{fix_summary(r)} ({how[fix_summary(r)]})"
+
+
 def rule_text(r: Rule) -> str:
     """Plain-text help (SARIF ``help.text``): the docstring with section titles as plain lines."""
-    parts = [f"{r.id} {r.slug}: {r.summary}", ""]
+    parts = [f"{r.id} {r.slug}: {r.summary}", "", f"Autofix: {autofix_text(r).replace('`', '')}", ""]
     for name in SECTIONS:
         parts += [f"{name}:", r.section(name).replace("```dockerfile", "").replace("```", "").strip("\n"), ""]
     return "\n".join(parts).strip() + "\n"
@@ -70,11 +80,15 @@ def index_markdown(rules: list[Rule]) -> str:
         "",
         f"<!-- Generated from the rule docstrings by `{REGENERATE}`; do not edit. -->",
         "",
-        "| ID | Slug | Severity | Subject | Peers | Summary |",
-        "|---|---|---|---|---|---|",
+        "Autofix: *safe* fixes are applied by `lintimg --fix`, *unsafe* ones (they change what the build or",
+        "the container does) also need `--unsafe-fixes`; `--diff` shows them without writing.",
+        "",
+        "| ID | Slug | Severity | Subject | Autofix | Peers | Summary |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rules:
-        cells = [f"[{r.id}](#{r.id.lower()}-{r.slug})", f"`{r.slug}`", str(r.severity), r.subject.value, ", ".join(r.peers) or "—", r.summary]
+        cells = [f"[{r.id}](#{r.id.lower()}-{r.slug})", f"`{r.slug}`", str(r.severity), r.subject.value, fix_summary(r) if r.fixable else "—",
+                 ", ".join(r.peers) or "—", r.summary]
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     out.append("")
     for r in rules:

@@ -27,7 +27,7 @@ import attr
 import sarif_om as om
 
 from lintimg.engine.rule import Rule
-from lintimg.findings import Finding, Severity
+from lintimg.findings import Edit, Finding, Severity
 from lintimg.reports import RunInfo
 from lintimg.reports.places import (
     artifact_path,
@@ -35,6 +35,8 @@ from lintimg.reports.places import (
     image_name,
     is_security,
     region_of,
+    secret_lines,
+    shown_edits,
 )
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -118,7 +120,7 @@ def descriptor(r: Rule) -> om.ReportingDescriptor:
 
     tags = list(dict.fromkeys((["security"] if is_security(r) else []) + list(r.tags)))[:MAX_TAGS]
     score = f"{r.security_severity:.1f}" if r.security_severity is not None else None  # GitHub wants a numeric string
-    props = bag(tags=tags, precision="high", peers=list(r.peers) or None,
+    props = bag(tags=tags, precision="high", peers=list(r.peers) or None, fix=[str(k) for k in r.fixable] or None,
                 **{"problem.severity": PROBLEM_SEVERITY[r.severity], "security-severity": score})
     return om.ReportingDescriptor(
         id=r.id,
@@ -152,7 +154,7 @@ def automation_id(info: RunInfo) -> str:
     return f"lintimg/{info.kind}/"
 
 
-def _result(f: Finding, index: int, fp: str, info: RunInfo) -> om.Result:
+def _result(f: Finding, index: int, fp: str, info: RunInfo, edits: tuple[Edit, ...] = ()) -> om.Result:
     props: dict[str, Any] = {"slug": f.slug, "severity": str(f.severity)}
     if f.fix:
         props["fix"] = f.fix
@@ -171,8 +173,26 @@ def _result(f: Finding, index: int, fp: str, info: RunInfo) -> om.Result:
         message=om.Message(text=f.message or f.slug),
         locations=[om.Location(physical_location=phys)],
         partial_fingerprints={"primaryLocationLineHash": fp},
+        fixes=[fix(f, edits, info)] if edits else None,
         properties=bag(**props),
     )
+
+
+def fix(f: Finding, edits: tuple[Edit, ...], info: RunInfo) -> om.Fix:
+    """The finding's edits as a SARIF ``fix``: one artifact change of replacements (an insertion
+    deletes an empty region); ``properties.safety`` says whether ``lintimg --fix`` applies it
+    without ``--unsafe-fixes``."""
+    replacements = [
+        om.Replacement(
+            deleted_region=om.Region(start_line=e.line, start_column=e.column, end_line=e.end_line, end_column=e.end_column),
+            inserted_content=om.ArtifactContent(text=e.text),
+        )
+        for e in edits
+    ]
+    change = om.ArtifactChange(artifact_location=om.ArtifactLocation(uri=artifact_uri(f.location.path, info.image)),
+                               replacements=replacements)
+    return om.Fix(description=om.Message(text=f.fix or f"fix {f.rule_id}"), artifact_changes=[change],
+                  properties=bag(safety=str(f.safety)))
 
 
 def build_log(findings: list[Finding], info: RunInfo) -> om.SarifLog:
@@ -192,7 +212,8 @@ def build_log(findings: list[Finding], info: RunInfo) -> om.SarifLog:
     used = list(dict.fromkeys(f.rule_id for f, _ in pairs))
     index = {rid: i for i, rid in enumerate(used)}
     rules = [descriptor(by_id[rid]) if rid in by_id else _fallback_descriptor(next(f for f, _ in pairs if f.rule_id == rid)) for rid in used]
-    results = [_result(f, index[f.rule_id], fp, info) for f, fp in pairs]
+    hidden = secret_lines(findings, info)
+    results = [_result(f, index[f.rule_id], fp, info, shown_edits(f, hidden)) for f, fp in pairs]
     notices = []
     if dropped:
         text = f"{dropped} of {len(findings)} results were left out (GitHub accepts {MAX_RESULTS} per run); --format json lists them all"

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from lintimg.findings import Finding, Severity
+from lintimg.findings import Finding, Safety, Severity
 from lintimg.reports import RunInfo
 
+EXCERPT = 160  # characters of a source line shown under a finding
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36", Severity.STYLE: "35"}
 
 
@@ -13,23 +14,22 @@ def _c(on: bool, code: str, s: str) -> str:
     return f"\x1b[{code}m{s}\x1b[0m" if on else s
 
 
-def _mask(src: str, column: int, keep: int = 4) -> str:
-    """Hide the line from a secret finding's column on (a few characters kept), so a secret is never echoed."""
-    start = max(0, column - 1) + keep
-    return src[:start] + "*" * max(0, len(src.rstrip()) - start)
+def excerpt(src: str, column: int) -> tuple[str, int]:
+    """A long source line cut to a window around ``column``, and the column within it.
+
+    Without the cut a file with thousands of findings on one long line repeats the
+    line under every finding: output quadratic in the file size.
+    """
+    if len(src) <= EXCERPT:
+        return src, column
+    start = max(0, min(column - 1 - EXCERPT // 4, len(src) - EXCERPT))
+    end = start + EXCERPT
+    head = "…" if start else ""
+    return head + src[start:end] + ("…" if end < len(src) else ""), column - start + len(head)
 
 
 def render(findings: list[Finding], info: RunInfo) -> str:
     out: list[str] = []
-    secret_rules = {r.id for r in info.rules if "secrets" in r.tags}
-    # Lines a secret finding points at are masked in every excerpt, whichever rule's finding shows them.
-    masked: dict[tuple[str, int], int] = {}
-    for f in findings:
-        if f.rule_id in secret_rules:
-            for line in range(f.location.line, (f.location.end_line or f.location.line) + 1):
-                col = f.location.column if line == f.location.line else 1
-                key = (f.location.path, line)
-                masked[key] = min(col, masked.get(key, col))
     for path, group in groupby(findings, key=lambda f: f.location.path):
         out.append(_c(info.color, "1;4", path))
         lines = info.sources.get(path, [])
@@ -48,21 +48,25 @@ def render(findings: list[Finding], info: RunInfo) -> str:
                 ) if x]
                 out.append("    " + _c(info.color, "2", " · ".join(where)))
             if 0 < loc.line <= len(lines):
-                src = lines[loc.line - 1].expandtabs(1)
-                if (path, loc.line) in masked:
-                    src = _mask(src, masked[path, loc.line])
+                # lines holding secrets arrive masked (lintimg.engine.redaction)
+                src, column = excerpt(lines[loc.line - 1].expandtabs(1), loc.column)
                 out.append(f"  {loc.line:>4} | {src}")
                 width = 1
                 if loc.end_column and (loc.end_line in (None, loc.line)) and loc.end_column > loc.column:
                     width = loc.end_column - loc.column
-                width = max(1, min(width, max(1, len(src) - loc.column + 1)))
-                out.append(f"       | {' ' * (loc.column - 1)}{_c(info.color, '32', '^' * width)}")
+                width = max(1, min(width, max(1, len(src) - column + 1)))
+                out.append(f"       | {' ' * (column - 1)}{_c(info.color, '32', '^' * width)}")
             if f.fix:
-                out.append(f"       = fix: {f.fix}")
+                how = "" if not f.edits else " (--fix)" if f.safety is Safety.SAFE else " (--unsafe-fixes)"
+                out.append(f"       = fix{how}: {f.fix}")
         out.append("")
     counts = {s: sum(1 for f in findings if f.severity == s) for s in Severity}
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), reverse=True) if n)
     nfiles = len(info.files)
     out.append(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} in {nfiles} file{'s' if nfiles != 1 else ''}" + (f" ({summary})" if summary else ""))
+    safe = sum(1 for f in findings if f.edits and f.safety is Safety.SAFE)
+    unsafe = sum(1 for f in findings if f.edits and f.safety is Safety.UNSAFE)
+    if safe or unsafe:
+        out.append(f"{safe} fixable with --fix" + (f" ({unsafe} more with --fix --unsafe-fixes)" if unsafe else ""))
     out.extend(f"note: {n}" for n in info.notes)
     return "\n".join(out) + "\n"

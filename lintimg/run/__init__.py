@@ -6,11 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from lintimg.engine.hookspecs import NOTES
+from lintimg import __version__
+from lintimg.engine.hookspecs import NOTES, RunInfo
 from lintimg.engine.target import Target
 from lintimg.findings import Finding
 
 if TYPE_CHECKING:
+    from lintimg.engine import Engine
     from lintimg.image.model import Image
 
 
@@ -38,3 +40,8 @@ class RunResult:
         """The notes every target's plugins left, each once, in order."""
         for t in targets:
             self.add_notes(t.cache.get(NOTES, ()))
+
+    def run_info(self, engine: Engine, kind: str = "dockerfile", image: str | None = None, *, color: bool = False) -> RunInfo:
+        """What a report format receives with these findings (``lintimg image`` and a fleet scan render an image alike)."""
+        return RunInfo(rules=engine.rules, files=self.files, sources=self.sources, color=color, kind=kind, image=image,
+                       tool_version=__version__, notes=self.notes)

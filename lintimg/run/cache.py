@@ -132,6 +132,7 @@ class ResultCache:
         self.root = root or cachefiles.cache_root("results")
         self.salt = _digest(FORMAT, __version__, sys.version, sys.platform, os.geteuid() if hasattr(os, "geteuid") else None,
                             os.getcwd(), os.environ.get(LOOKUP_ENV), engine.cache_key())
+        self.redactor = engine.redactor  # an entry is an output: kept with secrets masked
         self.hits = 0  # entries reused in this run
         self._answers: dict[str, str | None] = {}  # base-image probes asked again in this run
 
@@ -178,6 +179,9 @@ class ResultCache:
 
     def put(self, key: str, found: list[Finding], notes: list[str], observed: Observations) -> None:
         """Keep ``found`` and ``notes`` under ``key``, with the context probes they depend on."""
+        from lintimg.engine.redaction import stored
+
+        found, notes = stored(found, notes, self.redactor)
         try:
             data = dumps(found)  # text inside the entry: read back in one pass (loads)
         except Unstorable:

@@ -57,7 +57,13 @@ def lint_paths(engine: Engine, paths: list[str], stdin_name: str = "-", context:
     With ``cache``, a file whose findings an earlier run kept (and whose build context still
     reads the same) is not checked again, and the findings of the files checked are kept.
     """
-    sources = [(read_source(p, stdin_name), stdin_context if p == "-" else context) for p in paths]
+    return lint_sources(engine, [(read_source(p, stdin_name), stdin_context if p == "-" else context) for p in paths], cache)
+
+
+def lint_sources(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher | None]],
+                 cache: ResultCache | None = None) -> RunResult:
+    """Lint Dockerfile texts already read (``--fix`` lints what it wrote), each with what finds its build
+    context; ``cache`` as in :func:`lint_paths`."""
     found: list[tuple[list[Finding], list[str]] | None] = [None] * len(sources)
     keys: list[str | None] = [None] * len(sources)
     if cache is not None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lintimg.dockerfile import Dockerfile, parse_dockerfile
@@ -27,7 +26,7 @@ from lintimg.engine.target import Subject, Target
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, ImageLocation
 from lintimg.image.mapping import map_layers, parse_created_by, synthetic_path
-from lintimg.image.model import CapturePaths, ContentRequest, Image, LayerAnalyzer, LayerEntry
+from lintimg.image.model import CaptureNames, ContentRequest, Image, LayerAnalyzer, LayerEntry
 from lintimg.image.secrets import analyzer
 from lintimg.image.shape import SHAPE_FILES
 from lintimg.run import RunResult
@@ -43,8 +42,11 @@ HISTORY_PEERS = frozenset({"DKL-DI-0001", "DKL-DI-0003", "DKL-DI-0004", "DKL-DI-
 # trivy's image-config mode runs every DS check but these two.
 TRIVY_SKIPPED = frozenset({"DS-0007", "DS-0016", "DS007", "DS016"})
 # Files whose bytes the account rules (empty-password, duplicate-uid-gid) read; small by nature.
-ACCOUNT_FILES = frozenset({"etc/passwd", "etc/group", "etc/shadow", "etc/master.passwd"})
+# Kept by name wherever they are written: a layer may write etc/passwd through a link (x -> /etc, then
+# x/passwd), which only the merge of the layers resolves, after the layers were read.
+ACCOUNT_NAMES = frozenset({"passwd", "group", "shadow", "master.passwd"})
 HISTORY_FILE = "history.Dockerfile"
+MAX_ANOMALY_NOTES = 20
 
 
 def _without_password_hashes(path: str, data: bytes) -> bytes:
@@ -52,7 +54,7 @@ def _without_password_hashes(path: str, data: bytes) -> bytes:
 
     The hashes are of no use to any rule and are not kept, in memory or in the layer cache.
     """
-    if path == "etc/group":
+    if path.rpartition("/")[2] == "group":
         return data
     out = []
     for line in data.split(b"\n"):
@@ -63,7 +65,7 @@ def _without_password_hashes(path: str, data: bytes) -> bytes:
     return b"\n".join(out)
 
 
-ACCOUNTS = CapturePaths(ACCOUNT_FILES, _without_password_hashes)
+ACCOUNTS = CaptureNames(ACCOUNT_NAMES, _without_password_hashes)
 
 
 class RuleCapture:
@@ -77,7 +79,7 @@ class RuleCapture:
         return ACCOUNTS.wants(entry) or SHAPE_FILES.wants(entry)
 
     def keep(self, path: str, data: bytes) -> bytes:
-        return ACCOUNTS.keep(path, data) if path in ACCOUNTS.paths else SHAPE_FILES.keep(path, data)
+        return ACCOUNTS.keep(path, data) if path.rpartition("/")[2] in ACCOUNTS.names else SHAPE_FILES.keep(path, data)
 
 
 def rule_reading(engine: Engine) -> tuple[list[LayerAnalyzer], ContentRequest]:
@@ -149,24 +151,20 @@ def check_image(engine: Engine, image: Image, dockerfile: Dockerfile | None = No
     for f in run.findings:
         run.add_file(f.location.path)
     run.collect_notes(targets)
-    for f in run.findings:
-        f.image = _public(f.image)
+    run.notes += anomaly_notes(image)
     run.findings.sort(key=Finding.sort_key)
     return run
 
 
-def _public(where: ImageLocation | None) -> ImageLocation | None:
-    """An image location as reports may print it: ``created_by`` without secrets.
-
-    A layer's history line is where a build argument or an echoed token sits in
-    plain text, and rules copy it into findings of every kind (a size finding
-    names the layer's command too): redacted here, before any report sees it.
-    """
-    if where is None or not where.created_by:
-        return where
-    from lintimg.secrets.spans import mask
-
-    return replace(where, created_by=mask(where.created_by))
+def anomaly_notes(image: Image, most: int = MAX_ANOMALY_NOTES) -> list[str]:
+    """What was odd but tolerated in the image's layers and config, one note each (at most ``most``)."""
+    notes = []
+    for a in image.anomalies[:most]:
+        where = "config" if a.layer < 0 else f"layer {a.layer}"
+        notes.append(f"{image.reference}: {where}: " + (f"/{a.path.lstrip('/')}: " if a.path else "") + a.reason)
+    if len(image.anomalies) > most:
+        notes.append(f"{image.reference}: {len(image.anomalies) - most} more anomalies")
+    return notes
 
 
 # --- the Dockerfile rebuilt from history ---------------------------------------

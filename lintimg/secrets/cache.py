@@ -6,7 +6,6 @@ only — never a secret value.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from functools import lru_cache
@@ -25,30 +24,34 @@ def detector_version() -> str:
     Read from the files, not imported: naming a cached result loads no detector.
     """
     here = os.path.dirname(os.path.abspath(__file__))
-    h = hashlib.sha256()
+    parts = []
     for name in _ENGINE_SOURCES:
         try:
             with open(os.path.join(here, name), "rb") as fh:
-                h.update(fh.read())
+                parts.append(fh.read())
         except OSError:  # an install without sources: its version names it
             from lintimg.distributions import version
 
-            h.update(f"lintimg {version('lintimg')}".encode())
-    return h.hexdigest()[:16]
+            parts.append(f"lintimg {version('lintimg')}".encode())
+    # BLAKE2b (cachefiles.digest), not hashlib: the redaction layer names its span cache with this in
+    # every run, and hashlib loads OpenSSL, which a cached run must not pay for
+    return cachefiles.digest(b"\0".join(parts))[:16]
 
 
-def remembered(kind: str, key: str, compute: Callable[[], list[list[Any]]]) -> list[list[Any]]:
+def remembered(kind: str, key: str, compute: Callable[[], list[list[Any]]],
+               valid: Callable[[list[Any]], bool] = lambda row: True) -> list[list[Any]]:
     """``compute()`` (a JSON list of lists, redacted), remembered on disk under ``kind`` and ``key``.
 
     A warm pre-commit run then reads one small file per Dockerfile instead of
-    scanning a text it has already seen.
+    scanning a text it has already seen. An entry whose rows are not lists that
+    pass ``valid`` is computed again.
     """
     if not cachefiles.enabled():
         return compute()
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    digest = cachefiles.digest(key.encode("utf-8", "surrogatepass"))
     path = cachefiles.cache_root("secrets") / f"{detector_version()}-{CACHE_FORMAT}" / kind / digest[:2] / f"{digest}.json"
     found = cachefiles.read_json(path)
-    if isinstance(found, list) and all(isinstance(row, list) for row in found):
+    if isinstance(found, list) and all(isinstance(row, list) and valid(row) for row in found):
         return found
     fresh = compute()
     cachefiles.write_json(path, fresh)

@@ -7,7 +7,6 @@ URL passwords in text that reports echo (image history lines).
 """
 from __future__ import annotations
 
-import hashlib
 import re
 
 # Whole words (split on "_", "-", "." and lower-case) that make a name secret:
@@ -37,7 +36,7 @@ def secret_name(name: str) -> bool:
     return any(w in SECRET_WORDS or w.endswith(SECRET_SUFFIXES) for w in words)
 
 
-_ASSIGNMENT = re.compile(r"""(?<![\w$])([A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|[^\s;&|]+)""")
+ASSIGNMENT = re.compile(r"""(?<![\w$])([A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|[^\s;&|]+)""")
 _URL_PASSWORD = re.compile(r"(://[^\s:/@]+:)[^\s@/]+@")
 
 
@@ -49,7 +48,7 @@ def scrub(text: str) -> str:
         # no spaces in the mask: rebuilt Dockerfile text must still parse as one word
         return f"{m.group(1)}={v[: min(4, len(v) // 4)]}***" if secret_name(m.group(1)) else m.group(0)
 
-    return _URL_PASSWORD.sub(r"\1***@", _ASSIGNMENT.sub(value, text))
+    return _URL_PASSWORD.sub(r"\1***@", ASSIGNMENT.sub(value, text))
 
 
 def redact(value: str) -> str:
@@ -60,4 +59,6 @@ def redact(value: str) -> str:
 
 
 def fingerprint(value: str) -> str:
+    import hashlib  # here: the redaction layer loads this module in every run, a fingerprint only with a secret
+
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from lintimg import cachefiles
+from lintimg import cachefiles, limits
 from lintimg.dockerfile import BUILTIN_ARGS, Dockerfile, Instruction
 from lintimg.dockerfile.comments import hadolint_ignored
 from lintimg.dockerfile.queries import posix_run, shell_of
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 class Target(Protocol):
     """What ShellCheck needs of a run's target (:class:`lintimg.engine.target.Target` has it)."""
 
+    @property
+    def path(self) -> str: ...
     @property
     def dockerfile(self) -> Dockerfile | None: ...
     @property
@@ -56,6 +58,8 @@ EXCLUDE = "SC1090,SC1091,SC2187,SC1008"
 DIALECTS = {"sh": "sh", "dash": "dash", "ash": "sh", "busybox": "sh", "bash": "bash", "ksh": "ksh"}
 PRELUDE_LINES = 2  # shebang + export line
 _BATCH = 200  # scripts per shellcheck process: bounds argv length, and how long the first file waits
+PER_SCRIPT = 0.5  # seconds a process's deadline grows by for each script it is given
+MAX_NESTING = 32  # command substitutions nested deeper are not given to ShellCheck
 
 
 @dataclass(frozen=True)
@@ -127,11 +131,30 @@ class Script:
         return prelude + self.text
 
 
+def too_hard(ins: Instruction) -> str | None:
+    """Why ShellCheck is not given this RUN's script, if it is not.
+
+    ShellCheck is not bounded: it ran for minutes on 340 nested ``"$(`` and on a
+    line of 16,000 heredoc markers. Scripts bigger than
+    :data:`lintimg.limits.MAX_SCRIPT` or nested deeper than
+    :data:`MAX_NESTING` are left out (with a note), and each process has a deadline.
+    """
+    text = ins.shell_text or ""
+    if len(text) > limits.MAX_SCRIPT:
+        return f"longer than {limits.MAX_SCRIPT} bytes"
+    if not all(h.closed for h in ins.heredocs):
+        return "a heredoc is never closed"
+    script = ins.script
+    if script is not None and script.nesting > MAX_NESTING:
+        return f"command substitutions nested more than {MAX_NESTING} deep"
+    return None
+
+
 def scripts(df: Dockerfile) -> Iterator[tuple[Instruction, bool, Script]]:
     """``(instruction, is ONBUILD trigger, script)`` for every RUN ShellCheck should see."""
     for outer in df.instructions:
         ins = outer.onbuild if outer.onbuild is not None else outer
-        if ins.keyword != "RUN" or ins.shell_text is None or not ins.shell_text.strip():
+        if ins.keyword != "RUN" or ins.shell_text is None or not ins.shell_text.strip() or too_hard(ins):
             continue
         sh = dialect(df, ins)
         if sh is None:
@@ -149,11 +172,24 @@ def scripts(df: Dockerfile) -> Iterator[tuple[Instruction, bool, Script]]:
         yield ins, onbuild, Script(sh, tuple(known_vars(df, ins, onbuild)), text)
 
 
-def _collect(proc: subprocess.Popen[bytes]) -> list[dict[str, Any]] | None:
-    """The comments of a finished shellcheck, or ``None`` when it crashed (no JSON)."""
-    data, _ = proc.communicate()
+def _collect(proc: subprocess.Popen[bytes], deadline: float) -> list[dict[str, Any]] | None:
+    """The comments of a finished shellcheck, or ``None`` when it crashed (no JSON), ran past
+    ``deadline`` or the run is stopping (then it is killed)."""
+    import subprocess
+    import time
+
+    while True:
+        try:
+            data, _ = proc.communicate(timeout=0.25)
+            break
+        except subprocess.TimeoutExpired:
+            if time.monotonic() > deadline or limits.stopping():
+                proc.kill()
+                proc.communicate()
+                return None
     try:
-        comments: list[dict[str, Any]] = json.loads(data or b"{}").get("comments", [])
+        found = json.loads(data or b"{}")
+        comments: list[dict[str, Any]] = found.get("comments", []) if isinstance(found, dict) else []
         return comments
     except ValueError:
         return None
@@ -185,6 +221,7 @@ class Batch:
     def _work(self, exe: str) -> None:
         import subprocess
         import tempfile
+        import time
 
         try:
             with tempfile.TemporaryDirectory(prefix="lintimg-sc-") as tmp:
@@ -194,14 +231,16 @@ class Batch:
                     with open(path, "w", encoding="utf-8", errors="surrogateescape") as fh:
                         fh.write(text.file_text())
                     files.append(path)
-                running: list[tuple[int, subprocess.Popen[bytes]]] = []
+                running: list[tuple[int, subprocess.Popen[bytes], float]] = []
                 for k in range(len(self.done)):
-                    cmd = [exe, "--norc", "-f", "json1", "-e", EXCLUDE, *files[k * self.size : (k + 1) * self.size]]
-                    running.append((k, subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)))
+                    chunk = files[k * self.size : (k + 1) * self.size]
+                    cmd = [exe, "--norc", "-f", "json1", "-e", EXCLUDE, *chunk]
+                    deadline = time.monotonic() + limits.SHELLCHECK_TIMEOUT + len(chunk) * PER_SCRIPT
+                    running.append((k, subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL), deadline))
                     if len(running) >= self.cpus:
                         self._store(*running.pop(0))
-                for k, proc in running:
-                    self._store(k, proc)
+                for k, proc, deadline in running:
+                    self._store(k, proc, deadline)
         except OSError as e:  # no temp space, binary vanished: say so instead of reporting a clean result
             self._failed(self.texts, e.strerror or str(e))
         finally:
@@ -216,11 +255,12 @@ class Batch:
                 if not any(n.startswith("shellcheck failed") for n in notes):
                     notes.append(f"shellcheck failed ({why}): some LI390 findings are missing")
 
-    def _store(self, k: int, proc: subprocess.Popen[bytes]) -> None:
+    def _store(self, k: int, proc: subprocess.Popen[bytes], deadline: float) -> None:
         chunk = range(k * self.size, min((k + 1) * self.size, len(self.texts)))
-        comments = _collect(proc)
+        comments = _collect(proc, deadline)
         if comments is None:
-            self._failed([self.texts[n] for n in chunk], f"exit status {proc.returncode}, no report")
+            why = "stopped" if limits.stopping() else f"exit status {proc.returncode}, no report"
+            self._failed([self.texts[n] for n in chunk], why)
             comments = []
         per_script: dict[int, list[list[Any]]] = {n: [] for n in chunk}
         for c in comments:
@@ -261,9 +301,14 @@ def prepare(targets: Sequence[Target]) -> None:
         return
     by_text: dict[Script, list[tuple[Target, Instruction, bool]]] = {}
     for t in todo:
-        assert t.dockerfile is not None
-        for ins, onbuild, text in scripts(t.dockerfile):
+        df = t.dockerfile
+        assert df is not None
+        for ins, onbuild, text in scripts(df):
             by_text.setdefault(text, []).append((t, ins, onbuild))
+        for ins in df.of("RUN"):
+            why = too_hard(ins) if ins.shell_text else None
+            if why:
+                t.cache.setdefault(NOTES, []).append(f"{t.path}:{ins.line}: RUN not given to ShellCheck ({why})")
     if not by_text:
         return
     sc_version = version(exe) if cachefiles.enabled() else None  # asking costs a process: only for the cache

@@ -6,13 +6,15 @@ from collections.abc import Iterator
 from lintimg.dockerfile.queries import cmd_hit
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
-from lintimg.findings import Hit, Severity
+from lintimg.findings import Hit, Safety, Severity
+from lintimg.rules import _fixes
 from lintimg.rules._common import APK, _switch, cache_mounted, shipped_installs, unpinned
 
 ID_RANGE = "LI310-LI314"
 
 
-@rule("LI310", "apk-pin-versions", Severity.WARNING, tags=("apk", "reproducibility"), peers=("DL3018", "KICS-d3499f6d"))
+@rule("LI310", "apk-pin-versions", Severity.WARNING, tags=("apk", "reproducibility"), peers=("DL3018", "KICS-d3499f6d"),
+      fixable=(Safety.UNSAFE,))
 def apk_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     """Pin versions in `apk add`.
 
@@ -36,11 +38,16 @@ def apk_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN apk add --no-cache curl=8.5.0-r0
     ```
+    Unsafe autofix, with `--fix --unsafe-fixes` when the local engine holds
+    the base image: each package becomes `pkg=<version>` as the base
+    image's apk database has it installed, when it has every package of the
+    command. Unsafe: the build then keeps that version.
     """
-    yield from unpinned(t, APK, "apk add", "pin each package: `pkg=version`", None, "add")
+    yield from unpinned(t, APK, "apk add", "pin each package: `pkg=version`", None, "add", base_db="apk")
 
 
-@rule("LI311", "apk-add-cache", Severity.INFO, tags=("apk", "size"), peers=("DL3019", "DS-0025", "DKL-DI-0004", "KICS-ae9c56a6"))
+@rule("LI311", "apk-add-cache", Severity.INFO, tags=("apk", "size"), peers=("DL3019", "DS-0025", "DKL-DI-0004", "KICS-ae9c56a6"),
+      fixable=(Safety.SAFE,))
 def apk_add_cache(t: DockerfileTarget) -> Iterator[Hit]:
     """Use `apk add --no-cache`.
 
@@ -62,10 +69,13 @@ def apk_add_cache(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN apk add --no-cache curl=8.5.0-r0
     ```
+    Safe autofix: `--no-cache` is added after `add` (apk then reads the
+    index without keeping it; a later `apk add` fetches its own).
     """
     for ins, cmd in shipped_installs(t, APK, "add"):
         if not cmd.has_flag("no-cache") and not cache_mounted(ins, "/var/cache/apk"):
-            yield cmd_hit(ins, cmd, "`apk add` without `--no-cache` leaves the package cache in the layer", fix="add `--no-cache`")
+            yield cmd_hit(ins, cmd, "`apk add` without `--no-cache` leaves the package cache in the layer", fix="add `--no-cache`",
+                          edits=_fixes.add_option(ins, cmd, "--no-cache", after="add"))
 
 
 @rule("LI312", "apk-allow-untrusted", Severity.ERROR, tags=("apk", "security", "supply-chain"),

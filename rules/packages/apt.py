@@ -8,7 +8,8 @@ from lintimg.dockerfile.queries import cmd_hit, commands_of, run_commands, run_m
 from lintimg.dockerfile.shell import Command
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
-from lintimg.findings import Hit, Severity
+from lintimg.findings import Hit, Safety, Severity
+from lintimg.rules import _fixes
 from lintimg.rules._common import (
     APT,
     HADOLINT_FINAL_CHAIN,
@@ -24,7 +25,8 @@ from lintimg.rules._common import (
 ID_RANGE = "LI300-LI309"
 
 
-@rule("LI300", "apt-get-pin-versions", Severity.WARNING, tags=("apt", "reproducibility"), peers=("DL3008", "KICS-965a08d7"))
+@rule("LI300", "apt-get-pin-versions", Severity.WARNING, tags=("apt", "reproducibility"), peers=("DL3008", "KICS-965a08d7"),
+      fixable=(Safety.UNSAFE,))
 def apt_get_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     """Pin versions in `apt-get install`.
 
@@ -49,11 +51,17 @@ def apt_get_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5
     ```
+    Unsafe autofix, with `--fix --unsafe-fixes` when the local engine holds
+    the base image: each package becomes `pkg=<version>` as the base
+    image's dpkg database has it installed, when it has every package of
+    the command (else no fix, since a partial pin would leave the finding).
+    Unsafe: the build then keeps that version instead of taking a newer one.
     """
-    yield from unpinned(t, APT, "apt-get install", "pin each package: `pkg=version`", None, "install")
+    yield from unpinned(t, APT, "apt-get install", "pin each package: `pkg=version`", None, "install", base_db="dpkg")
 
 
 @rule("LI301", "apt-lists-not-removed", Severity.INFO, tags=("apt", "size"), peers=("DL3009", "DKL-DI-0005", "KICS-df746b39"),
+      fixable=(Safety.SAFE,),
       divergences={"DL3009": "hadolint reads a backslash followed by spaces in the middle of a line as a line break; "
                              "Docker does not, so a `--mount` written after it is not a mount and the lists stay. "
                              + HADOLINT_FINAL_CHAIN})
@@ -85,6 +93,12 @@ def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
     RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5 \\
         && rm -rf /var/lib/apt/lists/*
     ```
+    Safe autofix: the RUN ends with `&& rm -rf /var/lib/apt/lists/*`, when
+    its script parsed again runs the same commands plus that one, and no
+    later RUN on this file system (later in the stage, in stages built FROM
+    it, in ONBUILD triggers) calls apt-get, apt or apt-cache before its own
+    `update`: such a RUN would find no lists and fail, so then there is no
+    fix (join the RUNs first).
     """
     for ins, cmd in shipped_installs(t, APT, "update"):
         if lists_mounted(ins):
@@ -93,7 +107,8 @@ def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
         if not any(_rm_of("/var/lib/apt/lists", "/var/lib/apt")(c) or (APT.calls(c) and APT.subcommand(c) in ("distclean", "dist-clean"))
                    for c in later):
             yield cmd_hit(ins, cmd, "apt lists are left in the layer after `apt-get update`",
-                          fix="end the RUN with `&& rm -rf /var/lib/apt/lists/*`")
+                          fix="end the RUN with `&& rm -rf /var/lib/apt/lists/*`",
+                          edits=() if _fixes.apt_used_later(t.dockerfile, ins) else _fixes.append(ins, "rm -rf /var/lib/apt/lists/*"))
 
 
 def lists_mounted(ins: Instruction) -> bool:
@@ -102,7 +117,7 @@ def lists_mounted(ins: Instruction) -> bool:
     return "/var/lib/apt/lists" in targets or cache_mounted(ins, "/var/lib/apt", "/var/cache/apt")
 
 
-@rule("LI302", "apt-get-missing-yes", Severity.WARNING, tags=("apt",), peers=("DL3014", "DS-0021", "KICS-77783205"))
+@rule("LI302", "apt-get-missing-yes", Severity.WARNING, tags=("apt",), peers=("DL3014", "DS-0021", "KICS-77783205"), fixable=(Safety.SAFE,))
 def apt_get_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
     """Use `-y` with `apt-get install`.
 
@@ -124,14 +139,18 @@ def apt_get_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN apt-get install -y curl
     ```
+    Safe autofix: `-y` is added after `install` (without it the build
+    cannot succeed).
     """
     for ins, cmd in installs(t, APT, "install"):
         if cmd.name == "apt-get" and not cmd.has_flag(*APT.yes) and cmd.flag_count("q", "quiet") < 2 \
                 and cmd.flag_value("q", "quiet") not in ("2", "=2"):
-            yield cmd_hit(ins, cmd, "`apt-get install` without `-y` waits for an answer nobody gives", fix="add `-y`")
+            yield cmd_hit(ins, cmd, "`apt-get install` without `-y` waits for an answer nobody gives", fix="add `-y`",
+                          edits=_fixes.add_option(ins, cmd, "-y", after="install"))
 
 
-@rule("LI303", "apt-get-install-recommends", Severity.INFO, tags=("apt", "size"), peers=("DL3015", "DS-0029", "KICS-7384dfb2"))
+@rule("LI303", "apt-get-install-recommends", Severity.INFO, tags=("apt", "size"), peers=("DL3015", "DS-0029", "KICS-7384dfb2"),
+      fixable=(Safety.UNSAFE,))
 def apt_get_install_recommends(t: DockerfileTarget) -> Iterator[Hit]:
     """Avoid installing recommended packages with `apt-get install`.
 
@@ -153,12 +172,18 @@ def apt_get_install_recommends(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN apt-get install -y --no-install-recommends curl
     ```
+    Unsafe autofix: `--no-install-recommends` is added after `install`.
+    The packages you named are installed as before, but recommended ones
+    no longer come, and software can depend on one at run time (`curl`
+    fetching over HTTPS needs `ca-certificates`, which is only
+    recommended): check what the image still needs and name it.
     """
     for ins, cmd in shipped_installs(t, APT, "install"):
         if cmd.name == "apt-get" and not cmd.has_flag("no-install-recommends") \
                 and not any(a.lower().endswith("install-recommends=false") for a in cmd.args):
             yield cmd_hit(ins, cmd, "`apt-get install` without `--no-install-recommends` pulls in optional packages",
-                          fix="add `--no-install-recommends`")
+                          fix="add `--no-install-recommends`", edits=_fixes.add_option(ins, cmd, "--no-install-recommends", after="install"),
+                          safety=Safety.UNSAFE)
 
 
 @rule("LI304", "apt-in-scripts", Severity.WARNING, tags=("apt",), peers=("DL3027", "CKV_DOCKER_9", "KICS-b84a0b47"))

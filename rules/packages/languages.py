@@ -10,7 +10,8 @@ from lintimg.dockerfile.stages import ships
 from lintimg.dockerfile.words import expand
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
-from lintimg.findings import Hit, Severity
+from lintimg.findings import Hit, Safety, Severity
+from lintimg.rules import _fixes
 from lintimg.rules._common import (
     APK,
     APT,
@@ -81,7 +82,7 @@ def pip_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
                           key=",".join(loose))
 
 
-@rule("LI331", "pip-cache-dir", Severity.WARNING, tags=("pip", "size"), peers=("DL3042", "KICS-f2f903fb"))
+@rule("LI331", "pip-cache-dir", Severity.WARNING, tags=("pip", "size"), peers=("DL3042", "KICS-f2f903fb"), fixable=(Safety.SAFE,))
 def pip_cache_dir(t: DockerfileTarget) -> Iterator[Hit]:
     """Use `pip install --no-cache-dir`.
 
@@ -104,6 +105,8 @@ def pip_cache_dir(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN pip install --no-cache-dir requests==2.32.3
     ```
+    Safe autofix: `--no-cache-dir` is added after `install`; pip installs
+    the same packages, only without keeping the downloads.
     """
     df = t.dockerfile
     for ins, cmd, pip in pip_installs(t):
@@ -114,7 +117,8 @@ def pip_cache_dir(t: DockerfileTarget) -> Iterator[Hit]:
         if any(m["type"] in ("cache", "tmpfs") and m.get("target", "").rstrip("/").endswith(".cache/pip") for m in run_mounts(ins)):
             continue
         yield cmd_hit(ins, cmd, "`pip install` without `--no-cache-dir` leaves pip's download cache in the layer",
-                      fix="add `--no-cache-dir` (or `ENV PIP_NO_CACHE_DIR=1`)")
+                      fix="add `--no-cache-dir` (or `ENV PIP_NO_CACHE_DIR=1`)",
+                      edits=_fixes.add_option(ins, cmd, "--no-cache-dir", after="install"))
 
 
 NPM = Manager(names=("npm",), install=("install", "i", "add", "isntall", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal"),

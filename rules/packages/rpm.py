@@ -7,7 +7,7 @@ from lintimg.dockerfile.queries import cmd_hit
 from lintimg.dockerfile.shell import Command
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
-from lintimg.findings import Hit, Severity
+from lintimg.findings import Hit, Safety, Severity
 from lintimg.rules._common import (
     DNF,
     KICS_LAST_STAGE,
@@ -24,7 +24,7 @@ from lintimg.rules._common import (
 ID_RANGE = "LI315-LI329"
 
 
-@rule("LI315", "yum-missing-yes", Severity.WARNING, tags=("yum",), peers=("DL3030", "KICS-6e19193a"),
+@rule("LI315", "yum-missing-yes", Severity.WARNING, tags=("yum",), peers=("DL3030", "KICS-6e19193a"), fixable=(Safety.SAFE,),
       divergences={"KICS-6e19193a": "KICS reads the exec form `RUN [\"sudo yum\", \"install\", ...]` as yum; its first "
                                     "element names a program called `sudo yum`, so nothing runs yum there."})
 def yum_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
@@ -46,11 +46,14 @@ def yum_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN yum install -y httpd-2.4.24
     ```
+    Safe autofix: `-y` is added after the subcommand (without it the build
+    cannot succeed).
     """
     yield from missing_yes(t, YUM, "install", "groupinstall", "localinstall")
 
 
-@rule("LI316", "yum-clean-missing", Severity.WARNING, tags=("yum", "size"), peers=("DL3032", "DS-0015", "KICS-00481784"))
+@rule("LI316", "yum-clean-missing", Severity.WARNING, tags=("yum", "size"), peers=("DL3032", "DS-0015", "KICS-00481784"),
+      fixable=(Safety.SAFE,))
 def yum_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     """Run `yum clean all` after `yum install`.
 
@@ -71,9 +74,12 @@ def yum_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN yum install -y httpd-2.4.24 && yum clean all
     ```
+    Safe autofix: the RUN ends with `&& yum clean all` when its script,
+    parsed again with it, runs the same commands plus that one (a later
+    `yum install` fetches the metadata again by itself).
     """
     yield from cache_left(t, YUM, "`yum install` without a later `yum clean all` leaves yum's cache in the layer",
-                          "end the RUN with `&& yum clean all`")
+                          "end the RUN with `&& yum clean all`", clean="{name} clean all")
 
 
 @rule("LI317", "yum-pin-versions", Severity.WARNING, tags=("yum", "reproducibility"), peers=("DL3033", "KICS-6452c424"))
@@ -114,7 +120,7 @@ def _rpm_packages(cmd: Command) -> list[str]:
     return words
 
 
-@rule("LI318", "dnf-missing-yes", Severity.WARNING, tags=("dnf",), peers=("DL3038", "KICS-7ebd323c"))
+@rule("LI318", "dnf-missing-yes", Severity.WARNING, tags=("dnf",), peers=("DL3038", "KICS-7ebd323c"), fixable=(Safety.SAFE,))
 def dnf_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
     """Use `-y` with `dnf install` and `microdnf install`.
 
@@ -134,11 +140,13 @@ def dnf_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN dnf install -y httpd-2.4.24 && dnf clean all
     ```
+    Safe autofix: `-y` is added after the subcommand.
     """
     yield from missing_yes(t, DNF, "install", "in", "groupinstall", "localinstall")
 
 
-@rule("LI319", "dnf-clean-missing", Severity.WARNING, tags=("dnf", "size"), peers=("DL3040", "DS-0019", "KICS-295acb63"))
+@rule("LI319", "dnf-clean-missing", Severity.WARNING, tags=("dnf", "size"), peers=("DL3040", "DS-0019", "KICS-295acb63"),
+      fixable=(Safety.SAFE,))
 def dnf_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     """Run `dnf clean all` after `dnf install`.
 
@@ -160,9 +168,12 @@ def dnf_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN dnf install -y mariadb-10.4 && dnf clean all
     ```
+    Safe autofix: the RUN ends with `&& dnf clean all` (`tdnf`/`microdnf
+    clean all` for those), when the script parsed again runs the same
+    commands plus that one.
     """
     yield from cache_left(t, DNF, "dnf install without a later `dnf clean all` leaves dnf's cache in the layer",
-                          "end the RUN with `&& dnf clean all`")
+                          "end the RUN with `&& dnf clean all`", clean="{name} clean all")
 
 
 @rule("LI320", "dnf-pin-versions", Severity.WARNING, tags=("dnf", "reproducibility"), peers=("DL3041", "KICS-93d88cf7"))
@@ -193,7 +204,7 @@ def dnf_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     yield from unpinned(t, DNF, "dnf install", "pin each package: `pkg-version`", _rpm_packages, "install", "in", "module")
 
 
-@rule("LI321", "microdnf-clean-missing", Severity.WARNING, tags=("dnf", "size"), peers=("DS-0027",))
+@rule("LI321", "microdnf-clean-missing", Severity.WARNING, tags=("dnf", "size"), peers=("DS-0027",), fixable=(Safety.SAFE,))
 def microdnf_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     """Run `microdnf clean all` after `microdnf install`.
 
@@ -215,12 +226,14 @@ def microdnf_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN microdnf install -y nginx-1.20.1 && microdnf clean all
     ```
+    Safe autofix: the RUN ends with `&& microdnf clean all`, when the script
+    parsed again runs the same commands plus that one.
     """
     yield from cache_left(t, MICRODNF, "`microdnf install` without a later `microdnf clean all` leaves its cache in the layer",
-                          "end the RUN with `&& microdnf clean all`")
+                          "end the RUN with `&& microdnf clean all`", clean="{name} clean all")
 
 
-@rule("LI322", "zypper-non-interactive", Severity.WARNING, tags=("zypper",), peers=("DL3034", "KICS-45e1fca5"),
+@rule("LI322", "zypper-non-interactive", Severity.WARNING, tags=("zypper",), peers=("DL3034", "KICS-45e1fca5"), fixable=(Safety.SAFE,),
       divergences={"KICS-45e1fca5": "KICS passes a zypper prompt in a stage that is not shipped (a builder stage the last "
                                     "stage copies from). That stage is built all the same, and zypper at a prompt with no "
                                     "terminal stops with 'Cannot read input: bad stream or EOF', which fails the build; "
@@ -246,8 +259,11 @@ def zypper_non_interactive(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN zypper install -y httpd=2.4.24 && zypper clean
     ```
+    Safe autofix: the global `--non-interactive` is added right after
+    `zypper`, where every subcommand accepts it.
     """
-    yield from missing_yes(t, ZYPPER, "install", "in", "remove", "rm", "source-install", "si", "patch")
+    yield from missing_yes(t, ZYPPER, "install", "in", "remove", "rm", "source-install", "si", "patch",
+                           add="--non-interactive", global_option=True)
 
 
 @rule("LI323", "zypper-dist-upgrade", Severity.WARNING, tags=("zypper",), peers=("DL3035",))
@@ -274,7 +290,7 @@ def zypper_dist_upgrade(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 @rule("LI324", "zypper-clean-missing", Severity.WARNING, tags=("zypper", "size"), peers=("DL3036", "DS-0020", "KICS-38300d1a"),
-      divergences={"KICS-38300d1a": KICS_LAST_STAGE})
+      fixable=(Safety.SAFE,), divergences={"KICS-38300d1a": KICS_LAST_STAGE})
 def zypper_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     """Run `zypper clean` after zypper installs.
 
@@ -295,9 +311,11 @@ def zypper_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     ```dockerfile
     RUN zypper install -y mariadb=10.4 && zypper clean
     ```
+    Safe autofix: the RUN ends with `&& zypper clean`, when the script
+    parsed again runs the same commands plus that one.
     """
     yield from cache_left(t, ZYPPER, "zypper install without a later `zypper clean` leaves its cache in the layer",
-                          "end the RUN with `&& zypper clean`")
+                          "end the RUN with `&& zypper clean`", clean="zypper clean")
 
 
 @rule("LI325", "zypper-pin-versions", Severity.WARNING, tags=("zypper", "reproducibility"), peers=("DL3037", "KICS-562952e4"))

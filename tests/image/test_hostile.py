@@ -202,3 +202,75 @@ def test_references():
             parse_docker_ref(bad)
     assert parse_source("docker-daemon:x:1").selector == "x:1"
     assert (parse_source("oci:/nonexistent/dir:tag").path, parse_source("oci:/nonexistent/dir:tag").selector) == ("/nonexistent/dir:tag", "")
+
+
+def _zip(names: list[str], payload: bytes = b"") -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for n in names:
+            z.writestr(zipfile.ZipInfo(n), payload)
+    return buf.getvalue()
+
+
+def test_a_zip_directory_is_counted_before_zipfile_holds_it() -> None:
+    from lintimg.image.archives import ArchiveLimits, walk, zip_entries
+
+    assert zip_entries(_zip([f"{i:x}" for i in range(70_000)])) == 70_000  # past 65,535: the zip64 end record
+    assert zip_entries(b"PK\x03\x04 not a whole zip") is None
+    token = b"GITHUB_TOKEN=ghp_" + b"a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8" + b"\n"
+    small = _zip(["a.env", "b.env"], token)
+    assert [label for label, _ in walk(small, "app.jar")] == ["app.jar!/a.env", "app.jar!/b.env"]
+    crowded = _zip([f"{i}.env" for i in range(60)], token)
+    assert list(walk(crowded, "app.jar", ArchiveLimits(max_directory=50))) == [], "a directory over the bound is not opened"
+
+
+@pytest.mark.parametrize("fmt", ["gnu", "posix"])
+def test_a_sparse_file_is_put_together_as_the_runtime_unpacks_it(tmp_path, fmt: str) -> None:
+    """GNU tar stores only a sparse file's data chunks: the reader hands out the whole file (holes as zeros),
+    so a file stored sparse is checked like any other (an /etc/passwd too)."""
+    import io
+    import shutil
+    import subprocess
+    import tarfile
+
+    from lintimg.image.tarstream import headers
+
+    tar = shutil.which("tar")
+    if not tar or b"GNU tar" not in subprocess.run([tar, "--version"], capture_output=True).stdout:
+        pytest.skip("GNU tar is not installed")
+    (tmp_path / "root").mkdir()
+    body = bytearray(300_000)
+    with open(tmp_path / "root" / "f", "wb") as f:  # holes made by seeking: the file system keeps them
+        for at, part in ((0, b"head\n"), (150_000, b"middle"), (len(body) - 4, b"end\n")):
+            f.seek(at)
+            f.write(part)
+            body[at : at + len(part)] = part
+    subprocess.run([tar, "--sparse", f"--format={fmt}", "-cf", str(tmp_path / "l.tar"), "-C", str(tmp_path / "root"), "f"], check=True)
+    data = (tmp_path / "l.tar").read_bytes()
+    with tarfile.open(fileobj=io.BytesIO(data)) as t:
+        want_map = tuple(t.getmember("f").sparse or ())
+    stream = io.BytesIO(data)
+    (h,) = list(_with_content(headers(stream), stream))
+    assert h[0].size == len(body) and h[0].sparse == want_map and len(want_map) > 1
+    assert h[1] == bytes(body)
+
+
+def _with_content(found, stream):
+    from lintimg.image.reader import _content
+
+    for h in found:
+        yield h, _content(h.name, h.size, h.sparse, stream) if h.sparse is not None else None
+
+
+def test_a_null_config_field_reads_as_absent() -> None:
+    """JSON null (``"created_by": null``, found by the fuzzer) is no value: rules never see None where the spec
+    gives a string, list or map (``h.get("created_by", "")`` was None, and the history rebuild crashed)."""
+    from lintimg.image.config import checked
+
+    anomalies: list = []
+    config = checked({"config": {"User": None, "Env": None}, "history": [{"created_by": None, "empty_layer": True}]}, anomalies)
+    assert config["history"] == [{"empty_layer": True}] and "User" not in config["config"] and "Env" not in config["config"]
+    assert anomalies == []

@@ -179,7 +179,7 @@ def test_registry_errors(anon, docker_config):
         from lintimg.dockerfile.reference import parse_docker_ref
         from lintimg.image.registry import Registry
 
-        Registry(parse_docker_ref("example.invalid/x:1"))._connect("http://example.invalid/v2/")
+        Registry(parse_docker_ref("example.invalid/x:1"))._connect("http://example.invalid/v2/", 5.0)
 
 
 def test_bare_reference_falls_back_to_the_registry(anon, docker, docker_config):

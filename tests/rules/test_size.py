@@ -48,7 +48,11 @@ def test_sdk_rule_leaves_toolboxes_and_builds_to_others() -> None:
     passes("LI631", 'FROM maven:3\nENTRYPOINT ["mvn", "-B", "package"]\n')
     passes("LI631", 'FROM golang:1.22\nCMD ["go", "test", "./..."]\n')
     catches("LI631", 'FROM golang:1.22\nCMD ["go", "run", "."]\n')  # runs the program, through the SDK
+    catches("LI631", 'FROM maven:3\nEXPOSE 8080\nCMD ["mvn", "jetty:run"]\n')  # from the corpus: an app run by its build tool
+    catches("LI631", 'FROM rust:1.79\nCMD ["cargo", "run", "--release"]\n')
     catches("LI631", 'FROM python:3.12\nCMD ["python", "build_index.py"]\n')  # only a script named build*.sh is a build
+    passes("LI631", 'FROM maven:3\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nCMD /bin/bash\n')  # still a bare shell
+    catches("LI631", 'FROM maven:3\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nCMD java -jar /app.jar\n')
     passes("LI631", f"FROM golang:1.22\nRUN go build -o /app .\n{RUNS}")  # LI632 reports it with the split
 
 

@@ -14,7 +14,8 @@ imports inside functions and under ``TYPE_CHECKING`` count too):
 - ``reports/``: findings and the engine's RunInfo into text, JSON, SARIF, …: nothing of
   the models or detectors (an image run redacts history text before findings reach a report);
 - ``rules/`` (``lintimg.rules``): plugins over the engine and the models;
-- ``run/``: one run from sources to findings; ``cli``: arguments in, report out.
+- ``run/``: one run from sources to findings; ``fleet/``: many image runs over a registry, on a
+  process pool or a Dask cluster; ``cli``: arguments in, report out.
 """
 from __future__ import annotations
 
@@ -37,9 +38,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("reports", {"core", "engine"}),
     ("rules", {"core", "dockerfile", "secrets", "shellcheck", "image", "context", "engine"}),
     ("run", {"core", "dockerfile", "secrets", "shellcheck", "image", "context", "engine"}),
-    ("cli", {"core", "dockerfile", "engine", "context", "reports", "run"}),
+    ("fleet", {"core", "dockerfile", "secrets", "image", "engine", "reports", "run"}),
+    ("cli", {"core", "dockerfile", "engine", "context", "reports", "run", "fleet"}),
 ]
-CORE = {"errors", "paths", "findings", "config", "cachefiles", "distributions", "_build"}  # _build: the build backend, run by pip only
+CORE = {"errors", "paths", "findings", "config", "cachefiles", "limits", "redaction", "distributions", "_build"}  # _build: the build backend, run by pip only
 
 
 def layer_of(module: str) -> str | None:
@@ -125,7 +127,7 @@ def test_every_import_goes_to_an_allowed_lower_layer():
 
 @pytest.mark.parametrize("package, line", [
     ("dockerfile", "from lintimg.engine.rule import rule"),
-    ("reports", "from lintimg.secrets.scanner import withhold_secrets"),
+    ("reports", "from lintimg.secrets.spans import secret_spans"),
     ("engine", "    from lintimg.secrets.detect import detect"),  # inside a function counts too
     ("image", "from ..run import RunResult"),  # relative imports are resolved
 ])
