@@ -112,6 +112,8 @@ class Engine:
 
 def _judge(d: Detector, m: Any, data: bytes, start: int, end: int) -> bytes | None:
     """The value ``d`` reports at this match, or None when its checks reject it."""
+    if end - start < d.min_len:
+        return None
     if _TRAILING.match(data, end):
         return None
     raw = data[start:end]
