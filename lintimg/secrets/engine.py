@@ -24,10 +24,10 @@ import threading
 from collections.abc import Callable, Collection
 from typing import Any
 
-from lintimg.secrets.formats import DETECTORS, GENERIC_IDS, Detector, skipped_path
+from lintimg.secrets.formats import DETECTORS, GENERIC_IDS, Detector
 from lintimg.secrets.hit import SecretHit
 from lintimg.secrets.redact import redact
-from lintimg.secrets.triggers import TRIGGERS, as_re2
+from lintimg.secrets.triggers import TRIGGERS, as_re2, skipped_path
 from lintimg.secrets.values import entropy, is_placeholder
 
 # Text right after a value that marks it as a placeholder: "...", "###", "***", "xxxx", "…".

@@ -442,14 +442,3 @@ DETECTORS: tuple[Detector, ...] = (
 
 GENERIC_IDS = frozenset(d.id for d in DETECTORS if d.generic)
 BY_ID = {d.id: d for d in DETECTORS}
-
-_EXAMPLE_NAME = re.compile(r"(?i)(?:^|[._\-])(?:example|examples|sample|samples|template|dist)(?:$|[._\-])")
-# Files that list checksums of other files: hashes, never secrets.
-_HASH_LISTS = re.compile(r"(?i)(?:\.(?:sha1|sha224|sha256|sha384|sha512|md5|sums?)|(?:^|/)[A-Z0-9]*SUMS|\.dist-info/RECORD)$")
-
-
-def skipped_path(path: str) -> bool:
-    """Files not scanned, whatever they hold: templates written to be copied and filled in
-    (``.env.example``, ``config.sample.yml``, ``settings.py.dist``) and checksum lists
-    (``SHA256SUMS``, ``*.sha256``, a wheel's ``RECORD``)."""
-    return bool(_EXAMPLE_NAME.search(path.rsplit("/", 1)[-1]) or _HASH_LISTS.search(path))
