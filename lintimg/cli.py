@@ -284,7 +284,10 @@ def _color(args: argparse.Namespace, stream: TextIO | None) -> bool:
         return False
     if os.environ.get("FORCE_COLOR", "") not in ("", "0"):
         return True
-    return bool(stream.isatty())
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, OSError, ValueError):  # a closed stdout (the run memo wraps even a missing one)
+        return False
 
 
 def exit_code(findings: list[Finding], threshold: str) -> int:
