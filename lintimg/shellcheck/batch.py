@@ -59,7 +59,9 @@ DIALECTS = {"sh": "sh", "dash": "dash", "ash": "sh", "busybox": "sh", "bash": "b
 PRELUDE_LINES = 2  # shebang + export line
 _BATCH = 200  # scripts per shellcheck process: bounds argv length, and how long the first file waits
 PER_SCRIPT = 0.5  # seconds a process's deadline grows by for each script it is given
-MAX_NESTING = 32  # command substitutions nested deeper are not given to ShellCheck
+# Command substitutions nested deeper are not given to ShellCheck: its time doubles with each level
+# (measured, ShellCheck 0.10: depth 10 0.5 s, 12 2.3 s, 14 11 s; the fuzzer found 20 levels in 218 bytes).
+MAX_NESTING = 8
 
 
 @dataclass(frozen=True)
