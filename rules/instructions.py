@@ -225,7 +225,7 @@ def _healthcheck_json(ins: Instruction) -> bool | None:
     peers=("DL3025", "JSONArgsRecommended", "KICS-b86987e1"), fixable=(Safety.SAFE, Safety.UNSAFE),
     divergences={"DL3025": "hadolint reports shell form whatever the SHELL; lintimg follows BuildKit, for which a SHELL "
                            "instruction makes the shell form a deliberate use of that shell.",
-                 "KICS-b86987e1": KICS_LAST_STAGE},
+                 "KICS-b86987e1": KICS_LAST_STAGE, "JSONArgsRecommended": DEAD_STAGE},
 )
 def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
     """Use the JSON (exec) form for CMD, ENTRYPOINT and HEALTHCHECK CMD.
