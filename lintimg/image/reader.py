@@ -687,10 +687,14 @@ class _Links:
         self.ref = ref
         self.targets: dict[str, str] = {}
         self.steps = 0
+        # Parents already seen to lead through no link (a folder's files come together): true until a link is
+        # added, as one removed never puts a link on a path.
+        self._direct: set[str] = set()
 
     def write(self, path: str, entry: LayerEntry) -> None:
         if entry.type is EntryType.SYMLINK:
             self.targets[path] = entry.linkname
+            self._direct.clear()
         else:
             self.targets.pop(path, None)
 
@@ -700,7 +704,10 @@ class _Links:
     def resolve(self, path: str, layer: int, anomalies: list[Anomaly]) -> str:
         """``path`` with its parent directories resolved through the links so far."""
         parent, _, base = path.rpartition("/")
-        if not parent or not self.targets or not self._through_link(parent):
+        if not parent or not self.targets or parent in self._direct:
+            return path
+        if not self._through_link(parent):
+            self._direct.add(parent)
             return path
         resolved = self._walk(parent)
         if resolved is None:
