@@ -18,4 +18,4 @@ python3 -m ruff check lintimg rules tests benchmarks fixtures
 bash .ci/typecheck
 bash tests/services.sh start
 trap 'bash tests/services.sh stop' EXIT
-python3 -m pytest -q -ra "$@"
+python3 -m pytest -q -ra --durations=25 "$@"  # the slowest tests: CI must stay well under 20 minutes
