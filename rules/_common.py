@@ -194,18 +194,20 @@ PACMAN = Manager(
 SYSTEM_MANAGERS = (APT, APK, YUM, DNF, ZYPPER)
 
 # KICS queries built on its `check_multi_stage` look at the last FROM only. Rules about what ships skip the stages
-# that do not ship (lintimg.dockerfile.stages), which covers KICS's builder-stage cases; they differ on a stage that
-# no other stage uses, which KICS skips and a `--target` build ships (hadolint and trivy report it too).
+# that do not ship (lintimg.dockerfile.stages), which covers KICS's builder-stage cases; they differ on a named stage
+# that no other stage uses, which KICS skips and a `--target` build ships (hadolint and trivy report it too).
 KICS_LAST_STAGE = ("KICS looks at the last stage only. lintimg checks every stage that ships: the last one, the stages "
-                   "it is built FROM, and a stage no other stage uses (`docker build --target` builds it as an image of "
-                   "its own); a builder stage that later stages only copy from is skipped by both.")
+                   "it is built FROM, and a named stage no other stage uses (`docker build --target` builds it as an "
+                   "image of its own); a builder stage that later stages only copy from is skipped by both.")
 # hadolint's cache rules look at the last stage and the stages it is built FROM; trivy's at every stage. Their own
-# cases conflict on a stage nothing uses (hadolint DL3009/DL3060 pass a named one, trivy DS-0025/DS-0015 catch an
-# unnamed one); lintimg treats it as shipped (a named one is a `--target`), which agrees with trivy.
+# cases conflict on a named stage nothing uses (hadolint DL3009/DL3060 pass it); lintimg treats it as shipped.
 HADOLINT_FINAL_CHAIN = ("hadolint checks the last stage and the stages it is built FROM only, so it passes a named stage "
                         "that no other stage uses; `docker build --target <name>` builds that stage as an image of its "
-                        "own, and trivy reports the same problem in a stage nothing uses (its DS-0025 and DS-0015 "
-                        "cases), so lintimg checks it.")
+                        "own, so lintimg checks it.")
+# hadolint (DL3049, DL4003, ...), trivy and BuildKit's lint check every stage, one that no build can produce included.
+DEAD_STAGE = ("This peer also checks a stage that no build produces: one without an `AS` name that no other stage uses "
+              "and that is not the last. `--target` picks a stage by its name only and BuildKit builds only the stages "
+              "the target needs, so nothing in such a stage reaches an image; lintimg skips it.")
 # Managers whose index a RUN can refresh for a later RUN to install from (LI305).
 INDEX_MANAGERS = (*SYSTEM_MANAGERS, PACMAN)
 
@@ -256,6 +258,20 @@ def base_env_names(df: Dockerfile, stage: Stage) -> frozenset[str] | None:
         return None
     ref = parse_ref(root.base_resolved)
     return frozenset({"PATH"}) if ref.full_name in PATH_ONLY_BASES else None
+
+
+def base_env(t: RuleTarget, df: Dockerfile, stage: Stage) -> frozenset[str] | None:
+    """The variables the base image of ``stage``'s chain sets: :func:`base_env_names`, else the names in the Env
+    of its config when the run looked the image up (:func:`prepare_base_facts`); ``None`` when neither knows."""
+    known = base_env_names(df, stage)
+    root = chain(df, stage)[-1]
+    found = base_lookup(t, root) if known is None and root.base_stage is None else None
+    if found is None:
+        return known
+    from lintimg.image.basefacts import BaseFacts  # a lookup ran: the image code is loaded already
+
+    env = found.config.get("Env") if isinstance(found, BaseFacts) else None
+    return frozenset(e.split("=", 1)[0] for e in env if isinstance(e, str)) if isinstance(env, list) else None
 
 
 def run_vars(df: Dockerfile, ins: Instruction, cmd: Command) -> Callable[[str], str | None]:
@@ -425,7 +441,7 @@ def scanner_for(t: RuleTarget) -> SecretScanner:
 # ---------------------------------------------------------------- base-image facts
 
 # Rules that read base-image facts, each with the setting without which it needs none.
-BASEFACT_RULES = {"LI630": "max-base-image-size", "LI905": "allowed-users"}
+BASEFACT_RULES = {"LI630": "max-base-image-size", "LI905": "allowed-users", "LI213": "base-image-lookup"}
 
 
 def lookup_mode(t: RuleTarget | Target) -> str:
@@ -500,6 +516,9 @@ def prepare_base_facts(targets: list[Target], enabled: frozenset[str]) -> None:
             stages += [st for st in measured_stages(df) if st not in stages]  # the base decides the user
         if stages:
             wanted[i] = stages
+        if "LI213" in enabled and t.setting(BASEFACT_RULES["LI213"]) is not None:  # the Env of bases not known offline
+            more = [st for st, _ in external_bases(df) if "$" not in st.base_resolved and base_env_names(df, st) is None]
+            wanted.setdefault(i, []).extend(st for st in more if st not in wanted.get(i, []))
     if not any(wanted.values()):
         return
     end = time.monotonic() + DEADLINE

@@ -15,7 +15,7 @@ from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety, Severity
 from lintimg.rules import _fixes
-from lintimg.rules._common import KICS_LAST_STAGE, base_env_names, path_under
+from lintimg.rules._common import DEAD_STAGE, KICS_LAST_STAGE, base_env, path_under
 
 ID_RANGE = "LI200-LI299"
 
@@ -237,7 +237,7 @@ def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
     Once a SHELL instruction is in force for the stage (its own, or one
     inherited through `FROM <stage>`), the shell form is a deliberate use
     of that shell and is not flagged, as BuildKit does. A stage that is
-    not shipped (only copied from) never runs as a container and is not
+    not shipped (only copied from, or unnamed and unused) never runs as a container and is not
     checked.
 
     ## Why it matters
@@ -299,6 +299,7 @@ def _repeated(t: DockerfileTarget, keyword: str) -> Iterator[Hit]:
 @rule(
     "LI207", "multiple-cmd", Severity.WARNING, tags=("runtime",),
     peers=("DL4003", "MultipleInstructionsDisallowed", "DS-0016", "KICS-41c195f4"),
+    divergences={p: DEAD_STAGE for p in ("DL4003", "MultipleInstructionsDisallowed", "DS-0016")},
 )
 def multiple_cmd(t: DockerfileTarget) -> Iterator[Hit]:
     """More than one CMD in a stage.
@@ -306,7 +307,7 @@ def multiple_cmd(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags each `CMD` of a stage that a later `CMD` overrides (the
     finding is on the one that has no effect). A stage that is not
-    shipped (only copied from) is not checked.
+    shipped (only copied from, or unnamed and unused) is not checked.
 
     ## Why it matters
     Only the last CMD counts; the others are dead code that misleads readers
@@ -327,7 +328,7 @@ def multiple_cmd(t: DockerfileTarget) -> Iterator[Hit]:
 @rule(
     "LI208", "multiple-entrypoint", Severity.ERROR, tags=("runtime",),
     peers=("DL4004", "MultipleInstructionsDisallowed", "DS-0007", "KICS-6938958b"),
-    divergences={"KICS-6938958b": KICS_LAST_STAGE},
+    divergences={"KICS-6938958b": KICS_LAST_STAGE, **{p: DEAD_STAGE for p in ("DL4004", "MultipleInstructionsDisallowed", "DS-0007")}},
 )
 def multiple_entrypoint(t: DockerfileTarget) -> Iterator[Hit]:
     """More than one ENTRYPOINT in a stage.
@@ -335,7 +336,7 @@ def multiple_entrypoint(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags each `ENTRYPOINT` of a stage that a later `ENTRYPOINT` overrides (the
     finding is on the one that has no effect). A stage that is not
-    shipped (only copied from) is not checked.
+    shipped (only copied from, or unnamed and unused) is not checked.
 
     ## Why it matters
     Only the last ENTRYPOINT counts; the earlier ones never run.
@@ -355,6 +356,7 @@ def multiple_entrypoint(t: DockerfileTarget) -> Iterator[Hit]:
 @rule(
     "LI209", "multiple-healthcheck", Severity.ERROR, tags=("runtime", "healthcheck"),
     peers=("DL3012", "MultipleInstructionsDisallowed", "DS-0023"),
+    divergences={p: DEAD_STAGE for p in ("DL3012", "MultipleInstructionsDisallowed", "DS-0023")},
 )
 def multiple_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
     """More than one HEALTHCHECK in a stage.
@@ -362,7 +364,7 @@ def multiple_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags each `HEALTHCHECK` of a stage that a later `HEALTHCHECK` overrides (the
     finding is on the one that has no effect). A stage that is not
-    shipped (only copied from) is not checked.
+    shipped (only copied from, or unnamed and unused) is not checked.
 
     ## Why it matters
     Only the last HEALTHCHECK counts; an earlier one that looks like the
@@ -511,11 +513,13 @@ def undefined_var(t: DockerfileTarget) -> Iterator[Hit]:
     the shell and not checked; `${NAME:-default}` forms are deliberate and
     skipped. `PATH` is known, since every base image sets it, and is
     suggested for near names (`$PAHT`). Where the base image's variables
-    are known without a registry (`scratch`, and the official alpine,
-    busybox, debian and ubuntu images, whose config sets only PATH) every
-    undefined name is reported, also one an ARG declares only later; on
-    other bases, whose ENV lintimg does not read (BuildKit does), only
-    names close to a defined one, i.e. likely typos.
+    are known, every undefined name is reported, also one an ARG declares
+    only later: `scratch` and the official alpine, busybox, debian and
+    ubuntu images (their config sets only PATH) are known offline, and any
+    other base is read from its config's Env, as BuildKit reads it, when
+    base-image lookups are on (`base-image-lookup: local` asks the local
+    engine, `registry` also the registry). On a base that is not known,
+    only names close to a defined one are reported, i.e. likely typos.
 
     ## Why it matters
     An undefined variable expands to an empty string without any error, so a
@@ -535,7 +539,7 @@ def undefined_var(t: DockerfileTarget) -> Iterator[Hit]:
         if ins.stage_index is None or ins.keyword not in _EXPANDING:
             continue
         stage = df.stages[ins.stage_index]
-        base = base_env_names(df, stage)
+        base = base_env(t, df, stage)
         known = set(df.env_at(ins)) | (base or _BASE_ENV)
         reported: set[str] = set()
         for text in _expanded_texts(ins):
@@ -572,7 +576,7 @@ def consecutive_run(t: DockerfileTarget) -> Iterator[Hit]:
     Flags a RUN that directly follows another RUN of the same stage with the
     same flags (mounts, network) when the two hold only one command each.
     RUNs that already chain several commands are left alone, and so is a
-    stage that is not shipped (only copied from): its layers reach no image.
+    stage that is not shipped (only copied from, or unnamed and unused): its layers reach no image.
 
     ## Why it matters
     Each RUN makes a layer; files created in one and removed in the next
@@ -611,7 +615,7 @@ def consecutive_copy(t: DockerfileTarget) -> Iterator[Hit]:
     Flags the first of two or more consecutive `COPY` (or `ADD`)
     instructions of a stage that ships when they copy to the same
     destination with the same flags. Heredoc copies are left alone, and
-    so is a stage that is not shipped (only copied from).
+    so is a stage that is not shipped (only copied from, or unnamed and unused).
 
     ## Why it matters
     Each COPY makes a layer; one COPY with several sources makes one and

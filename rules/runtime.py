@@ -100,7 +100,7 @@ def user_not_numeric(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags `USER name` and `USER name:group` unless both parts are numeric
     or come from a variable. A stage that is not shipped (only copied
-    from) is not checked: it never runs as a container.
+    from, or unnamed and unused) is not checked: it never runs as a container.
 
     ## Why it matters
     A name is resolved inside the image's `/etc/passwd`; platforms that
@@ -128,7 +128,7 @@ def copy_chown_flag(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags `--chown` on COPY and ADD. A stage that is not shipped (only
-    copied from) is not checked: it never runs as a container.
+    copied from, or unnamed and unused) is not checked: it never runs as a container.
 
     ## Why it matters
     Files owned by the user the container runs as can be modified by a
@@ -198,7 +198,7 @@ def expose_ssh_port(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags `EXPOSE 22`, `22/tcp` and `22/udp`. A stage that is not shipped
-    (only copied from) is not checked: it never runs as a container.
+    (only copied from, or unnamed and unused) is not checked: it never runs as a container.
 
     ## Why it matters
     An SSH server in a container is a second entry point with its own keys
@@ -233,7 +233,7 @@ def volume_sensitive_dir(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags `VOLUME` entries at or under `/sys`, `/dev` or `/proc`, in shell
-    or JSON form. A stage that is not shipped (only copied from) is not
+    or JSON form. A stage that is not shipped (only copied from, or unnamed and unused) is not
     checked: it never runs as a container.
 
     ## Why it matters

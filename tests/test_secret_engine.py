@@ -13,10 +13,10 @@ import pytest
 
 from benchmarks.secrets import planted_secrets, synthetic_corpus
 from lintimg.secrets.engine import Engine, engine
-from lintimg.secrets.formats import DETECTORS, skipped_path
+from lintimg.secrets.formats import DETECTORS
 from lintimg.secrets.scanner import SecretScanner
 from lintimg.secrets.spans import mask, secret_spans
-from lintimg.secrets.triggers import TRIGGERS, may_match
+from lintimg.secrets.triggers import TRIGGERS, may_match, skipped_path
 
 ORACLE = Path(__file__).resolve().parents[1].parent / "shared" / "oracle" / "secrets-cases.jsonl"
 rng = random.Random(11)

@@ -75,6 +75,18 @@ def test_alternate_targets_ship():
     assert shipped(text) == {0, 1, 3}  # base ships under test; build is only copied from
 
 
+def test_an_unnamed_stage_nothing_uses_is_no_target():
+    # "Stop at a specific build stage": --target takes the name given with AS; an unnamed stage has none,
+    # so when no other stage uses it and it is not the last, no build produces it
+    text = "FROM alpine:3.20\nRUN apk add curl\nFROM alpine:3.20\nRUN true\n"
+    assert shipped(text) == {1}
+    assert shipped(text.replace("FROM alpine:3.20\nRUN apk", "FROM alpine:3.20 AS tools\nRUN apk", 1)) == {0, 1}
+    # the last stage is the default target, named or not
+    assert shipped("FROM alpine:3.20 AS tools\nRUN true\nFROM alpine:3.20\nRUN true\n") == {0, 1}
+    # an unnamed stage can still be copied from by its index: then it is a builder, as a named one is
+    assert shipped("FROM golang:1.23\nRUN go build -o /app .\nFROM scratch\nCOPY --from=0 /app /app\n") == {1}
+
+
 def test_one_stage_and_no_stage():
     assert shipped("FROM alpine:3.20\nRUN true\n") == {0}
     assert shipped("# nothing\n") == set()
@@ -113,7 +125,7 @@ def test_a_build_argument_can_pick_the_stage():
            "FROM ${BASE}-base\nCOPY --from=ext-gd /gd.so /gd.so\n"
     assert shipped(text) == {3, 4, 5}
     # references that cannot agree leave every value either allows
-    assert shipped("FROM a:1 AS x-1\nFROM a:1 AS y-2\nFROM x-${V}\nFROM y-${V}\n") == {0, 1, 2, 3}
+    assert shipped("FROM a:1 AS x-1\nFROM a:1 AS y-2\nFROM x-${V} AS x\nFROM y-${V}\n") == {0, 1, 2, 3}
     # a reference that is only a variable names an image as often as a stage: it picks no stage
     text = "ARG IMG=python:3.12\nFROM python:3.12 AS test\nRUN pytest\nFROM $IMG AS build\nFROM scratch\nCOPY --from=build /a /a\n"
     assert shipped(text) == {0, 2}

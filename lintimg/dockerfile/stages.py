@@ -6,11 +6,13 @@ its base stage set; rules about base images need the stages that pull from a
 registry rather than from another stage.
 
 Which stages ship (:func:`shipped_stages`): ``docker build`` builds the last
-stage, and ``--target <stage>`` builds any other one as an image of its own.
+stage, and ``--target <name>`` builds any other named one as an image of its
+own (``--target`` takes an ``AS`` name, never an index: an unnamed stage that
+no other stage uses is built by no build).
 A stage that later stages only take files from (``COPY --from=<stage>``,
 ``RUN --mount=from=<stage>``) is a builder: only the paths copied out of it
 reach an image. So a stage ships when it is a build target (the last stage,
-or one no other stage uses) or when a shipped stage holds its whole
+or a named one no other stage uses) or when a shipped stage holds its whole
 filesystem (it is built ``FROM`` it, or copies its root); every other stage
 is "not shipped". Rules about what the image holds or how it
 runs (caches left in a layer, CMD/ENTRYPOINT) skip stages that are not
@@ -145,9 +147,13 @@ def builder_refs(df: Dockerfile) -> set[int]:
 
 
 def leaf_stages(df: Dockerfile) -> list[Stage]:
-    """Build targets: stages no later stage builds on or takes files from (the last stage always is one)."""
+    """Build targets: the last stage, and each named stage no later stage builds on or takes files from.
+
+    ``--target`` picks a stage by its ``AS`` name only, so an unnamed stage that nothing uses is never
+    built on its own (BuildKit skips it; the classic builder builds it and throws it away)."""
     used = builder_refs(df) | {b.index for st in df.stages for b in bases(df, st)}
-    return [st for st in df.stages if st.index not in used]
+    last = len(df.stages) - 1
+    return [st for st in df.stages if st.index == last or (st.index not in used and st.name is not None)]
 
 
 def shipped_stages(df: Dockerfile) -> frozenset[int]:

@@ -22,13 +22,9 @@ bytes)`` with labels like ``app/bundle.tgz!/config/.env`` and, nested,
 """
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
-import lzma
 import re
 import struct
-import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -92,6 +88,9 @@ def _walk(data: bytes, name: str, lim: ArchiveLimits, budget: _Budget, depth: in
     what = kind(data)
     if what is None or depth <= 0:
         return
+    import lzma  # the decompressors load with the first archive: most layers hold none
+    import zipfile
+
     try:
         members = _zip(data, lim, budget) if what == "zip" else _stream(data, what, name, lim, budget)
         for member, content in members:
@@ -126,6 +125,8 @@ def _zip(data: bytes, lim: ArchiveLimits, budget: _Budget) -> Iterator[tuple[str
     declared = zip_entries(data)
     if declared is None or declared > lim.max_directory:
         return  # no directory, or one too big to hold (not opened at all)
+    import zipfile
+
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         for i, info in enumerate(zf.infolist()):
             if i >= lim.max_members:
@@ -144,10 +145,16 @@ def _opened(data: bytes, what: str) -> Any:
     """A file object that decompresses ``data`` as it is read (each ``read(n)`` gives at most n bytes)."""
     raw = io.BytesIO(data)
     if what == "gzip":
+        import gzip
+
         return gzip.GzipFile(fileobj=raw)
     if what == "bzip2":
+        import bz2
+
         return bz2.BZ2File(raw)
     if what == "xz":
+        import lzma
+
         return lzma.LZMAFile(raw)
     if what == "zstd":
         return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)

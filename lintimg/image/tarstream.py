@@ -28,6 +28,7 @@ and mutated archives.
 """
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from typing import NamedTuple, Protocol
 
@@ -38,10 +39,14 @@ ZERO_BLOCK = bytes(BLOCK)
 MAX_EXTENDED = limits.MAX_TAR_HEADER  # the largest GNU long-name or pax header block accepted (docs/limits.md)
 MAX_SPARSE = 1 << 16  # chunks in one sparse file's map
 _GNU_SPARSE = ord("S")
+_DIR, _LONGNAME, _LONGLINK, _GLOBAL = b"5LKg"
 # tarfile's REGULAR_TYPES ("0", NUL for old V7, contiguous "7", GNU sparse) and SUPPORTED_TYPES
 REGULAR = frozenset(b"0\x007S")
 SUPPORTED = REGULAR | frozenset(b"123456LK")
 _EXTENDED = frozenset(b"LKxXg")
+# One unpack per header block instead of a slice per field: name, mode, uid, gid, size, (mtime
+# skipped) checksum, typeflag, linkname, (magic to devminor skipped) ustar prefix.
+_FIELDS = struct.Struct("100s8s8s8s12s12x8sB100s88x155s12x")
 
 
 class TarError(Exception):
@@ -64,7 +69,12 @@ class Header(NamedTuple):
 
 def _number(field: bytes) -> int:
     """A numeric field: NUL/space-terminated octal, or GNU base-256 (first byte 0x80 or 0xff)."""
-    if field[0] in (0o200, 0o377):
+    if field[0] < 0o200:
+        try:  # the usual field, "0000644\0": int() strips the same whitespace bytes.strip() does
+            return int(field.partition(b"\0")[0], 8)
+        except ValueError:
+            pass  # empty or blank (0), or not a number: the full reading below decides
+    elif field[0] in (0o200, 0o377):
         n = int.from_bytes(field[1:], "big")
         return n - 256 ** (len(field) - 1) if field[0] == 0o377 else n
     end = field.find(b"\0")
@@ -80,9 +90,9 @@ def _text(field: bytes) -> str:
     return (field if end < 0 else field[:end]).decode("utf-8", "surrogateescape")
 
 
-def _checksum_ok(buf: bytes) -> bool:
-    want = _number(buf[148:156])
-    unsigned = sum(buf) - sum(buf[148:156]) + 256
+def _checksum_ok(buf: bytes, field: bytes) -> bool:
+    want = _number(field)
+    unsigned = sum(buf) - sum(field) + 256
     if want == unsigned:
         return True
     signed = sum(b - 256 if b > 127 else b for b in buf[:148]) + 256 + sum(b - 256 if b > 127 else b for b in buf[156:])
@@ -201,8 +211,9 @@ def headers(stream: Stream) -> Iterator[Header]:
             return  # no end-of-archive blocks: tarfile accepts that too
         if buf == ZERO_BLOCK:
             return
+        name_f, mode_f, uid_f, gid_f, size_f, sum_f, typeflag, link_f, prefix_f = _FIELDS.unpack(buf)
         try:
-            valid = _checksum_ok(buf)
+            valid = _checksum_ok(buf, sum_f)
         except TarError:
             valid = False
         if not valid:
@@ -211,8 +222,7 @@ def headers(stream: Stream) -> Iterator[Header]:
             if pending:
                 raise TarError("missing or bad subsequent header")
             return  # tarfile stops at a bad header past the start: the rest is trailing data
-        typeflag = buf[156]
-        size = _number(buf[124:136])
+        size = _number(size_f)
         if size < 0:
             raise TarError("invalid header")
         if typeflag in _EXTENDED:
@@ -223,25 +233,25 @@ def headers(stream: Stream) -> Iterator[Header]:
             if len(body) < padded:
                 raise TarError("unexpected end of data")
             body = body[:size]
-            if typeflag == ord("L"):
+            if typeflag == _LONGNAME:
                 pending["path"] = _text(body)
-            elif typeflag == ord("K"):
+            elif typeflag == _LONGLINK:
                 pending["linkpath"] = _text(body)
-            elif typeflag == ord("g"):
+            elif typeflag == _GLOBAL:
                 globals_.update(_pax(body))
             else:
                 pending.update(_pax(body))
             continue
-        name = _text(buf[0:100])
-        linkname = _text(buf[157:257])
-        fields = {"size": size, "uid": _number(buf[108:116]), "gid": _number(buf[116:124])}
-        mode = _number(buf[100:108])
+        name = _text(name_f)
+        linkname = _text(link_f) if link_f[0] else ""
+        fields = {"size": size, "uid": _number(uid_f), "gid": _number(gid_f)}
+        mode = _number(mode_f)
         if typeflag == 0 and name.endswith("/"):
-            typeflag = ord("5")  # an old V7 directory: a regular file whose name ends in "/"
-        if typeflag == ord("5"):
+            typeflag = _DIR  # an old V7 directory: a regular file whose name ends in "/"
+        if typeflag == _DIR:
             name = name.rstrip("/")
         if typeflag != _GNU_SPARSE:
-            prefix = _text(buf[345:500])
+            prefix = _text(prefix_f) if prefix_f[0] else ""
             if prefix:
                 name = prefix + "/" + name
         real_size = None
@@ -266,11 +276,11 @@ def headers(stream: Stream) -> Iterator[Header]:
                 name = merged["path"].rstrip("/")
             linkname = merged.get("linkpath", linkname)
             _apply_numbers(merged, fields)
-        sparse = typeflag == _GNU_SPARSE or any(k.startswith("GNU.sparse.") for k in merged)
+        sparse = typeflag == _GNU_SPARSE or bool(merged) and any(k.startswith("GNU.sparse.") for k in merged)
         if sparse and real_size is None:
             real = merged.get("GNU.sparse.realsize") or merged.get("GNU.sparse.size") or ""
             real_size = int(real) if real.isdigit() else fields["size"]
-        if typeflag == ord("5"):
+        if typeflag == _DIR:
             name = name.rstrip("/")
         reads_data = typeflag in REGULAR or typeflag not in SUPPORTED
         stored = fields["size"] if reads_data else 0

@@ -24,10 +24,10 @@ import threading
 from collections.abc import Callable, Collection
 from typing import Any
 
-from lintimg.secrets.formats import DETECTORS, GENERIC_IDS, Detector, skipped_path
+from lintimg.secrets.formats import DETECTORS, GENERIC_IDS, Detector
 from lintimg.secrets.hit import SecretHit
 from lintimg.secrets.redact import redact
-from lintimg.secrets.triggers import TRIGGERS, as_re2
+from lintimg.secrets.triggers import TRIGGERS, as_re2, skipped_path
 from lintimg.secrets.values import entropy, is_placeholder
 
 # Text right after a value that marks it as a placeholder: "...", "###", "***", "xxxx", "…".
@@ -112,6 +112,8 @@ class Engine:
 
 def _judge(d: Detector, m: Any, data: bytes, start: int, end: int) -> bytes | None:
     """The value ``d`` reports at this match, or None when its checks reject it."""
+    if end - start < d.min_len:
+        return None
     if _TRAILING.match(data, end):
         return None
     raw = data[start:end]

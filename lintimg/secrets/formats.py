@@ -49,6 +49,9 @@ class Detector:
     placeholder: bool = True  # run the placeholder filter on the value
     generic: bool = False  # a name/shape detector: yields to a vendor detector on the same span
     strip_prefix: int = 0  # bytes of fixed prefix left out of the placeholder and entropy checks
+    # A match whose value is shorter can never pass the checks: it is dropped before any of them
+    # runs (most generic matches are short values: "token = x", "password: null").
+    min_len: int = 0
 
 
 def _d(id: str, title: str, pattern: bytes, **kw: Any) -> Detector:
@@ -176,18 +179,21 @@ GENERIC_MIN_LEN = 17
 
 
 def _generic_value(value: bytes, m: Any, data: bytes) -> bool:
-    key = group(m, b"k") or b""
-    if key_is_reference(key) or not key_says_secret(key) or _provider_mismatch(key, value):
+    tail = value
+    for prefix in VENDOR_PREFIXES:
+        if value.startswith(prefix):  # the prefix carries no secret: judge what follows it
+            tail = value[len(prefix):]
+            break
+    if len(tail) < GENERIC_MIN_LEN:  # the cheapest test first (random_looking repeats it)
         return False
     if data[m.end():m.end() + 1] in (b"(", b"["):  # a call or an index: code, not a literal
         return False
+    key = group(m, b"k") or b""
+    if key_is_reference(key) or not key_says_secret(key) or _provider_mismatch(key, value):
+        return False
     if group(m, b"op") == b"," and not group(m, b"q"):  # f(token, other): an argument list, not a pair
         return False
-    for prefix in VENDOR_PREFIXES:
-        if value.startswith(prefix):  # the prefix carries no secret: judge what follows it
-            value = value[len(prefix):]
-            break
-    return random_looking(value, min_len=GENERIC_MIN_LEN)
+    return random_looking(tail, min_len=GENERIC_MIN_LEN)
 
 
 def _bearer_value(value: bytes, m: Any, data: bytes) -> bool:
@@ -419,31 +425,20 @@ DETECTORS: tuple[Detector, ...] = (
     _d("env-instruction", "secret in an ENV/ARG line",
        rb"(?i)\b(?:ENV|ARG)\s+(?P<k>" + KEYCHARS + rb"*(?:" + SECRET_KEY_WORDS + rb")" + KEYCHARS + rb"*)\s+[\"']?(?P<s>"
        + VALUE + rb"+)",
-       checks=(_generic_value,), generic=True),
+       checks=(_generic_value,), generic=True, min_len=GENERIC_MIN_LEN),
     # --- generic: a name that says secret, assigned a random-looking value
     _d("generic-assignment", "secret-named value",
        rb"(?i)(?P<k>" + KEYCHARS + rb"*(?:" + SECRET_KEY_WORDS + rb")" + KEYCHARS + rb"*)"
        rb"[\"'`]?\]?" + STRTYPE + rb"[ \t]{0,4}(?P<op>[:?.|+]{0,3}=|=>|:|,|->|<-)[ \t]{0,4}(?P<q>[\"'`]|[a-z]{0,8}\(\"?|)"
        rb"(?P<s>" + VALUE + rb"+)",
-       checks=(_generic_value,), generic=True),
+       checks=(_generic_value,), generic=True, min_len=GENERIC_MIN_LEN),
     _d("generic-xml", "secret-named XML element",
        rb"(?i)<(?P<k>" + KEYCHARS + rb"*(?:" + SECRET_KEY_WORDS + rb")" + KEYCHARS + rb"*)>\s*(?P<s>[^<\s]{8,256})\s*</",
-       checks=(_generic_value,), generic=True),
+       checks=(_generic_value,), generic=True, min_len=GENERIC_MIN_LEN),
     _d("generic-cli-flag", "secret passed as a command-line flag",
        rb"(?i)\s--?(?P<k>(?:api-?)?(?:token|password|passwd|secret|api-?key|auth-?token|access-?key))(?:=|\s+)[\"']?(?P<s>" + VALUE + rb"+)",
-       checks=(_generic_value,), generic=True),
+       checks=(_generic_value,), generic=True, min_len=GENERIC_MIN_LEN),
 )
 
 GENERIC_IDS = frozenset(d.id for d in DETECTORS if d.generic)
 BY_ID = {d.id: d for d in DETECTORS}
-
-_EXAMPLE_NAME = re.compile(r"(?i)(?:^|[._\-])(?:example|examples|sample|samples|template|dist)(?:$|[._\-])")
-# Files that list checksums of other files: hashes, never secrets.
-_HASH_LISTS = re.compile(r"(?i)(?:\.(?:sha1|sha224|sha256|sha384|sha512|md5|sums?)|(?:^|/)[A-Z0-9]*SUMS|\.dist-info/RECORD)$")
-
-
-def skipped_path(path: str) -> bool:
-    """Files not scanned, whatever they hold: templates written to be copied and filled in
-    (``.env.example``, ``config.sample.yml``, ``settings.py.dist``) and checksum lists
-    (``SHA256SUMS``, ``*.sha256``, a wheel's ``RECORD``)."""
-    return bool(_EXAMPLE_NAME.search(path.rsplit("/", 1)[-1]) or _HASH_LISTS.search(path))

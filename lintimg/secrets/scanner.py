@@ -36,6 +36,7 @@ from lintimg.secrets.hit import SecretHit
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
 BINARY_SNIFF = 8192
 MIN_FILE_SIZE = 10  # nothing any detector reports fits in fewer bytes
+LAZY_TEXT = 64 * 1024  # texts up to this size may be judged without loading the engine (see _engine_scan)
 
 
 def check_policy(settings: dict[str, Any] | None, where: str) -> None:
@@ -71,6 +72,7 @@ class SecretScanner:
         self.prefilter = prefilter
         self._settings = json.dumps(s, sort_keys=True, default=str)
         self._memo: dict[str, tuple[SecretHit, ...]] = {}
+        self._engine_loaded = False
         self._lock = threading.Lock()
 
     @property
@@ -101,19 +103,31 @@ class SecretScanner:
     def _scan(self, data: bytes, path: str) -> list[SecretHit]:
         if path and self.excluded(path):
             return []
-        from lintimg.secrets.formats import skipped_path
+        from lintimg.secrets.triggers import skipped_path
 
         if path and skipped_path(path):
             return []
         key = hashlib.sha256(data).hexdigest()
         hits = self._memo.get(key)
         if hits is None:
-            from lintimg.secrets.engine import engine
-
-            hits = tuple(engine(self.disabled).scan(data, "", self._allowed_value, prefilter=self.prefilter))
+            hits = self._engine_scan(data)
             with self._lock:
                 self._memo[key] = hits
         return [h for h in hits if h.fingerprint not in self.allow_fingerprints]
+
+    def _engine_scan(self, data: bytes) -> tuple[SecretHit, ...]:
+        """The engine's hits. Until a text with a trigger word loads the engine (its rule table and RE2
+        set: ~0.1 s), short texts are judged by the pure-Python trigger test: a rescan whose new files and
+        config hold no trigger word never loads it. Once loaded, its RE2 set pass is the cheaper test."""
+        if not self._engine_loaded and self.prefilter and len(data) <= LAZY_TEXT:
+            from lintimg.secrets.triggers import may_match
+
+            if not may_match(data):
+                return ()
+        from lintimg.secrets.engine import engine
+
+        self._engine_loaded = True
+        return tuple(engine(self.disabled).scan(data, "", self._allowed_value, prefilter=self.prefilter))
 
     def _allowed_value(self, value: bytes) -> bool:
         if self.allow_sha1 and hashlib.sha1(value).hexdigest() in self.allow_sha1:

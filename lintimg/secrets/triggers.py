@@ -1,9 +1,10 @@
 """What each detector needs to see before it can match: a short literal (or tiny pattern) per detector.
 
-Plain data plus one cheap check, so that a short text (a Dockerfile, an ENV
-value, a history line) is judged without loading the engine: when no trigger
-occurs in it, no detector can match it (:func:`may_match`), and the rule table
-and RE2 stay unloaded — a Dockerfile-only run pays nothing for them. The
+Plain data plus two cheap checks, so that a short text (a Dockerfile, an ENV
+value, a history line, a small file) is judged without loading the engine:
+files that are never scanned, whatever they hold (:func:`skipped_path`), and,
+when no trigger occurs in a text, no detector can match it (:func:`may_match`);
+the rule table and RE2 stay unloaded — a Dockerfile-only run pays nothing for them. The
 engine (:mod:`lintimg.secrets.engine`) puts every trigger in one RE2 set and
 runs a detector's own pattern only where one of its triggers occurred.
 
@@ -163,6 +164,18 @@ def as_re2(trigger: Trigger) -> bytes:
         return text
     escaped = re.escape(text)
     return b"(?i)" + escaped if kind == "i" else escaped
+
+
+_EXAMPLE_NAME = re.compile(r"(?i)(?:^|[._\-])(?:example|examples|sample|samples|template|dist)(?:$|[._\-])")
+# Files that list checksums of other files: hashes, never secrets.
+_HASH_LISTS = re.compile(r"(?i)(?:\.(?:sha1|sha224|sha256|sha384|sha512|md5|sums?)|(?:^|/)[A-Z0-9]*SUMS|\.dist-info/RECORD)$")
+
+
+def skipped_path(path: str) -> bool:
+    """Files not scanned, whatever they hold: templates written to be copied and filled in
+    (``.env.example``, ``config.sample.yml``, ``settings.py.dist``) and checksum lists
+    (``SHA256SUMS``, ``*.sha256``, a wheel's ``RECORD``)."""
+    return bool(_EXAMPLE_NAME.search(path.rsplit("/", 1)[-1]) or _HASH_LISTS.search(path))
 
 
 _check: Callable[[bytes], bool] | None = None

@@ -15,6 +15,7 @@ pure. The detectors in :mod:`lintimg.secrets.formats` combine these checks:
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -85,10 +86,20 @@ _SECRET_SUFFIXES = ("password", "passwd", "secret", "token", "apikey", "passphra
 _KEY_QUALIFIERS = frozenset("api access auth private secret signing encryption master license app client".split())
 
 
-def key_words(name: bytes) -> list[str]:
-    """``dbPassword`` -> ``["db", "password"]``; ``AWS_SECRET_ACCESS_KEY`` -> five words."""
+def _words(name: bytes) -> tuple[str, ...]:
     text = name.decode("latin-1")
-    return [w.lower() for w in _SPLIT.split(_CAMEL.sub("_", text)) if w]
+    return tuple(w.lower() for w in _SPLIT.split(_CAMEL.sub("_", text)) if w)
+
+
+# The same few names ("password", "token", "secret_key") recur in thousands of files; only short
+# names are kept, so that a hostile file's megabyte-long names never fill the memo.
+_memo_words = functools.lru_cache(maxsize=4096)(_words)
+_MEMO_NAME = 64
+
+
+def key_words(name: bytes) -> tuple[str, ...]:
+    """``dbPassword`` -> ``("db", "password")``; ``AWS_SECRET_ACCESS_KEY`` -> five words."""
+    return _memo_words(name) if len(name) <= _MEMO_NAME else _words(name)
 
 
 def key_is_reference(name: bytes) -> bool:

@@ -75,7 +75,7 @@ def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
     mount, or both `/var/lib/apt` and `/var/cache/apt` are (with one of
     them only, and Docker's `docker-clean` hook removed as cache-mount
     recipes do, the other keeps apt's files in the layer). A stage that
-    is not shipped (only copied from) is not checked: its files never
+    is not shipped (only copied from, or unnamed and unused) is not checked: its files never
     reach an image.
 
     ## Why it matters
@@ -157,7 +157,7 @@ def apt_get_install_recommends(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags `apt-get install` without `--no-install-recommends` (or
     `-o APT::Install-Recommends=false`). A stage that is not shipped
-    (only copied from) is not checked.
+    (only copied from, or unnamed and unused) is not checked.
 
     ## Why it matters
     Recommended packages are optional extras; in an image they add size

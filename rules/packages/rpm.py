@@ -9,6 +9,7 @@ from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety, Severity
 from lintimg.rules._common import (
+    DEAD_STAGE,
     DNF,
     KICS_LAST_STAGE,
     MICRODNF,
@@ -53,6 +54,7 @@ def yum_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 @rule("LI316", "yum-clean-missing", Severity.WARNING, tags=("yum", "size"), peers=("DL3032", "DS-0015", "KICS-00481784"),
+      divergences={"DS-0015": DEAD_STAGE},
       fixable=(Safety.SAFE,))
 def yum_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     """Run `yum clean all` after `yum install`.
@@ -60,7 +62,7 @@ def yum_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags `yum install` not followed in the same RUN by `yum clean all`
     (or `rm -rf /var/cache/yum`), unless the cache is a mount. A stage
-    that is not shipped (only copied from) is not checked.
+    that is not shipped (only copied from, or unnamed and unused) is not checked.
 
     ## Why it matters
     yum's metadata and package cache stay in the layer otherwise.
@@ -154,7 +156,7 @@ def dnf_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     Flags dnf/microdnf/tdnf installs and upgrades not followed in the same
     RUN by `dnf clean all` (or removing the dnf cache), unless the cache
     directory is a cache or tmpfs mount. A stage that is not shipped
-    (only copied from) is not checked.
+    (only copied from, or unnamed and unused) is not checked.
 
     ## Why it matters
     dnf's metadata and package cache stay in the layer otherwise.
@@ -211,7 +213,7 @@ def microdnf_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags `microdnf install` with no `microdnf clean all` after it in the
     same RUN (or a cache mount on its cache). A stage that is not shipped
-    (only copied from) is not checked.
+    (only copied from, or unnamed and unused) is not checked.
 
     ## Why it matters
     microdnf is used on minimal images precisely to stay small; its cache
@@ -297,7 +299,7 @@ def zypper_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags zypper installs, removals and patches not followed in the same
     RUN by `zypper clean`/`zypper cc`, unless `/var/cache/zypp` is a mount.
-    A stage that is not shipped (only copied from) is not checked.
+    A stage that is not shipped (only copied from, or unnamed and unused) is not checked.
 
     ## Why it matters
     zypper's cache stays in the layer otherwise.

@@ -1,4 +1,6 @@
 """LI2xx: instruction form and syntax."""
+import pytest
+
 from tests.rulespec import catches, passes, stage_scope
 
 
@@ -161,6 +163,29 @@ def test_undefined_var_on_bases_whose_variables_are_known():
     # unknown bases set their own variables: python's PYTHON_VERSION, golang's GOPATH
     passes("LI213", "FROM python:3.12\nARG VERSION=$PYTHON_VERSION\n")
     passes("LI213", "FROM golang:1.23\nWORKDIR $GOPATH/src\n")
+
+
+@pytest.mark.engine
+def test_undefined_var_reads_the_base_images_env_when_lookups_are_on(docker, tmp_path, monkeypatch):
+    # BuildKit reads the base image's config: its Env names are defined, every other name is not
+    monkeypatch.delenv("LINTIMG_BASE_IMAGE_LOOKUP", raising=False)
+    (tmp_path / "Dockerfile").write_text(f"FROM {docker.base_image()}\nENV APP_HOME=/srv/app PATH=/bin\n")
+    docker.build(tmp_path, "lintimg-test/undefined-var-env:1")
+    base, local = "FROM lintimg-test/undefined-var-env:1\n", {"base-image-lookup": "local"}
+    passes("LI213", base + "COPY . $APP_HOME/\n", config=local)
+    catches("LI213", base + "COPY . $DEST/\n", config=local, line=2, message="$DEST")
+    catches("LI213", base + "WORKDIR $APP_HOME\nCOPY . $APP_HOEM/\n", config=local, line=3, message="did you mean 'APP_HOME'?")
+    # a near name the base image defines is no typo: without the lookup it looks like one
+    near = base + "ARG APP_HOMES=/x\nCOPY . $APP_HOME/\n"
+    passes("LI213", near, config=local)
+    catches("LI213", near, line=3, message="did you mean 'APP_HOMES'?")
+    # without lookups, or with a base the engine does not hold, only likely typos are reported
+    passes("LI213", base + "COPY . $DEST/\n")
+    passes("LI213", "FROM example.invalid/team/base:1\nCOPY . $DEST/\n", config=local)
+    passes("LI213", base + "COPY . $DEST/\n", config={"base-image-lookup": "off"})
+    # the Env reaches the stages built on that base, not a stage on another one
+    passes("LI213", base + "RUN true\nFROM lintimg-test/undefined-var-env:1 AS two\nFROM two\nWORKDIR $APP_HOME\n", config=local)
+    catches("LI213", base + "FROM scratch\nWORKDIR $APP_HOME\n", config=local, line=3)
 
 
 def test_legacy_arg_form():
