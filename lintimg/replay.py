@@ -277,7 +277,10 @@ class Recording:
             sys.addaudithook(_audit)
             _hooked = True
         self._saved = (sys.stdout, sys.stderr)
-        sys.stdout, sys.stderr = self.stdout, self._stderr
+        if sys.stdout is not None:  # a closed stream stays None: the CLI tells that case itself
+            sys.stdout = self.stdout
+        if sys.stderr is not None:
+            sys.stderr = self._stderr
         os.stat, os.lstat = self._stat, self._lstat  # stat has no audit event
         _current = self
         return self

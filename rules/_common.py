@@ -31,7 +31,7 @@ from lintimg.dockerfile.reference import ImageRef, parse_ref
 from lintimg.dockerfile.shape import Copied, Evidence, Verdict, decide, dockerfile_findings
 from lintimg.dockerfile.shell import Command
 from lintimg.dockerfile.stages import chain, inherited, ships
-from lintimg.dockerfile.words import expand, split_words
+from lintimg.dockerfile.words import expand, is_digits, split_words
 from lintimg.engine.hookspecs import BASEFACTS
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety
@@ -375,15 +375,15 @@ def user_allowed(user: str, allowed: list[str | int]) -> bool | None:
     """Whether ``user`` (``name``, ``uid``, ``uid:gid``; empty is root) is in ``allowed`` (names, UIDs, ``lo-hi`` ranges);
     None when it cannot be told (a name against UID ranges only)."""
     name = (user.split(":", 1)[0] or "root").strip()
-    uid = 0 if name == "root" else (int(name) if name.isdigit() else None)
+    uid = 0 if name == "root" else (int(name) if is_digits(name) else None)
     names = {str(a).strip() for a in allowed}
     if name in names or (uid == 0 and "0" in names):
         return True
     for a in names:
         lo, dash, hi = a.partition("-")
-        if uid is not None and lo.isdigit() and (hi.isdigit() if dash else True) and int(lo) <= uid <= int(hi if dash else lo):
+        if uid is not None and is_digits(lo) and (is_digits(hi) if dash else True) and int(lo) <= uid <= int(hi if dash else lo):
             return True
-    if uid is None and all(a.replace("-", "").isdigit() for a in names):
+    if uid is None and all(is_digits(a.replace("-", "")) for a in names):
         return None
     return False
 

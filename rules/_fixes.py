@@ -243,8 +243,9 @@ def _plain_shell(df: Dockerfile, ins: Instruction) -> bool:
 
 
 def _is_top_level(df: Dockerfile, ins: Instruction) -> bool:
-    """``ins`` is an instruction of the file, not an ONBUILD trigger (which runs in someone else's build)."""
-    return 0 <= ins.index < len(df.instructions) and df.instructions[ins.index] is ins
+    """``ins`` is an instruction of a stage of the file: not an ONBUILD trigger (which runs in someone else's
+    build), nor one before any FROM (a file whose FROM is misspelt has no stage to fix in)."""
+    return 0 <= ins.index < len(df.instructions) and df.instructions[ins.index] is ins and ins.stage_index is not None
 
 
 def exec_form_fix(df: Dockerfile, ins: Instruction) -> tuple[Edits, Safety]:

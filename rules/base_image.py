@@ -16,7 +16,7 @@ from lintimg.dockerfile import (
 from lintimg.dockerfile.edits import token_edit
 from lintimg.dockerfile.queries import hit
 from lintimg.dockerfile.reference import parse_ref
-from lintimg.dockerfile.words import variables_used
+from lintimg.dockerfile.words import is_digits, variables_used
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety, Severity
@@ -480,7 +480,7 @@ def copy_from_undefined_stage(t: DockerfileTarget) -> Iterator[Hit]:
     for ins, ref in _copy_froms(df):
         cur = ins.stage_index
         limit = 0 if cur is None else cur + 1
-        if ref.isdigit():
+        if is_digits(ref):
             if int(ref) >= limit:
                 yield hit(ins, f"COPY --from={ref}: there is no stage {ref} before this one", token=ins.flag_token("from"), fix="use the index or name of an earlier stage")
         elif not any(c in ref for c in ":/@") and df.stage_by_ref(ref, before=limit) is None:
@@ -511,7 +511,7 @@ def unnamed_stage_reference(t: DockerfileTarget) -> Iterator[Hit]:
     Name the stage (`FROM golang:1.23 AS build`) and use `--from=build`.
     """
     for ins, ref in _copy_froms(t.dockerfile):
-        if ref.isdigit():
+        if is_digits(ref):
             yield hit(ins, f"COPY --from={ref} refers to a stage by index", token=ins.flag_token("from"), fix="name the stage with 'AS name' and copy --from=name")
 
 

@@ -10,7 +10,7 @@ from lintimg.config import suggest
 from lintimg.dockerfile import KNOWN_INSTRUCTIONS, Dockerfile, Instruction, Token
 from lintimg.dockerfile.queries import declared_shell, hit
 from lintimg.dockerfile.stages import chain, ships
-from lintimg.dockerfile.words import variables_used
+from lintimg.dockerfile.words import is_digits, variables_used
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety, Severity
@@ -225,7 +225,7 @@ def _healthcheck_json(ins: Instruction) -> bool | None:
     peers=("DL3025", "JSONArgsRecommended", "KICS-b86987e1"), fixable=(Safety.SAFE, Safety.UNSAFE),
     divergences={"DL3025": "hadolint reports shell form whatever the SHELL; lintimg follows BuildKit, for which a SHELL "
                            "instruction makes the shell form a deliberate use of that shell.",
-                 "KICS-b86987e1": KICS_LAST_STAGE},
+                 "KICS-b86987e1": KICS_LAST_STAGE, "JSONArgsRecommended": DEAD_STAGE},
 )
 def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
     """Use the JSON (exec) form for CMD, ENTRYPOINT and HEALTHCHECK CMD.
@@ -686,7 +686,7 @@ def expose_port_out_of_range(t: DockerfileTarget) -> Iterator[Hit]:
     """
     for ins, tok, port, _ in _expose_ports(t.dockerfile):
         for part in port.split("-"):
-            if part.isdigit() and int(part) > 65535:
+            if is_digits(part) and int(part) > 65535:
                 yield hit(ins, f"port {part} is outside 0-65535", token=tok, fix="use a port between 0 and 65535")
                 break
 

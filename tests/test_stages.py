@@ -83,6 +83,9 @@ def test_an_unnamed_stage_nothing_uses_is_no_target():
     assert shipped(text.replace("FROM alpine:3.20\nRUN apk", "FROM alpine:3.20 AS tools\nRUN apk", 1)) == {0, 1}
     # the last stage is the default target, named or not
     assert shipped("FROM alpine:3.20 AS tools\nRUN true\nFROM alpine:3.20\nRUN true\n") == {0, 1}
+    # ONBUILD triggers count wherever they are, as hadolint counts them (they run in the builds FROM the image)
+    df = parse_dockerfile("FROM alpine:3.20\nONBUILD RUN apk add curl\nFROM alpine:3.20\nRUN true\n")
+    assert ships(df, df.instructions[1]) and not ships(df, df.instructions[0])
     # an unnamed stage can still be copied from by its index: then it is a builder, as a named one is
     assert shipped("FROM golang:1.23\nRUN go build -o /app .\nFROM scratch\nCOPY --from=0 /app /app\n") == {1}
 

@@ -12,7 +12,7 @@ from functools import cached_property
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from lintimg.dockerfile.words import expand, parse_key_values
+from lintimg.dockerfile.words import expand, is_digits, parse_key_values
 
 if TYPE_CHECKING:
     from lintimg.dockerfile.shell import Script
@@ -238,7 +238,7 @@ class Dockerfile:
     def stage_by_ref(self, ref: str, before: int | None = None) -> Stage | None:
         """The stage a ``--from``/``FROM`` reference names (alias or index), if any."""
         limit = len(self.stages) if before is None else before
-        if ref.isdigit():
+        if is_digits(ref):
             i = int(ref)
             return self.stages[i] if i < limit else None
         low = ref.lower()

@@ -34,7 +34,7 @@ from lintimg.dockerfile.model import (
     _locate,
 )
 from lintimg.dockerfile.sources import normalized, split_lines
-from lintimg.dockerfile.words import Word, expand, split_words
+from lintimg.dockerfile.words import Word, expand, is_digits, split_words
 
 _KEYWORD_RE = re.compile(r"([^ \t\v\f\r]+)[ \t\v\f\r]*")
 _DIRECTIVE_RE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
@@ -420,7 +420,7 @@ def _stage_from(df: Dockerfile, ins: Instruction, index: int) -> Stage:
         as_token=as_tok,
         platform=platform.value if platform else None,
     )
-    parent = df.stage_by_ref(resolved, before=index) if resolved and not resolved.isdigit() else None
+    parent = df.stage_by_ref(resolved, before=index) if resolved and not is_digits(resolved) else None
     if parent is not None:
         st.base_stage = parent.index
     return st

@@ -30,6 +30,12 @@ class Word:
     end: int
 
 
+def is_digits(text: str) -> bool:
+    """``text`` is ASCII digits only, as Docker reads a number; ``str.isdigit`` also takes ``³``, which
+    ``int()`` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def split_words(s: str, escape: str = "\\") -> list[Word]:
     """Split on unquoted whitespace, keeping offsets; quotes are removed in ``value``."""
     if escape not in s and '"' not in s and "'" not in s:

@@ -17,7 +17,6 @@ import posixpath
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -335,12 +334,34 @@ def read_layer(
     spec: str | None = None,
 ) -> LayerResult:
     """One layer's result: from ``cache`` when it holds this layer for ``spec``, else read (and stored)."""
-    if cache is not None and spec is not None and src.diff_id:
-        done = _cached_layer(src, budget, cache, spec, analyzers)
-        if done is not None:
-            if progress:
-                progress(f"layer {src.index + 1} {(src.digest or src.diff_id)[7:19]} (cached)", src.size, src.size)
-            return done
+    done = _from_cache(src, budget, cache, spec, analyzers, progress)
+    if done is not None:
+        return done
+    return _read_and_store(src, ref=ref, budget=budget, want_content=want_content, analyzers=analyzers, progress=progress,
+                           cache=cache, spec=spec)
+
+
+def _from_cache(src: LayerSource, budget: _Budget, cache: LayerCache | None, spec: str | None, analyzers: Sequence[LayerAnalyzer],
+                progress: Progress | None) -> LayerResult | None:
+    if cache is None or spec is None or not src.diff_id:
+        return None
+    done = _cached_layer(src, budget, cache, spec, analyzers)
+    if done is not None and progress:
+        progress(f"layer {src.index + 1} {(src.digest or src.diff_id)[7:19]} (cached)", src.size, src.size)
+    return done
+
+
+def _read_and_store(
+    src: LayerSource,
+    *,
+    ref: str,
+    budget: _Budget,
+    want_content: ContentRequest | None,
+    analyzers: Sequence[LayerAnalyzer],
+    progress: Progress | None,
+    cache: LayerCache | None,
+    spec: str | None,
+) -> LayerResult:
     res = _stream_layer(src, ref=ref, budget=budget, want_content=want_content, analyzers=analyzers, progress=progress)
     if cache is not None and spec is not None and res.layer.diff_id:
         cache.put(res, spec, analyzers)
@@ -555,21 +576,31 @@ def read_layers(
 
     With ``cache``, a layer whose result it holds for this request is not read
     at all (:mod:`lintimg.image.layercache`), and every layer read is stored.
+    Cached layers are served first: threads start only when two or more
+    layers are left to read (a rescan over cached base layers starts none).
     """
     limits = limits or Limits()
     budget = _Budget(limits, ref)
     spec = _spec(cache, analyzers, want_content, limits)
+    results = [_from_cache(s, budget, cache, spec, analyzers, progress) for s in sources]
+    todo = [s for s, r in zip(sources, results) if r is None]
     if workers is None:
         workers = int(os.environ.get("LINTIMG_IMAGE_WORKERS", "0")) or min(4, os.cpu_count() or 1)
-    workers = max(1, min(workers, len(sources) or 1))
+    workers = max(1, min(workers, len(todo) or 1))
 
     def one(src: LayerSource) -> LayerResult:
-        return read_layer(src, ref=ref, budget=budget, want_content=want_content, analyzers=analyzers, progress=progress, cache=cache, spec=spec)
+        return _read_and_store(src, ref=ref, budget=budget, want_content=want_content, analyzers=analyzers, progress=progress,
+                               cache=cache, spec=spec)
 
     if workers == 1:
-        return [one(s) for s in sources]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lintimg-layer") as pool:
-        return list(pool.map(one, sources))
+        read = [one(s) for s in todo]
+    else:
+        from concurrent.futures import ThreadPoolExecutor  # ~20 ms of imports a run without two layers to read skips
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lintimg-layer") as pool:
+            read = list(pool.map(one, todo))
+    fresh = iter(read)
+    return [r if r is not None else next(fresh) for r in results]
 
 
 def assemble(
@@ -687,10 +718,14 @@ class _Links:
         self.ref = ref
         self.targets: dict[str, str] = {}
         self.steps = 0
+        # Parents already seen to lead through no link (a folder's files come together): true until a link is
+        # added, as one removed never puts a link on a path.
+        self._direct: set[str] = set()
 
     def write(self, path: str, entry: LayerEntry) -> None:
         if entry.type is EntryType.SYMLINK:
             self.targets[path] = entry.linkname
+            self._direct.clear()
         else:
             self.targets.pop(path, None)
 
@@ -700,7 +735,10 @@ class _Links:
     def resolve(self, path: str, layer: int, anomalies: list[Anomaly]) -> str:
         """``path`` with its parent directories resolved through the links so far."""
         parent, _, base = path.rpartition("/")
-        if not parent or not self.targets or not self._through_link(parent):
+        if not parent or not self.targets or parent in self._direct:
+            return path
+        if not self._through_link(parent):
+            self._direct.add(parent)
             return path
         resolved = self._walk(parent)
         if resolved is None:

@@ -279,7 +279,7 @@ def headers(stream: Stream) -> Iterator[Header]:
         sparse = typeflag == _GNU_SPARSE or bool(merged) and any(k.startswith("GNU.sparse.") for k in merged)
         if sparse and real_size is None:
             real = merged.get("GNU.sparse.realsize") or merged.get("GNU.sparse.size") or ""
-            real_size = int(real) if real.isdigit() else fields["size"]
+            real_size = int(real) if real.isascii() and real.isdigit() else fields["size"]  # "³".isdigit()
         if typeflag == _DIR:
             name = name.rstrip("/")
         reads_data = typeflag in REGULAR or typeflag not in SUPPORTED

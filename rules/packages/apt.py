@@ -12,6 +12,7 @@ from lintimg.findings import Hit, Safety, Severity
 from lintimg.rules import _fixes
 from lintimg.rules._common import (
     APT,
+    DEAD_STAGE,
     HADOLINT_FINAL_CHAIN,
     INDEX_MANAGERS,
     _rm_of,
@@ -150,7 +151,7 @@ def apt_get_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 @rule("LI303", "apt-get-install-recommends", Severity.INFO, tags=("apt", "size"), peers=("DL3015", "DS-0029", "KICS-7384dfb2"),
-      fixable=(Safety.UNSAFE,))
+      fixable=(Safety.UNSAFE,), divergences={"DS-0029": DEAD_STAGE})
 def apt_get_install_recommends(t: DockerfileTarget) -> Iterator[Hit]:
     """Avoid installing recommended packages with `apt-get install`.
 

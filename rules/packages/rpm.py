@@ -148,7 +148,7 @@ def dnf_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 @rule("LI319", "dnf-clean-missing", Severity.WARNING, tags=("dnf", "size"), peers=("DL3040", "DS-0019", "KICS-295acb63"),
-      fixable=(Safety.SAFE,))
+      fixable=(Safety.SAFE,), divergences={"DS-0019": DEAD_STAGE})
 def dnf_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     """Run `dnf clean all` after `dnf install`.
 
@@ -206,7 +206,8 @@ def dnf_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     yield from unpinned(t, DNF, "dnf install", "pin each package: `pkg-version`", _rpm_packages, "install", "in", "module")
 
 
-@rule("LI321", "microdnf-clean-missing", Severity.WARNING, tags=("dnf", "size"), peers=("DS-0027",), fixable=(Safety.SAFE,))
+@rule("LI321", "microdnf-clean-missing", Severity.WARNING, tags=("dnf", "size"), peers=("DS-0027",), fixable=(Safety.SAFE,),
+      divergences={"DS-0027": DEAD_STAGE})
 def microdnf_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     """Run `microdnf clean all` after `microdnf install`.
 
@@ -292,7 +293,7 @@ def zypper_dist_upgrade(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 @rule("LI324", "zypper-clean-missing", Severity.WARNING, tags=("zypper", "size"), peers=("DL3036", "DS-0020", "KICS-38300d1a"),
-      fixable=(Safety.SAFE,), divergences={"KICS-38300d1a": KICS_LAST_STAGE})
+      fixable=(Safety.SAFE,), divergences={"KICS-38300d1a": KICS_LAST_STAGE, "DS-0020": DEAD_STAGE})
 def zypper_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     """Run `zypper clean` after zypper installs.
 

@@ -177,6 +177,7 @@ def test_undefined_var_reads_the_base_images_env_when_lookups_are_on(docker, tmp
     docker.build(tmp_path, "lintimg-test/undefined-var-env:1")
     base, local = "FROM lintimg-test/undefined-var-env:1\n", {"base-image-lookup": "local"}
     passes("LI213", base + "COPY . $APP_HOME/\n", config=local)
+    passes("LI213", base + "ONBUILD COPY . $DEST/\n", config=local)  # a trigger expands in the child build, on its variables
     catches("LI213", base + "COPY . $DEST/\n", config=local, line=2, message="$DEST")
     catches("LI213", base + "WORKDIR $APP_HOME\nCOPY . $APP_HOEM/\n", config=local, line=3, message="did you mean 'APP_HOME'?")
     # a near name the base image defines is no typo: without the lookup it looks like one
