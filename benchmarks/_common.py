@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,18 +70,22 @@ class Run:
     max_rss_kb: int
     returncode: int
     stderr: str
+    stdout: str = ""  # with capture=True
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None, cwd: str | None = None) -> Run:
-    """Run ``cmd``: wall time, CPU (from wait4, children it reaped included) and peak RSS."""
+def timed(cmd: list[str], env: dict[str, str] | None = None, cwd: str | None = None, capture: bool = False) -> Run:
+    """Run ``cmd``: wall time, CPU (from wait4, children it reaped included) and peak RSS; ``capture`` keeps stdout."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, stdout=out if capture else subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace") if capture else ""
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, proc.returncode, err.decode("utf-8", "replace"))
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, proc.returncode, err.decode("utf-8", "replace"), text)
 
 
 def load() -> str:

@@ -15,14 +15,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from lintimg import __version__, cachefiles, limits
-from lintimg.config import THRESHOLDS, Config, env_config_path, find_config, load_config, load_user_config, trust_notice
+from lintimg import __version__, cachefiles, limits, replay
+from lintimg.config import LABEL_TYPES, THRESHOLDS, Config, discover_config, load_config, load_user_config, trust_notice
 from lintimg.dockerfile.sources import decode, discover, ignored, read_source
 from lintimg.engine import Engine
 from lintimg.engine.hookspecs import Reporter, RunInfo
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Severity
 from lintimg.redaction import display
+from lintimg.replay import emit
 from lintimg.run import RunResult
 from lintimg.run.check import checked_config, lint_paths
 
@@ -30,7 +31,10 @@ if TYPE_CHECKING:
     from lintimg.context import ContextAttacher
     from lintimg.run.cache import ResultCache
 
-SUBCOMMANDS = ("check", "image", "build", "fleet", "pin", "rules")
+DEFAULT_BASELINE = ".lintimg-baseline.json"
+
+SUBCOMMANDS = ("check", "image", "build", "fleet", "pin", "rules", "baseline", "config", "schema")
+SEVERITY_FLAGS = ("error", "warning", "info", "style")
 MAX_MESSAGE = 1000  # characters of an error message shown (an untrusted value in it may be huge)
 
 
@@ -62,29 +66,65 @@ class _Parser(argparse.ArgumentParser):
         raise LintimgError(f"usage: {message} (see lintimg --help)")
 
 
+def _threshold(value: str) -> str:
+    """A failure threshold (hadolint's ``ignore`` is below style, so it means style)."""
+    from lintimg.config import hadolint_threshold
+
+    value = hadolint_threshold(value)
+    if value not in THRESHOLDS:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a failure threshold (error, warning, info, style, none); "
+                                         "-t is --failure-threshold in every lintimg command: the image tag of `lintimg build` is --tag")
+    return value
+
+
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", "-c", metavar="FILE", help="config file (default: .lintimg.yaml found from here up to the repository root)")
+    p.add_argument("--config", "-c", metavar="FILE", help="config file (default: .lintimg.yaml found from here up to the repository root, else hadolint's)")
     p.add_argument("--rules-dir", action="append", default=[], metavar="DIR", help="load rule modules from DIR (repeatable)")
     p.add_argument("--trust-config", action="store_true",
                    help="load the plugins and rules-dirs the config names (a config is not trusted to run code otherwise)")
-    p.add_argument("--no-color", action="store_true", help="never colour the output")
+    p.add_argument("--no-color", action="store_true", help="never colour the output (also NO_COLOR; FORCE_COLOR forces it)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write lintimg's caches (as LINTIMG_NO_CACHE=1)")
+    p.add_argument("--verbose", "-V", action="store_true", help="say on stderr which config file and how many rules the run uses")
 
 
-def _output(p: argparse.ArgumentParser, short: bool = True) -> None:
-    # `lintimg build` keeps docker's -f (Dockerfile) and -t (tag), so it gets the long forms only.
-    p.add_argument("--format", *(["-f"] if short else []), default="text", metavar="FORMAT", help="text (default), json, sarif, github, junit, gitlab")
-    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
-    p.add_argument("--fail-on", *(["-t"] if short else []), choices=THRESHOLDS, metavar="LEVEL", help="lowest severity that fails the run: error, warning, info (default), style, none")
-    p.add_argument("--select", action="append", default=[], metavar="IDS", help="run only these rules (ids or slugs, comma-separated; LI001 and LI002 stay on)")
-    p.add_argument("--ignore", action="append", default=[], metavar="IDS", help="turn these rules off (ids or slugs, comma-separated)")
+def _rule_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("rules (ids, slugs or peer ids such as DL3008, comma-separated, repeatable)")
+    g.add_argument("--select", action="append", default=[], metavar="IDS", help="run only these rules (LI001 and LI002 stay on)")
+    g.add_argument("--ignore", action="append", default=[], metavar="IDS", help="turn these rules off")
+    for level in SEVERITY_FLAGS:
+        g.add_argument(f"--{level}", dest=f"set_{level}", action="append", default=[], metavar="IDS", help=f"report these rules as {level} (and turn them on)")
+    g = p.add_argument_group("policy (as hadolint's flags; added to the config file's)")
+    g.add_argument("--trusted-registry", action="append", default=[], metavar="REGISTRY", help="a registry base images may come from (repeatable)")
+    g.add_argument("--require-label", action="append", default=[], metavar="LABEL:TYPE", help="a label the image must carry, with its value type (repeatable)")
+    g.add_argument("--strict-labels", action="store_true", help="with required labels, flag labels not required")
+    g.add_argument("--disable-ignore-pragma", action="store_true", help="ignore every inline suppression comment")
+
+
+def _output(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("report")
+    g.add_argument("--format", "-f", metavar="FORMAT", help="text (default), json, sarif, github, junit, gitlab, checkstyle, rdjsonl")
+    g.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    g.add_argument("--failure-threshold", "--fail-on", "-t", dest="fail_on", type=_threshold, metavar="LEVEL",
+                   help="lowest severity that fails the run: error, warning, info (default), style, none")
+    g.add_argument("--no-fail", action="store_true", help="exit 0 whatever is found (errors in the run itself still exit 2)")
+    g.add_argument("--quiet", "-q", action="store_true", help="text: only the finding lines (no source excerpts, summary or notes)")
+    g.add_argument("--statistics", action="store_true", help="text: a count of findings by rule instead of the findings")
+    g.add_argument("--file-path-in-report", metavar="PATH", help="the path to report for the one Dockerfile checked (as hadolint's flag)")
+    g = p.add_argument_group("baseline")
+    g.add_argument("--baseline", metavar="FILE", help="report only findings not in this baseline file (also the config key baseline)")
+    g.add_argument("--write-baseline", action="store_true", help=f"write every finding of this run to the baseline file (--baseline, else {DEFAULT_BASELINE}) and exit 0")
+    _rule_options(p)
+
+
+def _sources(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="Dockerfiles, directories to search, or - for stdin")
+    p.add_argument("--stdin-filename", default="-", metavar="NAME", help="name to report for - (stdin)")
+    p.add_argument("--context", metavar="DIR", help="build context directory for every Dockerfile (default: each Dockerfile's folder; none for stdin)")
+    p.add_argument("--no-context", action="store_true", help="check the Dockerfiles only, not their build contexts")
 
 
 def _check_arguments(check: argparse.ArgumentParser) -> None:
-    check.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="Dockerfiles, directories to search, or - for stdin")
-    check.add_argument("--stdin-filename", default="-", metavar="NAME", help="name to report for - (stdin)")
-    check.add_argument("--context", metavar="DIR", help="build context directory for every Dockerfile (default: each Dockerfile's folder; none for stdin)")
-    check.add_argument("--no-context", action="store_true", help="check the Dockerfiles only, not their build contexts")
+    _sources(check)
     check.add_argument("--fix", action="store_true", help="apply safe fixes to the files in place, then report what is left")
     check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff instead of writing them (exit 1 when there is one)")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply fixes that change behaviour")
@@ -104,11 +144,12 @@ def _image_arguments(image: argparse.ArgumentParser) -> None:
 
 def _build_arguments(build: argparse.ArgumentParser) -> None:
     build.add_argument("context", metavar="CONTEXT", help="the build context directory")
-    build.add_argument("-f", "--file", dest="dockerfile", metavar="PATH", help="the Dockerfile (default: CONTEXT/Dockerfile)")
+    # docker build's -f/-t are lintimg's format/threshold everywhere else: here they are long options only.
+    build.add_argument("--file", dest="dockerfile", metavar="PATH", help="the Dockerfile (docker build's -f; default: CONTEXT/Dockerfile)")
     build.add_argument("--build-arg", action="append", default=[], metavar="KEY=VALUE", help="a build argument (repeatable)")
-    build.add_argument("-t", "--tag", metavar="TAG", help="tag the built image")
+    build.add_argument("--tag", metavar="TAG", help="tag the built image (docker build's -t)")
     build.add_argument("--platform", metavar="OS/ARCH", help="target platform of the build")
-    _output(build, short=False)
+    _output(build)
     _common(build)
 
 
@@ -149,9 +190,27 @@ def _pin_arguments(pin: argparse.ArgumentParser) -> None:
 
 
 def _rules_arguments(rules: argparse.ArgumentParser) -> None:
-    rules.add_argument("rule", nargs="?", metavar="ID|SLUG")
+    rules.add_argument("rule", nargs="?", metavar="ID|SLUG|PEER-ID")
     rules.add_argument("--format", "-f", choices=("text", "json", "markdown"), default="text")
     _common(rules)
+
+
+def _baseline_arguments(base: argparse.ArgumentParser) -> None:
+    _sources(base)
+    base.add_argument("--output", "-o", default=DEFAULT_BASELINE, metavar="FILE", help=f"the baseline file to write (default: {DEFAULT_BASELINE})")
+    _rule_options(base)
+    _common(base)
+
+
+def _config_arguments(config: argparse.ArgumentParser) -> None:
+    config.add_argument("--from-hadolint", nargs="?", const="", metavar="FILE", help="print FILE (default: the .hadolint.yaml found) as a .lintimg.yaml")
+    config.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    _common(config)
+
+
+def _schema_arguments(schema: argparse.ArgumentParser) -> None:
+    schema.add_argument("which", choices=("report", "config"), metavar="report|config")
+    schema.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
 
 
 SUBPARSERS = {
@@ -160,15 +219,20 @@ SUBPARSERS = {
     "build": ("build with the local engine, then check the Dockerfile, context and image together", _build_arguments),
     "fleet": ("check every image of a registry namespace, each shared layer analysed once (docs/fleet.md)", _fleet_arguments),
     "pin": ("pin FROM images by the digest their tag resolves to (FROM img:tag@sha256:...)", _pin_arguments),
-    "rules": ("list rules, or show one rule's documentation", _rules_arguments),
+    "rules": ("list rules, or show one rule's documentation (by id, slug or peer id)", _rules_arguments),
+    "baseline": ("record today's findings, so that later runs report only new ones", _baseline_arguments),
+    "config": ("show the config a run would use, or convert hadolint's", _config_arguments),
+    "schema": ("print a JSON Schema: of the JSON report, or of .lintimg.yaml (for editors)", _schema_arguments),
 }
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every subcommand (for ``lintimg --help``), or with ``command`` of that one only: a run
     parses one command's line, and every parser and argument made costs start-up time."""
-    p = _Parser(prog="lintimg", description="Lint Dockerfiles, build contexts and container images.")
-    p.add_argument("--version", action="version", version=f"lintimg {__version__}")
+    p = _Parser(prog="lintimg", description="Lint Dockerfiles, build contexts and container images.",
+                epilog="Short flags mean the same in every command: -f format, -o output, -t failure threshold, -c config, -q quiet, "
+                       "-V verbose. `lintimg build` takes docker's file and tag as --file and --tag.")
+    p.add_argument("--version", "-v", action="version", version=f"lintimg {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     for name, (help_text, add_arguments) in SUBPARSERS.items():
         if command in (None, name):
@@ -177,14 +241,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    """The run's config; its code (plugins, rules-dirs) loads only on --trust-config or the user config's say-so."""
+    """The run's config (``--config``, else discovered) with this run's policy flags applied over it; its code
+    (plugins, rules-dirs) loads only on --trust-config or the user config's say-so."""
     user = load_user_config()
     if args.config:
         path: Path | None = Path(args.config)
         if not os.path.lexists(args.config):
             raise LintimgError(f"{args.config}: config file not found")
     else:
-        path = env_config_path() or find_config(Path.cwd())
+        path = discover_config(Path.cwd())
     # `pin` reads ignore-paths only and has no --trust-config
     trusted = getattr(args, "trust_config", False) or (user is not None and user.trusts(path))
     config = load_config(path, trusted=trusted)
@@ -194,13 +259,35 @@ def _config(args: argparse.Namespace) -> Config:
     if user is not None:  # the user's own code, in every run
         config.plugins += [p for p in user.plugins if p not in config.plugins]
         config.rules_dirs += [d for d in user.rules_dirs if d not in config.rules_dirs]
-    return checked_config(config)
+    config = checked_config(config)
+    settings = config.settings
+    if getattr(args, "trusted_registry", None):
+        settings["trusted-registries"] = [*settings.get("trusted-registries", []), *args.trusted_registry]
+    for spec in getattr(args, "require_label", None) or ():
+        label, sep, kind = spec.rpartition(":")
+        if not sep or not label or kind not in LABEL_TYPES:
+            raise LintimgError(f"--require-label {spec!r}: expected LABEL:TYPE with TYPE one of {', '.join(LABEL_TYPES)}")
+        settings["label-schema"] = {**settings.get("label-schema", {}), label: kind}
+    if getattr(args, "strict_labels", False):
+        settings["strict-labels"] = True
+    if getattr(args, "disable_ignore_pragma", False):
+        config.disable_ignore_pragma = True
+    if getattr(args, "verbose", False):
+        kind = " (hadolint's, converted)" if path is not None and "hadolint" in path.name else ""
+        say(f"config: {path or 'none (defaults)'}{kind}")
+    return config
 
 
 def _color(args: argparse.Namespace, stream: TextIO | None) -> bool:
+    """--no-color and NO_COLOR turn colour off; FORCE_COLOR turns it on where there is no terminal; reports to files never have it."""
     if args.no_color or os.environ.get("NO_COLOR") or getattr(args, "output", None) or stream is None:
         return False
-    return bool(stream.isatty())
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, OSError, ValueError):  # a closed stdout (the run memo wraps even a missing one)
+        return False
 
 
 def exit_code(findings: list[Finding], threshold: str) -> int:
@@ -210,57 +297,79 @@ def exit_code(findings: list[Finding], threshold: str) -> int:
     return 1 if any(f.severity >= floor for f in findings) else 0
 
 
-def emit(text: str, output: str | None) -> None:
-    if output:
-        try:
-            Path(output).write_text(text, encoding="utf-8", errors="replace")
-        except OSError as e:
-            raise LintimgError(f"{output}: cannot write report: {e.strerror or e}") from None
-        return
-    stream = sys.stdout
-    if stream is None:
-        raise LintimgError("cannot write the report: standard output is closed")
-    try:
-        fd = stream.fileno()
-    except (OSError, ValueError, AttributeError):  # not a file (captured): write to the object
-        stream.write(text)
-        stream.flush()
-        return
-    # Straight to the descriptor: a report that cannot be written (a full disk, /dev/full) fails here,
-    # once, instead of again in the interpreter's final flush of a buffer it could not empty.
-    stream.flush()
-    data = memoryview(text.encode(stream.encoding or "utf-8", "replace"))
-    try:
-        while data:
-            data = data[os.write(fd, data):]
-    except BrokenPipeError:
-        raise
-    except OSError as e:
-        raise LintimgError(f"cannot write the report to standard output: {e.strerror or e}") from None
-
-
 def formatter(engine: Engine, fmt: str) -> Reporter:
+    from lintimg.config import HADOLINT_FORMATS
+
     formats = engine.report_formats()
+    if fmt not in formats and HADOLINT_FORMATS.get(fmt) in formats:
+        fmt = HADOLINT_FORMATS[fmt]  # hadolint's name for the same format (tty is text)
     if fmt not in formats:
-        raise LintimgError(f"unknown format {fmt!r} (choose from {', '.join(sorted(formats))})")
+        hint = "; -f is --format in every lintimg command: `lintimg build` takes the Dockerfile as --file" if os.path.exists(fmt) else ""
+        raise LintimgError(f"unknown format {fmt!r} (choose from {', '.join(sorted(formats))}){hint}")
     return formats[fmt]
 
 
+def _format(args: argparse.Namespace, config: Config) -> str:
+    return str(getattr(args, "format", None) or config.format or "text")
+
+
 def make_engine(args: argparse.Namespace, config: Config) -> Engine:
-    """The engine for a command, with ``--select``/``--ignore`` applied over the config."""
+    """The engine for a command, with ``--select``/``--ignore``/``--error``… applied over the config."""
     engine = Engine(config, args.rules_dir)
-    engine.registry.select(engine.registry.resolve(getattr(args, "select", []), " in --select"))
-    engine.registry.ignore(engine.registry.resolve(getattr(args, "ignore", []), " in --ignore"))
-    if getattr(args, "format", None):
-        formatter(engine, args.format)  # an unknown format fails before any slow work (pulls, builds)
+    registry = engine.registry
+    registry.select(registry.resolve(getattr(args, "select", []), " in --select"))
+    registry.ignore(registry.resolve(getattr(args, "ignore", []), " in --ignore"))
+    for level in SEVERITY_FLAGS:
+        registry.set_severity(registry.resolve(getattr(args, f"set_{level}", []), f" in --{level}"), Severity.parse(level))
+    if hasattr(args, "format"):
+        formatter(engine, _format(args, config))  # an unknown format fails before any slow work (pulls, builds)
+    if getattr(args, "verbose", False):
+        print(f"lintimg: {len(registry.enabled_ids)} of {len(registry.rules)} rules enabled", file=sys.stderr)
     return engine
 
 
-def report(args: argparse.Namespace, engine: Engine, config: Config, result: RunResult, kind: str = "dockerfile", image: str | None = None) -> int:
-    """Render ``result`` in the chosen format, write it, and return the exit code."""
-    info = result.run_info(engine, kind, image, color=_color(args, sys.stdout))
-    emit(formatter(engine, args.format)(result.findings, info), args.output)
-    return exit_code(result.findings, args.fail_on or config.failure_threshold)
+def _run_info(args: argparse.Namespace, engine: Engine, result: RunResult, kind: str, image: str | None, stream: TextIO) -> RunInfo:
+    info = result.run_info(engine, kind, image, color=_color(args, stream))
+    info.quiet, info.statistics = getattr(args, "quiet", False), getattr(args, "statistics", False)
+    return info
+
+
+def _plural(n: int, word: str, words: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
+def report(args: argparse.Namespace, engine: Engine, config: Config, result: RunResult, kind: str = "dockerfile", image: str | None = None,
+           stream: TextIO | None = None) -> int:
+    """Apply or write the baseline, render ``result`` in the chosen format, write it (to ``--output``, else
+    ``stream``, else stdout), and return the exit code."""
+    from lintimg.reports import baseline
+
+    if args.file_path_in_report:
+        result.rename(args.file_path_in_report)
+    result.notes = [*config.notes, *result.notes]
+    info = _run_info(args, engine, result, kind, image, stream or sys.stdout)
+    base = args.baseline or (os.path.join(config.base_dir or ".", config.baseline) if config.baseline else None)
+    if args.write_baseline:
+        path = base or DEFAULT_BASELINE
+        n = baseline.write(result.findings, info, path, engine.redactor.masked)
+        if not args.quiet:
+            say(f"wrote {_plural(n, 'finding')} to {path}")
+        return 0
+    findings = result.findings
+    if base:
+        applied = baseline.apply(findings, info, base)
+        findings = applied.kept
+        info.baseline = {"file": base, "baselined": applied.baselined, "stale": applied.stale}
+        stale = f"; {_plural(applied.stale, 'baseline entry', 'baseline entries')} no longer found (stale: `lintimg baseline` rewrites it)" if applied.stale else ""
+        info.notes = [*info.notes, f"{base}: {_plural(applied.baselined, 'finding')} baselined{stale}"]
+    text = formatter(engine, _format(args, config))(findings, info)
+    if stream is not None and not args.output:
+        stream.write(text)
+        stream.flush()
+    else:
+        emit(text, args.output)
+    threshold = "none" if args.no_fail else (args.fail_on or config.failure_threshold)
+    return exit_code(findings, threshold)
 
 
 def _context_attachers(args: argparse.Namespace) -> tuple[ContextAttacher | None, ContextAttacher | None]:
@@ -277,27 +386,56 @@ def _context_attachers(args: argparse.Namespace) -> tuple[ContextAttacher | None
     return attach, (attach if args.context else None)
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    config = _config(args)
-    engine = make_engine(args, config)
+def _paths(args: argparse.Namespace, config: Config) -> list[str]:
+    """The Dockerfiles a check names or finds, less the config's ignore-paths."""
     paths = [p for p in discover(args.paths) if not ignored(p, config.ignore_paths, config.base_dir)]
     if args.paths.count("-") > 1:
         raise LintimgError("stdin (-) can be given only once")
+    return paths
+
+
+def _lint(args: argparse.Namespace, config: Config, engine: Engine) -> RunResult:
+    paths = _paths(args, config)
+    if getattr(args, "file_path_in_report", None) and len(paths) != 1:
+        raise LintimgError(f"--file-path-in-report names the path of one Dockerfile, but {len(paths)} were found")
+    attachers, cache = _context_attachers(args), _results_cache(engine)
+    replay.pause()  # what the lint reads, its results-cache entries hold
+    try:
+        result = lint_paths(engine, paths, args.stdin_filename, *attachers, cache=cache)
+    finally:
+        replay.resume()
+    replay.results(cache)
+    return result
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = _config(args)
+    engine = make_engine(args, config)
     if args.fix or args.diff:
-        return _fix(args, engine, config, paths)
+        return _fix(args, engine, config)
     if args.unsafe_fixes:
         raise LintimgError("--unsafe-fixes goes with --fix or --diff")
-    result = lint_paths(engine, paths, args.stdin_filename, *_context_attachers(args), cache=_results_cache(engine))
-    return report(args, engine, config, result)
+    return report(args, engine, config, _lint(args, config, engine))
 
 
-def _fix(args: argparse.Namespace, engine: Engine, config: Config, paths: list[str]) -> int:
+def cmd_baseline(args: argparse.Namespace) -> int:
+    """``lintimg baseline``: ``check`` with every finding written to the baseline file."""
+    args.write_baseline, args.baseline, args.file_path_in_report, args.quiet = True, args.output, None, False
+    config = _config(args)
+    engine = make_engine(args, config)
+    return report(args, engine, config, _lint(args, config, engine))
+
+
+def _fix(args: argparse.Namespace, engine: Engine, config: Config) -> int:
     """``--fix`` (write, then report what is left) and ``--diff`` (print what would change)."""
     from lintimg.run import fix as fixer
     from lintimg.run.check import lint_sources
 
     if args.fix and args.diff:
         raise LintimgError("--fix and --diff cannot be used together (--diff only shows the fixes)")
+    if args.write_baseline or args.file_path_in_report:
+        raise LintimgError(f"{'--write-baseline' if args.write_baseline else '--file-path-in-report'} goes with a check, not with --fix or --diff")
+    paths = _paths(args, config)
     attach, stdin_attach = _context_attachers(args)
     if args.fix:
         for p in paths:
@@ -313,7 +451,7 @@ def _fix(args: argparse.Namespace, engine: Engine, config: Config, paths: list[s
     if args.diff:
         emit("".join(f.diff() for f in fixed.values() if f.changed), args.output)
         for n in notes:
-            print(f"lintimg: {n}", file=sys.stderr)
+            say(n)
         return 1 if any(f.changed for f in fixed.values()) else 0
     for p, f in fixed.items():
         if f.changed and p != "-":
@@ -328,12 +466,8 @@ def _fix(args: argparse.Namespace, engine: Engine, config: Config, paths: list[s
         sources.append((decode(args.stdin_filename, text.encode("utf-8", "surrogateescape")), stdin_attach))
     result = lint_sources(engine, sources, _results_cache(engine))
     result.notes[:0] = notes
-    if "-" in paths and not args.output:
-        info = RunInfo(rules=engine.rules, files=result.files, sources=result.sources, color=_color(args, sys.stderr),
-                       kind="dockerfile", tool_version=__version__, notes=result.notes)
-        sys.stderr.write(formatter(engine, args.format)(result.findings, info))
-        return exit_code(result.findings, args.fail_on or config.failure_threshold)
-    return report(args, engine, config, result)
+    # stdin's fixed text went to stdout, so the report goes to stderr
+    return report(args, engine, config, result, stream=sys.stderr if "-" in paths and not args.output else None)
 
 
 def _results_cache(engine: Engine) -> ResultCache | None:
@@ -408,10 +542,13 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
     engine = Engine(_config(args), args.rules_dir)
     if args.rule:
-        r = engine.rule(args.rule)
-        if r is None:
+        found, _ = engine.registry.match(args.rule)  # an id, a slug or a peer id (DL3008 is LI300)
+        if not found:
             raise engine.registry.unknown(args.rule)
-        sys.stdout.write(ruledocs.rule_markdown(r) if args.format != "json" else json.dumps(ruledocs.rule_json(r), indent=2) + "\n")
+        if args.format == "json":
+            sys.stdout.write(json.dumps([ruledocs.rule_json(r) for r in found] if len(found) > 1 else ruledocs.rule_json(found[0]), indent=2) + "\n")
+        else:
+            sys.stdout.write("\n".join(ruledocs.rule_markdown(r) for r in found))
         return 0
     if args.format == "json":
         sys.stdout.write(json.dumps([ruledocs.rule_json(r) for r in engine.rules], indent=2) + "\n")
@@ -419,6 +556,31 @@ def cmd_rules(args: argparse.Namespace) -> int:
         sys.stdout.write(ruledocs.index_markdown(engine.rules))
     else:
         sys.stdout.write(ruledocs.table(engine.rules))
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    """``lintimg config --from-hadolint [FILE]``: hadolint's config as a .lintimg.yaml; without it, the config in use."""
+    from lintimg.config import HADOLINT_NAMES, find_config, read_yaml
+    from lintimg.reports import hadolint
+
+    if args.from_hadolint is None:
+        path = Path(args.config) if args.config else discover_config(Path.cwd())
+        emit(f"# {path or 'no config file: the defaults'}\n" + (path.read_text(encoding="utf-8") if path else ""), args.output, "config")
+        return 0
+    source = Path(args.from_hadolint) if args.from_hadolint else find_config(Path.cwd(), HADOLINT_NAMES)
+    if source is None or not source.is_file():
+        raise LintimgError(f"{args.from_hadolint or '.hadolint.yaml'}: hadolint config file not found")
+    engine = Engine(load_config(None), args.rules_dir)
+    emit(hadolint.as_lintimg_yaml(read_yaml(source), str(source), engine.registry), args.output, "config")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from lintimg.reports import schemas
+
+    doc = schemas.report_schema() if args.which == "report" else schemas.config_schema()
+    emit(json.dumps(doc, indent=2) + "\n", args.output, "schema")
     return 0
 
 
@@ -439,10 +601,13 @@ def cmd_pin(args: argparse.Namespace) -> int:
     result = pin.pin_sources(sources, pin.registry_resolver(args.insecure, args.ca_file), args.update)
     changed = [f for f in result.fixes if f.changed]
     if result.failures:  # all or nothing: a half-pinned set of Dockerfiles is worse than none
+        nothing = f"nothing {'shown' if args.diff else 'written'}"
+        if len(result.failures) == 1:  # one line, as any other error
+            say(f"{nothing}: {result.failures[0]}")
+            return 2
         for line in result.failures:
-            print(f"lintimg: {line}", file=sys.stderr)
-        print(f"lintimg: nothing {'shown' if args.diff else 'written'}: {len(result.failures)} FROM image(s) could not be resolved",
-              file=sys.stderr)
+            say(line)
+        say(f"{nothing}: {len(result.failures)} FROM images could not be resolved")
         return 2
     if args.diff:
         emit("".join(f.diff() for f in changed), None)
@@ -452,24 +617,32 @@ def cmd_pin(args: argparse.Namespace) -> int:
     verb = "would pin" if args.diff else "pinned"
     for line in [f"{verb} {result.pinned} FROM image{'s' if result.pinned != 1 else ''} in {len(changed)} file{'s' if len(changed) != 1 else ''}",
                  *result.notes]:
-        print(f"lintimg: {line}", file=sys.stderr)
+        say(line)
     return 1 if args.diff and changed else 0
 
 
-COMMANDS = {"check": cmd_check, "image": cmd_image, "build": cmd_build, "fleet": cmd_fleet, "pin": cmd_pin, "rules": cmd_rules}
+COMMANDS = {"check": cmd_check, "image": cmd_image, "build": cmd_build, "fleet": cmd_fleet, "pin": cmd_pin, "rules": cmd_rules,
+            "baseline": cmd_baseline, "config": cmd_config, "schema": cmd_schema}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+    given = list(sys.argv[1:] if argv is None else argv)
+    argv = list(given)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version", "-v")):
         argv.insert(0, "check")
     limits.start_run()
     _stop_on_signals()
     try:
         args = build_parser(argv[0] if argv[0] in COMMANDS else None).parse_args(argv)
-        if args.no_cache:
+        if getattr(args, "no_cache", False):  # schema has no caches to skip
             os.environ["LINTIMG_NO_CACHE"] = "1"  # the one switch every cache reads (lintimg.cachefiles)
-        return COMMANDS[args.command](args)
+        rec = replay.recording(given) if args.command == "check" and "-" not in args.paths else None
+        if rec is None:
+            return COMMANDS[args.command](args)
+        with rec:  # the next run of this command line may be answered from its memo (lintimg.replay)
+            code = COMMANDS[args.command](args)
+        rec.finish(code)
+        return code
     except LintimgError as e:
         say(str(e))
         return e.exit_code

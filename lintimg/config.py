@@ -24,6 +24,7 @@ from lintimg.errors import LintimgError
 from lintimg.findings import Severity
 
 CONFIG_NAMES = (".lintimg.yaml", ".lintimg.yml")
+HADOLINT_NAMES = (".hadolint.yaml", ".hadolint.yml")
 THRESHOLDS = ("error", "warning", "info", "style", "none")
 LABEL_TYPES = ("text", "url", "rfc3339", "spdx", "hash", "semver", "email")
 # How far base-image lookups may go (lintimg.image.basefacts): nowhere, the cache and local engine, or the registry too.
@@ -190,28 +191,109 @@ def _sdk_images(v: Any) -> bool:
     return True
 
 
-# key -> (validator, what it expects). Settings rules read through Target.setting().
-SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "trusted-registries": (lambda v: isinstance(v, str) or _str_list(v), "a registry name or a list of them"),
-    "label-schema": (lambda v: isinstance(v, dict) and all(t in LABEL_TYPES for t in v.values()), f"a map of label name to one of {', '.join(LABEL_TYPES)}"),
-    "strict-labels": (lambda v: isinstance(v, bool), "true or false"),
-    "require-digest": (lambda v: isinstance(v, bool), "true or false"),
-    "allowed-base-images": (_str_list, "a list of image name patterns"),
-    "max-image-size": (_size, "a size such as 500MB"),
-    "max-layer-size": (_size, "a size such as 200MB"),
-    "min-efficiency": (lambda v: _number(v) and 0 <= v <= 1, "a number between 0 and 1"),
-    "max-wasted-bytes": (_size, "a size such as 20MB"),
-    "max-wasted-percent": (lambda v: _number(v) and 0 <= v <= 1, "a number between 0 and 1"),
-    "max-copy-size": (_size, "a size such as 50MB"),
-    "secrets": (lambda v: isinstance(v, dict), f"a map with keys {', '.join(SECRETS_SETTINGS)}"),  # each checked by SECRETS_SETTINGS
-    "git-history-depth": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number"),
-    "base-image-lookup": (lambda v: v in LOOKUP_MODES, f"one of {', '.join(LOOKUP_MODES)}"),
-    "max-base-image-size": (_base_size, "a size such as 300MB, or {size: 300MB, all-stages: true}"),
-    "sdk-images": (_sdk_images, "a list of families, each {images: [repositories], name: text, sdk-tags: [patterns], runtime-tags: [patterns], runtime: [images]}"),
-    "denied-base-images": (_denied, "a map of image pattern to the reason it is denied"),
-    "allowed-users": (_users, "a list of user names, UIDs and UID ranges such as 10000-19999"),
+@dataclass(frozen=True)
+class Key:
+    """One key of ``.lintimg.yaml``: how it is checked, what the error says, its JSON Schema and meaning.
+
+    :data:`KEYS` is the one table of keys: validation, ``lintimg schema config``
+    (the JSON Schema editors use) and the docs test all read it, so a key added
+    here appears everywhere. ``setting=True`` keys land in ``Config.settings``
+    for rules (``Target.setting(key)``); the others are read by the loader.
+    """
+
+    check: Callable[[Any], bool]
+    expects: str  # "must be <expects>" in the error message
+    schema: dict[str, Any]  # JSON Schema of the value
+    doc: str  # one line: what the key does
+    setting: bool = True
+
+
+def _threshold(v: Any) -> bool:
+    return v in THRESHOLDS
+
+
+_BOOL: dict[str, Any] = {"type": "boolean"}
+_SIZE: dict[str, Any] = {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": r"^\s*[0-9.]+\s*([KMG]i?B?|B)?\s*$"}]}
+_STR_LIST: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+_FRACTION: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 1}
+_RULE_SETTING: dict[str, Any] = {
+    "anyOf": [
+        {"enum": ["off", "on", "error", "warning", "info", "style", True, False]},
+        {"type": "object", "properties": {"severity": {"enum": ["error", "warning", "info", "style"]}, "enabled": {"type": "boolean"}},
+         "additionalProperties": False},
+    ]
 }
-TOP_KEYS = {"rules", "failure-threshold", "plugins", "rules-dirs", "ignore-paths", "disable-ignore-pragma", "extends", *SETTINGS}
+
+
+def _bool_key(doc: str) -> Key:
+    return Key(lambda v: isinstance(v, bool), "true or false", _BOOL, doc)
+
+
+def _size_key(doc: str, example: str) -> Key:
+    return Key(_size, f"a size such as {example}", _SIZE, doc)
+
+
+KEYS: dict[str, Key] = {
+    "failure-threshold": Key(_threshold, f"one of {', '.join(THRESHOLDS)}", {"enum": list(THRESHOLDS)},
+                             "the lowest severity that makes lintimg exit 1 (none: never)", setting=False),
+    "rules": Key(lambda v: isinstance(v, dict), "a map of rule ids, slugs or peer ids to off, on or a severity",
+                 {"type": "object", "additionalProperties": _RULE_SETTING}, "per-rule on/off and severity, by id, slug or peer id (DL3008)",
+                 setting=False),
+    "plugins": Key(_str_list, "a list of strings", _STR_LIST, "importable modules that provide rules or report formats", setting=False),
+    "rules-dirs": Key(_str_list, "a list of strings", _STR_LIST, "folders whose *.py files are loaded as rule modules", setting=False),
+    "ignore-paths": Key(_str_list, "a list of strings", _STR_LIST, "files not to check (patterns)", setting=False),
+    "disable-ignore-pragma": Key(lambda v: isinstance(v, bool), "true or false", _BOOL, "ignore every inline suppression comment",
+                                 setting=False),
+    "baseline": Key(lambda v: isinstance(v, str) and bool(v), "a file name", {"type": "string", "minLength": 1},
+                    "a baseline file (lintimg baseline): only findings not in it are reported", setting=False),
+    "format": Key(lambda v: isinstance(v, str) and bool(v), "a report format name", {"type": "string", "minLength": 1},
+                  "the report format when --format is not given", setting=False),
+    "extends": Key(lambda v: isinstance(v, str) or _str_list(v), "a path, package:NAME[/FILE], or a list of them",
+                   {"anyOf": [{"type": "string"}, _STR_LIST]}, "policy files this one builds on (paths, or package:NAME[/FILE])", setting=False),
+    "trusted-registries": Key(lambda v: isinstance(v, str) or _str_list(v), "a registry name or a list of them",
+                              {"anyOf": [{"type": "string"}, _STR_LIST]}, "registries base images may come from (* wildcards)"),
+    "label-schema": Key(lambda v: isinstance(v, dict) and all(t in LABEL_TYPES for t in v.values()),
+                        f"a map of label name to one of {', '.join(LABEL_TYPES)}",
+                        {"type": "object", "additionalProperties": {"enum": list(LABEL_TYPES)}}, "labels every image must carry, with their value type"),
+    "strict-labels": _bool_key("with label-schema, also flag labels the schema does not name"),
+    "require-digest": _bool_key("require base images pinned by digest"),
+    "allowed-base-images": Key(_str_list, "a list of image name patterns", _STR_LIST, "the base images a FROM may use"),
+    "max-image-size": _size_key("the largest acceptable image", "500MB"),
+    "max-layer-size": _size_key("the largest acceptable single layer", "200MB"),
+    "min-efficiency": Key(lambda v: _number(v) and 0 <= v <= 1, "a number between 0 and 1", _FRACTION, "the lowest acceptable image efficiency"),
+    "max-wasted-bytes": _size_key("the most bytes that may be added and later removed or overwritten", "20MB"),
+    "max-wasted-percent": Key(lambda v: _number(v) and 0 <= v <= 1, "a number between 0 and 1", _FRACTION,
+                              "wasted bytes over the bytes the Dockerfile's own layers add"),
+    "max-copy-size": _size_key("the most bytes one COPY/ADD may send from the build context", "50MB"),
+    "secrets": Key(lambda v: isinstance(v, dict), f"a map with keys {', '.join(SECRETS_SETTINGS)}",  # each checked by SECRETS_SETTINGS
+                   {"type": "object", "additionalProperties": False,
+                    "properties": {"allowlist": _STR_LIST, "exclude-paths": _STR_LIST, "max-file-size": _SIZE,
+                                   "baseline": {"type": ["string", "null"]},
+                                   "detectors": {"type": "object", "additionalProperties": {"enum": ["on", "off", True, False]}},
+                                   "base-layers": {"enum": list(BASE_LAYER_POLICIES)}}},
+                   "secret detection policy (docs/configuration.md)"),
+    "git-history-depth": Key(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number",
+                             {"type": "integer", "minimum": 0}, "how many commits of git history the context rules may read"),
+    "base-image-lookup": Key(lambda v: v in LOOKUP_MODES, f"one of {', '.join(LOOKUP_MODES)}", {"enum": list(LOOKUP_MODES)},
+                             "how far base-image lookups may go: off, local (cache and engine, the default) or registry"),
+    "max-base-image-size": Key(_base_size, "a size such as 300MB, or {size: 300MB, all-stages: true}",
+                               {"anyOf": [_SIZE, {"type": "object", "required": ["size"], "additionalProperties": False,
+                                                  "properties": {"size": _SIZE, "all-stages": _BOOL}}]},
+                               "the largest acceptable base image (the final stage's, or every stage's with all-stages)"),
+    "sdk-images": Key(_sdk_images, "a list of families, each {images: [repositories], name: text, sdk-tags: [patterns], runtime-tags: [patterns], runtime: [images]}",
+                      {"type": "array", "items": {"type": "object", "required": ["images"], "additionalProperties": False,
+                                                  "properties": {"images": {**_STR_LIST, "minItems": 1}, "name": {"type": "string"},
+                                                                 "sdk-tags": _STR_LIST, "runtime-tags": _STR_LIST, "runtime": _STR_LIST}}},
+                      "more SDK image families and their runtime variants (for the SDK-base rule)"),
+    "denied-base-images": Key(_denied, "a map of image pattern to the reason it is denied",
+                              {"type": "object", "additionalProperties": {"type": "string"}}, "base images a FROM may not use, each with the reason shown"),
+    "allowed-users": Key(_users, "a list of user names, UIDs and UID ranges such as 10000-19999",
+                         {"type": "array", "items": {"anyOf": [{"type": "string", "pattern": r"^(\d+(-\d+)?|[A-Za-z_][A-Za-z0-9_.-]*\$?)$"},
+                                                               {"type": "integer", "minimum": 0}]}},
+                         "the users the final image may run as: names, UIDs, UID ranges"),
+}
+SETTINGS = {k: v for k, v in KEYS.items() if v.setting}
+TOP_KEYS = set(KEYS)
 # Keys that load Python code: obeyed only in a config the user trusts (see trust_notice).
 CODE_KEYS = ("plugins", "rules-dirs")
 # The user config ($XDG_CONFIG_HOME/lintimg/config.yaml) holds what is the user's own to decide.
@@ -244,6 +326,8 @@ class RuleSetting:
 
     enabled: bool | None = None  # None: the rule's default
     severity: Severity | None = None
+    # From a hadolint config: a code lintimg has no rule for is a note, not an error (hadolint accepts it).
+    lenient: bool = False
 
 
 @dataclass
@@ -259,6 +343,9 @@ class Config:
     ignore_paths: list[str] = field(default_factory=list)
     disable_ignore_pragma: bool = False
     base_dir: str | None = None  # the config file's folder: ignore-paths are relative to it
+    baseline: str | None = None  # relative to base_dir
+    format: str | None = None
+    notes: list[str] = field(default_factory=list)  # remarks for the report (a hadolint key not carried over)
     # code-loading keys of an untrusted config, not obeyed ("plugins: os", "rules-dirs: rules")
     untrusted_code: list[str] = field(default_factory=list)
 
@@ -283,11 +370,11 @@ class UserConfig:
         return False
 
 
-def find_config(start: Path) -> Path | None:
+def find_config(start: Path, names: tuple[str, ...] = CONFIG_NAMES) -> Path | None:
     """The first config from ``start`` upwards, stopping at the repository root."""
     cur = start.resolve()
     while True:
-        for name in CONFIG_NAMES:
+        for name in names:
             cand = cur / name
             if cand.is_file():
                 return cand
@@ -296,11 +383,42 @@ def find_config(start: Path) -> Path | None:
         cur = cur.parent
 
 
-def suggest(key: str, options: Iterable[str]) -> str:
+def discover_config(start: Path) -> Path | None:
+    """The config a run uses: ``LINTIMG_CONFIG``, else ``.lintimg.yaml`` upwards, else hadolint's.
+
+    hadolint's file is found where hadolint looks for it (``.hadolint.yaml`` in
+    the working directory, then its user-level places), and also upwards to
+    the repository root like ours, so a run from a subfolder finds the
+    repository's file.
+    """
+    env = env_config_path()
+    if env is not None:
+        return env
+    found = find_config(start) or find_config(start, HADOLINT_NAMES)
+    if found is not None:
+        return found
+    home = Path(os.path.expanduser("~"))
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    user = ([Path(xdg) / "hadolint.yaml"] if xdg else []) + [
+        home / ".config" / "hadolint.yaml", home / ".hadolint" / "hadolint.yaml", home / "hadolint" / "config.yaml", home / ".hadolint.yaml"]
+    return next((p for p in user if p.is_file()), None)
+
+
+def is_hadolint_config(path: Path) -> bool:
+    return "hadolint" in path.name
+
+
+def nearest(key: str, options: Iterable[str]) -> str | None:
+    """The option most like ``key`` (for "did you mean"), if any is close."""
     import difflib  # only for an error message
 
     near = difflib.get_close_matches(key, sorted(options), n=1, cutoff=0.6)
-    return f" (did you mean {near[0]!r}?)" if near else ""
+    return near[0] if near else None
+
+
+def suggest(key: str, options: Iterable[str]) -> str:
+    near = nearest(key, options)
+    return f" (did you mean {near!r}?)" if near else ""
 
 
 class _Loader:
@@ -325,7 +443,7 @@ class _Loader:
         return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
     """A config file's top-level mapping, read within bounds (a regular file, no aliases)."""
     import yaml  # here, not at the top: most runs have no config file and skip its import
 
@@ -384,7 +502,7 @@ def _merged(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise LintimgError(f"{where}: extends forms a cycle ({' -> '.join(str(p) for p in (*chain, real))})")
     if len(chain) >= MAX_EXTENDS:
         raise LintimgError(f"{where}: extends is nested more than {MAX_EXTENDS} deep")
-    data = _read_yaml(path)
+    data = read_yaml(path)
     if "trusted-configs" in data:
         raise LintimgError(f"{where}: 'trusted-configs' is read only from the user config ({user_config_path()})")
     config_from_dict(data, where, str(path.parent))  # each file is checked on its own, so an error names the file that has it
@@ -414,7 +532,8 @@ def _merge_into(out: dict[str, Any], over: dict[str, Any]) -> None:
 
 
 def load_config(path: Path | None, *, trusted: bool = False) -> Config:
-    """Read and validate a config file (and the policies it ``extends``); ``None`` gives the defaults.
+    """Read and validate a config file (and the policies it ``extends``); ours or hadolint's by its
+    name; ``None`` gives the defaults.
 
     Unless ``trusted``, the code-loading keys (``plugins``, ``rules-dirs``) of the file and of what it
     extends are not obeyed: they move to ``untrusted_code`` for the caller to mention.
@@ -425,8 +544,14 @@ def load_config(path: Path | None, *, trusted: bool = False) -> Config:
             cfg.settings["secrets"] = _secrets({}, BASELINE_NAME, os.getcwd())
         return cfg
     where = str(path)
-    data = _merged(path)
-    cfg = config_from_dict(data, where, str(path.parent))
+    if is_hadolint_config(path):  # hadolint's keys name no code to load
+        converted, notes = from_hadolint(read_yaml(path), where)
+        cfg = config_from_dict(converted, where, str(path.parent))
+        for setting in cfg.rules.values():
+            setting.lenient = True
+        cfg.notes += notes
+    else:
+        cfg = config_from_dict(_merged(path), where, str(path.parent))
     _check_folders(cfg.rules_dirs, where)
     if not trusted:
         named = {"plugins": cfg.plugins, "rules-dirs": [_as_written(d, path.parent) for d in cfg.rules_dirs]}
@@ -460,7 +585,7 @@ def load_user_config(path: Path | None = None) -> UserConfig | None:
     if not path.exists():
         return None
     where = str(path)
-    data = _read_yaml(path)
+    data = read_yaml(path)
     for key, value in data.items():
         if key not in USER_KEYS:
             raise LintimgError(f"{where}: the user config holds only {', '.join(sorted(USER_KEYS))}, not {shown(key)}{suggest(str(key), USER_KEYS)}")
@@ -492,34 +617,29 @@ def config_from_dict(data: dict[str, Any], where: str = "config", base_dir: str 
     cfg = Config(path=where)
     base = base_dir if base_dir is not None else os.getcwd()
     for key, value in data.items():
-        if key not in TOP_KEYS:
+        spec = KEYS.get(key) if isinstance(key, str) else None
+        if spec is None:
             raise LintimgError(f"{where}: unknown key {shown(key)}{suggest(str(key), TOP_KEYS)}")
         if key == "failure-threshold":
             if value not in THRESHOLDS:
                 raise LintimgError(f"{where}: failure-threshold must be one of {', '.join(THRESHOLDS)}, not {shown(value)}{suggest(str(value)[:60], THRESHOLDS)}")
             cfg.failure_threshold = value
-        elif key == "rules":
-            if not isinstance(value, dict):
-                raise LintimgError(f"{where}: 'rules' must map rule ids or slugs to a severity or off")
+            continue
+        if key == "rules" and not isinstance(value, dict):
+            raise LintimgError(f"{where}: 'rules' must map rule ids or slugs to a severity or off")
+        if not spec.check(value):
+            raise LintimgError(f"{where}: {key!r} must be {spec.expects}, not {shown(value)}")
+        if key == "rules":
             for rid, setting in value.items():
                 cfg.rules[str(rid)] = _rule_setting(where, str(rid), setting)
-        elif key in ("plugins", "rules-dirs", "ignore-paths"):
-            if not _str_list(value):
-                raise LintimgError(f"{where}: {key!r} must be a list of strings")
-            if key == "plugins":
-                _check_modules(value, where)
-            setattr(cfg, key.replace("-", "_"), list(value))
+        elif key == "plugins":
+            _check_modules(value, where)
+            cfg.plugins = list(value)
         elif key == "extends":
-            if not (isinstance(value, str) or _str_list(value)):
-                raise LintimgError(f"{where}: 'extends' must be a path, package:NAME[/FILE], or a list of them")
-        elif key == "disable-ignore-pragma":
-            if not isinstance(value, bool):
-                raise LintimgError(f"{where}: 'disable-ignore-pragma' must be true or false")
-            cfg.disable_ignore_pragma = value
+            continue  # followed by the loader (_merged), which reads each file it names
+        elif not spec.setting:
+            setattr(cfg, key.replace("-", "_"), list(value) if isinstance(value, list) else value)
         else:
-            check, expects = SETTINGS[key]
-            if not check(value):
-                raise LintimgError(f"{where}: {key!r} must be {expects}, not {shown(value)}")
             if key == "trusted-registries" and isinstance(value, str):
                 value = [value]
             elif key == "secrets":
@@ -552,3 +672,69 @@ def _rule_setting(where: str, rid: str, setting: Any) -> RuleSetting:
 def env_config_path() -> Path | None:
     p = os.environ.get("LINTIMG_CONFIG")
     return Path(p) if p else None
+
+
+# --- hadolint's config ------------------------------------------------------
+
+# hadolint's report formats that have a lintimg format of the same purpose.
+HADOLINT_FORMATS = {"tty": "text", "json": "json", "sarif": "sarif", "checkstyle": "checkstyle", "junit": "junit", "gitlab_codeclimate": "gitlab"}
+HADOLINT_LEVELS = ("error", "warning", "info", "style")
+
+
+def hadolint_threshold(value: str) -> str:
+    """hadolint's ``failure-threshold`` as ours: its ``ignore`` level is below style, so style is the nearest."""
+    return "style" if value == "ignore" else value
+
+
+def from_hadolint(data: dict[str, Any], where: str = ".hadolint.yaml") -> tuple[dict[str, Any], list[str]]:
+    """A hadolint config as lintimg config keys, and notes on what does not carry over.
+
+    Rule codes stay as hadolint writes them (``DL3008``, ``SC2086``): lintimg
+    accepts peer ids wherever a rule id goes. Later entries win, as in
+    hadolint: ``override`` after ``ignored``.
+    """
+    out: dict[str, Any] = {}
+    notes: list[str] = []
+    rules: dict[str, str] = {}
+
+    def codes(key: str, value: Any) -> list[str]:
+        if isinstance(value, str):
+            value = [value]
+        if not _str_list(value):
+            raise LintimgError(f"{where}: {key!r} must be a list of rule codes, not {value!r}")
+        return list(value)
+
+    for key, value in data.items():
+        if key == "ignored":
+            rules.update({code: "off" for code in codes(key, value)})
+        elif key == "override":
+            if not isinstance(value, dict) or not set(value) <= set(HADOLINT_LEVELS):
+                raise LintimgError(f"{where}: 'override' must map {', '.join(HADOLINT_LEVELS)} to lists of rule codes, not {value!r}")
+            for level in HADOLINT_LEVELS:  # hadolint applies them in this order
+                rules.update({code: level for code in codes(f"override.{level}", value.get(level) or [])})
+        elif key == "trustedRegistries":
+            out["trusted-registries"] = value
+        elif key in ("label-schema", "strict-labels", "disable-ignore-pragma"):
+            out[key] = value
+        elif key == "failure-threshold":
+            out["failure-threshold"] = hadolint_threshold(str(value))
+        elif key == "no-fail":
+            if value is True:
+                out["failure-threshold"] = "none"
+        elif key in ("format", "formats"):
+            names = value if isinstance(value, list) else [value]
+            ours = [HADOLINT_FORMATS[n] for n in names if n in HADOLINT_FORMATS]
+            if ours:
+                out["format"] = ours[0]
+            if len(names) != 1 or not ours:
+                notes.append(f"{where}: {key} {value!r}: lintimg writes one report; "
+                             f"formats it has for hadolint's: {', '.join(f'{k} -> {v}' for k, v in HADOLINT_FORMATS.items())}")
+        elif key in ("no-color", "verbose"):
+            notes.append(f"{where}: {key!r} is not a config key in lintimg (use --{'no-color or NO_COLOR' if key == 'no-color' else 'verbose'})")
+        else:
+            notes.append(f"{where}: unknown hadolint key {key!r} left out")
+    if "failure-threshold" in data and data.get("no-fail") is True:
+        out["failure-threshold"] = "none"  # no-fail wins over any threshold, as in hadolint
+    if rules:
+        out["rules"] = rules
+    return out, notes

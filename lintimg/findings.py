@@ -112,6 +112,10 @@ class Hit:
     # SARIF fingerprint; never a secret itself.
     key: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
+    # This hit's own weight, for rules whose findings differ (ShellCheck's level for each code; a finding
+    # softened because a fact it needs, such as the base image's user, could not be had). A severity the
+    # user configured for the rule wins over it.
+    severity: Severity | None = None
     # The exact change that fixes the hit (all or nothing), and whether it keeps behaviour.
     edits: tuple[Edit, ...] = ()
     safety: Safety = Safety.SAFE
@@ -130,6 +134,12 @@ class Finding:
     image: ImageLocation | None = None
     key: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
+    # The Dockerfile (or image) checked when this was found: a context file's finding names its Dockerfile.
+    target: str | None = None
+    # The stage and a digest of the whitespace-normalised text of the instruction the finding sits on (None off
+    # any instruction; never the text, which may hold a secret): fingerprints hash it instead of line numbers,
+    # so edits elsewhere keep them.
+    anchor: str | None = None
     edits: tuple[Edit, ...] = ()
     safety: Safety = Safety.SAFE
 

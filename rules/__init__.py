@@ -42,9 +42,9 @@ def lintimg_prepare(targets: list[Target], enabled: frozenset[str]) -> None:
 
         shellcheck.prepare(targets)
     # Base-image facts (engine, cache, registry) for the rules that read them, only when their setting is on.
-    from lintimg.rules._common import BASEFACT_RULES
+    from lintimg.rules._common import BASEFACT_RULES, wants_facts
 
-    if any(rid in enabled and t.setting(key) is not None for rid, key in BASEFACT_RULES.items() for t in targets[:1]):
+    if any(rid in enabled and wants_facts(t, key) for rid, key in BASEFACT_RULES.items() for t in targets[:1]):
         from lintimg.rules._common import prepare_base_facts
 
         prepare_base_facts(targets, enabled)

@@ -440,8 +440,22 @@ def scanner_for(t: RuleTarget) -> SecretScanner:
 
 # ---------------------------------------------------------------- base-image facts
 
-# Rules that read base-image facts, each with the setting without which it needs none.
-BASEFACT_RULES = {"LI630": "max-base-image-size", "LI905": "allowed-users", "LI213": "base-image-lookup"}
+# Rules that read base-image facts, each with the setting without which it needs none. LI702 and LI705 are on by
+# default, so they look only when lookups are asked for (base-image-lookup, or LINTIMG_BASE_IMAGE_LOOKUP): a
+# default Dockerfile-only run then loads no image code and touches neither engine nor cache.
+BASEFACT_RULES = {"LI630": "max-base-image-size", "LI905": "allowed-users", "LI702": "base-image-lookup", "LI705": "base-image-lookup",
+                  "LI213": "base-image-lookup"}
+
+
+def wants_facts(t: RuleTarget | Target, setting: str) -> bool:
+    """Whether ``setting`` asks for base-image facts in this run; ``base-image-lookup`` asks when it is set (in the
+    config or the environment) to a mode other than off."""
+    if setting != "base-image-lookup":
+        return t.setting(setting) is not None
+    from lintimg.config import LOOKUP_ENV, LOOKUP_MODES
+
+    asked = t.setting(setting) is not None or os.environ.get(LOOKUP_ENV, "") in LOOKUP_MODES
+    return asked and lookup_mode(t) != "off"
 
 
 def lookup_mode(t: RuleTarget | Target) -> str:
@@ -512,8 +526,11 @@ def prepare_base_facts(targets: list[Target], enabled: frozenset[str]) -> None:
         policy = t.setting("max-base-image-size") if "LI630" in enabled else None
         stages = measured_stages(df, isinstance(policy, dict) and bool(policy.get("all-stages"))) if policy is not None else []
         final = df.final_stage
-        if "LI905" in enabled and t.setting("allowed-users") and final is not None and inherited(df, final, "USER") == []:
+        if final is not None and not inherited(df, final, "USER") and (
+                ("LI905" in enabled and t.setting("allowed-users")) or ("LI702" in enabled and wants_facts(t, "base-image-lookup"))):
             stages += [st for st in measured_stages(df) if st not in stages]  # the base decides the user
+        if "LI705" in enabled and wants_facts(t, "base-image-lookup") and final is not None and not inherited(df, final, "HEALTHCHECK"):
+            stages += [st for st in measured_stages(df) if st not in stages]  # the base may define the health check
         if stages:
             wanted[i] = stages
         if "LI213" in enabled and t.setting(BASEFACT_RULES["LI213"]) is not None:  # the Env of bases not known offline
@@ -539,6 +556,33 @@ def prepare_base_facts(targets: list[Target], enabled: frozenset[str]) -> None:
                 variants[f.reference] = found if isinstance(found, list) else []
     for i in wanted:
         targets[i].cache[BASEFACTS] = {"mode": service.mode, "facts": facts, "variants": variants, "read": set()}
+
+
+def base_config(t: RuleTarget, st: Stage) -> dict[str, Any] | None:
+    """The container config of ``st``'s base image when the run's lookup found it; None otherwise."""
+    found = base_lookup(t, st)
+    if found is None:
+        return None
+    from lintimg.image.basefacts import BaseFacts  # a lookup ran: the image code is loaded already
+
+    return found.config if isinstance(found, BaseFacts) else None
+
+
+def base_user(t: RuleTarget, root: Stage) -> tuple[str | None, str]:
+    """The user the image built on ``root`` (the first stage of the final image's chain) runs as when its
+    Dockerfile sets none, and where that comes from; ``(None, why it cannot be known)`` otherwise."""
+    if root.is_scratch:
+        return "", "a scratch image with no USER"
+    if "$" in root.base and ("$" in root.base_resolved or not root.base_resolved):
+        return None, "the base image is chosen by a build argument with no default"
+    found = base_lookup(t, root)
+    if found is None:
+        return None, "base-image lookups did not run"
+    from lintimg.image.basefacts import BaseFacts  # a lookup ran: the image code is loaded already
+
+    if isinstance(found, BaseFacts):
+        return str(found.config.get("User") or ""), f"base image {root.base_resolved!r} (read from the {found.source})"
+    return None, found.reason
 
 
 # Programs that, run with no arguments, only give a prompt: an image whose command is one is a toolbox, not a service.

@@ -314,7 +314,8 @@ def _workdir_matters_after(df: Dockerfile, ins: Instruction) -> bool:
     WORKDIR resets it): a RUN, a COPY/ADD to a relative path, a relative WORKDIR, or the image config
     of a stage that ships or that another stage builds on."""
     stage = df.stage_of(ins)
-    assert stage is not None
+    if stage is None:  # an instruction before any FROM (a broken file): assume it matters
+        return True
     for other in stage.instructions:
         if other.index <= ins.index:
             continue

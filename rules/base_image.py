@@ -381,7 +381,7 @@ def _case(word: str) -> str | None:
     return "upper" if word.isupper() else "lower" if word.islower() else None
 
 
-@rule("LI113", "from-as-casing", Severity.WARNING, tags=("stage", "style"), peers=("FromAsCasing",), fixable=(Safety.SAFE,))
+@rule("LI113", "from-as-casing", Severity.STYLE, tags=("stage", "style"), peers=("FromAsCasing",), fixable=(Safety.SAFE,))
 def from_as_casing(t: DockerfileTarget) -> Iterator[Hit]:
     """The `AS` keyword should be cased like `FROM`.
 
@@ -488,7 +488,7 @@ def copy_from_undefined_stage(t: DockerfileTarget) -> Iterator[Hit]:
             yield hit(ins, f"COPY --from={ref}: no stage of that name is defined above{suggest(ref.lower(), names)}", token=ins.flag_token("from"), fix="name a stage defined above, or give a full image reference")
 
 
-@rule("LI116", "unnamed-stage-reference", Severity.INFO, tags=("stage", "style"), peers=("KICS-68a51e22",))
+@rule("LI116", "unnamed-stage-reference", Severity.STYLE, tags=("stage", "style"), peers=("KICS-68a51e22",))
 def unnamed_stage_reference(t: DockerfileTarget) -> Iterator[Hit]:
     """Refer to stages by name, not by index.
 

@@ -32,7 +32,7 @@ def _all(df: Dockerfile) -> Iterator[Instruction]:
             yield ins.onbuild
 
 
-@rule("LI201", "consistent-instruction-casing", Severity.WARNING, tags=("style",), peers=("ConsistentInstructionCasing",),
+@rule("LI201", "consistent-instruction-casing", Severity.STYLE, tags=("style",), peers=("ConsistentInstructionCasing",),
       fixable=(Safety.SAFE,))
 def consistent_instruction_casing(t: DockerfileTarget) -> Iterator[Hit]:
     """Write all instruction keywords in the same case.
@@ -95,7 +95,7 @@ def no_empty_continuation(t: DockerfileTarget) -> Iterator[Hit]:
             yield hit(ins, f"{ins.keyword} is continued across empty line(s) {lines}", fix="remove the empty lines inside the instruction")
 
 
-@rule("LI203", "legacy-key-value-format", Severity.WARNING, tags=("syntax", "style"), peers=("LegacyKeyValueFormat",),
+@rule("LI203", "legacy-key-value-format", Severity.STYLE, tags=("syntax", "style"), peers=("LegacyKeyValueFormat",),
       fixable=(Safety.SAFE,))
 def legacy_key_value_format(t: DockerfileTarget) -> Iterator[Hit]:
     """Use `key=value` in ENV and LABEL.

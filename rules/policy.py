@@ -14,7 +14,7 @@ from lintimg.dockerfile.words import expand
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.rules._common import DEAD_STAGE, base_lookup, external_bases, user_allowed
+from lintimg.rules._common import DEAD_STAGE, base_user, external_bases, user_allowed
 
 ID_RANGE = "LI900-LI979"
 
@@ -229,22 +229,15 @@ def user_not_allowed(t: DockerfileTarget) -> Iterator[Hit]:
             yield hit(last, f"the image runs as {user or 'root'!r}, which allowed-users ({', '.join(map(str, allowed))}) does not list",
                       token=last.args[0] if last.args else None, fix="end the final stage with USER <an allowed UID>", key="user", user=user)
         return
-    from lintimg.image.basefacts import Unavailable  # only when the base decides: Dockerfile-only runs load no image code otherwise
-
     root = chain(df, final)[-1]
-    if root.is_scratch:
-        user, where = "", "a scratch image with no USER"
-    else:
-        found = base_lookup(t, root)
-        if found is None or isinstance(found, Unavailable):
-            why = found.reason if found is not None else "base-image lookups did not run"
-            yield hit(root.from_, f"no USER in the Dockerfile, and the user of base image {root.base_resolved!r} could not be looked up: {why}",
-                      fix="add USER <an allowed UID> to the final stage", key="user")
-            return
-        user, where = str(found.config.get("User") or ""), f"base image {root.base_resolved!r} (measured from the {found.source})"
-    if user_allowed(user, allowed) is not True:
-        yield hit(root.from_, f"no USER in the Dockerfile: the image runs as {user or 'root'!r} from {where}, which allowed-users does not list",
-                  fix="add USER <an allowed UID> to the final stage", key="user", user=user)
+    base, where = base_user(t, root)
+    if base is None:
+        yield hit(root.from_, f"no USER in the Dockerfile, and the user of base image {root.base_resolved!r} could not be looked up: {where}",
+                  fix="add USER <an allowed UID> to the final stage", key="user")
+        return
+    if user_allowed(base, allowed) is not True:
+        yield hit(root.from_, f"no USER in the Dockerfile: the image runs as {base or 'root'!r} from {where}, which allowed-users does not list",
+                  fix="add USER <an allowed UID> to the final stage", key="user", user=base)
 
 
 def _labels(df: Dockerfile) -> Iterator[tuple[Instruction, str, str, Token]]:

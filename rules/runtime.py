@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 from lintimg.dockerfile import Instruction
 from lintimg.dockerfile.queries import hit
-from lintimg.dockerfile.stages import last_inherited, ships
+from lintimg.dockerfile.stages import chain, last_inherited, ships
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.rules._common import path_under
+from lintimg.rules._common import base_config, base_lookup, base_user, path_under, runs_app
 
 ID_RANGE = "LI700-LI729"
 
@@ -67,15 +67,28 @@ def final_user_root(t: DockerfileTarget) -> Iterator[Hit]:
     divergences={"CKV_DOCKER_3": "checkov accepts a USER in any stage; lintimg requires it in the final image, since a builder stage's USER does not reach it"},
 )
 def missing_user(t: DockerfileTarget) -> Iterator[Hit]:
-    """The image never sets a USER, so it runs as root.
+    """The image never sets a USER, so it runs as its base image's user.
 
     ## What it does
     Flags the final stage when neither it nor a stage it builds on has a
-    `USER` instruction.
+    `USER` instruction, judged by what the base image itself runs as:
+
+    - known to run as a non-root user: nothing is reported. Known from the
+      base image's config when lintimg reads it (with `base-image-lookup:
+      local`, from the local engine and the cache; with `registry`, from the
+      registry too), or from image names whose convention says so: a
+      `nonroot` tag or variant (distroless, Chainguard), Windows
+      `nanoserver` (`ContainerUser`);
+    - known to run as root (`scratch`, or a base config with no or a root
+      `User`): a warning, or style when the image runs no program of its own
+      (no CMD/ENTRYPOINT beyond a shell, no EXPOSE: a base or toolbox image
+      whose users set USER);
+    - the base image's user not known (no lookup, or the image is not at
+      hand): style, saying it could not be checked instead of claiming root.
 
     ## Why it matters
-    Without USER the container runs as root unless the base image chose
-    otherwise, which most do not.
+    A process running as root in the container is root on the host's
+    kernel too: a container escape or a writable host mount goes further.
 
     ## Example
     ```dockerfile
@@ -89,8 +102,35 @@ def missing_user(t: DockerfileTarget) -> Iterator[Hit]:
     """
     df = t.dockerfile
     final = df.final_stage
-    if final is not None and last_inherited(df, final, "USER") is None:
-        yield hit(final.from_, "no USER instruction: the container runs as root", fix="add USER <non-root uid> to the final stage")
+    if final is None or last_inherited(df, final, "USER") is not None:
+        return
+    root = chain(df, final)[-1]
+    user, where = base_user(t, root)
+    fix = "add USER <non-root uid> to the final stage"
+    if user is None:
+        if _non_root_by_name(root.base_resolved):
+            return
+        if base_lookup(t, root) is None:
+            where += "; base-image-lookup: local lets lintimg read it from the local engine"
+        yield hit(final.from_, f"no USER instruction: the container runs as the user of {root.base_resolved or 'its base image'}, "
+                  f"which lintimg could not check ({where})", fix=fix, severity=Severity.STYLE)
+    elif user in ROOT_USERS:
+        soft = None if runs_app(df, final) else Severity.STYLE
+        what = "" if soft is None else "; it runs no program of its own (a base or toolbox image)"
+        yield hit(final.from_, f"no USER instruction: the container runs as root ({where}){what}", fix=fix, severity=soft)
+
+
+# Users that are root: none set, the name, uid 0 with or without a group, Windows' administrator.
+ROOT_USERS = frozenset({"", "root", "0", "0:0", "root:root", "ContainerAdministrator"})
+
+
+def _non_root_by_name(ref: str) -> bool:
+    """Image names whose convention is a non-root user: a ``nonroot`` tag or variant (distroless, Chainguard),
+    Windows nanoserver (``ContainerUser``)."""
+    ref = ref.lower()
+    last = ref.rsplit("/", 1)[-1]
+    name, tag = (ref.rsplit(":", 1) if ":" in last else (ref, ""))
+    return "nonroot" in tag or name.endswith("-nonroot") or name.endswith(("windows/nanoserver", "microsoft/nanoserver"))
 
 
 @rule("LI703", "user-not-numeric", Severity.INFO, tags=("user",), peers=("DL3066",))
@@ -152,10 +192,10 @@ def copy_chown_flag(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 @rule(
-    "LI705", "missing-healthcheck", Severity.INFO, tags=("healthcheck",),
+    "LI705", "missing-healthcheck", Severity.INFO, tags=("healthcheck",), enabled_by_default=False,
     peers=("DL3057", "DS-0026", "CKV_DOCKER_2", "CIS-DI-0006", "KICS-b03a748a"),
     divergences={
-        "DL3057": "hadolint has this off by default and checks every stage; lintimg has it on (as trivy, checkov, dockle and KICS do) and checks the final image",
+        "DL3057": "hadolint checks every stage; lintimg checks the final image",
         "DS-0026": "trivy accepts a HEALTHCHECK in any stage; lintimg requires it in the final image",
         "CKV_DOCKER_2": "checkov accepts a HEALTHCHECK in any stage; lintimg requires it in the final image",
     },
@@ -165,8 +205,12 @@ def missing_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags the final stage when neither it nor a stage it builds on has a
-    `HEALTHCHECK` (`HEALTHCHECK NONE` counts as a decision and passes). On
-    by default, unlike hadolint where the check must be switched on.
+    `HEALTHCHECK` (`HEALTHCHECK NONE` counts as a decision and passes), and
+    the base image defines none (known when lintimg reads its config:
+    `base-image-lookup`). Off by default, as in hadolint: most images are probed by their
+    platform (Kubernetes probes, load-balancer checks) rather than by a
+    HEALTHCHECK (docs/defaults.md); turn it on where Docker's own health
+    status matters (`rules: {LI705: on}`).
 
     ## Why it matters
     Without a health check the engine only knows whether the process is
@@ -185,8 +229,12 @@ def missing_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
     """
     df = t.dockerfile
     final = df.final_stage
-    if final is not None and last_inherited(df, final, "HEALTHCHECK") is None:
-        yield hit(final.from_, "the image has no HEALTHCHECK", fix='add HEALTHCHECK CMD ["<probe>"] (or HEALTHCHECK NONE)')
+    if final is None or last_inherited(df, final, "HEALTHCHECK") is not None:
+        return
+    config = base_config(t, chain(df, final)[-1])
+    if config and config.get("Healthcheck"):
+        return  # the base image defines one (or NONE), and the image inherits it
+    yield hit(final.from_, "the image has no HEALTHCHECK", fix='add HEALTHCHECK CMD ["<probe>"] (or HEALTHCHECK NONE)')
 
 
 @rule(

@@ -30,9 +30,12 @@ def shellcheck_findings(t: DockerfileTarget) -> Iterator[Hit]:
     declared to ShellCheck, so using them is not "unassigned". RUNs under
     a non-POSIX SHELL (or `# hadolint shell=powershell`) are skipped;
     `# hadolint ignore=SC2086` (also the `global`/`stage` forms) suppresses
-    one code, `# lintimg ignore=LI390` all of them. ShellCheck's own level
-    is in the `shellcheck_level` property; the finding's severity is this
-    rule's (configure it like any rule).
+    one code, `# lintimg ignore=LI390` all of them; a code can be named
+    wherever a rule id goes (`--ignore SC2086`, `rules: {SC2086: off}`,
+    `--error SC2086`). A finding's severity is ShellCheck's own level
+    (error, warning, info or style, as hadolint reports them; also in the
+    `shellcheck_level` property) unless a severity is configured for LI390
+    or for the code.
 
     ## Why it matters
     Quoting mistakes, unset variables and bashisms in `/bin/sh` break

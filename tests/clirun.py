@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "fixtures" / "examples"
 EXAMPLE_RULES = EXAMPLES / "rules"
-SARIF_SCHEMA = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+
+
+def copy_checkout(dest: Path, commit: bool = False) -> Path:
+    """This repository's files (tracked and new, not ignored: no build leftovers) copied to ``dest``, as a clone has them;
+    ``commit``: also a git repository with them in one commit."""
+    names = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPO, capture_output=True, check=True)
+    for name in names.stdout.decode().split("\0"):
+        if name and (REPO / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, dest / name)
+    if commit:
+        git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+        for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "copy"]):
+            subprocess.run([*git, *args], cwd=dest, check=True, capture_output=True)
+    return dest
 
 
 def lintimg(*args: str, cwd: Path | str | None = None, stdin: bytes | None = None, env: dict[str, str] | None = None,

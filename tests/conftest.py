@@ -2,7 +2,14 @@ import os
 
 import pytest
 
+from tests import shared
 from tests.dockerengine import DockerEngine, engine_or_skip
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """``@pytest.mark.shared(path, what)``: the test needs that part of ../shared (see tests/shared.py)."""
+    for mark in item.iter_markers("shared"):
+        shared.need(*mark.args)
 
 
 @pytest.fixture(scope="session", autouse=True)

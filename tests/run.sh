@@ -14,7 +14,7 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test,shellcheck]'
-python3 -m ruff check lintimg rules tests benchmarks fixtures
+python3 -m ruff check lintimg rules tests benchmarks fixtures action
 bash .ci/typecheck
 bash tests/services.sh start
 trap 'bash tests/services.sh stop' EXIT

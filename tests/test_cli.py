@@ -272,3 +272,61 @@ def test_unknown_rule_doc() -> None:
 def test_version() -> None:
     proc = lintimg("--version")
     assert proc.returncode == 0 and proc.stdout.startswith("lintimg ")
+
+
+# --- one meaning per short flag, and the helpful errors where docker's habits differ -------
+
+def test_short_flags_mean_the_same_in_every_command(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(LATEST)
+    # -f format, -t threshold, -o output, -q quiet: in check (the default command) and image alike
+    proc = run(tmp_path, "-f", "json", "-t", "error", "-o", "r.json", "Dockerfile")
+    assert proc.returncode == 0 and json.loads((tmp_path / "r.json").read_text())["findings"]
+    for cmd in ("check", "image", "build"):
+        usage = lintimg(cmd, "--help").stdout
+        assert "--format" in usage and "-f FORMAT" in usage and "-t LEVEL" in usage, cmd
+    build = lintimg("build", "--help").stdout
+    assert "--file PATH" in build and "--tag TAG" in build
+
+
+def test_build_with_docker_habits_gets_a_hint(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile.dev").write_text(PINNED)
+    line = one_line_error(lintimg("build", "-f", "Dockerfile.dev", ".", cwd=tmp_path), "unknown format 'Dockerfile.dev'")
+    assert "--file" in line
+    line = one_line_error(lintimg("build", "-t", "app:dev", ".", cwd=tmp_path), "'app:dev' is not a failure threshold")
+    assert "--tag" in line
+
+
+def test_quiet_statistics_and_plurals(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM alpine\nENV DB_PASSWORD=abcdefghijkl\nFROM alpine\n")
+    out = run(tmp_path, "-q", "Dockerfile").stdout
+    assert out.splitlines() and all(line.startswith("Dockerfile:") for line in out.splitlines()), out
+    stats = run(tmp_path, "--statistics", "Dockerfile").stdout.splitlines()
+    assert stats[0].split()[:3] == ["2", "EX100", "example-latest-tag"] and stats[1].split()[:2] == ["1", "EX101"]
+    assert stats[-1] == "3 findings in 1 file (1 error, 2 warning)"
+    (tmp_path / "Dockerfile").write_text(LATEST)
+    assert run(tmp_path, "Dockerfile").stdout.splitlines()[-1] == "1 finding in 1 file (1 warning)"
+
+
+def test_force_color_colours_without_a_terminal(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(LATEST)
+    assert "\x1b[" not in run(tmp_path, "Dockerfile").stdout
+    assert "\x1b[" in run(tmp_path, "Dockerfile", env={"FORCE_COLOR": "1"}).stdout
+    assert "\x1b[" not in run(tmp_path, "Dockerfile", env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).stdout
+    assert "\x1b[" not in run(tmp_path, "--no-color", "Dockerfile", env={"FORCE_COLOR": "1"}).stdout
+
+
+def test_excerpts_are_masked_only_where_a_secret_value_is(tmp_path: Path) -> None:
+    secret = "s3cr3t-Pa55w0rd-value"
+    (tmp_path / ".env").write_text(f"DB_PASSWORD={secret}\n")
+    (tmp_path / "Dockerfile").write_text(f"FROM alpine:3.19\nCOPY . /app\nENV API_TOKEN={secret}\nENV LEGACY_PASSWORD {secret}\n")
+    out = lintimg("Dockerfile", cwd=tmp_path).stdout
+    assert secret not in out
+    assert "   2 | COPY . /app\n" in out  # a secret file copied: the line holds no value, so it shows as written
+    assert "   3 | ENV API_TOKEN=" in out and "   4 | ENV LEGACY_PASSWORD " in out  # the values are redacted, the names stay
+
+
+def test_verbose_says_which_config(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(PINNED)
+    (tmp_path / ".hadolint.yaml").write_text("ignored: [DL3006]\n")
+    err = lintimg("-V", "--no-context", "Dockerfile", cwd=tmp_path).stderr
+    assert ".hadolint.yaml (hadolint's, converted)" in err and "rules enabled" in err

@@ -35,21 +35,20 @@ from pathlib import Path
 
 import pytest
 
+from lintimg.config import from_hadolint
 from lintimg.context import ContextAttacher
 from lintimg.dockerfile.sources import decode
 from lintimg.engine.rule import Rule
 from lintimg.reports import ruledocs
 from lintimg.run.check import lint_source
 from tests.rulespec import engine
+from tests.shared import ORACLE
 from tests.test_peer_mapping import DOCKERFILE_SCOPES, doc_rows, peer_matches
 
-ORACLE = Path(__file__).resolve().parents[1].parent / "shared" / "oracle"
 THRESHOLD = 0.98
 HADOLINT_ID = re.compile(r"^(DL\d{4}|SC\d{4}|SC\*)$")
-# hadolint config keys -> ours (values carry over unchanged).
-CONFIG_KEYS = {"trustedRegistries": "trusted-registries", "label-schema": "label-schema", "strict-labels": "strict-labels"}
 
-pytestmark = pytest.mark.skipif(not ORACLE.is_dir(), reason=f"peer oracle not found at {ORACLE} (../shared next to the repository)")
+pytestmark = pytest.mark.shared(ORACLE, "the peer oracle")
 
 
 @dataclass
@@ -77,13 +76,15 @@ def hadolint_case(rec: dict) -> Case | None:
     else:
         exactly = None
     cfg = rec.get("config", {})
+    # the case's hadolint settings read as lintimg reads a .hadolint.yaml; "ignored" is applied per rule below
+    converted, _ = from_hadolint({k: v for k, v in cfg.items() if k != "ignored"})
     return Case(
         peer=rec["rule"],
         expect=rec["expect"],
         text=rec["dockerfile_effective"],
         where=f"{rec['source_file']}:{rec['source_line']}",
         exactly=exactly,
-        config={CONFIG_KEYS[k]: v for k, v in cfg.items() if k in CONFIG_KEYS},
+        config=converted,
         ignored=tuple(cfg.get("ignored", ())),
     )
 

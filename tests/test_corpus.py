@@ -27,14 +27,14 @@ from lintimg.dockerfile.sources import is_dockerfile_name, read_source
 from lintimg.engine import Engine
 from lintimg.run.check import target_of
 from tests.rulespec import engine
+from tests.shared import CORPUS
 from tests.test_peer_mapping import peer_matches
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
 FOLDERS = ("binnacle-icse2020-gold", "jessfraz-dockerfiles", "shipwright-broken-dockerfiles", "vsoch-dockerfiles")
 BATCH = 400
 
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS} (../shared next to the repository)")
+pytestmark = pytest.mark.shared(CORPUS, "the corpus")
 
 
 def corpus_files() -> list[Path]:

@@ -83,7 +83,9 @@ def test_json_output_matches_docs_json_format() -> None:
                 properties={"detector": "AWS"}),
     ]
     doc = json.loads(json_report.render(findings, RunInfo(rules=[], files=["Dockerfile"], tool_version="0")))
-    assert set(doc) == top_all == top_required
+    assert set(doc) == top_required
+    with_baseline = RunInfo(rules=[], files=["Dockerfile"], tool_version="0", baseline={"file": "b.json", "baselined": 2, "stale": 1})
+    assert set(json.loads(json_report.render(findings, with_baseline))) == top_all  # the one optional top-level field
     assert doc["schema_version"] == json_report.SCHEMA_VERSION
     assert set(doc["summary"]) == {"error", "warning", "info", "style"}
     for f in doc["findings"]:
@@ -115,12 +117,15 @@ def test_sarif_doc_workflow_is_a_valid_upload() -> None:
     workflows = [yaml.safe_load(b) for b in blocks]
     wf = next(w for w in workflows if isinstance(w, dict) and "jobs" in w)
     steps = [s for job in wf["jobs"].values() for s in job["steps"]]
-    uses = [s.get("uses", "") for s in steps]
-    assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
-    runs = " ".join(s.get("run", "") for s in steps)
-    assert "--format sarif" in runs
+    ours = [s for s in steps if "/lintimg@" in s.get("uses", "")]
+    assert len(ours) == 1, "the workflow uses this repository's action"
+    declared = yaml.safe_load((REPO / "action.yml").read_text())["inputs"]
+    assert set(ours[0].get("with", {})) <= set(declared) and ours[0]["with"].get("upload") is True
     perms = next(iter(wf["jobs"].values())).get("permissions", wf.get("permissions", {}))
     assert perms.get("security-events") == "write"
+    # the inputs table lists exactly the action's inputs
+    table = doc_tables(DOCS / "sarif.md")["A workflow"]
+    assert set(table) == set(declared)
 
 
 def test_architecture_says_how_to_regenerate_rules_md() -> None:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.clirun import REPO, SARIF_SCHEMA, one_line_error
+from tests.clirun import REPO, one_line_error
 from tests.dockerengine import BASE_TAG, DockerEngine
 from tests.imagebuild import TOOLCHAIN_TAG, toolchain_base
+from tests.shared import SARIF_SCHEMA, need
 
 BOOK = REPO / "fixtures" / "book"
 BIGFILE_BYTES = 20_000_000
@@ -53,7 +54,7 @@ def test_bigfile_build_reports_the_wasted_bytes_with_both_layers_and_lines(docke
     env = {"LINTIMG_DOCKER": docker.cli, **({"DOCKER_BUILDKIT": "0"} if builder == "classic" else {})}
     config = tmp_path / "lintimg.yaml"
     config.write_text("max-copy-size: 10MB\n")  # a context rule's limit: shows the context is checked too
-    proc = lintimg("build", "--format", "json", "--config", str(config), "-t", BIGFILE_TAG, str(bigfile_context), env=env)
+    proc = lintimg("build", "--format", "json", "--config", str(config), "--tag", BIGFILE_TAG, str(bigfile_context), env=env)
     doc = report(proc)
     assert proc.stderr == "", "no progress or build output when not on a terminal"
     assert doc["kind"] == "image"
@@ -82,13 +83,15 @@ def bigfile_image(docker: DockerEngine, bigfile_context: Path) -> str:
 
 
 def _comparable(doc: dict) -> list[tuple]:
-    """Findings without what names the source: the reference as given, and the report's
-    fingerprint, which hashes the repository name (with the registry host) on purpose."""
+    """Findings without the reference as given; the fingerprint stays in: it hashes the path in the
+    image and the layer's instruction, never the registry or the transport, so a baseline written
+    from one source matches the image read from another."""
     out = []
     for f in doc["findings"]:
         im = dict(f.get("image") or {})
         im.pop("image", None)
-        out.append((f["rule"], f["file"], f["line"], f["message"], json.dumps(im, sort_keys=True), json.dumps(f.get("properties"), sort_keys=True)))
+        out.append((f["rule"], f["file"], f["line"], f["message"], json.dumps(im, sort_keys=True), json.dumps(f.get("properties"), sort_keys=True),
+                    f["fingerprint"]))
     return sorted(out)
 
 
@@ -139,8 +142,7 @@ def test_tls_registry_needs_its_ca_on_the_command_line(docker: DockerEngine, reg
 @pytest.mark.engine
 def test_image_sarif_is_valid_and_every_result_has_a_colon_free_uri(docker: DockerEngine, bigfile_image: str) -> None:
     jsonschema = pytest.importorskip("jsonschema")
-    if not SARIF_SCHEMA.exists():
-        pytest.skip(f"{SARIF_SCHEMA} not found")
+    need(SARIF_SCHEMA, "the SARIF 2.1.0 schema")
     proc = lintimg("image", "--format", "sarif", f"docker-daemon:{bigfile_image}")
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
@@ -164,7 +166,7 @@ def toolchain(docker: DockerEngine) -> str:
 @pytest.mark.engine
 def test_single_stage_kuard_ships_its_toolchains(docker: DockerEngine, toolchain: str) -> None:
     ctx = BOOK / "kuard"
-    proc = lintimg("build", "--format", "json", "-t", "lintimg-test/kuard-single:1", str(ctx), env={"LINTIMG_DOCKER": docker.cli})
+    proc = lintimg("build", "--format", "json", "--tag", "lintimg-test/kuard-single:1", str(ctx), env={"LINTIMG_DOCKER": docker.cli})
     doc = report(proc)
     assert proc.returncode == 1
     dockerfile = (ctx / "Dockerfile").read_text().splitlines()
@@ -187,7 +189,7 @@ def test_single_stage_kuard_ships_its_toolchains(docker: DockerEngine, toolchain
 @pytest.mark.engine
 def test_multi_stage_kuard_is_not_flagged(docker: DockerEngine, toolchain: str) -> None:
     ctx = BOOK / "kuard"
-    proc = lintimg("build", "--format", "json", "-f", str(ctx / "Dockerfile.multistage"), "-t", "lintimg-test/kuard-multi:1", str(ctx),
+    proc = lintimg("build", "--format", "json", "--file", str(ctx / "Dockerfile.multistage"), "--tag", "lintimg-test/kuard-multi:1", str(ctx),
                    env={"LINTIMG_DOCKER": docker.cli})
     doc = report(proc)
     assert doc["findings"] == [], [(f["rule"], f["message"]) for f in doc["findings"]]

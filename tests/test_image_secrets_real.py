@@ -206,7 +206,7 @@ def test_no_output_log_cache_or_error_holds_a_whole_planted_value(planted, tmp_p
         runs.append(lintimg("image", f"docker-archive:{archive}", "--dockerfile", str(dockerfile), "--format", fmt, env=env))
         runs.append(lintimg("image", f"docker-archive:{archive}", "--format", fmt, env=env))
     # the history rebuilt as a Dockerfile, and the build path (its context holds the planted files)
-    runs.append(lintimg("build", "--format", "json", "-t", "lintimg-test/planted:2", "--build-arg", f"NPM_TOKEN={NPM}",
+    runs.append(lintimg("build", "--format", "json", "--tag", "lintimg-test/planted:2", "--build-arg", f"NPM_TOKEN={NPM}",
                         str(Path(dockerfile).parent), env={**env, "LINTIMG_DOCKER": DockerEngine().cli}))
     assert all(r.returncode == 1 for r in runs), [r.stderr[-300:] for r in runs if r.returncode != 1]
     stored = b"".join(p.read_bytes() for p in cache.rglob("*") if p.is_file())

@@ -87,7 +87,7 @@ def test_arg_scoping_and_env():
 def test_parse_errors_are_recorded_not_raised():
     df = parse_dockerfile("FROM a\nRUNN x\nRUN <<EOF\necho\n")
     msgs = [(e.line, str(e)) for e in df.errors]
-    assert (2, "unknown instruction: RUNN") in msgs
+    assert (2, "unknown instruction: RUNN (did you mean 'RUN'?)") in msgs
     assert any("never closed" in m for _, m in msgs)
 
 

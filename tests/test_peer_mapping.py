@@ -16,11 +16,10 @@ import pytest
 
 from lintimg.engine.registry import normalize_peer
 from lintimg.run.check import default_engine
+from tests.shared import NOTES
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "peer-mapping.md"
-SHARED = REPO.parent / "shared"
-NOTES = SHARED / "notes" / "peer-rules.md"
 REGENERATE = "python3 benchmarks/peer_mapping.py"
 DOCKERFILE_SCOPES = frozenset({"DF", "DF†", "DF / IMG", "CTX"})
 
@@ -123,7 +122,7 @@ def _notes_rows() -> dict[str, tuple[str, set[str]]]:
     return out
 
 
-@pytest.mark.skipif(not NOTES.is_file(), reason=f"research notes not found at {NOTES}")
+@pytest.mark.shared(NOTES, "the research notes")
 def test_doc_rows_agree_with_the_notes(parsed):
     rows, _ = parsed
     notes = _notes_rows()

@@ -144,3 +144,20 @@ def test_no_error_line_shows_a_planted_secret(tmp_path: Path) -> None:
         proc = lintimg(*args, cwd=tmp_path)
         assert proc.returncode == 2 and proc.stderr.startswith("lintimg: ")
         assert _leaks(proc.stderr) == [], proc.stderr
+
+
+def test_excerpts_mask_values_not_lines(tmp_path: Path) -> None:
+    """A value the finders find is masked in place, the rest of its line shown; a line a context rule points at
+    (a COPY sending a key file) holds no value and shows as written; a value only a Dockerfile secret rule
+    sees (``doctl auth init -t`` takes it by a short flag no finder knows) is masked from the finding's column."""
+    value, token = "s3cr3t-Pa55w0rd-value", "plainvalue12345678"
+    (tmp_path / ".env").write_text(f"DB_PASSWORD={value}\n")
+    (tmp_path / "Dockerfile").write_text(f"FROM alpine:3.19\nCOPY . /app\nENV LEGACY_PASSWORD {value}\nRUN doctl auth init -t {token}\n")
+    assert secret_spans(f"RUN doctl auth init -t {token}") == []  # the finders miss it: only the rule's column hides it
+    for fmt in formats():
+        proc = lintimg("check", "--no-color", "--format", fmt, "Dockerfile", cwd=tmp_path)
+        assert proc.returncode == 1 and value not in proc.stdout and token not in proc.stdout, (fmt, proc.stdout)
+    text = lintimg("check", "--no-color", "Dockerfile", cwd=tmp_path).stdout
+    assert all(r in text for r in ("LI402", "LI500", "LI502"))
+    assert "   2 | COPY . /app\n" in text and "   3 | ENV LEGACY_PASSWORD s3cr***" in text
+    assert "   4 | RUN ****" in text  # LI502 points at the whole RUN

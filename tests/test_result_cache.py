@@ -276,7 +276,7 @@ def test_a_base_image_that_changed_in_the_engine_is_seen(project, docker, tmp_pa
     assert li905(project.run(env=env)) == [] and project.checks() == 1  # the engine answers the same: reused
     base_runs_as("0")  # same tag, now an image that runs as root
     (msg,) = li905(project.run(env=env))
-    assert "runs as '0'" in msg and "measured from the engine" in msg
+    assert "runs as '0'" in msg and "read from the engine" in msg
     assert project.checks() == 2
 
 
@@ -310,9 +310,10 @@ def test_every_field_of_a_finding_comes_back_as_it_was():
         location=Location("a/Dockerfile", 3, 4, 5, 6), fix="do this",
         image=ImageLocation("img:1", 2, "sha256:ab", "/etc/x", "RUN x"), key="k",
         properties={"n": 1, "pair": (1, "x"), "nested": {"list": [1.5, None, True]}},
+        target="a/Dockerfile", anchor="build:1f2e",
         edits=(Edit(3, 4, 3, 4, "-y "), Edit(5, 1, 6, 2, "")), safety=Safety.UNSAFE,
     )
-    covered = {"rule_id", "slug", "severity", "message", "location", "fix", "image", "key", "properties", "edits", "safety"}
+    covered = {"rule_id", "slug", "severity", "message", "location", "fix", "image", "key", "properties", "target", "anchor", "edits", "safety"}
     import dataclasses
 
     # A field added to Finding must be set above (and its type stored): a new one fails here first.

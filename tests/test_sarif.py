@@ -12,7 +12,8 @@ import pytest
 
 from lintimg.findings import Finding, ImageLocation, Location, Severity
 from lintimg.reports import RunInfo, sarif
-from tests.clirun import EXAMPLE_RULES, EXAMPLES, REPO, SARIF_SCHEMA, lintimg
+from tests.clirun import EXAMPLE_RULES, EXAMPLES, REPO, lintimg
+from tests.shared import SARIF_SCHEMA, need
 
 # GitHub's limits (docs "SARIF support for code scanning").
 MAX_RESULTS = 25_000
@@ -105,8 +106,7 @@ def github_problems(log: dict) -> list[str]:
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Draft4Validator:
-    if not SARIF_SCHEMA.is_file():
-        pytest.skip(f"SARIF schema not found at {SARIF_SCHEMA}")
+    need(SARIF_SCHEMA, "the SARIF 2.1.0 schema")
     return jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text()))
 
 
@@ -120,7 +120,8 @@ def sarif_of(*args: str, cwd: Path | None = None, select: str | None = "EX100,EX
 
 
 def results(log: dict) -> list[dict]:
-    return log["runs"][0]["results"]
+    """Every result of every run (one run per Dockerfile checked)."""
+    return [res for run in log["runs"] for res in run["results"]]
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.iterdir() if (p / "Dockerfile").is_file()))
@@ -147,10 +148,13 @@ def test_every_example_together_is_valid_and_has_results(validator) -> None:
     ids = {r["ruleId"] for r in results(log)}
     # broken/ has a typo'd instruction; webapp/ uses python:latest (example rule EX100).
     assert {"LI001", "EX100"} <= ids
-    run = log["runs"][0]
-    assert run["automationDetails"]["id"] == "lintimg/dockerfile/"
-    assert run["tool"]["driver"]["name"] == "lintimg"
-    assert run["tool"]["driver"]["version"]
+    # one run per Dockerfile, the clean one too (its upload closes old alerts), each its own category
+    by_id = {run["automationDetails"]["id"]: run for run in log["runs"]}
+    assert set(by_id) == {f"lintimg/dockerfile/fixtures/examples/{name}/Dockerfile/" for name in ("broken", "good", "webapp")}
+    assert by_id["lintimg/dockerfile/fixtures/examples/good/Dockerfile/"]["results"] == []
+    for rid, run in by_id.items():
+        assert run["tool"]["driver"]["name"] == "lintimg" and run["tool"]["driver"]["version"]
+        assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] + "/" for r in run["results"]} <= {rid.removeprefix("lintimg/dockerfile/")}
 
 
 def test_the_checker_rejects_a_naive_dump() -> None:
@@ -181,9 +185,10 @@ def test_serialiser_leaves_out_sarif_om_defaults() -> None:
 
 def test_rules_array_has_docs_tags_and_security_severity() -> None:
     log = sarif_of("fixtures/examples")
-    rules = {d["id"]: d for d in log["runs"][0]["tool"]["driver"]["rules"]}
-    # only rules with results are listed, and every result's rule is listed
-    assert set(rules) == {r["ruleId"] for r in results(log)}
+    rules = {d["id"]: d for run in log["runs"] for d in run["tool"]["driver"]["rules"]}
+    # only rules with results are listed, and every result's rule is listed, in each run
+    for run in log["runs"]:
+        assert {d["id"] for d in run["tool"]["driver"]["rules"]} == {r["ruleId"] for r in run["results"]}
     lat = rules["EX100"]
     assert lat["name"] == "example-latest-tag"
     assert lat["shortDescription"]["text"] == "A FROM uses the `latest` tag or no tag at all."
@@ -279,11 +284,14 @@ def test_fingerprints_survive_an_unrelated_line_inserted_above(tmp_path: Path) -
 
 
 def test_identical_lines_get_occurrence_counters(tmp_path: Path) -> None:
-    (tmp_path / "Dockerfile").write_text("FROM alpine\nRUN true\nFROM alpine\n")
-    hashes = _hashes(sarif_of("Dockerfile", cwd=tmp_path), "EX100")
-    assert len(hashes) == 2
+    # two identical RUN instructions of one stage, each installing the same unpinned package
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3\nRUN apk add curl\nRUN apk add curl\nFROM alpine:3\nRUN apk add curl\n")
+    hashes = _hashes(sarif_of("Dockerfile", cwd=tmp_path, select="LI310"), "LI310")
+    assert len(hashes) == 3
     assert hashes[0].split(":")[0] == hashes[1].split(":")[0]
-    assert [h.split(":")[1] for h in hashes] == ["1", "2"]
+    assert [h.split(":")[1] for h in hashes[:2]] == ["1", "2"]
+    # the same instruction in another stage is another finding
+    assert hashes[2].split(":")[0] != hashes[0].split(":")[0]
 
 
 def test_uris_are_repo_relative(tmp_path: Path) -> None:
@@ -403,3 +411,46 @@ def test_results_over_githubs_limit_keep_the_most_severe_and_say_so(validator) -
     assert note["level"] == "warning" and note["message"]["text"].startswith("3 of 25003 results were left out")
     assert github_problems(log) == []
     assert not list(validator.iter_errors({**log, "runs": [{**log["runs"][0], "results": got[:50]}]}))
+
+
+def _many(n: int, path: str, rule: str = "LI300") -> list[Finding]:
+    sev = (Severity.ERROR, Severity.WARNING, Severity.INFO, Severity.STYLE)
+    return [Finding(rule, "apt-get-pin-versions", sev[i % 4], f"apt-get install without a version: pkg{i}", Location(path, i + 2, 1, i + 2, 30),
+                    key=f"pkg{i}", target=path, anchor=f"0\x1fRUN apt-get install -y pkg{i}") for i in range(n)]
+
+
+def test_30000_findings_stay_within_githubs_limits_per_dockerfile_run(validator) -> None:
+    import gzip
+
+    findings = _many(27_000, "api/Dockerfile") + _many(3_000, "web/Dockerfile")
+    info = RunInfo(rules=[], files=["api/Dockerfile", "web/Dockerfile", "clean/Dockerfile"])
+    text = sarif.render(findings, info)
+    log = json.loads(text)
+    assert len(gzip.compress(text.encode())) <= sarif.MAX_GZIP_BYTES
+    runs = {r["automationDetails"]["id"]: r for r in log["runs"]}
+    assert set(runs) == {"lintimg/dockerfile/api/Dockerfile/", "lintimg/dockerfile/web/Dockerfile/", "lintimg/dockerfile/clean/Dockerfile/"}
+    api, web = runs["lintimg/dockerfile/api/Dockerfile/"], runs["lintimg/dockerfile/web/Dockerfile/"]
+    assert len(api["results"]) == sarif.MAX_RESULTS and api["properties"]["droppedResults"] == 2_000
+    assert "least severe first" in api["properties"]["droppedReason"]
+    assert {r["level"] for r in api["results"]} == {"error", "warning", "note"}
+    assert sum(r["level"] == "error" for r in api["results"]) == 27_000 // 4  # every error kept
+    assert len(web["results"]) == 3_000 and "droppedResults" not in web.get("properties", {})
+    assert runs["lintimg/dockerfile/clean/Dockerfile/"]["results"] == []
+    assert github_problems(log) == []
+    assert not list(validator.iter_errors(log))
+
+
+def test_a_log_over_the_size_limit_is_cut_least_severe_first_and_says_so(validator) -> None:
+    import gzip
+
+    findings = _many(4_000, "Dockerfile")
+    log = sarif.build_log(findings, RunInfo(rules=[], files=["Dockerfile"]), max_bytes=60_000)
+    text = json.dumps(sarif.to_json(log))
+    assert len(gzip.compress(text.encode())) <= 60_000
+    doc = json.loads(text)
+    run = doc["runs"][0]
+    kept = run["results"]
+    assert 0 < len(kept) < 4_000 and run["properties"]["droppedResults"] == 4_000 - len(kept)
+    levels = [r["level"] for r in kept]
+    assert levels.count("error") == min(1_000, len(kept))  # errors go last
+    assert not list(validator.iter_errors(doc))

@@ -23,7 +23,7 @@ SHAPE = REPO / "fixtures" / "shape"
 def _build(docker: DockerEngine, name: str, tmp_path: Path) -> tuple[dict, dict]:
     """(the build run's report, the image-only run's report) for fixture ``name``."""
     tag = f"lintimg-test/shape-{name}:1"
-    built = report(lintimg("build", "--format", "json", "-t", tag, str(SHAPE / name), env={"LINTIMG_DOCKER": docker.cli, "XDG_CACHE_HOME": str(tmp_path)}))
+    built = report(lintimg("build", "--format", "json", "--tag", tag, str(SHAPE / name), env={"LINTIMG_DOCKER": docker.cli, "XDG_CACHE_HOME": str(tmp_path)}))
     alone = report(lintimg("image", "--format", "json", f"docker-daemon:{tag}", env={"XDG_CACHE_HOME": str(tmp_path)}))
     return built, alone
 

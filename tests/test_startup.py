@@ -88,3 +88,19 @@ def test_a_run_whose_findings_are_kept_loads_no_rules_model_or_walk(tmp_path):
                 "lintimg.shellcheck.batch", "lintimg.engine.pragmas"} & warm
     # argparse's terminal width, the ShellCheck lookup and the cache keys go without shutil (bz2, lzma) and OpenSSL
     assert not {"shutil", "bz2", "lzma", "_hashlib"} & warm
+
+
+# The console script's path: every module the run loaded, listed before json is imported to print them.
+MAIN = "import sys\nfrom lintimg.__main__ import main\nmain()\nmods = sorted(sys.modules)\nimport json\nprint(json.dumps(mods))\n"
+ALL = "import sys\nmods = sorted(sys.modules)\nimport json\nprint(json.dumps(mods))\n"
+
+
+def test_a_replayed_run_loads_neither_the_command_line_nor_the_engine(tmp_path):
+    """A run that repeats the one before is answered from its memo (lintimg.replay) with os calls only."""
+    args = ("--no-color", "--no-context", str(EXAMPLES / "webapp" / "Dockerfile"))
+    first = probe(MAIN, *args, cache=str(tmp_path)) - probe(ALL)
+    assert {"lintimg.cli", "argparse", "pluggy"} <= first  # it ran, and kept its memo
+    again = probe(MAIN, *args, cache=str(tmp_path)) - probe(ALL)
+    assert "lintimg.replay" in again
+    assert not {"lintimg.cli", "lintimg.engine", "lintimg.config", "lintimg.findings", "lintimg.run", "argparse", "pluggy", "json",
+                "re", "typing", "pathlib", "dataclasses", "threading", "tempfile", "shutil", "_hashlib"} & again

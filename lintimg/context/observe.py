@@ -11,7 +11,7 @@ result still holds without walking, matching or reading anything more.
 
 File contents are covered by their stamps (type, permissions, size, mtime,
 inode): the context code reads only files it found through a recorded
-``lstat`` or listing. A stamp taken within :data:`RACY_NS` of its mtime could
+``lstat`` or listing. A stamp taken within :data:`lintimg.cachefiles.RACY_NS` of its mtime could
 miss a second write in the same clock tick, so such an observation marks the
 set *volatile* and its result is not kept (the secret cache of copied files
 uses the same rule).
@@ -19,35 +19,18 @@ uses the same rule).
 from __future__ import annotations
 
 import os
-import stat
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-RACY_NS = 2_000_000_000
+from lintimg.cachefiles import STAMPS, plain, racy_before, stamp, stat_value
 
 Probe = tuple[str, str]  # (kind, absolute path)
 
 
-def _stamp(mode: int, size: int, mtime_ns: int, ino: int, link: str | None) -> tuple[Any, ...]:
-    # A directory's own size, times and inode change when its entries do; what a directory
-    # holds is a probe of its own (its listing), so only its type and permissions count here.
-    if stat.S_ISDIR(mode):
-        return (mode,)
-    return (mode, size, mtime_ns, ino, link)
-
-
 def entry_stamp(e: Any) -> tuple[Any, ...]:
     """The stamp of a walk entry (:class:`lintimg.context.walk.Entry`)."""
-    return _stamp(e.mode, e.size, e.mtime_ns, e.ino, e.link)
-
-
-def listing_value(rows: Iterable[tuple[Any, ...]]) -> str:
-    """A digest of a directory listing: ``(name, stamp…)`` rows in name order."""
-    from lintimg.cachefiles import digest
-
-    return digest(repr(sorted(rows)).encode("utf-8", "surrogateescape"))
+    return stamp(e.mode, e.size, e.mtime_ns, e.ino, e.link)
 
 
 class Observations:
@@ -69,7 +52,7 @@ class Recorder:
     def __init__(self) -> None:
         self._into: list[Observations] = []
         self._captures: list[dict[Probe, Any]] = []
-        self._racy_before = time.time_ns() - RACY_NS
+        self._racy_before = racy_before()
 
     @contextmanager
     def into(self, *observations: Observations) -> Iterator[None]:
@@ -113,64 +96,11 @@ class Recorder:
         Taken after the read is as good as before it: a change in between gives the file an
         mtime within this run, and that makes the observation volatile.
         """
-        value = _stat_value(path)
+        value = stat_value(path)
         self.note("stat", path, value, isinstance(value, tuple) and len(value) > 2 and self.recent(value[2]))
 
 
-def error_value(e: OSError) -> str:
-    """The value of a probe whose read failed (by errno, not message: messages are localised)."""
-    return f"error:{e.errno}"
-
-
 # -- asking again ------------------------------------------------------------------
-
-
-def _lstat_value(path: str) -> Any:
-    try:
-        st = os.lstat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except OSError as e:
-        return error_value(e)
-    link = None
-    if stat.S_ISLNK(st.st_mode):
-        try:
-            link = os.readlink(path)
-        except OSError:
-            link = ""
-    return _stamp(st.st_mode, st.st_size, st.st_mtime_ns, st.st_ino, link)
-
-
-def _stat_value(path: str) -> Any:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as e:
-        return error_value(e)
-    return _stamp(st.st_mode, st.st_size, st.st_mtime_ns, st.st_ino, None)
-
-
-def _list_value(path: str) -> Any:
-    rows: list[tuple[Any, ...]] = []
-    try:
-        with os.scandir(path) as it:
-            for d in it:
-                try:
-                    st = d.stat(follow_symlinks=False)
-                except OSError as e:
-                    rows.append((d.name, error_value(e)))
-                    continue
-                link = None
-                if stat.S_ISLNK(st.st_mode):
-                    try:
-                        link = os.readlink(d.path)
-                    except OSError:
-                        link = ""
-                rows.append((d.name, *_stamp(st.st_mode, st.st_size, st.st_mtime_ns, st.st_ino, link)))
-    except OSError as e:
-        return error_value(e)
-    return listing_value(rows)
 
 
 def _access_value(path: str) -> bool:
@@ -183,7 +113,7 @@ def _git_value(path: str) -> Any:
     return repository_state(path)
 
 
-_ASK = {"lstat": _lstat_value, "stat": _stat_value, "list": _list_value, "access": _access_value, "git": _git_value}
+_ASK = {**STAMPS, "access": _access_value, "git": _git_value}
 KINDS = frozenset(_ASK)
 
 
@@ -199,10 +129,3 @@ def unchanged(probes: Iterable[tuple[str, str, Any]]) -> bool:
         if ask is None or plain(ask(path)) != value:
             return False
     return True
-
-
-def plain(value: Any) -> Any:
-    """A probe value as it reads back from JSON (tuples are lists there), so comparisons are like with like."""
-    if isinstance(value, (tuple, list)):
-        return [plain(v) for v in value]
-    return value

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from lintimg.cachefiles import error_value, listing_value
 from lintimg.context.attach import BUILDKIT, CLASSIC, CLASSIC_PRE23
 from lintimg.context.dockerignore import Matcher, Pattern, PatternError, compile_pattern
-from lintimg.context.observe import entry_stamp, error_value, listing_value
+from lintimg.context.observe import entry_stamp
 from lintimg.paths import climbs_out
 
 if TYPE_CHECKING:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from dockerfile_parse import DockerfileParser
 
+from lintimg.config import suggest
 from lintimg.dockerfile.model import (
     FLAG_INSTRUCTIONS,
     HEREDOC_INSTRUCTIONS,
@@ -247,7 +248,7 @@ def _make_instruction(
     if keyword == "ONBUILD" and args_text:
         ins.onbuild = _onbuild_body(ins, logical, args_start, segments, escape)
     if keyword not in KNOWN_INSTRUCTIONS:
-        errors.append(DockerfileSyntaxError(f"unknown instruction: {keyword_raw}", start, full.column))
+        errors.append(DockerfileSyntaxError(f"unknown instruction: {keyword_raw}{suggest(keyword, KNOWN_INSTRUCTIONS)}", start, full.column))
     elif keyword not in ("CMD", "ENTRYPOINT", "RUN", "HEALTHCHECK", "SHELL") and not args_text and not heredocs:
         errors.append(DockerfileSyntaxError(f"{keyword} requires at least one argument", start, full.column))
     else:

@@ -10,18 +10,19 @@ from lintimg.dockerfile.comments import shell_pragma
 from lintimg.dockerfile.model import run_mounts as run_mounts  # re-exported: rule bodies read mounts from here
 from lintimg.dockerfile.shell import Command, command_from_argv
 from lintimg.dockerfile.stages import chain
-from lintimg.findings import Edit, Hit, Safety
+from lintimg.findings import Edit, Hit, Safety, Severity
 
 # Shells whose scripts the POSIX-shell rules understand.
 POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "zsh", "busybox"})
 
 
 def hit(ins: Instruction, message: str, *, token: Token | None = None, fix: str | None = None, key: str | None = None,
-        edits: tuple[Edit, ...] = (), safety: Safety = Safety.SAFE, **props: Any) -> Hit:
-    """A hit on an instruction, or on one of its tokens when given; ``edits`` fix it (see :mod:`.edits`)."""
+        severity: Severity | None = None, edits: tuple[Edit, ...] = (), safety: Safety = Safety.SAFE, **props: Any) -> Hit:
+    """A hit on an instruction, or on one of its tokens when given (``severity``: see :attr:`Hit.severity`);
+    ``edits`` fix it (see :mod:`.edits`)."""
     p = token.pos if token is not None else ins.pos
     return Hit(message, line=p.line, column=p.column, end_line=p.end_line, end_column=p.end_column, fix=fix, key=key,
-               properties=props, edits=edits, safety=safety)
+               properties=props, severity=severity, edits=edits, safety=safety)
 
 
 DEFAULT_SHELL = ("/bin/sh", "-c")

@@ -4,9 +4,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from lintimg import limits
+from lintimg import cachefiles, limits
 from lintimg.config import Config
 from lintimg.engine import hookspecs
 from lintimg.engine.hookspecs import Reporter
@@ -18,6 +18,9 @@ from lintimg.engine.target import DockerfileTarget, RuleTarget, Subject, Target
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Hit, Location, Safety, Severity
 from lintimg.redaction import Redactor
+
+if TYPE_CHECKING:
+    from lintimg.dockerfile import Dockerfile, Instruction  # types only: a kept run loads no model
 
 
 @rule("LI002", "rule-crashed", Severity.ERROR, tags=("meta",))
@@ -96,6 +99,16 @@ def _loaded(r: Rule) -> Rule:
         raise LintimgError(f"plugin {name}:{line} failed to provide rule {r.id}: {type(e).__name__}: {e}") from None
 
 
+def instruction_anchor(df: Dockerfile, ins: Instruction) -> str:
+    """``<stage>\x1f<digest>``: the stage's name (its index when unnamed) and a digest of the instruction's text
+    with continuations, comments and runs of whitespace folded, heredoc bodies included. A digest, not the text:
+    the text may hold a secret, and findings are kept on disk (the results cache)."""
+    stage = df.stages[ins.stage_index] if ins.stage_index is not None and 0 <= ins.stage_index < len(df.stages) else None
+    label = (stage.name or str(stage.index)) if stage is not None else ""
+    words = [ins.keyword, *(f.token.text for f in ins.flags), ins.args_text, *(h.content for h in ins.heredocs)]
+    return label + "\x1f" + cachefiles.digest(" ".join(" ".join(words).split()).encode("utf-8", "surrogatepass"))[:32]
+
+
 class Engine:
     """The plugins and rules of one run (``rules_dirs``: ``--rules-dir`` folders besides the config's)."""
 
@@ -166,17 +179,25 @@ class Engine:
         if self.config.disable_ignore_pragma:
             sup = Suppressions(unknown=sup.unknown, shell=sup.shell)
         starts = [i.pos.line for i in df.instructions] if df is not None else []
+        anchors: dict[int, str] = {}
         findings: list[Finding] = []
 
         def emit(r: Rule, hit: Hit) -> None:
             path = hit.path or target.path
             line = hit.line or 1
             ins_idx = stage_idx = None
+            anchor = None
             if df is not None and hit.path in (None, target.path) and starts:
                 i = bisect_right(starts, line) - 1
                 if i >= 0 and df.instructions[i].pos.line <= line <= df.instructions[i].pos.end_line:
                     ins_idx, stage_idx = i, df.instructions[i].stage_index
+                    anchor = anchors.get(i)
+                    if anchor is None:
+                        anchor = anchors[i] = instruction_anchor(df, df.instructions[i])
             if sup.suppressed(r.id, ins_idx, stage_idx):
+                return
+            severity = registry.hit_severity(r.id, hit)
+            if severity is None:  # a single code of a family rule (SC2086 of LI390) turned off
                 return
             edits, safety = hit.edits, hit.safety
             if edits and safety not in r.fixable:
@@ -186,13 +207,15 @@ class Engine:
                 Finding(
                     rule_id=r.id,
                     slug=r.slug,
-                    severity=registry.severity(r.id),
+                    severity=severity,
                     message=hit.message,
                     location=Location(path, line, hit.column or 1, hit.end_line, hit.end_column),
                     fix=hit.fix,
                     image=hit.image,
                     key=hit.key,
                     properties=hit.properties,
+                    target=target.path,
+                    anchor=anchor,
                     edits=edits,
                     safety=safety,
                 )

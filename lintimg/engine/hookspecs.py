@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -75,6 +75,10 @@ class RunInfo:
     image: str | None = None  # the image reference for image runs
     tool_version: str = ""
     notes: list[str] = field(default_factory=list)  # one-line remarks (e.g. shellcheck missing)
+    quiet: bool = False  # text: the finding lines only (--quiet)
+    statistics: bool = False  # text: counts by rule instead of the findings (--statistics)
+    # Set when a baseline was applied: {"file", "baselined", "stale"} (reports that have a summary show it).
+    baseline: dict[str, Any] | None = None
 
 
 Reporter = Callable[["list[Finding]", RunInfo], str]

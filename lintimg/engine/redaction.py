@@ -7,8 +7,11 @@ fixes, file paths, image references, in-image paths and history commands,
 property values, notes and the source files excerpts are cut from — asks the
 span finders (the ``lintimg_secret_spans`` hook: the built-in detectors of
 :mod:`lintimg.secrets.spans` and any plugin's) where secrets sit, masks them
-(:func:`lintimg.redaction.mask`, lengths kept), masks the lines a secret rule
-points at from the finding's column on, and makes control characters visible
+(:func:`lintimg.redaction.mask`, lengths kept) — so a source line shows its
+secret value masked and the rest as written, and a line with no value on it
+(``COPY . /app`` sending a key file) shows as written — masks from the
+finding's column on a line a secret rule points at where the finders found
+nothing (the rule saw a value they cannot), and makes control characters visible
 (:func:`lintimg.redaction.display`). Rules and formats have no redaction duty.
 """
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pluggy
 
 from lintimg.engine.hookspecs import RunInfo
 from lintimg.engine.plugins import BUILTIN
+from lintimg.engine.target import Subject
 from lintimg.findings import Finding
 from lintimg.redaction import Redactor, Span, SpanFinder, display, mask
 
@@ -79,21 +83,43 @@ def _safe_key(key: str | None, masked: dict[str, str]) -> str | None:
     return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _finding_texts(f: Finding) -> Iterable[str]:
+def finding_texts(f: Finding) -> Iterable[str]:
+    """Every text of ``f`` a report or a cache entry shows."""
     if f.key:
         yield f.key
     yield f.message
     yield f.location.path
+    if f.target:
+        yield f.target
     if f.fix:
         yield f.fix
+    yield from (e.text for e in f.edits)
     if f.image is not None:
         yield from (s for s in (f.image.image, f.image.path, f.image.created_by) if s)
     yield from _strings(f.properties)
 
 
+def _safe_finding(f: Finding, safe: dict[str, str], masked: dict[str, str]) -> Finding:
+    """``f`` with each of its texts (:func:`finding_texts`) as ``safe`` has it; ``masked`` tells which key holds a secret."""
+    image = f.image
+    if image is not None:
+        image = replace(image, image=safe[image.image] if image.image else image.image,
+                        path=safe[image.path] if image.path else image.path,
+                        created_by=safe[image.created_by] if image.created_by else image.created_by)
+    # An edit that would write a secret is not kept (masked, it would write the mask into the file).
+    edits = f.edits if all(masked[e.text] == e.text for e in f.edits) else ()
+    return replace(f, message=safe[f.message], fix=safe[f.fix] if f.fix else f.fix, image=image, key=_safe_key(f.key, masked),
+                   location=replace(f.location, path=safe[f.location.path]), properties=_mapped(f.properties, safe),
+                   target=safe[f.target] if f.target else f.target, edits=edits)
+
+
 def _secret_columns(findings: list[Finding], info: RunInfo) -> dict[tuple[str, int], int]:
-    """(path, line) -> the first column a secret rule's finding points at on that line."""
-    secret_rules = {r.id for r in info.rules if SECRETS_TAG in r.tags}
+    """(path, line) -> the first column a finding of a secret rule that reads the Dockerfile's own text points at.
+
+    Rules about the build context or the image (a key file a COPY sends, a token in a layer) point at
+    the instruction that ships the file: its line names the file and holds no value, so it is left alone.
+    """
+    secret_rules = {r.id for r in info.rules if SECRETS_TAG in r.tags and r.subject is Subject.DOCKERFILE}
     cols: dict[tuple[str, int], int] = {}
     for f in findings:
         if f.rule_id in secret_rules:
@@ -110,7 +136,7 @@ def protect(findings: list[Finding], info: RunInfo, redactor: Redactor) -> tuple
     sources = {path: "\n".join(lines) for path, lines in info.sources.items()}
     texts: dict[str, None] = {}  # insertion-ordered set
     for f in findings:
-        texts.update(dict.fromkeys(_finding_texts(f)))
+        texts.update(dict.fromkeys(finding_texts(f)))
     texts.update(dict.fromkeys([*info.files, *info.notes, *sources, *sources.values(), *([info.image] if info.image else [])]))
     order = list(texts)
     masked = dict(zip(order, redactor.masked(order)))
@@ -121,18 +147,12 @@ def protect(findings: list[Finding], info: RunInfo, redactor: Redactor) -> tuple
         lines = masked[text].split("\n") if text else []
         for n, line in enumerate(lines, 1):
             col = columns.get((path, n))
-            if col is not None:
+            # A line where a finder found the value shows it masked in place, the rest as written; where
+            # none did, the rule saw a value the finders cannot: the line is masked from its column on.
+            if col is not None and line == info.sources[path][n - 1]:
                 lines[n - 1] = mask(line, [(col - 1, len(line.rstrip()))])
         safe_sources[safe[path]] = [display(line) for line in lines]
-    out = []
-    for f in findings:
-        image = f.image
-        if image is not None:
-            image = replace(image, image=safe[image.image] if image.image else image.image,
-                            path=safe[image.path] if image.path else image.path,
-                            created_by=safe[image.created_by] if image.created_by else image.created_by)
-        out.append(replace(f, message=safe[f.message], fix=safe[f.fix] if f.fix else f.fix, image=image, key=_safe_key(f.key, masked),
-                           location=replace(f.location, path=safe[f.location.path]), properties=_mapped(f.properties, safe)))
+    out = [_safe_finding(f, safe, masked) for f in findings]
     shown = replace(info, files=[safe[p] for p in info.files], notes=[safe[n] for n in info.notes], sources=safe_sources,
                     image=safe[info.image] if info.image else info.image)
     return out, shown
@@ -145,17 +165,9 @@ def stored(findings: list[Finding], notes: list[str], redactor: Redactor) -> tup
     """
     texts: dict[str, None] = {}
     for f in findings:
-        texts.update(dict.fromkeys(_finding_texts(f)))
+        texts.update(dict.fromkeys(finding_texts(f)))
     texts.update(dict.fromkeys(notes))
     order = list(texts)
     safe = dict(zip(order, redactor.masked(order)))
-    out = []
-    for f in findings:
-        image = f.image
-        if image is not None:
-            image = replace(image, image=safe[image.image] if image.image else image.image,
-                            path=safe[image.path] if image.path else image.path,
-                            created_by=safe[image.created_by] if image.created_by else image.created_by)
-        out.append(replace(f, message=safe[f.message], fix=safe[f.fix] if f.fix else f.fix, image=image, key=_safe_key(f.key, safe),
-                           location=replace(f.location, path=safe[f.location.path]), properties=_mapped(f.properties, safe)))
+    out = [_safe_finding(f, safe, safe) for f in findings]
     return out, [safe[n] for n in notes]

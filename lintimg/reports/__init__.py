@@ -12,7 +12,7 @@ from lintimg.findings import Finding
 
 __all__ = ["FORMATS", "RunInfo", "lintimg_report_formats"]
 
-FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
+FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab", "checkstyle", "rdjsonl")
 
 
 def _lazy(module: str) -> Reporter:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
@@ -47,14 +48,17 @@ def render(findings: list[Finding], info: RunInfo) -> str:
         d["fingerprint"] = fp  # the SARIF primaryLocationLineHash: stable across unrelated edits
         items.append(d)
     counts = {str(s): sum(1 for f in findings if f.severity == s) for s in sorted(Severity, reverse=True)}
-    doc = {
+    doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "lintimg", "version": info.tool_version},
         "kind": info.kind,
         "image": info.image,
         "files": info.files,
         "summary": counts,
+        "statistics": dict(sorted(Counter(f.rule_id for f in findings).items())),
         "findings": items,
         "notes": info.notes,
     }
+    if info.baseline is not None:
+        doc["baseline"] = info.baseline
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"

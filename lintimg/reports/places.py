@@ -5,7 +5,6 @@ paths and fingerprints.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections import Counter
@@ -89,25 +88,48 @@ def region_of(f: Finding, info: RunInfo) -> Region:
     return Region(start_line, start_col, end_line, end_col)
 
 
-def fingerprints(findings: list[Finding], info: RunInfo) -> list[str]:
-    """One stable fingerprint per finding, ``<hash>:<n>``.
+def _norm(text: str) -> str:
+    return " ".join(text.split())
 
-    Hashes the rule id, the file, the whitespace-normalised source line and
-    the finding's key (for image findings also the image name without tag
-    and the in-image path) — never a line number or layer digest, so the
-    value survives unrelated edits and rebuilds. ``n`` counts findings that
-    hash alike, in report order.
+
+def fingerprint_parts(f: Finding, info: RunInfo, root: str | None = None) -> list[str]:
+    """What a finding's fingerprint hashes: never a line number, a layer digest, an image's name or registry.
+
+    - On a Dockerfile instruction: the rule, the file, the instruction's stage and
+      normalised text, as a digest (:attr:`Finding.anchor`), the finding's key.
+    - In an image: the rule, the path in the image, the instruction of the layer
+      (the Dockerfile's when mapped, else the history's ``created_by``), the key;
+      so one image pulled from two registries, or rebuilt, keeps its fingerprints.
+    - Elsewhere (a context file, a line outside any instruction): the rule, the
+      file, the normalised source line, the key; the message when there is no line.
+
+    ``root``: paths relative to this folder (a baseline's) instead of the working directory.
     """
+    key = f.key or ""
+    if f.image is not None:
+        layer = f.anchor.split("\x1f", 1)[-1] if f.anchor else _norm(f.image.created_by or "")
+        parts = [f.rule_id, "image", f.image.path or "", layer, key]
+        return parts if (f.image.path or layer) else [*parts, f.message]
+    path = f.location.path
+    if root is not None and path not in ("", "-"):
+        path = os.path.relpath(os.path.abspath(path), root)
+    text = f.anchor or _norm(source_line(info, f.location.path, f.location.line))
+    parts = [f.rule_id, artifact_path(path, info.image), text, key]
+    return parts if text else [*parts, f.message]
+
+
+def fingerprints(findings: list[Finding], info: RunInfo, root: str | None = None) -> list[str]:
+    """One stable fingerprint per finding, ``<hash>:<n>`` (see :func:`fingerprint_parts`).
+
+    ``n`` counts findings that hash alike, in report order, so two identical
+    findings on one instruction stay apart.
+    """
+    import hashlib  # here: a text report (the pre-commit path) needs no fingerprints, and OpenSSL costs start-up
+
     seen: Counter[str] = Counter()
     out = []
     for f in findings:
-        text = " ".join(source_line(info, f.location.path, f.location.line).split())
-        parts = [f.rule_id, artifact_path(f.location.path, info.image), text, f.key or ""]
-        if f.image is not None:
-            parts += [image_name(f.image.image), f.image.path or ""]
-        if not text and not (f.image is not None and f.image.path):
-            parts.append(f.message)  # no line and no in-image path: only the message tells such findings apart
-        digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        digest = hashlib.sha256("\x1f".join(fingerprint_parts(f, info, root)).encode("utf-8", "surrogatepass")).hexdigest()[:32]
         seen[digest] += 1
         out.append(f"{digest}:{seen[digest]}")
     return out

@@ -14,13 +14,17 @@ Placement choices (docs/sarif.md explains them to users):
 - ``partialFingerprints.primaryLocationLineHash`` is ours: a hash of the rule,
   the file, the normalised source line and the finding's key, plus an
   occurrence counter, so it survives edits elsewhere in the file;
-- ``automationDetails.id`` separates Dockerfile runs from image runs.
+- one run per Dockerfile checked and one per image, each with its own
+  ``automationDetails.id`` (its code-scanning category);
+- within GitHub's limits: results per run, gzipped size of the log.
 """
 from __future__ import annotations
 
+import gzip
 import json
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import attr
@@ -44,6 +48,7 @@ INFORMATION_URI = "https://lintimg.dev/"
 MAX_DESCRIPTION = 1024  # GitHub: short/fullDescription.text
 MAX_TAGS = 10  # GitHub keeps only the first 10
 MAX_RESULTS = 25_000  # GitHub rejects a run with more
+MAX_GZIP_BYTES = 10_000_000  # GitHub rejects an upload whose gzipped SARIF is larger
 # Written even when equal to sarif-om's default, because readers should not guess.
 _ALWAYS = {"level"}
 
@@ -148,9 +153,16 @@ def _fallback_descriptor(f: Finding) -> om.ReportingDescriptor:
 
 # --- the log ---------------------------------------------------------------
 
-def automation_id(info: RunInfo) -> str:
+def automation_id(info: RunInfo, target: str | None = None) -> str:
+    """The run's ``automationDetails.id``: its category is everything before the last ``/``.
+
+    One category per image (``lintimg/image/<name>/``) and per Dockerfile
+    (``lintimg/dockerfile/<path>/``), so each uploads and closes its own alerts.
+    """
     if info.kind == "image":
         return f"lintimg/image/{image_name(info.image or 'image')}/"
+    if target is not None:
+        return f"lintimg/{info.kind}/{artifact_path(target, info.image)}/"
     return f"lintimg/{info.kind}/"
 
 
@@ -195,39 +207,79 @@ def fix(f: Finding, edits: tuple[Edit, ...], info: RunInfo) -> om.Fix:
                   properties=bag(safety=str(f.safety)))
 
 
-def build_log(findings: list[Finding], info: RunInfo) -> om.SarifLog:
-    """The SARIF log: one run, the rules that have results, every finding as a result.
+Pair = tuple[Finding, str]  # a finding and its fingerprint
 
-    Past GitHub's limit of results per run the most severe are kept and the
-    run says, in a tool notification, how many were left out — a cut report
-    never passes for a complete one.
-    """
-    fps = fingerprints(findings, info)
-    pairs = list(zip(findings, fps))
-    dropped = max(0, len(pairs) - MAX_RESULTS)
-    if dropped:
-        pairs = sorted(pairs, key=lambda p: -p[0].severity)[:MAX_RESULTS]
-        pairs.sort(key=lambda p: p[0].sort_key())
+
+def _targets(findings: list[Finding], info: RunInfo) -> list[tuple[str, list[Pair]]]:
+    """(automation id, findings) per run: one run for an image run, else one per Dockerfile checked (clean ones too,
+    so that an upload closes the alerts of a file that became clean)."""
+    pairs = list(zip(findings, fingerprints(findings, info)))
+    if info.kind == "image" or not info.files:
+        return [(automation_id(info), pairs)]
+    groups: dict[str, list[Pair]] = {t: [] for t in info.files}
+    for f, fp in pairs:
+        groups.setdefault(f.target or f.location.path, []).append((f, fp))
+    return [(automation_id(info, t), ps) for t, ps in groups.items()]
+
+
+T = TypeVar("T")
+
+
+def _most_severe(items: list[T], keep: int, finding: Callable[[T], Finding]) -> list[T]:
+    """The ``keep`` items whose findings are most severe, in their order."""
+    chosen = set(sorted(range(len(items)), key=lambda i: -finding(items[i]).severity)[:keep])
+    return [p for i, p in enumerate(items) if i in chosen]
+
+
+def _run(run_id: str, pairs: list[Pair], total: int, info: RunInfo, hidden: set[tuple[str, int]]) -> om.Run:
     by_id = {r.id: r for r in info.rules}
     used = list(dict.fromkeys(f.rule_id for f, _ in pairs))
     index = {rid: i for i, rid in enumerate(used)}
     rules = [descriptor(by_id[rid]) if rid in by_id else _fallback_descriptor(next(f for f, _ in pairs if f.rule_id == rid)) for rid in used]
-    hidden = secret_lines(findings, info)
-    results = [_result(f, index[f.rule_id], fp, info, shown_edits(f, hidden)) for f, fp in pairs]
-    notices = []
+    dropped = total - len(pairs)
+    notices, why = [], None
     if dropped:
-        text = f"{dropped} of {len(findings)} results were left out (GitHub accepts {MAX_RESULTS} per run); --format json lists them all"
-        notices.append(om.Notification(message=om.Message(text=text), level="warning"))
-    run = om.Run(
+        why = (f"{dropped} of {total} results were left out, the least severe first, to stay within GitHub's limits "
+               f"({MAX_RESULTS} results per run, {MAX_GZIP_BYTES // 1_000_000} MB per upload); --format json lists them all")
+        notices.append(om.Notification(message=om.Message(text=why), level="warning"))
+    return om.Run(
         tool=om.Tool(driver=om.ToolComponent(name="lintimg", version=info.tool_version or None, information_uri=INFORMATION_URI, rules=rules)),
-        automation_details=om.RunAutomationDetails(id=automation_id(info)),
+        automation_details=om.RunAutomationDetails(id=run_id),
         invocations=[om.Invocation(execution_successful=True, tool_execution_notifications=notices or None)],
         column_kind="unicodeCodePoints",
-        results=results,
-        properties=bag(kind=info.kind, image=info.image, notes=info.notes or None, droppedResults=dropped or None),
+        results=[_result(f, index[f.rule_id], fp, info, shown_edits(f, hidden)) for f, fp in pairs],
+        properties=bag(kind=info.kind, image=info.image, notes=info.notes or None, droppedResults=dropped or None, droppedReason=why),
     )
-    return om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run])
+
+
+def build_log(findings: list[Finding], info: RunInfo, max_bytes: int | None = None) -> om.SarifLog:
+    """The SARIF log: one run per Dockerfile (or one for an image), each listing the rules it has results for.
+
+    Within GitHub's limits: a run keeps its ``MAX_RESULTS`` most severe results,
+    and when the gzipped log would pass ``max_bytes`` (10 MB) the least severe
+    results of the whole log go first; a cut run says so in its properties
+    (``droppedResults``, ``droppedReason``) and in a tool notification, so a
+    cut report never passes for a complete one.
+    """
+    limit = MAX_GZIP_BYTES if max_bytes is None else max_bytes
+    groups = _targets(findings, info)
+    kept = [_most_severe(pairs, MAX_RESULTS, lambda p: p[0]) for _, pairs in groups]
+    hidden = secret_lines(findings, info)
+    while True:
+        log = om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI,
+                          runs=[_run(rid, ks, len(pairs), info, hidden) for (rid, pairs), ks in zip(groups, kept)])
+        size = len(gzip.compress(_dumps(log).encode("utf-8"), compresslevel=6))
+        n = sum(len(k) for k in kept)
+        if size <= limit or n == 0:
+            return log
+        budget = int(n * limit / size * 0.9)  # results are about the same size: aim below the limit
+        flat = _most_severe([(g, f, fp) for g, ks in enumerate(kept) for f, fp in ks], budget, lambda x: x[1])
+        kept = [[(f, fp) for gg, f, fp in flat if gg == g] for g in range(len(kept))]
+
+
+def _dumps(log: om.SarifLog) -> str:
+    return json.dumps(to_json(log), indent=2, ensure_ascii=False) + "\n"
 
 
 def render(findings: list[Finding], info: RunInfo) -> str:
-    return json.dumps(to_json(build_log(findings, info)), indent=2, ensure_ascii=False) + "\n"
+    return _dumps(build_log(findings, info))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from lintimg import __version__
@@ -35,6 +35,20 @@ class RunResult:
     def add_notes(self, notes: Iterable[str]) -> None:
         """Add ``notes``, each once, in order."""
         self.notes += [n for n in notes if n not in self.notes]
+
+    def rename(self, path: str) -> None:
+        """Report the one file checked under ``path`` (hadolint's ``--file-path-in-report``)."""
+        if len(self.files) != 1:
+            return
+        old = self.files[0]
+        for f in self.findings:
+            if f.location.path == old:
+                f.location = replace(f.location, path=path)
+            if f.target == old:
+                f.target = path
+        self.files = [path]
+        if old in self.sources:
+            self.sources[path] = self.sources.pop(old)
 
     def collect_notes(self, targets: list[Target]) -> None:
         """The notes every target's plugins left, each once, in order."""

@@ -135,6 +135,7 @@ class ResultCache:
         self.redactor = engine.redactor  # an entry is an output: kept with secrets masked
         self.hits = 0  # entries reused in this run
         self._answers: dict[str, str | None] = {}  # base-image probes asked again in this run
+        self._used: dict[str, list[list[Any]] | None] = {}  # key -> the probes of its entry, None while it has none
 
     def key(self, src: DockerfileText, context: ContextAttacher | None) -> str:
         """The key of ``src``'s findings when checked with ``context`` (``None``: no build context)."""
@@ -151,6 +152,7 @@ class ResultCache:
         """The findings and notes stored under ``key``, when every probe of the context still answers the same."""
         from lintimg.context.observe import unchanged
 
+        self._used.setdefault(key, None)
         entry = cachefiles.read_json(self._path(key))
         try:
             if not isinstance(entry, dict) or entry.get("key") != key:
@@ -165,6 +167,7 @@ class ResultCache:
         if not isinstance(found, list) or not all(isinstance(f, Finding) for f in found):
             return None
         self.hits += 1
+        self._used[key] = [list(p) for p in probes]
         return found, notes
 
     def _same_answer(self, probe: str, value: Any) -> bool:
@@ -177,6 +180,22 @@ class ResultCache:
                 self._answers[probe] = None
         return self._answers[probe] is not None and self._answers[probe] == value
 
+    def put_all(self, results: list[tuple[str, list[Finding], list[str], Observations]]) -> None:
+        """:meth:`put` each ``(key, findings, notes, observations)``, the secret spans of all their texts found in
+        one batch first: each entry is masked on its own, and a batch of every text costs one pass of the span
+        finders (and one disk entry of theirs) where an entry each cost one per file."""
+        from lintimg.engine.redaction import finding_texts
+
+        if len(results) > 1:
+            texts: dict[str, None] = {}
+            for _, found, notes, _ in results:
+                for f in found:
+                    texts.update(dict.fromkeys(finding_texts(f)))
+                texts.update(dict.fromkeys(notes))
+            self.redactor.spans(list(texts))
+        for key, found, notes, observed in results:
+            self.put(key, found, notes, observed)
+
     def put(self, key: str, found: list[Finding], notes: list[str], observed: Observations) -> None:
         """Keep ``found`` and ``notes`` under ``key``, with the context probes they depend on."""
         from lintimg.engine.redaction import stored
@@ -186,10 +205,23 @@ class ResultCache:
             data = dumps(found)  # text inside the entry: read back in one pass (loads)
         except Unstorable:
             return  # a plugin's finding with a value JSON cannot carry: checked again next time
-        from lintimg.context.observe import plain
-
-        probes = [[kind, path, plain(value)] for (kind, path), value in observed.probes.items()]
+        probes = [[kind, path, cachefiles.plain(value)] for (kind, path), value in observed.probes.items()]
         cachefiles.write_json(self._path(key), {"key": key, "findings": data, "notes": notes, "probes": probes})
+        self._used[key] = probes
+
+    def probes_of_run(self) -> list[tuple[str, str, Any]] | None:
+        """What this run's results depend on, when each file's findings came from an entry or went into one and
+        none depends on a base-image lookup; else ``None`` (for :mod:`lintimg.replay`): the probes of every entry
+        read or written, and the entry file itself (entries are replaced whole, with a new inode: its stamp
+        changes when it does, so a removed or rewritten entry is seen)."""
+        out: list[tuple[str, str, Any]] = []
+        for key, probes in self._used.items():
+            if probes is None or any(kind == BASE for kind, _, _ in probes):
+                return None
+            path = str(self._path(key))
+            out += [("stat", path, cachefiles.plain(cachefiles.stat_value(path)))]
+            out += [(str(kind), str(where), value) for kind, where, value in probes]
+        return out
 
 
 

@@ -114,6 +114,7 @@ def _check(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher |
     observed = [Observations() for _ in targets]
     with recorder.into(*observed):  # batch work may read any target's context: every target depends on it
         engine.prepare(targets)
+    kept: list[tuple[str, list[Finding], list[str], Observations]] = []
     for i, t, obs in zip(todo, targets, observed):
         with recorder.into(obs):
             findings = engine.run(t)
@@ -126,7 +127,8 @@ def _check(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher |
         looked_up = base_probes(t.cache.get(BASEFACTS))  # what rules read of base images, asked again before reuse
         if looked_up is not None:
             obs.probes.update(looked_up)
-            cache.put(key, findings, notes, obs)
+            kept.append((key, findings, notes, obs))
+    cache.put_all(kept)
 
 
 def default_engine(config: Config | None = None) -> Engine:

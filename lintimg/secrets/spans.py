@@ -13,9 +13,10 @@ are masked) or by replacing :func:`secret_spans`. It finds
   names (``?token=…``, ``&X-Amz-Signature=…``);
 - command-line credentials: ``curl -u user:password`` (``--user``,
   ``--proxy-user``), ``--password value`` and other flags with a secret
-  name, ``Authorization:``/``Private-Token:`` header values, ``Bearer …``;
-- values of secret-named assignments (``DB_PASSWORD=…``, ``--build-arg TOKEN=…``) and of
-  whole ``key: value`` lines under a secret name (YAML and INI files);
+  name, ``login … -p value``, ``aws configure set <secret name> value``, ``Authorization:``/``Private-Token:`` header values, ``Bearer …``;
+- values of secret-named assignments (``DB_PASSWORD=…``, ``--build-arg TOKEN=…``, a
+  Dockerfile's legacy ``ENV DB_PASSWORD value``) and of whole ``key: value`` lines under
+  a secret name (YAML and INI files);
 - everything the secret engine reports (:meth:`lintimg.secrets.engine.Engine.spans`:
   vendor tokens, private keys, keyword assignments), asked only when a
   detector's trigger occurs in the text (:func:`lintimg.secrets.triggers.may_match`).
@@ -56,6 +57,11 @@ _SOURCES = {
     "bearer": r"(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{8,})",
     # a whole line "key: value" (YAML, INI, .env-like configs) under a secret name
     "colon_line": r"(?m)^[ \t]*([A-Za-z_][\w.-]*)[ \t]*:[ \t]+(['\"]?)([^\s'\"#]{6,})\2[ \t]*$",
+    # CLI log-ins that take the secret positionally or by a short flag: aws configure set <name> <value>, docker login -p <value>
+    "aws_set": r"\baws[ \t]+configure[ \t]+set[ \t]+([\w.-]+)[ \t]+(['\"]?)([^\s'\"]+)",
+    "login_p": r"\blogin\b[^\n;&|]*?[ \t]-p(?:=|[ \t]+)(['\"]?)([^\s'\"]+)",
+    # a Dockerfile's legacy "ENV NAME value" (no "=": the value is the rest of the line)
+    "legacy_env": r"(?im)^[ \t]*(?:ONBUILD[ \t]+)?ENV[ \t]+([A-Za-z_][\w.-]*)[ \t]+([^\s=\\][^\n]*?)[ \t]*$",
 }
 _QUERY_NAMES = frozenset({"sig", "signature", "x-amz-signature", "x-goog-signature"})  # signed URLs
 # What remembered results depend on besides the detector (whose version names the cache folder).
@@ -100,6 +106,14 @@ def _pattern_spans(text: str) -> Iterator[Span]:
     for m in rx["colon_line"].finditer(text):
         if secret_name(m.group(1)):
             yield from _value(text, m.start(3), m.end(3))
+    for m in rx["aws_set"].finditer(text):
+        if secret_name(m.group(1)):
+            yield from _value(text, m.start(3), m.end(3))
+    for m in rx["login_p"].finditer(text):
+        yield from _value(text, m.start(2), m.end(2))
+    for m in rx["legacy_env"].finditer(text):
+        if secret_name(m.group(1)):
+            yield from _value(text, m.start(2), m.end(2))
     for m in ASSIGNMENT.finditer(text):
         if secret_name(m.group(1)):
             a, b = m.span(2)
@@ -130,8 +144,25 @@ def _detector_spans(text: str) -> list[Span]:
     return [(chars[start], chars[end]) for start, end in found]
 
 
+_SEEN: dict[str, list[Span]] = {}  # text -> its spans, in this process
+_SEEN_TEXT = 4096  # characters: messages, fixes and paths (whole files are not kept: each is asked once)
+_SEEN_MAX = 65536  # texts remembered at most (a long fleet worker starts over)
+
+
 def _batch_spans(texts: Sequence[str]) -> list[list[Span]]:
-    return [secret_spans(t) for t in texts]
+    # A run asks again for the texts it asked before: the results cache masks each file's findings as it keeps
+    # them, then the report masks them all; messages and fixes repeat from file to file.
+    out = []
+    for t in texts:
+        spans = _SEEN.get(t)
+        if spans is None:
+            spans = secret_spans(t)
+            if len(t) <= _SEEN_TEXT:
+                if len(_SEEN) >= _SEEN_MAX:
+                    _SEEN.clear()
+                _SEEN[t] = spans
+        out.append(spans)
+    return out
 
 
 def secret_spans(text: str) -> list[Span]:
@@ -152,6 +183,8 @@ def _spans_row(row: list[Any]) -> bool:
 @hookimpl
 def lintimg_secret_spans(texts: list[str]) -> list[list[Span]]:
     """The built-in finder for a batch of texts, remembered on disk per batch."""
+    if all(t in _SEEN for t in texts):  # asked in this run already (a results-cache entry of texts the run masked)
+        return _batch_spans(texts)
     from lintimg.secrets.cache import remembered
 
     key = f"{_VERSION}\0{json.dumps(list(texts))}"

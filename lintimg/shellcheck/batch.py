@@ -26,7 +26,7 @@ from lintimg import cachefiles, limits
 from lintimg.dockerfile import BUILTIN_ARGS, Dockerfile, Instruction
 from lintimg.dockerfile.comments import hadolint_ignored
 from lintimg.dockerfile.queries import posix_run, shell_of
-from lintimg.findings import Hit
+from lintimg.findings import Hit, Severity
 from lintimg.shellcheck import binary
 from lintimg.shellcheck.cache import ResultCache, version
 
@@ -62,6 +62,7 @@ PER_SCRIPT = 0.5  # seconds a process's deadline grows by for each script it is 
 # Command substitutions nested deeper are not given to ShellCheck: its time doubles with each level
 # (measured, ShellCheck 0.10: depth 10 0.5 s, 12 2.3 s, 14 11 s; the fuzzer found 20 levels in 218 bytes).
 MAX_NESTING = 8
+_SUBSTITUTION = re.compile(r"\$\(|\)")
 
 
 @dataclass(frozen=True)
@@ -147,9 +148,19 @@ def too_hard(ins: Instruction) -> str | None:
     if not all(h.closed for h in ins.heredocs):
         return "a heredoc is never closed"
     script = ins.script
-    if script is not None and script.nesting > MAX_NESTING:
+    if (script is not None and script.nesting > MAX_NESTING) or _opened_substitutions(text) > MAX_NESTING:
         return f"command substitutions nested more than {MAX_NESTING} deep"
     return None
+
+
+def _opened_substitutions(text: str) -> int:
+    """The deepest run of ``$(`` opened and not yet closed, read from the text alone: a script the parser cannot
+    parse (50 unclosed ``"$(`` in 440 bytes) has no nesting figure of its own, and ShellCheck still chokes on it."""
+    depth = deepest = 0
+    for m in _SUBSTITUTION.finditer(text):
+        depth = depth + 1 if m.group() == "$(" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def scripts(df: Dockerfile) -> Iterator[tuple[Instruction, bool, Script]]:
@@ -369,6 +380,10 @@ def ignored_codes(df: Dockerfile) -> tuple[set[str], dict[int, set[str]]]:
     return file_wide, per_ins
 
 
+# ShellCheck's levels are lintimg's severities (hadolint reports them the same way).
+_LEVELS = {s.name.lower(): s for s in Severity}
+
+
 def hits(t: Target) -> Iterator[Hit]:
     """The cached ShellCheck comments of ``t`` as hits (running ShellCheck for it if nobody prepared)."""
     if CACHE_KEY not in t.cache:
@@ -395,4 +410,5 @@ def hits(t: Target) -> Iterator[Hit]:
                 fix=f"see https://www.shellcheck.net/wiki/{code}",
                 key=f"{code}:{c.message}",
                 properties={"shellcheck_code": code, "shellcheck_level": c.level},
+                severity=_LEVELS.get(c.level),
             )

@@ -275,7 +275,7 @@ def yarn_cache_clean(t: DockerfileTarget) -> Iterator[Hit]:
 LOCKFILE_INSTALLS = (("npm", "ci"), ("yarn", "install"), ("pip", "sync"), ("poetry", "install"), ("bundle", "install"), ("pipenv", "install"))
 
 
-@rule("LI338", "nothing-pinned", Severity.INFO, tags=("reproducibility",))
+@rule("LI338", "nothing-pinned", Severity.INFO, tags=("reproducibility",), enabled_by_default=False)
 def nothing_pinned(t: DockerfileTarget) -> Iterator[Hit]:
     """The Dockerfile installs packages and pins none of them.
 
@@ -284,6 +284,9 @@ def nothing_pinned(t: DockerfileTarget) -> Iterator[Hit]:
     zypper, pip, npm, gem, go) and reports once, on the first install,
     when not a single package anywhere has a version and nothing installs
     from a lock file (`npm ci`, `pip install -r`, `poetry install`, ...).
+    Off by default: on real Dockerfiles a per-manager pin rule (LI300,
+    LI310, LI330, …) reports the same files (docs/defaults.md); turn it on
+    to get one summary finding per file.
 
     ## Why it matters
     One unpinned package is a detail; a file with no pin at all has no

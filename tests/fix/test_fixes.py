@@ -253,6 +253,16 @@ def test_cd_workdir_is_unsafe_when_the_old_directory_is_the_base_images():
     fixes_to(text, "FROM debian:12\nWORKDIR /src\nRUN make\nRUN ./x\n", only="LI360", unsafe=True)
 
 
+def test_cd_before_any_from_crashes_nothing():
+    """A file whose first line is no FROM (the fuzzer's find: a heredoc marker pasted before it) has
+    instructions outside any stage; the fix is offered at most as unsafe, and no rule crashes."""
+    text = "<<EOF FROM python:3.12-alpine\nRUN cd /app/src && pip install .\nWORKDIR /app\n"
+    from tests.rulespec import lint
+
+    assert "LI002" not in {f.rule_id for f in lint(text)}
+    assert run_fix(text, only="LI360").fixed == text
+
+
 def test_cd_not_first_or_not_plain_is_not_fixed():
     not_fixed("FROM debian:12\nRUN make && cd /x && make\n", "LI360", unsafe=True)
     not_fixed("FROM debian:12\nRUN cd $HOME && make\n", "LI360", unsafe=True)

@@ -86,8 +86,12 @@ def test_pin_failure_names_the_line_and_writes_nothing(pinned_base, no_docker_co
     assert proc.returncode == 2
     assert f"Dockerfile:2: cannot pin {repo}:no-such-tag" in proc.stderr and "not found" in proc.stderr
     assert "Traceback" not in proc.stderr
-    assert "nothing written: 1 FROM image(s) could not be resolved" in proc.stderr
+    assert proc.stderr.startswith("lintimg: nothing written: ") and len(proc.stderr.splitlines()) == 1  # one failure, one line
     assert df.read_text() == text
+    df.write_text(f"FROM {repo}:no-such-tag\nFROM {repo}:nor-this\n")
+    proc = lintimg("pin", str(df), cwd=tmp_path)
+    assert proc.returncode == 2 and "nothing written: 2 FROM images could not be resolved" in proc.stderr
+    assert "Dockerfile:1: cannot pin" in proc.stderr and "Dockerfile:2: cannot pin" in proc.stderr
 
 
 def test_pin_resolves_through_the_base_facts_service_and_asks_the_registry(pinned_base, no_docker_config, tmp_path: Path) -> None:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.clirun import REPO, SARIF_SCHEMA
+from tests.clirun import REPO
 from tests.fleet.support import AWS_ID, NS, fleet_cli, results, summary
+from tests.shared import SARIF_SCHEMA
 
 pytestmark = [pytest.mark.engine, pytest.mark.registry]
 

@@ -118,6 +118,10 @@ def test_copy_relative_dest_without_workdir():
     catches("LI231", "FROM a:1 AS one\nWORKDIR /app\nFROM b:1\nCOPY x y\n", line=4)  # other stage's WORKDIR does not count
     passes("LI231", "FROM a:1 AS base\nWORKDIR /app\nFROM base\nCOPY x y\n")  # inherited
     passes("LI231", "FROM a:1\nCOPY x /abs/y\n")
+    # Windows: a drive root is absolute too (7 nanoserver files of the gold set copy to C:)
+    passes("LI231", "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nCOPY hello.txt C:\n")
+    passes("LI231", "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nCOPY app C:/app/\n")
+    catches("LI231", "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nCOPY hello.txt C\n")
 
 
 def test_workdir_system_dir():

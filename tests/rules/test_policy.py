@@ -135,7 +135,7 @@ def test_allowed_users_read_the_base_images_user_from_the_engine(docker, tmp_pat
     docker.build(tmp_path, "lintimg-test/policy-user:1")
     passes("LI905", "FROM lintimg-test/policy-user:1\nCMD [\"/app\"]\n", config=ALLOWED)
     (f,) = catches("LI905", f"FROM {base}\nCMD [\"/app\"]\n", config=ALLOWED, message="runs as 'root' from base image")
-    assert "measured from the engine" in f.message
+    assert "read from the engine" in f.message
 
 
 def test_quoted_label_keys_are_read_dequoted():

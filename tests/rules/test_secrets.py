@@ -110,6 +110,15 @@ def test_li503_one_finding_per_env_value():
     catches("LI503", "FROM alpine:3.20\nENV A=1 \\\n    DB_PASSWORD=s3cr3tHunter2xQ9zLk \\\n    B=2\n", line=3, count=1)
 
 
+def test_li503_prose_in_comments_and_placeholder_answers_are_not_secrets():
+    # the gold set's false alarms: a commented /etc/passwd line, debconf's 'unused' answer while a package installs
+    passes("LI503", "FROM alpine:3.10\n#   /etc/passwd:22:postgres:x:70:70::/var/lib/postgresql:/bin/sh\nRUN true\n")
+    debconf = "FROM debian:12\nRUN {{ \\\n  echo \"mariadb-server-$V\" mysql-server/root_password password '{}'; \\\n  }} | debconf-set-selections\n"
+    passes("LI503", debconf.format("unused"))
+    # a known token format still counts in a comment
+    catches("LI503", f"FROM alpine:3.20\n# token {GHP}\nRUN true\n", line=2, message="GitHub token")
+
+
 # LI550 / LI551 on images built in Python -----------------------------------------
 
 

@@ -76,6 +76,9 @@ def test_pipefail_needs_a_shell_that_has_it():
 def test_lookups_are_not_commands():
     passes("LI366", "FROM debian:12\nRUN if ! command -v ps > /dev/null; then apt-get install -y procps; fi\n")
     catches("LI366", "FROM debian:12\nRUN ps aux\n")
+    # `command -v`/`-V` looks a program up without running it (6 gold-set files test for ps this way)
+    passes("LI366", F + "RUN command -v ps > /dev/null || apt-get install -y procps\n")
+    passes("LI366", F + "RUN if command -V vim; then echo found; fi\n")
 
 
 def test_stage_scope():

@@ -15,7 +15,7 @@ imports inside functions and under ``TYPE_CHECKING`` count too):
   the models or detectors (an image run redacts history text before findings reach a report);
 - ``rules/`` (``lintimg.rules``): plugins over the engine and the models;
 - ``run/``: one run from sources to findings; ``fleet/``: many image runs over a registry, on a
-  process pool or a Dask cluster; ``cli``: arguments in, report out.
+  process pool or a Dask cluster; ``cli`` (with ``replay``, its memo of whole runs): arguments in, report out.
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def layer_of(module: str) -> str | None:
         return None
     if len(parts) == 1 or parts[1] in CORE:
         return "core"
-    if parts[1] in ("cli", "__main__"):
+    if parts[1] in ("cli", "__main__", "replay"):
         return "cli"
     return parts[1]
 

@@ -52,12 +52,14 @@ def test_yarn_cache_clean():
     passes("LI337", "FROM node:20 AS deps\nRUN yarn install\nFROM node:20-slim\nCOPY --from=deps /app /app\n")
 
 
-def test_nothing_pinned():
+def test_nothing_pinned_is_off_by_default():
+    on = {"rules": {"LI338": "on"}}
     text = F + "RUN apt-get update && apt-get install -y curl git\nRUN pip install --no-cache-dir flask\n"
-    catches("LI338", text, count=1, line=2)
-    passes("LI338", F + "RUN apt-get install -y curl=7.88 git\nRUN pip install --no-cache-dir flask\n")
-    passes("LI338", F + "RUN apt-get install -y curl\nRUN pip install --no-cache-dir -r requirements.txt\n")
-    passes("LI338", F + "RUN echo no installs here\n")
+    passes("LI338", text)
+    catches("LI338", text, count=1, line=2, config=on)
+    passes("LI338", F + "RUN apt-get install -y curl=7.88 git\nRUN pip install --no-cache-dir flask\n", config=on)
+    passes("LI338", F + "RUN apt-get install -y curl\nRUN pip install --no-cache-dir -r requirements.txt\n", config=on)
+    passes("LI338", F + "RUN echo no installs here\n", config=on)
 
 
 def test_package_cache_mount_is_off_by_default_and_suggests_a_mount():
