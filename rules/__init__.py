@@ -16,7 +16,7 @@ from lintimg.findings import Safety, Severity
 # default, so they look only when lookups are asked for (base-image-lookup, or LINTIMG_BASE_IMAGE_LOOKUP): a
 # default Dockerfile-only run then loads no image code and touches neither engine nor cache.
 BASEFACT_RULES = {"LI630": "max-base-image-size", "LI905": "allowed-users", "LI702": "base-image-lookup", "LI705": "base-image-lookup",
-                  "LI213": "base-image-lookup"}
+                  "LI213": "base-image-lookup", "LI206": "base-image-lookup", "LI364": "base-image-lookup"}
 
 
 @hookimpl
