@@ -12,6 +12,12 @@ from lintimg.engine.rule import Rule, declared
 from lintimg.engine.target import Subject, Target
 from lintimg.findings import Safety, Severity
 
+# Rules that read base-image facts, each with the setting without which it needs none. LI702 and LI705 are on by
+# default, so they look only when lookups are asked for (base-image-lookup, or LINTIMG_BASE_IMAGE_LOOKUP): a
+# default Dockerfile-only run then loads no image code and touches neither engine nor cache.
+BASEFACT_RULES = {"LI630": "max-base-image-size", "LI905": "allowed-users", "LI702": "base-image-lookup", "LI705": "base-image-lookup",
+                  "LI213": "base-image-lookup", "LI206": "base-image-lookup", "LI364": "base-image-lookup"}
+
 
 @hookimpl
 def lintimg_rules() -> list[Rule]:
@@ -41,13 +47,13 @@ def lintimg_prepare(targets: list[Target], enabled: frozenset[str]) -> None:
         from lintimg import shellcheck
 
         shellcheck.prepare(targets)
-    # Base-image facts (engine, cache, registry) for the rules that read them, only when their setting is on.
-    from lintimg.rules._common import BASEFACT_RULES, wants_facts
+    # Base-image facts (engine, cache, registry) for the rules that read them, only when their setting is on. The
+    # helpers (rules._common: the shell parser, package vocabularies; ~40 ms of imports) load only when such a rule runs.
+    if not enabled.isdisjoint(BASEFACT_RULES):
+        from lintimg.rules._common import prepare_base_facts, wants_facts
 
-    if any(rid in enabled and wants_facts(t, key) for rid, key in BASEFACT_RULES.items() for t in targets[:1]):
-        from lintimg.rules._common import prepare_base_facts
-
-        prepare_base_facts(targets, enabled)
+        if any(rid in enabled and wants_facts(t, key) for rid, key in BASEFACT_RULES.items() for t in targets[:1]):
+            prepare_base_facts(targets, enabled)
     # Unsafe version pins read the base images' package databases: only in a fix run that may apply them.
     unsafe = [t for t in targets if t.cache.get(FIX) == "unsafe" and t.dockerfile is not None]
     if unsafe and enabled & {"LI300", "LI310"}:

@@ -11,18 +11,16 @@
 - container shape (LI730, LI780): the files a build copies in (:func:`copied_files`), the Dockerfile's
   verdict (:func:`dockerfile_verdict`), evidence in messages and the one-process fix;
 - base-image facts (:mod:`lintimg.image.basefacts`): looked up once per run in ``lintimg_prepare``
-  (:func:`prepare_base_facts`) for the rules in :data:`BASEFACT_RULES`, read by rules with
+  (:func:`prepare_base_facts`) for the rules in :data:`lintimg.rules.BASEFACT_RULES`, read by rules with
   :func:`base_lookup` and :func:`base_variants`; what runs in the container (:func:`runs_app`).
 """
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from lintimg.dockerfile import Dockerfile, Instruction, Stage
@@ -35,14 +33,13 @@ from lintimg.dockerfile.words import expand, is_digits, split_words
 from lintimg.engine.hookspecs import BASEFACTS
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety
-from lintimg.rules import _fixes
+from lintimg.rules import BASEFACT_RULES, _fixes
 from lintimg.rules._versions import Spec, apk_spec, apt_spec, pinned, rpm_spec, zypper_spec
 
-if TYPE_CHECKING:  # types only: a Dockerfile-only run loads neither the context nor the secret scanner here
+if TYPE_CHECKING:  # types only: a Dockerfile-only run loads neither the context nor the base-image facts here
     from lintimg.context.copies import Copy, Source
     from lintimg.engine.target import RuleTarget, Target
     from lintimg.image.basefacts import BaseFacts, Lookup
-    from lintimg.secrets.scanner import SecretScanner
 
 
 @dataclass(frozen=True)
@@ -423,29 +420,7 @@ def capped(copy: Copy, groups: list[tuple[Source, list]], what: str, make: Calla
             yield make(item, src)
 
 
-# ---------------------------------------------------------------- secrets
-
-
-@lru_cache(maxsize=8)
-def _scanner(settings_json: str) -> SecretScanner:
-    from lintimg.secrets.scanner import SecretScanner
-
-    return SecretScanner(json.loads(settings_json))
-
-
-def scanner_for(t: RuleTarget) -> SecretScanner:
-    """One scanner per policy for the whole run, so its content cache is shared."""
-    return _scanner(json.dumps(t.setting("secrets") or {}, sort_keys=True))
-
-
 # ---------------------------------------------------------------- base-image facts
-
-# Rules that read base-image facts, each with the setting without which it needs none. LI702 and LI705 are on by
-# default, so they look only when lookups are asked for (base-image-lookup, or LINTIMG_BASE_IMAGE_LOOKUP): a
-# default Dockerfile-only run then loads no image code and touches neither engine nor cache.
-BASEFACT_RULES = {"LI630": "max-base-image-size", "LI905": "allowed-users", "LI702": "base-image-lookup", "LI705": "base-image-lookup",
-                  "LI213": "base-image-lookup", "LI206": "base-image-lookup", "LI364": "base-image-lookup"}
-
 
 def wants_facts(t: RuleTarget | Target, setting: str) -> bool:
     """Whether ``setting`` asks for base-image facts in this run; ``base-image-lookup`` asks when it is set (in the

@@ -29,8 +29,8 @@ from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import describe_layer, image_hit
 from lintimg.image.packages import Owner, vendor_index
 from lintimg.image.secrets import ImageSecret, scan_config
-from lintimg.rules._common import scanner_for
 from lintimg.secrets.redact import secret_name
+from lintimg.secrets.scanner import shared_scanner
 
 ID_RANGE = "LI550-LI599"
 SECURITY = ("security", "secrets")
@@ -56,8 +56,7 @@ def _places(t: ImageTarget) -> list[Place]:
         return list(memo[policy])
     image = t.image
     found: list[ImageSecret] = list(image.analysis.get("secrets", []))
-    config = scan_config(scanner_for(t), image.config)
-    vendor = vendor_index(image)
+    config = scan_config(shared_scanner(t.setting("secrets")), image.config)
     places: dict[tuple[str, str, str], Place] = {}
     for s in sorted(found, key=lambda s: s.layer or 0) + config:
         where = s.place if s.source == "file" else f"{s.source}:{s.key}" if s.key else s.source
@@ -69,7 +68,7 @@ def _places(t: ImageTarget) -> list[Place]:
             continue
         place = places[key] = Place(s, [step] if step is not None else [])
         if s.source == "file" and s.layer is not None:
-            place.owner = vendor.owner(s.path, s.digests)
+            place.owner = vendor_index(image).owner(s.path, s.digests)  # built at the first file secret: most images have none
             origin = t.layer_map.get(s.layer)
             place.base = bool(origin is not None and origin.base)
     out = list(places.values())

@@ -24,7 +24,6 @@ from lintimg.dockerfile.queries import cmd_hit, hit, run_commands, run_mounts
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.rules._common import scanner_for
 from lintimg.secrets.cache import remembered
 from lintimg.secrets.redact import SECRET_FILE_VARS, secret_name
 
@@ -242,13 +241,14 @@ def dockerfile_secrets(t: DockerfileTarget) -> Iterator[tuple[int, int, str, str
     A text in which no detector trigger occurs is settled without loading the
     engine (:func:`lintimg.secrets.triggers.may_match`): most Dockerfiles.
     """
+    from lintimg.secrets.scanner import shared_scanner
     from lintimg.secrets.triggers import may_match
 
     text = t.dockerfile.text
     if not may_match(text.encode("utf-8", "surrogatepass")):
         return
     key = f"{_DOCKERFILE_SCAN}\0{json.dumps(t.setting('secrets') or {}, sort_keys=True, default=str)}\0{text}"
-    rows = remembered("dockerfile", key, lambda: [[h.line, h.column, h.title, h.redacted, h.fingerprint] for h in scanner_for(t).scan_text(text)])
+    rows = remembered("dockerfile", key, lambda: [[h.line, h.column, h.title, h.redacted, h.fingerprint] for h in shared_scanner(t.setting("secrets")).scan_text(text)])
     for line, column, title, redacted, fp in rows:
         yield int(line), int(column), str(title), str(redacted), str(fp)
 

@@ -69,7 +69,9 @@ def test_only_rule_modules_whose_rules_can_run_are_imported():
 def test_the_secret_engine_loads_only_when_a_text_holds_a_trigger(tmp_path):
     """The pre-commit path: a Dockerfile with nothing secret-like never imports the engine or RE2;
     one with a token does, and reports it."""
-    mods = loaded("--no-context", "--no-color", str(EXAMPLES / "webapp" / "Dockerfile"))
+    # By a relative path: a checkout under a folder named like a secret ("wt-secrets") would put a trigger word in
+    # every finding's path, which the redaction layer scans.
+    mods = loaded("--no-context", "--no-color", "Dockerfile", cwd=EXAMPLES / "webapp")
     assert "lintimg.rules.secrets" in mods  # LI503 ran
     assert not mods & set(ENGINE) and not {m for m in mods if m.startswith("detect_secrets")}
     (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nENV GITHUB_TOKEN=ghp_" + "k3Jx9Qm2Lp7Rv4Tz8Wb1Yc6Nd0Fh5Gs2Ae7Uw" + "\n")

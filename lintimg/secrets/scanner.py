@@ -22,6 +22,7 @@ are memoised per content and policy for the run; nothing here keeps a value.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import json
 import re
@@ -136,3 +137,13 @@ class SecretScanner:
             return False
         text = value.decode("utf-8", "replace")
         return any(rx.search(text) for rx in self.allow_regexes)
+
+
+@functools.lru_cache(maxsize=8)
+def _shared(settings_json: str) -> SecretScanner:
+    return SecretScanner(json.loads(settings_json))
+
+
+def shared_scanner(settings: dict[str, Any] | None) -> SecretScanner:
+    """One scanner per policy for the whole run, so that every rule scanning text shares its content memo."""
+    return _shared(json.dumps(settings or {}, sort_keys=True))
