@@ -288,7 +288,12 @@ def exec_form_fix(df: Dockerfile, ins: Instruction) -> tuple[Edits, Safety]:
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9_./@:+,-]+")
 
 
-def _workdir_before(df: Dockerfile, ins: Instruction) -> str | None:
+def plain_path(value: str) -> bool:
+    """A path with nothing a shell or the builder would expand or unescape (no variables, quotes or backslashes)."""
+    return bool(_PLAIN_PATH.fullmatch(value))
+
+
+def workdir_before(df: Dockerfile, ins: Instruction) -> str | None:
     """The working directory ``ins`` runs in, when WORKDIRs earlier in its stage chain say it exactly."""
     stage = df.stage_of(ins)
     if stage is None:
@@ -300,7 +305,7 @@ def _workdir_before(df: Dockerfile, ins: Instruction) -> str | None:
             if w.index >= ins.index:
                 break
             value = w.args[0].value if len(w.args) == 1 else "$"
-            if "$" in value or not _PLAIN_PATH.fullmatch(value):
+            if "$" in value or not plain_path(value):
                 current = None
             elif value.startswith("/"):
                 current = posixpath.normpath(value)
@@ -338,9 +343,9 @@ def workdir_fix(df: Dockerfile, ins: Instruction, cmd: Command) -> tuple[Edits, 
             or script.commands[0] is not cmd or len(cmd.argv) != 2 or cmd.assignments or cmd.wrapped_by):
         return none
     target = cmd.argv[1]
-    if not _PLAIN_PATH.fullmatch(target) or target.startswith("-"):
+    if not plain_path(target) or target.startswith("-"):
         return none
-    prev = _workdir_before(df, ins)
+    prev = workdir_before(df, ins)
     if not target.startswith("/"):
         if prev is None:
             return none  # a relative WORKDIR would be a finding of its own (LI230)

@@ -45,6 +45,7 @@ RULES: tuple[tuple[str, str, str, str, str, tuple[str, ...], tuple[str, ...], fl
     ('LI230', 'workdir-relative', 'error', 'dockerfile', 'instructions', ('workdir',), ('DL3000', 'WorkdirRelativePath', 'DS-0009', 'CKV_DOCKER_10', 'KICS-6b376af8'), None, True, ()),
     ('LI231', 'copy-relative-dest-without-workdir', 'warning', 'dockerfile', 'instructions', ('workdir', 'copy'), ('DL3045',), None, True, ()),
     ('LI232', 'workdir-system-dir', 'error', 'dockerfile', 'instructions', ('workdir', 'security'), ('DS-0030',), 7.0, True, ()),
+    ('LI233', 'workdir-relative-chained', 'style', 'dockerfile', 'instructions', ('workdir', 'style'), ('DL3000', 'DS-0009', 'CKV_DOCKER_10', 'KICS-6b376af8'), None, True, ('safe',)),
     ('LI300', 'apt-get-pin-versions', 'warning', 'dockerfile', 'packages.apt', ('apt', 'reproducibility'), ('DL3008', 'KICS-965a08d7'), None, True, ('unsafe',)),
     ('LI301', 'apt-lists-not-removed', 'info', 'dockerfile', 'packages.apt', ('apt', 'size'), ('DL3009', 'DKL-DI-0005', 'KICS-df746b39'), None, True, ('safe',)),
     ('LI302', 'apt-get-missing-yes', 'warning', 'dockerfile', 'packages.apt', ('apt',), ('DL3014', 'DS-0021', 'KICS-77783205'), None, True, ('safe',)),
