@@ -209,6 +209,9 @@ def test_undefined_var_reads_the_base_images_env_when_lookups_are_on(docker, tmp
     # the Env reaches the stages built on that base, not a stage on another one
     passes("LI213", base + "RUN true\nFROM lintimg-test/undefined-var-env:1 AS two\nFROM two\nWORKDIR $APP_HOME\n", config=local)
     catches("LI213", base + "FROM scratch\nWORKDIR $APP_HOME\n", config=local, line=3)
+    # the environment variable alone asks for lookups too, as it does for LI702/LI705 (docs/configuration.md)
+    monkeypatch.setenv("LINTIMG_BASE_IMAGE_LOOKUP", "local")
+    catches("LI213", base + "COPY . $DEST/\n", line=2, message="$DEST")
 
 
 def test_legacy_arg_form():
