@@ -20,7 +20,7 @@ from lintimg.dockerfile.words import is_digits, variables_used
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety, Severity
-from lintimg.rules._common import external_bases
+from lintimg.rules._common import TRIVY_STAGE_KEY, external_bases
 
 ID_RANGE = "LI100-LI199"
 
@@ -294,7 +294,7 @@ def instruction_before_from(t: DockerfileTarget) -> Iterator[Hit]:
 @rule(
     "LI110", "duplicate-stage-name", Severity.ERROR, tags=("stage",),
     peers=("DL3024", "DuplicateStageName", "DS-0012", "CKV_DOCKER_11", "KICS-f2daed12"),
-    divergences={"DS-0012": "two of trivy's rebuilt test inputs are byte-identical to catch cases yet marked pass; the same text cannot be both",
+    divergences={"DS-0012": TRIVY_STAGE_KEY,
                  "KICS-f2daed12": "KICS places the finding on the first stage of the name; lintimg on the later one, the FROM "
                                   "that reuses a taken name, where BuildKit's DuplicateStageName and hadolint's DL3024 put it "
                                   "too (each checks a stage's name against the names seen before it)."},
@@ -424,7 +424,7 @@ def _copy_froms(df: Dockerfile) -> Iterator[tuple[Instruction, str]]:
 @rule(
     "LI114", "copy-from-current-stage", Severity.ERROR, tags=("stage",),
     peers=("DL3023", "DS-0006", "KICS-cdddb86f"),
-    divergences={"DS-0006": "one trivy test input names a stage defined nowhere ('dep'); that is LI115's case, not a self-reference"},
+    divergences={"DS-0006": TRIVY_STAGE_KEY + " A `--from` name that no FROM line defines is an image (LI115), not the current stage."},
 )
 def copy_from_current_stage(t: DockerfileTarget) -> Iterator[Hit]:
     """`COPY --from` names the stage it is in.
