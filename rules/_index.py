@@ -24,6 +24,7 @@ RULES: tuple[tuple[str, str, str, str, str, tuple[str, ...], tuple[str, ...], fl
     ('LI115', 'copy-from-undefined-stage', 'warning', 'dockerfile', 'base_image', ('stage',), ('DL3022',), None, True, ()),
     ('LI116', 'unnamed-stage-reference', 'style', 'dockerfile', 'base_image', ('stage', 'style'), ('KICS-68a51e22',), None, True, ()),
     ('LI117', 'copy-whole-stage', 'warning', 'dockerfile', 'base_image', ('stage', 'size'), ('DL3067',), None, True, ()),
+    ('LI118', 'stage-never-built', 'warning', 'dockerfile', 'base_image', ('stage',), (), None, True, ()),
     ('LI201', 'consistent-instruction-casing', 'style', 'dockerfile', 'instructions', ('style',), ('ConsistentInstructionCasing',), None, True, ('safe',)),
     ('LI202', 'no-empty-continuation', 'warning', 'dockerfile', 'instructions', ('syntax',), ('NoEmptyContinuation',), None, True, ()),
     ('LI203', 'legacy-key-value-format', 'style', 'dockerfile', 'instructions', ('syntax', 'style'), ('LegacyKeyValueFormat',), None, True, ('safe',)),

@@ -16,6 +16,7 @@ from lintimg.dockerfile import (
 from lintimg.dockerfile.edits import token_edit
 from lintimg.dockerfile.queries import hit
 from lintimg.dockerfile.reference import parse_ref
+from lintimg.dockerfile.stages import built_stages, from_refs
 from lintimg.dockerfile.words import is_digits, variables_used
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
@@ -539,3 +540,48 @@ def copy_whole_stage(t: DockerfileTarget) -> Iterator[Hit]:
         paths = [a.value for a in ins.args]
         if len(paths) == 2 and all(posixpath.normpath(p) == "/" for p in paths):
             yield hit(ins, f"COPY --from={ref} / / copies the whole filesystem of {ref}", fix="copy only the files the image needs")
+
+
+@rule("LI118", "stage-never-built", Severity.WARNING, tags=("stage",))
+def stage_never_built(t: DockerfileTarget) -> Iterator[Hit]:
+    """No build runs this stage.
+
+    ## What it does
+    Flags a stage that has no `AS` name, is not the last stage, and that no
+    stage a build runs is built FROM or copies from (`--from=<index>`).
+    `docker build` builds the last stage and `--target` any named one, with
+    the stages they need; nothing can ask for this one. A file with a
+    `--from` that a build argument picks is not checked.
+
+    ## Why it matters
+    BuildKit, Docker's builder since 23.0, skips the stage: its RUN steps
+    (tests, checks) never run and nothing in it reaches an image, without a
+    word in the build output. The legacy builder ran every stage, so such a
+    stage is often a test step that stopped running when the builder changed,
+    or a leftover. A FROM starts a new image rather than adding to the one
+    before it, so `FROM mysql:8` then `FROM golang:1.23` ships golang only.
+    Other rules skip what is in such a stage, since none of it happens.
+
+    ## Example
+    ```dockerfile
+    FROM python:3.12 AS base
+    COPY . /app
+    FROM base
+    RUN pytest /app
+    FROM base
+    CMD ["python", "/app/main.py"]
+    ```
+
+    ## Fix
+    Name it (`FROM base AS test`) and build it with `--target test`, copy
+    something from it into a stage that ships, or delete it.
+    """
+    df = t.dockerfile
+    if any("$" in ref for _, ref in from_refs(df)):
+        return  # a build argument may pick this stage by its index
+    built = built_stages(df)
+    for st in df.stages:
+        if st.index not in built:
+            yield hit(st.from_, f"stage {st.index} (FROM {st.base}) is never built: it has no AS name, is not the last stage, "
+                                "and no stage that is built uses it", fix="name it and build it with --target, use it from a later stage, "
+                                                                           "or delete it")

@@ -45,7 +45,7 @@ from lintimg.config import from_hadolint
 from lintimg.context import ContextAttacher
 from lintimg.dockerfile import Dockerfile
 from lintimg.dockerfile.sources import decode
-from lintimg.dockerfile.stages import bases, leaf_stages, shipped_stages, stage_uses
+from lintimg.dockerfile.stages import built_stages, leaf_stages, shipped_stages
 from lintimg.engine.rule import Rule
 from lintimg.reports import ruledocs
 from lintimg.rules._common import DEAD_STAGE, HADOLINT_FINAL_CHAIN, KICS_LAST_STAGE, TRIVY_STAGE_KEY
@@ -145,23 +145,8 @@ def line_units(lines, df) -> set:
 # --- where a divergence's mechanism is present (a disagreement it may explain) ----------------------
 
 
-def _needed(df: Dockerfile) -> set[int]:
-    """Stages some build runs: the build targets and every stage they are built FROM or take files from."""
-    uses: dict[int, list[int]] = {}
-    for ins, st in stage_uses(df):
-        if ins.stage_index is not None:
-            uses.setdefault(ins.stage_index, []).append(st.index)
-    todo, out = [st.index for st in leaf_stages(df)], set()
-    while todo:
-        i = todo.pop()
-        if i not in out:
-            out.add(i)
-            todo += [b.index for b in bases(df, df.stages[i])] + uses.get(i, [])
-    return out
-
-
 def _dead_stage(df: Dockerfile) -> bool:
-    return any(st.index not in _needed(df) for st in df.stages)
+    return len(built_stages(df)) < len(df.stages)
 
 
 def _unshipped_stage(df: Dockerfile) -> bool:
