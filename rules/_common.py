@@ -207,7 +207,8 @@ HADOLINT_FINAL_CHAIN = ("hadolint checks the last stage and the stages it is bui
 # hadolint (DL3049, DL4003, ...), trivy and BuildKit's lint check every stage, one that no build can produce included.
 DEAD_STAGE = ("This peer also checks a stage that no build produces: one without an `AS` name that no other stage uses "
               "and that is not the last. `--target` picks a stage by its name only and BuildKit builds only the stages "
-              "the target needs, so nothing in such a stage reaches an image; lintimg skips it.")
+              "the target needs, so nothing in such a stage runs or reaches an image; lintimg reports the stage itself "
+              "(LI118 stage-never-built) rather than what is in it.")
 # trivy's Rego tests give each stage as an entry keyed by its FROM text, and its checks read the stage name from that key;
 # the oracle's rebuilt Dockerfile text keeps the FROM's words, which some tests set differently from the key.
 TRIVY_STAGE_KEY = ("trivy's checks read a stage's name from the key its input gives the stage, not from the words of the FROM "

@@ -8,7 +8,7 @@ registry rather than from another stage.
 Which stages ship (:func:`shipped_stages`): ``docker build`` builds the last
 stage, and ``--target <name>`` builds any other named one as an image of its
 own (``--target`` takes an ``AS`` name, never an index: an unnamed stage that
-no other stage uses is built by no build).
+no other stage uses is built by no build; :func:`built_stages` tells them apart).
 A stage that later stages only take files from (``COPY --from=<stage>``,
 ``RUN --mount=from=<stage>``) is a builder: only the paths copied out of it
 reach an image. So a stage ships when it is a build target (the last stage,
