@@ -210,7 +210,7 @@ LOCAL: dict[tuple[str, str], Callable[[Dockerfile], bool]] = {
     ("LI350", "CKV_DOCKER_4"): _text(r"^\s*ADD\b"),
     ("LI351", "KICS-4b410d24"): _text(r"^\s*ADD\s.*--checksum"),
     ("LI364", "KICS-efbf148a"): _text(_EXEC_PIPE + r"|^\s*RUN\s+(pwsh|powershell)\b"),
-    ("LI364", "DL4006"): _text(_EXEC_PIPE + r"|^\s*#.*\\\s*$"),
+    ("LI364", "DL4006"): _text(_EXEC_PIPE + r"|^\s*#.*\\\s*$|\byes\s*\|"),
     # name heuristics: any ARG or ENV name is their subject
     ("LI500", "DL3064"): _text(r"^\s*(ARG|ENV)\b"), ("LI500", "SecretsUsedInArgOrEnv"): _text(r"^\s*(ARG|ENV)\b"),
     ("LI501", "DS-0031"): _text(r"^\s*(ARG|ENV)\b"),

@@ -281,6 +281,11 @@ def test_pipefail_shell_before_the_first_piped_run_of_a_bash_family():
              only="LI364")
 
 
+def test_pipefail_not_added_where_it_would_fail_a_yes_pipe():
+    not_fixed("FROM debian:12\nRUN curl -fsSL x | tar xz\nRUN yes | apt-get install foo\n", "LI364", unsafe=True)
+    not_fixed("FROM debian:12 AS base\nRUN curl -fsSL x | tar xz\nFROM base\nRUN yes | cmd\n", "LI364", unsafe=True)
+
+
 def test_pipefail_keeps_a_bash_shells_options():
     fixes_to('FROM alpine:3.20\nSHELL ["/bin/bash", "-e", "-c"]\nRUN a | b\n',
              'FROM alpine:3.20\nSHELL ["/bin/bash", "-e", "-c"]\nSHELL ["/bin/bash", "-e", "-o", "pipefail", "-c"]\nRUN a | b\n', only="LI364")
