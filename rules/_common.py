@@ -585,7 +585,7 @@ def base_user(t: RuleTarget, root: Stage) -> tuple[str | None, str]:
     from lintimg.image.basefacts import BaseFacts  # a lookup ran: the image code is loaded already
 
     if isinstance(found, BaseFacts):
-        return str(found.config.get("User") or ""), f"base image {root.base_resolved!r} (measured from the {found.source})"
+        return str(found.config.get("User") or ""), f"base image {root.base_resolved!r} (read from the {found.source})"
     return None, found.reason
 
 
