@@ -1,14 +1,16 @@
 """LI360–LI399: how RUN uses the shell — directories, privileges, accounts, pipes, and ShellCheck."""
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 
-from lintimg.dockerfile.queries import cmd_hit, pipefail_shell, posix_run, run_commands, shell_of, turns_on_pipefail
+from lintimg.dockerfile.queries import POSIX_SHELLS, cmd_hit, pipefail_shell, posix_run, run_commands, shell_of, turns_on_pipefail
 from lintimg.dockerfile.stages import ships
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety, Severity
 from lintimg.rules import _fixes
+from lintimg.rules._common import base_shell
 
 ID_RANGE = "LI360-LI389"
 
@@ -171,7 +173,10 @@ def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
     shell, so `|` is an argument) are not checked, nor a RUN whose only
     pipes are `yes | cmd`: `yes` ends when its reader closes the pipe
     (SIGPIPE, status 141), so pipefail has nothing to report there and
-    would fail the RUN.
+    would fail the RUN. A base image built with a SHELL instruction passes
+    it on: when base-image lookups are on (`base-image-lookup`), the SHELL
+    in the base image's config counts for RUNs that no SHELL of the
+    Dockerfile covers.
 
     ## Why it matters
     A pipeline's status is that of its last command: `curl … | tar x`
@@ -209,6 +214,9 @@ def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
         if script is None or not script.pipelines or not posix_run(df, ins) or pipefail_shell(shell_of(df, ins)) \
                 or _fixes.pipes_hide_nothing(script):
             continue
+        inherited = base_shell(t, df, ins)
+        if inherited is not None and (pipefail_shell(inherited) or posixpath.basename(inherited[0]).lower() not in POSIX_SHELLS):
+            continue  # the base image's SHELL runs this RUN: pipefail is on there, or it is no POSIX shell
         first = next(c for c in script.commands if c.in_pipeline)
         if any(c.name == "set" and turns_on_pipefail(c.argv) for c in script.before(first)):
             continue
