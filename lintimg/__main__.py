@@ -5,10 +5,25 @@ before the command line code — argparse, the config, the engine, pluggy — is
 """
 from __future__ import annotations
 
+import gc
 import sys
 
 
 def main() -> int:
+    # A run builds a few hundred thousand objects that live to its end (modules, rules, models): at the default
+    # threshold (700) the collector walks them ~50 times, 5% of a pre-commit run over 20 edited files, and finds
+    # next to nothing. Long runs (a corpus batch) still collect, less often.
+    gc.set_threshold(50_000, 10, 10)
+    try:
+        return _run()
+    finally:
+        # The interpreter's exit collects once more over everything before tearing it down: ~15% of that run's
+        # CPU. Frozen, the objects are only torn down (refcounts, as always); nothing of lintimg's waits for the
+        # cycle collector at exit (files are closed where they are written).
+        gc.freeze()
+
+
+def _run() -> int:
     from lintimg import replay
 
     code = replay.replayed(sys.argv[1:])
