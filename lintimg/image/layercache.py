@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 FORMAT = 2
 MAX_ENTRY = 512 << 20  # bytes one entry may unpack to
 _TYPES = {t.value: t for t in EntryType}
+_VALUES = {t: t.value for t in EntryType}  # a dict lookup per entry, not Enum.value's descriptor
 
 
 def _str(v: object) -> str:
@@ -169,7 +170,7 @@ def encode(result: LayerResult, spec: str, analyzers: Sequence[LayerAnalyzer]) -
         "diff_id": layer.diff_id,
         "spec": spec,
         "uncompressed_size": layer.uncompressed_size,
-        "entries": [[e.path, e.type.value, e.size, e.mode, e.uid, e.gid, e.linkname] for e in layer.entries],
+        "entries": [(path, _VALUES[t], size, mode, uid, gid, link) for path, t, size, mode, uid, gid, link in layer.entries],
         "whiteouts": layer.whiteouts,
         "opaque_dirs": layer.opaque_dirs,
         "contents": {path: base64.b64encode(data).decode("ascii") for (_, path), data in result.contents.items()},

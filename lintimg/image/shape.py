@@ -67,8 +67,9 @@ class ShapeFiles:
         p = entry.path
         if looks_like_supervisor_config("/" + p):  # wider than what is read: the config supervisord's -c names may be anywhere
             return True
+        # the place first: most files of an image are deeper than any script PID 1 runs, and a search costs more
         depth = p.count("/")
-        return bool(_SCRIPT_NAME.search(posixpath.basename(p))) and (depth <= 1 or p.startswith(_SCRIPT_DIRS) and depth <= 3)
+        return (depth <= 1 or depth <= 3 and p.startswith(_SCRIPT_DIRS)) and bool(_SCRIPT_NAME.search(p.rpartition("/")[2]))
 
     def keep(self, path: str, data: bytes) -> bytes:
         """Scripts and configs may set tokens: what the rules keep (and the layer cache stores) has them masked."""
