@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from lintimg.dockerfile import Dockerfile, Instruction, Stage
-from lintimg.dockerfile.queries import cmd_hit, container_command, hit, run_commands, run_mounts, workdir_at
+from lintimg.dockerfile.queries import cmd_hit, container_command, declared_shell, hit, run_commands, run_mounts, workdir_at
 from lintimg.dockerfile.reference import ImageRef, parse_ref
 from lintimg.dockerfile.shape import Copied, Evidence, Verdict, decide, dockerfile_findings
 from lintimg.dockerfile.shell import Command
@@ -444,7 +444,7 @@ def scanner_for(t: RuleTarget) -> SecretScanner:
 # default, so they look only when lookups are asked for (base-image-lookup, or LINTIMG_BASE_IMAGE_LOOKUP): a
 # default Dockerfile-only run then loads no image code and touches neither engine nor cache.
 BASEFACT_RULES = {"LI630": "max-base-image-size", "LI905": "allowed-users", "LI702": "base-image-lookup", "LI705": "base-image-lookup",
-                  "LI213": "base-image-lookup"}
+                  "LI213": "base-image-lookup", "LI206": "base-image-lookup", "LI364": "base-image-lookup"}
 
 
 def wants_facts(t: RuleTarget | Target, setting: str) -> bool:
@@ -533,6 +533,8 @@ def prepare_base_facts(targets: list[Target], enabled: frozenset[str]) -> None:
             stages += [st for st in measured_stages(df) if st not in stages]  # the base may define the health check
         if stages:
             wanted[i] = stages
+        if ("LI206" in enabled or "LI364" in enabled) and wants_facts(t, "base-image-lookup"):
+            stages += [st for st in shell_bases(df) if st not in stages]  # the base may set the SHELL they run under
         if "LI213" in enabled and t.setting(BASEFACT_RULES["LI213"]) is not None:  # the Env of bases not known offline
             more = [st for st, _ in external_bases(df) if "$" not in st.base_resolved and base_env_names(df, st) is None]
             wanted.setdefault(i, []).extend(st for st in more if st not in wanted.get(i, []))
@@ -558,6 +560,27 @@ def prepare_base_facts(targets: list[Target], enabled: frozenset[str]) -> None:
         targets[i].cache[BASEFACTS] = {"mode": service.mode, "facts": facts, "variants": variants, "read": set()}
 
 
+def shell_bases(df: Dockerfile) -> list[Stage]:
+    """External base stages of chains that no SHELL of the Dockerfile sets: their image's config decides the shell."""
+    roots = [chain(df, st)[-1] for st in df.stages if not inherited(df, st, "SHELL")]
+    out: list[Stage] = []
+    for root in roots:
+        if root.base_stage is None and not root.is_scratch and root.base_resolved and "$" not in root.base_resolved and root not in out:
+            out.append(root)
+    return out
+
+
+def base_shell(t: RuleTarget, df: Dockerfile, ins: Instruction) -> list[str] | None:
+    """The SHELL the base image's config sets for ``ins`` (a base built with a SHELL instruction keeps it), when no
+    SHELL of the Dockerfile is in force before ``ins`` and the run's lookup found that config; ``None`` otherwise."""
+    stage = df.stage_of(ins)
+    if stage is None or declared_shell(df, ins) is not None:
+        return None
+    config = base_config(t, chain(df, stage)[-1])
+    shell = config.get("Shell") if config else None
+    return shell if isinstance(shell, list) and shell and all(isinstance(a, str) for a in shell) else None
+
+
 def base_config(t: RuleTarget, st: Stage) -> dict[str, Any] | None:
     """The container config of ``st``'s base image when the run's lookup found it; None otherwise."""
     found = base_lookup(t, st)
@@ -581,7 +604,7 @@ def base_user(t: RuleTarget, root: Stage) -> tuple[str | None, str]:
     from lintimg.image.basefacts import BaseFacts  # a lookup ran: the image code is loaded already
 
     if isinstance(found, BaseFacts):
-        return str(found.config.get("User") or ""), f"base image {root.base_resolved!r} (measured from the {found.source})"
+        return str(found.config.get("User") or ""), f"base image {root.base_resolved!r} (read from the {found.source})"
     return None, found.reason
 
 

@@ -15,7 +15,7 @@ from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety, Severity
 from lintimg.rules import _fixes
-from lintimg.rules._common import DEAD_STAGE, KICS_LAST_STAGE, base_env, path_under
+from lintimg.rules._common import DEAD_STAGE, KICS_LAST_STAGE, base_env, base_shell, path_under
 
 ID_RANGE = "LI200-LI299"
 
@@ -236,7 +236,9 @@ def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
 
     Once a SHELL instruction is in force for the stage (its own, or one
     inherited through `FROM <stage>`), the shell form is a deliberate use
-    of that shell and is not flagged, as BuildKit does. A stage that is
+    of that shell and is not flagged, as BuildKit does; so is a SHELL the
+    base image was built with, read from its config when base-image
+    lookups are on (`base-image-lookup`). A stage that is
     not shipped (only copied from, or unnamed and unused) never runs as a container and is not
     checked.
 
@@ -270,6 +272,8 @@ def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
     for ins in _all(df):
         if ins.keyword not in ("CMD", "ENTRYPOINT", "HEALTHCHECK") or declared_shell(df, ins) is not None or not ships(df, ins):
             continue
+        if base_shell(t, df, ins) is not None:
+            continue  # the base image's own SHELL instruction is in force: as deliberate as one in this file
         if ins.keyword in ("CMD", "ENTRYPOINT") and not ins.is_json and ins.args_text:
             edits, safety = _fixes.exec_form_fix(df, ins)
             yield hit(ins, f"{ins.keyword} is in shell form; use the JSON form so the process gets signals", fix=f'{ins.keyword} {json.dumps(ins.args_text.split())}',

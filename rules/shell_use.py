@@ -1,14 +1,16 @@
 """LI360–LI399: how RUN uses the shell — directories, privileges, accounts, pipes, and ShellCheck."""
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 
-from lintimg.dockerfile.queries import cmd_hit, pipefail_shell, posix_run, run_commands, shell_of, turns_on_pipefail
+from lintimg.dockerfile.queries import POSIX_SHELLS, cmd_hit, pipefail_shell, posix_run, run_commands, shell_of, turns_on_pipefail
 from lintimg.dockerfile.stages import ships
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety, Severity
 from lintimg.rules import _fixes
+from lintimg.rules._common import base_shell
 
 ID_RANGE = "LI360-LI389"
 
@@ -167,7 +169,10 @@ def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
     mksh, ash) started with `-o pipefail`: `/bin/sh` is whatever the image
     links there (dash on Debian), so `SHELL ["/bin/sh", "-o", "pipefail",
     "-c"]` does not. RUNs under a non-POSIX SHELL and exec-form RUNs (no
-    shell, so `|` is an argument) are not checked.
+    shell, so `|` is an argument) are not checked. A base image built with
+    a SHELL instruction passes it on: when base-image lookups are on
+    (`base-image-lookup`), the SHELL in the base image's config counts for
+    RUNs that no SHELL of the Dockerfile covers.
 
     ## Why it matters
     A pipeline's status is that of its last command: `curl … | tar x`
@@ -203,6 +208,9 @@ def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
         script = ins.script
         if script is None or not script.pipelines or not posix_run(df, ins) or pipefail_shell(shell_of(df, ins)):
             continue
+        inherited = base_shell(t, df, ins)
+        if inherited is not None and (pipefail_shell(inherited) or posixpath.basename(inherited[0]).lower() not in POSIX_SHELLS):
+            continue  # the base image's SHELL runs this RUN: pipefail is on there, or it is no POSIX shell
         first = next(c for c in script.commands if c.in_pipeline)
         if any(c.name == "set" and turns_on_pipefail(c.argv) for c in script.before(first)):
             continue

@@ -276,7 +276,7 @@ def test_a_base_image_that_changed_in_the_engine_is_seen(project, docker, tmp_pa
     assert li905(project.run(env=env)) == [] and project.checks() == 1  # the engine answers the same: reused
     base_runs_as("0")  # same tag, now an image that runs as root
     (msg,) = li905(project.run(env=env))
-    assert "runs as '0'" in msg and "measured from the engine" in msg
+    assert "runs as '0'" in msg and "read from the engine" in msg
     assert project.checks() == 2
 
 

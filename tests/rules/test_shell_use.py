@@ -1,6 +1,8 @@
 """Shell-use rules LI360–LI366, written from what each rule means."""
 from __future__ import annotations
 
+import pytest
+
 from lintimg.dockerfile.shell import parse_script
 from tests.rulespec import catches, passes, stage_scope
 
@@ -84,3 +86,34 @@ def test_lookups_are_not_commands():
 def test_stage_scope():
     stage_scope("LI362", "RUN useradd -u 123456 app", shipped_only=True)
     stage_scope("LI364", "RUN wget -O - https://example.com | tar xz", shipped_only=False)
+
+
+@pytest.mark.engine
+def test_the_shell_a_base_image_was_built_with_counts_when_lookups_are_on(docker, tmp_path, monkeypatch):
+    """Real images in the engine, each built with a SHELL instruction that its config keeps for images built on it."""
+    monkeypatch.delenv("LINTIMG_BASE_IMAGE_LOOKUP", raising=False)
+    base = docker.base_image()
+    for name, shell in (("pipefail", '["/bin/bash", "-o", "pipefail", "-c"]'), ("plain-sh", '["/bin/sh", "-c"]'),
+                        ("pwsh", '["pwsh", "-Command"]')):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "Dockerfile").write_text(f"FROM {base}\nSHELL {shell}\n")
+        docker.build(folder, f"lintimg-test/base-shell-{name}:1")
+    local = {"base-image-lookup": "local"}
+    piped, shell_cmd = "\nRUN ls / | wc -l\n", "\nCMD node server.js\n"
+    # bash with pipefail in the base: the piped RUN is covered; without lookups the Dockerfile alone decides
+    passes("LI364", f"FROM lintimg-test/base-shell-pipefail:1{piped}", config=local)
+    catches("LI364", f"FROM lintimg-test/base-shell-pipefail:1{piped}", line=2)
+    # through a stage of this file, too
+    passes("LI364", f"FROM lintimg-test/base-shell-pipefail:1 AS b\nFROM b{piped}", config=local)
+    # a SHELL of the base without pipefail does not cover it; a non-POSIX one runs no sh pipe
+    catches("LI364", f"FROM lintimg-test/base-shell-plain-sh:1{piped}", config=local, line=2)
+    passes("LI364", f"FROM lintimg-test/base-shell-pwsh:1{piped}", config=local)
+    # a base with no SHELL of its own: as before
+    catches("LI364", f"FROM {base}{piped}", config=local, line=2)
+    # any SHELL the base was built with makes a shell-form CMD deliberate, as one in this file does
+    passes("LI206", f"FROM lintimg-test/base-shell-plain-sh:1{shell_cmd}", config=local)
+    catches("LI206", f"FROM lintimg-test/base-shell-plain-sh:1{shell_cmd}", line=2)
+    catches("LI206", f"FROM {base}{shell_cmd}", config=local, line=2)
+    # a SHELL in this file wins over the base's: bash without pipefail here, pipefail in the base
+    catches("LI364", f'FROM lintimg-test/base-shell-pipefail:1\nSHELL ["/bin/bash", "-c"]{piped}', config=local, line=3)
