@@ -75,7 +75,6 @@ def write_atomic(path: Path, data: bytes) -> None:
     The temporary file is made as :func:`tempfile.mkstemp` makes one (a new name, ``O_EXCL``, mode
     0600), without importing tempfile: it loads shutil, bz2 and lzma, a tenth of a replayed run.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     while True:
         tmp = os.path.join(path.parent, f".tmp-{os.getpid()}-{os.urandom(6).hex()}")
         try:
@@ -83,6 +82,8 @@ def write_atomic(path: Path, data: bytes) -> None:
             break
         except FileExistsError:
             continue
+        except FileNotFoundError:  # a new folder: made here, not tried (a failed mkdir and a stat) before every write
+            path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -342,14 +342,15 @@ def report(args: argparse.Namespace, engine: Engine, config: Config, result: Run
            stream: TextIO | None = None) -> int:
     """Apply or write the baseline, render ``result`` in the chosen format, write it (to ``--output``, else
     ``stream``, else stdout), and return the exit code."""
-    from lintimg.reports import baseline
-
     if args.file_path_in_report:
         result.rename(args.file_path_in_report)
     result.notes = [*config.notes, *result.notes]
     info = _run_info(args, engine, result, kind, image, stream or sys.stdout)
     base = args.baseline or (os.path.join(config.base_dir or ".", config.baseline) if config.baseline else None)
+    # The baseline code loads only for a run that has one.
     if args.write_baseline:
+        from lintimg.reports import baseline
+
         path = base or DEFAULT_BASELINE
         n = baseline.write(result.findings, info, path, engine.redactor.masked)
         if not args.quiet:
@@ -357,6 +358,8 @@ def report(args: argparse.Namespace, engine: Engine, config: Config, result: Run
         return 0
     findings = result.findings
     if base:
+        from lintimg.reports import baseline
+
         applied = baseline.apply(findings, info, base)
         findings = applied.kept
         info.baseline = {"file": base, "baselined": applied.baselined, "stale": applied.stale}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -148,18 +149,25 @@ def families(t: DockerfileTarget) -> list[Family]:
     return [Family.of(d) for d in t.setting("sdk-images") or []] + list(builtin_families())
 
 
+@lru_cache(maxsize=256)
+def _globs(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern that matches what any of the shell-style ``patterns`` matches (like ``fnmatchcase``): a package
+    list is checked against every toolchain pattern, and fnmatch compiles and looks up each one on every call."""
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns) or "(?!)")
+
+
 def sdk_family(ref: ImageRef, fams: list[Family]) -> Family | None:
     """The SDK family ``ref`` belongs to, unless its tag is one of the family's runtime variants."""
     names = (ref.name, ref.full_name)
     tag = ref.tag or ("latest" if ref.digest is None else "")
     for fam in fams:
-        if not any(fnmatch.fnmatchcase(n, p) for n in names for p in fam.images):
+        if not any(_globs(fam.images).match(n) for n in names):
             continue
         if not tag:  # pinned by digest alone: which variant it is cannot be told by name
             return fam if not fam.runtime_tags and fam.sdk_tags == ("*",) else None
-        if any(fnmatch.fnmatchcase(tag, p) for p in fam.runtime_tags):
+        if _globs(fam.runtime_tags).match(tag):
             return None
-        return fam if any(fnmatch.fnmatchcase(tag, p) for p in fam.sdk_tags) else None
+        return fam if _globs(fam.sdk_tags).match(tag) else None
     return None
 
 
@@ -238,7 +246,7 @@ _KIND_ALIASES = {"gradle": ("gradle", "maven")}  # a gradle build runs on a JDK 
 
 
 def _toolchain_kind(pkg: str) -> str | None:
-    return next((kind for kind, pats in TOOLCHAIN_PACKAGES.items() if any(fnmatch.fnmatchcase(pkg, pat) for pat in pats)), None)
+    return next((kind for kind, pats in TOOLCHAIN_PACKAGES.items() if _globs(pats).match(pkg)), None)
 
 
 @dataclass

@@ -104,3 +104,17 @@ def test_a_replayed_run_loads_neither_the_command_line_nor_the_engine(tmp_path):
     assert "lintimg.replay" in again
     assert not {"lintimg.cli", "lintimg.engine", "lintimg.config", "lintimg.findings", "lintimg.run", "argparse", "pluggy", "json",
                 "re", "typing", "pathlib", "dataclasses", "threading", "tempfile", "shutil", "_hashlib"} & again
+
+
+def test_a_run_leaves_what_it_built_to_the_exit_without_collecting_it():
+    """The console script collects at a high threshold while it runs and freezes what the run built when it
+    returns, so the interpreter's exit does not walk every module, rule and model once more."""
+    code = ("import gc, json\nfrom lintimg.__main__ import main\nbefore = gc.get_freeze_count()\nmain()\n"
+            "print(json.dumps([gc.get_threshold()[0], before, gc.get_freeze_count()]))\n")
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "LINTIMG_NO_CACHE": "1"}
+    args = ("--no-color", "--no-context", str(EXAMPLES / "webapp" / "Dockerfile"))
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO, timeout=120, env=env)
+    assert proc.returncode in (0, 1), proc.stderr
+    threshold, before, after = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert threshold >= 10_000
+    assert before == 0 and after > 10_000  # the modules and the model of the run, at least

@@ -13,7 +13,7 @@ from lintimg.engine.hookspecs import Reporter
 from lintimg.engine.plugins import BUILTIN, code_stamp, plugin_manager
 from lintimg.engine.redaction import plugin_finder, protect
 from lintimg.engine.registry import Registry
-from lintimg.engine.rule import Rule, rule
+from lintimg.engine.rule import Rule, RuleFunc, rule
 from lintimg.engine.target import DockerfileTarget, RuleTarget, Subject, Target
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, Hit, Location, Safety, Severity
@@ -99,6 +99,13 @@ def _loaded(r: Rule) -> Rule:
         raise LintimgError(f"plugin {name}:{line} failed to provide rule {r.id}: {type(e).__name__}: {e}") from None
 
 
+def _check_of(r: Rule) -> RuleFunc:
+    """``r``'s function, called directly: the engine calls thousands of checks in a run."""
+    func = _loaded(r).func
+    assert func is not None  # a loaded rule has its function
+    return func
+
+
 def instruction_anchor(df: Dockerfile, ins: Instruction) -> str:
     """``<stage>\x1f<digest>``: the stage's name (its index when unnamed) and a digest of the instruction's text
     with continuations, comments and runs of whitespace folded, heredoc bodies included. A digest, not the text:
@@ -121,6 +128,8 @@ class Engine:
             name, line = _where(e)
             raise LintimgError(f"plugin {name}:{line} failed to provide its rules: {type(e).__name__}: {e}") from None
         self.registry = Registry((r for plugin_rules in provided for r in plugin_rules), config)
+        # Each rule's check by id, its module imported on first use: every target asks for it again.
+        self._checks: dict[str, RuleFunc] = {}
 
     @property
     def rules(self) -> list[Rule]:
@@ -227,9 +236,9 @@ class Engine:
             if only is not None and r.id not in only:
                 continue
             view = views.get(r.subject) or views.setdefault(r.subject, target.view(r.subject))
-            loaded = _loaded(r)
+            check = self._checks.get(r.id) or self._checks.setdefault(r.id, _check_of(r))
             try:
-                hits = list(loaded.check(view))
+                hits = list(check(view))
             except Exception as e:  # noqa: BLE001 - a rule bug must not end the run
                 name, line = _where(e)
                 emit(rule_crashed, Hit(f"rule {r.id} ({r.slug}) crashed: {type(e).__name__}: {e} at {name}:{line}", line=1))

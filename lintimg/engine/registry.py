@@ -237,7 +237,8 @@ class Registry:
 
     def running(self, subjects: set[Subject]) -> list[Rule]:
         """The enabled rules whose subject is among ``subjects``, in id order."""
-        return [r for r in self.rules if self._enabled[r.id] and r.subject in subjects]
+        have = tuple(subjects)  # compared by identity: a set would hash each rule's subject (Enum hashes in Python)
+        return [r for r in self.rules if self._enabled[r.id] and r.subject in have]
 
 
 def _plain(v: object) -> object:

@@ -118,6 +118,7 @@ def _load(module: str, rule_id: str) -> Rule:
 
 _ID_RE = re.compile(r"^[A-Z]{2,}[0-9]{3,4}$")
 _SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_SECTION_RE = re.compile(r"^##\s+(.+?)\s*$")
 
 
 def parse_sections(doc: str) -> dict[str, str]:
@@ -126,7 +127,9 @@ def parse_sections(doc: str) -> dict[str, str]:
     current = ""
     lines: list[str] = []
     for line in doc.splitlines():
-        m = re.match(r"^##\s+(.+?)\s*$", line)
+        # Every rule's docstring is split when its module loads (:func:`rule` checks the sections): only lines
+        # that start a heading go to the regular expression.
+        m = _SECTION_RE.match(line) if line.startswith("##") else None
         if m:
             out[current] = "\n".join(lines).strip()
             current, lines = m.group(1), []

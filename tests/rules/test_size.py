@@ -1,6 +1,8 @@
 """LI63x: size from the Dockerfile (rules/size.py) — measured base size, SDK images as the final base, single-stage builds."""
 from __future__ import annotations
 
+import fnmatch
+
 import pytest
 
 from tests.clirun import REPO
@@ -10,6 +12,21 @@ from tests.rulespec import catches, passes
 RUNS = 'ENTRYPOINT ["/app"]\n'
 
 # --- LI631 sdk-image-as-final-base ---------------------------------------------------
+
+
+def test_glob_lists_answer_as_fnmatch_does() -> None:
+    """LI631/LI632 test a name against a whole glob list with one compiled pattern: the same answer as
+    fnmatchcase against each glob, for every list the rules use."""
+    from lintimg.rules.size import TOOLCHAIN_PACKAGES, _globs, builtin_families
+
+    lists = [*TOOLCHAIN_PACKAGES.values(), *(g for f in builtin_families() for g in (f.images, f.sdk_tags, f.runtime_tags)), ()]
+    globs = {g for pats in lists for g in pats}
+    names = {g.replace("*", fill) for g in globs for fill in ("", "1", "17-jdk", "a/b", "-slim")}
+    names |= {"", "GCC", "gcc\n", "gcc-", "golang-1.22-go", "openjdk-17-jdk-headless", "docker.io/library/python", "3.11-slim",
+              "8-jre-slim", "development tools", "[x]"}
+    for pats in lists:
+        for name in names:
+            assert bool(_globs(pats).match(name)) == any(fnmatch.fnmatchcase(name, p) for p in pats), (pats, name)
 
 
 @pytest.mark.parametrize("base", [
