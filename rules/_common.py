@@ -204,7 +204,13 @@ HADOLINT_FINAL_CHAIN = ("hadolint checks the last stage and the stages it is bui
 # hadolint (DL3049, DL4003, ...), trivy and BuildKit's lint check every stage, one that no build can produce included.
 DEAD_STAGE = ("This peer also checks a stage that no build produces: one without an `AS` name that no other stage uses "
               "and that is not the last. `--target` picks a stage by its name only and BuildKit builds only the stages "
-              "the target needs, so nothing in such a stage reaches an image; lintimg skips it.")
+              "the target needs, so nothing in such a stage runs or reaches an image; lintimg reports the stage itself "
+              "(LI118 stage-never-built) rather than what is in it.")
+# trivy's Rego tests give each stage as an entry keyed by its FROM text, and its checks read the stage name from that key;
+# the oracle's rebuilt Dockerfile text keeps the FROM's words, which some tests set differently from the key.
+TRIVY_STAGE_KEY = ("trivy's checks read a stage's name from the key its input gives the stage, not from the words of the FROM "
+                   "line; its tests can give the two different names, so the same FROM line is a catch in one test and a "
+                   "pass in another. lintimg reads the FROM line, as Docker does.")
 # Managers whose index a RUN can refresh for a later RUN to install from (LI305).
 INDEX_MANAGERS = (*SYSTEM_MANAGERS, PACMAN)
 
@@ -435,8 +441,6 @@ def wants_facts(t: RuleTarget | Target, setting: str) -> bool:
 
 def lookup_mode(t: RuleTarget | Target) -> str:
     """``base-image-lookup`` for this run: the environment variable, else the config, else ``local``."""
-    import os
-
     from lintimg.config import LOOKUP_ENV, LOOKUP_MODES
 
     env = os.environ.get(LOOKUP_ENV, "")
@@ -510,7 +514,7 @@ def prepare_base_facts(targets: list[Target], enabled: frozenset[str]) -> None:
             wanted[i] = stages
         if ("LI206" in enabled or "LI364" in enabled) and wants_facts(t, "base-image-lookup"):
             stages += [st for st in shell_bases(df) if st not in stages]  # the base may set the SHELL they run under
-        if "LI213" in enabled and t.setting(BASEFACT_RULES["LI213"]) is not None:  # the Env of bases not known offline
+        if "LI213" in enabled and wants_facts(t, BASEFACT_RULES["LI213"]):  # the Env of bases not known offline
             more = [st for st, _ in external_bases(df) if "$" not in st.base_resolved and base_env_names(df, st) is None]
             wanted.setdefault(i, []).extend(st for st in more if st not in wanted.get(i, []))
     if not any(wanted.values()):

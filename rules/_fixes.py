@@ -23,7 +23,7 @@ from lintimg.dockerfile.edits import (
     word_range,
 )
 from lintimg.dockerfile.queries import shell_of
-from lintimg.dockerfile.shell import Command
+from lintimg.dockerfile.shell import Command, Script, parse_script
 from lintimg.dockerfile.stages import chain
 from lintimg.dockerfile.words import split_words
 from lintimg.engine.target import DockerfileTarget
@@ -288,7 +288,12 @@ def exec_form_fix(df: Dockerfile, ins: Instruction) -> tuple[Edits, Safety]:
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9_./@:+,-]+")
 
 
-def _workdir_before(df: Dockerfile, ins: Instruction) -> str | None:
+def plain_path(value: str) -> bool:
+    """A path with nothing a shell or the builder would expand or unescape (no variables, quotes or backslashes)."""
+    return bool(_PLAIN_PATH.fullmatch(value))
+
+
+def workdir_before(df: Dockerfile, ins: Instruction) -> str | None:
     """The working directory ``ins`` runs in, when WORKDIRs earlier in its stage chain say it exactly."""
     stage = df.stage_of(ins)
     if stage is None:
@@ -300,7 +305,7 @@ def _workdir_before(df: Dockerfile, ins: Instruction) -> str | None:
             if w.index >= ins.index:
                 break
             value = w.args[0].value if len(w.args) == 1 else "$"
-            if "$" in value or not _PLAIN_PATH.fullmatch(value):
+            if "$" in value or not plain_path(value):
                 current = None
             elif value.startswith("/"):
                 current = posixpath.normpath(value)
@@ -338,9 +343,9 @@ def workdir_fix(df: Dockerfile, ins: Instruction, cmd: Command) -> tuple[Edits, 
             or script.commands[0] is not cmd or len(cmd.argv) != 2 or cmd.assignments or cmd.wrapped_by):
         return none
     target = cmd.argv[1]
-    if not _PLAIN_PATH.fullmatch(target) or target.startswith("-"):
+    if not plain_path(target) or target.startswith("-"):
         return none
-    prev = _workdir_before(df, ins)
+    prev = workdir_before(df, ins)
     if not target.startswith("/"):
         if prev is None:
             return none  # a relative WORKDIR would be a finding of its own (LI230)
@@ -391,6 +396,17 @@ def _shell_form_texts_after(df: Dockerfile, ins: Instruction) -> list[tuple[str,
     return out
 
 
+def _yes_into_pipe(script: Script) -> list[Command]:
+    """``yes | cmd`` writers: `yes` only stops when its reader closes the pipe (SIGPIPE, status 141), so pipefail
+    turns a `yes | apt-get install` that worked into a failed RUN."""
+    return [c for c in script.commands if c.name == "yes" and c.operator in ("|", "|&")]
+
+
+def pipes_hide_nothing(script: Script) -> bool:
+    """Every pipeline of ``script`` is a plain ``yes | cmd``: pipefail would report no failure, only yes's SIGPIPE."""
+    return 0 < script.pipelines == len(_yes_into_pipe(script)) and sum(c.in_pipeline for c in script.commands) == 2 * script.pipelines
+
+
 def _container_pipes(texts: list[tuple[str, str]]) -> bool:
     """A shell-form CMD, ENTRYPOINT or HEALTHCHECK with a pipe: pipefail would change what the
     container (or its health check) reports, not only what the build does."""
@@ -409,6 +425,8 @@ def pipefail_fix(df: Dockerfile, first_piped: Instruction) -> tuple[Edits, Safet
     if len(shell) < 2 or shell[-1] != "-c" or name not in _SH_NAMES:
         return none
     texts = _shell_form_texts_after(df, first_piped)
+    if any(kw == "RUN" and _yes_into_pipe(parse_script(text)) for kw, text in texts):
+        return none  # pipefail would fail a `yes | …` RUN the SHELL line also covers
     if name == "bash":
         new, safety = [*shell[:-1], "-o", "pipefail", "-c"], Safety.UNSAFE if _container_pipes(texts) else Safety.SAFE
     elif ships_bash(df, stage) or installs_package(df, first_piped, "bash"):

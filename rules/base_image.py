@@ -16,11 +16,12 @@ from lintimg.dockerfile import (
 from lintimg.dockerfile.edits import token_edit
 from lintimg.dockerfile.queries import hit
 from lintimg.dockerfile.reference import parse_ref
+from lintimg.dockerfile.stages import built_stages, from_refs
 from lintimg.dockerfile.words import is_digits, variables_used
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety, Severity
-from lintimg.rules._common import external_bases
+from lintimg.rules._common import TRIVY_STAGE_KEY, external_bases
 
 ID_RANGE = "LI100-LI199"
 
@@ -294,7 +295,7 @@ def instruction_before_from(t: DockerfileTarget) -> Iterator[Hit]:
 @rule(
     "LI110", "duplicate-stage-name", Severity.ERROR, tags=("stage",),
     peers=("DL3024", "DuplicateStageName", "DS-0012", "CKV_DOCKER_11", "KICS-f2daed12"),
-    divergences={"DS-0012": "two of trivy's rebuilt test inputs are byte-identical to catch cases yet marked pass; the same text cannot be both",
+    divergences={"DS-0012": TRIVY_STAGE_KEY,
                  "KICS-f2daed12": "KICS places the finding on the first stage of the name; lintimg on the later one, the FROM "
                                   "that reuses a taken name, where BuildKit's DuplicateStageName and hadolint's DL3024 put it "
                                   "too (each checks a stage's name against the names seen before it)."},
@@ -424,7 +425,7 @@ def _copy_froms(df: Dockerfile) -> Iterator[tuple[Instruction, str]]:
 @rule(
     "LI114", "copy-from-current-stage", Severity.ERROR, tags=("stage",),
     peers=("DL3023", "DS-0006", "KICS-cdddb86f"),
-    divergences={"DS-0006": "one trivy test input names a stage defined nowhere ('dep'); that is LI115's case, not a self-reference"},
+    divergences={"DS-0006": TRIVY_STAGE_KEY + " A `--from` name that no FROM line defines is an image (LI115), not the current stage."},
 )
 def copy_from_current_stage(t: DockerfileTarget) -> Iterator[Hit]:
     """`COPY --from` names the stage it is in.
@@ -539,3 +540,48 @@ def copy_whole_stage(t: DockerfileTarget) -> Iterator[Hit]:
         paths = [a.value for a in ins.args]
         if len(paths) == 2 and all(posixpath.normpath(p) == "/" for p in paths):
             yield hit(ins, f"COPY --from={ref} / / copies the whole filesystem of {ref}", fix="copy only the files the image needs")
+
+
+@rule("LI118", "stage-never-built", Severity.WARNING, tags=("stage",))
+def stage_never_built(t: DockerfileTarget) -> Iterator[Hit]:
+    """No build runs this stage.
+
+    ## What it does
+    Flags a stage that has no `AS` name, is not the last stage, and that no
+    stage a build runs is built FROM or copies from (`--from=<index>`).
+    `docker build` builds the last stage and `--target` any named one, with
+    the stages they need; nothing can ask for this one. A file with a
+    `--from` that a build argument picks is not checked.
+
+    ## Why it matters
+    BuildKit, Docker's builder since 23.0, skips the stage: its RUN steps
+    (tests, checks) never run and nothing in it reaches an image, without a
+    word in the build output. The legacy builder ran every stage, so such a
+    stage is often a test step that stopped running when the builder changed,
+    or a leftover. A FROM starts a new image rather than adding to the one
+    before it, so `FROM mysql:8` then `FROM golang:1.23` ships golang only.
+    Other rules skip what is in such a stage, since none of it happens.
+
+    ## Example
+    ```dockerfile
+    FROM python:3.12 AS base
+    COPY . /app
+    FROM base
+    RUN pytest /app
+    FROM base
+    CMD ["python", "/app/main.py"]
+    ```
+
+    ## Fix
+    Name it (`FROM base AS test`) and build it with `--target test`, copy
+    something from it into a stage that ships, or delete it.
+    """
+    df = t.dockerfile
+    if any("$" in ref for _, ref in from_refs(df)):
+        return  # a build argument may pick this stage by its index
+    built = built_stages(df)
+    for st in df.stages:
+        if st.index not in built:
+            yield hit(st.from_, f"stage {st.index} (FROM {st.base}) is never built: it has no AS name, is not the last stage, "
+                                "and no stage that is built uses it", fix="name it and build it with --target, use it from a later stage, "
+                                                                           "or delete it")

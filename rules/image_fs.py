@@ -199,7 +199,7 @@ def credential_file(t: ImageTarget) -> Iterator[Hit]:
     for layer in t.image.layers:
         for e in layer.entries:
             base = e.path.rpartition("/")[2]  # the name first: it rules out nearly every file of a big image at once
-            if base not in CREDENTIAL_NAMES and _extension(base) not in CREDENTIAL_EXTENSIONS:
+            if base not in CREDENTIAL_NAMES and ("." not in base or _extension(base) not in CREDENTIAL_EXTENSIONS):
                 continue
             if e.type is not EntryType.FILE or e.path in seen or _LIBRARY_DIR.search(e.path):
                 continue

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from collections import Counter
 from collections.abc import Iterator
 
 from lintimg.config import suggest
 from lintimg.dockerfile import KNOWN_INSTRUCTIONS, Dockerfile, Instruction, Token
+from lintimg.dockerfile.edits import token_edit
 from lintimg.dockerfile.queries import declared_shell, hit
 from lintimg.dockerfile.stages import chain, ships
 from lintimg.dockerfile.words import is_digits, variables_used
@@ -752,38 +754,75 @@ def is_absolute_path(tok: Token) -> bool:
     return tok.value.startswith(("/", "$")) or any(_WINDOWS_ABS.match(s) for s in (tok.value, tok.text.strip("\"'")))
 
 
-@rule(
-    "LI230", "workdir-relative", Severity.ERROR, tags=("workdir",),
-    peers=("DL3000", "WorkdirRelativePath", "DS-0009", "CKV_DOCKER_10", "KICS-6b376af8"),
-    divergences={"WorkdirRelativePath": "BuildKit reports only the first WORKDIR of a stage and the stages it is built FROM, "
-                                        "and only when that one is relative; a relative WORKDIR after an absolute one passes. "
-                                        "trivy (DS-0009: `WORKDIR /path/to/workdir` then `WORKDIR workdir`), checkov "
-                                        "(CKV_DOCKER_10) and hadolint report that relative WORKDIR, so one rule cannot pass "
-                                        "both sets of cases; lintimg flags every relative WORKDIR, as the majority does."},
-)
+@rule("LI230", "workdir-relative", Severity.ERROR, tags=("workdir",),
+      peers=("DL3000", "WorkdirRelativePath", "DS-0009", "CKV_DOCKER_10", "KICS-6b376af8"))
 def workdir_relative(t: DockerfileTarget) -> Iterator[Hit]:
-    """WORKDIR should be an absolute path.
+    """The first WORKDIR of a stage should be an absolute path.
 
     ## What it does
-    Flags `WORKDIR` with a relative path. Windows drive paths (`C:\\app`)
-    and paths starting with a variable are accepted. BuildKit only warns
-    when no absolute WORKDIR came earlier; lintimg warns either way.
+    Flags a relative `WORKDIR` when no WORKDIR came before it in the stage
+    or the stages it is built FROM, so the path is resolved against the
+    base image's working directory. Windows drive paths (`C:\\app`) and
+    paths starting with a variable are accepted. A relative WORKDIR after
+    an earlier one is workdir-relative-chained's finding (LI233); the two
+    together report every relative WORKDIR, as hadolint, trivy and checkov
+    do, and this one alone is BuildKit's WorkdirRelativePath.
 
     ## Why it matters
-    A relative WORKDIR is resolved against the previous one, which may come
-    from the base image, so the directory changes when the base does.
+    The directory then depends on the base image's WORKDIR, which you do
+    not control: when a new base tag changes it, the files move.
 
     ## Example
     ```dockerfile
-    WORKDIR app
+    FROM nginx
+    WORKDIR usr/share/nginx/html
     ```
 
     ## Fix
-    `WORKDIR /app`.
+    `WORKDIR /usr/share/nginx/html`.
     """
-    for ins in _all(t.dockerfile):
-        if ins.keyword == "WORKDIR" and ins.args and not is_absolute_path(ins.args[0]):
-            yield hit(ins, f"WORKDIR {ins.args[0].value} is relative", token=ins.args[0], fix=f"WORKDIR /{ins.args[0].value.lstrip('./')}")
+    df = t.dockerfile
+    for ins in _all(df):
+        if ins.keyword == "WORKDIR" and ins.args and not is_absolute_path(ins.args[0]) and not _has_workdir_before(df, ins):
+            yield hit(ins, f"WORKDIR {ins.args[0].value} is relative to the base image's working directory", token=ins.args[0],
+                      fix=f"WORKDIR /{ins.args[0].value.lstrip('./')} if the base image works in /")
+
+
+@rule("LI233", "workdir-relative-chained", Severity.STYLE, tags=("workdir", "style"),
+      peers=("DL3000", "DS-0009", "CKV_DOCKER_10", "KICS-6b376af8"), fixable=(Safety.SAFE,))
+def workdir_relative_chained(t: DockerfileTarget) -> Iterator[Hit]:
+    """Write a WORKDIR that follows another one as an absolute path too.
+
+    ## What it does
+    Flags a relative `WORKDIR` after an earlier WORKDIR of its stage or the
+    stages it is built FROM. The first relative WORKDIR is LI230's finding.
+    BuildKit's WorkdirRelativePath does not report this one (fixing the
+    first WORKDIR fixes where it lands); hadolint, trivy and checkov do.
+
+    ## Why it matters
+    The directory is only known by reading back to the earlier WORKDIR,
+    which may sit in another stage; an absolute path says where files go.
+
+    ## Example
+    ```dockerfile
+    WORKDIR /app
+    WORKDIR src
+    ```
+
+    ## Fix
+    `WORKDIR /app/src`. The automatic fix writes the joined path when the
+    earlier WORKDIRs give it exactly (no variables).
+    """
+    df = t.dockerfile
+    for ins in _all(df):
+        if ins.keyword == "WORKDIR" and ins.args and not is_absolute_path(ins.args[0]) and _has_workdir_before(df, ins):
+            tok = ins.args[0]
+            # an ONBUILD trigger runs where the child's build is, after every WORKDIR of this image: no exact path
+            where = _fixes.workdir_before(df, ins) if ins.stage_index is not None else None
+            full = posixpath.normpath(posixpath.join(where, tok.value)) if where and _fixes.plain_path(tok.value) else None
+            yield hit(ins, f"WORKDIR {tok.value} is relative to an earlier WORKDIR", token=tok,
+                      fix=f"WORKDIR {full}" if full else "write the absolute path",
+                      edits=(token_edit(tok, full),) if full and tok.text == tok.value else ())
 
 
 def _has_workdir_before(df: Dockerfile, ins: Instruction) -> bool:

@@ -237,9 +237,16 @@ def missing_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
     yield hit(final.from_, "the image has no HEALTHCHECK", fix='add HEALTHCHECK CMD ["<probe>"] (or HEALTHCHECK NONE)')
 
 
+# trivy's DS-0004 and checkov's CKV_DOCKER_1 read every EXPOSE of the file; LI706 only those of stages that can run.
+_EXPOSE_EVERY_STAGE = ("This peer checks EXPOSE in every stage. lintimg checks the stages that ship, the only ones that can run "
+                       "as a container: a builder stage that later stages only copy files from never runs, nor does a stage no "
+                       "build produces (one without an `AS` name that no other stage uses and that is not the last).")
+
+
 @rule(
     "LI706", "expose-ssh-port", Severity.WARNING, tags=("expose", "security"),
     peers=("DS-0004", "CKV_DOCKER_1", "KICS-5907595b"), security_severity=5.0,
+    divergences={peer: _EXPOSE_EVERY_STAGE for peer in ("DS-0004", "CKV_DOCKER_1")},
 )
 def expose_ssh_port(t: DockerfileTarget) -> Iterator[Hit]:
     """The image exposes port 22 (SSH).

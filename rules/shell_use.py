@@ -158,7 +158,8 @@ def chpasswd_in_run(t: DockerfileTarget) -> Iterator[Hit]:
                    "DL4006": "hadolint 2.15.1 also reads `|` in an exec-form RUN as a pipe; the program gets it as an "
                              "argument, so lintimg does not report it. hadolint's parser also lets a comment ending in a "
                              "backslash swallow the next lines; Docker does not continue comments, so the SHELL with "
-                             "pipefail after it applies."})
+                             "pipefail after it applies. hadolint reports a `yes | cmd` pipe too, where pipefail would "
+                             "only turn yes's SIGPIPE into a failed RUN."})
 def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
     """Set `-o pipefail` before a RUN with a pipe.
 
@@ -169,10 +170,13 @@ def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
     mksh, ash) started with `-o pipefail`: `/bin/sh` is whatever the image
     links there (dash on Debian), so `SHELL ["/bin/sh", "-o", "pipefail",
     "-c"]` does not. RUNs under a non-POSIX SHELL and exec-form RUNs (no
-    shell, so `|` is an argument) are not checked. A base image built with
-    a SHELL instruction passes it on: when base-image lookups are on
-    (`base-image-lookup`), the SHELL in the base image's config counts for
-    RUNs that no SHELL of the Dockerfile covers.
+    shell, so `|` is an argument) are not checked, nor a RUN whose only
+    pipes are `yes | cmd`: `yes` ends when its reader closes the pipe
+    (SIGPIPE, status 141), so pipefail has nothing to report there and
+    would fail the RUN. A base image built with a SHELL instruction passes
+    it on: when base-image lookups are on (`base-image-lookup`), the SHELL
+    in the base image's config counts for RUNs that no SHELL of the
+    Dockerfile covers.
 
     ## Why it matters
     A pipeline's status is that of its last command: `curl … | tar x`
@@ -199,14 +203,16 @@ def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
     otherwise unsafe. Unsafe too when a later shell-form CMD, ENTRYPOINT or
     HEALTHCHECK has a pipe: the SHELL runs those as well, and pipefail
     changes the status they report. No fix on Alpine, BusyBox, distroless or scratch
-    bases, for heredoc RUNs or in ONBUILD triggers.
+    bases, for heredoc RUNs, in ONBUILD triggers, or when a RUN the SHELL
+    would cover pipes `yes` into a command.
     """
     df = t.dockerfile
     # One SHELL line per stretch of a stage under one shell: every RUN it covers shares that fix.
     fixes: dict[tuple[int | None, int], tuple[_fixes.Edits, Safety]] = {}
     for ins in df.runs():
         script = ins.script
-        if script is None or not script.pipelines or not posix_run(df, ins) or pipefail_shell(shell_of(df, ins)):
+        if script is None or not script.pipelines or not posix_run(df, ins) or pipefail_shell(shell_of(df, ins)) \
+                or _fixes.pipes_hide_nothing(script):
             continue
         inherited = base_shell(t, df, ins)
         if inherited is not None and (pipefail_shell(inherited) or posixpath.basename(inherited[0]).lower() not in POSIX_SHELLS):

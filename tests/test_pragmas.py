@@ -6,13 +6,13 @@ def lines_of(rule: str, text: str, config: dict | None = None) -> list[int]:
     return sorted(f.location.line for f in lint(text, config) if f.rule_id == rule)
 
 
-TWO = "FROM a:1\n{p}WORKDIR one\nWORKDIR two\n"
+TWO = "FROM a:1\n{p}WORKDIR one\nFROM b:1\nWORKDIR two\n"  # the first WORKDIR of each stage
 
 
 def test_lintimg_ignore_by_id_or_slug_covers_the_next_instruction_only():
-    assert lines_of("LI230", TWO.format(p="")) == [2, 3]
-    assert lines_of("LI230", TWO.format(p="# lintimg ignore=LI230\n")) == [4]
-    assert lines_of("LI230", TWO.format(p="# lintimg ignore=workdir-relative because reasons\n")) == [4]
+    assert lines_of("LI230", TWO.format(p="")) == [2, 4]
+    assert lines_of("LI230", TWO.format(p="# lintimg ignore=LI230\n")) == [5]
+    assert lines_of("LI230", TWO.format(p="# lintimg ignore=workdir-relative because reasons\n")) == [5]
     # other rules on the same instruction are not suppressed
     text = "FROM a:1\n# lintimg ignore=LI230\nUSER app\n"
     assert lines_of("LI703", text) == [3]
@@ -32,10 +32,10 @@ def test_global_and_stage_forms():
 
 
 def test_hadolint_pragma_maps_through_peer_ids():
-    assert lines_of("LI230", TWO.format(p="# hadolint ignore=DL3000\n")) == [4]
+    assert lines_of("LI230", TWO.format(p="# hadolint ignore=DL3000\n")) == [5]
     assert lines_of("LI230", "# hadolint global ignore=DL3000\n" + TWO.format(p="")) == []
     # a DL code the rule does not map suppresses nothing
-    assert lines_of("LI230", TWO.format(p="# hadolint ignore=DL3008\n")) == [3, 4]
+    assert lines_of("LI230", TWO.format(p="# hadolint ignore=DL3008\n")) == [3, 5]
 
 
 def test_buildkit_check_skip_directive_and_above_from():
@@ -43,7 +43,7 @@ def test_buildkit_check_skip_directive_and_above_from():
     text = "FROM a:1\nWORKDIR one\n# check=skip=WorkdirRelativePath\nFROM b:1\nWORKDIR two\n"
     assert lines_of("LI230", text) == [2]
     # a BuildKit name that another rule maps leaves this one alone
-    assert lines_of("LI230", "# check=skip=StageNameCasing\n" + TWO.format(p="")) == [3, 4]
+    assert lines_of("LI230", "# check=skip=StageNameCasing\n" + TWO.format(p="")) == [3, 5]
 
 
 def test_unknown_id_in_pragma_is_reported():
@@ -54,7 +54,7 @@ def test_unknown_id_in_pragma_is_reported():
 
 
 def test_disable_ignore_pragma_turns_them_all_off():
-    assert lines_of("LI230", TWO.format(p="# lintimg ignore=LI230\n"), {"disable-ignore-pragma": True}) == [3, 4]
+    assert lines_of("LI230", TWO.format(p="# lintimg ignore=LI230\n"), {"disable-ignore-pragma": True}) == [3, 5]
 
 
 def test_hadolint_pragma_grammar_as_hadolint_2_15_reads_it():

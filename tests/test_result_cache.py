@@ -333,3 +333,29 @@ def test_values_a_cache_cannot_hold_are_refused():
         loads('{"$d": "Path", "f": []}')  # only lintimg.findings' own types come back
     with pytest.raises(ValueError):
         loads('[{"rule_id": "LI001"}]')  # every object is a tagged value
+
+
+def _finding(message: str, path: str) -> Finding:
+    return Finding(rule_id="LI999", slug="some-rule", severity=Severity.INFO, message=message, location=Location(path, 1, 1))
+
+
+def test_an_entry_keeps_no_secret_and_a_batch_without_one_is_kept_as_found(tmp_path):
+    """put_all finds the secrets of a batch's texts at once: with one anywhere, every entry is masked on its
+    own; without any, the entries are kept as found (no masking pass)."""
+    from lintimg.config import Config
+    from lintimg.context.observe import Observations
+    from lintimg.engine import Engine
+    from lintimg.run.cache import ResultCache
+
+    password = "Sup3rS3cretPassw0rdXyz"
+    secret = _finding(f"curl -u deploy:{password} https://x", "a/Dockerfile")
+    clean = [_finding("apt-get install without a version: curl", "b/Dockerfile"), _finding("note ✓ \x1b", "b/Dockerfile")]
+    cache = ResultCache(Engine(Config()), root=tmp_path)
+    cache.put_all([("k1", [secret], [], Observations()), ("k2", clean, ["a note"], Observations())])
+    kept = b"".join(p.read_bytes() for p in tmp_path.rglob("*.json"))
+    assert len(list(tmp_path.rglob("*.json"))) == 2 and password.encode() not in kept
+    ((masked,), _), (back, notes) = cache.get("k1"), cache.get("k2")
+    assert masked.message.startswith("curl -u deploy:") and password not in masked.message
+    assert back == clean and notes == ["a note"]
+    cache.put_all([("k3", clean, [], Observations())])
+    assert cache.get("k3") == (clean, [])

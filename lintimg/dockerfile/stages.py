@@ -8,7 +8,7 @@ registry rather than from another stage.
 Which stages ship (:func:`shipped_stages`): ``docker build`` builds the last
 stage, and ``--target <name>`` builds any other named one as an image of its
 own (``--target`` takes an ``AS`` name, never an index: an unnamed stage that
-no other stage uses is built by no build).
+no other stage uses is built by no build; :func:`built_stages` tells them apart).
 A stage that later stages only take files from (``COPY --from=<stage>``,
 ``RUN --mount=from=<stage>``) is a builder: only the paths copied out of it
 reach an image. So a stage ships when it is a build target (the last stage,
@@ -69,7 +69,7 @@ def _name_pattern(ref: str) -> tuple[re.Pattern[str], list[str]] | None:
     return re.compile("".join(pieces), re.IGNORECASE), names
 
 
-def _from_refs(df: Dockerfile) -> Iterator[tuple[Instruction, str]]:
+def from_refs(df: Dockerfile) -> Iterator[tuple[Instruction, str]]:
     """Each ``COPY --from``/``ADD --from`` and ``RUN --mount=from`` reference inside a stage, with its instruction."""
     for ins in df.instructions:
         if ins.stage_index is None:
@@ -89,7 +89,7 @@ def _argument_values(df: Dockerfile) -> dict[str, set[str]]:
     if found is not None:
         return found
     found = {}
-    for ref in [st.base for st in df.stages] + [ref for _, ref in _from_refs(df)]:
+    for ref in [st.base for st in df.stages] + [ref for _, ref in from_refs(df)]:
         fit = _name_pattern(ref)
         if fit is None:
             continue
@@ -138,12 +138,29 @@ def bases(df: Dockerfile, stage: Stage) -> list[Stage]:
 def stage_uses(df: Dockerfile) -> list[tuple[Instruction, Stage]]:
     """Each ``COPY --from=<stage>`` and ``RUN --mount=from=<stage>`` with the earlier stage it takes files from
     (a reference to an image names no stage and is left out)."""
-    return [(ins, st) for ins, ref in _from_refs(df) if ins.stage_index is not None for st in named_by(df, ref, ins.stage_index)]
+    return [(ins, st) for ins, ref in from_refs(df) if ins.stage_index is not None for st in named_by(df, ref, ins.stage_index)]
 
 
 def builder_refs(df: Dockerfile) -> set[int]:
     """Indexes of stages a later stage takes files from: ``COPY --from=<stage>`` or ``RUN --mount=from=<stage>``."""
     return {st.index for _, st in stage_uses(df)}
+
+
+def built_stages(df: Dockerfile) -> frozenset[int]:
+    """Indexes of the stages some build runs: the last stage and every named one (``--target`` takes a name),
+    with the stages they are built FROM or take files from. Any other stage no build produces."""
+    uses: dict[int, list[int]] = {}
+    for ins, st in stage_uses(df):
+        if ins.stage_index is not None:
+            uses.setdefault(ins.stage_index, []).append(st.index)
+    todo = [st.index for st in df.stages if st.name is not None or st.index == len(df.stages) - 1]
+    out: set[int] = set()
+    while todo:
+        i = todo.pop()
+        if i not in out:
+            out.add(i)
+            todo += [b.index for b in bases(df, df.stages[i])] + uses.get(i, [])
+    return frozenset(out)
 
 
 def leaf_stages(df: Dockerfile) -> list[Stage]:

@@ -32,7 +32,7 @@ from typing import Any
 
 import zstandard
 
-from lintimg.image.tarstream import BLOCK, TarError, headers
+from lintimg.image.tarstream import BLOCK, TarError, TarReader
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 ARCHIVE_NAMES = re.compile(r"(?i)\.(?:tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst|zip|jar|war|ear|whl|egg|nupkg|aar|apk)$")
@@ -189,12 +189,12 @@ class _Inflate:
 def _stream(data: bytes, what: str, name: str, lim: ArchiveLimits, budget: _Budget) -> Iterator[tuple[str, bytes]]:
     if what != "tar" and _opened(data, what).read(BLOCK)[257:262] != b"ustar":
         return  # one compressed file (a man page, a log), not an archive
-    stream = _Inflate(data, what, budget)
-    for i, h in enumerate(headers(stream)):
+    tar = TarReader(_Inflate(data, what, budget), chunk=BLOCK)  # no read-ahead: the budget counts what the walk reads
+    for i, h in enumerate(tar):
         if i >= lim.max_members:
             return
         if h.data and h.type in (0, ord("0"), ord("7")) and h.size <= max(lim.max_member, lim.max_expanded):
-            content = stream.read(h.size)
+            content = tar.read(h.size)
             if len(content) < h.size:
                 raise TarError("unexpected end of data")
             yield h.name, content

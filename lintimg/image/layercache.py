@@ -37,7 +37,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lintimg import cachefiles, limits
 from lintimg.image.model import Anomaly, ContentRequest, EntryType, Layer, LayerAnalyzer, LayerEntry
@@ -46,9 +46,11 @@ if TYPE_CHECKING:
     from lintimg.image.reader import LayerResult, Limits
 
 # Bump when the stored shape or what the reader records per layer changes.
-FORMAT = 2
+FORMAT = 3
 MAX_ENTRY = 512 << 20  # bytes one entry may unpack to
 _TYPES = {t.value: t for t in EntryType}
+_VALUES = {t: t.value for t in EntryType}  # a dict lookup per entry, not Enum.value's descriptor
+_COLUMNS = ("paths", "types", "sizes", "modes", "uids", "gids", "links")  # LayerEntry's fields, in its order
 
 
 def _str(v: object) -> str:
@@ -73,13 +75,25 @@ def _path(v: object) -> str:
     return path
 
 
-def _entries(rows: object) -> list[LayerEntry]:
+def _columns(entries: list[LayerEntry]) -> dict[str, Any]:
+    """A layer's entries as one JSON array per field: flat arrays encode faster than a small array per entry,
+    and need no object per entry while they are made (a layer of 300,000 entries held 35 MB of rows)."""
+    if not entries:
+        return {c: [] for c in _COLUMNS}
+    paths, types, sizes, modes, uids, gids, links = zip(*entries)
+    return dict(zip(_COLUMNS, (paths, [_VALUES[t] for t in types], sizes, modes, uids, gids, links)))
+
+
+def _entries(columns: object) -> list[LayerEntry]:
     """The stored entries, checked as :func:`_path`, :func:`_count` and :func:`_str` check them, in one loop
     (a base layer holds thousands: a function call per field was a tenth of a cached rescan)."""
-    if not isinstance(rows, list):
-        raise TypeError("not a list of entries")
+    if not isinstance(columns, dict):
+        raise TypeError("not the entry columns")
+    fields = [columns[c] for c in _COLUMNS]
+    if not all(isinstance(f, list) and len(f) == len(fields[0]) for f in fields):
+        raise TypeError("entry columns of different lengths")
     out = []
-    for p, t, size, mode, uid, gid, link in rows:
+    for p, t, size, mode, uid, gid, link in zip(*fields):
         # type() is int: neither bool nor a float; type() is str: JSON makes no subclasses
         if not (type(size) is int and type(mode) is int and type(uid) is int and type(gid) is int
                 and size >= 0 and mode >= 0 and uid >= 0 and gid >= 0 and type(link) is str):
@@ -169,7 +183,7 @@ def encode(result: LayerResult, spec: str, analyzers: Sequence[LayerAnalyzer]) -
         "diff_id": layer.diff_id,
         "spec": spec,
         "uncompressed_size": layer.uncompressed_size,
-        "entries": [[e.path, e.type.value, e.size, e.mode, e.uid, e.gid, e.linkname] for e in layer.entries],
+        "entries": _columns(layer.entries),
         "whiteouts": layer.whiteouts,
         "opaque_dirs": layer.opaque_dirs,
         "contents": {path: base64.b64encode(data).decode("ascii") for (_, path), data in result.contents.items()},

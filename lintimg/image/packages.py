@@ -58,7 +58,15 @@ RPM_DBS = frozenset({"var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sql
 VERSION = "2"
 
 
+# How every database path above ends (or, for dpkg's status.d, starts): one C-level test rules out the
+# other files of a layer before any pattern runs. A pattern's "$" also matches before a final newline.
+_DB_ENDINGS = tuple(e + nl for e in ("/installed", ".sqlite", ".md5sums", "status", "/RECORD", "package-lock.json") for nl in ("", "\n"))
+_DB_START = "var/lib/dpkg/status.d/"
+
+
 def is_database(path: str) -> bool:
+    if not path.endswith(_DB_ENDINGS) and not path.startswith(_DB_START):
+        return False
     return bool(path == APK_DB or path in RPM_DBS or _DPKG_MD5SUMS.match(path) or _DPKG_STATUS.match(path)
                 or _PIP_RECORD.match(path) or _NPM_LOCKS.match(path))
 

@@ -36,7 +36,7 @@ from lintimg.image.model import (
     LayerEntry,
     PathEvent,
 )
-from lintimg.image.tarstream import Header, TarError, headers
+from lintimg.image.tarstream import Header, TarError, TarReader
 from lintimg.paths import climbs_out, is_outside
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 WHITEOUT = ".wh."
 ENTRY_BATCH = 1024
 OPAQUE = ".wh..wh..opq"
+_new = tuple.__new__  # a LayerEntry without NamedTuple's Python-level __new__: one per tar entry
 
 # progress(task, done_bytes, total_bytes): called from worker threads as bytes are consumed.
 Progress = Callable[[str, int, int], None]
@@ -264,9 +265,10 @@ class _Feed:
             self.pos += len(data)
         return self.pos
 
-    def drain(self) -> None:
-        """Read what the tar reader left (end blocks, padding) so the hashes cover the whole blob."""
-        rest = self._buf[self._off :]
+    def drain(self, taken: bytes) -> None:
+        """Read what the tar reader left (end blocks, padding) so the hashes cover the whole blob;
+        ``taken``: what it read from this feed and did not use."""
+        rest = taken + self._buf[self._off :]
         self._buf, self._off = b"", 0
         while True:
             if rest.strip(b"\0"):
@@ -444,14 +446,15 @@ def _stream_layer(
         try:
             feed = _Feed(hashing, src.index, budget, tick)
             counted = 0
-            for h in headers(feed) if hashing.size else ():  # a zero-byte blob is an empty layer
+            tar = TarReader(feed)
+            for h in tar if hashing.size else ():  # a zero-byte blob is an empty layer
                 counted += 1
                 if counted == ENTRY_BATCH:  # the image-wide count is shared: taken in batches, not per entry
                     budget.add_entry(src.index, counted)
                     counted = 0
-                _take(h, feed, res, want_content, analyzers, budget)
+                _take(h, tar, res, want_content, analyzers, budget)
             budget.add_entry(src.index, counted)
-            feed.drain()
+            feed.drain(tar.unread())
         except limits.Stopped:
             raise
         except LintimgError as e:
@@ -482,7 +485,7 @@ def _stream_layer(
 
 def _take(
     h: Header,
-    feed: _Feed,
+    tar: TarReader,
     res: LayerResult,
     want_content: ContentRequest | None,
     analyzers: Sequence[LayerAnalyzer],
@@ -495,42 +498,47 @@ def _take(
         res.anomalies.append(Anomaly(idx, shown_name(name), reason))
     if path is None:
         return
-    parent, _, base = path.rpartition("/")
-    if base.startswith(WHITEOUT):
-        if base == OPAQUE:
-            res.layer.opaque_dirs.append(parent)
-        elif base.startswith(WHITEOUT + WHITEOUT):
-            pass  # aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs): not part of the filesystem
-        elif base == WHITEOUT:
-            res.anomalies.append(Anomaly(idx, shown_name(name), "bare .wh. whiteout"))
-        else:
-            res.layer.whiteouts.append(posixpath.join(parent, base[len(WHITEOUT) :]))
-        return
+    if WHITEOUT in path:  # one C-level search before splitting the path: few names hold it
+        parent, _, base = path.rpartition("/")
+        if base.startswith(WHITEOUT):
+            if base == OPAQUE:
+                res.layer.opaque_dirs.append(parent)
+            elif base.startswith(WHITEOUT + WHITEOUT):
+                pass  # aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs): not part of the filesystem
+            elif base == WHITEOUT:
+                res.anomalies.append(Anomaly(idx, shown_name(name), "bare .wh. whiteout"))
+            else:
+                res.layer.whiteouts.append(posixpath.join(parent, base[len(WHITEOUT) :]))
+            return
     etype = _TYPES.get(h.type)
     if etype is None:
         res.anomalies.append(Anomaly(idx, shown_name(name), f"unsupported tar entry type {bytes([h.type])!r}"))
         return
-    if len(linkname) > limits.MAX_PATH:
-        res.anomalies.append(Anomaly(idx, shown_name(name), f"link target longer than {limits.MAX_PATH} characters (skipped)"))
-        return
-    if etype is EntryType.HARDLINK:
-        target, _ = clean_path(linkname)
-        if target is None:
-            res.anomalies.append(Anomaly(idx, shown_name(name), "hardlink target escapes the image root"))
+    if linkname:
+        if len(linkname) > limits.MAX_PATH:
+            res.anomalies.append(Anomaly(idx, shown_name(name), f"link target longer than {limits.MAX_PATH} characters (skipped)"))
             return
-        linkname = target
-    elif etype is EntryType.SYMLINK and not linkname.startswith("/") and climbs_out(parent, linkname):
-        res.anomalies.append(Anomaly(idx, shown_name(name), "symlink target escapes the image root"))
-    entry = LayerEntry(path, etype, size if etype is EntryType.FILE else 0, h.mode & 0o7777, h.uid, h.gid, linkname)
+        if etype is EntryType.HARDLINK:
+            target, _ = clean_path(linkname)
+            if target is None:
+                res.anomalies.append(Anomaly(idx, shown_name(name), "hardlink target escapes the image root"))
+                return
+            linkname = target
+        elif etype is EntryType.SYMLINK and not linkname.startswith("/") and climbs_out(path.rpartition("/")[0], linkname):
+            res.anomalies.append(Anomaly(idx, shown_name(name), "symlink target escapes the image root"))
+    elif etype is EntryType.HARDLINK:
+        res.anomalies.append(Anomaly(idx, shown_name(name), "hardlink target escapes the image root"))
+        return
+    entry = _new(LayerEntry, (path, etype, size if etype is EntryType.FILE else 0, h.mode & 0o7777, h.uid, h.gid, linkname))
     res.layer.entries.append(entry)
     if etype is not EntryType.FILE or not (h.data or h.sparse is not None):
         return
     policy = budget.limits
     want = want_content is not None and size <= policy.max_content and want_content.wants(entry)
-    chosen = [a for a in analyzers if size <= policy.max_analyze and a.wants(entry)]
+    chosen = [a for a in analyzers if a.wants(entry)] if size <= policy.max_analyze else []
     if not want and not chosen:
         return
-    data = _content(name, size, h.sparse, feed)
+    data = _content(name, size, h.sparse, tar)
     if want_content is not None and want and budget.reserve_capture(len(data)):
         res.contents[(idx, path)] = want_content.keep(path, data)
     for a in chosen:
@@ -539,18 +547,18 @@ def _take(
             res.analysis.setdefault(a.name, []).extend(found)
 
 
-def _content(name: str, size: int, sparse: tuple[tuple[int, int], ...] | None, feed: _Feed) -> bytes:
-    """An entry's bytes; the feed sits at its data, right after its header (and a sparse map).
+def _content(name: str, size: int, sparse: tuple[tuple[int, int], ...] | None, tar: TarReader) -> bytes:
+    """An entry's bytes; the tar reader sits at its data, right after its header (and a sparse map).
 
     A sparse file (GNU ``tar --sparse``) stores only its data chunks: they are read
     and put back at their offsets, the holes being zeros, as the runtime unpacks it.
     """
     if sparse is None:
-        data = feed.read(size)
+        data = tar.read(size)
         if len(data) != size:
             raise TarError(f"{shown_name(name)}: unexpected end of data")
         return data
-    stored = feed.read(sum(n for _, n in sparse))
+    stored = tar.read(sum(n for _, n in sparse))
     out = bytearray(size)
     at = 0
     for offset, n in sparse:
@@ -672,26 +680,31 @@ def assemble(
         for w in r.layer.whiteouts:
             delete_tree(links.resolve(w, li, img.anomalies), li, include_root=True)
         targets = links.targets
+        # one pass over every entry of every layer: names looked up once, tuples made without NamedTuple's __new__
+        added, a_dir, a_link = Action.ADDED, EntryType.DIR, EntryType.SYMLINK
         for e in r.layer.entries:
-            # A parent that is a symbolic link sends the entry where the link points, as the runtime
-            # extracts it (x -> /etc, then x/passwd, is /etc/passwd): in order, through this layer's links too.
-            path = links.resolve(e.path, li, img.anomalies) if targets else e.path
-            if path != e.path:
-                if (li, e.path) in img.contents:
-                    img.contents[(li, path)] = img.contents.pop((li, e.path))
-                e = e._replace(path=path)
+            path = e.path
+            if targets:
+                # A parent that is a symbolic link sends the entry where the link points, as the runtime
+                # extracts it (x -> /etc, then x/passwd, is /etc/passwd): in order, through this layer's links too.
+                landed = links.resolve(path, li, img.anomalies)
+                if landed != path:
+                    if (li, path) in img.contents:
+                        img.contents[(li, landed)] = img.contents.pop((li, path))
+                    e = e._replace(path=landed)
+                    path = landed
             old = files.get(path)
-            if old is not None and old.entry.type is EntryType.DIR and e.type is not EntryType.DIR:
+            if old is not None and old.entry.type is a_dir and e.type is not a_dir:
                 delete_tree(path, li, include_root=False)
             events = hist.get(path)
             if events is None:
-                hist[path] = [PathEvent(li, Action.ADDED, e)]
+                hist[path] = [_new(PathEvent, (li, added, e))]
             elif old is not None and old.layer == li:  # written twice in one tar: the last one wins
-                events[-1] = PathEvent(li, events[-1].action, e)
+                events[-1] = _new(PathEvent, (li, events[-1].action, e))
             else:
-                events.append(PathEvent(li, Action.MODIFIED if old is not None else Action.ADDED, e))
-            files[path] = ImageFile(e, li)
-            if e.type is EntryType.SYMLINK or path in targets:
+                events.append(_new(PathEvent, (li, Action.MODIFIED if old is not None else added, e)))
+            files[path] = _new(ImageFile, (e, li))
+            if e.type is a_link or path in targets:
                 links.write(path, e)
             if children is not None:
                 register(path, children)

@@ -224,8 +224,9 @@ def toolchains(image: Image) -> list[ToolchainHit]:
     """Build toolchains present in the final view (one hit per toolchain root)."""
     found: dict[tuple[str, ...], ToolchainHit] = {}
     command = image_command(image)
-    for path, f in image.files.items():
-        if f.entry.type is not EntryType.FILE or not _ANY_MARKER.match(path):
+    for path in filter(_ANY_MARKER.match, image.files):  # a C-level pass: the markers rule out nearly every path
+        f = image.files[path]
+        if f.entry.type is not EntryType.FILE:
             continue  # a symlink such as /usr/bin/javac -> … would make its own folder the root
         for kind in TOOLCHAINS:
             m = kind.marker.match(path)

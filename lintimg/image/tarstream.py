@@ -23,6 +23,11 @@ point where an archive ends:
   :data:`MAX_SPARSE`), so a hostile size field cannot make it allocate
   without limit.
 
+A header is a slice of a chunk taken from the stream, and a plain header
+whose checksum and numeric fields were seen before in the layer is decoded
+on a fast path (:class:`TarReader`): a layer of 300,000 files is read in a
+fraction of the time a function per field took.
+
 ``tests/image/test_tarstream.py`` compares it with ``tarfile`` on generated
 and mutated archives.
 """
@@ -31,6 +36,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from typing import NamedTuple, Protocol
+from zlib import adler32
 
 from lintimg import limits
 
@@ -155,7 +161,7 @@ def _gnu_map(block: bytes, count: int) -> list[int]:
     return out
 
 
-def _pax1_map(stream: Stream) -> tuple[list[int], int]:
+def _pax1_map(stream: TarReader) -> tuple[list[int], int]:
     """The map GNU tar's pax sparse 1.0 writes at the start of the data: decimal lines (the count,
     then offset and length per chunk), padded to a block. Returns the numbers and the bytes it took."""
     text = b""
@@ -190,62 +196,186 @@ class Stream(Protocol):
     def seek(self, pos: int) -> int: ...
 
 
-def headers(stream: Stream) -> Iterator[Header]:
-    """Every entry of a tar stream, in order.
+CHUNK = 1 << 16  # bytes taken from the stream at a time: 128 headers of small files
+_KEPT = 4096  # distinct numeric and checksum fields remembered (a layer's files share modes, owners, many sizes)
+_new = tuple.__new__  # a Header without NamedTuple's Python-level __new__: one per entry
+# types a plain header decodes alone: regular (then data follows), links, devices, FIFOs, directories
+_PLAIN = frozenset(b"0\x007123456")
+_PLAIN_DATA = frozenset(b"0\x007")
 
-    When a header is yielded the stream sits at the entry's first data byte;
-    the caller may read some or all of the ``size`` bytes (when ``data``), and
-    the reader moves past the rest of the entry before the next header.
+
+class TarReader:
+    """Every entry of a tar stream, in order (iterate it), and the current entry's data (:meth:`read`).
+
+    When a header is yielded the reader sits at the entry's first data byte;
+    the caller may :meth:`read` some or all of its ``size`` bytes (when
+    ``data``), and the reader moves past the rest before the next header.
+
+    The stream is taken in chunks of ``chunk`` bytes, so a header is a
+    slice of a chunk, not a read call. A plain header (ustar, GNU or V7, no
+    long name or pax record pending, no name prefix) whose checksum and
+    numeric fields were seen before in the layer is decoded on a fast path:
+    those fields are looked up in a small table of values (a layer's files
+    share modes, owners and many sizes) and its checksum is one sum of the
+    block; every other header takes the full reading. Both read what
+    ``tarfile`` reads (``tests/image/test_tarstream.py``).
     """
-    globals_: dict[str, str] = {}
-    pending: dict[str, str] = {}  # long name / pax records for the next real header
-    start = stream.tell()
-    while True:
-        offset = stream.tell()
-        buf = stream.read(BLOCK)
-        if len(buf) < BLOCK:
-            if offset == start:
-                raise TarError("empty file" if not buf else "truncated header")
-            if pending:
-                raise TarError("missing or bad subsequent header")
-            return  # no end-of-archive blocks: tarfile accepts that too
-        if buf == ZERO_BLOCK:
+
+    def __init__(self, stream: Stream, chunk: int = CHUNK) -> None:
+        self._stream = stream
+        self._chunk = chunk
+        self._buf = b""
+        self._pos = 0  # the next unread byte of _buf
+        self._base = stream.tell()  # stream offset of _buf[0]
+        self._numbers: dict[bytes, int] = {}  # a numeric field -> its value
+        self._sums: dict[bytes, int] = {}  # a checksum field -> the block sum it accepts (its value, the field's bytes, less 8 spaces)
+        self._owners: dict[bytes, tuple[int, int, int]] = {}  # the mode, uid and gid fields -> their values
+        self._globals: dict[str, str] = {}
+        self._pending: dict[str, str] = {}  # long name / pax records for the next real header
+
+    def tell(self) -> int:
+        return self._base + self._pos
+
+    def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes from the current position (fewer at the end of the stream)."""
+        end = self._pos + n
+        if end <= len(self._buf):
+            out = self._buf[self._pos : end]
+            self._pos = end
+            return out
+        head = self._buf[self._pos :]
+        out = head + self._stream.read(n - len(head))
+        self._buf, self._pos, self._base = b"", 0, self._stream.tell()
+        return out
+
+    def unread(self) -> bytes:
+        """What was taken from the stream past the last byte the reader consumed (after the end: padding or trailing data)."""
+        return self._buf[self._pos :]
+
+    def _seek(self, pos: int) -> None:
+        if pos <= self._base + len(self._buf):
+            if pos < self._base + self._pos:
+                raise OSError("tar streams only seek forward")
+            self._pos = pos - self._base
             return
+        self._stream.seek(pos)  # past what was taken: the stream skips the rest (and says when it ends first)
+        self._buf, self._pos, self._base = b"", 0, pos
+
+    def _number(self, field: bytes) -> int:
+        n = self._numbers.get(field)
+        if n is None:
+            if len(self._numbers) >= _KEPT:
+                self._numbers.clear()
+            n = self._numbers[field] = _number(field)
+        return n
+
+    def __iter__(self) -> Iterator[Header]:
+        start = self.tell()
+        numbers, sums, owners = self._numbers, self._sums, self._owners
+        quiet = True  # no long name or pax record pending or global
+        # the buffer, the offset of the next header in it and its offset in the stream, kept in locals
+        # (a header is a few dozen operations); stored in self when the caller may read
+        buf, at, base = self._buf, self._pos, self._base
+        while True:
+            end = at + BLOCK
+            if end > len(buf):
+                base += at
+                buf = buf[at:] + self._stream.read(self._chunk)
+                at, end = 0, BLOCK
+                self._buf, self._base = buf, base
+                if end > len(buf):
+                    self._pos = len(buf)
+                    if base == start:
+                        raise TarError("empty file" if not buf else "truncated header")
+                    if self._pending:
+                        raise TarError("missing or bad subsequent header")
+                    return  # no end-of-archive blocks: tarfile accepts that too
+            if buf[at] == 0 and buf.startswith(ZERO_BLOCK, at):
+                self._pos = end
+                return
+            typeflag = buf[at + 156]
+            # The fast path: a plain header with nothing pending and no name prefix, whose checksum field was
+            # seen before and matches the sum of its bytes (two adler32 runs of 256 bytes: at most 65,280 each,
+            # so exact; the unsigned sum is tarfile's first reading) and whose numeric fields were seen before.
+            if (quiet and typeflag in _PLAIN and buf[at + 345] == 0
+                    and (adler32(buf[at : at + 256], 0) & 0xFFFF) + (adler32(buf[at + 256 : end], 0) & 0xFFFF) == sums.get(buf[at + 148 : at + 156])):
+                ids = owners.get(buf[at + 100 : at + 124])
+                size = numbers.get(buf[at + 124 : at + 136])
+                cut = buf.find(0, at, at + 100)
+                name = buf[at : cut if cut >= 0 else at + 100].decode("utf-8", "surrogateescape")
+                # a name ending in "/" (a V7 directory, or one to strip) and the rest take the full reading
+                if ids is not None and size is not None and size >= 0 and name and name[-1] != "/":
+                    if buf[at + 157]:
+                        cut = buf.find(0, at + 157, at + 257)
+                        linkname = buf[at + 157 : cut if cut >= 0 else at + 257].decode("utf-8", "surrogateescape")
+                    else:
+                        linkname = ""
+                    data = typeflag in _PLAIN_DATA
+                    stored = size if data else 0
+                    after = end + (stored + BLOCK - 1) // BLOCK * BLOCK
+                    self._pos = end
+                    yield _new(Header, (name, typeflag, size, ids[0], ids[1], ids[2], linkname, data, stored, None))
+                    if self._buf is buf and self._pos <= after <= len(buf):
+                        at = after  # what the caller read, if anything, was in the buffer: move past the rest
+                    else:
+                        self._seek(base + after)
+                        buf, at, base = self._buf, self._pos, self._base
+                    continue
+            self._pos = end
+            found = self._full(buf[at:end], base + at == start)
+            quiet = not (self._pending or self._globals)
+            if found is None:
+                return
+            if found:
+                header, after_at = found
+                yield header
+                self._seek(after_at)
+            buf, at, base = self._buf, self._pos, self._base
+
+    def _full(self, buf: bytes, first: bool) -> tuple[Header, int] | tuple[()] | None:
+        """The full reading of the header block ``buf`` (consumed): the entry and where its data ends;
+        ``()`` for an extended header (kept for the next entry); None at the end of the archive."""
         name_f, mode_f, uid_f, gid_f, size_f, sum_f, typeflag, link_f, prefix_f = _FIELDS.unpack(buf)
         try:
             valid = _checksum_ok(buf, sum_f)
         except TarError:
             valid = False
         if not valid:
-            if offset == start:
+            if first:
                 raise TarError("bad checksum")
-            if pending:
+            if self._pending:
                 raise TarError("missing or bad subsequent header")
-            return  # tarfile stops at a bad header past the start: the rest is trailing data
-        size = _number(size_f)
+            return None  # tarfile stops at a bad header past the start: the rest is trailing data
+        if len(self._sums) >= _KEPT:
+            self._sums.clear()
+        self._sums[sum_f] = _number(sum_f) + sum(sum_f) - 256
+        size = self._number(size_f)
         if size < 0:
             raise TarError("invalid header")
         if typeflag in _EXTENDED:
             if size > MAX_EXTENDED:
                 raise TarError(f"extended header of {size} bytes (over the {MAX_EXTENDED}-byte limit)")
             padded = -(-size // BLOCK) * BLOCK
-            body = stream.read(padded)
+            body = self.read(padded)
             if len(body) < padded:
                 raise TarError("unexpected end of data")
             body = body[:size]
             if typeflag == _LONGNAME:
-                pending["path"] = _text(body)
+                self._pending["path"] = _text(body)
             elif typeflag == _LONGLINK:
-                pending["linkpath"] = _text(body)
+                self._pending["linkpath"] = _text(body)
             elif typeflag == _GLOBAL:
-                globals_.update(_pax(body))
+                self._globals.update(_pax(body))
             else:
-                pending.update(_pax(body))
-            continue
+                self._pending.update(_pax(body))
+            return ()
         name = _text(name_f)
         linkname = _text(link_f) if link_f[0] else ""
-        fields = {"size": size, "uid": _number(uid_f), "gid": _number(gid_f)}
-        mode = _number(mode_f)
+        fields = {"size": size, "uid": self._number(uid_f), "gid": self._number(gid_f)}
+        mode = self._number(mode_f)
+        if len(self._owners) >= _KEPT:
+            self._owners.clear()
+        self._owners[mode_f + uid_f + gid_f] = (mode, fields["uid"], fields["gid"])
         if typeflag == 0 and name.endswith("/"):
             typeflag = _DIR  # an old V7 directory: a regular file whose name ends in "/"
         if typeflag == _DIR:
@@ -261,14 +391,14 @@ def headers(stream: Stream) -> Iterator[Header]:
             sparse_map = _gnu_map(buf[386:482], 4)
             extended = buf[482]
             while extended:  # the sparse map continues in extension blocks
-                ext = stream.read(BLOCK)
+                ext = self.read(BLOCK)
                 if len(ext) < BLOCK:
                     raise TarError("unexpected end of data")
                 if len(sparse_map) <= 2 * MAX_SPARSE:
                     sparse_map += _gnu_map(ext, 21)
                 extended = ext[504]
-        merged = {**globals_, **pending} if pending or globals_ else {}
-        pending = {}
+        merged = {**self._globals, **self._pending} if self._pending or self._globals else {}
+        self._pending = {}
         if merged:
             if "GNU.sparse.name" in merged:
                 name = merged["GNU.sparse.name"]
@@ -284,11 +414,11 @@ def headers(stream: Stream) -> Iterator[Header]:
             name = name.rstrip("/")
         reads_data = typeflag in REGULAR or typeflag not in SUPPORTED
         stored = fields["size"] if reads_data else 0
-        data_at = stream.tell()
+        data_at = self.tell()
         chunks = None
         if sparse and reads_data:
             if merged.get("GNU.sparse.major") == "1" and merged.get("GNU.sparse.minor") == "0":
-                sparse_map, took = _pax1_map(stream)  # the map sits where the data starts
+                sparse_map, took = _pax1_map(self)  # the map sits where the data starts
                 if took > stored:
                     raise TarError("sparse map larger than the stored data")
                 data_at, stored = data_at + took, stored - took
@@ -301,6 +431,7 @@ def headers(stream: Stream) -> Iterator[Header]:
                 chunks = _chunks(sparse_map)
                 if sum(n for _, n in chunks) > stored:
                     raise TarError("sparse map larger than the stored data")
-        yield Header(name, typeflag, fields["size"] if real_size is None else real_size, mode, fields["uid"], fields["gid"],
-                     linkname, reads_data and not sparse, stored, chunks)
-        stream.seek(data_at + -(-stored // BLOCK) * BLOCK)
+        header = Header(name, typeflag, fields["size"] if real_size is None else real_size, mode, fields["uid"], fields["gid"],
+                        linkname, reads_data and not sparse, stored, chunks)
+        return header, data_at + -(-stored // BLOCK) * BLOCK
+

@@ -183,24 +183,28 @@ class ResultCache:
     def put_all(self, results: list[tuple[str, list[Finding], list[str], Observations]]) -> None:
         """:meth:`put` each ``(key, findings, notes, observations)``, the secret spans of all their texts found in
         one batch first: each entry is masked on its own, and a batch of every text costs one pass of the span
-        finders (and one disk entry of theirs) where an entry each cost one per file."""
+        finders (and one disk entry of theirs) where an entry each cost one per file. When the batch holds no
+        secret at all (most runs), no entry has one to mask: they are kept as they are."""
         from lintimg.engine.redaction import finding_texts
 
-        if len(results) > 1:
-            texts: dict[str, None] = {}
-            for _, found, notes, _ in results:
-                for f in found:
-                    texts.update(dict.fromkeys(finding_texts(f)))
-                texts.update(dict.fromkeys(notes))
-            self.redactor.spans(list(texts))
+        if not results:
+            return
+        texts: dict[str, None] = {}
+        for _, found, notes, _ in results:
+            for f in found:
+                texts.update(dict.fromkeys(finding_texts(f)))
+            texts.update(dict.fromkeys(notes))
+        secrets = any(self.redactor.spans(list(texts)))
         for key, found, notes, observed in results:
-            self.put(key, found, notes, observed)
+            self.put(key, found, notes, observed, mask=secrets)
 
-    def put(self, key: str, found: list[Finding], notes: list[str], observed: Observations) -> None:
-        """Keep ``found`` and ``notes`` under ``key``, with the context probes they depend on."""
+    def put(self, key: str, found: list[Finding], notes: list[str], observed: Observations, *, mask: bool = True) -> None:
+        """Keep ``found`` and ``notes`` under ``key``, with the context probes they depend on (their secrets masked,
+        unless ``mask`` is false: the caller found no secret in any of their texts)."""
         from lintimg.engine.redaction import stored
 
-        found, notes = stored(found, notes, self.redactor)
+        if mask:
+            found, notes = stored(found, notes, self.redactor)
         try:
             data = dumps(found)  # text inside the entry: read back in one pass (loads)
         except Unstorable:

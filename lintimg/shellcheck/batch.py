@@ -15,8 +15,11 @@ Dockerfile line each belongs to.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+import resource
+import signal
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -59,6 +62,7 @@ DIALECTS = {"sh": "sh", "dash": "dash", "ash": "sh", "busybox": "sh", "bash": "b
 PRELUDE_LINES = 2  # shebang + export line
 _BATCH = 200  # scripts per shellcheck process: bounds argv length, and how long the first file waits
 PER_SCRIPT = 0.5  # seconds a process's deadline grows by for each script it is given
+PER_SCRIPT_CPU = 0.25  # CPU seconds its budget (limits.SHELLCHECK_CPU) grows by for each script
 # Command substitutions nested deeper are not given to ShellCheck: its time doubles with each level
 # (measured, ShellCheck 0.10: depth 10 0.5 s, 12 2.3 s, 14 11 s; the fuzzer found 20 levels in 218 bytes).
 MAX_NESTING = 8
@@ -185,9 +189,28 @@ def scripts(df: Dockerfile) -> Iterator[tuple[Instruction, bool, Script]]:
         yield ins, onbuild, Script(sh, tuple(known_vars(df, ins, onbuild)), text)
 
 
+def cpu_budget(scripts: int) -> int:
+    """Whole CPU seconds a ShellCheck process given ``scripts`` scripts may use (the kernel counts whole seconds)."""
+    return math.ceil(limits.SHELLCHECK_CPU + scripts * PER_SCRIPT_CPU)
+
+
+def _cap_cpu(pid: int, seconds: int) -> None:
+    """Past ``seconds`` of CPU the kernel sends the process SIGXCPU (and SIGKILL a second later); no core file.
+
+    Set from outside (``prlimit``) because the batch runs in a thread, where a ``preexec_fn`` may deadlock.
+    The deadline bounds wall time; this bounds the work, the same on a loaded machine as on an idle one.
+    """
+    try:
+        resource.prlimit(pid, resource.RLIMIT_CPU, (seconds, seconds + 1))
+        resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
+    except (ProcessLookupError, PermissionError):
+        pass  # already gone: it finished within any budget
+
+
 def _collect(proc: subprocess.Popen[bytes], deadline: float) -> list[dict[str, Any]] | None:
-    """The comments of a finished shellcheck, or ``None`` when it crashed (no JSON), ran past
-    ``deadline`` or the run is stopping (then it is killed)."""
+    """The comments of a finished shellcheck, or ``None`` when it crashed or was killed (no JSON: it always
+    writes some, ``{"comments":[]}`` when it has nothing to say), ran past ``deadline`` or the run is
+    stopping (then it is killed)."""
     import subprocess
     import time
 
@@ -200,8 +223,10 @@ def _collect(proc: subprocess.Popen[bytes], deadline: float) -> list[dict[str, A
                 proc.kill()
                 proc.communicate()
                 return None
+    if proc.returncode < 0 or not data:  # a signal ended it (its CPU budget): a partial report or none
+        return None
     try:
-        found = json.loads(data or b"{}")
+        found = json.loads(data)
         comments: list[dict[str, Any]] = found.get("comments", []) if isinstance(found, dict) else []
         return comments
     except ValueError:
@@ -249,7 +274,9 @@ class Batch:
                     chunk = files[k * self.size : (k + 1) * self.size]
                     cmd = [exe, "--norc", "-f", "json1", "-e", EXCLUDE, *chunk]
                     deadline = time.monotonic() + limits.SHELLCHECK_TIMEOUT + len(chunk) * PER_SCRIPT
-                    running.append((k, subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL), deadline))
+                    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                    _cap_cpu(proc.pid, cpu_budget(len(chunk)))
+                    running.append((k, proc, deadline))
                     if len(running) >= self.cpus:
                         self._store(*running.pop(0))
                 for k, proc, deadline in running:
@@ -269,10 +296,19 @@ class Batch:
                     notes.append(f"shellcheck failed ({why}): some LI390 findings are missing")
 
     def _store(self, k: int, proc: subprocess.Popen[bytes], deadline: float) -> None:
+        import time
+
         chunk = range(k * self.size, min((k + 1) * self.size, len(self.texts)))
         comments = _collect(proc, deadline)
         if comments is None:
-            why = "stopped" if limits.stopping() else f"exit status {proc.returncode}, no report"
+            if limits.stopping():
+                why = "stopped"
+            elif proc.returncode == -signal.SIGXCPU:
+                why = f"over its {cpu_budget(len(chunk))} s CPU budget"
+            elif time.monotonic() > deadline:  # a loaded machine may reach the deadline before the budget
+                why = f"past its {limits.SHELLCHECK_TIMEOUT + len(chunk) * PER_SCRIPT:g} s deadline"
+            else:
+                why = f"exit status {proc.returncode}, no report"
             self._failed([self.texts[n] for n in chunk], why)
             comments = []
         per_script: dict[int, list[list[Any]]] = {n: [] for n in chunk}

@@ -281,6 +281,11 @@ def test_pipefail_shell_before_the_first_piped_run_of_a_bash_family():
              only="LI364")
 
 
+def test_pipefail_not_added_where_it_would_fail_a_yes_pipe():
+    not_fixed("FROM debian:12\nRUN curl -fsSL x | tar xz\nRUN yes | apt-get install foo\n", "LI364", unsafe=True)
+    not_fixed("FROM debian:12 AS base\nRUN curl -fsSL x | tar xz\nFROM base\nRUN yes | cmd\n", "LI364", unsafe=True)
+
+
 def test_pipefail_keeps_a_bash_shells_options():
     fixes_to('FROM alpine:3.20\nSHELL ["/bin/bash", "-e", "-c"]\nRUN a | b\n',
              'FROM alpine:3.20\nSHELL ["/bin/bash", "-e", "-c"]\nSHELL ["/bin/bash", "-e", "-o", "pipefail", "-c"]\nRUN a | b\n', only="LI364")
@@ -357,3 +362,19 @@ def test_pipefail_shell_goes_above_the_runs_own_comment():
     fixes_to("FROM debian:12\n\n# fetch the tool\n# (and unpack it)\n  RUN curl -fsSL x | tar xz\n",
              'FROM debian:12\n\n  SHELL ["/bin/bash", "-o", "pipefail", "-c"]\n# fetch the tool\n# (and unpack it)\n  RUN curl -fsSL x | tar xz\n',
              only="LI364")
+
+
+# --- LI233 relative WORKDIR after another ------------------------------------------------------
+
+
+def test_chained_workdir_becomes_the_joined_absolute_path():
+    fixes_to("FROM a:1\nWORKDIR /srv\nWORKDIR app/../web\n", "FROM a:1\nWORKDIR /srv\nWORKDIR /srv/web\n", only="LI233")
+    fixes_to("FROM a:1 AS b\nWORKDIR /srv\nFROM b\nWORKDIR x\nWORKDIR y\n",
+             "FROM a:1 AS b\nWORKDIR /srv\nFROM b\nWORKDIR /srv/x\nWORKDIR /srv/x/y\n", only="LI233")
+
+
+def test_chained_workdir_not_fixed_where_the_earlier_path_is_not_known():
+    not_fixed("FROM a:1\nWORKDIR app\nWORKDIR src\n", "LI233")  # the first one is relative to the base image
+    not_fixed("FROM a:1\nWORKDIR $HOME\nWORKDIR src\n", "LI233")
+    not_fixed("FROM a:1\nWORKDIR /srv\nWORKDIR 'my app'\n", "LI233")
+    not_fixed("FROM a:1\nWORKDIR /srv\nONBUILD WORKDIR app\n", "LI233")  # runs after every WORKDIR of this image

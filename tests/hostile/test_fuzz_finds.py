@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import tarfile
 
 import pytest
 
+from lintimg import shellcheck
 from lintimg.dockerfile.words import is_digits
+from lintimg.shellcheck.batch import cpu_budget
 from tests.clirun import lintimg
 from tests.hostile import fuzz
 from tests.rulespec import lint
@@ -49,3 +52,16 @@ def test_deeply_nested_substitutions_are_kept_from_shellcheck(tmp_path, closed: 
     out = proc.stdout + proc.stderr
     assert "not given to ShellCheck (command substitutions nested more than" in out
     assert "shellcheck failed" not in out
+
+
+@pytest.mark.skipif(shellcheck.binary() is None, reason="shellcheck not installed (pip install lintimg[shellcheck])")
+def test_shellcheck_is_cut_at_its_cpu_budget_and_says_so(tmp_path) -> None:
+    # The 10-minute run's find: a 2 KB RUN with 1,800 literal "{" took ShellCheck 5 s of CPU (its time grows with the
+    # square of its warnings). Past its budget the kernel ends it (SIGXCPU), and a ShellCheck ended by a signal, with
+    # no report, read as "no findings" instead of a note that LI390's results are missing.
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.19\nRUN echo " + "{" * 6000 + "\n")
+    proc = lintimg("check", "--no-context", "--no-cache", str(tmp_path / "Dockerfile"))
+    out = proc.stdout + proc.stderr
+    # on a machine so loaded that 20 s of wall time pass before 3 s of CPU, the deadline ends it first
+    assert re.search(rf"shellcheck failed \((over its {cpu_budget(1)} s CPU budget|past its [\d.]+ s deadline)\): some LI390 findings are missing", out)
+    assert not re.search(r"\d: \w+ LI390 ", proc.stdout)  # no finding from a cut-off report

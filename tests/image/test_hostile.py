@@ -236,7 +236,7 @@ def test_a_sparse_file_is_put_together_as_the_runtime_unpacks_it(tmp_path, fmt: 
     import subprocess
     import tarfile
 
-    from lintimg.image.tarstream import headers
+    from lintimg.image.tarstream import TarReader
 
     tar = shutil.which("tar")
     if not tar or b"GNU tar" not in subprocess.run([tar, "--version"], capture_output=True).stdout:
@@ -252,17 +252,17 @@ def test_a_sparse_file_is_put_together_as_the_runtime_unpacks_it(tmp_path, fmt: 
     data = (tmp_path / "l.tar").read_bytes()
     with tarfile.open(fileobj=io.BytesIO(data)) as t:
         want_map = tuple(t.getmember("f").sparse or ())
-    stream = io.BytesIO(data)
-    (h,) = list(_with_content(headers(stream), stream))
+    tar = TarReader(io.BytesIO(data))
+    (h,) = list(_with_content(tar))
     assert h[0].size == len(body) and h[0].sparse == want_map and len(want_map) > 1
     assert h[1] == bytes(body)
 
 
-def _with_content(found, stream):
+def _with_content(tar):
     from lintimg.image.reader import _content
 
-    for h in found:
-        yield h, _content(h.name, h.size, h.sparse, stream) if h.sparse is not None else None
+    for h in tar:
+        yield h, _content(h.name, h.size, h.sparse, tar) if h.sparse is not None else None
 
 
 def test_a_null_config_field_reads_as_absent() -> None:

@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from lintimg.image.tarstream import MAX_EXTENDED, TarError, headers
+from lintimg.image.tarstream import MAX_EXTENDED, TarError, TarReader
 
 FORMATS = {"ustar": tarfile.USTAR_FORMAT, "gnu": tarfile.GNU_FORMAT, "pax": tarfile.PAX_FORMAT}
 
@@ -30,10 +30,10 @@ class _Stream:
 
 
 def ours(data: bytes) -> list[tuple]:
-    stream = _Stream(data)
+    tar = TarReader(_Stream(data))
     out = []
-    for h in headers(stream):
-        content = stream.read(h.size) if h.data else None
+    for h in tar:
+        content = tar.read(h.size) if h.data else None
         out.append((h.name, bytes([h.type]), h.size, h.mode, h.uid, h.gid, h.linkname, content))
     return out
 
@@ -117,6 +117,63 @@ def test_damaged_archives_read_the_same_or_fail_as_tar_errors():
             got = None
         if expected is not None and got is not None:
             assert got == expected
+
+
+def _repetitive_archive(fmt: int, rng: random.Random, n: int = 300) -> bytes:
+    """Headers that repeat their checksum and numeric fields (names that are anagrams, few modes and sizes),
+    as a real layer's do, with long names, links, directories and pax records among them."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as t:
+        for _ in range(n):
+            name = "".join(rng.sample("abcdefgh", 8))
+            if rng.random() < 0.05:
+                name = "d/" * 60 + name  # a long name: GNU L block, pax record or ustar prefix
+            info = tarfile.TarInfo(name)
+            info.mtime = 0
+            info.mode = rng.choice((0o644, 0o755))
+            kind = rng.choice("fffffdsl")
+            content = None
+            if kind == "f":
+                content = bytes(rng.choice((0, 0, 1, 700)))
+                info.size = len(content)
+            elif kind == "d":
+                info.type = tarfile.DIRTYPE
+            else:
+                info.type = tarfile.SYMTYPE if kind == "s" else tarfile.LNKTYPE
+                info.linkname = "".join(rng.sample("abcdefgh", 8))
+            if fmt == tarfile.PAX_FORMAT and rng.random() < 0.05:
+                info.pax_headers = {"comment": "x"}
+            try:
+                info.tobuf(fmt, "utf-8", "surrogateescape")
+            except ValueError:
+                continue
+            t.addfile(info, io.BytesIO(content) if content is not None else None)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_headers_seen_before_take_the_fast_path_and_read_the_same(fmt, monkeypatch):
+    rng = random.Random(fmt + "fast")
+    data = _repetitive_archive(FORMATS[fmt], rng)
+    full = []
+    monkeypatch.setattr(TarReader, "_full", lambda self, *a, _orig=TarReader._full: full.append(1) or _orig(self, *a))
+    got = ours(data)
+    assert got == theirs(data)
+    assert len(full) < len(got) / 2  # most headers were decoded on the fast path
+    for _ in range(40):  # damaged: the same entries, or a TarError
+        damaged = bytearray(data)
+        for _ in range(rng.randint(1, 6)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        if rng.random() < 0.3:
+            damaged = damaged[: rng.randrange(len(damaged))]
+        try:
+            expected = theirs(bytes(damaged))
+        except (tarfile.TarError, EOFError, ValueError, UnicodeError, OverflowError):
+            continue
+        try:
+            assert ours(bytes(damaged)) == expected
+        except TarError:
+            pass
 
 
 def test_an_extended_header_over_the_limit_is_an_error_not_an_allocation():

@@ -104,6 +104,19 @@ def test_copy_whole_stage():
     passes("LI117", "FROM a:1 AS build\nFROM b:1\nCOPY --from=build . .\n")
 
 
+def test_stage_never_built():
+    # `docker build` builds the last stage, `--target` a named one (never an index), each with the stages it needs
+    catches("LI118", "FROM a:1\nRUN make test\nFROM b:1\nCMD x\n", line=1, count=1, message="is never built")
+    catches("LI118", "FROM a:1 AS base\nFROM base\nRUN pytest\nFROM base\nCMD x\n", line=2, count=1)
+    # a stage only a never-built stage copies from is never built either
+    catches("LI118", "FROM a:1\nFROM b:1\nCOPY --from=0 /x /x\nFROM c:1\n", count=2)
+    passes("LI118", "FROM a:1\nRUN x\n")
+    passes("LI118", "FROM a:1 AS dev\nRUN x\nFROM b:1\n")  # a --target
+    passes("LI118", "FROM a:1\nRUN make\nFROM b:1\nCOPY --from=0 /out /out\n")
+    passes("LI118", "FROM a:1\nRUN make\nFROM b:1 AS test\nRUN --mount=from=0,target=/src make check\nFROM c:1\n")
+    passes("LI118", "ARG FROM_STAGE=0\nFROM a:1\nFROM b:1\nCOPY --from=${FROM_STAGE} /x /x\n")  # the build picks it
+
+
 BROKEN = [
     "this is not a dockerfile\n",
     "",

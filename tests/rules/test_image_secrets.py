@@ -155,6 +155,22 @@ def test_a_damaged_or_hostile_rpm_database_attributes_nothing(data):
     assert parse("var/lib/rpm/rpmdb.sqlite", data) == []
 
 
+@pytest.mark.parametrize("path", [
+    "lib/apk/db/installed", "var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite", "var/lib/dpkg/info/bash.md5sums",
+    "var/lib/dpkg/info/libc6:amd64.md5sums", "var/lib/dpkg/status", "var/lib/dpkg/status.d/base", "var/lib/dpkg/status.d/base.md5sums",
+    "usr/lib/python3/site-packages/x-1.0.dist-info/RECORD", "package-lock.json", "app/node_modules/.package-lock.json",
+    # a pattern's "$" matches before a final newline: such a name is a database too
+    "var/lib/dpkg/status\n", "var/lib/dpkg/info/bash.md5sums\n", "x/y-1.dist-info/RECORD\n", "app/package-lock.json\n",
+])
+def test_every_package_database_path_passes_the_endings_test(path):
+    """The reader asks the packages analyzer about every file of a layer; a test of the path's ending rules
+    out the others before any pattern runs, and must let every database through."""
+    from lintimg.image.packages import is_database
+
+    assert is_database(path)
+    assert not any(map(is_database, ["data/d1/f1", "var/lib/dpkg/statusx", "lib/apk/db/installed.bak", "app/package-lock.json.orig"]))
+
+
 @pytest.mark.parametrize("policy, rule", [(None, "LI552"), ("report", "LI552"), ("error", "LI550"), ("ignore", None)])
 def test_base_layers_follow_the_base_layers_policy(policy, rule):
     specs = [layer("ADD file:base in /", content={"root/.netrc": f"machine git.acme.io login ci password {GHP}\n".encode()}),

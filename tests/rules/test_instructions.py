@@ -109,8 +109,26 @@ def test_expose_port_range_casing_and_format():
 
 def test_workdir_relative():
     catches("LI230", "FROM a:1\nWORKDIR app\n", line=2)
-    catches("LI230", "FROM a:1\nWORKDIR /srv\nWORKDIR app\n", line=3)  # stricter than BuildKit on purpose
     passes("LI230", 'FROM a:1\nWORKDIR "/app"\nWORKDIR $HOME/x\nWORKDIR C:\\\\app\n')
+    # BuildKit's rule (linter docs): only a relative WORKDIR with no WORKDIR before it in the build of the stage,
+    # which is the one resolved against the base image; fixing it fixes every later one
+    catches("LI230", "FROM a:1\nWORKDIR app\nWORKDIR src\n", line=2, count=1)
+    passes("LI230", "FROM a:1\nWORKDIR /srv\nWORKDIR app\n")
+    passes("LI230", "FROM a:1 AS base\nWORKDIR /srv\nFROM base\nWORKDIR app\n")  # inherited through FROM <stage>
+    catches("LI230", "FROM a:1 AS one\nWORKDIR /srv\nFROM b:1\nWORKDIR app\n", line=4)  # another stage's does not count
+    passes("LI230", "FROM a:1\nWORKDIR /srv\nONBUILD WORKDIR app\n")  # the trigger runs in the image's /srv
+
+
+def test_workdir_relative_chained():
+    # hadolint DL3000 / trivy DS-0009 / checkov CKV_DOCKER_10 report every relative WORKDIR: LI230 the first, LI233 the rest
+    catches("LI233", "FROM a:1\nWORKDIR /srv\nWORKDIR app\n", line=3, message="relative to an earlier WORKDIR")
+    catches("LI233", "FROM a:1\nWORKDIR app\nWORKDIR src\n", line=3, count=1)
+    catches("LI233", "FROM a:1 AS base\nWORKDIR /srv\nFROM base\nWORKDIR app\n", line=4)
+    passes("LI233", "FROM a:1\nWORKDIR app\n")
+    passes("LI233", "FROM a:1 AS one\nWORKDIR /srv\nFROM b:1\nWORKDIR app\n")
+    passes("LI233", "FROM a:1\nWORKDIR /srv\nWORKDIR /srv/app\nWORKDIR $X\n")
+    catches("LI233", "FROM a:1\nWORKDIR /srv\nONBUILD WORKDIR app\n", line=3)
+    catches("LI233", "FROM a:1\nONBUILD WORKDIR /srv\nONBUILD WORKDIR app\n", line=3)
 
 
 def test_copy_relative_dest_without_workdir():
@@ -191,6 +209,9 @@ def test_undefined_var_reads_the_base_images_env_when_lookups_are_on(docker, tmp
     # the Env reaches the stages built on that base, not a stage on another one
     passes("LI213", base + "RUN true\nFROM lintimg-test/undefined-var-env:1 AS two\nFROM two\nWORKDIR $APP_HOME\n", config=local)
     catches("LI213", base + "FROM scratch\nWORKDIR $APP_HOME\n", config=local, line=3)
+    # the environment variable alone asks for lookups too, as it does for LI702/LI705 (docs/configuration.md)
+    monkeypatch.setenv("LINTIMG_BASE_IMAGE_LOOKUP", "local")
+    catches("LI213", base + "COPY . $DEST/\n", line=2, message="$DEST")
 
 
 def test_legacy_arg_form():

@@ -48,6 +48,16 @@ def test_pipe_without_pipefail():
     passes("LI364", "# hadolint shell=powershell\n" + F + "RUN Get-Item x | Select-Object Name\n")
 
 
+def test_yes_into_a_pipe_needs_no_pipefail():
+    # `yes` writes until its reader closes the pipe and then dies of SIGPIPE (status 141): under pipefail
+    # (bash manual: the status of the rightmost command that failed) `yes | cmd` fails, without it the status is cmd's
+    passes("LI364", F + "RUN yes | apt-get install foo=1\n")
+    passes("LI364", F + "RUN yes | /usr/bin/license-accept && yes y | sdkmanager tools\n")
+    catches("LI364", F + "RUN yes | apt-get install foo=1 && curl -fsSL https://x/a.tgz | tar xz\n", line=2)
+    catches("LI364", F + "RUN yes | head -n 3 | sort\n")  # head's status is hidden too
+    catches("LI364", F + "RUN (yes; false) | cmd\n")
+
+
 def test_pipefail_set_after_the_pipe_does_not_count():
     catches("LI364", F + "RUN curl -fsSL https://x/a.tgz | tar xz; set -o pipefail\n")
 
