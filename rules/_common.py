@@ -454,17 +454,20 @@ def from_platform(st: Stage) -> str | None:
     return st.platform if st.platform and "$" not in st.platform else None
 
 
+def lookable(st: Stage) -> bool:
+    """``st`` is built FROM a registry image named without a build argument: a base-image lookup can ask for it."""
+    return st.base_stage is None and not st.is_scratch and bool(st.base_resolved) and "$" not in st.base_resolved
+
+
 def measured_stages(df: Dockerfile, all_stages: bool = False) -> list[Stage]:
     """Stages whose base image a size policy measures: the final image's (through FROM <stage>), or every external one."""
     if all_stages:
-        return [st for st, _ in external_bases(df) if "$" not in st.base_resolved]
+        return [st for st in df.stages if lookable(st)]
     final = df.final_stage
     if final is None:
         return []
     root = chain(df, final)[-1]
-    if root.base_stage is not None or root.is_scratch or not root.base_resolved or "$" in root.base_resolved:
-        return []
-    return [root]
+    return [root] if lookable(root) else []
 
 
 def base_lookup(t: RuleTarget, st: Stage) -> Lookup | None:
@@ -515,7 +518,7 @@ def prepare_base_facts(targets: list[Target], enabled: frozenset[str]) -> None:
         if ("LI206" in enabled or "LI364" in enabled) and wants_facts(t, "base-image-lookup"):
             stages += [st for st in shell_bases(df) if st not in stages]  # the base may set the SHELL they run under
         if "LI213" in enabled and wants_facts(t, BASEFACT_RULES["LI213"]):  # the Env of bases not known offline
-            more = [st for st, _ in external_bases(df) if "$" not in st.base_resolved and base_env_names(df, st) is None]
+            more = [st for st in df.stages if lookable(st) and base_env_names(df, st) is None]
             wanted.setdefault(i, []).extend(st for st in more if st not in wanted.get(i, []))
     if not any(wanted.values()):
         return
@@ -542,11 +545,7 @@ def prepare_base_facts(targets: list[Target], enabled: frozenset[str]) -> None:
 def shell_bases(df: Dockerfile) -> list[Stage]:
     """External base stages of chains that no SHELL of the Dockerfile sets: their image's config decides the shell."""
     roots = [chain(df, st)[-1] for st in df.stages if not inherited(df, st, "SHELL")]
-    out: list[Stage] = []
-    for root in roots:
-        if root.base_stage is None and not root.is_scratch and root.base_resolved and "$" not in root.base_resolved and root not in out:
-            out.append(root)
-    return out
+    return [root for i, root in enumerate(roots) if lookable(root) and root not in roots[:i]]
 
 
 def base_shell(t: RuleTarget, df: Dockerfile, ins: Instruction) -> list[str] | None:
