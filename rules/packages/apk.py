@@ -8,7 +8,7 @@ from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety, Severity
 from lintimg.rules import _fixes
-from lintimg.rules._common import APK, DEAD_STAGE, _switch, cache_mounted, shipped_installs, unpinned
+from lintimg.rules._common import APK, _switch, cache_mounted, shipped_installs, unpinned
 
 ID_RANGE = "LI310-LI314"
 
@@ -47,7 +47,6 @@ def apk_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 @rule("LI311", "apk-add-cache", Severity.INFO, tags=("apk", "size"), peers=("DL3019", "DS-0025", "DKL-DI-0004", "KICS-ae9c56a6"),
-      divergences={"DS-0025": DEAD_STAGE},
       fixable=(Safety.SAFE,))
 def apk_add_cache(t: DockerfileTarget) -> Iterator[Hit]:
     """Use `apk add --no-cache`.
@@ -55,7 +54,7 @@ def apk_add_cache(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags `apk add` without `--no-cache`, unless `/var/cache/apk` is a
     cache or tmpfs mount of that RUN. A stage that is not shipped (only
-    copied from, or unnamed and unused) is not checked.
+    copied from) is not checked.
 
     ## Why it matters
     Without it the index and downloaded packages stay in

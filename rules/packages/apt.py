@@ -12,7 +12,6 @@ from lintimg.findings import Hit, Safety, Severity
 from lintimg.rules import _fixes
 from lintimg.rules._common import (
     APT,
-    DEAD_STAGE,
     HADOLINT_FINAL_CHAIN,
     INDEX_MANAGERS,
     _rm_of,
@@ -76,7 +75,7 @@ def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
     mount, or both `/var/lib/apt` and `/var/cache/apt` are (with one of
     them only, and Docker's `docker-clean` hook removed as cache-mount
     recipes do, the other keeps apt's files in the layer). A stage that
-    is not shipped (only copied from, or unnamed and unused) is not checked: its files never
+    is not shipped (only copied from) is not checked: its files never
     reach an image.
 
     ## Why it matters
@@ -151,14 +150,14 @@ def apt_get_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 @rule("LI303", "apt-get-install-recommends", Severity.INFO, tags=("apt", "size"), peers=("DL3015", "DS-0029", "KICS-7384dfb2"),
-      fixable=(Safety.UNSAFE,), divergences={"DS-0029": DEAD_STAGE})
+      fixable=(Safety.UNSAFE,))
 def apt_get_install_recommends(t: DockerfileTarget) -> Iterator[Hit]:
     """Avoid installing recommended packages with `apt-get install`.
 
     ## What it does
     Flags `apt-get install` without `--no-install-recommends` (or
     `-o APT::Install-Recommends=false`). A stage that is not shipped
-    (only copied from, or unnamed and unused) is not checked.
+    (only copied from) is not checked.
 
     ## Why it matters
     Recommended packages are optional extras; in an image they add size
