@@ -207,6 +207,7 @@ LOCAL: dict[tuple[str, str], Callable[[Dockerfile], bool]] = {
     ("LI305", "KICS-9bae49be"): _text(r"\bupdate\s*$|&&\s*install\b"),
     ("LI306", "DS-0024"): _text(r"\bfull-upgrade\b"),
     ("LI315", "KICS-6e19193a"): _text(r'^\s*RUN\s+\[\s*"[^"]*\s[^"]*"'),
+    **{("LI311", p): _text(r"\brm\s[^\n]*/var/cache/apk") for p in ("DL3019", "DS-0025", "KICS-ae9c56a6")},
     ("LI322", "KICS-45e1fca5"): lambda df: any("zypper" in i.args_text for st in df.stages[:-1] for i in st.instructions),
     ("LI333", "KICS-e36d8880"): _text(r"(git\+\w+://|git://|git@)[^\s#]*(\s|$)"),
     ("LI350", "CKV_DOCKER_4"): _text(r"^\s*ADD\b"),
