@@ -191,21 +191,23 @@ PACMAN = Manager(
 SYSTEM_MANAGERS = (APT, APK, YUM, DNF, ZYPPER)
 
 # KICS queries built on its `check_multi_stage` look at the last FROM only. Rules about what ships skip the stages
-# that do not ship (lintimg.dockerfile.stages), which covers KICS's builder-stage cases; they differ on a named stage
-# that no other stage uses, which KICS skips and a `--target` build ships (hadolint and trivy report it too).
+# that do not ship (lintimg.dockerfile.stages), which covers KICS's builder-stage cases; they differ on a stage that
+# no other stage uses, which KICS skips and a build makes an image of (hadolint and trivy report it too).
 KICS_LAST_STAGE = ("KICS looks at the last stage only. lintimg checks every stage that ships: the last one, the stages "
-                   "it is built FROM, and a named stage no other stage uses (`docker build --target` builds it as an "
-                   "image of its own); a builder stage that later stages only copy from is skipped by both.")
+                   "it is built FROM, and a stage no other stage uses (`docker build --target` builds a named one as an "
+                   "image of its own, the classic builder an unnamed one too); a builder stage that later stages only "
+                   "copy from is skipped by both.")
 # hadolint's cache rules look at the last stage and the stages it is built FROM; trivy's at every stage. Their own
-# cases conflict on a named stage nothing uses (hadolint DL3009/DL3060 pass it); lintimg treats it as shipped.
-HADOLINT_FINAL_CHAIN = ("hadolint checks the last stage and the stages it is built FROM only, so it passes a named stage "
-                        "that no other stage uses; `docker build --target <name>` builds that stage as an image of its "
-                        "own, so lintimg checks it.")
-# hadolint (DL3049, DL4003, ...), trivy and BuildKit's lint check every stage, one that no build can produce included.
-DEAD_STAGE = ("This peer also checks a stage that no build produces: one without an `AS` name that no other stage uses "
-              "and that is not the last. `--target` picks a stage by its name only and BuildKit builds only the stages "
-              "the target needs, so nothing in such a stage runs or reaches an image; lintimg reports the stage itself "
-              "(LI118 stage-never-built) rather than what is in it.")
+# cases conflict on a stage nothing uses (hadolint DL3009/DL3060 pass a named one); lintimg treats it as shipped.
+HADOLINT_FINAL_CHAIN = ("hadolint checks the last stage and the stages it is built FROM only, so it passes a stage that "
+                        "no other stage uses; `docker build --target <name>` builds a named one as an image of its own "
+                        "and the classic builder builds an unnamed one too, so lintimg checks it.")
+# Rules about how a container runs (its command's form) read the stages a build can tag (lintimg.dockerfile.stages.runs);
+# BuildKit's lint also checks a stage only the classic builder builds. What such a stage holds is checked by every rule.
+DEAD_STAGE = ("This peer also checks how a stage no build can tag would run: one without an `AS` name that no other "
+              "stage uses and that is not the last. Only the classic builder builds it, as an image with no name that "
+              "no container runs, so lintimg checks what it holds but not how it would run, and reports the stage "
+              "itself (LI118 stage-never-built).")
 # trivy's Rego tests give each stage as an entry keyed by its FROM text, and its checks read the stage name from that key;
 # the oracle's rebuilt Dockerfile text keeps the FROM's words, which some tests set differently from the key.
 TRIVY_STAGE_KEY = ("trivy's checks read a stage's name from the key its input gives the stage, not from the words of the FROM "

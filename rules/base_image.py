@@ -560,7 +560,9 @@ def stage_never_built(t: DockerfileTarget) -> Iterator[Hit]:
     stage is often a test step that stopped running when the builder changed,
     or a leftover. A FROM starts a new image rather than adding to the one
     before it, so `FROM mysql:8` then `FROM golang:1.23` ships golang only.
-    Other rules skip what is in such a stage, since none of it happens.
+    Other rules still check what the stage holds, as the classic builder
+    (`DOCKER_BUILDKIT=0`) builds it and naming or using it builds it again;
+    rules about how a container runs (its user, ports, command form) skip it.
 
     ## Example
     ```dockerfile

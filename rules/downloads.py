@@ -14,7 +14,7 @@ from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety, Severity
 from lintimg.rules import _fixes
-from lintimg.rules._common import DEAD_STAGE, as_pip, assigned
+from lintimg.rules._common import as_pip, assigned
 
 ID_RANGE = "LI340-LI359"
 
@@ -52,15 +52,14 @@ def downloads(cmd: Command) -> bool:
 # ---------------------------------------------------------------- curl / wget
 
 
-@rule("LI340", "wget-and-curl", Severity.WARNING, tags=("download", "size"), peers=("DL4001", "DS-0014", "KICS-fc775e75"),
-      divergences={p: DEAD_STAGE for p in ("DL4001", "DS-0014", "KICS-fc775e75")})
+@rule("LI340", "wget-and-curl", Severity.WARNING, tags=("download", "size"), peers=("DL4001", "DS-0014", "KICS-fc775e75"))
 def wget_and_curl(t: DockerfileTarget) -> Iterator[Hit]:
     """Use either wget or curl in a stage, not both.
 
     ## What it does
     Within one stage that ships, once both `wget` and `curl` have been
     used, flags each RUN that uses either of them. A stage that is not
-    shipped (only copied from, or unnamed and unused) is not checked.
+    shipped (only copied from) is not checked.
 
     ## Why it matters
     Two tools that do the same job mean two packages (and their libraries)
@@ -494,7 +493,7 @@ def copy_archive_then_extract(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags a COPY of a local tar archive that a later RUN of the same stage
     unpacks with `tar` (shell or exec form, Linux or Windows paths). A
-    stage that is not shipped (only copied from, or unnamed and unused) is not checked.
+    stage that is not shipped (only copied from) is not checked.
 
     ## Why it matters
     The archive is stored in the COPY layer and again, unpacked, in the

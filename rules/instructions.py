@@ -11,7 +11,7 @@ from lintimg.config import suggest
 from lintimg.dockerfile import KNOWN_INSTRUCTIONS, Dockerfile, Instruction, Token
 from lintimg.dockerfile.edits import token_edit
 from lintimg.dockerfile.queries import declared_shell, hit
-from lintimg.dockerfile.stages import chain, ships
+from lintimg.dockerfile.stages import chain, runs, ships
 from lintimg.dockerfile.words import is_digits, variables_used
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
@@ -240,9 +240,9 @@ def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
     inherited through `FROM <stage>`), the shell form is a deliberate use
     of that shell and is not flagged, as BuildKit does; so is a SHELL the
     base image was built with, read from its config when base-image
-    lookups are on (`base-image-lookup`). A stage that is
-    not shipped (only copied from, or unnamed and unused) never runs as a container and is not
-    checked.
+    lookups are on (`base-image-lookup`). A stage that never runs as a
+    container is not checked: one only copied from, or one no build can
+    tag (no `AS` name, not the last, used by no other stage).
 
     ## Why it matters
     Shell form runs the command under `/bin/sh -c`: the shell becomes PID 1,
@@ -272,7 +272,7 @@ def json_args_recommended(t: DockerfileTarget) -> Iterator[Hit]:
     """
     df = t.dockerfile
     for ins in _all(df):
-        if ins.keyword not in ("CMD", "ENTRYPOINT", "HEALTHCHECK") or declared_shell(df, ins) is not None or not ships(df, ins):
+        if ins.keyword not in ("CMD", "ENTRYPOINT", "HEALTHCHECK") or declared_shell(df, ins) is not None or not runs(df, ins):
             continue
         if base_shell(t, df, ins) is not None:
             continue  # the base image's own SHELL instruction is in force: as deliberate as one in this file
@@ -290,7 +290,7 @@ def _repeated(t: DockerfileTarget, keyword: str) -> Iterator[Hit]:
     """Hits on every ``keyword`` of a shipped stage that a later one overrides (only the last one takes effect).
 
     The finding sits on the instruction that has no effect, as BuildKit and KICS report it. A stage that is
-    not shipped never runs as a container, so none of its ``keyword``s takes effect."""
+    not shipped (only copied from) never runs as a container, so none of its ``keyword``s takes effect."""
     df = t.dockerfile
     by_stage: dict[int | None, list[Instruction]] = {}
     for ins in df.of(keyword):
@@ -305,7 +305,6 @@ def _repeated(t: DockerfileTarget, keyword: str) -> Iterator[Hit]:
 @rule(
     "LI207", "multiple-cmd", Severity.WARNING, tags=("runtime",),
     peers=("DL4003", "MultipleInstructionsDisallowed", "DS-0016", "KICS-41c195f4"),
-    divergences={p: DEAD_STAGE for p in ("DL4003", "MultipleInstructionsDisallowed", "DS-0016")},
 )
 def multiple_cmd(t: DockerfileTarget) -> Iterator[Hit]:
     """More than one CMD in a stage.
@@ -313,7 +312,7 @@ def multiple_cmd(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags each `CMD` of a stage that a later `CMD` overrides (the
     finding is on the one that has no effect). A stage that is not
-    shipped (only copied from, or unnamed and unused) is not checked.
+    shipped (only copied from) is not checked.
 
     ## Why it matters
     Only the last CMD counts; the others are dead code that misleads readers
@@ -334,7 +333,7 @@ def multiple_cmd(t: DockerfileTarget) -> Iterator[Hit]:
 @rule(
     "LI208", "multiple-entrypoint", Severity.ERROR, tags=("runtime",),
     peers=("DL4004", "MultipleInstructionsDisallowed", "DS-0007", "KICS-6938958b"),
-    divergences={"KICS-6938958b": KICS_LAST_STAGE, **{p: DEAD_STAGE for p in ("DL4004", "MultipleInstructionsDisallowed", "DS-0007")}},
+    divergences={"KICS-6938958b": KICS_LAST_STAGE},
 )
 def multiple_entrypoint(t: DockerfileTarget) -> Iterator[Hit]:
     """More than one ENTRYPOINT in a stage.
@@ -342,7 +341,7 @@ def multiple_entrypoint(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags each `ENTRYPOINT` of a stage that a later `ENTRYPOINT` overrides (the
     finding is on the one that has no effect). A stage that is not
-    shipped (only copied from, or unnamed and unused) is not checked.
+    shipped (only copied from) is not checked.
 
     ## Why it matters
     Only the last ENTRYPOINT counts; the earlier ones never run.
@@ -362,7 +361,6 @@ def multiple_entrypoint(t: DockerfileTarget) -> Iterator[Hit]:
 @rule(
     "LI209", "multiple-healthcheck", Severity.ERROR, tags=("runtime", "healthcheck"),
     peers=("DL3012", "MultipleInstructionsDisallowed", "DS-0023"),
-    divergences={p: DEAD_STAGE for p in ("DL3012", "MultipleInstructionsDisallowed", "DS-0023")},
 )
 def multiple_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
     """More than one HEALTHCHECK in a stage.
@@ -370,7 +368,7 @@ def multiple_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags each `HEALTHCHECK` of a stage that a later `HEALTHCHECK` overrides (the
     finding is on the one that has no effect). A stage that is not
-    shipped (only copied from, or unnamed and unused) is not checked.
+    shipped (only copied from) is not checked.
 
     ## Why it matters
     Only the last HEALTHCHECK counts; an earlier one that looks like the
@@ -582,7 +580,7 @@ def consecutive_run(t: DockerfileTarget) -> Iterator[Hit]:
     Flags a RUN that directly follows another RUN of the same stage with the
     same flags (mounts, network) when the two hold only one command each.
     RUNs that already chain several commands are left alone, and so is a
-    stage that is not shipped (only copied from, or unnamed and unused): its layers reach no image.
+    stage that is not shipped (only copied from): its layers reach no image.
 
     ## Why it matters
     Each RUN makes a layer; files created in one and removed in the next
@@ -621,7 +619,7 @@ def consecutive_copy(t: DockerfileTarget) -> Iterator[Hit]:
     Flags the first of two or more consecutive `COPY` (or `ADD`)
     instructions of a stage that ships when they copy to the same
     destination with the same flags. Heredoc copies are left alone, and
-    so is a stage that is not shipped (only copied from, or unnamed and unused).
+    so is a stage that is not shipped (only copied from).
 
     ## Why it matters
     Each COPY makes a layer; one COPY with several sources makes one and

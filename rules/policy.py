@@ -14,7 +14,7 @@ from lintimg.dockerfile.words import expand
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
-from lintimg.rules._common import DEAD_STAGE, base_user, external_bases, user_allowed
+from lintimg.rules._common import base_user, external_bases, user_allowed
 
 ID_RANGE = "LI900-LI979"
 
@@ -279,15 +279,14 @@ def _schema(t: DockerfileTarget) -> dict[str, str]:
     return t.setting("label-schema") or {}
 
 
-@rule("LI911", "required-label-missing", Severity.INFO, tags=("labels", "policy"), peers=("DL3049",),
-      divergences={"DL3049": DEAD_STAGE})
+@rule("LI911", "required-label-missing", Severity.INFO, tags=("labels", "policy"), peers=("DL3049",))
 def required_label_missing(t: DockerfileTarget) -> Iterator[Hit]:
     """A label the label schema requires is missing.
 
     ## What it does
     For each label in `label-schema`, flags every stage that produces an
-    image (the last one, and a named one no later stage builds on or copies
-    from) when neither it nor a stage it builds on sets that label.
+    image (one no later stage builds on or copies from) when neither it nor
+    a stage it builds on sets that label.
 
     ## Why it matters
     Labels carry provenance (source, revision, licence, owner) that

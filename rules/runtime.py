@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from lintimg.dockerfile import Instruction
 from lintimg.dockerfile.queries import hit
-from lintimg.dockerfile.stages import chain, last_inherited, ships
+from lintimg.dockerfile.stages import chain, last_inherited, runs
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
@@ -133,14 +133,23 @@ def _non_root_by_name(ref: str) -> bool:
     return "nonroot" in tag or name.endswith("-nonroot") or name.endswith(("windows/nanoserver", "microsoft/nanoserver"))
 
 
-@rule("LI703", "user-not-numeric", Severity.INFO, tags=("user",), peers=("DL3066",))
+# trivy's DS-0004, checkov's CKV_DOCKER_1 and hadolint's DL3066 read every stage of the file; LI703 and LI706 only
+# the stages that can run as a container.
+_EVERY_STAGE = ("This peer checks every stage. lintimg checks the stages that can run as a container: a builder stage "
+                "that later stages only copy files from never runs, nor does a stage no build can tag (one without an "
+                "`AS` name that no other stage uses and that is not the last: only the classic builder builds it, as an "
+                "image with no name).")
+
+
+@rule("LI703", "user-not-numeric", Severity.INFO, tags=("user",), peers=("DL3066",), divergences={"DL3066": _EVERY_STAGE})
 def user_not_numeric(t: DockerfileTarget) -> Iterator[Hit]:
     """USER should be a numeric UID.
 
     ## What it does
     Flags `USER name` and `USER name:group` unless both parts are numeric
-    or come from a variable. A stage that is not shipped (only copied
-    from, or unnamed and unused) is not checked: it never runs as a container.
+    or come from a variable. A stage that never runs as a container is
+    not checked: one only copied from, or one no build can tag (no `AS`
+    name, not the last, used by no other stage).
 
     ## Why it matters
     A name is resolved inside the image's `/etc/passwd`; platforms that
@@ -158,7 +167,7 @@ def user_not_numeric(t: DockerfileTarget) -> Iterator[Hit]:
     df = t.dockerfile
     for ins in df.of("USER"):
         user = _user_of(ins)
-        if ships(df, ins) and user and "$" not in user and not all(p.isdigit() for p in user.split(":")):
+        if runs(df, ins) and user and "$" not in user and not all(p.isdigit() for p in user.split(":")):
             yield hit(ins, f"USER {user} is not a numeric UID", token=ins.args[0], fix="use the numeric UID[:GID]")
 
 
@@ -167,8 +176,9 @@ def copy_chown_flag(t: DockerfileTarget) -> Iterator[Hit]:
     """COPY/ADD `--chown` makes the files writable by the runtime user.
 
     ## What it does
-    Flags `--chown` on COPY and ADD. A stage that is not shipped (only
-    copied from, or unnamed and unused) is not checked: it never runs as a container.
+    Flags `--chown` on COPY and ADD. A stage that never runs as a
+    container is not checked: one only copied from, or one no build can
+    tag (no `AS` name, not the last, used by no other stage).
 
     ## Why it matters
     Files owned by the user the container runs as can be modified by a
@@ -187,7 +197,7 @@ def copy_chown_flag(t: DockerfileTarget) -> Iterator[Hit]:
     df = t.dockerfile
     for ins in df.of("COPY", "ADD"):
         f = ins.flag("chown")
-        if f is not None and ships(df, ins):
+        if f is not None and runs(df, ins):
             yield hit(ins, f"{ins.keyword} --chown={f.value} gives the copied files to that user", token=f.token, fix="copy as root-owned files; grant write access only where needed")
 
 
@@ -237,23 +247,18 @@ def missing_healthcheck(t: DockerfileTarget) -> Iterator[Hit]:
     yield hit(final.from_, "the image has no HEALTHCHECK", fix='add HEALTHCHECK CMD ["<probe>"] (or HEALTHCHECK NONE)')
 
 
-# trivy's DS-0004 and checkov's CKV_DOCKER_1 read every EXPOSE of the file; LI706 only those of stages that can run.
-_EXPOSE_EVERY_STAGE = ("This peer checks EXPOSE in every stage. lintimg checks the stages that ship, the only ones that can run "
-                       "as a container: a builder stage that later stages only copy files from never runs, nor does a stage no "
-                       "build produces (one without an `AS` name that no other stage uses and that is not the last).")
-
-
 @rule(
     "LI706", "expose-ssh-port", Severity.WARNING, tags=("expose", "security"),
     peers=("DS-0004", "CKV_DOCKER_1", "KICS-5907595b"), security_severity=5.0,
-    divergences={peer: _EXPOSE_EVERY_STAGE for peer in ("DS-0004", "CKV_DOCKER_1")},
+    divergences={peer: _EVERY_STAGE for peer in ("DS-0004", "CKV_DOCKER_1")},
 )
 def expose_ssh_port(t: DockerfileTarget) -> Iterator[Hit]:
     """The image exposes port 22 (SSH).
 
     ## What it does
-    Flags `EXPOSE 22`, `22/tcp` and `22/udp`. A stage that is not shipped
-    (only copied from, or unnamed and unused) is not checked: it never runs as a container.
+    Flags `EXPOSE 22`, `22/tcp` and `22/udp`. A stage that never runs as
+    a container is not checked: one only copied from, or one no build can
+    tag (no `AS` name, not the last, used by no other stage).
 
     ## Why it matters
     An SSH server in a container is a second entry point with its own keys
@@ -271,7 +276,7 @@ def expose_ssh_port(t: DockerfileTarget) -> Iterator[Hit]:
     """
     df = t.dockerfile
     for ins in df.of("EXPOSE"):
-        if not ships(df, ins):
+        if not runs(df, ins):
             continue
         for tok in ins.args:
             port, _, proto = tok.value.partition("/")
@@ -288,8 +293,9 @@ def volume_sensitive_dir(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags `VOLUME` entries at or under `/sys`, `/dev` or `/proc`, in shell
-    or JSON form. A stage that is not shipped (only copied from, or unnamed and unused) is not
-    checked: it never runs as a container.
+    or JSON form. A stage that never runs as a container is not checked:
+    one only copied from, or one no build can tag (no `AS` name, not the
+    last, used by no other stage).
 
     ## Why it matters
     These paths are the kernel's interfaces; a volume there invites mounting
@@ -306,7 +312,7 @@ def volume_sensitive_dir(t: DockerfileTarget) -> Iterator[Hit]:
     """
     df = t.dockerfile
     for ins in df.of("VOLUME"):
-        if not ships(df, ins):
+        if not runs(df, ins):
             continue
         for tok in ins.args:
             if path_under(tok.value, _SENSITIVE_DIRS):

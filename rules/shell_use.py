@@ -94,7 +94,7 @@ def useradd_long_uid(t: DockerfileTarget) -> Iterator[Hit]:
 
     ## What it does
     Flags `useradd` with a UID of more than five digits and without
-    `-l`/`--no-log-init`. A stage that is not shipped (only copied from, or unnamed and unused)
+    `-l`/`--no-log-init`. A stage that is not shipped (only copied from)
     is not checked.
 
     ## Why it matters

@@ -91,12 +91,15 @@ def signature_switch(rule_id: str, tool: str, flag: str) -> None:
     passes(rule_id, f + f"RUN {tool} {sub} -y python3 && echo '{flag}'\n")
 
 
-def stage_scope(rule_id: str, body: str, *, shipped_only: bool, base: str = "debian:12", onbuild: bool = True) -> None:
+def stage_scope(rule_id: str, body: str, *, shipped_only: bool, base: str = "debian:12", onbuild: bool = True,
+                runs_only: bool = False) -> None:
     """``rule_id`` on ``body`` (instruction lines) in each kind of stage (lintimg.dockerfile.stages).
 
     A builder stage that the last stage only copies from or mounts is not shipped: a rule about the image
     (``shipped_only``) passes it, a rule about the build catches it. A stage nothing uses (a ``--target`` of
     its own), a stage the last one is built FROM, and ONBUILD triggers in a builder stage are caught by both.
+    An unnamed stage nothing uses that is not the last is built by the classic builder only, as an image no
+    build tags: a rule about how a container runs (``runs_only``) passes it, every other rule catches it.
     """
     onbuild_body = "\n".join("ONBUILD " + line for line in body.splitlines())
     builders = (f"FROM {base} AS build\n{body}\nFROM scratch\nCOPY --from=build /out /out\n",
@@ -104,6 +107,7 @@ def stage_scope(rule_id: str, body: str, *, shipped_only: bool, base: str = "deb
     for text in builders:
         (passes if shipped_only else catches)(rule_id, text)
     catches(rule_id, f"FROM {base} AS test\n{body}\nFROM scratch\nCOPY out /out\n")
+    (passes if runs_only else catches)(rule_id, f"FROM {base}\n{body}\nFROM scratch\nCOPY out /out\n")
     catches(rule_id, f"FROM {base} AS base\n{body}\nFROM base\n")
     if onbuild:
         catches(rule_id, f"FROM {base} AS build\n{onbuild_body}\nFROM scratch\nCOPY --from=build /out /out\n")

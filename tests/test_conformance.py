@@ -45,7 +45,7 @@ from lintimg.config import from_hadolint
 from lintimg.context import ContextAttacher
 from lintimg.dockerfile import Dockerfile
 from lintimg.dockerfile.sources import decode
-from lintimg.dockerfile.stages import built_stages, leaf_stages, shipped_stages
+from lintimg.dockerfile.stages import built_stages, leaf_stages, tagged_stages
 from lintimg.engine.rule import Rule
 from lintimg.reports import ruledocs
 from lintimg.rules._common import DEAD_STAGE, HADOLINT_FINAL_CHAIN, KICS_LAST_STAGE, TRIVY_STAGE_KEY
@@ -149,11 +149,13 @@ def _dead_stage(df: Dockerfile) -> bool:
     return len(built_stages(df)) < len(df.stages)
 
 
-def _unshipped_stage(df: Dockerfile) -> bool:
-    return any(st.index not in shipped_stages(df) for st in df.stages)
+def _untagged_stage(df: Dockerfile) -> bool:
+    """A stage that cannot run as a container: one only copied from, or one no build can tag."""
+    return any(st.index not in tagged_stages(df) for st in df.stages)
 
 
-def _named_target_not_last(df: Dockerfile) -> bool:
+def _leaf_not_last(df: Dockerfile) -> bool:
+    """A stage no other stage uses that is not the last (a ``--target``, or a stage only the classic builder builds)."""
     return any(st.index != len(df.stages) - 1 for st in leaf_stages(df))
 
 
@@ -193,7 +195,7 @@ _EXEC_PIPE = r'^\s*(ONBUILD\s+)?RUN\s+\[.*"\|"'
 # Shared reasons (rules/_common.py) and each rule's own, keyed by (rule, peer): the check says whether the case's
 # Dockerfile holds what the reason is about. A divergence without one explains nothing (test_divergences_are_checkable).
 SHARED: dict[str, Callable[[Dockerfile], bool]] = {
-    DEAD_STAGE: _dead_stage, KICS_LAST_STAGE: _stages, HADOLINT_FINAL_CHAIN: _named_target_not_last, TRIVY_STAGE_KEY: _stage_key,
+    DEAD_STAGE: _dead_stage, KICS_LAST_STAGE: _stages, HADOLINT_FINAL_CHAIN: _leaf_not_last, TRIVY_STAGE_KEY: _stage_key,
 }
 LOCAL: dict[tuple[str, str], Callable[[Dockerfile], bool]] = {
     ("LI101", "DS-0001"): _stage_arg_in_from, ("LI102", "DS-0001"): _stage_arg_in_from,
@@ -201,10 +203,11 @@ LOCAL: dict[tuple[str, str], Callable[[Dockerfile], bool]] = {
     ("LI114", "DS-0006"): _stage_key,
     ("LI206", "DL3025"): _text(r"^\s*SHELL\b"),
     # a backslash with spaces after it mid-line (hadolint's line break), or hadolint's final-chain scope
-    ("LI301", "DL3009"): _either(_text(r"\\[ \t]+\S"), _named_target_not_last),
+    ("LI301", "DL3009"): _either(_text(r"\\[ \t]+\S"), _leaf_not_last),
     ("LI305", "KICS-9bae49be"): _text(r"\bupdate\s*$|&&\s*install\b"),
     ("LI306", "DS-0024"): _text(r"\bfull-upgrade\b"),
     ("LI315", "KICS-6e19193a"): _text(r'^\s*RUN\s+\[\s*"[^"]*\s[^"]*"'),
+    **{("LI311", p): _text(r"\brm\s[^\n]*/var/cache/apk") for p in ("DL3019", "DS-0025", "KICS-ae9c56a6")},
     ("LI322", "KICS-45e1fca5"): lambda df: any("zypper" in i.args_text for st in df.stages[:-1] for i in st.instructions),
     ("LI333", "KICS-e36d8880"): _text(r"(git\+\w+://|git://|git@)[^\s#]*(\s|$)"),
     ("LI350", "CKV_DOCKER_4"): _text(r"^\s*ADD\b"),
@@ -218,7 +221,7 @@ LOCAL: dict[tuple[str, str], Callable[[Dockerfile], bool]] = {
     ("LI500", "DS-0031"): _stages, ("LI502", "DS-0031"): _stages, ("LI701", "DL3002"): _stages,
     ("LI702", "CKV_DOCKER_3"): _stages, ("LI705", "DL3057"): _stages, ("LI705", "DS-0026"): _stages,
     ("LI705", "CKV_DOCKER_2"): _stages,
-    ("LI706", "DS-0004"): _unshipped_stage, ("LI706", "CKV_DOCKER_1"): _unshipped_stage,
+    ("LI703", "DL3066"): _untagged_stage, ("LI706", "DS-0004"): _untagged_stage, ("LI706", "CKV_DOCKER_1"): _untagged_stage,
 }
 
 
@@ -369,9 +372,10 @@ def test_divergence_checks_find_their_mechanism():
         return lint_source(engine(), decode("Dockerfile", text.encode()))[1]
 
     dead, builder = parse("FROM a:1\nRUN x\nFROM b:1\n"), parse("FROM a:1 AS b\nRUN x\nFROM c:1\nCOPY --from=b /x /x\n")
-    assert _dead_stage(dead) and not _dead_stage(builder) and _unshipped_stage(builder)
+    assert _dead_stage(dead) and not _dead_stage(builder) and _untagged_stage(builder) and _untagged_stage(dead)
     assert _dead_stage(parse("FROM a:1 AS x\nFROM x\nFROM c:1\n"))  # x is used only by a stage nothing builds
-    assert _named_target_not_last(parse("FROM a:1 AS dev\nFROM c:1\n")) and not _named_target_not_last(dead)
+    assert not _untagged_stage(parse("FROM a:1 AS dev\nFROM c:1\n")) and not _untagged_stage(parse("FROM a:1 AS b\nFROM b\n"))
+    assert _leaf_not_last(parse("FROM a:1 AS dev\nFROM c:1\n")) and _leaf_not_last(dead) and not _leaf_not_last(builder)
     assert _stage_key(parse("FROM a:1\nCOPY --from=dep /x /x\n")) and not _stage_key(builder)
     assert _stage_arg_in_from(parse("FROM a:1\nARG IMAGE=x\nFROM $IMAGE\n"))
     assert not _stage_arg_in_from(parse("ARG IMAGE=x\nFROM $IMAGE\nARG IMAGE\n"))

@@ -2,6 +2,9 @@
 
 - "Stop at a specific build stage": any stage can be built alone with
   `docker build --target <stage>`; without --target the last stage is built.
+- "Differences between legacy builder and BuildKit": the legacy builder
+  (`DOCKER_BUILDKIT=0`) processes every stage up to the target, BuildKit only
+  the stages the target depends on.
 - "Use a previous stage as a new stage": `FROM <stage>` starts from that
   stage's filesystem, so what it holds ships with the new stage.
 - `COPY --from=<stage>` (by name or by index) copies only named paths out of a
@@ -13,7 +16,7 @@
 from __future__ import annotations
 
 from lintimg.dockerfile import parse_dockerfile
-from lintimg.dockerfile.stages import shipped_stages, ships
+from lintimg.dockerfile.stages import runs, shipped_stages, ships, tagged_stages
 
 # The docs' own example: a Go program built in one stage and copied into scratch.
 DOCS_EXAMPLE = """\
@@ -75,17 +78,25 @@ def test_alternate_targets_ship():
     assert shipped(text) == {0, 1, 3}  # base ships under test; build is only copied from
 
 
-def test_an_unnamed_stage_nothing_uses_is_no_target():
-    # "Stop at a specific build stage": --target takes the name given with AS; an unnamed stage has none,
-    # so when no other stage uses it and it is not the last, no build produces it
+def test_an_unnamed_stage_nothing_uses_ships_but_no_build_tags_it():
+    # "Differences between legacy builder and BuildKit": the legacy builder processes every stage up to the
+    # target, BuildKit only those the target needs. An unnamed stage no other stage uses and that is not the
+    # last is therefore built by the legacy builder (an image of its own, with no name) and by no BuildKit build:
+    # what it holds ships there; --target takes the name given with AS, so no build tags it to run it
     text = "FROM alpine:3.20\nRUN apk add curl\nFROM alpine:3.20\nRUN true\n"
-    assert shipped(text) == {1}
-    assert shipped(text.replace("FROM alpine:3.20\nRUN apk", "FROM alpine:3.20 AS tools\nRUN apk", 1)) == {0, 1}
+    df = parse_dockerfile(text)
+    assert shipped(text) == {0, 1} and tagged_stages(df) == {1}
+    assert not runs(df, df.instructions[1]) and ships(df, df.instructions[1]) and runs(df, df.instructions[3])
+    named = parse_dockerfile(text.replace("FROM alpine:3.20\nRUN apk", "FROM alpine:3.20 AS tools\nRUN apk", 1))
+    assert shipped_stages(named) == tagged_stages(named) == {0, 1}
     # the last stage is the default target, named or not
-    assert shipped("FROM alpine:3.20 AS tools\nRUN true\nFROM alpine:3.20\nRUN true\n") == {0, 1}
+    assert tagged_stages(parse_dockerfile("FROM alpine:3.20 AS tools\nRUN true\nFROM alpine:3.20\nRUN true\n")) == {0, 1}
+    # a stage it is built FROM ships with it, and is tagged only when something tagged holds it
+    df = parse_dockerfile("FROM alpine:3.20 AS base\nFROM base\nRUN x\nFROM alpine:3.20\n")
+    assert shipped_stages(df) == {0, 1, 2} and tagged_stages(df) == {2}
     # ONBUILD triggers count wherever they are, as hadolint counts them (they run in the builds FROM the image)
     df = parse_dockerfile("FROM alpine:3.20\nONBUILD RUN apk add curl\nFROM alpine:3.20\nRUN true\n")
-    assert ships(df, df.instructions[1]) and not ships(df, df.instructions[0])
+    assert runs(df, df.instructions[1]) and not runs(df, df.instructions[0])
     # an unnamed stage can still be copied from by its index: then it is a builder, as a named one is
     assert shipped("FROM golang:1.23\nRUN go build -o /app .\nFROM scratch\nCOPY --from=0 /app /app\n") == {1}
 

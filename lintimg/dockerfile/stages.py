@@ -7,17 +7,22 @@ registry rather than from another stage.
 
 Which stages ship (:func:`shipped_stages`): ``docker build`` builds the last
 stage, and ``--target <name>`` builds any other named one as an image of its
-own (``--target`` takes an ``AS`` name, never an index: an unnamed stage that
-no other stage uses is built by no build; :func:`built_stages` tells them apart).
-A stage that later stages only take files from (``COPY --from=<stage>``,
+own. A stage that later stages only take files from (``COPY --from=<stage>``,
 ``RUN --mount=from=<stage>``) is a builder: only the paths copied out of it
-reach an image. So a stage ships when it is a build target (the last stage,
-or a named one no other stage uses) or when a shipped stage holds its whole
-filesystem (it is built ``FROM`` it, or copies its root); every other stage
-is "not shipped". Rules about what the image holds or how it
-runs (caches left in a layer, CMD/ENTRYPOINT) skip stages that are not
-shipped; rules about the build itself (a prompt that stops it, an unpinned
-download that makes its output differ) check every stage.
+reach an image. So a stage ships when no later stage uses it (a build target)
+or when a shipped stage holds its whole filesystem (it is built ``FROM`` it,
+or copies its root); every other stage is "not shipped". An unnamed stage that
+no other stage uses and that is not the last ships too: ``--target`` cannot
+name it and BuildKit skips it (:func:`built_stages` finds it; LI118 reports
+it), but the classic builder (``DOCKER_BUILDKIT=0``) builds every stage, and
+naming the stage or using it makes it a target anyway. Rules about what the
+image holds (caches left in a layer, two download tools) or about the
+Dockerfile's text (a second CMD) skip stages that are not shipped; rules about
+the build itself (a prompt that stops it, an unpinned download that makes its
+output differ) check every stage. Rules about how the image runs as a
+container (its exposed ports, its user, its volumes) read the stages a build
+can tag (:func:`runs`): the targets ``docker build`` and ``--target`` can name,
+and the stages they hold whole.
 """
 from __future__ import annotations
 
@@ -164,34 +169,50 @@ def built_stages(df: Dockerfile) -> frozenset[int]:
 
 
 def leaf_stages(df: Dockerfile) -> list[Stage]:
-    """Build targets: the last stage, and each named stage no later stage builds on or takes files from.
+    """Stages no later stage builds on or takes files from: each is an image of its own (the last stage always is one).
 
-    ``--target`` picks a stage by its ``AS`` name only, so an unnamed stage that nothing uses is never
-    built on its own (BuildKit skips it; the classic builder builds it and throws it away)."""
+    ``--target`` picks a stage by its ``AS`` name only, so an unnamed leaf that is not the last is no target
+    (BuildKit skips it); the classic builder builds it all the same."""
     used = builder_refs(df) | {b.index for st in df.stages for b in bases(df, st)}
-    last = len(df.stages) - 1
-    return [st for st in df.stages if st.index == last or (st.index not in used and st.name is not None)]
+    return [st for st in df.stages if st.index not in used]
 
 
-def shipped_stages(df: Dockerfile) -> frozenset[int]:
-    """Indexes of the stages that ship: the build targets and, transitively, the stages whose whole filesystem
-    a shipped stage holds: the one it is built FROM, and one it copies from its root (``COPY --from=<stage> / /``)."""
-    found: frozenset[int] | None = df.memo.get("shipped_stages")
-    if found is not None:
-        return found
+def _holding(df: Dockerfile, tops: list[Stage]) -> frozenset[int]:
+    """``tops`` and, transitively, the stages whose whole filesystem one of them holds: the one it is built FROM,
+    and one it copies from its root (``COPY --from=<stage> / /``)."""
     whole: dict[int, list[int]] = {}
     for ins, st in stage_uses(df):
         if ins.keyword == "COPY" and ins.stage_index is not None \
                 and any(posixpath.normpath(a.value) in ("/", ".") for a in ins.args[:-1]):
             whole.setdefault(ins.stage_index, []).append(st.index)
-    todo = [st.index for st in leaf_stages(df)]
+    todo = [st.index for st in tops]
     out: set[int] = set()
     while todo:
         i = todo.pop()
         if i not in out:
             out.add(i)
             todo.extend([b.index for b in bases(df, df.stages[i])] + whole.get(i, []))
-    found = df.memo["shipped_stages"] = frozenset(out)
+    return frozenset(out)
+
+
+def shipped_stages(df: Dockerfile) -> frozenset[int]:
+    """Indexes of the stages that ship: the leaves (:func:`leaf_stages`) and the stages whose whole filesystem
+    a shipped stage holds."""
+    found: frozenset[int] | None = df.memo.get("shipped_stages")
+    if found is None:
+        found = df.memo["shipped_stages"] = _holding(df, leaf_stages(df))
+    return found
+
+
+def tagged_stages(df: Dockerfile) -> frozenset[int]:
+    """Indexes of the stages whose settings reach an image a build can tag and run: the targets ``docker build``
+    (the last stage) and ``--target <name>`` (a named leaf) produce, and the stages whose whole filesystem they hold.
+    An unnamed leaf that is not the last is none of these: no build gives it a name to run it by."""
+    found: frozenset[int] | None = df.memo.get("tagged_stages")
+    if found is None:
+        last = len(df.stages) - 1
+        tops = [st for st in leaf_stages(df) if st.index == last or st.name is not None]
+        found = df.memo["tagged_stages"] = _holding(df, tops)
     return found
 
 
@@ -199,3 +220,9 @@ def ships(df: Dockerfile, ins: Instruction) -> bool:
     """True when what ``ins`` does can reach an image: it sits in a stage that ships, before the first FROM,
     or it is an ONBUILD trigger (it runs in the builds of images made FROM this one)."""
     return ins.stage_index is None or ins.keyword == "ONBUILD" or ins.stage_index in shipped_stages(df)
+
+
+def runs(df: Dockerfile, ins: Instruction) -> bool:
+    """True when what ``ins`` sets can reach a container: it sits in a stage a build can tag
+    (:func:`tagged_stages`), before the first FROM, or it is an ONBUILD trigger."""
+    return ins.stage_index is None or ins.keyword == "ONBUILD" or ins.stage_index in tagged_stages(df)

@@ -8,7 +8,7 @@ from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety, Severity
 from lintimg.rules import _fixes
-from lintimg.rules._common import APK, DEAD_STAGE, _switch, cache_mounted, shipped_installs, unpinned
+from lintimg.rules._common import APK, _rm_of, _switch, cache_mounted, shipped_installs, unpinned
 
 ID_RANGE = "LI310-LI314"
 
@@ -46,16 +46,22 @@ def apk_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     yield from unpinned(t, APK, "apk add", "pin each package: `pkg=version`", None, "add", base_db="apk")
 
 
+# apk(8): without --no-cache, apk keeps the repository indexes it fetches under /var/cache/apk; removing that
+# directory's files later in the same RUN leaves the layer as --no-cache would.
+_REMOVED_LATER = ("hadolint, trivy and KICS also flag an `apk add` whose RUN removes `/var/cache/apk` afterwards; "
+                  "the layer then holds no index either, so lintimg does not.")
+
+
 @rule("LI311", "apk-add-cache", Severity.INFO, tags=("apk", "size"), peers=("DL3019", "DS-0025", "DKL-DI-0004", "KICS-ae9c56a6"),
-      divergences={"DS-0025": DEAD_STAGE},
-      fixable=(Safety.SAFE,))
+      fixable=(Safety.SAFE,), divergences={p: _REMOVED_LATER for p in ("DL3019", "DS-0025", "KICS-ae9c56a6")})
 def apk_add_cache(t: DockerfileTarget) -> Iterator[Hit]:
     """Use `apk add --no-cache`.
 
     ## What it does
     Flags `apk add` without `--no-cache`, unless `/var/cache/apk` is a
-    cache or tmpfs mount of that RUN. A stage that is not shipped (only
-    copied from, or unnamed and unused) is not checked.
+    cache or tmpfs mount of that RUN or a later `rm` of the same RUN
+    removes it (`rm -rf /var/cache/apk/*`). A stage that is not shipped
+    (only copied from) is not checked.
 
     ## Why it matters
     Without it the index and downloaded packages stay in
@@ -73,8 +79,10 @@ def apk_add_cache(t: DockerfileTarget) -> Iterator[Hit]:
     Safe autofix: `--no-cache` is added after `add` (apk then reads the
     index without keeping it; a later `apk add` fetches its own).
     """
+    removes = _rm_of("/var/cache/apk")
     for ins, cmd in shipped_installs(t, APK, "add"):
-        if not cmd.has_flag("no-cache") and not cache_mounted(ins, "/var/cache/apk"):
+        if not cmd.has_flag("no-cache") and not cache_mounted(ins, "/var/cache/apk") \
+                and not any(removes(c) for c in (ins.script.after(cmd) if ins.script is not None else [])):
             yield cmd_hit(ins, cmd, "`apk add` without `--no-cache` leaves the package cache in the layer", fix="add `--no-cache`",
                           edits=_fixes.add_option(ins, cmd, "--no-cache", after="add"))
 

@@ -1,18 +1,19 @@
 """LI300–LI309: apt, apt-get and aptitude: pins, prompts, recommends, lists, upgrades, trust switches."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from lintimg.dockerfile import Instruction
+from lintimg.dockerfile import Dockerfile, Instruction
 from lintimg.dockerfile.queries import cmd_hit, commands_of, run_commands, run_mounts
 from lintimg.dockerfile.shell import Command
+from lintimg.dockerfile.stages import chain
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety, Severity
 from lintimg.rules import _fixes
 from lintimg.rules._common import (
     APT,
-    DEAD_STAGE,
     HADOLINT_FINAL_CHAIN,
     INDEX_MANAGERS,
     _rm_of,
@@ -24,6 +25,46 @@ from lintimg.rules._common import (
 )
 
 ID_RANGE = "LI300-LI309"
+
+
+# apt.conf(5): apt reads its configuration from /etc/apt/apt.conf.d/* and /etc/apt/apt.conf, then from `-o Item=value`
+# (`--option`) on the command line (apt-get(8)), the last setting winning; item names ignore case. A boolean reads
+# yes/true/with/on/enable or a non-zero number as true and no/false/without/off/disable or 0 as false.
+_TRUE, _FALSE = frozenset({"yes", "true", "with", "on", "enable"}), frozenset({"no", "false", "without", "off", "disable"})
+# A RUN that writes an apt configuration file: a redirection or `tee` into /etc/apt/apt.conf or apt.conf.d/.
+_CONF_WRITE = re.compile(r"""(>>?|\btee\s+(-a\s+)?)\s*['"]?/etc/apt/apt\.conf""")
+
+
+def _apt_bool(value: str) -> bool | None:
+    v = value.strip().lower()
+    if v in _TRUE or v in _FALSE:
+        return v in _TRUE
+    return int(v) != 0 if v.isdigit() else None
+
+
+def apt_setting(df: Dockerfile, ins: Instruction, cmd: Command, item: str) -> bool | None:
+    """The boolean apt ``item`` (``APT::Get::Assume-Yes``) as ``cmd`` sees it: its own ``-o item=value``, else the last
+    value an earlier RUN of its stage, or of a stage it is built FROM, writes into apt's configuration files (an
+    ONBUILD trigger runs in another build and reads only its own options); None when nothing sets it."""
+    for o in reversed(cmd.parsed.options):
+        name, eq, value = (o.value or "").partition("=")
+        if o.name in ("o", "option") and eq and name.strip().lower() == item.lower():
+            return _apt_bool(value)
+    stage = df.stage_of(ins)  # None for an ONBUILD trigger's body
+    if stage is None:
+        return None
+    line = re.compile(re.escape(item) + r"""\s+\\?"?([\w-]+)\\?"?\s*;""", re.IGNORECASE)
+    found: bool | None = None
+    for st in reversed(chain(df, stage)):
+        for run in st.of("RUN"):
+            if st is stage and run.index >= ins.index:
+                break
+            text = run.shell_text or ""
+            if _CONF_WRITE.search(text):
+                for m in line.finditer(text):
+                    said = _apt_bool(m.group(1))
+                    found = found if said is None else said
+    return found
 
 
 @rule("LI300", "apt-get-pin-versions", Severity.WARNING, tags=("apt", "reproducibility"), peers=("DL3008", "KICS-965a08d7"),
@@ -76,7 +117,7 @@ def apt_lists_not_removed(t: DockerfileTarget) -> Iterator[Hit]:
     mount, or both `/var/lib/apt` and `/var/cache/apt` are (with one of
     them only, and Docker's `docker-clean` hook removed as cache-mount
     recipes do, the other keeps apt's files in the layer). A stage that
-    is not shipped (only copied from, or unnamed and unused) is not checked: its files never
+    is not shipped (only copied from) is not checked: its files never
     reach an image.
 
     ## Why it matters
@@ -125,7 +166,11 @@ def apt_get_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags `apt-get install` without `-y`/`--yes`/`--assume-yes` (`-qq`,
     `-q -q` and `-q=2` imply yes), in every stage: a stage that is not
-    shipped is built too, and stops there.
+    shipped is built too, and stops there. The configuration item behind
+    `-y` counts alike: `-o APT::Get::Assume-Yes=true` on the command line,
+    or `APT::Get::Assume-Yes "true";` written into `/etc/apt/apt.conf` or
+    a file under `/etc/apt/apt.conf.d/` by an earlier RUN of the stage or
+    of a stage it is built FROM.
 
     ## Why it matters
     A build has no terminal: apt-get asks for confirmation and the build
@@ -145,20 +190,24 @@ def apt_get_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
     """
     for ins, cmd in installs(t, APT, "install"):
         if cmd.name == "apt-get" and not cmd.has_flag(*APT.yes) and cmd.flag_count("q", "quiet") < 2 \
-                and cmd.flag_value("q", "quiet") not in ("2", "=2"):
+                and cmd.flag_value("q", "quiet") not in ("2", "=2") and not apt_setting(t.dockerfile, ins, cmd, "APT::Get::Assume-Yes"):
             yield cmd_hit(ins, cmd, "`apt-get install` without `-y` waits for an answer nobody gives", fix="add `-y`",
                           edits=_fixes.add_option(ins, cmd, "-y", after="install"))
 
 
 @rule("LI303", "apt-get-install-recommends", Severity.INFO, tags=("apt", "size"), peers=("DL3015", "DS-0029", "KICS-7384dfb2"),
-      fixable=(Safety.UNSAFE,), divergences={"DS-0029": DEAD_STAGE})
+      fixable=(Safety.UNSAFE,))
 def apt_get_install_recommends(t: DockerfileTarget) -> Iterator[Hit]:
     """Avoid installing recommended packages with `apt-get install`.
 
     ## What it does
-    Flags `apt-get install` without `--no-install-recommends` (or
-    `-o APT::Install-Recommends=false`). A stage that is not shipped
-    (only copied from, or unnamed and unused) is not checked.
+    Flags `apt-get install` without `--no-install-recommends`, unless the
+    configuration item behind it is off: `-o APT::Install-Recommends=false`
+    (or `0`, `no`, `off`) on the command line, or `APT::Install-Recommends
+    "false";` written into `/etc/apt/apt.conf` or a file under
+    `/etc/apt/apt.conf.d/` by an earlier RUN of the stage or of a stage it
+    is built FROM. A stage that is not shipped (only copied from) is not
+    checked.
 
     ## Why it matters
     Recommended packages are optional extras; in an image they add size
@@ -181,7 +230,7 @@ def apt_get_install_recommends(t: DockerfileTarget) -> Iterator[Hit]:
     """
     for ins, cmd in shipped_installs(t, APT, "install"):
         if cmd.name == "apt-get" and not cmd.has_flag("no-install-recommends") \
-                and not any(a.lower().endswith("install-recommends=false") for a in cmd.args):
+                and apt_setting(t.dockerfile, ins, cmd, "APT::Install-Recommends") is not False:
             yield cmd_hit(ins, cmd, "`apt-get install` without `--no-install-recommends` pulls in optional packages",
                           fix="add `--no-install-recommends`", edits=_fixes.add_option(ins, cmd, "--no-install-recommends", after="install"),
                           safety=Safety.UNSAFE)

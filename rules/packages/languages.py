@@ -90,7 +90,7 @@ def pip_cache_dir(t: DockerfileTarget) -> Iterator[Hit]:
     Flags `pip install` without `--no-cache-dir`, unless `PIP_NO_CACHE_DIR`
     is set to a true value (by ENV, ARG, `export` or a prefix) or pip's
     cache directory is a cache or tmpfs mount. `pipx` is not flagged, nor
-    is a stage that is not shipped (only copied from, or unnamed and unused).
+    is a stage that is not shipped (only copied from).
 
     ## Why it matters
     pip keeps every downloaded wheel under `~/.cache/pip`; in an image that
@@ -243,7 +243,7 @@ def yarn_cache_clean(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags `yarn install` with no `yarn cache clean` later in the same RUN,
     unless yarn's cache is a cache or tmpfs mount. A stage that is not
-    shipped (only copied from, or unnamed and unused) is not checked.
+    shipped (only copied from) is not checked.
 
     ## Why it matters
     yarn's offline cache holds a copy of every package; in the image it is

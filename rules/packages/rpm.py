@@ -9,7 +9,6 @@ from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety, Severity
 from lintimg.rules._common import (
-    DEAD_STAGE,
     DNF,
     KICS_LAST_STAGE,
     MICRODNF,
@@ -54,7 +53,6 @@ def yum_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 @rule("LI316", "yum-clean-missing", Severity.WARNING, tags=("yum", "size"), peers=("DL3032", "DS-0015", "KICS-00481784"),
-      divergences={"DS-0015": DEAD_STAGE},
       fixable=(Safety.SAFE,))
 def yum_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     """Run `yum clean all` after `yum install`.
@@ -62,7 +60,7 @@ def yum_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     ## What it does
     Flags `yum install` not followed in the same RUN by `yum clean all`
     (or `rm -rf /var/cache/yum`), unless the cache is a mount. A stage
-    that is not shipped (only copied from, or unnamed and unused) is not checked.
+    that is not shipped (only copied from) is not checked.
 
     ## Why it matters
     yum's metadata and package cache stay in the layer otherwise.
@@ -148,7 +146,7 @@ def dnf_missing_yes(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 @rule("LI319", "dnf-clean-missing", Severity.WARNING, tags=("dnf", "size"), peers=("DL3040", "DS-0019", "KICS-295acb63"),
-      fixable=(Safety.SAFE,), divergences={"DS-0019": DEAD_STAGE})
+      fixable=(Safety.SAFE,))
 def dnf_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     """Run `dnf clean all` after `dnf install`.
 
@@ -156,7 +154,7 @@ def dnf_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     Flags dnf/microdnf/tdnf installs and upgrades not followed in the same
     RUN by `dnf clean all` (or removing the dnf cache), unless the cache
     directory is a cache or tmpfs mount. A stage that is not shipped
-    (only copied from, or unnamed and unused) is not checked.
+    (only copied from) is not checked.
 
     ## Why it matters
     dnf's metadata and package cache stay in the layer otherwise.
@@ -206,15 +204,14 @@ def dnf_pin_versions(t: DockerfileTarget) -> Iterator[Hit]:
     yield from unpinned(t, DNF, "dnf install", "pin each package: `pkg-version`", _rpm_packages, "install", "in", "module")
 
 
-@rule("LI321", "microdnf-clean-missing", Severity.WARNING, tags=("dnf", "size"), peers=("DS-0027",), fixable=(Safety.SAFE,),
-      divergences={"DS-0027": DEAD_STAGE})
+@rule("LI321", "microdnf-clean-missing", Severity.WARNING, tags=("dnf", "size"), peers=("DS-0027",), fixable=(Safety.SAFE,))
 def microdnf_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     """Run `microdnf clean all` after `microdnf install`.
 
     ## What it does
     Flags `microdnf install` with no `microdnf clean all` after it in the
     same RUN (or a cache mount on its cache). A stage that is not shipped
-    (only copied from, or unnamed and unused) is not checked.
+    (only copied from) is not checked.
 
     ## Why it matters
     microdnf is used on minimal images precisely to stay small; its cache
@@ -293,14 +290,14 @@ def zypper_dist_upgrade(t: DockerfileTarget) -> Iterator[Hit]:
 
 
 @rule("LI324", "zypper-clean-missing", Severity.WARNING, tags=("zypper", "size"), peers=("DL3036", "DS-0020", "KICS-38300d1a"),
-      fixable=(Safety.SAFE,), divergences={"KICS-38300d1a": KICS_LAST_STAGE, "DS-0020": DEAD_STAGE})
+      fixable=(Safety.SAFE,), divergences={"KICS-38300d1a": KICS_LAST_STAGE})
 def zypper_clean_missing(t: DockerfileTarget) -> Iterator[Hit]:
     """Run `zypper clean` after zypper installs.
 
     ## What it does
     Flags zypper installs, removals and patches not followed in the same
     RUN by `zypper clean`/`zypper cc`, unless `/var/cache/zypp` is a mount.
-    A stage that is not shipped (only copied from, or unnamed and unused) is not checked.
+    A stage that is not shipped (only copied from) is not checked.
 
     ## Why it matters
     zypper's cache stays in the layer otherwise.

@@ -221,7 +221,7 @@ def test_legacy_arg_form():
 
 def test_stage_scope():
     # runtime configuration and layer counts only matter in a stage that ships
-    stage_scope("LI206", "CMD node server.js", shipped_only=True)
+    stage_scope("LI206", "CMD node server.js", shipped_only=True, runs_only=True)
     stage_scope("LI207", 'CMD ["a"]\nCMD ["b"]', shipped_only=True, onbuild=False)
     stage_scope("LI208", 'ENTRYPOINT ["a"]\nENTRYPOINT ["b"]', shipped_only=True, onbuild=False)
     stage_scope("LI209", 'HEALTHCHECK CMD ["a"]\nHEALTHCHECK CMD ["b"]', shipped_only=True, onbuild=False)

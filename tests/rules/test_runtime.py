@@ -108,6 +108,6 @@ def test_volume_sensitive_dir():
 
 
 def test_stage_scope():
-    # a stage that is not shipped never runs as a container
+    # a stage that is not shipped, or that no build can tag, never runs as a container
     for rule_id, body in (("LI703", "USER app"), ("LI704", "COPY --chown=app:app . /app"), ("LI706", "EXPOSE 22"), ("LI707", "VOLUME /dev")):
-        stage_scope(rule_id, body, shipped_only=True, onbuild=False)
+        stage_scope(rule_id, body, shipped_only=True, onbuild=False, runs_only=True)

@@ -18,6 +18,13 @@ def test_apk_add_cache():
     passes("LI311", "FROM alpine:3.19\nRUN apk add --no-cache curl=8.5.0-r0\n")
     passes("LI311", "FROM alpine:3.19\nRUN --mount=type=cache,target=/var/cache/apk apk add curl=8.5.0-r0\n")
     catches("LI311", "FROM alpine:3.19\nRUN --mount=type=cache,target=/var/cache/other apk add curl=8.5.0-r0\n")
+    # apk(8): the indexes apk fetches without --no-cache are kept under /var/cache/apk; the same RUN removing them
+    # afterwards leaves no cache in the layer, a removal before the add or in a later RUN does not
+    passes("LI311", "FROM alpine:3.19\nRUN apk add -U curl=8.5.0-r0 && rm -rf /var/cache/apk/*\n")
+    passes("LI311", "FROM alpine:3.19\nRUN apk add curl=8.5.0-r0; rm -rf /var/cache/apk\n")
+    catches("LI311", "FROM alpine:3.19\nRUN rm -rf /var/cache/apk/* && apk add curl=8.5.0-r0\n")
+    catches("LI311", "FROM alpine:3.19\nRUN apk add curl=8.5.0-r0\nRUN rm -rf /var/cache/apk/*\n", line=2)
+    catches("LI311", "FROM alpine:3.19\nRUN apk add curl=8.5.0-r0 && rm -rf /var/cache/other\n")
 
 
 @pytest.mark.parametrize("rule_id,tool,flag", [

@@ -36,6 +36,41 @@ def test_apt_get_install_recommends():
     passes("LI303", F + "RUN apt-get install -y -o APT::Install-Recommends=false curl\n")
 
 
+# apt-get(8): -y is the configuration item APT::Get::Assume-Yes, and -o/--option sets any item;
+# apt.conf(5): /etc/apt/apt.conf.d/* and /etc/apt/apt.conf hold `Item "value";` lines, read before -o;
+# item names ignore case; booleans are yes/true/with/on/enable or no/false/without/off/disable, or a number.
+YES_CONF = "RUN echo 'APT::Get::Assume-Yes \"true\";' > /etc/apt/apt.conf.d/90yes\n"
+
+
+def test_apt_options_on_the_command_line():
+    for ok in ("-o APT::Get::Assume-Yes=true", "--option=APT::Get::Assume-Yes=1", "-oapt::get::assume-yes=yes"):
+        passes("LI302", F + f"RUN apt-get {ok} install curl\n")
+    catches("LI302", F + "RUN apt-get -o APT::Get::Assume-Yes=false install curl\n")
+    catches("LI302", F + "RUN apt-get -o APT::Get::Assume-Yes install curl\n")  # no value: sets nothing
+    for off in ("0", "no", "off", "False"):
+        passes("LI303", F + f"RUN apt-get install -y -o APT::Install-Recommends={off} curl\n")
+    catches("LI303", F + "RUN apt-get install -y -o APT::Install-Recommends=1 curl\n")
+
+
+def test_apt_configuration_files_written_earlier():
+    passes("LI302", F + YES_CONF + "RUN apt-get install curl\n")
+    passes("LI302", F + "RUN printf 'APT::Get::Assume-Yes \"1\";\\n' | tee -a /etc/apt/apt.conf\nRUN apt-get install curl\n")
+    passes("LI302", F + "RUN cat > /etc/apt/apt.conf.d/90yes <<EOF\nAPT::Get::Assume-Yes \"true\";\nEOF\nRUN apt-get install curl\n")
+    # a stage built FROM the one that wrote it reads the same file
+    passes("LI302", "FROM debian:12 AS base\n" + YES_CONF + "FROM base\nRUN apt-get install curl\n")
+    # the command line comes after the files: its value wins
+    catches("LI302", F + YES_CONF + "RUN apt-get -o APT::Get::Assume-Yes=false install curl\n")
+    # written later, elsewhere, or not into apt's configuration: apt-get still asks
+    catches("LI302", F + "RUN apt-get install curl\n" + YES_CONF, line=2)
+    catches("LI302", "FROM debian:12 AS other\n" + YES_CONF + "FROM debian:12\nRUN apt-get install curl\n")
+    catches("LI302", F + "RUN echo 'APT::Get::Assume-Yes \"true\";'\nRUN apt-get install curl\n")
+    catches("LI302", F + "RUN echo 'APT::Get::Assume-Yes \"false\";' > /etc/apt/apt.conf.d/90no\nRUN apt-get install curl\n")
+    # an ONBUILD trigger runs in another build, where this file may not exist
+    catches("LI302", F + YES_CONF + "ONBUILD RUN apt-get install curl\n")
+    passes("LI303", F + "RUN echo 'APT::Install-Recommends \"0\";' >> /etc/apt/apt.conf.d/01norecommends\nRUN apt-get install -y curl\n")
+    catches("LI303", F + "RUN echo 'APT::Install-Recommends \"true\";' > /etc/apt/apt.conf\nRUN apt-get install -y curl\n")
+
+
 def test_apt_in_scripts():
     catches("LI304", F + "RUN apt install -y curl\n", line=2)
     passes("LI304", F + "RUN apt-get install -y curl && apt-cache policy curl\n")
