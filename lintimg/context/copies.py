@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 
 from lintimg.context.dockerignore import (
@@ -18,12 +18,13 @@ from lintimg.context.dockerignore import (
 from lintimg.context.walk import Entry, Subtree, Tree, join, link_escapes
 from lintimg.dockerfile import Dockerfile, Instruction, Token
 from lintimg.dockerfile.words import expand
+from lintimg.records import record
 
 _HEREDOC_SOURCE = re.compile(r"^\d*<<-?(['\"]?)([A-Za-z0-9_.\-]+)\1$")
 _REMOTE = re.compile(r"^([a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)
 
 
-@dataclass
+@record
 class Source:
     """One source argument of a COPY/ADD and what it sends."""
 
@@ -59,7 +60,7 @@ class Source:
         return self.kind == "path" and self.path == "" and not self.outside
 
 
-@dataclass
+@record
 class Copy:
     """A COPY/ADD that reads the build context."""
 

@@ -5,10 +5,10 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from lintimg import limits
 from lintimg.context.walk import Entry, Subtree, make_entry
+from lintimg.records import record
 
 # Names whose content decides (certificates are .pem too; an .npmrc may hold only a registry URL).
 CONTENT_LIMIT = 256 * 1024
@@ -41,7 +41,7 @@ _CREDENTIAL_FILES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Sensitive:
     entry: Entry
     what: str  # "private key", ".env file", "kubeconfig", ...
@@ -163,7 +163,7 @@ _JUNK_FILES = (
 _JUNK_FILE_RE = re.compile("|".join(fnmatch.translate(p) for p, _ in _JUNK_FILES))
 
 
-@dataclass
+@record
 class Notable:
     path: str  # the directory or file
     what: str

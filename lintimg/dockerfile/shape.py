@@ -33,8 +33,10 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
+
+from lintimg.records import record
 
 if TYPE_CHECKING:
     from lintimg.dockerfile.model import Dockerfile, Instruction, Stage
@@ -83,7 +85,7 @@ INIT_PACKAGES = {"systemd": "systemd", "systemd-sysv": "systemd", "sysvinit": "S
 KEEPALIVE = frozenset({"tail", "sleep", "wait", "read", "pause", "cat"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Evidence:
     """One thing that shows what the container runs, with where it was seen."""
 
@@ -94,7 +96,7 @@ class Evidence:
     service: str | None = None  # the service it shows will run or is installed
 
 
-@dataclass
+@record
 class Pid1:
     """What the container's PID 1 is, after init shims and exec wrappers."""
 
@@ -157,7 +159,7 @@ def classify_pid1(argv: list[str]) -> Pid1:
 # --- shell scripts -----------------------------------------------------------------------
 
 
-@dataclass
+@record
 class ScriptShape:
     """The services a shell script (PID 1) leaves running."""
 
@@ -296,7 +298,7 @@ def _service_name(name: str) -> str:
 # --- supervisor configurations -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Program:
     name: str
     command: str
@@ -352,7 +354,7 @@ def service_dir(path: str) -> tuple[str, str] | None:
 # --- the decision -------------------------------------------------------------------------
 
 
-@dataclass
+@record
 class Findings:
     """Evidence gathered about one image (from a Dockerfile with its context, or from an image)."""
 
@@ -373,7 +375,7 @@ class Findings:
         return list(dict.fromkeys(e.service for e in self.installed if e.service is not None and e.service in INIT_PACKAGES.values()))
 
 
-@dataclass
+@record
 class Verdict:
     system: bool
     reason: str  # one clause: how it decided
@@ -424,7 +426,7 @@ def decide(f: Findings) -> Verdict | None:
 # --- from a Dockerfile ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Copied:
     """A file a COPY/ADD puts in the image: where it lands, where it comes from, and its text when read."""
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from lintimg.config import Config, nearest
@@ -23,6 +23,7 @@ from lintimg.engine.rule import Rule
 from lintimg.engine.target import Subject
 from lintimg.errors import LintimgError
 from lintimg.findings import Hit, Severity
+from lintimg.records import record
 
 # Parse errors and rule crashes must not pass for a clean run when a user narrows the rule set.
 ALWAYS_SELECTED = frozenset({"LI001", "LI002"})
@@ -44,7 +45,7 @@ _PEER_SHAPE = re.compile(r"^(?![Ll][Ii]\d)(?:[A-Za-z]{2,}[-_]?[A-Za-z_-]*\d+|KIC
 CODE_PROPERTY = "shellcheck_code"
 
 
-@dataclass
+@record
 class Selection:
     """Rules named on a command line or in config: whole rules, and single codes of a family rule."""
 

@@ -32,7 +32,7 @@ import importlib
 import inspect
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal, overload
 
 from lintimg.engine.target import (
@@ -45,6 +45,7 @@ from lintimg.engine.target import (
 )
 from lintimg.errors import LintimgError
 from lintimg.findings import Hit, Safety, Severity
+from lintimg.records import record
 
 RuleFunc = Callable[[Any], Iterable[Hit]]
 
@@ -52,7 +53,7 @@ SECTIONS = ("What it does", "Why it matters", "Example", "Fix")
 DOCS_BASE_URL = "https://lintimg.dev/rules/"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     """A rule's metadata and check (see the module docstring)."""
 
