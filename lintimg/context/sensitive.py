@@ -160,7 +160,7 @@ _JUNK_FILES = (
     ("*~", "editor backup"),
     ("*.pyc", "Python bytecode"),
 )
-_JUNK_FILE_RE = re.compile("|".join(fnmatch.translate(p) for p, _ in _JUNK_FILES))
+_JUNK_FILE_RE = "|".join(fnmatch.translate(p) for p, _ in _JUNK_FILES)  # compiled on first use (re's cache)
 
 
 @record
@@ -183,7 +183,7 @@ def notable_in(tree: Subtree) -> list[Notable]:
                 hit = ("/".join(parts[: i + 1]), _JUNK_DIRS[part], True)
                 break
         if hit is None:
-            if not _JUNK_FILE_RE.match(parts[-1]) or _safe_env(parts[-1]):
+            if not re.match(_JUNK_FILE_RE, parts[-1]) or _safe_env(parts[-1]):
                 continue
             what = next(w for pat, w in _JUNK_FILES if fnmatch.fnmatchcase(parts[-1], pat))
             hit = (e.rel, what, False)
