@@ -33,10 +33,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from lintimg.dockerfile.supervisor import looks_like_supervisor_config
+from lintimg.records import record
 
 if TYPE_CHECKING:
     from lintimg.dockerfile.model import Dockerfile, Instruction, Stage
@@ -85,7 +86,7 @@ INIT_PACKAGES = {"systemd": "systemd", "systemd-sysv": "systemd", "sysvinit": "S
 KEEPALIVE = frozenset({"tail", "sleep", "wait", "read", "pause", "cat"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Evidence:
     """One thing that shows what the container runs, with where it was seen."""
 
@@ -96,7 +97,7 @@ class Evidence:
     service: str | None = None  # the service it shows will run or is installed
 
 
-@dataclass
+@record
 class Pid1:
     """What the container's PID 1 is, after init shims and exec wrappers."""
 
@@ -159,7 +160,7 @@ def classify_pid1(argv: list[str]) -> Pid1:
 # --- shell scripts -----------------------------------------------------------------------
 
 
-@dataclass
+@record
 class ScriptShape:
     """The services a shell script (PID 1) leaves running."""
 
@@ -298,7 +299,7 @@ def _service_name(name: str) -> str:
 # --- supervisor configurations -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Program:
     name: str
     command: str
@@ -346,7 +347,7 @@ def service_dir(path: str) -> tuple[str, str] | None:
 # --- the decision -------------------------------------------------------------------------
 
 
-@dataclass
+@record
 class Findings:
     """Evidence gathered about one image (from a Dockerfile with its context, or from an image)."""
 
@@ -367,7 +368,7 @@ class Findings:
         return list(dict.fromkeys(e.service for e in self.installed if e.service is not None and e.service in INIT_PACKAGES.values()))
 
 
-@dataclass
+@record
 class Verdict:
     system: bool
     reason: str  # one clause: how it decided
@@ -418,7 +419,7 @@ def decide(f: Findings) -> Verdict | None:
 # --- from a Dockerfile ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Copied:
     """A file a COPY/ADD puts in the image: where it lands, where it comes from, and its text when read."""
 
