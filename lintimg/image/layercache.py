@@ -35,7 +35,10 @@ import base64
 import hashlib
 import json
 import os
+import struct
 from collections.abc import Sequence
+from itertools import repeat
+from operator import attrgetter, methodcaller
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,12 +48,16 @@ from lintimg.image.model import Anomaly, ContentRequest, EntryType, Layer, Layer
 if TYPE_CHECKING:
     from lintimg.image.reader import LayerResult, Limits
 
+_new = tuple.__new__  # a LayerEntry without NamedTuple's Python-level __new__
+
 # Bump when the stored shape or what the reader records per layer changes.
-FORMAT = 3
+FORMAT = 4
 MAX_ENTRY = 512 << 20  # bytes one entry may unpack to
-_TYPES = {t.value: t for t in EntryType}
-_VALUES = {t: t.value for t in EntryType}  # a dict lookup per entry, not Enum.value's descriptor
-_COLUMNS = ("paths", "types", "sizes", "modes", "uids", "gids", "links")  # LayerEntry's fields, in its order
+_CODES = {"file": "f", "dir": "d", "symlink": "l", "hardlink": "h", "char": "c", "block": "b", "fifo": "p"}  # one letter per entry type
+_BY_CODE = {_CODES[t.value]: t for t in EntryType}
+_VALUE = attrgetter("_value_")  # an EntryType's value without the descriptor Enum.value goes through
+_NUMBERS = ("sizes", "modes", "uids", "gids")  # LayerEntry's numeric fields, in its order
+_WORD = 1 << 64
 
 
 def _str(v: object) -> str:
@@ -75,31 +82,79 @@ def _path(v: object) -> str:
     return path
 
 
+def _paths(paths: list[str]) -> list[str]:
+    """``paths`` checked as :func:`_path` checks each: first all at once, on their joined text (none empty, none
+    with ``//``, ``/.``, a leading ``.`` or ``/`` or a trailing ``/``, within the bounds: normal as they are);
+    one by one only when that finds something to look at closer (``.profile`` is normal too)."""
+    joined = "\0" + "\0".join(paths) + "\0"
+    if (paths and "\0\0" not in joined and "//" not in joined and "/." not in joined and "\0." not in joined and "\0/" not in joined
+            and "/\0" not in joined and max(map(len, paths)) <= limits.MAX_PATH and max(map(_SLASHES, paths)) <= limits.MAX_PATH_DEPTH):
+        return paths
+    return [_path(p) for p in paths]
+
+
+_SLASHES = methodcaller("count", "/")
+
+
+def _numbers(values: tuple[int, ...]) -> dict[str, str] | list[int]:
+    """A numeric column as little-endian 64-bit words, base64 (a list encoded to JSON took most of a big layer's
+    entry); a list when a value does not fit (pax allows any size and owner)."""
+    if values and max(values) >= _WORD:
+        return list(values)
+    return {"u64": base64.b64encode(struct.pack(f"<{len(values)}Q", *values)).decode("ascii")}
+
+
+def _unnumbers(column: object, n: int) -> list[int]:
+    if isinstance(column, dict):
+        raw = base64.b64decode(_str(column["u64"]), validate=True)
+        if len(raw) != 8 * n:
+            raise ValueError("entry columns of different lengths")
+        return list(struct.unpack(f"<{n}Q", raw))  # unsigned: never negative
+    if not isinstance(column, list) or len(column) != n:
+        raise TypeError("entry columns of different lengths")
+    for v in column:
+        if type(v) is not int or v < 0:  # type() is int: neither bool nor a float
+            raise TypeError("not an entry")
+    return column
+
+
 def _columns(entries: list[LayerEntry]) -> dict[str, Any]:
-    """A layer's entries as one JSON array per field: flat arrays encode faster than a small array per entry,
-    and need no object per entry while they are made (a layer of 300,000 entries held 35 MB of rows)."""
-    if not entries:
-        return {c: [] for c in _COLUMNS}
-    paths, types, sizes, modes, uids, gids, links = zip(*entries)
-    return dict(zip(_COLUMNS, (paths, [_VALUES[t] for t in types], sizes, modes, uids, gids, links)))
+    """A layer's entries by column: the paths as one text when no path holds a newline, the types as one letter each,
+    the numbers as :func:`_numbers`, the link targets as a list (nearly all empty)."""
+    if not entries:  # (one empty line would be one entry)
+        return {"paths": [], "types": "", **{c: [] for c in _NUMBERS}, "links": []}
+    paths, types, *numbers, links = zip(*entries)
+    return {
+        "paths": _lines(paths),
+        "types": "".join(map(_CODES.__getitem__, map(_VALUE, types))),
+        **{c: _numbers(v) for c, v in zip(_NUMBERS, numbers)},
+        "links": _lines(links),
+    }
+
+
+def _lines(texts: tuple[str, ...]) -> str | list[str]:
+    """Texts as one, a line each, when none holds a newline (one string encodes many times faster than a list)."""
+    joined = "\n".join(texts)
+    return joined if joined.count("\n") == len(texts) - 1 else list(texts)
+
+
+def _unlines(stored: object) -> list[str]:
+    if isinstance(stored, str):
+        return stored.split("\n")
+    if not isinstance(stored, list) or not all(type(t) is str for t in stored):  # type() is str: JSON makes no subclasses
+        raise TypeError("not an entry")
+    return stored
 
 
 def _entries(columns: object) -> list[LayerEntry]:
-    """The stored entries, checked as :func:`_path`, :func:`_count` and :func:`_str` check them, in one loop
-    (a base layer holds thousands: a function call per field was a tenth of a cached rescan)."""
+    """The stored entries, checked as the reader makes them (normal paths, known types, counts, strings), by column."""
     if not isinstance(columns, dict):
         raise TypeError("not the entry columns")
-    fields = [columns[c] for c in _COLUMNS]
-    if not all(isinstance(f, list) and len(f) == len(fields[0]) for f in fields):
+    paths, types, links = _unlines(columns["paths"]), columns["types"], _unlines(columns["links"])
+    if not isinstance(types, str) or not len(paths) == len(types) == len(links):
         raise TypeError("entry columns of different lengths")
-    out = []
-    for p, t, size, mode, uid, gid, link in zip(*fields):
-        # type() is int: neither bool nor a float; type() is str: JSON makes no subclasses
-        if not (type(size) is int and type(mode) is int and type(uid) is int and type(gid) is int
-                and size >= 0 and mode >= 0 and uid >= 0 and gid >= 0 and type(link) is str):
-            raise TypeError("not an entry")
-        out.append(LayerEntry(_path(p), _TYPES[t], size, mode, uid, gid, link))
-    return out
+    numbers = [_unnumbers(columns[c], len(paths)) for c in _NUMBERS]
+    return list(map(_new, repeat(LayerEntry), zip(_paths(paths), map(_BY_CODE.__getitem__, types), *numbers, links)))
 
 
 def default_root() -> Path:

@@ -8,8 +8,10 @@ files a consumer asked for while the layers streamed (see ``ContentRequest``).
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, count
+from operator import methodcaller
 from typing import Any, NamedTuple, Protocol
 
 
@@ -126,10 +128,22 @@ class Image:
         return self.contents.get((layer, path))
 
 
+def affixed(paths: Sequence[str], *, ends: tuple[str, ...] = (), starts: tuple[str, ...] = (), names: Iterable[str] = ()) -> Iterable[int]:
+    """The indices of ``paths`` that end in one of ``ends``, start with one of ``starts`` or are one of ``names``
+    (for a ``prefilter``): a few searches of the joined paths first, which rule out a run of a layer's files at once."""
+    joined = "\0" + "\0".join(paths) + "\0"  # each path's end is followed by a NUL, its start preceded by one
+    if not (any(e + "\0" in joined for e in ends) or any("\0" + s in joined for s in starts) or any(f"\0{n}\0" in joined for n in names)):
+        return ()
+    wanted = frozenset(names)
+    return compress(count(), map(any, zip(map(methodcaller("endswith", ends), paths), map(methodcaller("startswith", starts), paths),
+                                          map(wanted.__contains__, paths))))
+
+
 class ContentRequest(Protocol):
     """Files whose bytes are captured in :attr:`Image.contents` while the layers stream (kept small:
     policy limits apply). ``key`` names what is captured and how (it is part of the layer cache key;
-    ``""`` makes the layer uncacheable); ``keep`` may transform the bytes first (drop what no rule needs)."""
+    ``""`` makes the layer uncacheable); ``keep`` may transform the bytes first (drop what no rule needs).
+    It may also have a ``prefilter`` method, as :class:`LayerAnalyzer` describes."""
 
     @property
     def key(self) -> str: ...
@@ -148,6 +162,11 @@ class LayerAnalyzer(Protocol):
     (:mod:`lintimg.image.layercache`): :meth:`dump` makes them JSON without
     the layer index, :meth:`load` reads them back for a layer at any index.
     ``key == ""`` means the results are not cacheable.
+
+    It may also have ``prefilter(paths, largest) -> Iterable[int]``: of these regular files (each of at most
+    ``largest`` bytes), the indices of those :meth:`wants` may accept — more is allowed, fewer is not. The
+    reader then asks :meth:`wants` about those only, when it takes many entries at once (a run of empty
+    files); without it, about each.
     """
 
     @property
@@ -205,6 +224,10 @@ class CaptureNames:
 
     def wants(self, entry: LayerEntry) -> bool:
         return entry.path.rpartition("/")[2] in self.names
+
+    def prefilter(self, paths: Sequence[str], largest: int) -> Iterable[int]:
+        """The indices of ``paths`` named one of :attr:`names` (see :class:`LayerAnalyzer`)."""
+        return affixed(paths, ends=tuple("/" + n for n in self.names), names=self.names)
 
     def keep(self, path: str, data: bytes) -> bytes:
         return self.transform(path, data) if self.transform else data

@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Iterable, Sequence
+from operator import methodcaller
 from typing import TYPE_CHECKING
 
 from lintimg.dockerfile.shape import (
@@ -30,7 +32,7 @@ from lintimg.dockerfile.shape import (
     service_dir,
     supervisor_programs,
 )
-from lintimg.image.model import EntryType, LayerEntry
+from lintimg.image.model import EntryType, LayerEntry, affixed
 
 if TYPE_CHECKING:
     from lintimg.image.model import Image
@@ -40,6 +42,7 @@ _CRON_DIRS = ("etc/cron.d/", "var/spool/cron/crontabs/", "var/spool/cron/", "etc
 _SCRIPT_DIRS = ("usr/local/bin/", "usr/local/sbin/", "usr/bin/", "sbin/", "bin/")
 _SCRIPT_NAME = re.compile(r"(entrypoint|start|run|init|boot|launch|supervise|services?)[\w.-]*$|\.sh$")
 _UNIT_WANTS = re.compile(r"^etc/systemd/system/[^/]+\.wants/([^/]+)\.service$")
+_SLASHES = methodcaller("count", "/")
 _EVIDENCE_PLACES = ("etc/", *_CRON_DIRS)  # supervisord configs, systemd units, sshd host keys, crontabs
 # Binaries that show a daemon or an init system is installed, by path in the image.
 BINARIES = {
@@ -63,14 +66,23 @@ class ShapeFiles:
     key = "shape:1"  # part of the layer cache key: bump when what is captured or kept changes
 
     def wants(self, entry: LayerEntry) -> bool:
-        if entry.type is not EntryType.FILE or entry.size > MAX_CAPTURE:
+        p, etype, size = entry[:3]
+        if etype is not EntryType.FILE or size > MAX_CAPTURE:
             return False
-        p = entry.path
-        if looks_like_supervisor_config("/" + p):  # wider than what is read: the config supervisord's -c names may be anywhere
+        # wider than what is read: the config supervisord's -c names may be anywhere (its ending first: one slice, not the whole path)
+        if p[-5:].lower().endswith((".conf", ".ini")) and looks_like_supervisor_config("/" + p):
             return True
         # the place first: most files of an image are deeper than any script PID 1 runs, and a search costs more
         depth = p.count("/")
         return (depth <= 1 or depth <= 3 and p.startswith(_SCRIPT_DIRS)) and bool(_SCRIPT_NAME.search(p.rpartition("/")[2]))
+
+    def prefilter(self, paths: Sequence[str], largest: int) -> Iterable[int]:
+        """The indices of ``paths`` ending like a config (``.conf``, ``.ini``, any case) or in a place of scripts:
+        at most one folder deep, or under a ``bin`` folder PID 1 runs from (see ``LayerAnalyzer``)."""
+        lowered = "\0".join(paths).lower().split("\0")
+        if len(lowered) != len(paths) or min(map(_SLASHES, paths), default=2) < 2:  # a NUL in a path, or a path one folder deep
+            return range(len(paths))
+        return {*affixed(lowered, ends=(".conf", ".ini")), *affixed(paths, starts=_SCRIPT_DIRS)}
 
     def keep(self, path: str, data: bytes) -> bytes:
         """Scripts and configs may set tokens: what the rules keep (and the layer cache stores) has them masked."""

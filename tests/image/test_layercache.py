@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import gzip
+import json
 import multiprocessing
 import os
 
 import pytest
 
 from lintimg.image import Limits, open_image
-from lintimg.image.layercache import LayerCache, spec_key
-from lintimg.image.model import CapturePaths, FunctionAnalyzer
+from lintimg.image.layercache import LayerCache, _columns, _entries, spec_key
+from lintimg.image.model import CapturePaths, EntryType, FunctionAnalyzer, LayerEntry
 from lintimg.image.packages import PackagesAnalyzer
 from lintimg.image.reader import analyse_layer, assemble
 from lintimg.image.secrets import analyzer
@@ -98,6 +99,19 @@ def test_the_key_holds_the_policy_and_the_analyzer_set(tmp_path):
     # an analyzer without a cache form makes the request uncacheable, never wrongly cached
     adhoc = FunctionAnalyzer("grep", lambda e: True, lambda i, e, d: [])
     assert spec_key([*analyzers, adhoc], capture, limits) is None
+
+
+def test_entry_columns_round_trip_and_tampered_ones_are_refused():
+    odd = [LayerEntry(".profile", EntryType.FILE, 2**70, 0o644, 0, 0), LayerEntry("a\nb", EntryType.SYMLINK, 0, 0o777, 1, 1, "x\ny"),
+           LayerEntry("c/d", EntryType.HARDLINK, 0, 0o4755, 2**40, 7, "e"), LayerEntry("f", EntryType.FIFO, 0, 0, 0, 0)]
+    for entries in (odd, odd[:1], odd[2:], [], [LayerEntry(f"d/f{i}", EntryType.FILE, i, 0o644, 0, 0) for i in range(500)]):
+        assert _entries(json.loads(json.dumps(_columns(entries)))) == entries
+    good = _columns(odd[2:])
+    for key, value in [("paths", "../x\nf"), ("paths", "c/d\n/f"), ("paths", "c//d\nf"), ("paths", "c/d"), ("types", "hz"), ("types", "h"),
+                       ("sizes", [0, -1]), ("sizes", [0, True]), ("sizes", [0, 1.0]), ("sizes", {"u64": "AAAA"}), ("links", ["e", 5]),
+                       ("links", "e")]:
+        with pytest.raises((ValueError, TypeError, KeyError)):
+            _entries({**good, key: value})
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty", "foreign"])
