@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import zstandard
@@ -784,8 +785,10 @@ def assemble(
         for w in r.layer.whiteouts:
             delete_tree(links.resolve(w, li, img.anomalies), li, include_root=True)
         targets = links.targets
-        # one pass over every entry of every layer: names looked up once, tuples made without NamedTuple's __new__
         added, a_dir, a_link = Action.ADDED, EntryType.DIR, EntryType.SYMLINK
+        if not targets and children is None and _merge_new(r.layer.entries, li, files, hist):
+            continue
+        # one pass over every entry of every layer: names looked up once, tuples made without NamedTuple's __new__
         for e in r.layer.entries:
             path = e.path
             if targets:
@@ -815,6 +818,29 @@ def assemble(
     img.files = files
     _map_history(img)
     return img
+
+
+_IMAGE_FILE = partial(_new, ImageFile)
+_PATH_EVENT = partial(_new, PathEvent)
+_PATH_OF = itemgetter(0)
+_TYPE_OF = itemgetter(1)
+
+
+def _merge_new(entries: list[LayerEntry], layer: int, files: dict[str, ImageFile], hist: dict[str, list[PathEvent]]) -> bool:
+    """Merge a layer whose entries all add new paths — none seen before, none twice, no symbolic link among them
+    (so none lands elsewhere), no link before them — at once, by ``map``; False (nothing done) for any other."""
+    if not entries or EntryType.SYMLINK in map(_TYPE_OF, entries):
+        return False
+    if not hist.keys().isdisjoint(map(_PATH_OF, entries)):  # every path of the view has a history
+        return False
+    before = len(files)
+    files.update(zip(map(_PATH_OF, entries), map(_IMAGE_FILE, zip(entries, repeat(layer)))))
+    if len(files) != before + len(entries):  # a path twice in the layer: undone (all were new), merged one by one
+        for path in map(_PATH_OF, entries):
+            files.pop(path, None)
+        return False
+    hist.update(zip(map(_PATH_OF, entries), map(list, zip(map(_PATH_EVENT, zip(repeat(layer), repeat(Action.ADDED), entries))))))
+    return True
 
 
 class _Links:

@@ -133,7 +133,8 @@ def image_findings(image: Image) -> Findings:
     service_pid1 = f.pid1 is not None and (f.pid1.kind == "init" or f.pid1.name in ("s6-overlay", "s6-svscan", "runsvdir"))
     # Only paths one of the branches below can take, sorted: of 300,000 files, the few under etc/ and the like
     # (a service's run script ends in "/run", before a final newline too: its patterns end in "$").
-    places = [p for p in image.files if p.startswith(_EVIDENCE_PLACES) or p.endswith(("/run", "/run\n")) or p in BINARIES or p == named]
+    paths = list(image.files)
+    places = [paths[i] for i in affixed(paths, starts=_EVIDENCE_PLACES, ends=("/run", "/run\n"), names=[*BINARIES, *([named] if named else [])])]
     for path in sorted(places):
         entry = image.files[path].entry
         if (sdir := service_dir(path)) is not None:
