@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import repeat
+from itertools import compress, repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -485,6 +485,7 @@ _PLAIN_TYPES = {**dict.fromkeys(b"0\x007", EntryType.FILE), ord("5"): EntryType.
 _ENTRY = partial(_new, LayerEntry)
 _PERMS = (0o7777).__and__
 _FILE_TYPES = b"0\x007"
+_DIR_TYPE = ord("5")
 
 
 def _walk(
@@ -558,10 +559,13 @@ def _take_run(
     consumers = [*analyzers, *([want_content] if want_content is not None else [])]
     if not consumers:
         return
-    files = [e for e, t in zip(entries, types) if t in _FILE_TYPES]
+    if _DIR_TYPE in types:
+        files = list(compress(entries, map(_FILE_TYPES.__contains__, types)))
+        paths = list(map(_PATH_OF, files))
+    else:  # all files (an entry's path is its name here)
+        files, paths = entries, names
     if not files:
         return
-    paths = [e.path for e in files]
     asked: set[int] = set()
     for c in consumers:
         prefilter = getattr(c, "prefilter", None)

@@ -79,10 +79,13 @@ class ShapeFiles:
     def prefilter(self, paths: Sequence[str], largest: int) -> Iterable[int]:
         """The indices of ``paths`` ending like a config (``.conf``, ``.ini``, any case) or in a place of scripts:
         at most one folder deep, or under a ``bin`` folder PID 1 runs from (see ``LayerAnalyzer``)."""
-        lowered = "\0".join(paths).lower().split("\0")
-        if len(lowered) != len(paths) or min(map(_SLASHES, paths), default=2) < 2:  # a NUL in a path, or a path one folder deep
+        if min(map(_SLASHES, paths), default=2) < 2:  # a path one folder deep
             return range(len(paths))
-        return {*affixed(lowered, ends=(".conf", ".ini")), *affixed(paths, starts=_SCRIPT_DIRS)}
+        found = set(affixed(paths, starts=_SCRIPT_DIRS))
+        low = "\0".join(paths).lower() + "\0"  # the lowercase of each path is in it, each followed by a NUL
+        if ".conf\0" in low or ".ini\0" in low:
+            found.update(i for i, p in enumerate(paths) if p.lower().endswith((".conf", ".ini")))
+        return found
 
     def keep(self, path: str, data: bytes) -> bytes:
         """Scripts and configs may set tokens: what the rules keep (and the layer cache stores) has them masked."""

@@ -226,6 +226,7 @@ _RUN = re.compile(rb"(?:[^\0].{123}00000000000\0.{20}[0\x0075]\0.{187}\0.{166})+
 _ZERO_SIZE = b"00000000000\0"
 _RUN_FIELDS = struct.Struct("100s24s24x8sB355x")  # name, mode+uid+gid, (size, mtime), checksum, typeflag
 _MIN_RUN = 4  # blocks: a shorter run takes the one-header path (a run costs a few calls of its own)
+_MAX_RUN = 2048  # blocks (1 MiB): one run at most (a chunk bounds it first)
 _NAMES = re.compile(rb"(?=([^\0]{0,100})).{512}", re.S)  # each block's name, cut at its first NUL
 _LOW16 = (0xFFFF).__and__
 
@@ -339,6 +340,7 @@ class TarReader:
         numbers, sums, owners = self._numbers, self._sums, self._owners
         quiet = True  # no long name or pax record pending or global
         single_until = 0  # stream offset before which no run is tried (a block there needs the one-header reading)
+        reach = _MAX_RUN  # blocks a run may take at most
         # the buffer, the offset of the next header in it and its offset in the stream, kept in locals
         # (a header is a few dozen operations); stored in self when the caller may read
         buf, at, base = self._buf, self._pos, self._base
@@ -359,11 +361,17 @@ class TarReader:
             if buf[at] == 0 and buf.startswith(ZERO_BLOCK, at):
                 self._pos = end
                 return
-            if (quiet and base + at >= single_until and buf.startswith(_ZERO_SIZE, at + 124) and (m := _RUN.match(buf, at)) is not None
-                    and m.end() - at >= _MIN_RUN * BLOCK):
+            if (quiet and base + at >= single_until and buf.startswith(_ZERO_SIZE, at + 124)
+                    and (m := _RUN.match(buf, at, at + reach * BLOCK)) is not None and m.end() - at >= _MIN_RUN * BLOCK):
                 run, good = self._run(buf[at : m.end()])
-                # the blocks up to the first one that ended it take the one-header reading, which learns its fields
-                single_until = base + at + (good + 1) * BLOCK
+                if good < (m.end() - at) // BLOCK:
+                    # Cut short by a block that needs the one-header reading (which then learns its fields): that block
+                    # and those before it go that way, and the next run looks less far ahead. So the blocks decoded
+                    # for nothing stay a few per block read, however a hostile layer spreads such blocks.
+                    single_until = base + at + (good + 1) * BLOCK
+                    reach = max(_MIN_RUN * 2, 2 * good)
+                else:
+                    reach = min(2 * reach, _MAX_RUN)
                 if run is not None:
                     after = at + good * BLOCK
                     self._pos = after
