@@ -36,6 +36,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from lintimg.dockerfile.supervisor import looks_like_supervisor_config
+
 if TYPE_CHECKING:
     from lintimg.dockerfile.model import Dockerfile, Instruction, Stage
 
@@ -323,14 +325,6 @@ def supervisor_programs(text: str) -> list[Program] | None:
             continue
         out.append(Program(name, " ".join(opts.get("command", "").split()), header.get(name, 1)))
     return out
-
-
-def looks_like_supervisor_config(path: str, text: str | None = None) -> bool:
-    """A supervisord config by place (``/etc/supervisor*``, ``supervisord.conf``) or, given its text, by a [program:] section."""
-    p = path.lower()
-    if "supervisor" in p and p.endswith((".conf", ".ini")):
-        return True
-    return text is not None and p.endswith((".conf", ".ini")) and "[program:" in text
 
 
 _S6 = re.compile(r"^/?(?:etc/services\.d|etc/s6/services|run/s6/services|etc/s6-overlay/s6-rc\.d)/([^/]+)/run$")

@@ -38,7 +38,7 @@ import os
 import struct
 from collections.abc import Sequence
 from itertools import repeat
-from operator import attrgetter, methodcaller
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,24 +82,10 @@ def _path(v: object) -> str:
     return path
 
 
-def _paths(paths: list[str]) -> list[str]:
-    """``paths`` checked as :func:`_path` checks each: first all at once, on their joined text (none empty, none
-    with ``//``, ``/.``, a leading ``.`` or ``/`` or a trailing ``/``, within the bounds: normal as they are);
-    one by one only when that finds something to look at closer (``.profile`` is normal too)."""
-    joined = "\0" + "\0".join(paths) + "\0"
-    if (paths and "\0\0" not in joined and "//" not in joined and "/." not in joined and "\0." not in joined and "\0/" not in joined
-            and "/\0" not in joined and max(map(len, paths)) <= limits.MAX_PATH and max(map(_SLASHES, paths)) <= limits.MAX_PATH_DEPTH):
-        return paths
-    return [_path(p) for p in paths]
-
-
-_SLASHES = methodcaller("count", "/")
-
-
 def _numbers(values: tuple[int, ...]) -> dict[str, str] | list[int]:
     """A numeric column as little-endian 64-bit words, base64 (a list encoded to JSON took most of a big layer's
     entry); a list when a value does not fit (pax allows any size and owner)."""
-    if values and max(values) >= _WORD:
+    if not values or set(map(type, values)) != {int} or min(values) < 0 or max(values) >= _WORD:  # type(): not a bool
         return list(values)
     return {"u64": base64.b64encode(struct.pack(f"<{len(values)}Q", *values)).decode("ascii")}
 
@@ -112,9 +98,9 @@ def _unnumbers(column: object, n: int) -> list[int]:
         return list(struct.unpack(f"<{n}Q", raw))  # unsigned: never negative
     if not isinstance(column, list) or len(column) != n:
         raise TypeError("entry columns of different lengths")
-    for v in column:
-        if type(v) is not int or v < 0:  # type() is int: neither bool nor a float
-            raise TypeError("not an entry")
+    # type() is int: neither bool nor a float (a C loop over the column, as for every check here)
+    if column and (set(map(type, column)) != {int} or min(column) < 0):
+        raise TypeError("not an entry")
     return column
 
 
@@ -141,7 +127,7 @@ def _lines(texts: tuple[str, ...]) -> str | list[str]:
 def _unlines(stored: object) -> list[str]:
     if isinstance(stored, str):
         return stored.split("\n")
-    if not isinstance(stored, list) or not all(type(t) is str for t in stored):  # type() is str: JSON makes no subclasses
+    if not isinstance(stored, list) or stored and set(map(type, stored)) != {str}:  # type() is str: JSON makes no subclasses
         raise TypeError("not an entry")
     return stored
 
@@ -154,7 +140,11 @@ def _entries(columns: object) -> list[LayerEntry]:
     if not isinstance(types, str) or not len(paths) == len(types) == len(links):
         raise TypeError("entry columns of different lengths")
     numbers = [_unnumbers(columns[c], len(paths)) for c in _NUMBERS]
-    return list(map(_new, repeat(LayerEntry), zip(_paths(paths), map(_BY_CODE.__getitem__, types), *numbers, links)))
+    from lintimg.image.reader import all_clean
+
+    if not all_clean(paths):
+        paths = [_path(p) for p in paths]
+    return list(map(_new, repeat(LayerEntry), zip(paths, map(_BY_CODE.__getitem__, types), *numbers, links)))
 
 
 def default_root() -> Path:
