@@ -9,7 +9,7 @@ from lintimg.engine.rule import rule
 from lintimg.engine.target import ImageTarget, Subject
 from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import image_hit
-from lintimg.image.model import EntryType
+from lintimg.image.model import FEW, EntryType, LayerEntry, affixed, with_mode
 from lintimg.image.stats import CACHES, human
 
 ID_RANGE = "LI800-LI899"
@@ -37,7 +37,7 @@ def setuid_setgid_file(t: ImageTarget) -> Iterator[Hit]:
     `RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} +`, or use a
     base image without them.
     """
-    for path, f in sorted((p, f) for p, f in t.image.files.items() if f.entry.mode & 0o6000):  # sort the few, not all
+    for path, f in sorted(with_mode(t.image.files, 0o6000)):  # sort the few, not all
         e = f.entry
         if e.type is EntryType.FILE:
             bits = "setuid and setgid" if e.mode & 0o6000 == 0o6000 else ("setuid" if e.mode & 0o4000 else "setgid")
@@ -70,7 +70,7 @@ def world_writable_file(t: ImageTarget) -> Iterator[Hit]:
     Give write access only to the user that needs it (`chmod 755`,
     `chown app`), or use a sticky directory for shared scratch space.
     """
-    for path, f in sorted((p, f) for p, f in t.image.files.items() if f.entry.mode & 0o002):  # sort the few, not all
+    for path, f in sorted(with_mode(t.image.files, 0o002)):  # sort the few, not all
         e = f.entry
         if e.type is EntryType.FILE or (e.type is EntryType.DIR and not e.mode & 0o1000):
             kind = "directory" if e.type is EntryType.DIR else "file"
@@ -197,8 +197,8 @@ def credential_file(t: ImageTarget) -> Iterator[Hit]:
     """
     seen: set[str] = set()
     for layer in t.image.layers:
-        for e in layer.entries:
-            base = e.path.rpartition("/")[2]  # the name first: it rules out nearly every file of a big image at once
+        for e in _named_like_credentials(layer.entries):
+            base = e.path.rpartition("/")[2]
             if base not in CREDENTIAL_NAMES and ("." not in base or _extension(base) not in CREDENTIAL_EXTENSIONS):
                 continue
             if e.type is not EntryType.FILE or e.path in seen or _LIBRARY_DIR.search(e.path):
@@ -213,8 +213,30 @@ def credential_file(t: ImageTarget) -> Iterator[Hit]:
                             fix="keep it out of the build context and use a secret mount or a runtime secret")
 
 
+_CREDENTIAL_ENDS = tuple("/" + n for n in CREDENTIAL_NAMES)
+
+
+def _named_like_credentials(entries: list[LayerEntry]) -> list[LayerEntry]:
+    """The entries whose name may be a credential file's (more is allowed): by name, or by extension in any case;
+    a few searches of all the paths first, which rule out nearly every file of a big image at once."""
+    out: list[LayerEntry] = []
+    for at in range(0, len(entries), FEW):  # a few thousand at a time: their names lowered are short-lived
+        some = entries[at : at + FEW]
+        paths = [e.path for e in some]
+        lowered = "\0".join(paths).lower().split("\0")
+        if len(lowered) != len(paths):  # a NUL in a path: look at each
+            out += some
+            continue
+        found = {*affixed(paths, ends=_CREDENTIAL_ENDS, names=CREDENTIAL_NAMES), *affixed(lowered, ends=tuple(CREDENTIAL_EXTENSIONS))}
+        out += [some[i] for i in sorted(found)]
+    return out
+
+
 UNNEEDED_FILES = frozenset({"Dockerfile", "docker-compose.yml", ".vimrc", ".DS_Store"})
 UNNEEDED_DIRS = frozenset({".cache", ".aws", ".azure", ".gcp", ".git", ".vscode", ".idea", ".npm"})
+
+
+_UNNEEDED_ENDS = tuple("/" + n for n in UNNEEDED_FILES)
 
 
 @rule("LI805", "unneeded-file", Severity.INFO, subject=Subject.IMAGE, tags=("image", "size"),
@@ -246,8 +268,9 @@ def unneeded_file(t: ImageTarget) -> Iterator[Hit]:
     """
     dirs: dict[str, dict[str, int]] = {}
     # every name it looks for is a file's name or a dot-directory: others are ruled out before any split
-    candidates = [(path, f) for path, f in t.image.files.items()
-                  if path.rpartition("/")[2] in UNNEEDED_FILES or path.startswith(".") or "/." in path]
+    paths = list(t.image.files)
+    found = {*affixed(paths, ends=_UNNEEDED_ENDS, starts=(".",), names=UNNEEDED_FILES), *affixed(paths, parts=("/.",))}
+    candidates = [(paths[i], t.image.files[paths[i]]) for i in found]
     for path, f in sorted(candidates):
         if _LIBRARY_DIR.search(path):
             continue

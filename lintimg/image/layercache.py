@@ -35,7 +35,10 @@ import base64
 import hashlib
 import json
 import os
+import struct
 from collections.abc import Sequence
+from itertools import repeat
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,12 +48,16 @@ from lintimg.image.model import Anomaly, ContentRequest, EntryType, Layer, Layer
 if TYPE_CHECKING:
     from lintimg.image.reader import LayerResult, Limits
 
+_new = tuple.__new__  # a LayerEntry without NamedTuple's Python-level __new__
+
 # Bump when the stored shape or what the reader records per layer changes.
-FORMAT = 3
+FORMAT = 4
 MAX_ENTRY = 512 << 20  # bytes one entry may unpack to
-_TYPES = {t.value: t for t in EntryType}
-_VALUES = {t: t.value for t in EntryType}  # a dict lookup per entry, not Enum.value's descriptor
-_COLUMNS = ("paths", "types", "sizes", "modes", "uids", "gids", "links")  # LayerEntry's fields, in its order
+_CODES = {"file": "f", "dir": "d", "symlink": "l", "hardlink": "h", "char": "c", "block": "b", "fifo": "p"}  # one letter per entry type
+_BY_CODE = {_CODES[t.value]: t for t in EntryType}
+_VALUE = attrgetter("_value_")  # an EntryType's value without the descriptor Enum.value goes through
+_NUMBERS = ("sizes", "modes", "uids", "gids")  # LayerEntry's numeric fields, in its order
+_WORD = 1 << 64
 
 
 def _str(v: object) -> str:
@@ -75,36 +82,69 @@ def _path(v: object) -> str:
     return path
 
 
+def _numbers(values: tuple[int, ...]) -> dict[str, str] | list[int]:
+    """A numeric column as little-endian 64-bit words, base64 (a list encoded to JSON took most of a big layer's
+    entry); a list when a value does not fit (pax allows any size and owner)."""
+    if not values or set(map(type, values)) != {int} or min(values) < 0 or max(values) >= _WORD:  # type(): not a bool
+        return list(values)
+    return {"u64": base64.b64encode(struct.pack(f"<{len(values)}Q", *values)).decode("ascii")}
+
+
+def _unnumbers(column: object, n: int) -> list[int]:
+    if isinstance(column, dict):
+        raw = base64.b64decode(_str(column["u64"]), validate=True)
+        if len(raw) != 8 * n:
+            raise ValueError("entry columns of different lengths")
+        return list(struct.unpack(f"<{n}Q", raw))  # unsigned: never negative
+    if not isinstance(column, list) or len(column) != n:
+        raise TypeError("entry columns of different lengths")
+    # type() is int: neither bool nor a float (a C loop over the column, as for every check here)
+    if column and (set(map(type, column)) != {int} or min(column) < 0):
+        raise TypeError("not an entry")
+    return column
+
+
 def _columns(entries: list[LayerEntry]) -> dict[str, Any]:
-    """A layer's entries as one JSON array per field: flat arrays encode faster than a small array per entry,
-    and need no object per entry while they are made (a layer of 300,000 entries held 35 MB of rows)."""
-    if not entries:
-        return {c: [] for c in _COLUMNS}
-    paths, types, sizes, modes, uids, gids, links = zip(*entries)
-    return dict(zip(_COLUMNS, (paths, [_VALUES[t] for t in types], sizes, modes, uids, gids, links)))
+    """A layer's entries by column: the paths as one text when no path holds a newline, the types as one letter each,
+    the numbers as :func:`_numbers`, the link targets as a list (nearly all empty)."""
+    if not entries:  # (one empty line would be one entry)
+        return {"paths": [], "types": "", **{c: [] for c in _NUMBERS}, "links": []}
+    paths, types, *numbers, links = zip(*entries)
+    return {
+        "paths": _lines(paths),
+        "types": "".join(map(_CODES.__getitem__, map(_VALUE, types))),
+        **{c: _numbers(v) for c, v in zip(_NUMBERS, numbers)},
+        "links": _lines(links),
+    }
+
+
+def _lines(texts: tuple[str, ...]) -> str | list[str]:
+    """Texts as one, a line each, when none holds a newline (one string encodes many times faster than a list)."""
+    joined = "\n".join(texts)
+    return joined if joined.count("\n") == len(texts) - 1 else list(texts)
+
+
+def _unlines(stored: object) -> list[str]:
+    if isinstance(stored, str):
+        return stored.split("\n")
+    if not isinstance(stored, list) or stored and set(map(type, stored)) != {str}:  # type() is str: JSON makes no subclasses
+        raise TypeError("not an entry")
+    return stored
 
 
 def _entries(columns: object) -> list[LayerEntry]:
-    """The stored entries, checked as :func:`_path`, :func:`_count` and :func:`_str` check them, a column at a time
-    (a base layer holds thousands: a check per field and entry was a tenth of a cached rescan)."""
+    """The stored entries, checked as the reader makes them (normal paths, known types, counts, strings), by column."""
     if not isinstance(columns, dict):
         raise TypeError("not the entry columns")
+    paths, types, links = _unlines(columns["paths"]), columns["types"], _unlines(columns["links"])
+    if not isinstance(types, str) or not len(paths) == len(types) == len(links):
+        raise TypeError("entry columns of different lengths")
+    numbers = [_unnumbers(columns[c], len(paths)) for c in _NUMBERS]
     from lintimg.image.reader import all_clean
 
-    fields = [columns[c] for c in _COLUMNS]
-    if not all(isinstance(f, list) and len(f) == len(fields[0]) for f in fields):
-        raise TypeError("entry columns of different lengths")
-    paths, types, sizes, modes, uids, gids, links = fields
-    if not paths:
-        return []
-    # Column by column, in C loops (map, min, set): a per-entry loop was most of a cached rescan's decoding.
-    # type() is int: neither bool nor a float; type() is str: JSON makes no subclasses
-    if not (set(map(type, sizes)) == set(map(type, modes)) == set(map(type, uids)) == set(map(type, gids)) == {int}
-            and min(sizes) >= 0 and min(modes) >= 0 and min(uids) >= 0 and min(gids) >= 0 and set(map(type, links)) == {str}):
-        raise TypeError("not an entry")
     if not all_clean(paths):
         paths = [_path(p) for p in paths]
-    return list(map(LayerEntry._make, zip(paths, map(_TYPES.__getitem__, types), sizes, modes, uids, gids, links)))
+    return list(map(_new, repeat(LayerEntry), zip(paths, map(_BY_CODE.__getitem__, types), *numbers, links)))
 
 
 def default_root() -> Path:

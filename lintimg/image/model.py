@@ -8,8 +8,11 @@ files a consumer asked for while the layers streamed (see ``ContentRequest``).
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, count, repeat
+from operator import itemgetter, methodcaller
 from typing import Any, NamedTuple, Protocol
 
 
@@ -56,7 +59,11 @@ class Layer:
     @property
     def content_size(self) -> int:
         """Bytes of regular files in this layer."""
-        return sum(e.size for e in self.entries if e.type is EntryType.FILE)
+        return sum(compress(map(_SIZE_OF, self.entries), map(operator.is_, map(_TYPE_OF, self.entries), repeat(EntryType.FILE))))
+
+
+_TYPE_OF = itemgetter(1)
+_SIZE_OF = itemgetter(2)
 
 
 class Action(enum.Enum):
@@ -76,6 +83,15 @@ class ImageFile(NamedTuple):
 
     entry: LayerEntry
     layer: int
+
+
+_ENTRY_OF = itemgetter(0)
+_MODE_OF = itemgetter(3)
+
+
+def with_mode(files: dict[str, ImageFile], bits: int) -> list[tuple[str, ImageFile]]:
+    """The ``(path, file)`` pairs of ``files`` whose mode has one of ``bits``, in one C-level pass (an image may hold 300,000)."""
+    return list(compress(files.items(), map(bits.__and__, map(_MODE_OF, map(_ENTRY_OF, files.values())))))
 
 
 @dataclass(frozen=True)
@@ -126,10 +142,38 @@ class Image:
         return self.contents.get((layer, path))
 
 
+def affixed(paths: Sequence[str], *, ends: tuple[str, ...] = (), starts: tuple[str, ...] = (), names: Iterable[str] = (),
+            parts: tuple[str, ...] = ()) -> list[int]:
+    """The indices of ``paths``, in order, that end in one of ``ends``, start with one of ``starts``, are one of
+    ``names`` or hold one of ``parts`` (a prefilter's question), with no Python code per path: the paths are taken
+    :data:`FEW` at a time and joined, and a test is run on each path of them (a C-level pass) only when it finds
+    something in the joined text, which it rarely does (an image may hold 300,000 paths)."""
+    exact = frozenset(names)
+    found: list[int] = []
+    for at in range(0, len(paths), FEW):
+        some = paths[at : at + FEW]
+        joined = "\0" + "\0".join(some) + "\0"  # each path's end is followed by a NUL, its start preceded by one
+        tests = []
+        if ends and any(e + "\0" in joined for e in ends):
+            tests.append(map(methodcaller("endswith", ends), some))
+        if starts and any("\0" + s in joined for s in starts):
+            tests.append(map(methodcaller("startswith", starts), some))
+        if exact and any(f"\0{n}\0" in joined for n in exact):
+            tests.append(map(exact.__contains__, some))
+        tests += [map(methodcaller("__contains__", part), some) for part in parts if part in joined]
+        if tests:
+            found += compress(count(at), map(any, zip(*tests)))
+    return found
+
+
+FEW = 4096  # paths joined at a time by affixed: a few searches of their text rule them all out at once, mostly
+
+
 class ContentRequest(Protocol):
     """Files whose bytes are captured in :attr:`Image.contents` while the layers stream (kept small:
     policy limits apply). ``key`` names what is captured and how (it is part of the layer cache key;
-    ``""`` makes the layer uncacheable); ``keep`` may transform the bytes first (drop what no rule needs)."""
+    ``""`` makes the layer uncacheable); ``keep`` may transform the bytes first (drop what no rule needs).
+    It may also have a ``prefilter`` method, as :class:`LayerAnalyzer` describes."""
 
     @property
     def key(self) -> str: ...
@@ -148,6 +192,11 @@ class LayerAnalyzer(Protocol):
     (:mod:`lintimg.image.layercache`): :meth:`dump` makes them JSON without
     the layer index, :meth:`load` reads them back for a layer at any index.
     ``key == ""`` means the results are not cacheable.
+
+    It may also have ``prefilter(paths, largest) -> Iterable[int]``: of these regular files (each of at most
+    ``largest`` bytes), the indices of those :meth:`wants` may accept — more is allowed, fewer is not. The
+    reader then asks :meth:`wants` about those only, when it takes many entries at once (a run of empty
+    files); without it, about each.
     """
 
     @property
@@ -205,6 +254,10 @@ class CaptureNames:
 
     def wants(self, entry: LayerEntry) -> bool:
         return entry.path.rpartition("/")[2] in self.names
+
+    def prefilter(self, paths: Sequence[str], largest: int) -> Iterable[int]:
+        """The indices of ``paths`` named one of :attr:`names` (see :class:`LayerAnalyzer`)."""
+        return affixed(paths, ends=tuple("/" + n for n in self.names), names=self.names)
 
     def keep(self, path: str, data: bytes) -> bytes:
         return self.transform(path, data) if self.transform else data

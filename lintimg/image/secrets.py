@@ -11,6 +11,7 @@ from the user's (:mod:`lintimg.image.packages`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,11 +61,16 @@ class SecretsAnalyzer:
 
     def wants(self, entry: LayerEntry) -> bool:
         """A regular file within policy: text-sized, or an archive up to the archive budget."""
-        if entry.type is not EntryType.FILE or entry.size < MIN_FILE_SIZE:
+        path, etype, size = entry[:3]
+        if size < MIN_FILE_SIZE or etype is not EntryType.FILE:
             return False
-        if entry.size > self.scanner.max_file_size and not (entry.size <= self.archives.max_expanded and ARCHIVE_NAMES.search(entry.path)):
+        if size > self.scanner.max_file_size and not (size <= self.archives.max_expanded and ARCHIVE_NAMES.search(path)):
             return False
-        return not self.scanner.excluded(entry.path)
+        return not self.scanner.excluded(path)
+
+    def prefilter(self, paths: Sequence[str], largest: int) -> Iterable[int]:
+        """All of ``paths``, or none when they are all smaller than any secret (see ``LayerAnalyzer``)."""
+        return range(len(paths)) if largest >= MIN_FILE_SIZE else ()
 
     def analyse(self, layer: int, entry: LayerEntry, data: bytes) -> list[Any]:
         found: list[tuple[str, SecretHit]] = []

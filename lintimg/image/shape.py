@@ -16,10 +16,12 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Iterable, Sequence
+from operator import methodcaller
 from typing import TYPE_CHECKING
 
 from lintimg.dockerfile.supervisor import looks_like_supervisor_config
-from lintimg.image.model import EntryType, LayerEntry
+from lintimg.image.model import EntryType, LayerEntry, affixed
 
 if TYPE_CHECKING:
     from lintimg.dockerfile.shape import Findings
@@ -30,6 +32,7 @@ _CRON_DIRS = ("etc/cron.d/", "var/spool/cron/crontabs/", "var/spool/cron/", "etc
 _SCRIPT_DIRS = ("usr/local/bin/", "usr/local/sbin/", "usr/bin/", "sbin/", "bin/")
 _SCRIPT_NAME = re.compile(r"(entrypoint|start|run|init|boot|launch|supervise|services?)[\w.-]*$|\.sh$")
 _UNIT_WANTS = re.compile(r"^etc/systemd/system/[^/]+\.wants/([^/]+)\.service$")
+_SLASHES = methodcaller("count", "/")
 _EVIDENCE_PLACES = ("etc/", *_CRON_DIRS)  # supervisord configs, systemd units, sshd host keys, crontabs
 # Binaries that show a daemon or an init system is installed, by path in the image.
 BINARIES = {
@@ -53,14 +56,26 @@ class ShapeFiles:
     key = "shape:1"  # part of the layer cache key: bump when what is captured or kept changes
 
     def wants(self, entry: LayerEntry) -> bool:
-        if entry.type is not EntryType.FILE or entry.size > MAX_CAPTURE:
+        p, etype, size = entry[:3]
+        if etype is not EntryType.FILE or size > MAX_CAPTURE:
             return False
-        p = entry.path
-        if looks_like_supervisor_config("/" + p):  # wider than what is read: the config supervisord's -c names may be anywhere
+        # wider than what is read: the config supervisord's -c names may be anywhere (its ending first: one slice, not the whole path)
+        if p[-5:].lower().endswith((".conf", ".ini")) and looks_like_supervisor_config("/" + p):
             return True
         # the place first: most files of an image are deeper than any script PID 1 runs, and a search costs more
         depth = p.count("/")
         return (depth <= 1 or depth <= 3 and p.startswith(_SCRIPT_DIRS)) and bool(_SCRIPT_NAME.search(p.rpartition("/")[2]))
+
+    def prefilter(self, paths: Sequence[str], largest: int) -> Iterable[int]:
+        """The indices of ``paths`` ending like a config (``.conf``, ``.ini``, any case) or in a place of scripts:
+        at most one folder deep, or under a ``bin`` folder PID 1 runs from (see ``LayerAnalyzer``)."""
+        if min(map(_SLASHES, paths), default=2) < 2:  # a path one folder deep
+            return range(len(paths))
+        found = set(affixed(paths, starts=_SCRIPT_DIRS))
+        low = "\0".join(paths).lower() + "\0"  # the lowercase of each path is in it, each followed by a NUL
+        if ".conf\0" in low or ".ini\0" in low:
+            found.update(i for i, p in enumerate(paths) if p.lower().endswith((".conf", ".ini")))
+        return found
 
     def keep(self, path: str, data: bytes) -> bytes:
         """Scripts and configs may set tokens: what the rules keep (and the layer cache stores) has them masked."""
@@ -124,7 +139,8 @@ def image_findings(image: Image) -> Findings:
     service_pid1 = f.pid1 is not None and (f.pid1.kind == "init" or f.pid1.name in ("s6-overlay", "s6-svscan", "runsvdir"))
     # Only paths one of the branches below can take, sorted: of 300,000 files, the few under etc/ and the like
     # (a service's run script ends in "/run", before a final newline too: its patterns end in "$").
-    places = [p for p in image.files if p.startswith(_EVIDENCE_PLACES) or p.endswith(("/run", "/run\n")) or p in BINARIES or p == named]
+    paths = list(image.files)
+    places = [paths[i] for i in affixed(paths, starts=_EVIDENCE_PLACES, ends=("/run", "/run\n"), names=[*BINARIES, *([named] if named else [])])]
     for path in sorted(places):
         entry = image.files[path].entry
         if (sdir := service_dir(path)) is not None:

@@ -33,9 +33,12 @@ and mutated archives.
 """
 from __future__ import annotations
 
+import operator
+import re
 import struct
 from collections.abc import Iterator
-from typing import NamedTuple, Protocol
+from itertools import compress, count, repeat
+from typing import NamedTuple, Protocol, cast
 from zlib import adler32
 
 from lintimg import limits
@@ -71,6 +74,20 @@ class Header(NamedTuple):
     stored: int  # bytes the entry occupies after its header, before padding
     # a sparse file's (offset, length) chunks, stored one after the other where its data starts; else None
     sparse: tuple[tuple[int, int], ...] | None = None
+
+
+class Run(NamedTuple):
+    """Consecutive entries without data (empty regular files, directories), decoded together: what a
+    :class:`Header` would say of each, by column. Each is ``Header(names[i], types[i], 0, *owners[i], "", types[i]
+    is a regular type, 0)``."""
+
+    names: list[str]
+    types: tuple[int, ...]
+    owners: list[tuple[int, int, int]]  # (mode, uid, gid)
+
+    def headers(self) -> Iterator[Header]:
+        for name, typeflag, (mode, uid, gid) in zip(self.names, self.types, self.owners):
+            yield _new(Header, (name, typeflag, 0, mode, uid, gid, "", typeflag in _PLAIN_DATA, 0, None))
 
 
 def _number(field: bytes) -> int:
@@ -202,6 +219,16 @@ _new = tuple.__new__  # a Header without NamedTuple's Python-level __new__: one 
 # types a plain header decodes alone: regular (then data follows), links, devices, FIFOs, directories
 _PLAIN = frozenset(b"0\x007123456")
 _PLAIN_DATA = frozenset(b"0\x007")
+# A run of header blocks, each: a name (first byte not NUL), a size field of exactly zero as GNU tar, Go's archive/tar and
+# Python's tarfile write it, typeflag regular/V7/contiguous/directory, no link name, no ustar prefix. A layer of many
+# empty files or folders (the shape of an entry-count bomb) is such runs: matched at C speed, decoded by column.
+_RUN = re.compile(rb"(?:[^\0].{123}00000000000\0.{20}[0\x0075]\0.{187}\0.{166})+", re.S)
+_ZERO_SIZE = b"00000000000\0"
+_RUN_FIELDS = struct.Struct("100s24s24x8sB355x")  # name, mode+uid+gid, (size, mtime), checksum, typeflag
+_MIN_RUN = 4  # blocks: a shorter run takes the one-header path (a run costs a few calls of its own)
+_MAX_RUN = 2048  # blocks (1 MiB): one run at most (a chunk bounds it first)
+_NAMES = re.compile(rb"(?=([^\0]{0,100})).{512}", re.S)  # each block's name, cut at its first NUL
+_LOW16 = (0xFFFF).__and__
 
 
 class TarReader:
@@ -270,9 +297,50 @@ class TarReader:
         return n
 
     def __iter__(self) -> Iterator[Header]:
+        for item in self.walk():
+            if isinstance(item, Run):
+                yield from item.headers()
+            else:
+                yield item
+
+    def _run(self, seg: bytes) -> tuple[Run | None, int]:
+        """The longest start of the run of header blocks ``seg`` (matched by :data:`_RUN`) that decodes by column,
+        and its length in blocks; no Run when that is under :data:`_MIN_RUN`. A block ends it when it needs the
+        one-header reading: a checksum or owner field not seen before, a name ending in "/" (a V7 directory, or one
+        to strip), a byte outside ASCII (its sum could then pass 65,520, past what one adler32 run sums exactly;
+        below it, adler32's low half is the block's sum)."""
+        n = len(seg)
+        blocks = list(map(seg.__getitem__, map(slice, range(0, n, BLOCK), range(BLOCK, n + BLOCK, BLOCK))))
+        names_f, owner_f, sum_f, types = zip(*_RUN_FIELDS.iter_unpack(seg))
+        got = list(map(_LOW16, map(adler32, blocks, repeat(0))))
+        want = list(map(self._sums.get, sum_f))
+        owners = cast(list[tuple[int, int, int]], list(map(self._owners.get, owner_f)))  # None where unseen: checked below
+        names = b"\0".join(_NAMES.findall(seg)).decode("ascii", "replace").split("\0")  # cut below where not ASCII
+        if "/\0" in "\0".join(names) + "\0":  # a folder's name ends in "/" (stripped); any other's ends the run
+            slash = [name.endswith("/") for name in names]
+            names = [name.rstrip("/") if t == _DIR else name for name, t in zip(names, types)]
+        else:
+            slash = []
+        if seg.isascii() and got == want and None not in owners and not any(s and t != _DIR for s, t in zip(slash, types)):
+            return Run(names, types, owners), n // BLOCK
+        # something ends the run: find the first block that does
+        good = min(
+            next(compress(count(), map(operator.not_, map(bytes.isascii, blocks))), n),
+            next(compress(count(), map(operator.ne, got, want)), n),
+            next(compress(count(), map(operator.is_, owners, repeat(None))), n),
+            next((i for i, (s, t) in enumerate(zip(slash, types)) if s and t != _DIR), n),
+        )
+        if good < _MIN_RUN:
+            return None, good
+        return Run(names[:good], types[:good], owners[:good]), good
+
+    def walk(self) -> Iterator[Header | Run]:
+        """Every entry, as :meth:`__iter__` gives them, with runs of entries without data as one :class:`Run`."""
         start = self.tell()
         numbers, sums, owners = self._numbers, self._sums, self._owners
         quiet = True  # no long name or pax record pending or global
+        single_until = 0  # stream offset before which no run is tried (a block there needs the one-header reading)
+        reach = _MAX_RUN  # blocks a run may take at most
         # the buffer, the offset of the next header in it and its offset in the stream, kept in locals
         # (a header is a few dozen operations); stored in self when the caller may read
         buf, at, base = self._buf, self._pos, self._base
@@ -293,6 +361,27 @@ class TarReader:
             if buf[at] == 0 and buf.startswith(ZERO_BLOCK, at):
                 self._pos = end
                 return
+            if (quiet and base + at >= single_until and buf.startswith(_ZERO_SIZE, at + 124)
+                    and (m := _RUN.match(buf, at, at + reach * BLOCK)) is not None and m.end() - at >= _MIN_RUN * BLOCK):
+                run, good = self._run(buf[at : m.end()])
+                if good < (m.end() - at) // BLOCK:
+                    # Cut short by a block that needs the one-header reading (which then learns its fields): that block
+                    # and those before it go that way, and the next run looks less far ahead. So the blocks decoded
+                    # for nothing stay a few per block read, however a hostile layer spreads such blocks.
+                    single_until = base + at + (good + 1) * BLOCK
+                    reach = max(_MIN_RUN * 2, 2 * good)
+                else:
+                    reach = min(2 * reach, _MAX_RUN)
+                if run is not None:
+                    after = at + good * BLOCK
+                    self._pos = after
+                    yield run
+                    if self._buf is buf and self._pos <= after:
+                        at = after
+                    else:
+                        self._seek(base + after)
+                        buf, at, base = self._buf, self._pos, self._base
+                    continue
             typeflag = buf[at + 156]
             # The fast path: a plain header with nothing pending and no name prefix, whose checksum field was
             # seen before and matches the sum of its bytes (two adler32 runs of 256 bytes: at most 65,280 each,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from lintimg.dockerfile.sources import normalized, read_source, split_lines
@@ -77,7 +77,10 @@ class RuleCapture:
         return f"{ACCOUNTS.key};{SHAPE_FILES.key}"
 
     def wants(self, entry: LayerEntry) -> bool:
-        return ACCOUNTS.wants(entry) or SHAPE_FILES.wants(entry)
+        return entry.path.rpartition("/")[2] in ACCOUNT_NAMES or SHAPE_FILES.wants(entry)  # ACCOUNTS.wants, without a call per file
+
+    def prefilter(self, paths: Sequence[str], largest: int) -> Iterable[int]:
+        return {*ACCOUNTS.prefilter(paths, largest), *SHAPE_FILES.prefilter(paths, largest)}
 
     def keep(self, path: str, data: bytes) -> bytes:
         return ACCOUNTS.keep(path, data) if path.rpartition("/")[2] in ACCOUNTS.names else SHAPE_FILES.keep(path, data)

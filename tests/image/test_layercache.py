@@ -101,6 +101,19 @@ def test_the_key_holds_the_policy_and_the_analyzer_set(tmp_path):
     assert spec_key([*analyzers, adhoc], capture, limits) is None
 
 
+def test_entry_columns_round_trip_and_tampered_ones_are_refused():
+    odd = [LayerEntry(".profile", EntryType.FILE, 2**70, 0o644, 0, 0), LayerEntry("a\nb", EntryType.SYMLINK, 0, 0o777, 1, 1, "x\ny"),
+           LayerEntry("c/d", EntryType.HARDLINK, 0, 0o4755, 2**40, 7, "e"), LayerEntry("f", EntryType.FIFO, 0, 0, 0, 0)]
+    for entries in (odd, odd[:1], odd[2:], [], [LayerEntry(f"d/f{i}", EntryType.FILE, i, 0o644, 0, 0) for i in range(500)]):
+        assert _entries(json.loads(json.dumps(_columns(entries)))) == entries
+    good = _columns(odd[2:])
+    for key, value in [("paths", "../x\nf"), ("paths", "c/d\n/f"), ("paths", "c//d\nf"), ("paths", "c/d"), ("types", "hz"), ("types", "h"),
+                       ("sizes", [0, -1]), ("sizes", [0, True]), ("sizes", [0, 1.0]), ("sizes", {"u64": "AAAA"}), ("links", ["e", 5]),
+                       ("links", "e")]:
+        with pytest.raises((ValueError, TypeError, KeyError)):
+            _entries({**good, key: value})
+
+
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty", "foreign"])
 def test_damaged_entries_are_misses_and_get_rewritten(tmp_path, damage):
     ref = _archive(tmp_path, "a.tar", [BASE, MID])
