@@ -15,13 +15,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from lintimg import limits
 from lintimg.errors import LintimgError
 from lintimg.findings import Severity
+from lintimg.records import record
 
 CONFIG_NAMES = (".lintimg.yaml", ".lintimg.yml")
 HADOLINT_NAMES = (".hadolint.yaml", ".hadolint.yml")
@@ -191,7 +192,7 @@ def _sdk_images(v: Any) -> bool:
     return True
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Key:
     """One key of ``.lintimg.yaml``: how it is checked, what the error says, its JSON Schema and meaning.
 
@@ -320,7 +321,7 @@ def parse_size(v: Any) -> int:
         raise ValueError(f"not a size: {shown(v)}") from None
 
 
-@dataclass
+@record
 class RuleSetting:
     """A rule's entry under ``rules:``: on or off, and its severity."""
 
@@ -330,7 +331,7 @@ class RuleSetting:
     lenient: bool = False
 
 
-@dataclass
+@record
 class Config:
     """The settings of a run, as loaded from ``.lintimg.yaml`` (defaults without one)."""
 
@@ -350,7 +351,7 @@ class Config:
     untrusted_code: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record
 class UserConfig:
     """The user's own config: code to load in every run, and project configs whose code to load."""
 

@@ -20,7 +20,6 @@ import os
 import posixpath
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lintimg.dockerfile import Dockerfile, Instruction, Stage
@@ -33,6 +32,7 @@ from lintimg.dockerfile.words import expand, is_digits, split_words
 from lintimg.engine.hookspecs import BASEFACTS
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Safety
+from lintimg.records import record
 from lintimg.rules import BASEFACT_RULES, _fixes
 from lintimg.rules._versions import Spec, apk_spec, apt_spec, pinned, rpm_spec, zypper_spec
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # types only: a Dockerfile-only run loads neither the context
     from lintimg.image.basefacts import BaseFacts, Lookup
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Manager:
     """How one package manager installs, prompts, pins and caches.
 
@@ -635,7 +635,7 @@ _REMOVE = {"apt-get": ("purge", "remove", "autoremove"), "apt": ("purge", "remov
            "yum": ("remove", "erase", "autoremove"), "dnf": ("remove", "erase", "autoremove"), "microdnf": ("remove",), "zypper": ("remove", "rm")}
 
 
-@dataclass
+@record
 class Installed:
     """A package a system package manager installs in a stage chain, and the command that removes it again, if any."""
 

@@ -110,7 +110,7 @@ def key_value_form(ins: Instruction) -> Edits:
 # A command line sh reads exactly as written: words of plain characters and quoted parts with nothing
 # to expand inside; no variables, operators, redirections, globs, ``~``, comments or escapes.
 _WORD = r"""(?:[A-Za-z0-9_./:=@%+,-]|'[^']*'|"[^"$`\\]*")+"""  # one character per step: no backtracking blow-up
-_LITERAL_LINE = re.compile(rf"[ \t]*{_WORD}(?:[ \t]+{_WORD})*[ \t]*")
+_LITERAL_LINE = rf"[ \t]*{_WORD}(?:[ \t]+{_WORD})*[ \t]*"  # compiled on first use (re's cache): only a fix asks
 # Commands that only exist inside the shell, or act on it: exec form would run something else or nothing.
 _SHELL_ONLY = frozenset(
     "! . : [[ ]] { } alias bg break case cd command continue declare do done elif else esac eval exec exit export "
@@ -129,7 +129,7 @@ def exec_words(text: str) -> list[str] | None:
     only exists in the shell. A leading ``exec`` is dropped: sh replaces
     itself with the command, as exec form runs it.
     """
-    if not _LITERAL_LINE.fullmatch(text):
+    if not re.fullmatch(_LITERAL_LINE, text):
         return None
     words = shlex.split(text, posix=True)
     if words and words[0] == "exec" and len(words) > 1 and not words[1].startswith("-"):

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from lintimg.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Spec:
     """A package word read by its manager's grammar."""
 

@@ -22,7 +22,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from lintimg.dockerfile.stages import chain
 from lintimg.engine.rule import rule
 from lintimg.engine.target import ImageTarget, Subject
 from lintimg.findings import Hit, Severity
@@ -98,6 +97,8 @@ def _config_line(t: ImageTarget, keyword: str, key: str) -> tuple[int, int] | No
     df = t.dockerfile
     if df is None or df.final_stage is None:
         return None
+    from lintimg.dockerfile.stages import chain  # with a Dockerfile only: an image alone loads no Dockerfile model
+
     at = None
     for stage in reversed(chain(df, df.final_stage)):
         for ins in stage.of(keyword):

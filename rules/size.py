@@ -6,7 +6,6 @@ import json
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from lintimg.dockerfile.words import expand
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
 from lintimg.findings import Hit, Severity
+from lintimg.records import record
 from lintimg.rules._common import Installed, as_pip, base_lookup, base_variants, chain_commands, installed_packages, measured_stages, runs_app
 
 ID_RANGE = "LI630-LI649"
@@ -121,7 +121,7 @@ def base_image_too_large(t: DockerfileTarget) -> Iterator[Hit]:
 # ---------------------------------------------------------------- SDK families (data file + sdk-images)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Family:
     name: str
     images: tuple[str, ...]
@@ -184,7 +184,7 @@ def _root_base(df: Dockerfile, stage: Stage) -> Stage:
 # ---------------------------------------------------------------- builds in the final stage
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Build:
     ins: Instruction
     cmd: Command
@@ -249,7 +249,7 @@ def _toolchain_kind(pkg: str) -> str | None:
     return next((kind for kind, pats in TOOLCHAIN_PACKAGES.items() if _globs(pats).match(pkg)), None)
 
 
-@dataclass
+@record
 class _Chain:
     """What the final image's stages do, in build order."""
 

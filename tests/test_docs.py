@@ -11,7 +11,7 @@ import yaml
 from lintimg import config as config_module
 from lintimg.config import Config
 from lintimg.engine import Engine
-from lintimg.engine.rule import SECTIONS
+from lintimg.engine.rule import SECTIONS, rule
 from lintimg.findings import Finding, ImageLocation, Location, Severity
 from lintimg.reports import RunInfo
 from lintimg.reports import json as json_report
@@ -50,6 +50,21 @@ def test_every_rule_is_documented_and_well_formed(rules) -> None:
             assert 0 < r.security_severity <= 10, r.id
         for peer, why in r.divergences.items():
             assert why.strip(), f"{r.id}: divergence from {peer} without a reason"
+
+
+def test_a_plugin_rule_without_its_sections_is_refused_where_it_is_defined() -> None:
+    """The built-in rules are held to their docs by the test above; a plugin's rule, when @rule makes it."""
+    def check(t):
+        """Flags nothing.
+
+        ## What it does
+        Nothing.
+        """
+        return []
+
+    check.__module__ = "someplugin.rules"
+    with pytest.raises(ValueError, match=r"ZZ100 zz-check: docstring lacks a summary or sections \['Why it matters', 'Example', 'Fix'\]"):
+        rule("ZZ100", "zz-check", Severity.WARNING)(check)
 
 
 def doc_tables(path: Path) -> dict[str, dict[str, str]]:

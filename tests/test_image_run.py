@@ -1,6 +1,8 @@
 """One run over an image (lintimg.run.image): history rebuilt as a Dockerfile, rules run once, mapping notes."""
 from __future__ import annotations
 
+import pytest
+
 from lintimg.dockerfile import parse_dockerfile
 from lintimg.run.image import check_image, rebuild_dockerfile
 from tests import rulespec
@@ -46,3 +48,23 @@ def test_a_dockerfile_that_did_not_build_the_image_gives_a_note_not_wrong_lines(
     assert any("does not match image" in n for n in run.notes), run.notes
     (waste,) = [f for f in run.findings if f.rule_id == "LI600"]
     assert waste.location.path == "app/BigFile"
+
+
+def test_with_no_history_rule_on_the_rebuilt_dockerfile_is_listed_as_checked_but_never_parsed(monkeypatch) -> None:
+    """Only image rules on (the secret rules of a rescan): nothing the rebuilt Dockerfile yields is kept, so it is not
+    parsed or checked, and the report lists it with the same lines as when history rules run."""
+    import lintimg.run.image as run_image
+    from lintimg.config import Config
+    from lintimg.engine import Engine
+
+    img = make_image([BASE, layer("/bin/sh -c sudo chown -R app /srv", files={"srv/x": 1})])
+    every = check_image(rulespec.engine(), img)
+    assert any(f.location.path == "app/history.Dockerfile" for f in every.findings)  # history rules did run there
+    image_only = Engine(Config())
+    image_only.registry.select(image_only.registry.resolve(["LI550,LI551,LI552,LI553"], ""))
+    monkeypatch.setattr(run_image, "parse_dockerfile", lambda *a: pytest.fail("the rebuilt Dockerfile was parsed"), raising=False)
+    monkeypatch.setattr("lintimg.dockerfile.parse_dockerfile", lambda *a: pytest.fail("the rebuilt Dockerfile was parsed"), raising=False)
+    run = check_image(image_only, img)
+    assert not [f for f in run.findings if f.location.path.endswith("history.Dockerfile")]
+    assert run.files == every.files[:1] == ["app/history.Dockerfile"]
+    assert run.sources["app/history.Dockerfile"] == every.sources["app/history.Dockerfile"]

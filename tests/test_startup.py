@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ from tests.clirun import EXAMPLES, REPO
 WATCHED = """
 import json, sys
 def watched():
-    return sorted(m for m in sys.modules if m.startswith("lintimg") or m.split(".")[0] in ("detect_secrets", "re2", "rich", "sarif_om", "yaml", "zstandard", "importlib", "dockerfile_parse", "tree_sitter", "tree_sitter_bash", "shutil", "bz2", "lzma", "_hashlib"))
+    return sorted(m for m in sys.modules if m.startswith("lintimg") or m.split(".")[0] in ("detect_secrets", "re2", "rich", "sarif_om", "yaml", "zstandard", "importlib", "dockerfile_parse", "tree_sitter", "tree_sitter_bash", "shutil", "bz2", "lzma", "_hashlib", "tempfile", "datetime"))
 """
 PROBE = WATCHED + """
 from lintimg.cli import main
@@ -90,6 +91,18 @@ def test_a_run_whose_findings_are_kept_loads_no_rules_model_or_walk(tmp_path):
                 "lintimg.shellcheck.batch", "lintimg.engine.pragmas"} & warm
     # argparse's terminal width, the ShellCheck lookup and the cache keys go without shutil (bz2, lzma) and OpenSSL
     assert not {"shutil", "bz2", "lzma", "_hashlib"} & warm
+
+
+def test_a_run_over_edited_files_loads_no_openssl_archive_or_date_modules(tmp_path):
+    """The pre-commit path after an edit (its findings not kept, ShellCheck's answers kept): cache keys are BLAKE2
+    (hashlib loads OpenSSL), the bash grammar loads without tree-sitter-bash's __init__ (importlib.resources brings
+    tempfile, shutil, bz2, lzma), and label values import datetime only for a label schema."""
+    args = ("--no-color", str(EXAMPLES / "webapp" / "Dockerfile"))
+    loaded(*args, cache=str(tmp_path))
+    shutil.rmtree(tmp_path / "lintimg" / "results")
+    edited = loaded(*args, cache=str(tmp_path))
+    assert {"lintimg.rules.base_image", "lintimg.dockerfile.shell", "tree_sitter"} <= edited  # it linted
+    assert not {"importlib.resources", "tree_sitter_bash", "tempfile", "shutil", "bz2", "lzma", "_hashlib", "datetime"} & edited
 
 
 # The console script's path: every module the run loaded, listed before json is imported to print them.

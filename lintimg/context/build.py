@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +10,7 @@ from lintimg.context.attach import BUILDKIT
 from lintimg.context.copies import Copy, context_copies
 from lintimg.context.dockerignore import IgnoreFile, IgnoreProblem
 from lintimg.context.walk import Subtree, Tree
+from lintimg.records import record
 
 if TYPE_CHECKING:
     from lintimg.context.gitchurn import Churn
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 MAX_IGNORE_BYTES = 1024 * 1024
 
 
-@dataclass
+@record
 class IgnoreSource:
     """Which ignore file applies, its parsed content, or why it could not be read."""
 

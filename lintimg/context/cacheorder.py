@@ -5,7 +5,6 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -13,6 +12,7 @@ from lintimg.dockerfile import Dockerfile, Instruction
 from lintimg.dockerfile.queries import run_commands
 from lintimg.dockerfile.shell import Command
 from lintimg.dockerfile.stages import chain
+from lintimg.records import record
 
 if TYPE_CHECKING:
     from lintimg.context import BuildContext
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from lintimg.context.walk import Entry, Subtree
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Ecosystem:
     name: str
     manifests: tuple[str, ...]  # file name patterns the install reads
@@ -134,7 +134,7 @@ def _sends_source_with_manifest(copy: Copy, eco: Ecosystem) -> bool:
     return 0 < len(manifests_sent(copy, eco)) < sum(len(p[2]) for p in copy.parts)
 
 
-@dataclass
+@record
 class MisplacedInstall:
     run: Instruction
     cmd: Command

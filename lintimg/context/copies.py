@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 
 from lintimg.context.dockerignore import (
@@ -18,12 +18,13 @@ from lintimg.context.dockerignore import (
 from lintimg.context.walk import Entry, Subtree, Tree, join, link_escapes
 from lintimg.dockerfile import Dockerfile, Instruction, Token
 from lintimg.dockerfile.words import expand
+from lintimg.records import record
 
 _HEREDOC_SOURCE = re.compile(r"^\d*<<-?(['\"]?)([A-Za-z0-9_.\-]+)\1$")
-_REMOTE = re.compile(r"^([a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)
+_REMOTE = r"(?i)^([a-z][a-z0-9+.-]*://|git@)"  # compiled on first use (re's cache): only ADD asks
 
 
-@dataclass
+@record
 class Source:
     """One source argument of a COPY/ADD and what it sends."""
 
@@ -59,7 +60,7 @@ class Source:
         return self.kind == "path" and self.path == "" and not self.outside
 
 
-@dataclass
+@record
 class Copy:
     """A COPY/ADD that reads the build context."""
 
@@ -151,7 +152,7 @@ def _source(tree: Tree, ins: Instruction, tok: Token, df: Dockerfile) -> Source:
     if m and ins.heredocs:
         body = next((h.content for h in ins.heredocs if h.name == m.group(2)), "")
         return Source(tok, raw, "heredoc", inline_bytes=len(body.encode("utf-8", "surrogateescape")))
-    if ins.keyword == "ADD" and _REMOTE.match(raw):
+    if ins.keyword == "ADD" and re.match(_REMOTE, raw):
         return Source(tok, raw, "remote")
     unset: list[str] = []
     env = df.env_at(ins) if "$" in raw else {}  # variables only matter to a source that names one

@@ -13,7 +13,9 @@ directories, and the last matching line wins.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from lintimg.records import record
 
 # bufio.Scanner's default token limit: a longer line fails the read.
 MAX_LINE = 64 * 1024
@@ -102,7 +104,7 @@ def _escaped(ch: str) -> str:
     return re.escape(ch)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Pattern:
     """One cleaned pattern line (``text`` without the ``!``)."""
 
@@ -199,13 +201,13 @@ def compile_pattern(text: str, exclusion: bool = False, line: int = 0, legacy: b
     return Pattern(text, exclusion, line, kind, compiled, legacy)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class IgnoreProblem:
     line: int
     message: str
 
 
-@dataclass
+@record
 class IgnoreFile:
     """A parsed ignore file: its patterns in order, and the lines Docker would refuse."""
 

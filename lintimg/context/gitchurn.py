@@ -4,14 +4,16 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from lintimg.records import record
 
 DEFAULT_DEPTH = 100
 GIT_TIMEOUT = 20.0
 _cache: dict[tuple[str, int], Churn | None] = {}
 
 
-@dataclass
+@record
 class Churn:
     """Per-commit changed paths (relative to the context root) for the last ``commits`` commits."""
 

@@ -7,7 +7,6 @@ does the detection under the policy.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Iterable
@@ -45,7 +44,7 @@ class ContextSecrets:
         self.root = root
         self.scanner = scanner
         self.use_disk = use_disk and cachefiles.enabled()
-        ident = hashlib.sha256(f"{CACHE_FORMAT}\0{root}\0{policy}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        ident = cachefiles.digest(f"{CACHE_FORMAT}\0{root}\0{policy}".encode("utf-8", "surrogateescape"))[:32]
         self.path = cachefiles.cache_root("context") / f"{ident}.json"
         self._dirty = False
         self.read_files = 0  # files read in this run (a warm run reads none)

@@ -5,10 +5,10 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from lintimg import limits
 from lintimg.context.walk import Entry, Subtree, make_entry
+from lintimg.records import record
 
 # Names whose content decides (certificates are .pem too; an .npmrc may hold only a registry URL).
 CONTENT_LIMIT = 256 * 1024
@@ -41,7 +41,7 @@ _CREDENTIAL_FILES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Sensitive:
     entry: Entry
     what: str  # "private key", ".env file", "kubeconfig", ...
@@ -160,10 +160,10 @@ _JUNK_FILES = (
     ("*~", "editor backup"),
     ("*.pyc", "Python bytecode"),
 )
-_JUNK_FILE_RE = re.compile("|".join(fnmatch.translate(p) for p, _ in _JUNK_FILES))
+_JUNK_FILE_RE = "|".join(fnmatch.translate(p) for p, _ in _JUNK_FILES)  # compiled on first use (re's cache)
 
 
-@dataclass
+@record
 class Notable:
     path: str  # the directory or file
     what: str
@@ -183,7 +183,7 @@ def notable_in(tree: Subtree) -> list[Notable]:
                 hit = ("/".join(parts[: i + 1]), _JUNK_DIRS[part], True)
                 break
         if hit is None:
-            if not _JUNK_FILE_RE.match(parts[-1]) or _safe_env(parts[-1]):
+            if not re.match(_JUNK_FILE_RE, parts[-1]) or _safe_env(parts[-1]):
                 continue
             what = next(w for pat, w in _JUNK_FILES if fnmatch.fnmatchcase(parts[-1], pat))
             hit = (e.rel, what, False)

@@ -12,7 +12,7 @@ import posixpath
 import re
 import stat
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -21,6 +21,7 @@ from lintimg.context.attach import BUILDKIT, CLASSIC, CLASSIC_PRE23
 from lintimg.context.dockerignore import Matcher, Pattern, PatternError, compile_pattern
 from lintimg.context.observe import entry_stamp
 from lintimg.paths import climbs_out
+from lintimg.records import record
 
 if TYPE_CHECKING:
     from lintimg.context.observe import Recorder
@@ -88,7 +89,7 @@ def parent_of(rel: str) -> str:
     return rel.rsplit("/", 1)[0] if "/" in rel else ""
 
 
-@dataclass
+@record
 class Subtree:
     """Everything Docker sends under one directory (the directory itself excluded)."""
 
@@ -116,7 +117,7 @@ class Subtree:
         self.unreadable.extend(other.unreadable)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _DirState:
     excluded: bool
     info: tuple[bool, ...] | None

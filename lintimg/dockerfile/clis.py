@@ -28,15 +28,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
+
+from lintimg.records import record
 
 
 def _names(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Cli:
     """How one program reads its command line."""
 

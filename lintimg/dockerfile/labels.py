@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
 
 # Docker's label key guideline: lower-case alphanumerics with single ".", "-" or "_" between.
 _KEY_RE = re.compile(r"^[a-z](?:[._-]?[a-z0-9])*$")
 RESERVED_NAMESPACES = ("com.docker.", "io.docker.", "org.dockerproject.")
 
-_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
-_RFC3339_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-_GIT_HASH_RE = re.compile(r"^[0-9a-f]{7,40}$")
-_SEMVER_RE = re.compile(
+# The value formats: only a label schema asks for them, so each pattern compiles on its first use (re's cache).
+_URL = r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$"
+_RFC3339 = r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+_GIT_HASH = r"^[0-9a-f]{7,40}$"
+_SEMVER = (
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
 )
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_EMAIL_RE = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$")
+_EMAIL = rf"^{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$"
 
 
 def key_problem(key: str) -> str | None:
@@ -39,9 +39,11 @@ def key_problem(key: str) -> str | None:
 
 
 def _rfc3339(v: str) -> bool:
-    m = _RFC3339_RE.match(v)
+    m = re.match(_RFC3339, v)
     if not m:
         return False
+    from datetime import datetime  # here, with the pattern: a run without a label schema does not load it
+
     try:
         year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
         datetime(year, month, day, hour, minute, second)
@@ -58,10 +60,10 @@ def _spdx(v: str) -> bool:
 
 # type -> (validator, what a valid value looks like)
 FORMATS: dict[str, tuple[Callable[[str], bool], str]] = {
-    "url": (lambda v: bool(_URL_RE.match(v)), "a URL with a scheme, e.g. https://example.com/repo"),
+    "url": (lambda v: bool(re.match(_URL, v)), "a URL with a scheme, e.g. https://example.com/repo"),
     "rfc3339": (_rfc3339, "an RFC 3339 timestamp, e.g. 2024-05-01T12:00:00Z"),
     "spdx": (lambda v: _spdx(v), "an SPDX license id, e.g. Apache-2.0"),
-    "hash": (lambda v: bool(_GIT_HASH_RE.match(v)), "a git commit hash (lower-case hex)"),
-    "semver": (lambda v: bool(_SEMVER_RE.match(v)), "a semantic version, e.g. 1.4.2"),
-    "email": (lambda v: bool(_EMAIL_RE.match(v)), "an email address, e.g. team@example.com"),
+    "hash": (lambda v: bool(re.match(_GIT_HASH, v)), "a git commit hash (lower-case hex)"),
+    "semver": (lambda v: bool(re.match(_SEMVER, v)), "a semantic version, e.g. 1.4.2"),
+    "email": (lambda v: bool(re.match(_EMAIL, v)), "an email address, e.g. team@example.com"),
 }

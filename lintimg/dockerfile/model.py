@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from lintimg.dockerfile.words import expand, is_digits, parse_key_values
+from lintimg.records import record
 
 if TYPE_CHECKING:
     from lintimg.dockerfile.shell import Script
@@ -42,7 +43,7 @@ class DockerfileSyntaxError(Exception):
         self.column = column
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Pos:
     line: int
     column: int
@@ -50,7 +51,7 @@ class Pos:
     end_column: int
 
 
-@dataclass
+@record
 class Token:
     """A word of an instruction's arguments with its place in the file."""
 
@@ -59,14 +60,14 @@ class Token:
     pos: Pos
 
 
-@dataclass
+@record
 class Flag:
     name: str  # without the leading "--"
     value: str | None
     token: Token
 
 
-@dataclass
+@record
 class Heredoc:
     name: str
     content: str  # body as the builder sees it (tabs stripped for "<<-")
@@ -78,13 +79,13 @@ class Heredoc:
     closed: bool = True  # False: no closing delimiter (the body runs to the end of the file; a parse error)
 
 
-@dataclass
+@record
 class Comment:
     line: int
     text: str  # without the leading "#", stripped
 
 
-@dataclass
+@record
 class Instruction:
     keyword: str  # upper case
     keyword_raw: str  # as written, for casing checks
@@ -196,7 +197,7 @@ def _token_at(ins: Instruction) -> Token:
     return Token(ins.keyword_raw, ins.keyword, ins.pos)
 
 
-@dataclass
+@record
 class Stage:
     index: int
     from_: Instruction
@@ -220,7 +221,7 @@ class Stage:
                 yield ins
 
 
-@dataclass
+@record
 class Dockerfile:
     path: str
     text: str

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from lintimg.dockerfile import Dockerfile, Instruction, Stage, Token
@@ -11,6 +11,7 @@ from lintimg.dockerfile.model import run_mounts as run_mounts  # re-exported: ru
 from lintimg.dockerfile.shell import Command, command_from_argv
 from lintimg.dockerfile.stages import chain
 from lintimg.findings import Edit, Hit, Safety, Severity
+from lintimg.records import record
 
 # Shells whose scripts the POSIX-shell rules understand.
 POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "zsh", "busybox"})
@@ -122,7 +123,7 @@ def cmd_hit(ins: Instruction, cmd: Command, message: str, **kw: Any) -> Hit:
     return h
 
 
-@dataclass
+@record
 class ContainerCommand:
     """What a stage's image runs as PID 1: the ENTRYPOINT and CMD in force and the argv they make.
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
 
 from lintimg.errors import LintimgError
+from lintimg.records import record
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
@@ -29,7 +29,7 @@ def looks_like_host(first: str) -> bool:
     return "." in first or ":" in first or first == "localhost" or first != first.lower()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DockerRef:
     """A registry reference, normalised the way Docker does (docker.io, library/, latest)."""
 
@@ -103,7 +103,7 @@ def parse_docker_ref(text: str) -> DockerRef:
 # --- references as written (FROM lines) ---------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ImageRef:
     """A parsed reference; ``registry`` is ``None`` when the reference names none (Docker Hub)."""
 

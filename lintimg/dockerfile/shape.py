@@ -33,8 +33,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
+
+from lintimg.dockerfile.supervisor import looks_like_supervisor_config
+from lintimg.records import record
 
 if TYPE_CHECKING:
     from lintimg.dockerfile.model import Dockerfile, Instruction, Stage
@@ -83,7 +86,7 @@ INIT_PACKAGES = {"systemd": "systemd", "systemd-sysv": "systemd", "sysvinit": "S
 KEEPALIVE = frozenset({"tail", "sleep", "wait", "read", "pause", "cat"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Evidence:
     """One thing that shows what the container runs, with where it was seen."""
 
@@ -94,7 +97,7 @@ class Evidence:
     service: str | None = None  # the service it shows will run or is installed
 
 
-@dataclass
+@record
 class Pid1:
     """What the container's PID 1 is, after init shims and exec wrappers."""
 
@@ -157,7 +160,7 @@ def classify_pid1(argv: list[str]) -> Pid1:
 # --- shell scripts -----------------------------------------------------------------------
 
 
-@dataclass
+@record
 class ScriptShape:
     """The services a shell script (PID 1) leaves running."""
 
@@ -296,7 +299,7 @@ def _service_name(name: str) -> str:
 # --- supervisor configurations -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Program:
     name: str
     command: str
@@ -325,14 +328,6 @@ def supervisor_programs(text: str) -> list[Program] | None:
     return out
 
 
-def looks_like_supervisor_config(path: str, text: str | None = None) -> bool:
-    """A supervisord config by place (``/etc/supervisor*``, ``supervisord.conf``) or, given its text, by a [program:] section."""
-    p = path.lower()
-    if "supervisor" in p and p.endswith((".conf", ".ini")):
-        return True
-    return text is not None and p.endswith((".conf", ".ini")) and "[program:" in text
-
-
 _S6 = re.compile(r"^/?(?:etc/services\.d|etc/s6/services|run/s6/services|etc/s6-overlay/s6-rc\.d)/([^/]+)/run$")
 _RUNIT = re.compile(r"^/?(?:etc/service|etc/sv|service|var/service)/([^/]+)/run$")
 _NOT_SERVICES = frozenset({"user", "user2", "base", ".s6-svscan", "s6-rc-oneshot-runner", "s6rc-oneshot-runner", "s6rc-fdholder", "fix-attrs", "legacy-services"})
@@ -352,7 +347,7 @@ def service_dir(path: str) -> tuple[str, str] | None:
 # --- the decision -------------------------------------------------------------------------
 
 
-@dataclass
+@record
 class Findings:
     """Evidence gathered about one image (from a Dockerfile with its context, or from an image)."""
 
@@ -373,7 +368,7 @@ class Findings:
         return list(dict.fromkeys(e.service for e in self.installed if e.service is not None and e.service in INIT_PACKAGES.values()))
 
 
-@dataclass
+@record
 class Verdict:
     system: bool
     reason: str  # one clause: how it decided
@@ -424,7 +419,7 @@ def decide(f: Findings) -> Verdict | None:
 # --- from a Dockerfile ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Copied:
     """A file a COPY/ADD puts in the image: where it lands, where it comes from, and its text when read."""
 

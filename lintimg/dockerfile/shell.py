@@ -20,24 +20,48 @@ so an option's value is never an operand. Rules ask:
 """
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property, lru_cache
 
-import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
 from lintimg import limits
 from lintimg.dockerfile.clis import GENERIC, WRAPPERS, Cli, cli_of
+from lintimg.records import record
 
-_LANGUAGE = Language(tree_sitter_bash.language())
+
+def _bash_language() -> object:
+    """tree-sitter-bash's grammar, from the extension module that holds it.
+
+    The package's ``__init__`` imports :mod:`importlib.resources` for query files lintimg never reads, which
+    brings tempfile, shutil, bz2, lzma and random: ~10 ms of a run over edited files. The import system's own
+    steps load the grammar's module without that ``__init__``; a package laid out otherwise is imported whole.
+    """
+    package = importlib.util.find_spec("tree_sitter_bash")
+    where = package.submodule_search_locations if package is not None else None
+    spec = importlib.machinery.PathFinder.find_spec("tree_sitter_bash._binding", where) if where else None
+    if spec is not None and spec.loader is not None:
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        language = getattr(module, "language", None)
+        if callable(language):
+            return language()
+    import tree_sitter_bash
+
+    return tree_sitter_bash.language()
+
+
+_LANGUAGE = Language(_bash_language())
 _PARSER = Parser(_LANGUAGE)
 
 _WRAPPER_NAMES = frozenset(n for w in WRAPPERS for n in w.names)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Option:
     """One option as given: its name without dashes, its value (``None`` for a switch), the argv index of its word."""
 
@@ -47,7 +71,7 @@ class Option:
     word: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ParsedArgs:
     """argv read with a program's option table."""
 
@@ -164,7 +188,7 @@ def command_from_argv(argv: Sequence[str], row: int = 0, offset: int = 0, assign
                    spans=tuple(spans[first:]), end=end)
 
 
-@dataclass
+@record
 class Command:
     """One simple command: ``argv`` with quotes removed, variable references kept as written."""
 
@@ -244,7 +268,7 @@ class Command:
         return self.operands
 
 
-@dataclass
+@record
 class Script:
     text: str
     commands: list[Command]

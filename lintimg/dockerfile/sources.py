@@ -4,11 +4,11 @@ from __future__ import annotations
 import fnmatch
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from lintimg import limits
 from lintimg.errors import LintimgError
+from lintimg.records import record
 
 MAX_DOCKERFILE_BYTES = limits.MAX_DOCKERFILE
 _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".hg", ".svn"}
@@ -21,7 +21,7 @@ def is_dockerfile_name(name: str) -> bool:
     return any(fnmatch.fnmatchcase(name, p) for p in _PATTERNS)
 
 
-@dataclass
+@record
 class DockerfileText:
     """A Dockerfile as read: its text, or why it cannot be used."""
 

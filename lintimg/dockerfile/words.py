@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+
+from lintimg.records import record
 
 _VAR_RE = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+])(?P<word>[^}]*))?\}"
@@ -20,7 +21,7 @@ _VAR_RE = re.compile(
 _PLAIN_WORD = re.compile(r"\S+")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Word:
     """A word of an instruction: ``text`` as written, ``value`` dequoted; offsets into the source."""
 

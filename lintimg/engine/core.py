@@ -180,13 +180,15 @@ class Engine:
     def run(self, target: Target, only: frozenset[str] | None = None) -> list[Finding]:
         """The findings of every enabled rule on ``target`` (of the enabled rules in ``only``, when given:
         the fix passes run just the rules that can fix something)."""
-        from lintimg.engine.pragmas import Suppressions, read_suppressions  # with the model: only when rules run
-
         registry = self.registry
         df = target.dockerfile
-        sup = read_suppressions(df, registry) if df is not None else Suppressions()
-        if self.config.disable_ignore_pragma:
-            sup = Suppressions(unknown=sup.unknown, shell=sup.shell)
+        sup = None  # pragmas live in Dockerfiles: an image alone has none (nor loads the comment parser)
+        if df is not None:
+            from lintimg.engine.pragmas import Suppressions, read_suppressions  # with the model: only when rules run
+
+            sup = read_suppressions(df, registry)
+            if self.config.disable_ignore_pragma:
+                sup = Suppressions(unknown=sup.unknown, shell=sup.shell)
         starts = [i.pos.line for i in df.instructions] if df is not None else []
         anchors: dict[int, str] = {}
         findings: list[Finding] = []
@@ -203,7 +205,7 @@ class Engine:
                     anchor = anchors.get(i)
                     if anchor is None:
                         anchor = anchors[i] = instruction_anchor(df, df.instructions[i])
-            if sup.suppressed(r.id, ins_idx, stage_idx):
+            if sup is not None and sup.suppressed(r.id, ins_idx, stage_idx):
                 return
             severity = registry.hit_severity(r.id, hit)
             if severity is None:  # a single code of a family rule (SC2086 of LI390) turned off
@@ -245,7 +247,7 @@ class Engine:
                 continue
             for hit in hits:
                 emit(r, hit)
-        if registry.enabled(unknown_rule_in_pragma.id) and only is None:
+        if sup is not None and registry.enabled(unknown_rule_in_pragma.id) and only is None:
             for line, raw in sup.unknown:
                 emit(unknown_rule_in_pragma, Hit(f"unknown rule {raw!r} in ignore pragma", line=line))
         findings.sort(key=Finding.sort_key)

@@ -16,7 +16,7 @@ IDs may be our ids or slugs; an unknown one in a ``lintimg`` pragma is reported.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from lintimg.dockerfile import Dockerfile
 from lintimg.dockerfile.comments import (
@@ -28,9 +28,10 @@ from lintimg.dockerfile.comments import (
     hadolint_ignored,
 )
 from lintimg.engine.registry import Registry
+from lintimg.records import record
 
 
-@dataclass
+@record
 class Suppressions:
     file: set[str] = field(default_factory=set)
     stage: dict[int, set[str]] = field(default_factory=dict)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from lintimg.config import Config, nearest
@@ -23,6 +23,7 @@ from lintimg.engine.rule import Rule
 from lintimg.engine.target import Subject
 from lintimg.errors import LintimgError
 from lintimg.findings import Hit, Severity
+from lintimg.records import record
 
 # Parse errors and rule crashes must not pass for a clean run when a user narrows the rule set.
 ALWAYS_SELECTED = frozenset({"LI001", "LI002"})
@@ -39,12 +40,12 @@ def normalize_peer(pid: str) -> str:
 
 # A key written like a peer's id rather than ours (``DL3008``, ``SC2086``, ``DS-0002``, ``CKV_DOCKER_3``,
 # ``KICS-0a1b2c3d``, ``CIS-DI-0001``, ``UndefinedVar``): its "did you mean" comes from the peer ids.
-_PEER_SHAPE = re.compile(r"^(?![Ll][Ii]\d)(?:[A-Za-z]{2,}[-_]?[A-Za-z_-]*\d+|KICS-[0-9a-fA-F]+|[A-Z][a-z]+(?:[A-Z][a-z]*)+)$")
+_PEER_SHAPE = r"^(?![Ll][Ii]\d)(?:[A-Za-z]{2,}[-_]?[A-Za-z_-]*\d+|KICS-[0-9a-fA-F]+|[A-Z][a-z]+(?:[A-Z][a-z]*)+)$"  # compiled on first use: an unknown key
 # The hit property that carries a family code (LI390 reports every ShellCheck code under one rule).
 CODE_PROPERTY = "shellcheck_code"
 
 
-@dataclass
+@record
 class Selection:
     """Rules named on a command line or in config: whole rules, and single codes of a family rule."""
 
@@ -142,7 +143,7 @@ class Registry:
         if near is not None:
             names = ", ".join(f"{r.id} {r.slug}" for r in self._by_peer[near])
             return f" (did you mean {near!r}, which is {names}?)"
-        if _PEER_SHAPE.match(key):
+        if re.match(_PEER_SHAPE, key):
             return f" (no lintimg rule claims the peer id {key!r}; `lintimg rules --format json` lists each rule's peers)"
         return ""
 

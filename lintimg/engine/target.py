@@ -21,8 +21,10 @@ rules of the same plugin; its keys are documented in :mod:`lintimg.engine.hooksp
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
+
+from lintimg.records import record
 
 if TYPE_CHECKING:
     from lintimg.config import Config
@@ -41,7 +43,7 @@ class Subject(enum.Enum):
     IMAGE_DOCKERFILE = "image+dockerfile"  # an image mapped back to its Dockerfile
 
 
-@dataclass
+@record
 class Target:
     """The subjects of one run (one Dockerfile, or one image with or without its Dockerfile)."""
 

@@ -26,7 +26,6 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from lintimg.dockerfile.stages import chain
 from lintimg.findings import Hit, ImageLocation
 from lintimg.secrets.redact import scrub
 
@@ -138,6 +137,8 @@ def layer_history(image: Image) -> list[int | None]:
 
 def final_chain(df: Dockerfile) -> list[Instruction]:
     """The recorded instructions of the final stage and the stages it is built FROM, oldest first."""
+    from lintimg.dockerfile.stages import chain  # with a Dockerfile only: an image alone loads no Dockerfile model
+
     stage = df.final_stage
     stages = reversed(chain(df, stage)) if stage is not None else ()
     return [ins for st in stages for ins in st.instructions if ins.keyword in RECORDED]

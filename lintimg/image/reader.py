@@ -316,6 +316,21 @@ def clean_path(name: str) -> tuple[str | None, str]:
     return (None if norm == "." else norm), reason
 
 
+# What a name in normal form never holds, with NUL around each name: an empty, "." or ".." component.
+_NOT_NORMAL = ("//", "\0/", "/\0", "/./", "/.\0", "\0./", "\0.\0", "/../", "/..\0", "\0../", "\0..\0")
+
+
+def all_clean(paths: list[str]) -> bool:
+    """True when :func:`clean_path` keeps every one of ``paths`` as it is, tested on all of them at once (the
+    layer cache checks a base layer's thousands of stored paths); False when some may not be normal: check
+    those one by one. ``""`` (the root) passes; a non-string raises ``TypeError``."""
+    if not paths:
+        return True
+    joined = "\0" + "\0".join(paths) + "\0"  # a NUL inside a name can only fail the test, never pass a bad name
+    return (not any(bad in joined for bad in _NOT_NORMAL) and max(map(len, paths)) <= limits.MAX_PATH
+            and max(map(str.count, paths, ["/"] * len(paths))) <= limits.MAX_PATH_DEPTH)
+
+
 @dataclass
 class LayerResult:
     layer: Layer

@@ -18,21 +18,11 @@ import posixpath
 import re
 from typing import TYPE_CHECKING
 
-from lintimg.dockerfile.shape import (
-    Evidence,
-    Findings,
-    classify_pid1,
-    daemon_of,
-    looks_like_supervisor_config,
-    pid1_text,
-    script_evidence,
-    script_shape,
-    service_dir,
-    supervisor_programs,
-)
+from lintimg.dockerfile.supervisor import looks_like_supervisor_config
 from lintimg.image.model import EntryType, LayerEntry
 
 if TYPE_CHECKING:
+    from lintimg.dockerfile.shape import Findings
     from lintimg.image.model import Image
 
 MAX_CAPTURE = 64 * 1024  # bytes of one captured config or script
@@ -96,6 +86,19 @@ def _where(image: Image, path: str) -> str:
 
 def image_findings(image: Image) -> Findings:
     """Evidence about the image's shape from its config and files."""
+    # the classifier loads with the shape rules; every image read imports this module for SHAPE_FILES
+    from lintimg.dockerfile.shape import (
+        Evidence,
+        Findings,
+        classify_pid1,
+        daemon_of,
+        pid1_text,
+        script_evidence,
+        script_shape,
+        service_dir,
+        supervisor_programs,
+    )
+
     cfg = image.container_config
     argv = [str(a) for a in (cfg.get("Entrypoint") or [])] + [str(a) for a in (cfg.get("Cmd") or [])]
     f = Findings()

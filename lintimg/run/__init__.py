@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING
 
 from lintimg import __version__
 from lintimg.engine.hookspecs import NOTES, RunInfo
 from lintimg.engine.target import Target
 from lintimg.findings import Finding
+from lintimg.records import record
 
 if TYPE_CHECKING:
     from lintimg.engine import Engine
     from lintimg.image.model import Image
 
 
-@dataclass
+@record
 class RunResult:
     """What a run found and what its report needs: files checked (clean ones too), their lines, notes."""
 

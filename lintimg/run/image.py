@@ -19,9 +19,9 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from lintimg.dockerfile import Dockerfile, parse_dockerfile
-from lintimg.dockerfile.sources import read_source
+from lintimg.dockerfile.sources import normalized, read_source, split_lines
 from lintimg.engine import Engine
+from lintimg.engine.registry import ALWAYS_SELECTED
 from lintimg.engine.target import Subject, Target
 from lintimg.errors import LintimgError
 from lintimg.findings import Finding, ImageLocation
@@ -36,6 +36,7 @@ from lintimg.secrets.scanner import SecretScanner
 
 if TYPE_CHECKING:
     from lintimg.context import ContextAttacher
+    from lintimg.dockerfile import Dockerfile
 
 # dockle's history checkpoints (sudo, dist-upgrade, apk --no-cache, apt lists, update alone, ADD).
 HISTORY_PEERS = frozenset({"DKL-DI-0001", "DKL-DI-0003", "DKL-DI-0004", "DKL-DI-0005", "CIS-DI-0007", "CIS-DI-0009"})
@@ -136,7 +137,7 @@ def check_image(engine: Engine, image: Image, dockerfile: Dockerfile | None = No
         target.context = context.for_dockerfile(dockerfile.path)
     targets = [target]
     history = None
-    if dockerfile is None:
+    if dockerfile is None and _runs_on_history(engine):
         history = _history_target(engine, image)
         targets.append(history[0])
     engine.prepare(targets)
@@ -148,6 +149,8 @@ def check_image(engine: Engine, image: Image, dockerfile: Dockerfile | None = No
         assert t.dockerfile is not None
         run.findings += _history_findings(engine, t, lines, image)
         run.add_file(t.path, t.dockerfile.lines)
+    elif dockerfile is None:  # listed as checked all the same: the same report whichever rules are on
+        run.add_file(synthetic_path(image.name, HISTORY_FILE), split_lines(normalized(rebuild_dockerfile(image)[0])))
     for f in run.findings:
         run.add_file(f.location.path)
     run.collect_notes(targets)
@@ -201,8 +204,17 @@ def rebuild_dockerfile(image: Image) -> tuple[str, dict[int, int]]:
     return "\n".join(lines) + "\n", at
 
 
+def _runs_on_history(engine: Engine) -> bool:
+    """Whether a Dockerfile rule besides the always-on ones is enabled: else nothing the rebuilt Dockerfile
+    could yield is kept (:func:`_history_findings`), and it is neither parsed nor checked (nor dockerfile-parse
+    imported: a cached rescan with the image rules alone is mostly start-up)."""
+    return any(r.id not in ALWAYS_SELECTED for r in engine.registry.running({Subject.DOCKERFILE}))
+
+
 def _history_target(engine: Engine, image: Image) -> tuple[Target, dict[int, int]]:
     """The target of the Dockerfile rebuilt from history, and the line of each history entry."""
+    from lintimg.dockerfile import parse_dockerfile
+
     text, at = rebuild_dockerfile(image)
     path = synthetic_path(image.name, HISTORY_FILE)
     return Target(path=path, config=engine.config, dockerfile=parse_dockerfile(text, path)), at

@@ -5,10 +5,10 @@ without loading the engine.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from lintimg.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SecretHit:
     detector: str  # detector id (lintimg.secrets.formats), e.g. "github-token"
     title: str  # what it is, e.g. "GitHub token"

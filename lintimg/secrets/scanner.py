@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import hashlib
 import json
 import re
 import threading
 from typing import Any
 
+from lintimg import cachefiles
 from lintimg.config import parse_size, suggest
 from lintimg.errors import LintimgError
 from lintimg.secrets.cache import detector_version
@@ -79,6 +79,8 @@ class SecretScanner:
     @property
     def key(self) -> str:
         """Names everything a result depends on besides the bytes: the detector set and this policy."""
+        import hashlib  # here: the layer cache's key asks for it, a Dockerfile's run does not (OpenSSL costs start-up)
+
         return hashlib.sha256(f"{detector_version()}\0{self._settings}\0{self.prefilter}".encode()).hexdigest()[:32]
 
     def excluded(self, path: str) -> bool:
@@ -108,7 +110,7 @@ class SecretScanner:
 
         if path and skipped_path(path):
             return []
-        key = hashlib.sha256(data).hexdigest()
+        key = cachefiles.digest(data)  # this run's memo only
         hits = self._memo.get(key)
         if hits is None:
             hits = self._engine_scan(data)
@@ -131,8 +133,11 @@ class SecretScanner:
         return tuple(engine(self.disabled).scan(data, "", self._allowed_value, prefilter=self.prefilter))
 
     def _allowed_value(self, value: bytes) -> bool:
-        if self.allow_sha1 and hashlib.sha1(value).hexdigest() in self.allow_sha1:
-            return True
+        if self.allow_sha1:
+            import hashlib  # only with a baseline's hashes
+
+            if hashlib.sha1(value).hexdigest() in self.allow_sha1:
+                return True
         if not self.allow_regexes:
             return False
         text = value.decode("utf-8", "replace")

@@ -166,16 +166,17 @@ def as_re2(trigger: Trigger) -> bytes:
     return b"(?i)" + escaped if kind == "i" else escaped
 
 
-_EXAMPLE_NAME = re.compile(r"(?i)(?:^|[._\-])(?:example|examples|sample|samples|template|dist)(?:$|[._\-])")
+_EXAMPLE_NAME = r"(?i)(?:^|[._\-])(?:example|examples|sample|samples|template|dist)(?:$|[._\-])"
 # Files that list checksums of other files: hashes, never secrets.
-_HASH_LISTS = re.compile(r"(?i)(?:\.(?:sha1|sha224|sha256|sha384|sha512|md5|sums?)|(?:^|/)[A-Z0-9]*SUMS|\.dist-info/RECORD)$")
+_HASH_LISTS = r"(?i)(?:\.(?:sha1|sha224|sha256|sha384|sha512|md5|sums?)|(?:^|/)[A-Z0-9]*SUMS|\.dist-info/RECORD)$"
 
 
 def skipped_path(path: str) -> bool:
     """Files not scanned, whatever they hold: templates written to be copied and filled in
     (``.env.example``, ``config.sample.yml``, ``settings.py.dist``) and checksum lists
     (``SHA256SUMS``, ``*.sha256``, a wheel's ``RECORD``)."""
-    return bool(_EXAMPLE_NAME.search(path.rsplit("/", 1)[-1]) or _HASH_LISTS.search(path))
+    # the patterns compile on first use (re's cache): a run that scans no file's contents never asks
+    return bool(re.search(_EXAMPLE_NAME, path.rsplit("/", 1)[-1]) or re.search(_HASH_LISTS, path))
 
 
 _check: Callable[[bytes], bool] | None = None

@@ -22,7 +22,6 @@ import resource
 import signal
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lintimg import cachefiles, limits
@@ -30,6 +29,7 @@ from lintimg.dockerfile import BUILTIN_ARGS, Dockerfile, Instruction
 from lintimg.dockerfile.comments import hadolint_ignored
 from lintimg.dockerfile.queries import posix_run, shell_of
 from lintimg.findings import Hit, Severity
+from lintimg.records import record
 from lintimg.shellcheck import binary
 from lintimg.shellcheck.cache import ResultCache, version
 
@@ -69,7 +69,7 @@ MAX_NESTING = 8
 _SUBSTITUTION = re.compile(r"\$\(|\)")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Comment:
     """One ShellCheck finding, placed in its script (0-based row, 1-based column)."""
 
@@ -116,7 +116,7 @@ def relevant_vars(known: list[str], text: str) -> list[str]:
     return used + near
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Script:
     """A RUN script as ShellCheck is to see it: its dialect, the ARG/ENV names set before it, its text.
 

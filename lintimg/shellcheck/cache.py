@@ -1,6 +1,6 @@
 """ShellCheck results on disk, so a script already checked is never checked again.
 
-An entry is keyed by the sha256 of everything ShellCheck's answer depends on:
+An entry is keyed by a digest (:func:`lintimg.cachefiles.digest`) of everything ShellCheck's answer depends on:
 the script, its shell and the ARG/ENV names known before it (from which the
 file ShellCheck is given is made: a shebang, an ``export`` line, the script),
 the excluded codes, the ShellCheck version and this cache's format. Entries live under
@@ -11,7 +11,6 @@ run) never read half an entry; a missing, torn or malformed entry is a miss.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -53,7 +52,8 @@ class ResultCache:
         self.on = cachefiles.enabled()
 
     def _path(self, text: str) -> Path:
-        key = hashlib.sha256((self.salt + text).encode("utf-8", "surrogateescape")).hexdigest()
+        # BLAKE2b, not hashlib's sha256: hashlib loads OpenSSL, which an edited file's run would pay for only here
+        key = cachefiles.digest((self.salt + text).encode("utf-8", "surrogateescape"))
         return self.root / key[:2] / f"{key}.json"
 
     def get(self, text: str) -> list[list[Any]] | None:

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 import gzip
+import json
 import multiprocessing
 import os
 
 import pytest
 
 from lintimg.image import Limits, open_image
-from lintimg.image.layercache import LayerCache, spec_key
-from lintimg.image.model import CapturePaths, FunctionAnalyzer
+from lintimg.image.layercache import LayerCache, _columns, _entries, spec_key
+from lintimg.image.model import CapturePaths, EntryType, FunctionAnalyzer, LayerEntry
 from lintimg.image.packages import PackagesAnalyzer
-from lintimg.image.reader import analyse_layer, assemble
+from lintimg.image.reader import all_clean, analyse_layer, assemble, clean_path
 from lintimg.image.secrets import analyzer
 from lintimg.secrets.scanner import SecretScanner
 from tests.image.layouts import digest, layout_from_blobs, legacy_archive, tar_bytes, write_dir
@@ -120,6 +121,34 @@ def test_damaged_entries_are_misses_and_get_rewritten(tmp_path, damage):
     again = _open(ref, cache)
     assert _view(again) == _view(cold)
     assert cache.hits == (1 if damage == "foreign" else 0) and cache.stores == (1 if damage == "foreign" else 2)
+
+
+def test_stored_entries_are_checked_as_the_reader_makes_them():
+    """A cache file is input: a tampered path, type or number is refused as a whole (the layer is read again)."""
+    good = [LayerEntry("etc/skel/.bashrc", EntryType.FILE, 3, 0o644, 0, 0), LayerEntry(".hidden/..x", EntryType.DIR, 0, 0o755, 1, 1),
+            LayerEntry("", EntryType.DIR, 0, 0o755, 0, 0), LayerEntry("a/b", EntryType.SYMLINK, 0, 0o777, 0, 0, "../c")]
+    def stored(entries):  # as a cache file holds them
+        return json.loads(json.dumps(_columns(entries)))
+
+    assert _entries(stored(good)) == good
+    for bad_path in ("../etc/passwd", "/etc/passwd", "etc//passwd", "etc/./passwd", "etc/", ".", "a/..", "a\0/../../x", "x" * 5000):
+        with pytest.raises(ValueError):
+            _entries(stored([*good, good[0]._replace(path=bad_path)]))
+    for field, bad in (("size", -1), ("mode", True), ("uid", 1.0), ("gid", "0"), ("linkname", None), ("path", 7)):
+        with pytest.raises((TypeError, ValueError)):
+            _entries(stored([*good, good[0]._replace(**{field: bad})]))
+
+
+def test_many_paths_at_once_are_judged_as_one_by_one():
+    import random
+
+    rng = random.Random(5)
+    parts = ["a", "bc", "/", ".", "..", "\0", ".x", "x.", "//"]
+    for _ in range(20_000):
+        name = "".join(rng.choice(parts) for _ in range(rng.randint(0, 6)))
+        alone = name == "" or clean_path(name) == (name, "")
+        assert not all_clean(["ok/x", name, ".y"]) or alone, name  # never passes a name the reader would change
+        assert all_clean([name]) == alone or "\0" in name, name  # and, but for a NUL, passes every one it keeps
 
 
 def test_entries_hold_no_secret_value_and_no_password_hash(tmp_path):

@@ -3,7 +3,7 @@
 The layers, lowest first, and what each may import (read with ``ast``, so
 imports inside functions and under ``TYPE_CHECKING`` count too):
 
-- core: ``errors``, ``paths``, ``findings``, ``config``, ``cachefiles`` — nothing else;
+- core: ``errors``, ``paths``, ``findings``, ``config``, ``cachefiles``, ``records`` — nothing else;
 - sources and models: ``dockerfile/`` (files and stdin, the model, the reference grammar);
   ``secrets/`` (the detector, used on Dockerfile text, context files and layers);
   ``shellcheck/`` (the ShellCheck adapter, over the Dockerfile model);
@@ -41,7 +41,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("fleet", {"core", "dockerfile", "secrets", "image", "engine", "reports", "run"}),
     ("cli", {"core", "dockerfile", "engine", "context", "reports", "run", "fleet"}),
 ]
-CORE = {"errors", "paths", "findings", "config", "cachefiles", "limits", "redaction", "distributions", "_build"}  # _build: the build backend, run by pip only
+CORE = {"errors", "paths", "findings", "config", "cachefiles", "limits", "redaction", "distributions", "records", "_build"}  # _build: the build backend, run by pip only
 
 
 def layer_of(module: str) -> str | None:
