@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import multiprocessing
 import os
@@ -203,12 +204,16 @@ def docker_verdict(docker, dockerfile: Path, ctx: Path) -> tuple[bool, int | Non
 
 def test_parse_errors_match_the_docker_engine(docker, unparsable, unparsable_outcome, tmp_path):
     """LI001 exactly where dockerd's parser rejects the file, at the line it names."""
-    ctx = tmp_path / "ctx"
-    ctx.mkdir()
-    wrong = []
-    for f in unparsable:
+    def check(i: int) -> str | None:
+        f = unparsable[i]
+        ctx = tmp_path / str(i)  # a context per file: the builds run side by side
+        ctx.mkdir()
         rejected, line, msg = docker_verdict(docker, CORPUS / f, ctx)
         ours = unparsable_outcome.parse_errors.get(f)
         if rejected != (ours is not None) or (line is not None and ours != line):
-            wrong.append(f"{f}: docker {'rejects at ' + str(line) if rejected else 'accepts'} ({msg[:100]}); lintimg LI001 at {ours}")
+            return f"{f}: docker {'rejects at ' + str(line) if rejected else 'accepts'} ({msg[:100]}); lintimg LI001 at {ours}"
+        return None
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        wrong = [m for m in pool.map(check, range(len(unparsable))) if m]
     assert not wrong, f"{len(wrong)} files where lintimg's parse errors differ from dockerd's:\n" + "\n".join(wrong)

@@ -35,11 +35,16 @@ def test_gold_set_passes_with_defaults_at_least_as_hadolint(tmp_path) -> None:
     assert len(files) == 432
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("LINTIMG_")}, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
            "PYTHONPATH": str(REPO)}
-    theirs = subprocess.run([hadolint_binary(), "--no-fail", "-f", "json", *files], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
-    ours = subprocess.run([sys.executable, "-m", "lintimg", "--no-context", "--no-fail", "-f", "json", *files], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert ours.returncode == 0 and theirs.returncode == 0, ours.stderr[-500:] + theirs.stderr[-500:]
-    hadolint_fails = failing([f for f in json.loads(theirs.stdout) if f["level"] != "ignore"], "level", "info")
+    # hadolint runs beside lintimg (two processes, two CPUs); its output goes to a file, not a pipe nobody drains meanwhile.
+    with open(tmp_path / "hadolint.json", "w+") as out, open(tmp_path / "hadolint.err", "w+") as err:
+        theirs = subprocess.Popen([hadolint_binary(), "--no-fail", "-f", "json", *files], cwd=tmp_path, env=env, stdout=out, stderr=err)
+        ours = subprocess.run([sys.executable, "-m", "lintimg", "--no-context", "--no-fail", "-f", "json", *files], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=900)
+        theirs.wait(timeout=900)
+        err.seek(0)
+        assert ours.returncode == 0 and theirs.returncode == 0, ours.stderr[-500:] + err.read()[-500:]
+        out.seek(0)
+        hadolint_fails = failing([f for f in json.load(out) if f["level"] != "ignore"], "level", "info")
     lintimg_fails = failing(json.loads(ours.stdout)["findings"], "severity", Config().failure_threshold)
     passes_h, passes_l = len(files) - len(hadolint_fails), len(files) - len(lintimg_fails)
     print(f"\ngold set with defaults: lintimg passes {passes_l}, hadolint passes {passes_h}")

@@ -1,4 +1,4 @@
-"""The pre-commit hook as users run it: `pre-commit try-repo` installs this repository and runs the hook."""
+"""The pre-commit hook as users run it: a .pre-commit-config.yaml pins a copy of this repository, `pre-commit run` installs it and runs the hook."""
 from __future__ import annotations
 
 import os
@@ -48,39 +48,57 @@ def _pre_commit() -> list[str]:
     return [sys.executable, "-m", "pre_commit"]
 
 
+def _git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=cwd, check=True, capture_output=True)
+
+
 @pytest.fixture(scope="module")
-def user_repo(tmp_path_factory) -> Path:
-    """A git repository with one good and one broken Dockerfile, as a pre-commit user would have."""
+def hook_repo(tmp_path_factory) -> tuple[Path, Path]:
+    """(a copy of lintimg committed and tagged with the README's pinned rev, the PRE_COMMIT_HOME every call shares).
+    Users pin a rev in .pre-commit-config.yaml; pre-commit builds the hook's environment once per (repo, rev)
+    and reuses it, so the calls here build it once too."""
+    copy = copy_checkout(tmp_path_factory.mktemp("lintimg-copy"), commit=True)
+    _git("tag", _readme_snippets()[0]["repos"][0]["rev"], cwd=copy)  # the README's instruction
+    return copy, tmp_path_factory.mktemp("pre-commit-home")
+
+
+def _hook_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("LINTIMG_CONFIG", "PYTHONPATH")}
+    env.update({"PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never", "NO_COLOR": "1"})
+    return env
+
+
+@pytest.fixture(scope="module")
+def user_repo(tmp_path_factory, hook_repo: tuple[Path, Path]) -> Path:
+    """A git repository with one good and one broken Dockerfile and a .pre-commit-config.yaml using the hook
+    from the pinned copy, as a pre-commit user would have."""
     root = tmp_path_factory.mktemp("user-repo")
     shutil.copytree(EXAMPLES / "good", root / "good")
     (root / "bad").mkdir()
     shutil.copy(EXAMPLES / "broken" / "Dockerfile", root / "bad" / "Dockerfile")
-    git = lambda *a: subprocess.run(["git", *a], cwd=root, check=True, capture_output=True)  # noqa: E731
-    git("init", "-q")
-    git("add", ".")
-    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "init")
+    rev = _readme_snippets()[0]["repos"][0]["rev"]
+    (root / ".pre-commit-config.yaml").write_text(yaml.safe_dump({"repos": [{"repo": str(hook_repo[0]), "rev": rev, "hooks": [{"id": "lintimg"}]}]}))
+    _git("init", "-q", cwd=root)
+    _git("add", ".", cwd=root)
+    _git("commit", "-q", "-m", "init", cwd=root)
     return root
 
 
-def try_repo(user_repo: Path, tmp_path_factory, *files: str) -> subprocess.CompletedProcess:
-    home = tmp_path_factory.getbasetemp() / "pre-commit-home"  # shared by the calls: one venv build
-    env = {k: v for k, v in os.environ.items() if k not in ("LINTIMG_CONFIG", "PYTHONPATH")}
-    env.update({"PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never", "NO_COLOR": "1"})
-    return subprocess.run(
-        [*_pre_commit(), "try-repo", str(REPO), "lintimg", "--verbose", "--files", *files],
-        cwd=user_repo, env=env, capture_output=True, text=True, timeout=900,
-    )
+def run_hook(user_repo: Path, hook_repo: tuple[Path, Path], *files: str) -> subprocess.CompletedProcess:
+    """``pre-commit run --files FILES`` in the user's repository, as a commit touching those files runs it."""
+    return subprocess.run([*_pre_commit(), "run", "--verbose", "--files", *files],
+                          cwd=user_repo, env=_hook_env(hook_repo[1]), capture_output=True, text=True, timeout=900)
 
 
-def test_good_dockerfile_passes_the_hook(user_repo: Path, tmp_path_factory) -> None:
-    proc = try_repo(user_repo, tmp_path_factory, "good/Dockerfile")
+def test_good_dockerfile_passes_the_hook(user_repo: Path, hook_repo: tuple[Path, Path]) -> None:
+    proc = run_hook(user_repo, hook_repo, "good/Dockerfile")
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     assert re.search(r"lintimg \(Dockerfiles\)\.+Passed", out), out[-3000:]
 
 
-def test_broken_dockerfile_fails_the_hook(user_repo: Path, tmp_path_factory) -> None:
-    proc = try_repo(user_repo, tmp_path_factory, "bad/Dockerfile", "good/Dockerfile")
+def test_broken_dockerfile_fails_the_hook(user_repo: Path, hook_repo: tuple[Path, Path]) -> None:
+    proc = run_hook(user_repo, hook_repo, "bad/Dockerfile", "good/Dockerfile")
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out[-3000:]
     assert re.search(r"lintimg \(Dockerfiles\)\.+Failed", out), out[-3000:]
@@ -88,8 +106,8 @@ def test_broken_dockerfile_fails_the_hook(user_repo: Path, tmp_path_factory) -> 
     assert "Traceback" not in out
 
 
-def test_files_that_are_not_dockerfiles_are_not_passed(user_repo: Path, tmp_path_factory) -> None:
-    proc = try_repo(user_repo, tmp_path_factory, "good/requirements.txt", "good/.dockerignore")
+def test_files_that_are_not_dockerfiles_are_not_passed(user_repo: Path, hook_repo: tuple[Path, Path]) -> None:
+    proc = run_hook(user_repo, hook_repo, "good/requirements.txt", "good/.dockerignore")
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     assert re.search(r"lintimg \(Dockerfiles\)\.+\(no files to check\)Skipped", out), out[-3000:]
@@ -111,23 +129,18 @@ def _without_shellcheck(env: dict[str, str]) -> dict[str, str]:
     return {**env, "PATH": os.pathsep.join(keep)}
 
 
-def test_readme_snippet_pinned_to_a_tag_runs_and_brings_shellcheck(user_repo: Path, tmp_path_factory) -> None:
+def test_readme_snippet_pinned_to_a_tag_runs_and_brings_shellcheck(user_repo: Path, hook_repo: tuple[Path, Path], tmp_path_factory) -> None:
     """As the README says: a tag created in a copy of lintimg, the snippet with that copy's path as repo."""
     pinned, _ = _readme_snippets()
     spec = pinned["repos"][0]
-    copy = copy_checkout(tmp_path_factory.mktemp("lintimg-copy"), commit=True)
-    git = lambda *a, cwd=copy: subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *a], cwd=cwd, check=True, capture_output=True)  # noqa: E731
-    git("tag", spec["rev"])  # the README's instruction
     repo = tmp_path_factory.mktemp("project")
     shutil.copytree(user_repo / "good", repo / "good")
     (repo / "good" / "Dockerfile").write_text((repo / "good" / "Dockerfile").read_text() + "RUN echo $1 && ls `pwd`\n")
-    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump({"repos": [{**spec, "repo": str(copy)}]}))
-    git("init", "-q", cwd=repo)
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "-m", "init", cwd=repo)
-    env = {k: v for k, v in os.environ.items() if k not in ("LINTIMG_CONFIG", "PYTHONPATH")}
-    env.update({"PRE_COMMIT_HOME": str(tmp_path_factory.getbasetemp() / "pre-commit-home-pinned"), "PRE_COMMIT_COLOR": "never", "NO_COLOR": "1"})
-    proc = subprocess.run([*_pre_commit(), "run", "--all-files", "--verbose"], cwd=repo, env=_without_shellcheck(env),
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump({"repos": [{**spec, "repo": str(hook_repo[0])}]}))
+    _git("init", "-q", cwd=repo)
+    _git("add", "-A", cwd=repo)
+    _git("commit", "-q", "-m", "init", cwd=repo)
+    proc = subprocess.run([*_pre_commit(), "run", "--all-files", "--verbose"], cwd=repo, env=_without_shellcheck(_hook_env(hook_repo[1])),
                           capture_output=True, text=True, timeout=900)
     out = proc.stdout + proc.stderr
     assert "SC2006" in out and "LI390" in out, out[-3000:]  # ShellCheck ran inside the hook's own environment

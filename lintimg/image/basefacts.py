@@ -293,7 +293,7 @@ class BaseFactsService:
         if self.mode != "registry":
             return Unavailable(ref, "registry lookups are off (base-image-lookup: registry resolves tags)", "offline" if self.mode == "local" else "off")
         try:
-            return self._top_manifest(self._registry(dref), replace(dref, digest=None))[2]
+            return self._top_manifest(self._registry(dref), DockerRef(dref.registry, dref.repository, dref.tag, None))[2]  # the tag alone (a record: no dataclasses.replace)
         except LintimgError as e:
             return Unavailable(ref, _one_line(e), _kind(e))
 

@@ -54,6 +54,18 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(5)
 
 
+def _scheduler_address(sched_file: Path, scheduler: subprocess.Popen, log: Path) -> str:
+    """The address the scheduler writes to its file: the file appears before its JSON is complete, so wait for both."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return str(json.loads(sched_file.read_text())["address"])
+        except (OSError, ValueError, KeyError):
+            if scheduler.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"dask scheduler did not start: {log.read_text(errors='replace')[-2000:]}") from None
+            time.sleep(0.1)
+
+
 @contextlib.contextmanager
 def dask_cluster(workers: int = 2, *, worker_env: dict[str, str] | None = None, memory_limit: str = "1GiB") -> Iterator[Cluster]:
     """A scheduler and ``workers`` single-threaded worker processes; ``worker_env`` is added to the workers' environment only."""
@@ -69,16 +81,11 @@ def dask_cluster(workers: int = 2, *, worker_env: dict[str, str] | None = None, 
             [*dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--dashboard-address", "127.0.0.1:0",
              "--scheduler-file", str(sched_file)],
             stdout=logs[0].open("wb"), stderr=subprocess.STDOUT, env=env, cwd=folder, start_new_session=True))
-        deadline = time.monotonic() + 60
-        while not sched_file.exists():
-            if procs[0].poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"dask scheduler did not start: {logs[0].read_text(errors='replace')[-2000:]}")
-            time.sleep(0.1)
+        address = _scheduler_address(sched_file, procs[0], logs[0])
         procs.append(subprocess.Popen(
             [*dask, "worker", "--scheduler-file", str(sched_file), "--nworkers", str(workers), "--nthreads", "1", "--host", "127.0.0.1",
              "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--memory-limit", memory_limit, "--local-directory", str(folder / "w")],
             stdout=logs[1].open("wb"), stderr=subprocess.STDOUT, env={**env, **(worker_env or {})}, cwd=folder, start_new_session=True))
-        address = json.loads(sched_file.read_text())["address"]
         from distributed import Client
 
         with Client(address, timeout=30) as client:

@@ -88,7 +88,9 @@ class Case:
     secrets: tuple[str, ...] = ()  # planted values that no output, error, log or cache may contain
     outputs: tuple[str, ...] = ()  # case-relative report files the run writes
     templated: tuple[str, ...] = ()  # case-relative files whose @REGISTRY@/@CASE@ get substituted
-    timeout: float = 30.0  # the runner kills the run after this (a hang)
+    # the runner kills the run after this (a hang): a hang never ends, so the cap only has to clear the slowest honest
+    # run on a loaded machine (one small case took over 30 s at load 21 with the suite on two workers)
+    timeout: float = 120.0
     skip: str = ""  # why the case could not be built here
 
 
