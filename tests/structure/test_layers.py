@@ -51,7 +51,7 @@ def layer_of(module: str) -> str | None:
         return None
     if len(parts) == 1 or parts[1] in CORE:
         return "core"
-    if parts[1] in ("cli", "__main__", "replay"):
+    if parts[1] in ("cli", "__main__", "replay", "resident"):
         return "cli"
     return parts[1]
 
