@@ -248,6 +248,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return p
 
 
+# Parsers the resident server built before any request (lintimg.resident.server): each of its children takes one
+# once, as the run would have built it (a parser depends on nothing of the run: the help's width is taken when shown).
+_prebuilt: dict[str | None, argparse.ArgumentParser] = {}
+
+
+def prebuild(command: str) -> None:
+    _prebuilt[command] = build_parser(command)
+
+
 def _config(args: argparse.Namespace) -> Config:
     """The run's config (``--config``, else discovered) with this run's policy flags applied over it; its code
     (plugins, rules-dirs) loads only on --trust-config or the user config's say-so."""
@@ -657,7 +666,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     limits.start_run()
     _stop_on_signals()
     try:
-        args = build_parser(argv[0] if argv[0] in COMMANDS else None).parse_args(argv)
+        command = argv[0] if argv[0] in COMMANDS else None
+        args = (_prebuilt.pop(command, None) or build_parser(command)).parse_args(argv)
         if getattr(args, "no_cache", False):  # schema has no caches to skip
             os.environ["LINTIMG_NO_CACHE"] = "1"  # the one switch every cache reads (lintimg.cachefiles)
         rec = replay.recording(given) if args.command == "check" and "-" not in args.paths else None

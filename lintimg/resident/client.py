@@ -1,8 +1,10 @@
 """The client of the resident server: the first thing the console script runs when ``--daemon`` or
 ``LINTIMG_DAEMON=1`` asks for the server.
 
-It loads nothing of the engine: ``os``, ``sys``, ``socket``, ``struct`` and
-``signal`` (``subprocess`` only to start a server). It hands the server its
+It loads nothing of the engine, and of the standard library only the C
+modules under ``socket``, ``struct`` and ``signal`` (their Python wrappers
+load ``enum`` and ``selectors``, a fifth of the client's own CPU);
+``subprocess`` only to start a server. It hands the server its
 command line, working directory, environment, umask and its standard streams
 themselves (the descriptors, so the run writes where an in-process run
 writes, sees the same terminal and colours the same), then relays signals to
@@ -24,13 +26,18 @@ ended and its CPU seconds, its own children included).
 """
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # signal's C module: no stub, and signal.py builds enums
+import _socket
+import _struct
 import os
-import socket
-import struct
 import sys
 
 from lintimg import __version__
-from lintimg.cachefiles import digest
+from lintimg.cachefiles import digest, tree_files
+
+TYPE_CHECKING = False  # typing loads re
+if TYPE_CHECKING:
+    import subprocess
 
 PROTOCOL = "lintimg-resident 1"
 MAX_REQUEST = 1 << 20  # bytes of one request (command line and environment); the server refuses more
@@ -39,8 +46,10 @@ SPAWN_WAIT = 20.0  # seconds a client waits for the server it started to listen
 # Environment variables lintimg reads while its modules load (tests/structure/test_resident_env.py finds them all):
 # a server's modules loaded under the starting client's values, so servers are told apart by them too.
 IMPORT_TIME_ENV = ("LINTIMG_RUN_TIMEOUT", "LINTIMG_REQUEST_TIMEOUT", "LINTIMG_REGISTRY_TIMEOUT")
-_HEAD = struct.Struct("!cI")
-END = struct.Struct("!iidd")  # X: 0 exit status or 1 signal number, the value, user and system CPU seconds
+_HEAD = _struct.Struct("!cI")
+# X: 0 and the exit status or 1 and a signal number, then CPU seconds: the child's (user + system, the processes it
+# waited for included) and the server's own for the request (accept, fork, reap)
+END = _struct.Struct("!iidd")
 
 
 class Unavailable(Exception):
@@ -84,9 +93,8 @@ def socket_dir() -> str:
     return folder
 
 
-def _code_rows() -> list[object]:
-    """lintimg's files (path, size, mtime) and every installed distribution's metadata folder (name and
-    version): an edit or an upgrade makes another server key."""
+def code_roots() -> list[str]:
+    """The folders of lintimg's code: the package, and ``lintimg.rules`` where an editable install maps it."""
     import lintimg
 
     roots = list(lintimg.__path__)
@@ -96,36 +104,29 @@ def _code_rows() -> list[object]:
         if spec is not None:
             roots += list(spec.submodule_search_locations or ())
             break
-    rows: list[object] = []
-    todo = sorted(set(roots))
-    while todo:
-        folder = todo.pop()
-        try:
-            with os.scandir(folder) as it:
-                for d in it:
-                    if d.is_dir(follow_symlinks=False):
-                        if d.name != "__pycache__":
-                            todo.append(d.path)
-                    elif not d.name.endswith(".pyc"):
-                        st = d.stat()
-                        rows.append((d.path, st.st_size, st.st_mtime_ns))
-        except OSError as e:
-            rows.append((folder, e.errno))
+    return sorted({os.path.abspath(r) for r in roots})
+
+
+def code_listings() -> dict[str, list[tuple[str, int, int]]]:
+    """Every file of lintimg's code by root, as ``lintimg.engine.plugins.code_stamp`` lists them."""
+    return {root: list(tree_files(root)) for root in code_roots()}
+
+
+def server_key(listings: dict[str, list[tuple[str, int, int]]] | None = None) -> str:
+    """The name of the server that can run this process's requests exactly: this interpreter (path, version,
+    flags, search path), this user and groups, the environment read at start-up, lintimg's code (every file's
+    path, size and mtime: ``listings``, else listed now) and the installed distributions (their metadata folders'
+    names, which carry the versions)."""
+    env = sorted((k, v) for k, v in os.environ.items() if k.startswith("PYTHON") or k in IMPORT_TIME_ENV)
+    dists = []
     for entry in sys.path:
         try:
-            rows.append((entry, sorted(n for n in os.listdir(entry) if n.endswith((".dist-info", ".egg-info", ".pth")))))
+            dists.append((entry, sorted(n for n in os.listdir(entry) if n.endswith((".dist-info", ".egg-info", ".pth")))))
         except OSError:
             continue
-    rows.sort(key=repr)
-    return rows
-
-
-def server_key() -> str:
-    """The name of the server that can run this process's requests exactly: this interpreter (path, version,
-    flags, search path), this user and groups, the environment read at start-up, and lintimg's code."""
-    env = sorted((k, v) for k, v in os.environ.items() if k.startswith("PYTHON") or k in IMPORT_TIME_ENV)
-    parts = (PROTOCOL, __version__, sys.executable, sys.version, sys.path, tuple(sys.flags), sys.getfilesystemencoding(),
-             os.geteuid(), os.getegid(), sorted(os.getgroups()), env, _code_rows())
+    code = sorted((listings if listings is not None else code_listings()).items())
+    parts = (PROTOCOL, __version__, sys.executable, sys.version, sys.path, tuple(sys.flags), sorted(sys._xoptions.items()), sys.getfilesystemencoding(),
+             os.geteuid(), os.getegid(), sorted(os.getgroups()), env, dists, code)
     return digest(repr(parts).encode("utf-8", "surrogateescape"))
 
 
@@ -135,16 +136,16 @@ def socket_path(folder: str, key: str) -> str:
 
 # -- framing ---------------------------------------------------------------------------
 
-def send(sock: socket.socket, tag: bytes, body: bytes = b"", fds: list[int] | None = None) -> None:
+def send(sock: _socket.socket, tag: bytes, body: bytes = b"", fds: list[int] | None = None) -> None:
     data = _HEAD.pack(tag, len(body)) + body
     if fds:
-        sent = sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))])
+        sent = sock.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, _struct.pack(f"{len(fds)}i", *fds))])
         data = data[sent:]
     if data:
         sock.sendall(data)
 
 
-def _exactly(sock: socket.socket, n: int) -> bytes:
+def _exactly(sock: _socket.socket, n: int) -> bytes:
     out = b""
     while len(out) < n:
         chunk = sock.recv(n - len(out))
@@ -154,7 +155,7 @@ def _exactly(sock: socket.socket, n: int) -> bytes:
     return out
 
 
-def receive(sock: socket.socket, limit: int = MAX_REPLY) -> tuple[bytes, bytes]:
+def receive(sock: _socket.socket, limit: int = MAX_REPLY) -> tuple[bytes, bytes]:
     """One message: (tag, body). ``EOFError`` when the peer closed; ``ValueError`` when it is too big."""
     tag, size = _HEAD.unpack(_exactly(sock, _HEAD.size))
     if size > limit:
@@ -182,8 +183,8 @@ def request(verb: str, key: str) -> bytes:
 
 # -- the client ------------------------------------------------------------------------
 
-def _connect(path: str) -> socket.socket | None:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+def _connect(path: str) -> _socket.socket | None:
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.connect(path)
     except (FileNotFoundError, ConnectionRefusedError):
@@ -195,7 +196,7 @@ def _connect(path: str) -> socket.socket | None:
     return sock
 
 
-def connect(folder: str, key: str, start: bool = True) -> socket.socket | None:
+def connect(folder: str, key: str, start: bool = True) -> _socket.socket | None:
     """A connection to the server of ``key``; with ``start``, one is started when none listens (one
     client at a time, under a lock in the socket folder). ``None`` when there is none."""
     path = socket_path(folder, key)
@@ -225,7 +226,7 @@ def connect(folder: str, key: str, start: bool = True) -> socket.socket | None:
 BOOT = "import sys; sys.path[:] = sys.argv[4:]; from lintimg.resident.server import main; main(*sys.argv[1:4])"
 
 
-def spawn(folder: str, key: str) -> object:
+def spawn(folder: str, key: str) -> subprocess.Popen[bytes]:
     """Start a server for ``key`` in its own session, on this interpreter with its flags and search path;
     its errors go to a log beside the socket."""
     import subprocess
@@ -261,11 +262,13 @@ def served(argv: list[str]) -> int | None:
         return None
     except OSError:
         return None
-    with sock:
+    try:
         return _run(sock, key)
+    finally:
+        sock.close()
 
 
-def _run(sock: socket.socket, key: str) -> int | None:
+def _run(sock: _socket.socket, key: str) -> int | None:
     try:
         send(sock, b"Q", request("run", key), [0, 1, 2])
         tag, body = receive(sock)
@@ -278,18 +281,16 @@ def _run(sock: socket.socket, key: str) -> int | None:
     return wait(sock, pid)
 
 
-def wait(sock: socket.socket, pid: int) -> int:
+def wait(sock: _socket.socket, pid: int) -> int:
     """Relay SIGINT/SIGTERM/SIGHUP to the run (child ``pid``) and return its exit code once the server reports it."""
-    import signal
-
     def relay(signum: int, frame: object) -> None:
         try:
             os.kill(pid, signum)
         except OSError:
             pass
 
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, relay)
+    for sig in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP):
+        _signal.signal(sig, relay)
     while True:
         try:
             tag, body = receive(sock)
@@ -299,11 +300,18 @@ def wait(sock: socket.socket, pid: int) -> int:
             _say("daemon: the connection to the server broke during the run (it is not run again)")
             return 2
         if tag == b"X" and len(body) == END.size:
-            kind, value, _, _ = END.unpack(body)
+            kind, value, child, server = END.unpack(body)
+            log = os.environ.get("LINTIMG_DAEMON_USAGE")
+            if log:  # benchmarks/latency.py: the CPU of the served run, which is not this process's
+                try:
+                    with open(log, "a") as fh:
+                        fh.write(f"{child:.6f} {server:.6f}\n")
+                except OSError:
+                    pass
             if kind == 0:
-                return value
+                return int(value)
             _say(f"daemon: the run was ended by signal {value}")
-            return 128 + value
+            return 128 + int(value)
 
 
 def _say(message: str) -> None:
@@ -320,12 +328,13 @@ def control(verb: str) -> tuple[int, str]:
     sock = connect(folder, key, start=verb == "start")
     if sock is None:
         return (1 if verb == "status" else 0), f"not running (socket {socket_path(folder, key)})"
-    with sock:
-        try:
-            send(sock, b"Q", request("stop" if verb == "stop" else "status", key))
-            tag, body = receive(sock)
-        except (OSError, EOFError, ValueError) as e:
-            raise Unavailable(f"the server did not answer: {e}") from None
+    try:
+        send(sock, b"Q", request("stop" if verb == "stop" else "status", key))
+        tag, body = receive(sock)
+    except (OSError, EOFError, ValueError) as e:
+        raise Unavailable(f"the server did not answer: {e}") from None
+    finally:
+        sock.close()
     if tag != b"T":
         raise Unavailable(f"the server declined: {body.decode('utf-8', 'replace')}")
     if verb == "stop":  # gone once its runs have ended and its socket is removed

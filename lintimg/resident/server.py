@@ -51,6 +51,20 @@ def warm() -> None:
 
     for module in sorted({row[4] for row in RULES if row[3] in ("dockerfile", "context")}):
         importlib.import_module(f"lintimg.rules.{module}")
+    _warm_caches()
+
+
+def _warm_caches() -> None:
+    """Fill what a run builds on first use from lintimg's own code and data alone (the server key covers both),
+    never from a request, a working directory, the environment or a user's file: the check parser, the
+    built-in SDK families' patterns, the secret triggers' pattern."""
+    from lintimg import cli
+    from lintimg.rules import size
+    from lintimg.secrets import triggers
+
+    cli.prebuild("check")
+    size.compile_builtin_globs()
+    triggers.may_match(b"")
 
 
 def idle_seconds() -> float:
@@ -61,12 +75,15 @@ def idle_seconds() -> float:
 
 
 def main(folder: str, key: str, flags: str) -> None:
-    """The server's start (``client.BOOT``): check that this process is the one the client asked for, warm up, serve."""
-    if repr(tuple(sys.flags)) != flags:
+    """The server's start (``client.BOOT``): check that this process is the one the client asked for, listen, warm up, serve."""
+    if repr(tuple(sys.flags)) != flags:  # (the key covers the flags too; this says why in the log)
         sys.exit("lintimg daemon: this interpreter's flags differ from the client's; not started")
-    warm()
-    if wire.server_key() != key or wire.socket_dir() != folder:
+    listings = wire.code_listings()
+    if wire.server_key(listings) != key or wire.socket_dir() != folder:
         sys.exit("lintimg daemon: lintimg's code or the interpreter changed while the server started; not started")
+    from lintimg.engine.plugins import remember_files
+
+    remember_files(listings)  # what every request's key proves unchanged: its children need not list it again
     Server(folder, key, idle_seconds()).serve()
 
 
@@ -74,7 +91,7 @@ class Server:
     def __init__(self, folder: str, key: str, idle: float) -> None:
         self.folder, self.key, self.idle = folder, key, idle
         self.path = wire.socket_path(folder, key)
-        self.children: dict[int, socket.socket] = {}
+        self.children: dict[int, tuple[socket.socket, float]] = {}  # pid: (connection, the server's CPU seconds for it so far)
         self.served = 0
         self.started = time.time()
         self.stopping = False
@@ -92,7 +109,8 @@ class Server:
         finally:
             os.umask(mask)
         ino = os.lstat(self.path).st_ino
-        listener.listen(64)
+        listener.listen(64)  # clients may connect now: their requests wait for the warm-up
+        warm()
         wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(wake_w)
         signal.signal(signal.SIGCHLD, _nothing)  # the wakeup descriptor is written only for signals with a Python handler
@@ -112,7 +130,7 @@ class Server:
                     break
                 wait = None if self.children else max(0.0, self.idle - (time.monotonic() - last))
                 try:
-                    ready, _, _ = select.select([wake_r] if self.stopping else [listener, wake_r], [], [], wait)
+                    ready, _, _ = select.select([wake_r] if self.stopping else [listener.fileno(), wake_r], [], [], wait)
                 except InterruptedError:
                     continue
                 if wake_r in ready:
@@ -121,7 +139,7 @@ class Server:
                             pass
                     except BlockingIOError:
                         pass
-                if listener in ready and not self.stopping:
+                if listener.fileno() in ready and not self.stopping:
                     self._accept(listener, (wake_r, wake_w))
                     last = time.monotonic()
         finally:
@@ -136,6 +154,7 @@ class Server:
         self.stopping = True
 
     def _accept(self, listener: socket.socket, wake: tuple[int, int]) -> None:
+        began = time.process_time()
         try:
             conn, _ = listener.accept()
         except OSError:
@@ -164,7 +183,7 @@ class Server:
                 pass
             finally:
                 os._exit(code)
-        self.children[pid] = conn
+        self.children[pid] = (conn, time.process_time() - began)
 
     def _reap(self) -> None:
         while self.children:
@@ -174,20 +193,23 @@ class Server:
                 return
             if pid == 0:
                 return
-            conn = self.children.pop(pid, None)
-            if conn is None:
+            began = time.process_time()
+            entry = self.children.pop(pid, None)
+            if entry is None:
                 continue
+            conn, spent = entry
             ended = (0, os.WEXITSTATUS(status)) if os.WIFEXITED(status) else (1, os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0)
             try:
                 conn.setblocking(False)
-                wire.send(conn, b"X", wire.END.pack(*ended, usage.ru_utime, usage.ru_stime))
+                spent += time.process_time() - began  # accepting, forking, reaping: the server's own share of the request
+                wire.send(conn, b"X", wire.END.pack(*ended, usage.ru_utime + usage.ru_stime, spent))
             except OSError:
                 pass  # the client went away
             conn.close()
 
     def status(self) -> str:
         return (f"running: pid {self.pid}, serving lintimg {self.key[:12]} on {sys.executable}, socket {self.path}, "
-                f"{self.served - 1} requests served since {time.strftime('%H:%M:%S', time.localtime(self.started))}, "
+                f"{self.served} requests (this one included) since {time.strftime('%H:%M:%S', time.localtime(self.started))}, "
                 f"exits after {self.idle:g} s idle")
 
 
@@ -221,7 +243,7 @@ class Child:
                 os.kill(os.getppid(), signal.SIGTERM)
                 wire.send(self.conn, b"T", f"stopping: pid {os.getppid()}".encode())
                 return 0
-            if verb != "run" or len(fds) != 3:
+            if verb != "run" or len(fds) != 3 or fields[1] != self.server.key:  # status and stop: any client of this user
                 self._decline(f"bad request: {verb!r} with {len(fds)} descriptors")
                 return 2
             argv = self._apply(fields, fds)
@@ -254,8 +276,8 @@ class Child:
         if tag != b"Q" or size > wire.MAX_REQUEST:
             raise ValueError(f"a {tag!r} message of {size} bytes")
         fields = [os.fsdecode(f) for f in wire._exactly(self.conn, size).split(b"\0")]
-        if len(fields) < 12 or fields[0] != wire.PROTOCOL or fields[1] != self.server.key:
-            raise ValueError("another protocol or another server's key")
+        if len(fields) < 12 or fields[0] != wire.PROTOCOL:
+            raise ValueError("another protocol")
         return fields, fds
 
     def _apply(self, fields: list[str], fds: list[int]) -> list[str]:
@@ -281,11 +303,12 @@ class Child:
         for fd, (encoding, errors) in enumerate(zip(encodings[0::2], encodings[1::2])):
             tty = os.isatty(fd)
             raw = io.FileIO(fd, "r" if fd == 0 else "w", closefd=False)
-            buffered: io.BufferedIOBase = io.BufferedReader(raw) if fd == 0 else io.BufferedWriter(raw)
+            buffered = io.BufferedReader(raw) if fd == 0 else io.BufferedWriter(raw)
             # as the interpreter makes them: stdout line-buffered on a terminal, stderr always
             streams.append(io.TextIOWrapper(buffered, encoding, errors, line_buffering=tty or fd == 2))
         sys.stdin, sys.stdout, sys.stderr = streams
-        sys.__stdin__, sys.__stdout__, sys.__stderr__ = streams
+        for name, stream in zip(("__stdin__", "__stdout__", "__stderr__"), streams):
+            setattr(sys, name, stream)  # the originals too (the terminal width is asked of sys.__stdout__)
         sys.argv = argv
         return argv
 
