@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import enum
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import compress, count, repeat
 from operator import itemgetter, methodcaller
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, overload
 
 
 class EntryType(enum.Enum):
@@ -42,6 +43,97 @@ class LayerEntry(NamedTuple):
     linkname: str = ""
 
 
+_new = tuple.__new__  # a tuple of a NamedTuple class without its Python-level __new__
+_ENTRY = partial(_new, LayerEntry)
+
+
+class Entries(Sequence[LayerEntry]):
+    """A layer's entries, held by column: a list per :class:`LayerEntry` field.
+
+    A layer may hold hundreds of thousands of entries, and most of the work on them is by column (the merge takes
+    the paths, the layer cache stores each column as one text, a rule searches the joined paths): the columns are
+    built and read at C speed, and a :class:`LayerEntry` is made only for an entry asked for (``entries[i]``, or
+    each in turn when iterated). The columns are public and read-only to everyone but the reader.
+    """
+
+    __slots__ = ("paths", "types", "sizes", "modes", "uids", "gids", "links")
+
+    def __init__(self, entries: Iterable[LayerEntry] = ()) -> None:
+        self.paths: list[str] = []
+        self.types: list[EntryType] = []
+        self.sizes: list[int] = []
+        self.modes: list[int] = []
+        self.uids: list[int] = []
+        self.gids: list[int] = []
+        self.links: list[str] = []
+        self.extend(entries)
+
+    @classmethod
+    def of_columns(cls, paths: list[str], types: list[EntryType], sizes: list[int], modes: list[int], uids: list[int],
+                   gids: list[int], links: list[str]) -> Entries:
+        """Entries made of these columns (taken, not copied), which must be of one length."""
+        if not len(paths) == len(types) == len(sizes) == len(modes) == len(uids) == len(gids) == len(links):
+            raise ValueError("entry columns of different lengths")
+        self = cls()
+        self.paths, self.types, self.sizes, self.modes, self.uids, self.gids, self.links = paths, types, sizes, modes, uids, gids, links
+        return self
+
+    def columns(self) -> tuple[list[str], list[EntryType], list[int], list[int], list[int], list[int], list[str]]:
+        """The columns in :class:`LayerEntry`'s order."""
+        return self.paths, self.types, self.sizes, self.modes, self.uids, self.gids, self.links
+
+    def _any(self) -> tuple[list[Any], ...]:
+        return self.columns()
+
+    def extend(self, entries: Iterable[LayerEntry]) -> None:
+        rows = entries if isinstance(entries, (list, tuple)) else list(entries)
+        if rows:
+            for column, values in zip(self._any(), zip(*rows)):
+                column += values
+
+    def append(self, entry: LayerEntry) -> None:
+        for column, value in zip(self._any(), entry):
+            column.append(value)
+
+    def add(self, paths: Sequence[str], types: Iterable[EntryType], sizes: Iterable[int], modes: Iterable[int], uids: Iterable[int],
+            gids: Iterable[int], links: Iterable[str]) -> None:
+        """Add entries by column (each as long as ``paths``)."""
+        n = len(self.paths)
+        for column, values in zip(self._any(), (paths, types, sizes, modes, uids, gids, links)):
+            column += values
+        if not len(self.paths) == len(self.types) == len(self.sizes) == len(self.modes) == len(self.uids) == len(self.gids) == len(self.links):
+            for column in self._any():
+                del column[n:]
+            raise ValueError("entry columns of different lengths")
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @overload
+    def __getitem__(self, i: int) -> LayerEntry: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[LayerEntry]: ...
+
+    def __getitem__(self, i: int | slice) -> LayerEntry | list[LayerEntry]:
+        if isinstance(i, slice):
+            return list(map(_ENTRY, zip(*(column[i] for column in self.columns()))))
+        return _new(LayerEntry, (self.paths[i], self.types[i], self.sizes[i], self.modes[i], self.uids[i], self.gids[i], self.links[i]))
+
+    def __iter__(self) -> Iterator[LayerEntry]:
+        return map(_ENTRY, zip(*self.columns()))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Entries):
+            return self.columns() == other.columns()
+        return isinstance(other, Sequence) and not isinstance(other, str) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        return f"Entries({list(self)!r})"
+
+
 @dataclass
 class Layer:
     index: int  # 0-based among the image's layers (rootfs.diff_ids order)
@@ -49,21 +141,22 @@ class Layer:
     diff_id: str  # uncompressed digest from the config
     size: int  # blob size in bytes (compressed)
     media_type: str
-    entries: list[LayerEntry] = field(default_factory=list)
+    entries: Entries = field(default_factory=Entries)  # (a list of LayerEntry given is taken by column)
     whiteouts: list[str] = field(default_factory=list)  # paths deleted by this layer
     opaque_dirs: list[str] = field(default_factory=list)  # dirs whose lower content this layer hides
     created_by: str = ""  # the non-empty history entry that made this layer
     history_index: int | None = None  # index into Image.history
     uncompressed_size: int = 0
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.entries, Entries):
+            self.entries = Entries(self.entries)
+
     @property
     def content_size(self) -> int:
         """Bytes of regular files in this layer."""
-        return sum(compress(map(_SIZE_OF, self.entries), map(operator.is_, map(_TYPE_OF, self.entries), repeat(EntryType.FILE))))
-
-
-_TYPE_OF = itemgetter(1)
-_SIZE_OF = itemgetter(2)
+        e = self.entries
+        return sum(compress(e.sizes, map(operator.is_, e.types, repeat(EntryType.FILE))))
 
 
 class Action(enum.Enum):
@@ -83,6 +176,43 @@ class ImageFile(NamedTuple):
 
     entry: LayerEntry
     layer: int
+
+
+class History(Mapping[str, list[PathEvent]]):
+    """Every path's events across layers, oldest first, deleted paths included (:attr:`Image.history_by_path`).
+
+    Most paths of an image are written once and survive into the final view: their one event (added by the layer of
+    their file in ``files``) is not stored but made when asked for. Only the paths with more events are stored, in
+    :attr:`changed` (the merge keeps it so; a mapping given whole is stored whole). Iterating gives the changed paths
+    first, then the others in the order of ``files``.
+    """
+
+    __slots__ = ("files", "changed")
+
+    def __init__(self, files: dict[str, ImageFile], changed: dict[str, list[PathEvent]] | None = None) -> None:
+        self.files = files
+        self.changed: dict[str, list[PathEvent]] = {} if changed is None else changed
+
+    def __getitem__(self, path: str) -> list[PathEvent]:
+        events = self.changed.get(path)
+        if events is not None:
+            return events
+        f = self.files[path]
+        return [_new(PathEvent, (f.layer, Action.ADDED, f.entry))]
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.changed or path in self.files
+
+    def __len__(self) -> int:
+        return len(self.changed) + len(self.files) - sum(map(self.files.__contains__, self.changed))
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.changed
+        changed = self.changed
+        yield from (compress(self.files, map(operator.not_, map(changed.__contains__, self.files))) if changed else self.files)
+
+    def __repr__(self) -> str:
+        return f"History({dict(self)!r})"
 
 
 _ENTRY_OF = itemgetter(0)
@@ -111,8 +241,8 @@ class Image:
     config: dict[str, Any]  # the image config JSON (config.User, config.Env, history, rootfs, ...)
     layers: list[Layer]
     platform: str = ""  # os/arch[/variant]
-    # path -> every event across layers, oldest first (includes deleted files)
-    history_by_path: dict[str, list[PathEvent]] = field(default_factory=dict)
+    # path -> every event across layers, oldest first (includes deleted files); a plain mapping given is made a History
+    history_by_path: History = field(default=None)  # type: ignore[assignment]
     # final merged view after whiteouts
     files: dict[str, ImageFile] = field(default_factory=dict)
     # contents captured while streaming, keyed by (layer index, path)
@@ -123,6 +253,10 @@ class Image:
     anomalies: list[Anomaly] = field(default_factory=list)
     # derived views computed once and shared by every rule of a run (see lintimg.image.stats.waste)
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.history_by_path, History) or self.history_by_path.files is not self.files:
+            self.history_by_path = History(self.files, dict(self.history_by_path or {}))
 
     @property
     def history(self) -> list[dict[str, Any]]:

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import compress, repeat
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import zstandard
@@ -31,6 +30,7 @@ from lintimg.image.model import (
     Action,
     Anomaly,
     ContentRequest,
+    Entries,
     EntryType,
     Image,
     ImageFile,
@@ -511,7 +511,6 @@ def _stream_layer(
 # Regular files and directories, whose tar entries become layer entries as they are (a name already normal):
 # most entries of a layer, decoded in the walk's own loop (a function call per entry was a fifth of a big layer's time)
 _PLAIN_TYPES = {**dict.fromkeys(b"0\x007", EntryType.FILE), ord("5"): EntryType.DIR}
-_ENTRY = partial(_new, LayerEntry)
 _PERMS = (0o7777).__and__
 _FILE_TYPES = b"0\x007"
 _DIR_TYPE = ord("5")
@@ -534,14 +533,16 @@ class _LayerWalk:
         self.analyzers = analyzers
         self.budget = budget
         self.consumers = [*analyzers, *([want_content] if want_content is not None else [])]
-        self._files: list[LayerEntry] = []  # empty files of runs not yet asked about, and their paths
+        self.entries = res.layer.entries
+        self._rows: list[LayerEntry] = []  # entries taken one by one, not yet added to the columns of ``entries``
+        self._files: list[int] = []  # empty files of runs not yet asked about (their rows in ``entries``), and their paths
         self._paths: list[str] = []
 
     def walk(self, headers: Iterable[Header | Run]) -> None:
         """Every entry: a plain file or directory whose name is already normal (no ``//``, ``/.``, leading ``.`` or
         ``/``, trailing ``/``: so no whiteout either) is taken here, a run by :meth:`_take_run`, the rest by :meth:`_take`."""
         idx = self.res.layer.index
-        append = self.res.layer.entries.append
+        append = self._rows.append
         file_type = EntryType.FILE
         plain_types = _PLAIN_TYPES
         max_path, max_depth = limits.MAX_PATH, limits.MAX_PATH_DEPTH
@@ -577,11 +578,17 @@ class _LayerWalk:
                          or size <= max_analyze and any([select(entry) for select in selects])):
                 self._consume(entry, name, sparse)
         budget.add_entry(idx, counted)
+        self._add_rows()
         self._ask()
 
+    def _add_rows(self) -> None:
+        if self._rows:
+            self.entries.extend(self._rows)
+            self._rows.clear()
+
     def _take_run(self, run: Run) -> None:
-        """A run of empty files and folders, by column: its names checked as one string, its entries made by ``map``;
-        its files wait for :meth:`_ask`."""
+        """A run of empty files and folders, by column: its names checked as one string, its columns added by ``map``
+        (no :class:`LayerEntry` made); its files wait for :meth:`_ask`."""
         names, types, owners = run
         joined = "\0" + "\0".join(names) + "\0"
         # as walk tests each name: none empty, none with "//", "/." or a leading "." or "/" (under 101 characters: within bounds)
@@ -589,17 +596,18 @@ class _LayerWalk:
             for h in run.headers():
                 self._take(h)
             return
+        self._add_rows()
         modes, uids, gids = zip(*owners)
-        entries = list(map(_ENTRY, zip(names, map(_PLAIN_TYPES.__getitem__, types), repeat(0), map(_PERMS, modes), uids, gids, repeat(""))))
-        self.res.layer.entries.extend(entries)
+        n, at = len(names), len(self.entries)
+        self.entries.add(names, map(_PLAIN_TYPES.__getitem__, types), repeat(0, n), map(_PERMS, modes), uids, gids, repeat("", n))
         if not self.consumers:
             return
         if _DIR_TYPE in types:
-            files = list(compress(entries, map(_FILE_TYPES.__contains__, types)))
-            self._files += files
-            self._paths += map(_PATH_OF, files)
+            is_file = list(map(_FILE_TYPES.__contains__, types))
+            self._files += compress(range(at, at + n), is_file)
+            self._paths += compress(names, is_file)
         else:  # all files (an entry's path is its name here)
-            self._files += entries
+            self._files += range(at, at + n)
             self._paths += names
 
     def _ask(self) -> None:
@@ -616,8 +624,9 @@ class _LayerWalk:
                 asked = set(range(len(files)))
                 break
             asked.update(prefilter(paths, 0))
+        entries = self.entries
         for i in sorted(asked):
-            self._hand(files[i], b"")
+            self._hand(entries[files[i]], b"")
 
     def _take(self, h: Header) -> None:
         res, idx = self.res, self.res.layer.index
@@ -659,7 +668,7 @@ class _LayerWalk:
             res.anomalies.append(Anomaly(idx, shown_name(name), "hardlink target escapes the image root"))
             return
         entry = _new(LayerEntry, (path, etype, size if etype is EntryType.FILE else 0, h.mode & 0o7777, h.uid, h.gid, linkname))
-        res.layer.entries.append(entry)
+        self._rows.append(entry)
         if etype is not EntryType.FILE or not (h.data or h.sparse is not None):
             return
         self._consume(entry, name, h.sparse)
@@ -768,10 +777,11 @@ def assemble(
     config = checked(config, anomalies)  # rules see the spec's types only
     img = Image(reference=reference, name=name, digest=digest, config=config, layers=[r.layer for r in results], platform=platform,
                 anomalies=anomalies)
-    files: dict[str, ImageFile] = {}
+    files = img.files
+    # Paths with more than one event: a path written once keeps its one event in ``files`` (see History)
+    changed = img.history_by_path.changed
     # parent -> children, for deleting a tree; built at the first whiteout (many images have none)
     children: dict[str, set[str]] | None = None
-    hist = img.history_by_path
     links = _Links(reference)
 
     def register(path: str, tree: dict[str, set[str]]) -> None:
@@ -801,9 +811,15 @@ def assemble(
                 stack.extend(kids)
             if p == root and not include_root:
                 continue
-            if files.pop(p, None) is not None:
+            gone = files.pop(p, None)
+            if gone is not None:
                 links.drop(p)
-                hist.setdefault(p, []).append(PathEvent(layer, Action.DELETED, None))
+                deleted = PathEvent(layer, Action.DELETED, None)
+                events = changed.get(p)
+                if events is None:
+                    changed[p] = [_new(PathEvent, (gone.layer, Action.ADDED, gone.entry)), deleted]
+                else:
+                    events.append(deleted)
                 children.get(p.rpartition("/")[0], set()).discard(p)
         if not include_root and root in children:
             del children[root]
@@ -820,8 +836,8 @@ def assemble(
         for w in r.layer.whiteouts:
             delete_tree(links.resolve(w, li, img.anomalies), li, include_root=True)
         targets = links.targets
-        added, a_dir, a_link = Action.ADDED, EntryType.DIR, EntryType.SYMLINK
-        if not targets and children is None and _merge_new(r.layer.entries, li, files, hist):
+        added, modified, a_dir, a_link = Action.ADDED, Action.MODIFIED, EntryType.DIR, EntryType.SYMLINK
+        if not targets and children is None and _merge_new(r.layer.entries, li, files, changed):
             continue
         # one pass over every entry of every layer: names looked up once, tuples made without NamedTuple's __new__
         for e in r.layer.entries:
@@ -838,43 +854,43 @@ def assemble(
             old = files.get(path)
             if old is not None and old.entry.type is a_dir and e.type is not a_dir:
                 delete_tree(path, li, include_root=False)
-            events = hist.get(path)
+            events = changed.get(path)
             if events is None:
-                hist[path] = [_new(PathEvent, (li, added, e))]
+                # no event yet (its one event, added, is its file's), or one, its file's: then modified, unless
+                # written twice in one tar (the last one wins, still one event)
+                if old is not None and old.layer != li:
+                    changed[path] = [_new(PathEvent, (old.layer, added, old.entry)), _new(PathEvent, (li, modified, e))]
             elif old is not None and old.layer == li:  # written twice in one tar: the last one wins
                 events[-1] = _new(PathEvent, (li, events[-1].action, e))
             else:
-                events.append(_new(PathEvent, (li, Action.MODIFIED if old is not None else added, e)))
+                events.append(_new(PathEvent, (li, modified if old is not None else added, e)))
             files[path] = _new(ImageFile, (e, li))
             if e.type is a_link or path in targets:
                 links.write(path, e)
             if children is not None:
                 register(path, children)
-    img.files = files
     _map_history(img)
     return img
 
 
 _IMAGE_FILE = partial(_new, ImageFile)
-_PATH_EVENT = partial(_new, PathEvent)
-_PATH_OF = itemgetter(0)
-_TYPE_OF = itemgetter(1)
 
 
-def _merge_new(entries: list[LayerEntry], layer: int, files: dict[str, ImageFile], hist: dict[str, list[PathEvent]]) -> bool:
+def _merge_new(entries: Entries, layer: int, files: dict[str, ImageFile], changed: dict[str, list[PathEvent]]) -> bool:
     """Merge a layer whose entries all add new paths — none seen before, none twice, no symbolic link among them
-    (so none lands elsewhere), no link before them — at once, by ``map``; False (nothing done) for any other."""
-    if not entries or EntryType.SYMLINK in map(_TYPE_OF, entries):
+    (so none lands elsewhere), no link before them — at once, by ``map``; False (nothing done) for any other. Each
+    path's one event is its file's (:class:`~lintimg.image.model.History`): nothing more to store."""
+    paths = entries.paths
+    if not paths or EntryType.SYMLINK in entries.types:
         return False
-    if not hist.keys().isdisjoint(map(_PATH_OF, entries)):  # every path of the view has a history
+    if not files.keys().isdisjoint(paths) or not changed.keys().isdisjoint(paths):  # a path seen before (maybe deleted)
         return False
     before = len(files)
-    files.update(zip(map(_PATH_OF, entries), map(_IMAGE_FILE, zip(entries, repeat(layer)))))
-    if len(files) != before + len(entries):  # a path twice in the layer: undone (all were new), merged one by one
-        for path in map(_PATH_OF, entries):
+    files.update(zip(paths, map(_IMAGE_FILE, zip(entries, repeat(layer)))))
+    if len(files) != before + len(paths):  # a path twice in the layer: undone (all were new), merged one by one
+        for path in paths:
             files.pop(path, None)
         return False
-    hist.update(zip(map(_PATH_OF, entries), map(list, zip(map(_PATH_EVENT, zip(repeat(layer), repeat(Action.ADDED), entries))))))
     return True
 
 
