@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import enum
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from itertools import compress, count, repeat
-from operator import itemgetter, methodcaller
+from operator import methodcaller
 from typing import Any, NamedTuple, Protocol, overload
 
 
@@ -178,6 +178,99 @@ class ImageFile(NamedTuple):
     layer: int
 
 
+class Files(MutableMapping[str, ImageFile]):
+    """The final view: path -> :class:`ImageFile` (:attr:`Image.files`), a mapping in the order paths were added.
+
+    A layer of new paths is merged by column (:meth:`add_new`): each path is held as the number of its row in its
+    layer's :class:`Entries` and of that layer (:attr:`held`), and made into an :class:`ImageFile` when asked for,
+    so merging a layer of 300,000 paths builds no object per path. Other files are held as they are given.
+    """
+
+    __slots__ = ("held", "_entries", "_span")
+
+    def __init__(self, files: Mapping[str, ImageFile] | None = None, layers: Iterable[Layer] = ()) -> None:
+        # path -> its ImageFile, or row * span + layer index for a file merged by column
+        self.held: dict[str, ImageFile | int] = dict(files or {})
+        self._entries = {layer.index: layer.entries for layer in layers}
+        self._span = max(self._entries, default=0) + 1
+
+    def made(self, held: ImageFile | int) -> ImageFile:
+        """The file a value of :attr:`held` stands for."""
+        if type(held) is not int:
+            return held  # type: ignore[return-value]  # (type() is: held is an ImageFile)
+        row, layer = divmod(held, self._span)
+        return _new(ImageFile, (self._entries[layer][row], layer))
+
+    def add_new(self, entries: Entries, layer: int, changed: Mapping[str, object]) -> bool:
+        """Merge the layer at index ``layer`` when its entries all add new paths — none held or in ``changed`` (the
+        paths with a history, deleted ones too), none twice, no symbolic link among them (so none lands elsewhere) —
+        at once, by ``map``; False (nothing done) for any other."""
+        paths, held = entries.paths, self.held
+        if not paths or EntryType.SYMLINK in entries.types or layer not in self._entries:
+            return False
+        if not held.keys().isdisjoint(paths) or not changed.keys().isdisjoint(paths):
+            return False
+        before, span = len(held), self._span
+        held.update(zip(paths, range(layer, layer + span * len(paths), span)))  # row * span + layer
+        if len(held) != before + len(paths):  # a path twice in the layer: undone (all were new), merged one by one
+            for path in paths:
+                held.pop(path, None)
+            return False
+        return True
+
+    def __getitem__(self, path: str) -> ImageFile:
+        return self.made(self.held[path])
+
+    def get(self, path: str, default: Any = None) -> Any:
+        held = self.held.get(path)
+        return default if held is None else self.made(held)
+
+    def __setitem__(self, path: str, file: ImageFile) -> None:
+        self.held[path] = file
+
+    def __delitem__(self, path: str) -> None:
+        del self.held[path]
+
+    def pop(self, path: str, *default: Any) -> Any:
+        held = self.held.pop(path, None)
+        if held is None:
+            if default:
+                return default[0]
+            raise KeyError(path)
+        return self.made(held)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.held
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.held)
+
+    def __len__(self) -> int:
+        return len(self.held)
+
+    def keys(self) -> KeysView[str]:
+        return self.held.keys()
+
+    def with_mode(self, bits: int) -> list[tuple[str, ImageFile]]:
+        """The ``(path, file)`` pairs whose mode has one of ``bits``, in the view's order: the rows of each layer's
+        mode column that have them (a C-level pass), kept where that row is the one in the view, and the files
+        held as they are."""
+        held, span = self.held, self._span
+        keep: set[str] = set()
+        for layer, entries in self._entries.items():
+            for row in compress(count(), map(bits.__and__, entries.modes)):
+                path = entries.paths[row]
+                if held.get(path) == row * span + layer:
+                    keep.add(path)
+        for path, f in compress(held.items(), map(operator.is_not, map(type, held.values()), repeat(int))):  # held as given
+            if f.entry.mode & bits:  # type: ignore[union-attr]
+                keep.add(path)
+        return [(path, self.made(held[path])) for path in compress(held, map(keep.__contains__, held))]
+
+    def __repr__(self) -> str:
+        return f"Files({dict(self)!r})"
+
+
 class History(Mapping[str, list[PathEvent]]):
     """Every path's events across layers, oldest first, deleted paths included (:attr:`Image.history_by_path`).
 
@@ -189,7 +282,7 @@ class History(Mapping[str, list[PathEvent]]):
 
     __slots__ = ("files", "changed")
 
-    def __init__(self, files: dict[str, ImageFile], changed: dict[str, list[PathEvent]] | None = None) -> None:
+    def __init__(self, files: Files, changed: dict[str, list[PathEvent]] | None = None) -> None:
         self.files = files
         self.changed: dict[str, list[PathEvent]] = {} if changed is None else changed
 
@@ -215,13 +308,11 @@ class History(Mapping[str, list[PathEvent]]):
         return f"History({dict(self)!r})"
 
 
-_ENTRY_OF = itemgetter(0)
-_MODE_OF = itemgetter(3)
 
 
-def with_mode(files: dict[str, ImageFile], bits: int) -> list[tuple[str, ImageFile]]:
-    """The ``(path, file)`` pairs of ``files`` whose mode has one of ``bits``, in one C-level pass (an image may hold 300,000)."""
-    return list(compress(files.items(), map(bits.__and__, map(_MODE_OF, map(_ENTRY_OF, files.values())))))
+def with_mode(files: Files, bits: int) -> list[tuple[str, ImageFile]]:
+    """The ``(path, file)`` pairs of ``files`` whose mode has one of ``bits`` (:meth:`Files.with_mode`: by column)."""
+    return files.with_mode(bits)
 
 
 @dataclass(frozen=True)
@@ -243,8 +334,8 @@ class Image:
     platform: str = ""  # os/arch[/variant]
     # path -> every event across layers, oldest first (includes deleted files); a plain mapping given is made a History
     history_by_path: History = field(default=None)  # type: ignore[assignment]
-    # final merged view after whiteouts
-    files: dict[str, ImageFile] = field(default_factory=dict)
+    # final merged view after whiteouts (a plain mapping given is made a Files)
+    files: Files = field(default_factory=Files)
     # contents captured while streaming, keyed by (layer index, path)
     contents: dict[tuple[int, str], bytes] = field(default_factory=dict)
     # results of per-layer analyzers run during streaming (e.g. secrets), keyed by analyzer name
@@ -255,6 +346,8 @@ class Image:
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.files, Files):
+            self.files = Files(self.files, self.layers)
         if not isinstance(self.history_by_path, History) or self.history_by_path.files is not self.files:
             self.history_by_path = History(self.files, dict(self.history_by_path or {}))
 

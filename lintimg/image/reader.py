@@ -18,7 +18,6 @@ import threading
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import compress, repeat
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -30,8 +29,8 @@ from lintimg.image.model import (
     Action,
     Anomaly,
     ContentRequest,
-    Entries,
     EntryType,
+    Files,
     Image,
     ImageFile,
     Layer,
@@ -775,8 +774,9 @@ def assemble(
     results = list(results)
     anomalies: list[Anomaly] = []
     config = checked(config, anomalies)  # rules see the spec's types only
-    img = Image(reference=reference, name=name, digest=digest, config=config, layers=[r.layer for r in results], platform=platform,
-                anomalies=anomalies)
+    layers = [r.layer for r in results]
+    img = Image(reference=reference, name=name, digest=digest, config=config, layers=layers, platform=platform, anomalies=anomalies,
+                files=Files(layers=layers))
     files = img.files
     # Paths with more than one event: a path written once keeps its one event in ``files`` (see History)
     changed = img.history_by_path.changed
@@ -837,9 +837,10 @@ def assemble(
             delete_tree(links.resolve(w, li, img.anomalies), li, include_root=True)
         targets = links.targets
         added, modified, a_dir, a_link = Action.ADDED, Action.MODIFIED, EntryType.DIR, EntryType.SYMLINK
-        if not targets and children is None and _merge_new(r.layer.entries, li, files, changed):
+        if not targets and children is None and files.add_new(r.layer.entries, li, changed):
             continue
         # one pass over every entry of every layer: names looked up once, tuples made without NamedTuple's __new__
+        held, made = files.held, files.made
         for e in r.layer.entries:
             path = e.path
             if targets:
@@ -851,7 +852,9 @@ def assemble(
                         img.contents[(li, landed)] = img.contents.pop((li, path))
                     e = e._replace(path=landed)
                     path = landed
-            old = files.get(path)
+            old = held.get(path)
+            if old is not None:
+                old = made(old)
             if old is not None and old.entry.type is a_dir and e.type is not a_dir:
                 delete_tree(path, li, include_root=False)
             events = changed.get(path)
@@ -864,34 +867,13 @@ def assemble(
                 events[-1] = _new(PathEvent, (li, events[-1].action, e))
             else:
                 events.append(_new(PathEvent, (li, modified if old is not None else added, e)))
-            files[path] = _new(ImageFile, (e, li))
+            held[path] = _new(ImageFile, (e, li))
             if e.type is a_link or path in targets:
                 links.write(path, e)
             if children is not None:
                 register(path, children)
     _map_history(img)
     return img
-
-
-_IMAGE_FILE = partial(_new, ImageFile)
-
-
-def _merge_new(entries: Entries, layer: int, files: dict[str, ImageFile], changed: dict[str, list[PathEvent]]) -> bool:
-    """Merge a layer whose entries all add new paths — none seen before, none twice, no symbolic link among them
-    (so none lands elsewhere), no link before them — at once, by ``map``; False (nothing done) for any other. Each
-    path's one event is its file's (:class:`~lintimg.image.model.History`): nothing more to store."""
-    paths = entries.paths
-    if not paths or EntryType.SYMLINK in entries.types:
-        return False
-    if not files.keys().isdisjoint(paths) or not changed.keys().isdisjoint(paths):  # a path seen before (maybe deleted)
-        return False
-    before = len(files)
-    files.update(zip(paths, map(_IMAGE_FILE, zip(entries, repeat(layer)))))
-    if len(files) != before + len(paths):  # a path twice in the layer: undone (all were new), merged one by one
-        for path in paths:
-            files.pop(path, None)
-        return False
-    return True
 
 
 class _Links:
