@@ -37,7 +37,7 @@ def setuid_setgid_file(t: ImageTarget) -> Iterator[Hit]:
     `RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} +`, or use a
     base image without them.
     """
-    for path, f in sorted(with_mode(t.image.files, 0o6000)):  # sort the few, not all
+    for path, f in with_mode(t.image.files, 0o6000):  # by path
         e = f.entry
         if e.type is EntryType.FILE:
             bits = "setuid and setgid" if e.mode & 0o6000 == 0o6000 else ("setuid" if e.mode & 0o4000 else "setgid")
@@ -70,7 +70,7 @@ def world_writable_file(t: ImageTarget) -> Iterator[Hit]:
     Give write access only to the user that needs it (`chmod 755`,
     `chown app`), or use a sticky directory for shared scratch space.
     """
-    for path, f in sorted(with_mode(t.image.files, 0o002)):  # sort the few, not all
+    for path, f in with_mode(t.image.files, 0o002):  # by path
         e = f.entry
         if e.type is EntryType.FILE or (e.type is EntryType.DIR and not e.mode & 0o1000):
             kind = "directory" if e.type is EntryType.DIR else "file"

@@ -252,9 +252,8 @@ class Files(MutableMapping[str, ImageFile]):
         return self.held.keys()
 
     def with_mode(self, bits: int) -> list[tuple[str, ImageFile]]:
-        """The ``(path, file)`` pairs whose mode has one of ``bits``, in the view's order: the rows of each layer's
-        mode column that have them (a C-level pass), kept where that row is the one in the view, and the files
-        held as they are."""
+        """The ``(path, file)`` pairs whose mode has one of ``bits``, by path: the rows of each layer's mode column
+        that have them (a C-level pass), kept where that row is the one in the view, and the files held as they are."""
         held, span = self.held, self._span
         keep: set[str] = set()
         for layer, entries in self._entries.items():
@@ -265,7 +264,7 @@ class Files(MutableMapping[str, ImageFile]):
         for path, f in compress(held.items(), map(operator.is_not, map(type, held.values()), repeat(int))):  # held as given
             if f.entry.mode & bits:  # type: ignore[union-attr]
                 keep.add(path)
-        return [(path, self.made(held[path])) for path in compress(held, map(keep.__contains__, held))]
+        return [(path, self.made(held[path])) for path in sorted(keep)]
 
     def __repr__(self) -> str:
         return f"Files({dict(self)!r})"
@@ -311,7 +310,7 @@ class History(Mapping[str, list[PathEvent]]):
 
 
 def with_mode(files: Files, bits: int) -> list[tuple[str, ImageFile]]:
-    """The ``(path, file)`` pairs of ``files`` whose mode has one of ``bits`` (:meth:`Files.with_mode`: by column)."""
+    """The ``(path, file)`` pairs of ``files`` whose mode has one of ``bits``, by path (:meth:`Files.with_mode`: by column)."""
     return files.with_mode(bits)
 
 
