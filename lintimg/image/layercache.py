@@ -35,7 +35,6 @@ import base64
 import hashlib
 import json
 import os
-import struct
 import sys
 from array import array
 from collections.abc import Sequence
@@ -51,14 +50,14 @@ if TYPE_CHECKING:
 
 
 # Bump when the stored shape or what the reader records per layer changes.
-FORMAT = 4
+FORMAT = 5
 MAX_ENTRY = 512 << 20  # bytes one entry may unpack to
 _CODES = {"file": "f", "dir": "d", "symlink": "l", "hardlink": "h", "char": "c", "block": "b", "fifo": "p"}  # one letter per entry type
 _BY_CODE = {_CODES[t.value]: t for t in EntryType}
 _VALUE = attrgetter("_value_")  # an EntryType's value without the descriptor Enum.value goes through
 _NUMBERS = ("sizes", "modes", "uids", "gids")  # LayerEntry's numeric fields, in its order
-_WORD = 1 << 64
-_LITTLE = sys.byteorder == "little" and array("Q").itemsize == 8  # an array's bytes are the stored words as they are
+# a numeric column's widths: key -> (array type code of that many bytes, the bound of its values)
+_WIDTHS = {f"u{8 * size}": (next(c for c in "BHILQ" if array(c).itemsize == size), 1 << (8 * size)) for size in (1, 2, 4, 8)}
 
 
 def _str(v: object) -> str:
@@ -84,23 +83,36 @@ def _path(v: object) -> str:
 
 
 def _numbers(values: list[int]) -> dict[str, str] | list[int]:
-    """A numeric column as little-endian 64-bit words, base64 (a list encoded to JSON took most of a big layer's
-    entry); a list when a value does not fit (pax allows any size and owner)."""
-    if not values or set(map(type, values)) != {int} or min(values) < 0 or max(values) >= _WORD:  # type(): not a bool
+    """A numeric column as little-endian unsigned words of the narrowest width that holds its largest value ("u8" to
+    "u64"), base64 (a list encoded to JSON took most of a big layer's entry); a list when a value is not a count
+    that fits (pax allows any size and owner). The reader makes counts: a bool would be stored as a number (the
+    decoder refuses one in a list)."""
+    if not values:
+        return []
+    try:
+        top = max(values)
+        key = next(k for k, (_, bound) in _WIDTHS.items() if top < bound)  # StopIteration past 64 bits
+        words = array(_WIDTHS[key][0], values)  # OverflowError below 0, TypeError for what is not an integer
+    except (TypeError, OverflowError, StopIteration):
         return list(values)
-    return {"u64": base64.b64encode(array("Q", values).tobytes() if _LITTLE else struct.pack(f"<{len(values)}Q", *values)).decode("ascii")}
+    if sys.byteorder != "little":
+        words.byteswap()
+    return {key: base64.b64encode(words.tobytes()).decode("ascii")}
 
 
 def _unnumbers(column: object, n: int) -> list[int]:
     if isinstance(column, dict):
-        raw = base64.b64decode(_str(column["u64"]), validate=True)
-        if len(raw) != 8 * n:
+        if len(column) != 1:
+            raise ValueError("not a numeric column")
+        ((key, text),) = column.items()
+        words = array(_WIDTHS[key][0])  # KeyError: an unknown width
+        raw = base64.b64decode(_str(text), validate=True)
+        if len(raw) != words.itemsize * n:
             raise ValueError("entry columns of different lengths")
-        if _LITTLE:
-            words = array("Q")
-            words.frombytes(raw)
-            return words.tolist()  # unsigned: never negative
-        return list(struct.unpack(f"<{n}Q", raw))
+        words.frombytes(raw)
+        if sys.byteorder != "little":
+            words.byteswap()
+        return words.tolist()  # unsigned: never negative
     if not isinstance(column, list) or len(column) != n:
         raise TypeError("entry columns of different lengths")
     # type() is int: neither bool nor a float (a C loop over the column, as for every check here)
