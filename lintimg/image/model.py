@@ -257,13 +257,16 @@ class Files(MutableMapping[str, ImageFile]):
         held, span = self.held, self._span
         keep: set[str] = set()
         for layer, entries in self._entries.items():
-            for row in compress(count(), map(bits.__and__, entries.modes)):
-                path = entries.paths[row]
-                if held.get(path) == row * span + layer:
+            modes = {m for m in set(entries.modes) if m & bits}  # a layer has few modes: most often none of them has bits
+            if modes:
+                for row in compress(count(), map(modes.__contains__, entries.modes)):
+                    path = entries.paths[row]
+                    if held.get(path) == row * span + layer:
+                        keep.add(path)
+        if set(map(type, held.values())) != {int}:  # some files held as given
+            for path, f in held.items():
+                if type(f) is not int and f.entry.mode & bits:  # type: ignore[union-attr]
                     keep.add(path)
-        for path, f in compress(held.items(), map(operator.is_not, map(type, held.values()), repeat(int))):  # held as given
-            if f.entry.mode & bits:  # type: ignore[union-attr]
-                keep.add(path)
         return [(path, self.made(held[path])) for path in sorted(keep)]
 
     def __repr__(self) -> str:
