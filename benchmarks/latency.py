@@ -21,6 +21,12 @@ load changes hit all of them alike. Rows:
   with warm caches (``pre-commit run --all-files``, a re-run after a fix),
   and with every file's findings dropped but the ShellCheck cache warm (all N
   files edited since the last run).
+- the same lintimg rows through the resident server (``--daemon``, docs/daemon.md),
+  warm: the server is started by the first (untimed) run. A served run's CPU
+  is mostly not the client's: the child the server forked for it reports its
+  CPU (with ShellCheck's) and the server's own share (accept, fork, reap)
+  through ``LINTIMG_DAEMON_USAGE``, and the row counts all three. A daemon run
+  that was not served fails the benchmark.
 
 Reported: median, min and max wall ms, median CPU ms (children included),
 and each lintimg row as a ratio to ``python3 -c pass`` and to hadolint, on
@@ -54,32 +60,35 @@ def main() -> int:
         edited_home = os.path.join(cache, "edited")
         edited = cache_env(edited_home)
         results = os.path.join(edited_home, "lintimg", "results")
+        # The daemon rows: the same caches, a server of their own (stopped at the end), its CPU reported per run.
+        folder = os.path.join(cache, "daemon")
+        os.mkdir(folder, 0o700)
+        usage = os.path.join(cache, "daemon-usage")
+        served = {"LINTIMG_DAEMON_DIR": folder, "LINTIMG_DAEMON_USAGE": usage}
+        d_warm, d_edited = {**warm, **served}, {**edited, **served}
         # name -> (command, environment, whether the kept findings are dropped before each run)
         cmds = {
             "python3 -c pass": ([python, "-c", "pass"], warm, False),
             "lintimg --no-context, warm cache": ([lintimg, "--no-color", "--no-context", args.file], warm, False),
             "lintimg --no-context, edited": ([lintimg, "--no-color", "--no-context", args.file], edited, True),
             "lintimg --no-context, no cache": ([lintimg, "--no-color", "--no-context", args.file], cold, False),
+            "lintimg --daemon --no-context, warm cache": ([lintimg, "--daemon", "--no-color", "--no-context", args.file], d_warm, False),
+            "lintimg --daemon --no-context, edited": ([lintimg, "--daemon", "--no-color", "--no-context", args.file], d_edited, True),
             "hadolint": ([hadolint, "--no-fail", args.file], warm, False),
         }
         if files:
             cmds[f"pre-commit lintimg, {len(files)} files, warm"] = ([lintimg, "--no-color", *files], warm, False)
             cmds[f"pre-commit lintimg, {len(files)} files, edited"] = ([lintimg, "--no-color", *files], edited, True)
+            cmds[f"pre-commit lintimg --daemon, {len(files)} files, warm"] = ([lintimg, "--daemon", "--no-color", *files], d_warm, False)
+            cmds[f"pre-commit lintimg --daemon, {len(files)} files, edited"] = ([lintimg, "--daemon", "--no-color", *files], d_edited, True)
             cmds[f"pre-commit hadolint, {len(files)} files"] = ([hadolint, "--no-fail", *files], warm, False)
-        for cmd, env, _ in cmds.values():  # fills lintimg's caches, as an earlier pre-commit run would have
-            timed(cmd, env=env, cwd=cache)
-        print(f"{args.file}: {args.runs} rounds; lintimg {lintimg}; python {python}; {load()}")
-        walls: dict[str, list[float]] = {n: [] for n in cmds}
-        cpus: dict[str, list[float]] = {n: [] for n in cmds}
-        for _ in range(args.runs):
-            for name, (cmd, env, drop) in cmds.items():
-                if drop:  # (outside the timing) as if each file changed: its findings are not in the cache
-                    shutil.rmtree(results, ignore_errors=True)
-                r = timed(cmd, env=env, cwd=cache)
-                if r.returncode not in (0, 1) or "Traceback" in r.stderr:
-                    sys.exit(f"{name} failed (exit {r.returncode}): {r.stderr.strip()[-300:]}")
-                walls[name].append(r.wall * 1000)
-                cpus[name].append(r.cpu * 1000)
+        try:
+            walls, cpus = _rounds(cmds, args.runs, cache, results, usage)
+            print(f"daemon server: {_server(lintimg, d_warm)}")
+        finally:
+            timed([lintimg, "daemon", "stop"], env=d_warm, cwd=cache)
+        print(f"{args.file}: {args.runs} rounds; lintimg {lintimg}; python {python}")
+    print(f"finished; {load()}")
     med = {n: statistics.median(w) for n, w in walls.items()}
     cpu = {n: statistics.median(c) for n, c in cpus.items()}
     print(f"{'command':<40} {'median ms':>10} {'min':>6} {'max':>6} {'cpu ms':>7}  ratios (wall; cpu)")
@@ -93,9 +102,51 @@ def main() -> int:
             # On a loaded machine wall time is mostly waiting for a CPU: the CPU ratio is the steadier figure.
             peer = next(n for n in cmds if n.startswith("pre-commit hadolint"))
             ratio = f"hadolint / lintimg = {med[peer] / med[name]:.2f}x; cpu {cpu[peer] / cpu[name]:.2f}x"
-        print(f"{name:<40} {med[name]:>10.1f} {min(w):>6.0f} {max(w):>6.0f} {cpu[name]:>7.0f}  {ratio}")
-    print(f"finished; {load()}")
+        print(f"{name:<48} {med[name]:>10.1f} {min(w):>6.0f} {max(w):>6.0f} {cpu[name]:>7.0f}  {ratio}")
     return 0
+
+
+def _rounds(cmds: dict[str, tuple[list[str], dict[str, str], bool]], runs: int, cache: str, results: str,
+            usage: str) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Wall and CPU ms of each command, round after round; a served run's CPU includes what the server reports."""
+    for cmd, env, _ in cmds.values():  # fills lintimg's caches (and starts the server), as an earlier pre-commit run would have
+        timed(cmd, env=env, cwd=cache)
+    print(f"started; {load()}")
+    walls: dict[str, list[float]] = {n: [] for n in cmds}
+    cpus: dict[str, list[float]] = {n: [] for n in cmds}
+    for _ in range(runs):
+        for name, (cmd, env, drop) in cmds.items():
+            if drop:  # (outside the timing) as if each file changed: its findings are not in the cache
+                shutil.rmtree(results, ignore_errors=True)
+            if os.path.exists(usage):
+                os.unlink(usage)
+            r = timed(cmd, env=env, cwd=cache)
+            if r.returncode not in (0, 1) or "Traceback" in r.stderr:
+                sys.exit(f"{name} failed (exit {r.returncode}): {r.stderr.strip()[-300:]}")
+            served = 0.0
+            if "--daemon" in cmd:
+                try:
+                    with open(usage) as fh:
+                        served = sum(float(x) for x in fh.read().split())
+                except OSError:
+                    sys.exit(f"{name}: the run was not served by the resident server (nothing in {usage})")
+            walls[name].append(r.wall * 1000)
+            cpus[name].append((r.cpu + served) * 1000)
+    return walls, cpus
+
+
+def _server(lintimg: str, env: dict[str, str]) -> str:
+    """The daemon rows' server: its status line and resident memory."""
+    r = timed([lintimg, "daemon", "status"], env=env, capture=True)
+    words = r.stdout.split()
+    rss = ""
+    if r.stdout.startswith("running: pid "):
+        try:
+            with open(f"/proc/{words[2].rstrip(',')}/status") as fh:
+                rss = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("VmRSS:")), "")
+        except OSError:
+            pass
+    return f"{r.stdout.strip()}; resident memory {rss or 'unknown'}"
 
 
 if __name__ == "__main__":

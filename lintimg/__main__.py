@@ -2,14 +2,31 @@
 
 A run that repeats an earlier one is answered from its memo (:mod:`lintimg.replay`)
 before the command line code — argparse, the config, the engine, pluggy — is imported.
+With ``--daemon`` or ``LINTIMG_DAEMON=1`` the run goes to the resident server
+(:mod:`lintimg.resident`) before even that, and runs here only when the server
+cannot run it exactly.
 """
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
 
 def main() -> int:
+    argv = sys.argv[1:]
+    if "--daemon" in argv or os.environ.get("LINTIMG_DAEMON") == "1":
+        from lintimg.resident import client
+
+        if client.wanted(argv):
+            code = client.served(argv)
+            if code is not None:
+                return code
+    return in_process()
+
+
+def in_process() -> int:
+    """The run, in this process (the resident server's children run this too)."""
     # A run builds a few hundred thousand objects that live to its end (modules, rules, models): at the default
     # threshold (700) the collector walks them ~50 times, 5% of a pre-commit run over 20 edited files, and finds
     # next to nothing. Long runs (a corpus batch) still collect, less often.

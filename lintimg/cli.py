@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 DEFAULT_BASELINE = ".lintimg-baseline.json"
 
-SUBCOMMANDS = ("check", "image", "build", "fleet", "pin", "rules", "baseline", "config", "schema")
+SUBCOMMANDS = ("check", "image", "build", "fleet", "pin", "rules", "baseline", "config", "schema", "daemon")
 SEVERITY_FLAGS = ("error", "warning", "info", "style")
 MAX_MESSAGE = 1000  # characters of an error message shown (an untrusted value in it may be huge)
 
@@ -128,6 +128,7 @@ def _check_arguments(check: argparse.ArgumentParser) -> None:
     check.add_argument("--fix", action="store_true", help="apply safe fixes to the files in place, then report what is left")
     check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff instead of writing them (exit 1 when there is one)")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply fixes that change behaviour")
+    check.add_argument("--daemon", action="store_true", help="run through the resident server, started when none runs (as LINTIMG_DAEMON=1; docs/daemon.md)")
     _output(check)
     _common(check)
 
@@ -213,6 +214,12 @@ def _schema_arguments(schema: argparse.ArgumentParser) -> None:
     schema.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
 
 
+def _daemon_arguments(daemon: argparse.ArgumentParser) -> None:
+    daemon.description = ("The resident server that --daemon and LINTIMG_DAEMON=1 run checks through (docs/daemon.md). "
+                          "Exit codes: 0 done (status: running), 1 status: not running, 2 error.")
+    daemon.add_argument("action", choices=("start", "stop", "status"), metavar="start|stop|status")
+
+
 SUBPARSERS = {
     "check": ("lint Dockerfiles (the default command)", _check_arguments),
     "image": ("check a container image, alone or mapped to its Dockerfile", _image_arguments),
@@ -223,6 +230,7 @@ SUBPARSERS = {
     "baseline": ("record today's findings, so that later runs report only new ones", _baseline_arguments),
     "config": ("show the config a run would use, or convert hadolint's", _config_arguments),
     "schema": ("print a JSON Schema: of the JSON report, or of .lintimg.yaml (for editors)", _schema_arguments),
+    "daemon": ("start, stop or ask about the resident server of --daemon (docs/daemon.md)", _daemon_arguments),
 }
 
 
@@ -238,6 +246,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         if command in (None, name):
             add_arguments(sub.add_parser(name, help=help_text))
     return p
+
+
+# Parsers the resident server built before any request (lintimg.resident.server): each of its children takes one
+# once, as the run would have built it (a parser depends on nothing of the run: the help's width is taken when shown).
+_prebuilt: dict[str | None, argparse.ArgumentParser] = {}
+
+
+def prebuild(command: str) -> None:
+    _prebuilt[command] = build_parser(command)
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -624,8 +641,21 @@ def cmd_pin(args: argparse.Namespace) -> int:
     return 1 if args.diff and changed else 0
 
 
+def cmd_daemon(args: argparse.Namespace) -> int:
+    from lintimg.resident import client
+
+    try:
+        code, line = client.control(args.action)
+    except client.Unavailable as e:
+        raise LintimgError(f"daemon: {e}") from None
+    except OSError as e:
+        raise LintimgError(f"daemon: {e.strerror or e}") from None
+    emit(line + "\n", None, "status")
+    return code
+
+
 COMMANDS = {"check": cmd_check, "image": cmd_image, "build": cmd_build, "fleet": cmd_fleet, "pin": cmd_pin, "rules": cmd_rules,
-            "baseline": cmd_baseline, "config": cmd_config, "schema": cmd_schema}
+            "baseline": cmd_baseline, "config": cmd_config, "schema": cmd_schema, "daemon": cmd_daemon}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -636,7 +666,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     limits.start_run()
     _stop_on_signals()
     try:
-        args = build_parser(argv[0] if argv[0] in COMMANDS else None).parse_args(argv)
+        command = argv[0] if argv[0] in COMMANDS else None
+        args = (_prebuilt.pop(command, None) or build_parser(command)).parse_args(argv)
         if getattr(args, "no_cache", False):  # schema has no caches to skip
             os.environ["LINTIMG_NO_CACHE"] = "1"  # the one switch every cache reads (lintimg.cachefiles)
         rec = replay.recording(given) if args.command == "check" and "-" not in args.paths else None

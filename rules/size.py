@@ -156,6 +156,15 @@ def _globs(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(fnmatch.translate(p) for p in patterns) or "(?!)")
 
 
+def compile_builtin_globs() -> None:
+    """Compile the patterns of the built-in families and toolchain packages now (the resident server does, before any run)."""
+    for fam in builtin_families():
+        for patterns in (fam.images, fam.runtime_tags, fam.sdk_tags):
+            _globs(patterns)
+    for patterns in TOOLCHAIN_PACKAGES.values():
+        _globs(patterns)
+
+
 def sdk_family(ref: ImageRef, fams: list[Family]) -> Family | None:
     """The SDK family ``ref`` belongs to, unless its tag is one of the family's runtime variants."""
     names = (ref.name, ref.full_name)

@@ -33,6 +33,9 @@ def test_hook_files_regex(name: str, matched: bool) -> None:
 def test_hook_manifest_fields() -> None:
     h = hook("lintimg")
     assert (h["language"], h["entry"], h["types"], h["require_serial"]) == ("python", "lintimg", ["text"], True)
+    served = hook("lintimg-daemon")  # the same hook through the resident server
+    assert served["entry"] == "lintimg --daemon" and {k: v for k, v in served.items() if k not in ("id", "name", "description", "entry")} == \
+        {k: v for k, v in h.items() if k not in ("id", "name", "description", "entry")}
     img = hook("lintimg-image")
     assert img["pass_filenames"] is False and img["stages"] == ["manual"]
 

@@ -6,13 +6,13 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 
 import pluggy
 
-from lintimg import limits
+from lintimg import cachefiles, limits
 from lintimg.config import Config
 from lintimg.distributions import distributions, entry_points
 from lintimg.engine import hookspecs
@@ -106,32 +106,24 @@ def _source_roots(pm: pluggy.PluginManager) -> set[str]:
     return roots
 
 
-def _files(root: str) -> Iterator[tuple[str, int, int]]:
-    """``(path, size, mtime_ns)`` of every file under ``root`` (bytecode caches left out)."""
-    try:
-        st = os.stat(root)
-    except OSError:
-        return
-    if not os.path.isdir(root):
-        yield root, st.st_size, st.st_mtime_ns
-        return
-    todo = [root]
-    while todo:
-        folder = todo.pop()
-        try:
-            with os.scandir(folder) as it:
-                for d in it:
-                    if d.is_dir():
-                        if d.name != "__pycache__":
-                            todo.append(d.path)
-                    elif not d.name.endswith(".pyc"):
-                        try:
-                            fst = d.stat()
-                        except OSError:
-                            continue
-                        yield d.path, fst.st_size, fst.st_mtime_ns
-        except OSError:
-            continue
+# Trees whose files the resident server listed at its start (lintimg.resident.server): lintimg's own code. Every
+# request it runs is proven to see the same files, because the request's server key is a digest of exactly these
+# listings taken by the client (lintimg.resident.client.server_key), so its children need not list them again.
+_listed: dict[str, list[tuple[str, int, int]]] = {}
+
+
+def remember_files(listings: dict[str, list[tuple[str, int, int]]]) -> None:
+    """Keep these ``cachefiles.tree_files`` listings (by root) for :func:`code_stamp` (the resident server only)."""
+    _listed.update(listings)
+
+
+def _files(root: str) -> list[tuple[str, int, int]]:
+    for known, rows in _listed.items():
+        if root == known:
+            return rows
+        if root.startswith(known + os.sep):  # lintimg/reports: a tree inside lintimg/
+            return [row for row in rows if row[0].startswith(root + os.sep)]
+    return list(cachefiles.tree_files(root))
 
 
 def code_stamp(pm: pluggy.PluginManager) -> list[object]:

@@ -15,7 +15,9 @@ imports inside functions and under ``TYPE_CHECKING`` count too):
   the models or detectors (an image run redacts history text before findings reach a report);
 - ``rules/`` (``lintimg.rules``): plugins over the engine and the models;
 - ``run/``: one run from sources to findings; ``fleet/``: many image runs over a registry, on a
-  process pool or a Dask cluster; ``cli`` (with ``replay``, its memo of whole runs): arguments in, report out.
+  process pool or a Dask cluster; ``cli`` (with ``replay``, its memo of whole runs, and ``resident.client``, which
+  hands a run to the resident server): arguments in, report out;
+- ``resident`` (``lintimg.resident.server``): imports what a check runs, rules included, once, then runs the CLI per request.
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("run", {"core", "dockerfile", "secrets", "shellcheck", "image", "context", "engine"}),
     ("fleet", {"core", "dockerfile", "secrets", "image", "engine", "reports", "run"}),
     ("cli", {"core", "dockerfile", "engine", "context", "reports", "run", "fleet"}),
+    ("resident", {"core", "dockerfile", "secrets", "shellcheck", "context", "engine", "reports", "rules", "run", "cli"}),
 ]
 CORE = {"errors", "paths", "findings", "config", "cachefiles", "limits", "redaction", "distributions", "records", "_build"}  # _build: the build backend, run by pip only
 
@@ -51,7 +54,9 @@ def layer_of(module: str) -> str | None:
         return None
     if len(parts) == 1 or parts[1] in CORE:
         return "core"
-    if parts[1] in ("cli", "__main__", "replay"):
+    if parts[1] == "resident" and parts[2:3] == ["server"]:
+        return "resident"
+    if parts[1] in ("cli", "__main__", "replay", "resident"):
         return "cli"
     return parts[1]
 

@@ -1,0 +1,356 @@
+"""The resident server: imports lintimg once, then forks a child per request that runs the ordinary
+command line in the client's working directory, environment and standard streams.
+
+The server process itself runs no request: it accepts a connection, checks
+that the peer is this user (``SO_PEERCRED``), forks, and later reaps the
+child and tells the client how it ended and the CPU it used (``wait4``: the
+child and the processes it waited for, ShellCheck included). Everything a
+request does — reading the request, config discovery, loading a
+repository's plugins, every cache — happens in the child, a fresh copy of a
+process that has run nothing, which then exits. A child that crashes takes
+nothing with it; the client sees how it ended.
+
+The server is single-threaded (``fork`` in a threaded process is unsafe),
+exits after :data:`IDLE` seconds without requests (``LINTIMG_DAEMON_IDLE``)
+or when asked to stop, and removes its socket on the way out (only its own:
+a successor may already listen under the same name).
+"""
+from __future__ import annotations
+
+import gc
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+
+from lintimg.resident import client as wire
+
+IDLE = 600.0  # seconds without a request before the server exits
+READ_TIMEOUT = 10.0  # seconds a child waits for its client's request, and for the go
+# What a ``check`` run imports (tests/test_resident.py checks that a served run imports nothing of lintimg that the
+# server had not); the rule modules of Dockerfile and build-context rules are added from the rule index.
+WARM = ("lintimg.__main__", "lintimg.cli", "lintimg.replay", "lintimg.run.check", "lintimg.run.cache", "lintimg.run.fix",
+        "lintimg.context", "lintimg.context.observe", "lintimg.context.secretscan", "lintimg.context.gitchurn", "lintimg.shellcheck",
+        "lintimg.shellcheck.batch", "lintimg.shellcheck.cache", "lintimg.secrets.spans", "lintimg.secrets.cache", "lintimg.engine.redaction",
+        "lintimg.reports.text", "lintimg.reports.json", "lintimg.reports.sarif", "lintimg.reports.github", "lintimg.reports.junit",
+        "lintimg.reports.gitlab", "lintimg.reports.checkstyle", "lintimg.reports.rdjsonl", "lintimg.rules", "lintimg.rules._common",
+        "lintimg.rules._fixes", "lintimg.rules._versions")
+
+
+def warm() -> None:
+    """Import what a ``check`` run imports. Only imports: nothing here reads a request, the working
+    directory or a config, so nothing of one can reach another."""
+    import importlib
+
+    for name in WARM:
+        importlib.import_module(name)
+    from lintimg.rules._index import RULES
+
+    for module in sorted({row[4] for row in RULES if row[3] in ("dockerfile", "context")}):
+        importlib.import_module(f"lintimg.rules.{module}")
+    _warm_caches()
+
+
+def _warm_caches() -> None:
+    """Fill what a run builds on first use from lintimg's own code and data alone (the server key covers both),
+    never from a request, a working directory, the environment or a user's file: the check parser, the
+    built-in SDK families' patterns, the secret triggers' pattern."""
+    from lintimg import cli
+    from lintimg.rules import size
+    from lintimg.secrets import triggers
+
+    cli.prebuild("check")
+    size.compile_builtin_globs()
+    triggers.may_match(b"")
+
+
+def idle_seconds() -> float:
+    try:
+        return float(os.environ.get("LINTIMG_DAEMON_IDLE") or IDLE)
+    except ValueError:
+        return IDLE
+
+
+def main(folder: str, key: str, flags: str) -> None:
+    """The server's start (``client.BOOT``): check that this process is the one the client asked for, listen, warm up, serve."""
+    if repr(tuple(sys.flags)) != flags:  # (the key covers the flags too; this says why in the log)
+        sys.exit("lintimg daemon: this interpreter's flags differ from the client's; not started")
+    listings = wire.code_listings()
+    if wire.server_key(listings) != key or wire.socket_dir() != folder:
+        sys.exit("lintimg daemon: lintimg's code or the interpreter changed while the server started; not started")
+    from lintimg.engine.plugins import remember_files
+
+    remember_files(listings)  # what every request's key proves unchanged: its children need not list it again
+    Server(folder, key, idle_seconds()).serve()
+
+
+class Server:
+    def __init__(self, folder: str, key: str, idle: float) -> None:
+        self.folder, self.key, self.idle = folder, key, idle
+        self.path = wire.socket_path(folder, key)
+        self.children: dict[int, tuple[socket.socket, float]] = {}  # pid: (connection, the server's CPU seconds for it so far)
+        self.served = 0
+        self.started = time.time()
+        self.stopping = False
+        self.pid = os.getpid()
+
+    def serve(self) -> None:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:  # a dead server's socket: the client that started this one holds the lock and found nobody listening
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        mask = os.umask(0o177)
+        try:
+            listener.bind(self.path)
+        finally:
+            os.umask(mask)
+        ino = os.lstat(self.path).st_ino
+        listener.listen(64)  # clients may connect now: their requests wait for the warm-up
+        warm()
+        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, _nothing)  # the wakeup descriptor is written only for signals with a Python handler
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        os.chdir("/")
+        gc.collect()
+        gc.freeze()  # the imported modules stay shared with every child (no copy-on-write from the collector)
+        last = time.monotonic()
+        try:
+            while True:
+                self._reap()
+                if self.children:
+                    last = time.monotonic()
+                elif self.stopping or time.monotonic() - last >= self.idle:
+                    break
+                wait = None if self.children else max(0.0, self.idle - (time.monotonic() - last))
+                try:
+                    ready, _, _ = select.select([wake_r] if self.stopping else [listener.fileno(), wake_r], [], [], wait)
+                except InterruptedError:
+                    continue
+                if wake_r in ready:
+                    try:
+                        while os.read(wake_r, 512):
+                            pass
+                    except BlockingIOError:
+                        pass
+                if listener.fileno() in ready and not self.stopping:
+                    self._accept(listener, (wake_r, wake_w))
+                    last = time.monotonic()
+        finally:
+            try:  # unlinked before closing: a client that finds no socket starts a successor, which this must not unlink
+                if os.lstat(self.path).st_ino == ino:
+                    os.unlink(self.path)
+            except OSError:
+                pass
+            listener.close()
+
+    def _stop(self, signum: int, frame: object) -> None:
+        self.stopping = True
+
+    def _accept(self, listener: socket.socket, wake: tuple[int, int]) -> None:
+        began = time.process_time()
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        try:
+            _, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+        except OSError:
+            uid = -1
+        if uid != os.geteuid():
+            conn.close()  # another user: not a word
+            return
+        self.served += 1
+        try:
+            pid = os.fork()
+        except OSError:
+            conn.close()  # the client sees the connection end before R: it runs in-process
+            return
+        if pid == 0:
+            code = 70
+            try:
+                listener.close()
+                for fd in wake:
+                    os.close(fd)
+                code = Child(conn, self).run()
+            except BaseException:  # noqa: BLE001 - a child must never return into the server's loop
+                pass
+            finally:
+                os._exit(code)
+        self.children[pid] = (conn, time.process_time() - began)
+
+    def _reap(self) -> None:
+        while self.children:
+            try:
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            began = time.process_time()
+            entry = self.children.pop(pid, None)
+            if entry is None:
+                continue
+            conn, spent = entry
+            ended = (0, os.WEXITSTATUS(status)) if os.WIFEXITED(status) else (1, os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0)
+            try:
+                conn.setblocking(False)
+                spent += time.process_time() - began  # accepting, forking, reaping: the server's own share of the request
+                wire.send(conn, b"X", wire.END.pack(*ended, usage.ru_utime + usage.ru_stime, spent))
+            except OSError:
+                pass  # the client went away
+            conn.close()
+
+    def status(self) -> str:
+        return (f"running: pid {self.pid}, serving lintimg {self.key[:12]} on {sys.executable}, socket {self.path}, "
+                f"{self.served} requests (this one included) since {time.strftime('%H:%M:%S', time.localtime(self.started))}, "
+                f"exits after {self.idle:g} s idle")
+
+
+def _nothing(signum: int, frame: object) -> None:
+    pass
+
+
+class Child:
+    """One request, in a forked child of the server."""
+
+    def __init__(self, conn: socket.socket, server: Server) -> None:
+        self.conn, self.server = conn, server
+
+    def run(self) -> int:
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.conn.settimeout(READ_TIMEOUT)
+        try:
+            fields, fds = self._request()
+        except (OSError, EOFError, ValueError, UnicodeError) as e:
+            self._decline(f"bad request: {e}")
+            return 2
+        try:
+            verb = fields[2]
+            if verb == "status":
+                wire.send(self.conn, b"T", self.server.status().encode())
+                return 0
+            if verb == "stop":
+                os.kill(os.getppid(), signal.SIGTERM)
+                wire.send(self.conn, b"T", f"stopping: pid {os.getppid()}".encode())
+                return 0
+            if verb != "run" or len(fds) != 3 or fields[1] != self.server.key:  # status and stop: any client of this user
+                self._decline(f"bad request: {verb!r} with {len(fds)} descriptors")
+                return 2
+            argv = self._apply(fields, fds)
+            why = unserved(argv[1:])
+            if why:
+                self._decline(why)
+                return 0
+            wire.send(self.conn, b"R", str(os.getpid()).encode())
+            tag, _ = wire.receive(self.conn)
+            if tag != b"G":
+                return 0
+        except (OSError, EOFError, ValueError, UnicodeError) as e:
+            self._decline(str(e))
+            return 0
+        finally:
+            for fd in fds:
+                os.close(fd)
+        self.conn.close()  # the server tells the client how this ends; nothing the run starts may hold the connection
+        return run_main(argv)
+
+    def _request(self) -> tuple[list[str], list[int]]:
+        head, ancillary, _, _ = self.conn.recvmsg(wire._HEAD.size, socket.CMSG_SPACE(3 * struct.calcsize("i")))
+        fds: list[int] = []
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds += struct.unpack(f"{len(data) // 4}i", data[: len(data) - len(data) % 4])
+        if len(head) < wire._HEAD.size:
+            head += wire._exactly(self.conn, wire._HEAD.size - len(head))
+        tag, size = wire._HEAD.unpack(head)
+        if tag != b"Q" or size > wire.MAX_REQUEST:
+            raise ValueError(f"a {tag!r} message of {size} bytes")
+        fields = [os.fsdecode(f) for f in wire._exactly(self.conn, size).split(b"\0")]
+        if len(fields) < 12 or fields[0] != wire.PROTOCOL:
+            raise ValueError("another protocol")
+        return fields, fds
+
+    def _apply(self, fields: list[str], fds: list[int]) -> list[str]:
+        """Take on the client's working directory, umask, environment, locale and standard streams; return its ``sys.argv``."""
+        import io
+        import locale
+
+        cwd, mask, encodings, count = fields[3], int(fields[4]), fields[5:11], int(fields[11])
+        argv, env = fields[12 : 12 + count], fields[12 + count :]
+        if len(argv) != count or any("=" not in e for e in env):
+            raise ValueError("a malformed command line or environment")
+        os.chdir(cwd)
+        os.umask(mask)
+        os.environ.clear()
+        os.environ.update(e.split("=", 1) for e in env)  # type: ignore[misc]
+        try:
+            locale.setlocale(locale.LC_CTYPE, "")  # what the interpreter does at start-up, now with the client's variables
+        except locale.Error:
+            pass
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        streams = []
+        for fd, (encoding, errors) in enumerate(zip(encodings[0::2], encodings[1::2])):
+            tty = os.isatty(fd)
+            raw = io.FileIO(fd, "r" if fd == 0 else "w", closefd=False)
+            buffered = io.BufferedReader(raw) if fd == 0 else io.BufferedWriter(raw)
+            # as the interpreter makes them: stdout line-buffered on a terminal, stderr always
+            streams.append(io.TextIOWrapper(buffered, encoding, errors, line_buffering=tty or fd == 2))
+        sys.stdin, sys.stdout, sys.stderr = streams
+        for name, stream in zip(("__stdin__", "__stdout__", "__stderr__"), streams):
+            setattr(sys, name, stream)  # the originals too (the terminal width is asked of sys.__stdout__)
+        sys.argv = argv
+        return argv
+
+    def _decline(self, why: str) -> None:
+        try:
+            wire.send(self.conn, b"D", why.encode("utf-8", "replace")[:1000])
+        except OSError:
+            pass
+
+
+def unserved(argv: list[str]) -> str | None:
+    """Why this command line runs in-process rather than here (``None``: it runs here). Only ``check`` runs
+    here, and not on stdin; a usage error runs here, where it reads as it would in-process."""
+    from lintimg.cli import COMMANDS
+
+    command = argv[0] if argv and (argv[0] in COMMANDS or argv[0] in ("-h", "--help", "-v", "--version")) else "check"
+    if command != "check":
+        return f"{command} runs in-process"
+    if "-" in argv:
+        return "stdin (-) is read in-process"
+    return None
+
+
+def run_main(argv: list[str]) -> int:
+    """Run the console script's entry point with this ``sys.argv``, and end as the interpreter would."""
+    import atexit
+
+    from lintimg import __main__ as entry
+
+    try:
+        code: object = entry.in_process()
+    except SystemExit as e:  # argparse's --help and --version
+        code = e.code
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = 120  # the interpreter's status when it cannot flush a standard stream at exit
+    return code

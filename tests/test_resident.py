@@ -1,0 +1,297 @@
+"""The resident server (``--daemon`` / ``LINTIMG_DAEMON=1``): real server processes on real sockets.
+
+A served run must write exactly what the same run writes in-process (stdout,
+stderr, exit code), for each repository its own config; the server must not be
+used from a folder others can enter, must be replaced when it died, must let
+the client run in-process when it cannot start, must never run a request twice,
+and must exit when idle. Every server a test starts is stopped by its fixture.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.clirun import EXAMPLES, REPO
+
+SCRIPT = Path(sys.executable).with_name("lintimg")  # the console script: its search path is the same in every folder
+
+WEBAPP = (EXAMPLES / "webapp" / "Dockerfile").read_text()
+PRAGMAS = """\
+# lintimg global ignore=LI205 the maintainer line stays for now
+FROM python:latest
+MAINTAINER someone
+# lintimg ignore=LI301 the list is pinned upstream
+RUN apt-get update && apt-get install -y curl
+COPY . /app
+"""
+CONFIG = "ignore: [LI102]\nfailure-threshold: error\n"
+
+
+@dataclass
+class Served:
+    folder: str
+    env: dict[str, str]
+
+    def run(self, *args: str, cwd: Path, daemon: bool, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        env = {**self.env, **(extra or {})}
+        if daemon:
+            env["LINTIMG_DAEMON"] = "1"
+        return subprocess.run([str(SCRIPT), *args], cwd=cwd, env=env, capture_output=True, timeout=120)
+
+    def status(self) -> tuple[int | None, int]:
+        """(server pid, requests served: runs and status requests, this one included) of this folder's server, or (None, 0)."""
+        out = subprocess.run([str(SCRIPT), "daemon", "status"], env=self.env, cwd="/", capture_output=True, text=True, timeout=60).stdout
+        if not out.startswith("running: pid "):
+            return None, 0
+        words = out.split()
+        return int(words[2].rstrip(",")), int(words[words.index("requests") - 1])
+
+    def stop(self) -> None:
+        pid, _ = self.status()
+        subprocess.run([str(SCRIPT), "daemon", "stop"], env=self.env, cwd="/", capture_output=True, timeout=60)
+        if pid is not None and not _gone(pid, 10):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _served(tmp: Path, folder: str, **extra: str) -> Served:
+    if not SCRIPT.is_file():
+        pytest.fail(f"{SCRIPT}: no console script next to this interpreter (pip install -e .)")
+    base = {k: v for k, v in os.environ.items() if k not in ("LINTIMG_CONFIG", "NO_COLOR", "LINTIMG_DAEMON", "LINTIMG_NO_CACHE")}
+    env = {**base, "LINTIMG_DAEMON_DIR": folder, "XDG_CACHE_HOME": str(tmp / "cache"), "LINTIMG_DAEMON_IDLE": "120", **extra}
+    return Served(folder, env)
+
+
+@pytest.fixture
+def short_dir() -> Iterator[str]:
+    """A private folder with a short path (a unix socket's path is at most 107 bytes)."""
+    folder = tempfile.mkdtemp(prefix="lid-", dir="/tmp")
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def repos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two repositories with the same Dockerfiles: ``a`` has a config, ``b`` none."""
+    out = {}
+    for name in ("a", "b"):
+        root = tmp_path_factory.mktemp(f"repo-{name}")
+        (root / ".git").mkdir()  # the config search stops at a repository's root
+        (root / "Dockerfile").write_text(WEBAPP)
+        (root / "app.py").write_text("print('hi')\n")
+        (root / "pragmas").mkdir()
+        (root / "pragmas" / "Dockerfile").write_text(PRAGMAS)
+        if name == "a":
+            (root / ".lintimg.yaml").write_text(CONFIG)
+        out[name] = root
+    return out
+
+
+@pytest.fixture(scope="module")
+def in_process(server: Served) -> dict[tuple[Path, tuple[str, ...]], subprocess.CompletedProcess]:
+    """In-process results (caches off), by folder and arguments, each run once for the module."""
+    return {}
+
+
+def expected(server: Served, memo: dict, root: Path, *args: str) -> subprocess.CompletedProcess:
+    if (root, args) not in memo:
+        memo[root, args] = server.run(*args, cwd=root, daemon=False)
+    return memo[root, args]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """One server for the tests that share it; stopped at the end."""
+    folder = tempfile.mkdtemp(prefix="lid-", dir="/tmp")
+    served = _served(tmp_path_factory.mktemp("served"), folder, LINTIMG_NO_CACHE="1")
+    yield served
+    served.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+RUNS = [("--no-color", "Dockerfile"), ("--no-context", "pragmas/Dockerfile"),
+        ("-f", "sarif", "--no-context", "Dockerfile", "pragmas/Dockerfile"), ("--no-such-flag",)]
+
+
+def test_served_runs_write_what_in_process_runs_write_for_each_repository(server: Served, repos: dict[str, Path], in_process: dict) -> None:
+    server.run("--no-context", "Dockerfile", cwd=repos["b"], daemon=True)  # a server is running
+    _, before = server.status()
+    outputs = {}
+    for name, root in repos.items():
+        for args in RUNS:
+            here = expected(server, in_process, root, *args)
+            served = server.run(*args, cwd=root, daemon=True)
+            assert (served.returncode, served.stdout, served.stderr) == (here.returncode, here.stdout, here.stderr), (name, args)
+            outputs[name, args] = here.stdout
+    pid, after = server.status()
+    assert pid is not None and after - before == 2 * len(RUNS) + 1  # one server ran every one of them
+    # the config of a (LI102 off, threshold error) reached a's runs only
+    assert b"LI102" in outputs["b", RUNS[0]] and b"LI102" not in outputs["a", RUNS[0]]
+    assert b"LI205" not in outputs["a", RUNS[2]]  # the pragmas held
+
+
+def test_concurrent_clients_each_get_their_own_result(server: Served, repos: dict[str, Path], in_process: dict) -> None:
+    want = {name: expected(server, in_process, root, "-f", "sarif", "--no-context", "Dockerfile", "pragmas/Dockerfile")
+            for name, root in repos.items()}
+    env = {**server.env, "LINTIMG_DAEMON": "1"}
+    procs = [(name, subprocess.Popen([str(SCRIPT), "-f", "sarif", "--no-context", "Dockerfile", "pragmas/Dockerfile"], cwd=repos[name], env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)) for name in ("a", "b", "a", "b", "a", "b")]
+    for name, proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert (proc.returncode, out, err) == (want[name].returncode, want[name].stdout, want[name].stderr)
+
+
+def test_garbage_on_the_socket_leaves_the_server_serving(server: Served, repos: dict[str, Path], in_process: dict) -> None:
+    server.run("--no-context", "Dockerfile", cwd=repos["b"], daemon=True)  # a server is running
+    pid, _ = server.status()
+    path = next(Path(server.folder).glob("*.sock"))
+    for junk in (b"", b"\x00" * 3, b"Q\xff\xff\xff\xffxx", b"Q\x00\x00\x00\x05a\x00b\x00c", b"Z" * 100_000):
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(path))
+            try:
+                s.sendall(junk)
+            except OSError:
+                pass
+    assert server.status()[0] == pid
+    here = expected(server, in_process, repos["b"], "--no-context", "Dockerfile")
+    again = server.run("--no-context", "Dockerfile", cwd=repos["b"], daemon=True)
+    assert (again.returncode, again.stdout) == (here.returncode, here.stdout) and server.status()[0] == pid
+
+
+def test_a_socket_folder_others_can_enter_is_refused(tmp_path: Path, short_dir: str, repos: dict[str, Path], server: Served,
+                                                     in_process: dict) -> None:
+    os.chmod(short_dir, 0o755)
+    s = _served(tmp_path, short_dir, LINTIMG_NO_CACHE="1")
+    here = expected(server, in_process, repos["b"], "--no-context", "Dockerfile")
+    served = s.run("--no-context", "Dockerfile", cwd=repos["b"], daemon=True)
+    assert (served.returncode, served.stdout) == (here.returncode, here.stdout)
+    lines = served.stderr.decode().splitlines()
+    assert len(lines) == 1 and "not a private folder" in lines[0] and "0755" in lines[0], lines
+    assert os.listdir(short_dir) == []  # no socket, lock or log was made there
+
+
+def test_a_killed_server_is_replaced_and_a_server_that_cannot_start_leaves_the_run_in_process(
+        tmp_path: Path, short_dir: str, repos: dict[str, Path], server: Served, in_process: dict) -> None:
+    s = _served(tmp_path, short_dir, LINTIMG_NO_CACHE="1")
+    here = expected(server, in_process, repos["a"], "--no-context", "Dockerfile")
+    try:
+        first = s.run("--no-context", "Dockerfile", cwd=repos["a"], daemon=True)
+        pid, _ = s.status()
+        assert pid is not None and (first.returncode, first.stdout, first.stderr) == (here.returncode, here.stdout, here.stderr)
+        os.kill(pid, signal.SIGKILL)
+        assert _gone(pid, 10) and list(Path(short_dir).glob("*.sock"))  # its socket is left behind, nobody listening
+        second = s.run("--no-context", "Dockerfile", cwd=repos["a"], daemon=True)
+        assert (second.returncode, second.stdout, second.stderr) == (here.returncode, here.stdout, here.stderr)
+        assert s.status()[0] not in (None, pid)
+    finally:
+        s.stop()
+    # a socket path longer than unix sockets allow: the server cannot listen, the run is the in-process one
+    deep = os.path.join(short_dir, "d" * 90)
+    os.mkdir(deep, 0o700)
+    s = _served(tmp_path, deep, LINTIMG_NO_CACHE="1")
+    served = s.run("--no-context", "Dockerfile", cwd=repos["a"], daemon=True)
+    assert (served.returncode, served.stdout, served.stderr) == (here.returncode, here.stdout, here.stderr)
+    assert not list(Path(deep).glob("*.sock"))
+
+
+DIES = '''
+import os
+import signal
+import sys
+
+from lintimg.engine import hookimpl, rule, rules_in
+from lintimg.findings import Severity
+
+
+@rule("EX900", "dies", Severity.INFO)
+def dies(t):
+    """Counts the runs that reached it, then ends the process.
+
+    ## What it does
+    Appends a line to $MARKER and kills its own process.
+
+    ## Why it matters
+    A test of what a run that dies looks like.
+
+    ## Example
+    Any Dockerfile.
+
+    ## Fix
+    None.
+    """
+    with open(os.environ["MARKER"], "a") as fh:
+        fh.write("ran\\n")
+    os.kill(os.getpid(), signal.SIGKILL)
+    return iter(())
+
+
+@hookimpl
+def lintimg_rules():
+    return rules_in(sys.modules[__name__])
+'''
+
+
+def test_a_run_that_dies_in_the_server_is_reported_once_and_not_run_again(server: Served, repos: dict[str, Path], tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "dies.py").write_text(DIES)
+    marker = tmp_path / "marker"
+    _, before = server.status()
+    proc = server.run("--rules-dir", str(tmp_path / "rules"), "--no-context", "Dockerfile", cwd=repos["b"], daemon=True,
+                      extra={"MARKER": str(marker)})
+    assert marker.read_text() == "ran\n"  # once: the client did not run it again in-process
+    assert proc.returncode == 128 + signal.SIGKILL and proc.stdout == b""
+    assert proc.stderr.decode().splitlines() == [f"lintimg: daemon: the run was ended by signal {int(signal.SIGKILL)}"]
+    assert server.status()[1] == before + 2  # the server lives on
+
+
+def test_the_server_exits_when_idle(tmp_path: Path, short_dir: str) -> None:
+    s = _served(tmp_path, short_dir, LINTIMG_DAEMON_IDLE="0.5")
+    started = subprocess.run([str(SCRIPT), "daemon", "start"], env=s.env, cwd="/", capture_output=True, text=True, timeout=60)
+    assert started.returncode == 0 and started.stdout.startswith("running: pid "), started
+    pid = int(started.stdout.split()[2].rstrip(","))
+    try:
+        assert _gone(pid, 20)
+        assert not list(Path(short_dir).glob("*.sock"))  # it removed its socket
+        assert subprocess.run([str(SCRIPT), "daemon", "status"], env=s.env, cwd="/", capture_output=True, timeout=60).returncode == 1
+    finally:
+        if not _gone(pid, 0.1):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_the_client_loads_no_engine_argparse_or_socket_wrappers() -> None:
+    probe = ("import json, sys; bare = set(sys.modules)\n"
+             "from lintimg.__main__ import main\nfrom lintimg.resident import client\nclient.server_key()\n"
+             "print(json.dumps(sorted(set(sys.modules) - bare)))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, timeout=60, check=True).stdout
+    loaded = set(__import__("json").loads(out))
+    heavy = {m for m in loaded if m.split(".")[0] in ("argparse", "typing", "pluggy", "dockerfile_parse", "socket", "selectors",
+                                                      "subprocess", "signal", "re", "pathlib")}
+    assert not heavy and not {m for m in loaded if m.startswith(("lintimg.cli", "lintimg.engine", "lintimg.dockerfile", "lintimg.run"))}
+
+
+def test_the_commands_the_client_leaves_alone_are_the_cli_commands_but_check() -> None:
+    from lintimg.cli import COMMANDS
+    from lintimg.resident.client import OTHER_COMMANDS
+
+    assert set(OTHER_COMMANDS) == set(COMMANDS) - {"check"}
