@@ -9,7 +9,7 @@ from lintimg.engine.rule import rule
 from lintimg.engine.target import ImageTarget, Subject
 from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import image_hit
-from lintimg.image.model import FEW, EntryType, LayerEntry, affixed, with_mode
+from lintimg.image.model import FEW, Entries, EntryType, LayerEntry, affixed, with_mode
 from lintimg.image.stats import CACHES, human
 
 ID_RANGE = "LI800-LI899"
@@ -37,7 +37,7 @@ def setuid_setgid_file(t: ImageTarget) -> Iterator[Hit]:
     `RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} +`, or use a
     base image without them.
     """
-    for path, f in sorted(with_mode(t.image.files, 0o6000)):  # sort the few, not all
+    for path, f in with_mode(t.image.files, 0o6000):  # by path
         e = f.entry
         if e.type is EntryType.FILE:
             bits = "setuid and setgid" if e.mode & 0o6000 == 0o6000 else ("setuid" if e.mode & 0o4000 else "setgid")
@@ -70,7 +70,7 @@ def world_writable_file(t: ImageTarget) -> Iterator[Hit]:
     Give write access only to the user that needs it (`chmod 755`,
     `chown app`), or use a sticky directory for shared scratch space.
     """
-    for path, f in sorted(with_mode(t.image.files, 0o002)):  # sort the few, not all
+    for path, f in with_mode(t.image.files, 0o002):  # by path
         e = f.entry
         if e.type is EntryType.FILE or (e.type is EntryType.DIR and not e.mode & 0o1000):
             kind = "directory" if e.type is EntryType.DIR else "file"
@@ -216,20 +216,19 @@ def credential_file(t: ImageTarget) -> Iterator[Hit]:
 _CREDENTIAL_ENDS = tuple("/" + n for n in CREDENTIAL_NAMES)
 
 
-def _named_like_credentials(entries: list[LayerEntry]) -> list[LayerEntry]:
+def _named_like_credentials(entries: Entries) -> list[LayerEntry]:
     """The entries whose name may be a credential file's (more is allowed): by name, or by extension in any case;
     a few searches of all the paths first, which rule out nearly every file of a big image at once."""
-    out: list[LayerEntry] = []
+    found: list[int] = []
     for at in range(0, len(entries), FEW):  # a few thousand at a time: their names lowered are short-lived
-        some = entries[at : at + FEW]
-        paths = [e.path for e in some]
+        paths = entries.paths[at : at + FEW]
         lowered = "\0".join(paths).lower().split("\0")
         if len(lowered) != len(paths):  # a NUL in a path: look at each
-            out += some
+            found += range(at, at + len(paths))
             continue
-        found = {*affixed(paths, ends=_CREDENTIAL_ENDS, names=CREDENTIAL_NAMES), *affixed(lowered, ends=tuple(CREDENTIAL_EXTENSIONS))}
-        out += [some[i] for i in sorted(found)]
-    return out
+        some = {*affixed(paths, ends=_CREDENTIAL_ENDS, names=CREDENTIAL_NAMES), *affixed(lowered, ends=tuple(CREDENTIAL_EXTENSIONS))}
+        found += [at + i for i in sorted(some)]
+    return [entries[i] for i in found]
 
 
 UNNEEDED_FILES = frozenset({"Dockerfile", "docker-compose.yml", ".vimrc", ".DS_Store"})

@@ -35,29 +35,29 @@ import base64
 import hashlib
 import json
 import os
-import struct
+import sys
+from array import array
 from collections.abc import Sequence
-from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lintimg import cachefiles, limits
-from lintimg.image.model import Anomaly, ContentRequest, EntryType, Layer, LayerAnalyzer, LayerEntry
+from lintimg.image.model import Anomaly, ContentRequest, Entries, EntryType, Layer, LayerAnalyzer, LayerEntry
 
 if TYPE_CHECKING:
     from lintimg.image.reader import LayerResult, Limits
 
-_new = tuple.__new__  # a LayerEntry without NamedTuple's Python-level __new__
 
 # Bump when the stored shape or what the reader records per layer changes.
-FORMAT = 4
+FORMAT = 5
 MAX_ENTRY = 512 << 20  # bytes one entry may unpack to
 _CODES = {"file": "f", "dir": "d", "symlink": "l", "hardlink": "h", "char": "c", "block": "b", "fifo": "p"}  # one letter per entry type
 _BY_CODE = {_CODES[t.value]: t for t in EntryType}
 _VALUE = attrgetter("_value_")  # an EntryType's value without the descriptor Enum.value goes through
 _NUMBERS = ("sizes", "modes", "uids", "gids")  # LayerEntry's numeric fields, in its order
-_WORD = 1 << 64
+# a numeric column's widths: key -> (array type code of that many bytes, the bound of its values)
+_WIDTHS = {f"u{8 * size}": (next(c for c in "BHILQ" if array(c).itemsize == size), 1 << (8 * size)) for size in (1, 2, 4, 8)}
 
 
 def _str(v: object) -> str:
@@ -82,20 +82,37 @@ def _path(v: object) -> str:
     return path
 
 
-def _numbers(values: tuple[int, ...]) -> dict[str, str] | list[int]:
-    """A numeric column as little-endian 64-bit words, base64 (a list encoded to JSON took most of a big layer's
-    entry); a list when a value does not fit (pax allows any size and owner)."""
-    if not values or set(map(type, values)) != {int} or min(values) < 0 or max(values) >= _WORD:  # type(): not a bool
+def _numbers(values: list[int]) -> dict[str, str] | list[int]:
+    """A numeric column as little-endian unsigned words of the narrowest width that holds its largest value ("u8" to
+    "u64"), base64 (a list encoded to JSON took most of a big layer's entry); a list when a value is not a count
+    that fits (pax allows any size and owner). The reader makes counts: a bool would be stored as a number (the
+    decoder refuses one in a list)."""
+    if not values:
+        return []
+    try:
+        top = max(values)
+        key = next(k for k, (_, bound) in _WIDTHS.items() if top < bound)  # StopIteration past 64 bits
+        words = array(_WIDTHS[key][0], values)  # OverflowError below 0, TypeError for what is not an integer
+    except (TypeError, OverflowError, StopIteration):
         return list(values)
-    return {"u64": base64.b64encode(struct.pack(f"<{len(values)}Q", *values)).decode("ascii")}
+    if sys.byteorder != "little":
+        words.byteswap()
+    return {key: base64.b64encode(words.tobytes()).decode("ascii")}
 
 
 def _unnumbers(column: object, n: int) -> list[int]:
     if isinstance(column, dict):
-        raw = base64.b64decode(_str(column["u64"]), validate=True)
-        if len(raw) != 8 * n:
+        if len(column) != 1:
+            raise ValueError("not a numeric column")
+        ((key, text),) = column.items()
+        words = array(_WIDTHS[key][0])  # KeyError: an unknown width
+        raw = base64.b64decode(_str(text), validate=True)
+        if len(raw) != words.itemsize * n:
             raise ValueError("entry columns of different lengths")
-        return list(struct.unpack(f"<{n}Q", raw))  # unsigned: never negative
+        words.frombytes(raw)
+        if sys.byteorder != "little":
+            words.byteswap()
+        return words.tolist()  # unsigned: never negative
     if not isinstance(column, list) or len(column) != n:
         raise TypeError("entry columns of different lengths")
     # type() is int: neither bool nor a float (a C loop over the column, as for every check here)
@@ -104,12 +121,14 @@ def _unnumbers(column: object, n: int) -> list[int]:
     return column
 
 
-def _columns(entries: list[LayerEntry]) -> dict[str, Any]:
+def _columns(entries: Entries | Sequence[LayerEntry]) -> dict[str, Any]:
     """A layer's entries by column: the paths as one text when no path holds a newline, the types as one letter each,
     the numbers as :func:`_numbers`, the link targets as a list (nearly all empty)."""
+    if not isinstance(entries, Entries):
+        entries = Entries(entries)
     if not entries:  # (one empty line would be one entry)
         return {"paths": [], "types": "", **{c: [] for c in _NUMBERS}, "links": []}
-    paths, types, *numbers, links = zip(*entries)
+    paths, types, *numbers, links = entries.columns()
     return {
         "paths": _lines(paths),
         "types": "".join(map(_CODES.__getitem__, map(_VALUE, types))),
@@ -118,7 +137,7 @@ def _columns(entries: list[LayerEntry]) -> dict[str, Any]:
     }
 
 
-def _lines(texts: tuple[str, ...]) -> str | list[str]:
+def _lines(texts: list[str]) -> str | list[str]:
     """Texts as one, a line each, when none holds a newline (one string encodes many times faster than a list)."""
     joined = "\n".join(texts)
     return joined if joined.count("\n") == len(texts) - 1 else list(texts)
@@ -132,7 +151,7 @@ def _unlines(stored: object) -> list[str]:
     return stored
 
 
-def _entries(columns: object) -> list[LayerEntry]:
+def _entries(columns: object) -> Entries:
     """The stored entries, checked as the reader makes them (normal paths, known types, counts, strings), by column."""
     if not isinstance(columns, dict):
         raise TypeError("not the entry columns")
@@ -144,7 +163,8 @@ def _entries(columns: object) -> list[LayerEntry]:
 
     if not all_clean(paths):
         paths = [_path(p) for p in paths]
-    return list(map(_new, repeat(LayerEntry), zip(paths, map(_BY_CODE.__getitem__, types), *numbers, links)))
+    sizes, modes, uids, gids = numbers
+    return Entries.of_columns(paths, list(map(_BY_CODE.__getitem__, types)), sizes, modes, uids, gids, links)
 
 
 def default_root() -> Path:

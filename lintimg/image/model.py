@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import enum
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from itertools import compress, count, repeat
-from operator import itemgetter, methodcaller
-from typing import Any, NamedTuple, Protocol
+from operator import methodcaller
+from typing import Any, NamedTuple, Protocol, overload
 
 
 class EntryType(enum.Enum):
@@ -42,6 +43,97 @@ class LayerEntry(NamedTuple):
     linkname: str = ""
 
 
+_new = tuple.__new__  # a tuple of a NamedTuple class without its Python-level __new__
+_ENTRY = partial(_new, LayerEntry)
+
+
+class Entries(Sequence[LayerEntry]):
+    """A layer's entries, held by column: a list per :class:`LayerEntry` field.
+
+    A layer may hold hundreds of thousands of entries, and most of the work on them is by column (the merge takes
+    the paths, the layer cache stores each column as one text, a rule searches the joined paths): the columns are
+    built and read at C speed, and a :class:`LayerEntry` is made only for an entry asked for (``entries[i]``, or
+    each in turn when iterated). The columns are public and read-only to everyone but the reader.
+    """
+
+    __slots__ = ("paths", "types", "sizes", "modes", "uids", "gids", "links")
+
+    def __init__(self, entries: Iterable[LayerEntry] = ()) -> None:
+        self.paths: list[str] = []
+        self.types: list[EntryType] = []
+        self.sizes: list[int] = []
+        self.modes: list[int] = []
+        self.uids: list[int] = []
+        self.gids: list[int] = []
+        self.links: list[str] = []
+        self.extend(entries)
+
+    @classmethod
+    def of_columns(cls, paths: list[str], types: list[EntryType], sizes: list[int], modes: list[int], uids: list[int],
+                   gids: list[int], links: list[str]) -> Entries:
+        """Entries made of these columns (taken, not copied), which must be of one length."""
+        if not len(paths) == len(types) == len(sizes) == len(modes) == len(uids) == len(gids) == len(links):
+            raise ValueError("entry columns of different lengths")
+        self = cls()
+        self.paths, self.types, self.sizes, self.modes, self.uids, self.gids, self.links = paths, types, sizes, modes, uids, gids, links
+        return self
+
+    def columns(self) -> tuple[list[str], list[EntryType], list[int], list[int], list[int], list[int], list[str]]:
+        """The columns in :class:`LayerEntry`'s order."""
+        return self.paths, self.types, self.sizes, self.modes, self.uids, self.gids, self.links
+
+    def _any(self) -> tuple[list[Any], ...]:
+        return self.columns()
+
+    def extend(self, entries: Iterable[LayerEntry]) -> None:
+        rows = entries if isinstance(entries, (list, tuple)) else list(entries)
+        if rows:
+            for column, values in zip(self._any(), zip(*rows)):
+                column += values
+
+    def append(self, entry: LayerEntry) -> None:
+        for column, value in zip(self._any(), entry):
+            column.append(value)
+
+    def add(self, paths: Sequence[str], types: Iterable[EntryType], sizes: Iterable[int], modes: Iterable[int], uids: Iterable[int],
+            gids: Iterable[int], links: Iterable[str]) -> None:
+        """Add entries by column (each as long as ``paths``)."""
+        n = len(self.paths)
+        for column, values in zip(self._any(), (paths, types, sizes, modes, uids, gids, links)):
+            column += values
+        if not len(self.paths) == len(self.types) == len(self.sizes) == len(self.modes) == len(self.uids) == len(self.gids) == len(self.links):
+            for column in self._any():
+                del column[n:]
+            raise ValueError("entry columns of different lengths")
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @overload
+    def __getitem__(self, i: int) -> LayerEntry: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[LayerEntry]: ...
+
+    def __getitem__(self, i: int | slice) -> LayerEntry | list[LayerEntry]:
+        if isinstance(i, slice):
+            return list(map(_ENTRY, zip(*(column[i] for column in self.columns()))))
+        return _new(LayerEntry, (self.paths[i], self.types[i], self.sizes[i], self.modes[i], self.uids[i], self.gids[i], self.links[i]))
+
+    def __iter__(self) -> Iterator[LayerEntry]:
+        return map(_ENTRY, zip(*self.columns()))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Entries):
+            return self.columns() == other.columns()
+        return isinstance(other, Sequence) and not isinstance(other, str) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        return f"Entries({list(self)!r})"
+
+
 @dataclass
 class Layer:
     index: int  # 0-based among the image's layers (rootfs.diff_ids order)
@@ -49,21 +141,22 @@ class Layer:
     diff_id: str  # uncompressed digest from the config
     size: int  # blob size in bytes (compressed)
     media_type: str
-    entries: list[LayerEntry] = field(default_factory=list)
+    entries: Entries = field(default_factory=Entries)  # (a list of LayerEntry given is taken by column)
     whiteouts: list[str] = field(default_factory=list)  # paths deleted by this layer
     opaque_dirs: list[str] = field(default_factory=list)  # dirs whose lower content this layer hides
     created_by: str = ""  # the non-empty history entry that made this layer
     history_index: int | None = None  # index into Image.history
     uncompressed_size: int = 0
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.entries, Entries):
+            self.entries = Entries(self.entries)
+
     @property
     def content_size(self) -> int:
         """Bytes of regular files in this layer."""
-        return sum(compress(map(_SIZE_OF, self.entries), map(operator.is_, map(_TYPE_OF, self.entries), repeat(EntryType.FILE))))
-
-
-_TYPE_OF = itemgetter(1)
-_SIZE_OF = itemgetter(2)
+        e = self.entries
+        return sum(compress(e.sizes, map(operator.is_, e.types, repeat(EntryType.FILE))))
 
 
 class Action(enum.Enum):
@@ -85,13 +178,143 @@ class ImageFile(NamedTuple):
     layer: int
 
 
-_ENTRY_OF = itemgetter(0)
-_MODE_OF = itemgetter(3)
+class Files(MutableMapping[str, ImageFile]):
+    """The final view: path -> :class:`ImageFile` (:attr:`Image.files`), a mapping in the order paths were added.
+
+    A layer of new paths is merged by column (:meth:`add_new`): each path is held as the number of its row in its
+    layer's :class:`Entries` and of that layer (:attr:`held`), and made into an :class:`ImageFile` when asked for,
+    so merging a layer of 300,000 paths builds no object per path. Other files are held as they are given.
+    """
+
+    __slots__ = ("held", "_entries", "_span")
+
+    def __init__(self, files: Mapping[str, ImageFile] | None = None, layers: Iterable[Layer] = ()) -> None:
+        # path -> its ImageFile, or row * span + layer index for a file merged by column
+        self.held: dict[str, ImageFile | int] = dict(files or {})
+        self._entries = {layer.index: layer.entries for layer in layers}
+        self._span = max(self._entries, default=0) + 1
+
+    def made(self, held: ImageFile | int) -> ImageFile:
+        """The file a value of :attr:`held` stands for."""
+        if type(held) is not int:
+            return held  # type: ignore[return-value]  # (type() is: held is an ImageFile)
+        row, layer = divmod(held, self._span)
+        return _new(ImageFile, (self._entries[layer][row], layer))
+
+    def add_new(self, entries: Entries, layer: int, changed: Mapping[str, object]) -> bool:
+        """Merge the layer at index ``layer`` when its entries all add new paths — none held or in ``changed`` (the
+        paths with a history, deleted ones too), none twice, no symbolic link among them (so none lands elsewhere) —
+        at once, by ``map``; False (nothing done) for any other."""
+        paths, held = entries.paths, self.held
+        if not paths or EntryType.SYMLINK in entries.types or layer not in self._entries:
+            return False
+        if not held.keys().isdisjoint(paths) or not changed.keys().isdisjoint(paths):
+            return False
+        before, span = len(held), self._span
+        held.update(zip(paths, range(layer, layer + span * len(paths), span)))  # row * span + layer
+        if len(held) != before + len(paths):  # a path twice in the layer: undone (all were new), merged one by one
+            for path in paths:
+                held.pop(path, None)
+            return False
+        return True
+
+    def __getitem__(self, path: str) -> ImageFile:
+        return self.made(self.held[path])
+
+    def get(self, path: str, default: Any = None) -> Any:
+        held = self.held.get(path)
+        return default if held is None else self.made(held)
+
+    def __setitem__(self, path: str, file: ImageFile) -> None:
+        self.held[path] = file
+
+    def __delitem__(self, path: str) -> None:
+        del self.held[path]
+
+    def pop(self, path: str, *default: Any) -> Any:
+        held = self.held.pop(path, None)
+        if held is None:
+            if default:
+                return default[0]
+            raise KeyError(path)
+        return self.made(held)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.held
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.held)
+
+    def __len__(self) -> int:
+        return len(self.held)
+
+    def keys(self) -> KeysView[str]:
+        return self.held.keys()
+
+    def with_mode(self, bits: int) -> list[tuple[str, ImageFile]]:
+        """The ``(path, file)`` pairs whose mode has one of ``bits``, by path: the rows of each layer's mode column
+        that have them (a C-level pass), kept where that row is the one in the view, and the files held as they are."""
+        held, span = self.held, self._span
+        keep: set[str] = set()
+        for layer, entries in self._entries.items():
+            modes = {m for m in set(entries.modes) if m & bits}  # a layer has few modes: most often none of them has bits
+            if modes:
+                for row in compress(count(), map(modes.__contains__, entries.modes)):
+                    path = entries.paths[row]
+                    if held.get(path) == row * span + layer:
+                        keep.add(path)
+        if set(map(type, held.values())) != {int}:  # some files held as given
+            for path, f in held.items():
+                if type(f) is not int and f.entry.mode & bits:  # type: ignore[union-attr]
+                    keep.add(path)
+        return [(path, self.made(held[path])) for path in sorted(keep)]
+
+    def __repr__(self) -> str:
+        return f"Files({dict(self)!r})"
 
 
-def with_mode(files: dict[str, ImageFile], bits: int) -> list[tuple[str, ImageFile]]:
-    """The ``(path, file)`` pairs of ``files`` whose mode has one of ``bits``, in one C-level pass (an image may hold 300,000)."""
-    return list(compress(files.items(), map(bits.__and__, map(_MODE_OF, map(_ENTRY_OF, files.values())))))
+class History(Mapping[str, list[PathEvent]]):
+    """Every path's events across layers, oldest first, deleted paths included (:attr:`Image.history_by_path`).
+
+    Most paths of an image are written once and survive into the final view: their one event (added by the layer of
+    their file in ``files``) is not stored but made when asked for. Only the paths with more events are stored, in
+    :attr:`changed` (the merge keeps it so; a mapping given whole is stored whole). Iterating gives the changed paths
+    first, then the others in the order of ``files``.
+    """
+
+    __slots__ = ("files", "changed")
+
+    def __init__(self, files: Files, changed: dict[str, list[PathEvent]] | None = None) -> None:
+        self.files = files
+        self.changed: dict[str, list[PathEvent]] = {} if changed is None else changed
+
+    def __getitem__(self, path: str) -> list[PathEvent]:
+        events = self.changed.get(path)
+        if events is not None:
+            return events
+        f = self.files[path]
+        return [_new(PathEvent, (f.layer, Action.ADDED, f.entry))]
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.changed or path in self.files
+
+    def __len__(self) -> int:
+        return len(self.changed) + len(self.files) - sum(map(self.files.__contains__, self.changed))
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.changed
+        changed = self.changed
+        yield from (compress(self.files, map(operator.not_, map(changed.__contains__, self.files))) if changed else self.files)
+
+    def __repr__(self) -> str:
+        return f"History({dict(self)!r})"
+
+
+
+
+def with_mode(files: Files, bits: int) -> list[tuple[str, ImageFile]]:
+    """The ``(path, file)`` pairs of ``files`` whose mode has one of ``bits``, by path (:meth:`Files.with_mode`: by column)."""
+    return files.with_mode(bits)
 
 
 @dataclass(frozen=True)
@@ -111,10 +334,10 @@ class Image:
     config: dict[str, Any]  # the image config JSON (config.User, config.Env, history, rootfs, ...)
     layers: list[Layer]
     platform: str = ""  # os/arch[/variant]
-    # path -> every event across layers, oldest first (includes deleted files)
-    history_by_path: dict[str, list[PathEvent]] = field(default_factory=dict)
-    # final merged view after whiteouts
-    files: dict[str, ImageFile] = field(default_factory=dict)
+    # path -> every event across layers, oldest first (includes deleted files); a plain mapping given is made a History
+    history_by_path: History = field(default=None)  # type: ignore[assignment]
+    # final merged view after whiteouts (a plain mapping given is made a Files)
+    files: Files = field(default_factory=Files)
     # contents captured while streaming, keyed by (layer index, path)
     contents: dict[tuple[int, str], bytes] = field(default_factory=dict)
     # results of per-layer analyzers run during streaming (e.g. secrets), keyed by analyzer name
@@ -123,6 +346,12 @@ class Image:
     anomalies: list[Anomaly] = field(default_factory=list)
     # derived views computed once and shared by every rule of a run (see lintimg.image.stats.waste)
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.files, Files):
+            self.files = Files(self.files, self.layers)
+        if not isinstance(self.history_by_path, History) or self.history_by_path.files is not self.files:
+            self.history_by_path = History(self.files, dict(self.history_by_path or {}))
 
     @property
     def history(self) -> list[dict[str, Any]]:
@@ -149,10 +378,13 @@ def affixed(paths: Sequence[str], *, ends: tuple[str, ...] = (), starts: tuple[s
     :data:`FEW` at a time and joined, and a test is run on each path of them (a C-level pass) only when it finds
     something in the joined text, which it rarely does (an image may hold 300,000 paths)."""
     exact = frozenset(names)
+    gate = _gate(ends, starts, tuple(sorted(exact)), parts)
     found: list[int] = []
     for at in range(0, len(paths), FEW):
         some = paths[at : at + FEW]
         joined = "\0" + "\0".join(some) + "\0"  # each path's end is followed by a NUL, its start preceded by one
+        if joined.isascii() and gate.search(joined) is None:  # (a str's isascii is a flag: O(1))
+            continue
         tests = []
         if ends and any(e + "\0" in joined for e in ends):
             tests.append(map(methodcaller("endswith", ends), some))
@@ -164,6 +396,19 @@ def affixed(paths: Sequence[str], *, ends: tuple[str, ...] = (), starts: tuple[s
         if tests:
             found += compress(count(at), map(any, zip(*tests)))
     return found
+
+
+@lru_cache(maxsize=256)
+def _gate(ends: tuple[str, ...], starts: tuple[str, ...], names: tuple[str, ...], parts: tuple[str, ...]) -> Any:
+    """One RE2 pattern that finds in :func:`affixed`'s joined text what any of its searches would: a DFA's one pass
+    over the text, however many needles (one search per needle took most of a 300,000-path image's rule time)."""
+    import re2
+
+    def lit(text: str) -> str:
+        return "".join(c if c.isascii() and (c.isalnum() or c in "/_") else f"\\x{{{ord(c):x}}}" for c in text)
+
+    alts = [*(lit(e + "\0") for e in ends), *(lit("\0" + s) for s in starts), *(lit(f"\0{n}\0") for n in names), *map(lit, parts)]
+    return re2.compile("|".join(alts) or "[^\\x{0}-\\x{10ffff}]")  # nothing asked: a pattern that never matches
 
 
 FEW = 4096  # paths joined at a time by affixed: a few searches of their text rule them all out at once, mostly

@@ -18,9 +18,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import compress, repeat
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import zstandard
@@ -32,6 +30,7 @@ from lintimg.image.model import (
     Anomaly,
     ContentRequest,
     EntryType,
+    Files,
     Image,
     ImageFile,
     Layer,
@@ -142,12 +141,23 @@ class _Hashing:
         return data
 
 
+def _inflater() -> Any:
+    """The deflate module: zlib-ng's (about twice as fast at inflating: the largest part of reading a gzip layer)
+    when installed, else the standard library's, which it mirrors: the same checks and messages."""
+    try:
+        from zlib_ng import zlib_ng
+    except ImportError:
+        return zlib
+    return zlib_ng
+
+
 class _Gunzip:
     """Bounded-output gzip decoding (multi-member aware); errors on truncation."""
 
     def __init__(self, src: _Hashing) -> None:
         self.src = src
-        self.d = zlib.decompressobj(31)
+        self.zlib = _inflater()
+        self.d = self.zlib.decompressobj(31)
         self.pending = b""
         self.done = False
 
@@ -160,7 +170,10 @@ class _Gunzip:
                         raise zlib.error("truncated gzip stream")
                     self.done = True
                     break
-            out = self.d.decompress(self.pending, n)
+            try:
+                out: bytes = self.d.decompress(self.pending, n)
+            except self.zlib.error as e:  # zlib-ng's own class: one kind of error for the callers, message kept
+                raise zlib.error(*e.args) from None
             self.pending = self.d.unconsumed_tail
             if self.d.eof:
                 # After a member's end the rest of the input is in unused_data; unconsumed_tail can
@@ -169,7 +182,7 @@ class _Gunzip:
                 if self.pending:
                     if not self.pending.startswith(b"\x1f\x8b"):
                         raise zlib.error("trailing garbage after gzip stream")
-                    self.d = zlib.decompressobj(31)
+                    self.d = self.zlib.decompressobj(31)
             if out:
                 return out
         return b""
@@ -464,7 +477,7 @@ def _stream_layer(
         try:
             feed = _Feed(hashing, src.index, budget, tick)
             tar = TarReader(feed)
-            _walk(tar.walk() if hashing.size else (), tar, res, want_content, analyzers, budget)  # a zero-byte blob is an empty layer
+            _LayerWalk(tar, res, want_content, analyzers, budget).walk(tar.walk() if hashing.size else ())  # a zero-byte blob: an empty layer
             feed.drain(tar.unread())
         except limits.Stopped:
             raise
@@ -497,178 +510,189 @@ def _stream_layer(
 # Regular files and directories, whose tar entries become layer entries as they are (a name already normal):
 # most entries of a layer, decoded in the walk's own loop (a function call per entry was a fifth of a big layer's time)
 _PLAIN_TYPES = {**dict.fromkeys(b"0\x007", EntryType.FILE), ord("5"): EntryType.DIR}
-_ENTRY = partial(_new, LayerEntry)
 _PERMS = (0o7777).__and__
 _FILE_TYPES = b"0\x007"
 _DIR_TYPE = ord("5")
 
 
-def _walk(
-    headers: Iterable[Header | Run],
-    tar: TarReader,
-    res: LayerResult,
-    want_content: ContentRequest | None,
-    analyzers: Sequence[LayerAnalyzer],
-    budget: _Budget,
-) -> None:
-    """Every entry of one layer's tar into ``res``: a plain file or directory whose name is already normal
-    (no ``//``, ``/.``, leading ``.`` or ``/``, trailing ``/``: so no whiteout either) is taken here, the rest by :func:`_take`."""
-    idx = res.layer.index
-    append = res.layer.entries.append
-    file_type = EntryType.FILE
-    plain_types = _PLAIN_TYPES
-    max_path, max_depth = limits.MAX_PATH, limits.MAX_PATH_DEPTH
-    capture = want_content.wants if want_content is not None else None
-    max_content, max_analyze = budget.limits.max_content, budget.limits.max_analyze
-    selects = [a.wants for a in analyzers]
-    counted = 0
-    for h in headers:
-        if isinstance(h, Run):
-            counted += len(h.names)
-            if counted >= ENTRY_BATCH:
+class _LayerWalk:
+    """One layer's tar read into ``res``: its entries, and the contents its consumers ask for.
+
+    Runs of empty files (:class:`~lintimg.image.tarstream.Run`) hold no bytes to read, so what the consumers want of
+    them is asked later, many runs at once (a prefilter's few searches then rule out thousands of paths, not one run's
+    hundred): :meth:`_ask` does it before any other entry's content is read and at the end, so consumers see every
+    file in the order of the tar, as they would one at a time.
+    """
+
+    def __init__(self, tar: TarReader, res: LayerResult, want_content: ContentRequest | None, analyzers: Sequence[LayerAnalyzer],
+                 budget: _Budget) -> None:
+        self.tar = tar
+        self.res = res
+        self.want_content = want_content
+        self.analyzers = analyzers
+        self.budget = budget
+        self.consumers = [*analyzers, *([want_content] if want_content is not None else [])]
+        self.entries = res.layer.entries
+        self._rows: list[LayerEntry] = []  # entries taken one by one, not yet added to the columns of ``entries``
+        self._files: list[int] = []  # empty files of runs not yet asked about (their rows in ``entries``), and their paths
+        self._paths: list[str] = []
+
+    def walk(self, headers: Iterable[Header | Run]) -> None:
+        """Every entry: a plain file or directory whose name is already normal (no ``//``, ``/.``, leading ``.`` or
+        ``/``, trailing ``/``: so no whiteout either) is taken here, a run by :meth:`_take_run`, the rest by :meth:`_take`."""
+        idx = self.res.layer.index
+        append = self._rows.append
+        file_type = EntryType.FILE
+        plain_types = _PLAIN_TYPES
+        max_path, max_depth = limits.MAX_PATH, limits.MAX_PATH_DEPTH
+        want_content, budget = self.want_content, self.budget
+        capture = want_content.wants if want_content is not None else None
+        max_content, max_analyze = budget.limits.max_content, budget.limits.max_analyze
+        selects = [a.wants for a in self.analyzers]
+        counted = 0
+        for h in headers:
+            if isinstance(h, Run):
+                counted += len(h.names)
+                if counted >= ENTRY_BATCH:
+                    budget.add_entry(idx, counted)
+                    counted = 0
+                self._take_run(h)
+                continue
+            counted += 1
+            if counted >= ENTRY_BATCH:  # the image-wide count is shared: taken in batches, not per entry
                 budget.add_entry(idx, counted)
                 counted = 0
-            _take_run(h, tar, res, want_content, analyzers, budget)
-            continue
-        counted += 1
-        if counted >= ENTRY_BATCH:  # the image-wide count is shared: taken in batches, not per entry
-            budget.add_entry(idx, counted)
-            counted = 0
-        name, typeflag, size, mode, uid, gid, linkname, data, _, sparse = h
-        etype = plain_types.get(typeflag)
-        if (etype is None or linkname or not name or "//" in name or "/." in name or name[0] in "./" or name[-1] == "/"
-                or len(name) > max_path or name.count("/") > max_depth):
-            _take(h, tar, res, want_content, analyzers, budget)
-            continue
-        if etype is not file_type:
-            append(_new(LayerEntry, (name, etype, 0, mode & 0o7777, uid, gid, "")))
-            continue
-        entry = _new(LayerEntry, (name, etype, size, mode & 0o7777, uid, gid, ""))
-        append(entry)
-        if (data or sparse is not None) and (capture is not None and size <= max_content and capture(entry)
-                     or size <= max_analyze and any([select(entry) for select in selects])):
-            _consume(entry, name, sparse, tar, res, want_content, analyzers, budget)
-    budget.add_entry(idx, counted)
+            name, typeflag, size, mode, uid, gid, linkname, data, _, sparse = h
+            etype = plain_types.get(typeflag)
+            if (etype is None or linkname or not name or "//" in name or "/." in name or name[0] in "./" or name[-1] == "/"
+                    or len(name) > max_path or name.count("/") > max_depth):
+                self._take(h)
+                continue
+            if etype is not file_type:
+                append(_new(LayerEntry, (name, etype, 0, mode & 0o7777, uid, gid, "")))
+                continue
+            entry = _new(LayerEntry, (name, etype, size, mode & 0o7777, uid, gid, ""))
+            append(entry)
+            if (data or sparse is not None) and (capture is not None and size <= max_content and capture(entry)
+                         or size <= max_analyze and any([select(entry) for select in selects])):
+                self._consume(entry, name, sparse)
+        budget.add_entry(idx, counted)
+        self._add_rows()
+        self._ask()
 
+    def _add_rows(self) -> None:
+        if self._rows:
+            self.entries.extend(self._rows)
+            self._rows.clear()
 
-def _take_run(
-    run: Run,
-    tar: TarReader,
-    res: LayerResult,
-    want_content: ContentRequest | None,
-    analyzers: Sequence[LayerAnalyzer],
-    budget: _Budget,
-) -> None:
-    """A run of empty files and folders (:class:`~lintimg.image.tarstream.Run`), by column: its names checked
-    as one string, its entries made by ``map``, and only the files a consumer's ``prefilter`` keeps asked about."""
-    names, types, owners = run
-    joined = "\0" + "\0".join(names) + "\0"
-    # as _walk tests each name: none empty, none with "//", "/." or a leading "." or "/" (under 101 characters: within bounds)
-    if "\0\0" in joined or "//" in joined or "/." in joined or "\0." in joined or "\0/" in joined:
-        for h in run.headers():
-            _take(h, tar, res, want_content, analyzers, budget)
-        return
-    modes, uids, gids = zip(*owners)
-    entries = list(map(_ENTRY, zip(names, map(_PLAIN_TYPES.__getitem__, types), repeat(0), map(_PERMS, modes), uids, gids, repeat(""))))
-    res.layer.entries.extend(entries)
-    consumers = [*analyzers, *([want_content] if want_content is not None else [])]
-    if not consumers:
-        return
-    if _DIR_TYPE in types:
-        files = list(compress(entries, map(_FILE_TYPES.__contains__, types)))
-        paths = list(map(_PATH_OF, files))
-    else:  # all files (an entry's path is its name here)
-        files, paths = entries, names
-    if not files:
-        return
-    asked: set[int] = set()
-    for c in consumers:
-        prefilter = getattr(c, "prefilter", None)
-        if prefilter is None:
-            asked = set(range(len(files)))
-            break
-        asked.update(prefilter(paths, 0))
-    for i in sorted(asked):
-        _consume(files[i], paths[i], None, tar, res, want_content, analyzers, budget)
-
-
-def _take(
-    h: Header,
-    tar: TarReader,
-    res: LayerResult,
-    want_content: ContentRequest | None,
-    analyzers: Sequence[LayerAnalyzer],
-    budget: _Budget,
-) -> None:
-    idx = res.layer.index
-    name, size, linkname = h.name, h.size, h.linkname
-    path, reason = clean_path(name)
-    if reason:
-        res.anomalies.append(Anomaly(idx, shown_name(name), reason))
-    if path is None:
-        return
-    if WHITEOUT in path:  # one C-level search before splitting the path: few names hold it
-        parent, _, base = path.rpartition("/")
-        if base.startswith(WHITEOUT):
-            if base == OPAQUE:
-                res.layer.opaque_dirs.append(parent)
-            elif base.startswith(WHITEOUT + WHITEOUT):
-                pass  # aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs): not part of the filesystem
-            elif base == WHITEOUT:
-                res.anomalies.append(Anomaly(idx, shown_name(name), "bare .wh. whiteout"))
-            else:
-                res.layer.whiteouts.append(posixpath.join(parent, base[len(WHITEOUT) :]))
+    def _take_run(self, run: Run) -> None:
+        """A run of empty files and folders, by column: its names checked as one string, its columns added by ``map``
+        (no :class:`LayerEntry` made); its files wait for :meth:`_ask`."""
+        names, types, owners = run
+        joined = "\0" + "\0".join(names) + "\0"
+        # as walk tests each name: none empty, none with "//", "/." or a leading "." or "/" (under 101 characters: within bounds)
+        if "\0\0" in joined or "//" in joined or "/." in joined or "\0." in joined or "\0/" in joined:
+            for h in run.headers():
+                self._take(h)
             return
-    etype = _TYPES.get(h.type)
-    if etype is None:
-        res.anomalies.append(Anomaly(idx, shown_name(name), f"unsupported tar entry type {bytes([h.type])!r}"))
-        return
-    if linkname:
-        if len(linkname) > limits.MAX_PATH:
-            res.anomalies.append(Anomaly(idx, shown_name(name), f"link target longer than {limits.MAX_PATH} characters (skipped)"))
+        self._add_rows()
+        modes, uids, gids = zip(*owners)
+        n, at = len(names), len(self.entries)
+        self.entries.add(names, map(_PLAIN_TYPES.__getitem__, types), repeat(0, n), map(_PERMS, modes), uids, gids, repeat("", n))
+        if not self.consumers:
             return
-        if etype is EntryType.HARDLINK:
-            target, _ = clean_path(linkname)
-            if target is None:
-                res.anomalies.append(Anomaly(idx, shown_name(name), "hardlink target escapes the image root"))
+        if _DIR_TYPE in types:
+            is_file = list(map(_FILE_TYPES.__contains__, types))
+            self._files += compress(range(at, at + n), is_file)
+            self._paths += compress(names, is_file)
+        else:  # all files (an entry's path is its name here)
+            self._files += range(at, at + n)
+            self._paths += names
+
+    def _ask(self) -> None:
+        """Hand the waiting empty files of runs to the consumers that want them: only those a consumer's ``prefilter``
+        keeps are asked about (all of them for a consumer without one)."""
+        files, paths = self._files, self._paths
+        if not files:
+            return
+        self._files, self._paths = [], []
+        asked: set[int] = set()
+        for c in self.consumers:
+            prefilter = getattr(c, "prefilter", None)
+            if prefilter is None:
+                asked = set(range(len(files)))
+                break
+            asked.update(prefilter(paths, 0))
+        entries = self.entries
+        for i in sorted(asked):
+            self._hand(entries[files[i]], b"")
+
+    def _take(self, h: Header) -> None:
+        res, idx = self.res, self.res.layer.index
+        name, size, linkname = h.name, h.size, h.linkname
+        path, reason = clean_path(name)
+        if reason:
+            res.anomalies.append(Anomaly(idx, shown_name(name), reason))
+        if path is None:
+            return
+        if WHITEOUT in path:  # one C-level search before splitting the path: few names hold it
+            parent, _, base = path.rpartition("/")
+            if base.startswith(WHITEOUT):
+                if base == OPAQUE:
+                    res.layer.opaque_dirs.append(parent)
+                elif base.startswith(WHITEOUT + WHITEOUT):
+                    pass  # aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs): not part of the filesystem
+                elif base == WHITEOUT:
+                    res.anomalies.append(Anomaly(idx, shown_name(name), "bare .wh. whiteout"))
+                else:
+                    res.layer.whiteouts.append(posixpath.join(parent, base[len(WHITEOUT) :]))
                 return
-            linkname = target
-        elif etype is EntryType.SYMLINK and not linkname.startswith("/") and climbs_out(path.rpartition("/")[0], linkname):
-            res.anomalies.append(Anomaly(idx, shown_name(name), "symlink target escapes the image root"))
-    elif etype is EntryType.HARDLINK:
-        res.anomalies.append(Anomaly(idx, shown_name(name), "hardlink target escapes the image root"))
-        return
-    entry = _new(LayerEntry, (path, etype, size if etype is EntryType.FILE else 0, h.mode & 0o7777, h.uid, h.gid, linkname))
-    res.layer.entries.append(entry)
-    if etype is not EntryType.FILE or not (h.data or h.sparse is not None):
-        return
-    _consume(entry, name, h.sparse, tar, res, want_content, analyzers, budget)
+        etype = _TYPES.get(h.type)
+        if etype is None:
+            res.anomalies.append(Anomaly(idx, shown_name(name), f"unsupported tar entry type {bytes([h.type])!r}"))
+            return
+        if linkname:
+            if len(linkname) > limits.MAX_PATH:
+                res.anomalies.append(Anomaly(idx, shown_name(name), f"link target longer than {limits.MAX_PATH} characters (skipped)"))
+                return
+            if etype is EntryType.HARDLINK:
+                target, _ = clean_path(linkname)
+                if target is None:
+                    res.anomalies.append(Anomaly(idx, shown_name(name), "hardlink target escapes the image root"))
+                    return
+                linkname = target
+            elif etype is EntryType.SYMLINK and not linkname.startswith("/") and climbs_out(path.rpartition("/")[0], linkname):
+                res.anomalies.append(Anomaly(idx, shown_name(name), "symlink target escapes the image root"))
+        elif etype is EntryType.HARDLINK:
+            res.anomalies.append(Anomaly(idx, shown_name(name), "hardlink target escapes the image root"))
+            return
+        entry = _new(LayerEntry, (path, etype, size if etype is EntryType.FILE else 0, h.mode & 0o7777, h.uid, h.gid, linkname))
+        self._rows.append(entry)
+        if etype is not EntryType.FILE or not (h.data or h.sparse is not None):
+            return
+        self._consume(entry, name, h.sparse)
 
+    def _consume(self, entry: LayerEntry, name: str, sparse: tuple[tuple[int, int], ...] | None) -> None:
+        """A regular file's content, read for the consumers that want it (``name``: as written in the tar)."""
+        self._ask()  # the runs' files before it, in the tar's order
+        self._hand(entry, None, name, sparse)
 
-def _consume(
-    entry: LayerEntry,
-    name: str,
-    sparse: tuple[tuple[int, int], ...] | None,
-    tar: TarReader,
-    res: LayerResult,
-    want_content: ContentRequest | None,
-    analyzers: Sequence[LayerAnalyzer],
-    budget: _Budget,
-) -> None:
-    """A regular file's content, read for the consumers that want it (``name``: as written in the tar)."""
-    idx, path, size = res.layer.index, entry.path, entry.size
-    policy = budget.limits
-    want = want_content is not None and size <= policy.max_content and want_content.wants(entry)
-    chosen = [a for a in analyzers if a.wants(entry)] if size <= policy.max_analyze else []
-    if not want and not chosen:
-        return
-    data = _content(name, size, sparse, tar)
-    if want_content is not None and want and budget.reserve_capture(len(data)):
-        res.contents[(idx, path)] = want_content.keep(path, data)
-    for a in chosen:
-        found = a.analyse(idx, entry, data)
-        if found:
-            res.analysis.setdefault(a.name, []).extend(found)
+    def _hand(self, entry: LayerEntry, data: bytes | None, name: str = "", sparse: tuple[tuple[int, int], ...] | None = None) -> None:
+        """Give ``entry``'s bytes (``data``, else read from the tar) to the consumers that want them."""
+        idx, path, size = self.res.layer.index, entry.path, entry.size
+        want_content, policy = self.want_content, self.budget.limits
+        want = want_content is not None and size <= policy.max_content and want_content.wants(entry)
+        chosen = [a for a in self.analyzers if a.wants(entry)] if size <= policy.max_analyze else []
+        if not want and not chosen:
+            return
+        if data is None:
+            data = _content(name, size, sparse, self.tar)
+        if want_content is not None and want and self.budget.reserve_capture(len(data)):
+            self.res.contents[(idx, path)] = want_content.keep(path, data)
+        for a in chosen:
+            found = a.analyse(idx, entry, data)
+            if found:
+                self.res.analysis.setdefault(a.name, []).extend(found)
 
 
 def _content(name: str, size: int, sparse: tuple[tuple[int, int], ...] | None, tar: TarReader) -> bytes:
@@ -750,12 +774,14 @@ def assemble(
     results = list(results)
     anomalies: list[Anomaly] = []
     config = checked(config, anomalies)  # rules see the spec's types only
-    img = Image(reference=reference, name=name, digest=digest, config=config, layers=[r.layer for r in results], platform=platform,
-                anomalies=anomalies)
-    files: dict[str, ImageFile] = {}
+    layers = [r.layer for r in results]
+    img = Image(reference=reference, name=name, digest=digest, config=config, layers=layers, platform=platform, anomalies=anomalies,
+                files=Files(layers=layers))
+    files = img.files
+    # Paths with more than one event: a path written once keeps its one event in ``files`` (see History)
+    changed = img.history_by_path.changed
     # parent -> children, for deleting a tree; built at the first whiteout (many images have none)
     children: dict[str, set[str]] | None = None
-    hist = img.history_by_path
     links = _Links(reference)
 
     def register(path: str, tree: dict[str, set[str]]) -> None:
@@ -785,9 +811,15 @@ def assemble(
                 stack.extend(kids)
             if p == root and not include_root:
                 continue
-            if files.pop(p, None) is not None:
+            gone = files.pop(p, None)
+            if gone is not None:
                 links.drop(p)
-                hist.setdefault(p, []).append(PathEvent(layer, Action.DELETED, None))
+                deleted = PathEvent(layer, Action.DELETED, None)
+                events = changed.get(p)
+                if events is None:
+                    changed[p] = [_new(PathEvent, (gone.layer, Action.ADDED, gone.entry)), deleted]
+                else:
+                    events.append(deleted)
                 children.get(p.rpartition("/")[0], set()).discard(p)
         if not include_root and root in children:
             del children[root]
@@ -804,10 +836,11 @@ def assemble(
         for w in r.layer.whiteouts:
             delete_tree(links.resolve(w, li, img.anomalies), li, include_root=True)
         targets = links.targets
-        added, a_dir, a_link = Action.ADDED, EntryType.DIR, EntryType.SYMLINK
-        if not targets and children is None and _merge_new(r.layer.entries, li, files, hist):
+        added, modified, a_dir, a_link = Action.ADDED, Action.MODIFIED, EntryType.DIR, EntryType.SYMLINK
+        if not targets and children is None and files.add_new(r.layer.entries, li, changed):
             continue
         # one pass over every entry of every layer: names looked up once, tuples made without NamedTuple's __new__
+        held, made = files.held, files.made
         for e in r.layer.entries:
             path = e.path
             if targets:
@@ -819,47 +852,28 @@ def assemble(
                         img.contents[(li, landed)] = img.contents.pop((li, path))
                     e = e._replace(path=landed)
                     path = landed
-            old = files.get(path)
+            old = held.get(path)
+            if old is not None:
+                old = made(old)
             if old is not None and old.entry.type is a_dir and e.type is not a_dir:
                 delete_tree(path, li, include_root=False)
-            events = hist.get(path)
+            events = changed.get(path)
             if events is None:
-                hist[path] = [_new(PathEvent, (li, added, e))]
+                # no event yet (its one event, added, is its file's), or one, its file's: then modified, unless
+                # written twice in one tar (the last one wins, still one event)
+                if old is not None and old.layer != li:
+                    changed[path] = [_new(PathEvent, (old.layer, added, old.entry)), _new(PathEvent, (li, modified, e))]
             elif old is not None and old.layer == li:  # written twice in one tar: the last one wins
                 events[-1] = _new(PathEvent, (li, events[-1].action, e))
             else:
-                events.append(_new(PathEvent, (li, Action.MODIFIED if old is not None else added, e)))
-            files[path] = _new(ImageFile, (e, li))
+                events.append(_new(PathEvent, (li, modified if old is not None else added, e)))
+            held[path] = _new(ImageFile, (e, li))
             if e.type is a_link or path in targets:
                 links.write(path, e)
             if children is not None:
                 register(path, children)
-    img.files = files
     _map_history(img)
     return img
-
-
-_IMAGE_FILE = partial(_new, ImageFile)
-_PATH_EVENT = partial(_new, PathEvent)
-_PATH_OF = itemgetter(0)
-_TYPE_OF = itemgetter(1)
-
-
-def _merge_new(entries: list[LayerEntry], layer: int, files: dict[str, ImageFile], hist: dict[str, list[PathEvent]]) -> bool:
-    """Merge a layer whose entries all add new paths — none seen before, none twice, no symbolic link among them
-    (so none lands elsewhere), no link before them — at once, by ``map``; False (nothing done) for any other."""
-    if not entries or EntryType.SYMLINK in map(_TYPE_OF, entries):
-        return False
-    if not hist.keys().isdisjoint(map(_PATH_OF, entries)):  # every path of the view has a history
-        return False
-    before = len(files)
-    files.update(zip(map(_PATH_OF, entries), map(_IMAGE_FILE, zip(entries, repeat(layer)))))
-    if len(files) != before + len(entries):  # a path twice in the layer: undone (all were new), merged one by one
-        for path in map(_PATH_OF, entries):
-            files.pop(path, None)
-        return False
-    hist.update(zip(map(_PATH_OF, entries), map(list, zip(map(_PATH_EVENT, zip(repeat(layer), repeat(Action.ADDED), entries))))))
-    return True
 
 
 class _Links:

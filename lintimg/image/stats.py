@@ -104,7 +104,8 @@ def _waste(image: Image) -> Waste:
     hist = image.history_by_path
     # A path with one event was added once and is in the final view from that layer (assemble makes it so): no waste.
     # Only the others are looked at, picked in one C-level pass (an image may hold 300,000 paths, nearly all written once).
-    for path, events in compress(hist.items(), map((1).__lt__, map(len, hist.values()))):
+    changed = hist.changed  # the paths with more than one event (the others are not stored)
+    for path, events in compress(changed.items(), map((1).__lt__, map(len, changed.values()))):
         final = image.files.get(path)
         for ev in events:
             e = ev.entry
@@ -155,7 +156,7 @@ def cache_bytes(image: Image) -> dict[tuple[int, str], int]:
     """Bytes each layer holds in each package-manager cache: ``{(layer, cache name): bytes}``."""
     out: dict[tuple[int, str], int] = {}
     for layer in image.layers:
-        for i in affixed([e.path for e in layer.entries], starts=_CACHE_PLACES):
+        for i in affixed(layer.entries.paths, starts=_CACHE_PLACES):
             e = layer.entries[i]
             if e.type is not EntryType.FILE or not e.size:
                 continue

@@ -229,6 +229,8 @@ _MIN_RUN = 4  # blocks: a shorter run takes the one-header path (a run costs a f
 _MAX_RUN = 2048  # blocks (1 MiB): one run at most (a chunk bounds it first)
 _NAMES = re.compile(rb"(?=([^\0]{0,100})).{512}", re.S)  # each block's name, cut at its first NUL
 _LOW16 = (0xFFFF).__and__
+_RUN_SPLIT = struct.Struct("100s48s8s356s")  # a block's name, the fields before the checksum, the checksum, the rest
+_RUN_TYPES = frozenset(b"0\x0075")  # the typeflags _RUN takes
 
 
 class TarReader:
@@ -256,6 +258,7 @@ class TarReader:
         self._base = stream.tell()  # stream offset of _buf[0]
         self._numbers: dict[bytes, int] = {}  # a numeric field -> its value
         self._sums: dict[bytes, int] = {}  # a checksum field -> the block sum it accepts (its value, the field's bytes, less 8 spaces)
+        self._checks: dict[bytes, int] = {}  # a checksum field -> its value (the same fields as _sums)
         self._owners: dict[bytes, tuple[int, int, int]] = {}  # the mode, uid and gid fields -> their values
         self._globals: dict[str, str] = {}
         self._pending: dict[str, str] = {}  # long name / pax records for the next real header
@@ -310,6 +313,10 @@ class TarReader:
         to strip), a byte outside ASCII (its sum could then pass 65,520, past what one adler32 run sums exactly;
         below it, adler32's low half is the block's sum)."""
         n = len(seg)
+        if seg.isascii():
+            uniform = self._uniform(seg)
+            if uniform is not None:
+                return uniform, n // BLOCK
         blocks = list(map(seg.__getitem__, map(slice, range(0, n, BLOCK), range(BLOCK, n + BLOCK, BLOCK))))
         names_f, owner_f, sum_f, types = zip(*_RUN_FIELDS.iter_unpack(seg))
         got = list(map(_LOW16, map(adler32, blocks, repeat(0))))
@@ -333,6 +340,29 @@ class TarReader:
         if good < _MIN_RUN:
             return None, good
         return Run(names[:good], types[:good], owners[:good]), good
+
+    def _uniform(self, seg: bytes) -> Run | None:
+        """The whole run ``seg`` (all ASCII) when its blocks differ only in their names and checksums (a layer of many
+        empty files written at once): their other fields are those of the first block, and a block's checksum, the
+        sum of its bytes with the checksum field as spaces, is that of the first block's other fields plus the sum of
+        its name field (one adler32 of 100 bytes started at the former: exact, an ASCII block sums below 65,521).
+        None when the blocks differ otherwise, or a field was not seen before, or a name ends in "/": the column
+        reading of :meth:`_run` decides then."""
+        name_f, head_f, sum_f, tail_f = zip(*_RUN_SPLIT.iter_unpack(seg))
+        head, tail = head_f[0], tail_f[0]
+        n = len(name_f)
+        if head_f.count(head) != n or tail_f.count(tail) != n:
+            return None
+        ids = self._owners.get(head[:24])
+        if ids is None or tail[0] not in _RUN_TYPES:
+            return None
+        rest = sum(head) + sum(tail) + 8 * 32
+        if list(map(_LOW16, map(adler32, name_f, repeat(rest)))) != list(map(self._checks.get, sum_f)):
+            return None
+        names = b"\0".join(_NAMES.findall(seg)).decode("ascii").split("\0")
+        if "/\0" in "\0".join(names) + "\0":
+            return None
+        return Run(names, (tail[0],) * n, [ids] * n)
 
     def walk(self) -> Iterator[Header | Run]:
         """Every entry, as :meth:`__iter__` gives them, with runs of entries without data as one :class:`Run`."""
@@ -437,7 +467,9 @@ class TarReader:
             return None  # tarfile stops at a bad header past the start: the rest is trailing data
         if len(self._sums) >= _KEPT:
             self._sums.clear()
-        self._sums[sum_f] = _number(sum_f) + sum(sum_f) - 256
+            self._checks.clear()
+        self._checks[sum_f] = _number(sum_f)
+        self._sums[sum_f] = self._checks[sum_f] + sum(sum_f) - 256
         size = self._number(size_f)
         if size < 0:
             raise TarError("invalid header")

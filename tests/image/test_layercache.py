@@ -108,7 +108,8 @@ def test_entry_columns_round_trip_and_tampered_ones_are_refused():
         assert _entries(json.loads(json.dumps(_columns(entries)))) == entries
     good = _columns(odd[2:])
     for key, value in [("paths", "../x\nf"), ("paths", "c/d\n/f"), ("paths", "c//d\nf"), ("paths", "c/d"), ("types", "hz"), ("types", "h"),
-                       ("sizes", [0, -1]), ("sizes", [0, True]), ("sizes", [0, 1.0]), ("sizes", {"u64": "AAAA"}), ("links", ["e", 5]),
+                       ("sizes", [0, -1]), ("sizes", [0, True]), ("sizes", [0, 1.0]), ("sizes", {"u64": "AAAA"}), ("sizes", {"u9": "AAA="}),
+                       ("sizes", {"u8": "AAA=", "u16": "AAAAAA=="}), ("sizes", {"u16": "AA=="}), ("links", ["e", 5]),
                        ("links", "e")]:
         with pytest.raises((ValueError, TypeError, KeyError)):
             _entries({**good, key: value})
@@ -147,7 +148,12 @@ def test_stored_entries_are_checked_as_the_reader_makes_them():
     for bad_path in ("../etc/passwd", "/etc/passwd", "etc//passwd", "etc/./passwd", "etc/", ".", "a/..", "a\0/../../x", "x" * 5000):
         with pytest.raises(ValueError):
             _entries(stored([*good, good[0]._replace(path=bad_path)]))
-    for field, bad in (("size", -1), ("mode", True), ("uid", 1.0), ("gid", "0"), ("linkname", None), ("path", 7)):
+    for column, bad in (("sizes", -1), ("modes", True), ("uids", 1.0), ("gids", "0")):  # a number column stored as a list
+        doc = stored(good)
+        doc[column] = [0] * (len(good) - 1) + [bad]
+        with pytest.raises((TypeError, ValueError)):
+            _entries(doc)
+    for field, bad in (("linkname", None), ("path", 7)):
         with pytest.raises((TypeError, ValueError)):
             _entries(stored([*good, good[0]._replace(**{field: bad})]))
 

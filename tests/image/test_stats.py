@@ -24,3 +24,29 @@ def test_waste_counts_removable_bytes_only() -> None:
 def test_files_under_a_deleted_directory_are_waste() -> None:
     img = make_image([BASE, layer("/bin/sh -c build", files={"src/a.o": 2 * MB, "src/b.o": 1 * MB}), layer("/bin/sh -c rm -rf /src", delete=["src"])])
     assert {(f.path, f.removed_layer) for f in waste(img).files} == {("src/a.o", 2), ("src/b.o", 2)}
+
+
+def test_affixed_finds_what_a_test_of_each_path_finds() -> None:
+    """The joined search (one RE2 pass, then a test of each path where it found something) misses no path and keeps
+    none that is not asked for: odd characters in needles and paths, non-ASCII paths, matches in every position."""
+    import random
+
+    from lintimg.image.model import FEW, affixed
+
+    rnd = random.Random(7)
+    ends, starts, names, parts = (".pem", "a b", "/x+y"), ("etc/", "[0]"), ("id_rsa", "é"), ("/.", "\\d")
+    pieces = ["etc", "a b", "x+y", "id_rsa", ".pem", "/", ".", "\\d", "[0]", "é", "\udcff", "usr", "lib", "z"]
+    paths = ["/".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 4))) for _ in range(3 * FEW)]
+    paths[FEW : 2 * FEW] = [f"data/f{i}" for i in range(FEW)]  # a chunk with nothing to find
+    paths[FEW + 100] = "data/x.pem"
+
+    def asked(p: str) -> bool:
+        return p.endswith(ends) or p.startswith(starts) or p in names or any(part in p for part in parts)
+
+    want = [i for i, p in enumerate(paths) if asked(p)]
+    assert affixed(paths, ends=ends, starts=starts, names=names, parts=parts) == want
+    assert FEW + 100 in want and len(want) > FEW // 2
+    quiet = [f"data/f{i}" for i in range(FEW)]
+    for planted in ["data/x+y/a b", "etc/f", "[0]/f", "id_rsa", "é", "data/.f", "data\\d"]:  # each needle kind alone
+        assert affixed([*quiet, planted], ends=ends, starts=starts, names=names, parts=parts) == [FEW], planted
+    assert affixed(paths) == [] and affixed(paths, ends=(".pem",)) == [i for i, p in enumerate(paths) if p.endswith(".pem")]

@@ -174,15 +174,16 @@ def test_headers_seen_before_take_the_fast_path_and_read_the_same(fmt, monkeypat
         same_unless_either_fails(bytes(damaged))
 
 
-def _runs_archive(fmt: int, rng: random.Random, n: int = 600) -> bytes:
+def _runs_archive(fmt: int, rng: random.Random, n: int = 600, uniform: bool = False) -> bytes:
     """Mostly empty files and folders (an entry-count bomb's shape, and much of a real layer's), names that repeat
-    their checksums, some files with data, links and long names between them."""
+    their checksums, some files with data, links and long names between them; ``uniform``: long stretches of empty
+    files that differ only in their names (one mode, folders rare)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=fmt) as t:
         for i in range(n):
             info = tarfile.TarInfo(f"d{i % 3}/" + "".join(rng.sample("abcdef", 6)))  # anagrams: few checksums
-            info.mtime, info.mode = 0, rng.choice((0o644, 0o644, 0o755))
-            kind = rng.choices("edfsL", (30, 8, 2, 1, 1))[0]
+            info.mtime, info.mode = 0, 0o644 if uniform else rng.choice((0o644, 0o644, 0o755))
+            kind = rng.choices("edfsL", (120, 1, 1, 1, 1) if uniform else (30, 8, 2, 1, 1))[0]
             content = None
             if kind == "d":
                 info.type = tarfile.DIRTYPE
@@ -213,6 +214,27 @@ def test_runs_of_entries_without_data_read_as_tarfile_reads_them(fmt):
         at = rng.choice(starts)
         off = rng.choice((0, 3, 5, 7, 60, 99, 100, 104, 110, 125, 130, 148, 150, 154, 156, 157, 300, 345, 511))
         damaged[at + off] = rng.choice((0, 0x2F, 0x41, 0x80, 0xE9, 0xFF, 0x35, 0x30, 0x20))
+        same_unless_either_fails(bytes(damaged), (at, off))
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_runs_that_differ_only_in_names_read_as_tarfile_reads_them(fmt, monkeypatch):
+    """Runs whose blocks differ only in their names and checksums take :meth:`TarReader._uniform` (a sum of each name
+    field, not of each block): the same entries as tarfile, and on one damaged byte in any field of such a run, the
+    same entries or a failure of either."""
+    rng = random.Random(fmt + "uniform")
+    data = _runs_archive(FORMATS[fmt], rng, n=500, uniform=True)
+    taken = []
+    real = TarReader._uniform
+    monkeypatch.setattr(TarReader, "_uniform", lambda self, seg: taken.append(r := real(self, seg)) or r)
+    assert ours(data) == theirs(data)
+    assert sum(len(r.names) for r in taken if r is not None) > 250  # most entries came that way
+    starts = [i * BLOCK for i in range(len(data) // BLOCK) if data[i * BLOCK + 124: i * BLOCK + 136] == b"00000000000\0"]
+    for _ in range(50):
+        damaged = bytearray(data)
+        at = rng.choice(starts)
+        off = rng.choice((0, 5, 60, 99, 100, 104, 110, 118, 125, 130, 140, 148, 150, 155, 156, 157, 257, 300, 345, 500, 511))
+        damaged[at + off] = rng.choice((0, 0x2F, 0x41, 0x80, 0xE9, 0xFF, 0x35, 0x30, 0x20, 0x37))
         same_unless_either_fails(bytes(damaged), (at, off))
 
 
