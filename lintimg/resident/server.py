@@ -438,6 +438,12 @@ def run_main(argv: list[str]) -> int:
     elif not isinstance(code, int):
         print(code, file=sys.stderr)
         code = 1
+    # What the interpreter does at exit, which os._exit skips: wait for threads that are not daemons (the ShellCheck
+    # batch removes its temp files and stores its results), run the atexit functions, flush the standard streams.
+    threading = sys.modules.get("threading")
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        shutdown()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
