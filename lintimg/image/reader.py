@@ -596,9 +596,14 @@ class _LayerWalk:
                 self._take(h)
             return
         self._add_rows()
-        modes, uids, gids = zip(*owners)
         n, at = len(names), len(self.entries)
-        self.entries.add(names, map(_PLAIN_TYPES.__getitem__, types), repeat(0, n), map(_PERMS, modes), uids, gids, repeat("", n))
+        if owners.count(owners[0]) == n and types.count(types[0]) == n:  # one owner and type (a bomb's run): columns by repeat
+            mode, uid, gid = owners[0]
+            self.entries.add(names, repeat(_PLAIN_TYPES[types[0]], n), repeat(0, n), repeat(mode & 0o7777, n), repeat(uid, n),
+                             repeat(gid, n), repeat("", n))
+        else:
+            modes, uids, gids = zip(*owners)
+            self.entries.add(names, map(_PLAIN_TYPES.__getitem__, types), repeat(0, n), map(_PERMS, modes), uids, gids, repeat("", n))
         if not self.consumers:
             return
         if _DIR_TYPE in types:
