@@ -183,21 +183,22 @@ class Files(MutableMapping[str, ImageFile]):
 
     A layer of new paths is merged by column (:meth:`add_new`): each path is held as the number of its row in its
     layer's :class:`Entries` and of that layer (:attr:`held`), and made into an :class:`ImageFile` when asked for,
-    so merging a layer of 300,000 paths builds no object per path. Other files are held as they are given.
+    so merging a layer of 300,000 paths builds no object per path. Other files are held as :data:`GIVEN` there,
+    and as they are given in :attr:`given`.
     """
 
-    __slots__ = ("held", "_entries", "_span")
+    GIVEN = -1
+
+    __slots__ = ("held", "given", "_entries", "_span")
 
     def __init__(self, files: Mapping[str, ImageFile] | None = None, layers: Iterable[Layer] = ()) -> None:
-        # path -> its ImageFile, or row * span + layer index for a file merged by column
-        self.held: dict[str, ImageFile | int] = dict(files or {})
+        self.held: dict[str, int] = dict.fromkeys(files or (), self.GIVEN)  # path -> row * span + layer index, or GIVEN
+        self.given: dict[str, ImageFile] = dict(files or {})
         self._entries = {layer.index: layer.entries for layer in layers}
         self._span = max(self._entries, default=0) + 1
 
-    def made(self, held: ImageFile | int) -> ImageFile:
-        """The file a value of :attr:`held` stands for."""
-        if type(held) is not int:
-            return held  # type: ignore[return-value]  # (type() is: held is an ImageFile)
+    def of_row(self, held: int) -> ImageFile:
+        """The file a row number of :attr:`held` stands for."""
         row, layer = divmod(held, self._span)
         return _new(ImageFile, (self._entries[layer][row], layer))
 
@@ -219,17 +220,20 @@ class Files(MutableMapping[str, ImageFile]):
         return True
 
     def __getitem__(self, path: str) -> ImageFile:
-        return self.made(self.held[path])
+        held = self.held[path]
+        return self.given[path] if held < 0 else self.of_row(held)
 
     def get(self, path: str, default: Any = None) -> Any:
         held = self.held.get(path)
-        return default if held is None else self.made(held)
+        return default if held is None else self.given[path] if held < 0 else self.of_row(held)
 
     def __setitem__(self, path: str, file: ImageFile) -> None:
-        self.held[path] = file
+        self.held[path] = self.GIVEN
+        self.given[path] = file
 
     def __delitem__(self, path: str) -> None:
         del self.held[path]
+        self.given.pop(path, None)
 
     def pop(self, path: str, *default: Any) -> Any:
         held = self.held.pop(path, None)
@@ -237,7 +241,7 @@ class Files(MutableMapping[str, ImageFile]):
             if default:
                 return default[0]
             raise KeyError(path)
-        return self.made(held)
+        return self.given.pop(path) if held < 0 else self.of_row(held)
 
     def __contains__(self, path: object) -> bool:
         return path in self.held
@@ -263,11 +267,8 @@ class Files(MutableMapping[str, ImageFile]):
                     path = entries.paths[row]
                     if held.get(path) == row * span + layer:
                         keep.add(path)
-        if set(map(type, held.values())) != {int}:  # some files held as given
-            for path, f in held.items():
-                if type(f) is not int and f.entry.mode & bits:  # type: ignore[union-attr]
-                    keep.add(path)
-        return [(path, self.made(held[path])) for path in sorted(keep)]
+        keep.update(path for path, f in self.given.items() if f.entry.mode & bits)
+        return [(path, self[path]) for path in sorted(keep)]
 
     def __repr__(self) -> str:
         return f"Files({dict(self)!r})"

@@ -845,7 +845,7 @@ def assemble(
         if not targets and children is None and files.add_new(r.layer.entries, li, changed):
             continue
         # one pass over every entry of every layer: names looked up once, tuples made without NamedTuple's __new__
-        held, made = files.held, files.made
+        held, given, of_row, held_as_given = files.held, files.given, files.of_row, Files.GIVEN
         for e in r.layer.entries:
             path = e.path
             if targets:
@@ -857,9 +857,8 @@ def assemble(
                         img.contents[(li, landed)] = img.contents.pop((li, path))
                     e = e._replace(path=landed)
                     path = landed
-            old = held.get(path)
-            if old is not None:
-                old = made(old)
+            row = held.get(path)
+            old = None if row is None else given[path] if row < 0 else of_row(row)
             if old is not None and old.entry.type is a_dir and e.type is not a_dir:
                 delete_tree(path, li, include_root=False)
             events = changed.get(path)
@@ -872,7 +871,8 @@ def assemble(
                 events[-1] = _new(PathEvent, (li, events[-1].action, e))
             else:
                 events.append(_new(PathEvent, (li, modified if old is not None else added, e)))
-            held[path] = _new(ImageFile, (e, li))
+            held[path] = held_as_given
+            given[path] = _new(ImageFile, (e, li))
             if e.type is a_link or path in targets:
                 links.write(path, e)
             if children is not None:
