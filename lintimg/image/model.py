@@ -412,6 +412,13 @@ def _gate(ends: tuple[str, ...], starts: tuple[str, ...], names: tuple[str, ...]
     return re2.compile("|".join(alts) or "[^\\x{0}-\\x{10ffff}]")  # nothing asked: a pattern that never matches
 
 
+def mentions(text: str, *, ends: tuple[str, ...] = (), starts: tuple[str, ...] = (), names: Iterable[str] = (),
+             parts: tuple[str, ...] = ()) -> bool:
+    """Whether the paths joined in ``text``, each between two NULs, may hold one that :func:`affixed` finds for these
+    affixes: one RE2 pass when the text is ASCII; True (look at each) when not."""
+    return not text.isascii() or _gate(ends, starts, tuple(sorted(frozenset(names))), parts).search(text) is not None
+
+
 FEW = 4096  # paths joined at a time by affixed: a few searches of their text rule them all out at once, mostly
 
 
