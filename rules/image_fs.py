@@ -9,7 +9,7 @@ from lintimg.engine.rule import rule
 from lintimg.engine.target import ImageTarget, Subject
 from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import image_hit
-from lintimg.image.model import FEW, Entries, EntryType, LayerEntry, affixed, mentions, with_mode
+from lintimg.image.model import FEW, Entries, EntryType, LayerEntry, affixed, mentions, view_paths, with_mode
 from lintimg.image.stats import CACHES, human
 
 ID_RANGE = "LI800-LI899"
@@ -271,7 +271,7 @@ def unneeded_file(t: ImageTarget) -> Iterator[Hit]:
     """
     dirs: dict[str, dict[str, int]] = {}
     # every name it looks for is a file's name or a dot-directory: others are ruled out before any split
-    paths = list(t.image.files)
+    paths = view_paths(t.image)
     found = {*affixed(paths, ends=_UNNEEDED_ENDS, starts=(".",), names=UNNEEDED_FILES), *affixed(paths, parts=("/.",))}
     candidates = [(paths[i], t.image.files[paths[i]]) for i in found]
     for path, f in sorted(candidates):

@@ -377,15 +377,15 @@ def affixed(paths: Sequence[str], *, ends: tuple[str, ...] = (), starts: tuple[s
     """The indices of ``paths``, in order, that end in one of ``ends``, start with one of ``starts``, are one of
     ``names`` or hold one of ``parts`` (a prefilter's question), with no Python code per path: the paths are taken
     :data:`FEW` at a time and joined, and a test is run on each path of them (a C-level pass) only when it finds
-    something in the joined text, which it rarely does (an image may hold 300,000 paths)."""
+    something in the joined text, which it rarely does (an image may hold 300,000 paths). A tuple of paths is
+    joined once for every search of it (:func:`view_paths`: the rules search the view's paths in turn)."""
     exact = frozenset(names)
     gate = _gate(ends, starts, tuple(sorted(exact)), parts)
     found: list[int] = []
-    for at in range(0, len(paths), FEW):
-        some = paths[at : at + FEW]
-        joined = "\0" + "\0".join(some) + "\0"  # each path's end is followed by a NUL, its start preceded by one
-        if joined.isascii() and gate.search(joined) is None:  # (a str's isascii is a flag: O(1))
+    for at, (joined, text) in zip(range(0, len(paths), FEW), _joined(paths)):
+        if text is not None and gate.search(text) is None:
             continue
+        some = paths[at : at + FEW]
         tests = []
         if ends and any(e + "\0" in joined for e in ends):
             tests.append(map(methodcaller("endswith", ends), some))
@@ -409,14 +409,44 @@ def _gate(ends: tuple[str, ...], starts: tuple[str, ...], names: tuple[str, ...]
         return "".join(c if c.isascii() and (c.isalnum() or c in "/_") else f"\\x{{{ord(c):x}}}" for c in text)
 
     alts = [*(lit(e + "\0") for e in ends), *(lit("\0" + s) for s in starts), *(lit(f"\0{n}\0") for n in names), *map(lit, parts)]
-    return re2.compile("|".join(alts) or "[^\\x{0}-\\x{10ffff}]")  # nothing asked: a pattern that never matches
+    return re2.compile(("|".join(alts) or "[^\\x{0}-\\x{10ffff}]").encode())  # nothing asked: a pattern that never matches
 
 
 def mentions(text: str, *, ends: tuple[str, ...] = (), starts: tuple[str, ...] = (), names: Iterable[str] = (),
              parts: tuple[str, ...] = ()) -> bool:
     """Whether the paths joined in ``text``, each between two NULs, may hold one that :func:`affixed` finds for these
     affixes: one RE2 pass when the text is ASCII; True (look at each) when not."""
-    return not text.isascii() or _gate(ends, starts, tuple(sorted(frozenset(names))), parts).search(text) is not None
+    gate = _gate(ends, starts, tuple(sorted(frozenset(names))), parts)
+    return not text.isascii() or gate.search(text.encode("ascii")) is not None
+
+
+class Paths(tuple[str, ...]):
+    """Paths that keep their joined text (:func:`affixed`'s chunks) once it is made: searched many times, joined once."""
+
+    chunks: list[tuple[str, bytes | None]] | None = None
+
+
+def _joined(paths: Sequence[str]) -> list[tuple[str, bytes | None]]:
+    """``paths`` joined :data:`FEW` at a time, each path between two NULs, with that text's bytes when it is ASCII
+    (what RE2 searches; a str's isascii is a flag, O(1)); kept by :class:`Paths`."""
+    chunks = paths.chunks if isinstance(paths, Paths) else None
+    if chunks is None:
+        chunks = []
+        for at in range(0, len(paths), FEW):
+            joined = "\0" + "\0".join(paths[at : at + FEW]) + "\0"
+            chunks.append((joined, joined.encode("ascii") if joined.isascii() else None))
+        if isinstance(paths, Paths):
+            paths.chunks = chunks
+    return chunks
+
+
+def view_paths(image: Image) -> Paths:
+    """The paths of ``image``'s final view, in order, shared by every rule of a run (``image.memo``): the searches of
+    them (:func:`affixed`) join them once."""
+    paths = image.memo.get("paths")
+    if not isinstance(paths, Paths):
+        paths = image.memo["paths"] = Paths(image.files)
+    return paths
 
 
 FEW = 4096  # paths joined at a time by affixed: a few searches of their text rule them all out at once, mostly

@@ -37,6 +37,7 @@ from lintimg.image.model import (
     LayerAnalyzer,
     LayerEntry,
     PathEvent,
+    Paths,
 )
 from lintimg.image.tarstream import Header, Run, TarError, TarReader
 from lintimg.paths import climbs_out, is_outside
@@ -617,7 +618,7 @@ class _LayerWalk:
     def _ask(self) -> None:
         """Hand the waiting empty files of runs to the consumers that want them: only those a consumer's ``prefilter``
         keeps are asked about (all of them for a consumer without one)."""
-        files, paths = self._files, self._paths
+        files, paths = self._files, Paths(self._paths)  # (their joined text made once for every prefilter)
         if not files:
             return
         self._files, self._paths = [], []

@@ -22,7 +22,7 @@ from operator import methodcaller
 from typing import TYPE_CHECKING, Any
 
 from lintimg.dockerfile.supervisor import looks_like_supervisor_config
-from lintimg.image.model import EntryType, LayerEntry, affixed
+from lintimg.image.model import EntryType, LayerEntry, affixed, view_paths
 
 if TYPE_CHECKING:
     from lintimg.dockerfile.shape import Findings
@@ -156,7 +156,7 @@ def image_findings(image: Image) -> Findings:
     service_pid1 = f.pid1 is not None and (f.pid1.kind == "init" or f.pid1.name in ("s6-overlay", "s6-svscan", "runsvdir"))
     # Only paths one of the branches below can take, sorted: of 300,000 files, the few under etc/ and the like
     # (a service's run script ends in "/run", before a final newline too: its patterns end in "$").
-    paths = list(image.files)
+    paths = view_paths(image)
     places = [paths[i] for i in affixed(paths, starts=_EVIDENCE_PLACES, ends=("/run", "/run\n"), names=[*BINARIES, *([named] if named else [])])]
     for path in sorted(places):
         entry = image.files[path].entry

@@ -24,7 +24,7 @@ from itertools import compress
 from operator import methodcaller
 from typing import TYPE_CHECKING
 
-from lintimg.image.model import Action, EntryType, affixed
+from lintimg.image.model import Action, EntryType, affixed, view_paths
 
 if TYPE_CHECKING:
     from lintimg.image.model import Image
@@ -237,7 +237,7 @@ def toolchains(image: Image) -> list[ToolchainHit]:
     """Build toolchains present in the final view (one hit per toolchain root)."""
     found: dict[tuple[str, ...], ToolchainHit] = {}
     command = image_command(image)
-    paths = list(image.files)
+    paths = view_paths(image)
     for path in filter(_ANY_MARKER.match, [paths[i] for i in affixed(paths, ends=_MARKER_ENDS)]):
         f = image.files[path]
         if f.entry.type is not EntryType.FILE:
