@@ -9,7 +9,7 @@ from lintimg.engine.rule import rule
 from lintimg.engine.target import ImageTarget, Subject
 from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import image_hit
-from lintimg.image.model import FEW, Entries, EntryType, LayerEntry, affixed, with_mode
+from lintimg.image.model import FEW, Entries, EntryType, LayerEntry, affixed, mentions, view_paths, with_mode
 from lintimg.image.stats import CACHES, human
 
 ID_RANGE = "LI800-LI899"
@@ -220,13 +220,17 @@ def _named_like_credentials(entries: Entries) -> list[LayerEntry]:
     """The entries whose name may be a credential file's (more is allowed): by name, or by extension in any case;
     a few searches of all the paths first, which rule out nearly every file of a big image at once."""
     found: list[int] = []
+    extensions = tuple(CREDENTIAL_EXTENSIONS)
     for at in range(0, len(entries), FEW):  # a few thousand at a time: their names lowered are short-lived
         paths = entries.paths[at : at + FEW]
-        lowered = "\0".join(paths).lower().split("\0")
-        if len(lowered) != len(paths):  # a NUL in a path: look at each
-            found += range(at, at + len(paths))
-            continue
-        some = {*affixed(paths, ends=_CREDENTIAL_ENDS, names=CREDENTIAL_NAMES), *affixed(lowered, ends=tuple(CREDENTIAL_EXTENSIONS))}
+        some = set(affixed(paths, ends=_CREDENTIAL_ENDS, names=CREDENTIAL_NAMES))
+        low = ("\0" + "\0".join(paths) + "\0").lower()
+        if mentions(low, ends=extensions):  # rarely: then each path, lowered
+            lowered = low[1:-1].split("\0")
+            if len(lowered) != len(paths):  # a NUL in a path: look at each
+                found += range(at, at + len(paths))
+                continue
+            some.update(affixed(lowered, ends=extensions))
         found += [at + i for i in sorted(some)]
     return [entries[i] for i in found]
 
@@ -267,7 +271,7 @@ def unneeded_file(t: ImageTarget) -> Iterator[Hit]:
     """
     dirs: dict[str, dict[str, int]] = {}
     # every name it looks for is a file's name or a dot-directory: others are ruled out before any split
-    paths = list(t.image.files)
+    paths = view_paths(t.image)
     found = {*affixed(paths, ends=_UNNEEDED_ENDS, starts=(".",), names=UNNEEDED_FILES), *affixed(paths, parts=("/.",))}
     candidates = [(paths[i], t.image.files[paths[i]]) for i in found]
     for path, f in sorted(candidates):

@@ -183,21 +183,22 @@ class Files(MutableMapping[str, ImageFile]):
 
     A layer of new paths is merged by column (:meth:`add_new`): each path is held as the number of its row in its
     layer's :class:`Entries` and of that layer (:attr:`held`), and made into an :class:`ImageFile` when asked for,
-    so merging a layer of 300,000 paths builds no object per path. Other files are held as they are given.
+    so merging a layer of 300,000 paths builds no object per path. Other files are held as :data:`GIVEN` there,
+    and as they are given in :attr:`given`.
     """
 
-    __slots__ = ("held", "_entries", "_span")
+    GIVEN = -1
+
+    __slots__ = ("held", "given", "_entries", "_span")
 
     def __init__(self, files: Mapping[str, ImageFile] | None = None, layers: Iterable[Layer] = ()) -> None:
-        # path -> its ImageFile, or row * span + layer index for a file merged by column
-        self.held: dict[str, ImageFile | int] = dict(files or {})
+        self.held: dict[str, int] = dict.fromkeys(files or (), self.GIVEN)  # path -> row * span + layer index, or GIVEN
+        self.given: dict[str, ImageFile] = dict(files or {})
         self._entries = {layer.index: layer.entries for layer in layers}
         self._span = max(self._entries, default=0) + 1
 
-    def made(self, held: ImageFile | int) -> ImageFile:
-        """The file a value of :attr:`held` stands for."""
-        if type(held) is not int:
-            return held  # type: ignore[return-value]  # (type() is: held is an ImageFile)
+    def of_row(self, held: int) -> ImageFile:
+        """The file a row number of :attr:`held` stands for."""
         row, layer = divmod(held, self._span)
         return _new(ImageFile, (self._entries[layer][row], layer))
 
@@ -219,17 +220,20 @@ class Files(MutableMapping[str, ImageFile]):
         return True
 
     def __getitem__(self, path: str) -> ImageFile:
-        return self.made(self.held[path])
+        held = self.held[path]
+        return self.given[path] if held < 0 else self.of_row(held)
 
     def get(self, path: str, default: Any = None) -> Any:
         held = self.held.get(path)
-        return default if held is None else self.made(held)
+        return default if held is None else self.given[path] if held < 0 else self.of_row(held)
 
     def __setitem__(self, path: str, file: ImageFile) -> None:
-        self.held[path] = file
+        self.held[path] = self.GIVEN
+        self.given[path] = file
 
     def __delitem__(self, path: str) -> None:
         del self.held[path]
+        self.given.pop(path, None)
 
     def pop(self, path: str, *default: Any) -> Any:
         held = self.held.pop(path, None)
@@ -237,7 +241,7 @@ class Files(MutableMapping[str, ImageFile]):
             if default:
                 return default[0]
             raise KeyError(path)
-        return self.made(held)
+        return self.given.pop(path) if held < 0 else self.of_row(held)
 
     def __contains__(self, path: object) -> bool:
         return path in self.held
@@ -263,11 +267,8 @@ class Files(MutableMapping[str, ImageFile]):
                     path = entries.paths[row]
                     if held.get(path) == row * span + layer:
                         keep.add(path)
-        if set(map(type, held.values())) != {int}:  # some files held as given
-            for path, f in held.items():
-                if type(f) is not int and f.entry.mode & bits:  # type: ignore[union-attr]
-                    keep.add(path)
-        return [(path, self.made(held[path])) for path in sorted(keep)]
+        keep.update(path for path, f in self.given.items() if f.entry.mode & bits)
+        return [(path, self[path]) for path in sorted(keep)]
 
     def __repr__(self) -> str:
         return f"Files({dict(self)!r})"
@@ -376,15 +377,15 @@ def affixed(paths: Sequence[str], *, ends: tuple[str, ...] = (), starts: tuple[s
     """The indices of ``paths``, in order, that end in one of ``ends``, start with one of ``starts``, are one of
     ``names`` or hold one of ``parts`` (a prefilter's question), with no Python code per path: the paths are taken
     :data:`FEW` at a time and joined, and a test is run on each path of them (a C-level pass) only when it finds
-    something in the joined text, which it rarely does (an image may hold 300,000 paths)."""
+    something in the joined text, which it rarely does (an image may hold 300,000 paths). A tuple of paths is
+    joined once for every search of it (:func:`view_paths`: the rules search the view's paths in turn)."""
     exact = frozenset(names)
     gate = _gate(ends, starts, tuple(sorted(exact)), parts)
     found: list[int] = []
-    for at in range(0, len(paths), FEW):
-        some = paths[at : at + FEW]
-        joined = "\0" + "\0".join(some) + "\0"  # each path's end is followed by a NUL, its start preceded by one
-        if joined.isascii() and gate.search(joined) is None:  # (a str's isascii is a flag: O(1))
+    for at, (joined, text) in zip(range(0, len(paths), FEW), _joined(paths)):
+        if text is not None and gate.search(text) is None:
             continue
+        some = paths[at : at + FEW]
         tests = []
         if ends and any(e + "\0" in joined for e in ends):
             tests.append(map(methodcaller("endswith", ends), some))
@@ -408,7 +409,44 @@ def _gate(ends: tuple[str, ...], starts: tuple[str, ...], names: tuple[str, ...]
         return "".join(c if c.isascii() and (c.isalnum() or c in "/_") else f"\\x{{{ord(c):x}}}" for c in text)
 
     alts = [*(lit(e + "\0") for e in ends), *(lit("\0" + s) for s in starts), *(lit(f"\0{n}\0") for n in names), *map(lit, parts)]
-    return re2.compile("|".join(alts) or "[^\\x{0}-\\x{10ffff}]")  # nothing asked: a pattern that never matches
+    return re2.compile(("|".join(alts) or "[^\\x{0}-\\x{10ffff}]").encode())  # nothing asked: a pattern that never matches
+
+
+def mentions(text: str, *, ends: tuple[str, ...] = (), starts: tuple[str, ...] = (), names: Iterable[str] = (),
+             parts: tuple[str, ...] = ()) -> bool:
+    """Whether the paths joined in ``text``, each between two NULs, may hold one that :func:`affixed` finds for these
+    affixes: one RE2 pass when the text is ASCII; True (look at each) when not."""
+    gate = _gate(ends, starts, tuple(sorted(frozenset(names))), parts)
+    return not text.isascii() or gate.search(text.encode("ascii")) is not None
+
+
+class Paths(tuple[str, ...]):
+    """Paths that keep their joined text (:func:`affixed`'s chunks) once it is made: searched many times, joined once."""
+
+    chunks: list[tuple[str, bytes | None]] | None = None
+
+
+def _joined(paths: Sequence[str]) -> list[tuple[str, bytes | None]]:
+    """``paths`` joined :data:`FEW` at a time, each path between two NULs, with that text's bytes when it is ASCII
+    (what RE2 searches; a str's isascii is a flag, O(1)); kept by :class:`Paths`."""
+    chunks = paths.chunks if isinstance(paths, Paths) else None
+    if chunks is None:
+        chunks = []
+        for at in range(0, len(paths), FEW):
+            joined = "\0" + "\0".join(paths[at : at + FEW]) + "\0"
+            chunks.append((joined, joined.encode("ascii") if joined.isascii() else None))
+        if isinstance(paths, Paths):
+            paths.chunks = chunks
+    return chunks
+
+
+def view_paths(image: Image) -> Paths:
+    """The paths of ``image``'s final view, in order, shared by every rule of a run (``image.memo``): the searches of
+    them (:func:`affixed`) join them once."""
+    paths = image.memo.get("paths")
+    if not isinstance(paths, Paths):
+        paths = image.memo["paths"] = Paths(image.files)
+    return paths
 
 
 FEW = 4096  # paths joined at a time by affixed: a few searches of their text rule them all out at once, mostly

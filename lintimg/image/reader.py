@@ -37,6 +37,7 @@ from lintimg.image.model import (
     LayerAnalyzer,
     LayerEntry,
     PathEvent,
+    Paths,
 )
 from lintimg.image.tarstream import Header, Run, TarError, TarReader
 from lintimg.paths import climbs_out, is_outside
@@ -596,9 +597,14 @@ class _LayerWalk:
                 self._take(h)
             return
         self._add_rows()
-        modes, uids, gids = zip(*owners)
         n, at = len(names), len(self.entries)
-        self.entries.add(names, map(_PLAIN_TYPES.__getitem__, types), repeat(0, n), map(_PERMS, modes), uids, gids, repeat("", n))
+        if owners.count(owners[0]) == n and types.count(types[0]) == n:  # one owner and type (a bomb's run): columns by repeat
+            mode, uid, gid = owners[0]
+            self.entries.add(names, repeat(_PLAIN_TYPES[types[0]], n), repeat(0, n), repeat(mode & 0o7777, n), repeat(uid, n),
+                             repeat(gid, n), repeat("", n))
+        else:
+            modes, uids, gids = zip(*owners)
+            self.entries.add(names, map(_PLAIN_TYPES.__getitem__, types), repeat(0, n), map(_PERMS, modes), uids, gids, repeat("", n))
         if not self.consumers:
             return
         if _DIR_TYPE in types:
@@ -612,7 +618,7 @@ class _LayerWalk:
     def _ask(self) -> None:
         """Hand the waiting empty files of runs to the consumers that want them: only those a consumer's ``prefilter``
         keeps are asked about (all of them for a consumer without one)."""
-        files, paths = self._files, self._paths
+        files, paths = self._files, Paths(self._paths)  # (their joined text made once for every prefilter)
         if not files:
             return
         self._files, self._paths = [], []
@@ -840,7 +846,7 @@ def assemble(
         if not targets and children is None and files.add_new(r.layer.entries, li, changed):
             continue
         # one pass over every entry of every layer: names looked up once, tuples made without NamedTuple's __new__
-        held, made = files.held, files.made
+        held, given, of_row, held_as_given = files.held, files.given, files.of_row, Files.GIVEN
         for e in r.layer.entries:
             path = e.path
             if targets:
@@ -852,9 +858,8 @@ def assemble(
                         img.contents[(li, landed)] = img.contents.pop((li, path))
                     e = e._replace(path=landed)
                     path = landed
-            old = held.get(path)
-            if old is not None:
-                old = made(old)
+            row = held.get(path)
+            old = None if row is None else given[path] if row < 0 else of_row(row)
             if old is not None and old.entry.type is a_dir and e.type is not a_dir:
                 delete_tree(path, li, include_root=False)
             events = changed.get(path)
@@ -867,7 +872,8 @@ def assemble(
                 events[-1] = _new(PathEvent, (li, events[-1].action, e))
             else:
                 events.append(_new(PathEvent, (li, modified if old is not None else added, e)))
-            held[path] = _new(ImageFile, (e, li))
+            held[path] = held_as_given
+            given[path] = _new(ImageFile, (e, li))
             if e.type is a_link or path in targets:
                 links.write(path, e)
             if children is not None:

@@ -17,11 +17,12 @@ import json
 import posixpath
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from operator import methodcaller
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lintimg.dockerfile.supervisor import looks_like_supervisor_config
-from lintimg.image.model import EntryType, LayerEntry, affixed
+from lintimg.image.model import EntryType, LayerEntry, affixed, view_paths
 
 if TYPE_CHECKING:
     from lintimg.dockerfile.shape import Findings
@@ -69,10 +70,11 @@ class ShapeFiles:
     def prefilter(self, paths: Sequence[str], largest: int) -> Iterable[int]:
         """The indices of ``paths`` ending like a config (``.conf``, ``.ini``, any case) or in a place of scripts:
         at most one folder deep, or under a ``bin`` folder PID 1 runs from (see ``LayerAnalyzer``)."""
-        if min(map(_SLASHES, paths), default=2) < 2:  # a path one folder deep
+        text = "\0" + "\0".join(paths) + "\0"  # each path between two NULs
+        if _shallow(text, paths):  # a path one folder deep
             return range(len(paths))
         found = set(affixed(paths, starts=_SCRIPT_DIRS))
-        low = "\0".join(paths).lower() + "\0"  # the lowercase of each path is in it, each followed by a NUL
+        low = text.lower()  # the lowercase of each path is in it, each followed by a NUL
         if ".conf\0" in low or ".ini\0" in low:
             found.update(i for i, p in enumerate(paths) if p.lower().endswith((".conf", ".ini")))
         return found
@@ -85,6 +87,21 @@ class ShapeFiles:
 
 
 SHAPE_FILES = ShapeFiles()
+
+
+@lru_cache(maxsize=1)
+def _one_folder_deep() -> Any:
+    import re2
+
+    return re2.compile("\\x{0}[^/\\x{0}]*(?:/[^/\\x{0}]*)?\\x{0}")
+
+
+def _shallow(text: str, paths: Sequence[str]) -> bool:
+    """Whether one of ``paths`` (``text``: them joined, each between two NULs) is at most one folder deep: one RE2 pass
+    over an ASCII text (a NUL in a path can only add a match), else a count of each path's slashes."""
+    if text.isascii():
+        return _one_folder_deep().search(text) is not None
+    return min(map(_SLASHES, paths), default=2) < 2
 
 
 def _text(image: Image, path: str) -> str | None:
@@ -139,7 +156,7 @@ def image_findings(image: Image) -> Findings:
     service_pid1 = f.pid1 is not None and (f.pid1.kind == "init" or f.pid1.name in ("s6-overlay", "s6-svscan", "runsvdir"))
     # Only paths one of the branches below can take, sorted: of 300,000 files, the few under etc/ and the like
     # (a service's run script ends in "/run", before a final newline too: its patterns end in "$").
-    paths = list(image.files)
+    paths = view_paths(image)
     places = [paths[i] for i in affixed(paths, starts=_EVIDENCE_PLACES, ends=("/run", "/run\n"), names=[*BINARIES, *([named] if named else [])])]
     for path in sorted(places):
         entry = image.files[path].entry

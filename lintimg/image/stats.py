@@ -21,9 +21,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import compress
+from operator import methodcaller
 from typing import TYPE_CHECKING
 
-from lintimg.image.model import Action, EntryType, affixed
+from lintimg.image.model import Action, EntryType, affixed, view_paths
 
 if TYPE_CHECKING:
     from lintimg.image.model import Image
@@ -236,7 +237,7 @@ def toolchains(image: Image) -> list[ToolchainHit]:
     """Build toolchains present in the final view (one hit per toolchain root)."""
     found: dict[tuple[str, ...], ToolchainHit] = {}
     command = image_command(image)
-    paths = list(image.files)
+    paths = view_paths(image)
     for path in filter(_ANY_MARKER.match, [paths[i] for i in affixed(paths, ends=_MARKER_ENDS)]):
         f = image.files[path]
         if f.entry.type is not EntryType.FILE:
@@ -254,7 +255,13 @@ def toolchains(image: Image) -> list[ToolchainHit]:
     for h in hits:
         per_root = {r: 0 for r in h.roots}
         shown = {r: r for r in h.roots}  # a glob root is shown as the file it matched
-        for p, f in image.files.items():
+        # the paths that may be under a root, found by C-level passes (a root's files are few of an image's)
+        plain = tuple(r for r in h.roots if "*" not in r)
+        near = set(filter(methodcaller("startswith", plain), paths)) if plain else set()
+        for glob in (r for r in h.roots if "*" in r):
+            near.update(fnmatch.filter(paths, glob))  # (fnmatchcase on POSIX, as _under)
+        for p in compress(paths, map(near.__contains__, paths)):  # in the view's order
+            f = image.files[p]
             if f.entry.type is EntryType.FILE:
                 for r in h.roots:
                     if _under(p, r):

@@ -357,9 +357,13 @@ class TarReader:
         if ids is None or tail[0] not in _RUN_TYPES:
             return None
         rest = sum(head) + sum(tail) + 8 * 32
-        if list(map(_LOW16, map(adler32, name_f, repeat(rest)))) != list(map(self._checks.get, sum_f)):
+        names_b = list(map(bytes.rstrip, name_f, repeat(b"\0")))  # each name: its field less the NULs after it (they sum to 0)
+        if list(map(_LOW16, map(adler32, names_b, repeat(rest)))) != list(map(self._checks.get, sum_f)):
             return None
-        names = b"\0".join(_NAMES.findall(seg)).decode("ascii").split("\0")
+        joined = b"\0".join(names_b)
+        if joined.count(b"\0") != n - 1:  # a NUL inside a field, more after it: a name ends at its first NUL
+            joined = b"\0".join(_NAMES.findall(seg))
+        names = joined.decode("ascii").split("\0")
         if "/\0" in "\0".join(names) + "\0":
             return None
         return Run(names, (tail[0],) * n, [ids] * n)

@@ -50,3 +50,30 @@ def test_affixed_finds_what_a_test_of_each_path_finds() -> None:
     for planted in ["data/x+y/a b", "etc/f", "[0]/f", "id_rsa", "é", "data/.f", "data\\d"]:  # each needle kind alone
         assert affixed([*quiet, planted], ends=ends, starts=starts, names=names, parts=parts) == [FEW], planted
     assert affixed(paths) == [] and affixed(paths, ends=(".pem",)) == [i for i, p in enumerate(paths) if p.endswith(".pem")]
+
+
+def test_prefilters_keep_every_empty_file_wants_accepts() -> None:
+    """A consumer's prefilter may keep more than its ``wants`` accepts, never fewer (the reader asks ``wants`` only
+    about what a prefilter kept): the rules' capture, the shape files and the package databases, on paths of every
+    depth, script places, config endings in any case, package databases and non-ASCII names."""
+    import random
+
+    from lintimg.image.model import EntryType, LayerEntry
+    from lintimg.image.packages import PackagesAnalyzer
+    from lintimg.image.shape import SHAPE_FILES
+    from lintimg.run.image import RuleCapture
+
+    rnd = random.Random(3)
+    pieces = ["usr", "local", "bin", "sbin", "etc", "var", "lib", "dpkg", "status", "apk", "db", "installed", "rpm", "Packages",
+              "passwd", "group", "entrypoint.sh", "start", "run", "x.conf", "Y.INI", "supervisord.conf", "é", "data", "f1"]
+    deep = [f"data/d{i % 7}/" + "/".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 4))) for i in range(3000)]
+    for consumer in (RuleCapture(), SHAPE_FILES, PackagesAnalyzer()):
+        found = 0
+        ascii_deep = [p for p in deep if p.isascii()]
+        for paths in (deep, [*deep, "run.sh"], ascii_deep, [*ascii_deep, "run.sh"], ["etc/passwd", "bin/start", "var/lib/dpkg/status"]):
+            kept = set(consumer.prefilter(paths, 0))
+            wanted = {i for i, p in enumerate(paths) if consumer.wants(LayerEntry(p, EntryType.FILE, 0, 0o644, 0, 0))}
+            assert wanted <= kept, (type(consumer).__name__, [paths[i] for i in wanted - kept][:5])
+            assert len(kept) < len(paths) or len(paths) < 5 or "run.sh" in paths  # and rules most out, or all: a shallow path
+            found += len(wanted)
+        assert found >= 1, type(consumer).__name__  # the paths hold what each consumer wants

@@ -36,9 +36,10 @@ def test_accounts_empty_password_and_duplicate_ids() -> None:
 
 def test_credential_files_in_any_layer() -> None:
     img = make_image([BASE, layer("/bin/sh -c #(nop) COPY dir:x in /root ", files={"root/.ssh/id_rsa": 1700, "app/vpn.ovpn": 500,
-                                                                                  "usr/lib/python3/site-packages/x/settings.py": 10}),
+                                                                                  "usr/lib/python3/site-packages/x/settings.py": 10,
+                                                                                  "opt/Backup.JKS": 10}),  # an extension in any case
                       layer("/bin/sh -c rm /root/.ssh/id_rsa", delete=["root/.ssh/id_rsa"])])
-    got = catches("LI804", img, count=2)
+    got = catches("LI804", img, count=3)
     rsa = next(f for f in got if "id_rsa" in f.message)
     assert "deleted in layer 2" in rsa.message and rsa.image.layer_index == 1
     passes("LI804", make_image([BASE, layer("/bin/sh -c x", files={"app/main.py": 10})]))
