@@ -49,9 +49,9 @@ def warm() -> None:
 
     for name in WARM:
         importlib.import_module(name)
-    from lintimg.rules._index import RULES
-
-    for module in sorted({row[4] for row in RULES if row[3] in ("dockerfile", "context")}):
+    # rules/ by name, as the engine loads it: lintimg/ holds no static import of the rule package
+    index = importlib.import_module("lintimg.rules._index")
+    for module in sorted({row[4] for row in index.RULES if row[3] in ("dockerfile", "context")}):
         importlib.import_module(f"lintimg.rules.{module}")
     _warm_caches()
 
@@ -60,13 +60,14 @@ def _warm_caches() -> None:
     """Fill what a run builds on first use from lintimg's own code and data alone (the server key covers both),
     never from a request, a working directory, the environment or a user's file: the check parser, the
     built-in rules' records, the built-in SDK families' patterns, the secret triggers' pattern."""
-    from lintimg import cli, rules
-    from lintimg.rules import size
+    import importlib
+
+    from lintimg import cli
     from lintimg.secrets import triggers
 
     cli.prebuild("check")
-    rules.lintimg_rules()
-    size.compile_builtin_globs()
+    importlib.import_module("lintimg.rules").lintimg_rules()
+    importlib.import_module("lintimg.rules.size").compile_builtin_globs()
     triggers.may_match(b"")
     _compile_learnt_patterns()
 
