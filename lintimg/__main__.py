@@ -15,24 +15,23 @@ import sys
 
 def main() -> int:
     argv = sys.argv[1:]
+    serve = False
     if "--daemon" in argv or os.environ.get("LINTIMG_DAEMON") == "1":
         from lintimg.resident import client
 
-        if client.wanted(argv):
-            code = client.served(argv)
-            if code is not None:
-                return code
-    return in_process()
+        serve = client.wanted(argv)
+    return in_process(serve)
 
 
-def in_process() -> int:
-    """The run, in this process (the resident server's children run this too)."""
+def in_process(serve: bool = False) -> int:
+    """The run: answered from its memo, else (``serve``) by the resident server, else here. The server's
+    children run this too, without ``serve``."""
     # A run builds a few hundred thousand objects that live to its end (modules, rules, models): at the default
     # threshold (700) the collector walks them ~50 times, 5% of a pre-commit run over 20 edited files, and finds
     # next to nothing. Long runs (a corpus batch) still collect, less often.
     gc.set_threshold(50_000, 10, 10)
     try:
-        return _run()
+        return _run(serve)
     finally:
         # The interpreter's exit collects once more over everything before tearing it down: ~15% of that run's
         # CPU. Frozen, the objects are only torn down (refcounts, as always); nothing of lintimg's waits for the
@@ -40,12 +39,18 @@ def in_process() -> int:
         gc.freeze()
 
 
-def _run() -> int:
+def _run(serve: bool) -> int:
     from lintimg import replay
 
-    code = replay.replayed(sys.argv[1:])
+    code = replay.replayed(sys.argv[1:])  # first, served or not: a repeated run costs less than asking a server
     if code is not None:
         return code
+    if serve:
+        from lintimg.resident import client
+
+        code = client.served(sys.argv[1:])
+        if code is not None:
+            return code
     from lintimg.cli import main as run
 
     return run()

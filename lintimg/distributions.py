@@ -22,8 +22,22 @@ def _parts(folder: str) -> tuple[str, str]:
     return re.sub(r"[-_.]+", "_", name).lower(), rest.split("-", 1)[0]
 
 
+# sys.path's distributions as the resident server listed them at its start (lintimg.resident.server): each request
+# it runs has a key that is a digest of sys.path and of every metadata folder's name on it, so the listing holds.
+_remembered: list[tuple[str, str, str]] | None = None
+
+
+def remember() -> None:
+    """List sys.path's distributions once, for every later :func:`distributions` of sys.path (the resident server)."""
+    global _remembered
+    _remembered = list(distributions())
+
+
 def distributions(path: Iterable[str] | None = None) -> Iterator[tuple[str, str, str]]:
     """``(normalised name, version, metadata folder)`` of every distribution, first of a name only."""
+    if path is None and _remembered is not None:
+        yield from _remembered
+        return
     seen: set[str] = set()
     for entry in sys.path if path is None else path:
         try:

@@ -7,6 +7,8 @@ Dockerfile-only run never loads the image or build-context rules.
 """
 from __future__ import annotations
 
+from functools import cache
+
 from lintimg.engine.hookspecs import FIX, hookimpl
 from lintimg.engine.rule import Rule, declared
 from lintimg.engine.target import Subject, Target
@@ -21,13 +23,20 @@ BASEFACT_RULES = {"LI630": "max-base-image-size", "LI905": "allowed-users", "LI7
 
 @hookimpl
 def lintimg_rules() -> list[Rule]:
+    return list(_declared())
+
+
+@cache
+def _declared() -> tuple[Rule, ...]:
+    """The built-in rules by their metadata (frozen records of the generated index: built once per process; the
+    resident server builds them before any request)."""
     from lintimg.rules._index import RULES
 
-    return [
+    return tuple(
         declared(rid, slug, Severity.parse(severity), Subject(subject), f"{__name__}.{module}", tags=tags, peers=peers,
                  security_severity=security_severity, enabled_by_default=on, fixable=[Safety(k) for k in fixes])
         for rid, slug, severity, subject, module, tags, peers, security_severity, on, fixes in RULES
-    ]
+    )
 
 
 @hookimpl

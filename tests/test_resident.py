@@ -290,6 +290,21 @@ def test_the_client_loads_no_engine_argparse_or_socket_wrappers() -> None:
     assert not heavy and not {m for m in loaded if m.startswith(("lintimg.cli", "lintimg.engine", "lintimg.dockerfile", "lintimg.run"))}
 
 
+def test_a_served_run_imports_no_module_of_lintimg_the_server_had_not(tmp_path: Path) -> None:
+    """What the server imports before any request (server.WARM) covers a check, with and without build contexts."""
+    probe = ("import json, sys\nfrom lintimg.resident.server import warm\nwarm()\nbefore = set(sys.modules)\n"
+             "from lintimg.__main__ import in_process\nnew = set()\n"
+             "for args in (['--no-context'], []):\n"
+             "    sys.argv = ['lintimg', '-q', *args, sys.argv[1]]\n    in_process()\n    new |= set(sys.modules) - before\n"
+             "print(json.dumps(sorted(m for m in new if m.startswith('lintimg.'))), file=sys.stderr)")
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx" / "Dockerfile").write_text(PRAGMAS)
+    (tmp_path / "ctx" / "app.py").write_text("print('hi')\n")
+    proc = subprocess.run([sys.executable, "-c", probe, "Dockerfile"], capture_output=True, text=True, cwd=tmp_path / "ctx",
+                          timeout=120, env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert __import__("json").loads(proc.stderr.strip().splitlines()[-1]) == []
+
+
 def test_the_commands_the_client_leaves_alone_are_the_cli_commands_but_check() -> None:
     from lintimg.cli import COMMANDS
     from lintimg.resident.client import OTHER_COMMANDS

@@ -33,6 +33,8 @@ READ_TIMEOUT = 10.0  # seconds a child waits for its client's request, and for t
 # What a ``check`` run imports (tests/test_resident.py checks that a served run imports nothing of lintimg that the
 # server had not); the rule modules of Dockerfile and build-context rules are added from the rule index.
 WARM = ("lintimg.__main__", "lintimg.cli", "lintimg.replay", "lintimg.run.check", "lintimg.run.cache", "lintimg.run.fix",
+        "lintimg.engine.pragmas", "lintimg.secrets.hit", "lintimg.secrets.scanner", "lintimg.secrets.engine", "lintimg.secrets.formats",
+        "lintimg.secrets.values", "lintimg.context.build", "subprocess", "fcntl",
         "lintimg.context", "lintimg.context.observe", "lintimg.context.secretscan", "lintimg.context.gitchurn", "lintimg.shellcheck",
         "lintimg.shellcheck.batch", "lintimg.shellcheck.cache", "lintimg.secrets.spans", "lintimg.secrets.cache", "lintimg.engine.redaction",
         "lintimg.reports.text", "lintimg.reports.json", "lintimg.reports.sarif", "lintimg.reports.github", "lintimg.reports.junit",
@@ -57,14 +59,97 @@ def warm() -> None:
 def _warm_caches() -> None:
     """Fill what a run builds on first use from lintimg's own code and data alone (the server key covers both),
     never from a request, a working directory, the environment or a user's file: the check parser, the
-    built-in SDK families' patterns, the secret triggers' pattern."""
-    from lintimg import cli
+    built-in rules' records, the built-in SDK families' patterns, the secret triggers' pattern."""
+    from lintimg import cli, rules
     from lintimg.rules import size
     from lintimg.secrets import triggers
 
     cli.prebuild("check")
+    rules.lintimg_rules()
     size.compile_builtin_globs()
     triggers.may_match(b"")
+    _compile_learnt_patterns()
+
+
+# A Dockerfile that takes a check down its common paths (stages, apt, pip, COPY, USER, HEALTHCHECK, a script).
+SAMPLE = """\
+FROM python:3.12-slim AS build
+ARG VERSION=1.0
+RUN apt-get update && apt-get install -y --no-install-recommends gcc curl && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt && if [ -f setup.py ]; then python setup.py build; fi
+FROM python:3.12-slim
+LABEL org.opencontainers.image.version="$VERSION"
+COPY --from=build /app /app
+ENV PORT=8080
+EXPOSE 8080
+USER 1000
+HEALTHCHECK CMD curl -f http://localhost:8080/ || exit 1
+CMD ["python", "/app/main.py"]
+"""
+
+
+def _compile_learnt_patterns() -> None:
+    """Compile the regular expressions a check compiles on first use (``re.match(pattern, …)`` at a call site),
+    learnt from a check of :data:`SAMPLE` in a throwaway child: an empty folder, no config, caches off, an
+    environment of PATH only. Only ``re``'s own cache of compiled patterns (a pure function of the pattern) is
+    filled here; nothing else of that run reaches the server. ``re._cache`` is CPython's: without it, nothing is
+    learnt and runs compile as they would."""
+    import marshal
+    import re
+
+    if not isinstance(getattr(re, "_cache", None), dict):
+        return
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read)
+            _sample_run(write)
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as fh:
+        data = fh.read()
+    os.waitpid(pid, 0)
+    try:
+        learnt = marshal.loads(data) if data else []
+    except (ValueError, EOFError, TypeError):
+        return
+    for pattern, flags in learnt:
+        try:
+            re.compile(pattern, flags)
+        except (re.error, TypeError, ValueError):
+            continue
+
+
+def _sample_run(out: int) -> None:
+    import marshal
+    import re
+    import tempfile
+
+    from lintimg.__main__ import in_process
+
+    with tempfile.TemporaryDirectory(prefix="lintimg-warm-") as folder:
+        os.chdir(folder)
+        with open("Dockerfile", "w", encoding="utf-8") as fh:
+            fh.write(SAMPLE)
+        path = os.environ.get("PATH", os.defpath)
+        os.environ.clear()
+        os.environ.update({"PATH": path, "HOME": folder, "LINTIMG_NO_CACHE": "1"})
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        before = set(re._cache)  # type: ignore[attr-defined]
+        sys.argv = ["lintimg", "Dockerfile"]
+        try:
+            in_process()
+        except BaseException:  # noqa: BLE001 - whatever the sample run did, what it compiled is still worth having
+            pass
+        learnt = [(key[1], int(key[2])) for key in set(re._cache) - before  # type: ignore[attr-defined]
+                  if isinstance(key, tuple) and len(key) == 3 and isinstance(key[1], (str, bytes))]
+    os.write(out, marshal.dumps(learnt))
 
 
 def idle_seconds() -> float:
@@ -78,12 +163,18 @@ def main(folder: str, key: str, flags: str) -> None:
     """The server's start (``client.BOOT``): check that this process is the one the client asked for, listen, warm up, serve."""
     if repr(tuple(sys.flags)) != flags:  # (the key covers the flags too; this says why in the log)
         sys.exit("lintimg daemon: this interpreter's flags differ from the client's; not started")
+    from lintimg import distributions
+    from lintimg.engine.plugins import remember_files
+
+    # What every request's key proves unchanged (lintimg's files, the distributions' folders), listed once here for
+    # every child, and listed again after the key was checked: a change while the server started ends it.
+    distributions.remember()
     listings = wire.code_listings()
     if wire.server_key(listings) != key or wire.socket_dir() != folder:
         sys.exit("lintimg daemon: lintimg's code or the interpreter changed while the server started; not started")
-    from lintimg.engine.plugins import remember_files
-
-    remember_files(listings)  # what every request's key proves unchanged: its children need not list it again
+    if list(distributions.distributions(sys.path)) != list(distributions.distributions()) or wire.code_listings() != listings:
+        sys.exit("lintimg daemon: the installed distributions or lintimg's code changed while the server started; not started")
+    remember_files(listings)
     Server(folder, key, idle_seconds()).serve()
 
 
