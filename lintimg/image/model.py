@@ -380,10 +380,10 @@ def affixed(paths: Sequence[str], *, ends: tuple[str, ...] = (), starts: tuple[s
     something in the joined text, which it rarely does (an image may hold 300,000 paths). A tuple of paths is
     joined once for every search of it (:func:`view_paths`: the rules search the view's paths in turn)."""
     exact = frozenset(names)
-    gate = _gate(ends, starts, tuple(sorted(exact)), parts)
+    gate = _gate(ends, starts, tuple(sorted(exact)), parts) if len(paths) >= GATED else None  # (a few: searched as they are)
     found: list[int] = []
     for at, (joined, text) in zip(range(0, len(paths), FEW), _joined(paths)):
-        if text is not None and gate.search(text) is None:
+        if gate is not None and text is not None and gate.search(text) is None:
             continue
         some = paths[at : at + FEW]
         tests = []
@@ -415,9 +415,10 @@ def _gate(ends: tuple[str, ...], starts: tuple[str, ...], names: tuple[str, ...]
 def mentions(text: str, *, ends: tuple[str, ...] = (), starts: tuple[str, ...] = (), names: Iterable[str] = (),
              parts: tuple[str, ...] = ()) -> bool:
     """Whether the paths joined in ``text``, each between two NULs, may hold one that :func:`affixed` finds for these
-    affixes: one RE2 pass when the text is ASCII; True (look at each) when not."""
-    gate = _gate(ends, starts, tuple(sorted(frozenset(names))), parts)
-    return not text.isascii() or gate.search(text.encode("ascii")) is not None
+    affixes: one RE2 pass when the text is ASCII and long; True (look at each) when not."""
+    if not text.isascii() or len(text) < GATED * 16:
+        return True
+    return _gate(ends, starts, tuple(sorted(frozenset(names))), parts).search(text.encode("ascii")) is not None
 
 
 class Paths(tuple[str, ...]):
@@ -449,6 +450,7 @@ def view_paths(image: Image) -> Paths:
     return paths
 
 
+GATED = 512  # paths from which affixed's one RE2 pass pays (fewer are searched needle by needle: no RE2 to load for them)
 FEW = 4096  # paths joined at a time by affixed: a few searches of their text rule them all out at once, mostly
 
 

@@ -22,7 +22,7 @@ from operator import methodcaller
 from typing import TYPE_CHECKING, Any
 
 from lintimg.dockerfile.supervisor import looks_like_supervisor_config
-from lintimg.image.model import EntryType, LayerEntry, affixed, view_paths
+from lintimg.image.model import GATED, EntryType, LayerEntry, affixed, view_paths
 
 if TYPE_CHECKING:
     from lintimg.dockerfile.shape import Findings
@@ -98,8 +98,8 @@ def _one_folder_deep() -> Any:
 
 def _shallow(text: str, paths: Sequence[str]) -> bool:
     """Whether one of ``paths`` (``text``: them joined, each between two NULs) is at most one folder deep: one RE2 pass
-    over an ASCII text (a NUL in a path can only add a match), else a count of each path's slashes."""
-    if text.isascii():
+    over a long ASCII text (a NUL in a path can only add a match), else a count of each path's slashes."""
+    if text.isascii() and len(paths) >= GATED:
         return _one_folder_deep().search(text) is not None
     return min(map(_SLASHES, paths), default=2) < 2
 
