@@ -589,10 +589,9 @@ class _LayerWalk:
     def _take_run(self, run: Run) -> None:
         """A run of empty files and folders, by column: its names checked as one string, its columns added by ``map``
         (no :class:`LayerEntry` made); its files wait for :meth:`_ask`."""
-        names, types, owners = run
-        joined = "\0" + "\0".join(names) + "\0"
+        names, types, owners, joined = run
         # as walk tests each name: none empty, none with "//", "/." or a leading "." or "/" (under 101 characters: within bounds)
-        if "\0\0" in joined or "//" in joined or "/." in joined or "\0." in joined or "\0/" in joined:
+        if "\0\0" in joined or "//" in joined or "." in joined and ("/." in joined or "\0." in joined) or "\0/" in joined:
             for h in run.headers():
                 self._take(h)
             return

@@ -85,6 +85,11 @@ class Run(NamedTuple):
     names: list[str]
     types: tuple[int, ...]
     owners: list[tuple[int, int, int]]  # (mode, uid, gid)
+    text: str  # the names joined, each between two NULs (one text to test them all at once)
+
+    @classmethod
+    def of(cls, names: list[str], types: tuple[int, ...], owners: list[tuple[int, int, int]]) -> Run:
+        return cls(names, types, owners, "\0" + "\0".join(names) + "\0")
 
     def headers(self) -> Iterator[Header]:
         for name, typeflag, (mode, uid, gid) in zip(self.names, self.types, self.owners):
@@ -344,7 +349,7 @@ class TarReader:
         else:
             slash = []
         if seg.isascii() and got == want and None not in owners and not any(s and t != _DIR for s, t in zip(slash, types)):
-            return Run(names, types, owners), n // BLOCK
+            return Run.of(names, types, owners), n // BLOCK
         # something ends the run: find the first block that does
         good = min(
             next(compress(count(), map(operator.not_, map(bytes.isascii, blocks))), n),
@@ -354,7 +359,7 @@ class TarReader:
         )
         if good < _MIN_RUN:
             return None, good
-        return Run(names[:good], types[:good], owners[:good]), good
+        return Run.of(names[:good], types[:good], owners[:good]), good
 
     def _uniform(self, buf: bytes, at: int, n: int) -> tuple[Run | None, int]:
         """The run of header blocks at ``buf[at]`` (at most ``n``) that differ only in their names and checksums (a
@@ -392,7 +397,7 @@ class TarReader:
         text = "\0" + b"\0".join(_NAMES.findall(buf, at, at + k * BLOCK)).decode("ascii") + "\0"
         if "\0\0" in text or "/\0" in text:  # an empty name, or one ending in "/"
             return None, k
-        return Run(text[1:-1].split("\0"), (tail[0],) * k, [ids] * k), k
+        return Run(text[1:-1].split("\0"), (tail[0],) * k, [ids] * k, text), k
 
     def _right(self, got: list[int], want: list[int | None], fields: tuple[bytes, ...]) -> int:
         """How many of the blocks whose sums are ``got`` have a right checksum in ``fields``, in a row from the first:
