@@ -209,7 +209,8 @@ class Files(MutableMapping[str, ImageFile]):
         paths, held = entries.paths, self.held
         if not paths or EntryType.SYMLINK in entries.types or layer not in self._entries:
             return False
-        if not held.keys().isdisjoint(paths) or not changed.keys().isdisjoint(paths):
+        # (an empty mapping, as for an image's first layer, holds none: not asked about each path)
+        if held and not held.keys().isdisjoint(paths) or changed and not changed.keys().isdisjoint(paths):
             return False
         before, span = len(held), self._span
         held.update(zip(paths, range(layer, layer + span * len(paths), span)))  # row * span + layer
@@ -382,7 +383,7 @@ def affixed(paths: Sequence[str], *, ends: tuple[str, ...] = (), starts: tuple[s
     exact = frozenset(names)
     gate = _gate(ends, starts, tuple(sorted(exact)), parts) if len(paths) >= GATED else None  # (a few: searched as they are)
     found: list[int] = []
-    for at, (joined, text) in zip(range(0, len(paths), FEW), _joined(paths)):
+    for at, (joined, text) in zip(range(0, len(paths), FEW), joined_chunks(paths)):
         if gate is not None and text is not None and gate.search(text) is None:
             continue
         some = paths[at : at + FEW]
@@ -427,7 +428,7 @@ class Paths(tuple[str, ...]):
     chunks: list[tuple[str, bytes | None]] | None = None
 
 
-def _joined(paths: Sequence[str]) -> list[tuple[str, bytes | None]]:
+def joined_chunks(paths: Sequence[str]) -> list[tuple[str, bytes | None]]:
     """``paths`` joined :data:`FEW` at a time, each path between two NULs, with that text's bytes when it is ASCII
     (what RE2 searches; a str's isascii is a flag, O(1)); kept by :class:`Paths`."""
     chunks = paths.chunks if isinstance(paths, Paths) else None
