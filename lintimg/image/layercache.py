@@ -92,12 +92,16 @@ def _numbers(values: list[int]) -> dict[str, str] | list[int]:
     try:
         top = max(values)
         key = next(k for k, (_, bound) in _WIDTHS.items() if top < bound)  # StopIteration past 64 bits
-        words = array(_WIDTHS[key][0], values)  # OverflowError below 0, TypeError for what is not an integer
-    except (TypeError, OverflowError, StopIteration):
+        if key == "u8":  # bytes() makes them several times faster than array (ValueError below 0)
+            raw = bytes(values)  # TypeError for what is not an integer, as below
+        else:
+            words = array(_WIDTHS[key][0], values)  # OverflowError below 0, TypeError for what is not an integer
+            if sys.byteorder != "little":
+                words.byteswap()
+            raw = words.tobytes()
+    except (TypeError, ValueError, OverflowError, StopIteration):
         return list(values)
-    if sys.byteorder != "little":
-        words.byteswap()
-    return {key: base64.b64encode(words.tobytes()).decode("ascii")}
+    return {key: base64.b64encode(raw).decode("ascii")}
 
 
 def _unnumbers(column: object, n: int) -> list[int]:
