@@ -13,6 +13,7 @@ the peer ids when the key is written like one.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import field
@@ -30,6 +31,7 @@ ALWAYS_SELECTED = frozenset({"LI001", "LI002"})
 _NOT_STATE = ("rules", "config", "_by_key", "_by_peer", "_families")
 
 
+@functools.lru_cache(maxsize=4096)  # each registry asks it of every peer id of every rule (~450)
 def normalize_peer(pid: str) -> str:
     """Canonical form of a peer id: ``DS025``/``AVD-DS-0025`` -> ``DS-0025``."""
     m = re.match(r"^(?:AVD-)?DS-?0*(\d+)$", pid, re.I)
