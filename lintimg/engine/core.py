@@ -124,7 +124,7 @@ def instruction_anchor(df: Dockerfile, ins: Instruction) -> str:
 # The base plugin manager and its code stamp, made ahead of any request by the resident server
 # (:func:`ready_plugins`) and taken by the first engine of a served child: both are functions of installed
 # code alone, which the server's key proves unchanged. At most one: a second engine builds its own.
-_ready: list[tuple[pluggy.PluginManager, list[object]]] = []
+_ready: list[tuple[pluggy.PluginManager, str]] = []
 
 
 def ready_plugins() -> None:
@@ -146,7 +146,7 @@ class Engine:
         self.config = config
         ready = _ready.pop() if _ready else None
         self.pm = ready[0] if ready else base_manager([(_ENGINE_PLUGIN, _EnginePlugin())])
-        self._stamp: list[object] | None = ready[1] if ready else None
+        self._stamp: str | None = ready[1] if ready else None
         if add_configured(self.pm, config, rules_dirs):
             self._stamp = None  # more code than the base's
         try:

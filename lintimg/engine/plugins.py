@@ -136,9 +136,10 @@ def _files(root: str) -> list[tuple[str, int, int]]:
     return list(cachefiles.tree_files(root))
 
 
-def code_stamp(pm: pluggy.PluginManager) -> list[object]:
-    """What the code of a run is: every file of lintimg and of each registered plugin's package
-    (path, size, mtime) and every installed distribution's name and version. Editing a rule,
+def code_stamp(pm: pluggy.PluginManager) -> str:
+    """What the code of a run is, as a digest: every file of lintimg and of each registered plugin's
+    package (path, size, mtime) and every installed distribution's name and version. Editing a rule,
     a helper or a data file, adding or removing a plugin, or upgrading a dependency changes it."""
     files = sorted(f for root in _source_roots(pm) for f in _files(root))
-    return [files, sorted((name, version) for name, version, _ in distributions())]
+    dists = sorted((name, version) for name, version, _ in distributions())
+    return cachefiles.digest(repr([files, dists]).encode("utf-8", "surrogateescape"))
