@@ -56,9 +56,10 @@ class Entries(Sequence[LayerEntry]):
     each in turn when iterated). The columns are public and read-only to everyone but the reader.
     """
 
-    __slots__ = ("paths", "types", "sizes", "modes", "uids", "gids", "links")
+    __slots__ = ("paths", "types", "sizes", "modes", "uids", "gids", "links", "_searched")
 
     def __init__(self, entries: Iterable[LayerEntry] = ()) -> None:
+        self._searched: Paths | None = None  # the paths as searched (joined once), until an entry is added
         self.paths: list[str] = []
         self.types: list[EntryType] = []
         self.sizes: list[int] = []
@@ -78,6 +79,13 @@ class Entries(Sequence[LayerEntry]):
         self.paths, self.types, self.sizes, self.modes, self.uids, self.gids, self.links = paths, types, sizes, modes, uids, gids, links
         return self
 
+    def searched(self) -> Paths:
+        """The paths column as :class:`Paths`, kept until an entry is added: every search of the layer's paths
+        (:func:`affixed`) joins them once."""
+        if self._searched is None:
+            self._searched = Paths(self.paths)
+        return self._searched
+
     def columns(self) -> tuple[list[str], list[EntryType], list[int], list[int], list[int], list[int], list[str]]:
         """The columns in :class:`LayerEntry`'s order."""
         return self.paths, self.types, self.sizes, self.modes, self.uids, self.gids, self.links
@@ -87,17 +95,20 @@ class Entries(Sequence[LayerEntry]):
 
     def extend(self, entries: Iterable[LayerEntry]) -> None:
         rows = entries if isinstance(entries, (list, tuple)) else list(entries)
+        self._searched = None
         if rows:
             for column, values in zip(self._any(), zip(*rows)):
                 column += values
 
     def append(self, entry: LayerEntry) -> None:
+        self._searched = None
         for column, value in zip(self._any(), entry):
             column.append(value)
 
     def add(self, paths: Sequence[str], types: Iterable[EntryType], sizes: Iterable[int], modes: Iterable[int], uids: Iterable[int],
             gids: Iterable[int], links: Iterable[str]) -> None:
         """Add entries by column (each as long as ``paths``)."""
+        self._searched = None
         n = len(self.paths)
         for column, values in zip(self._any(), (paths, types, sizes, modes, uids, gids, links)):
             column += values
@@ -255,6 +266,15 @@ class Files(MutableMapping[str, ImageFile]):
 
     def keys(self) -> KeysView[str]:
         return self.held.keys()
+
+    def paths(self) -> Paths:
+        """The paths of the view, in order: when it is one layer's paths as they are (that layer merged at once, nothing
+        given or deleted since), that layer's :meth:`Entries.searched`, whose joined text the searches of the layer
+        share; else made anew."""
+        layers = [entries for entries in self._entries.values() if entries]
+        if not self.given and len(layers) == 1 and len(self.held) == len(layers[0]):
+            return layers[0].searched()
+        return Paths(self)
 
     def with_mode(self, bits: int) -> list[tuple[str, ImageFile]]:
         """The ``(path, file)`` pairs whose mode has one of ``bits``, by path: the rows of each layer's mode column
@@ -447,7 +467,7 @@ def view_paths(image: Image) -> Paths:
     them (:func:`affixed`) join them once."""
     paths = image.memo.get("paths")
     if not isinstance(paths, Paths):
-        paths = image.memo["paths"] = Paths(image.files)
+        paths = image.memo["paths"] = image.files.paths()
     return paths
 
 
