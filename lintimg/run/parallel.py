@@ -1,0 +1,255 @@
+"""A check over many files in several processes: the files to lint dealt out to forked workers.
+
+pre-commit hands every staged Dockerfile to one ``lintimg`` process (the hooks
+are ``require_serial``: rules look across files), so using more than one CPU
+is lintimg's own business. When a check has enough files to lint
+(:data:`MIN_FILES` per process) and this process may use more than one CPU,
+the engine — plugins, rules, configuration, set up once — is shared through
+``fork`` (copy-on-write), the files are dealt out in *shares*, and each share
+is prepared (``lintimg_prepare``: the ShellCheck batch) and linted in a
+process of its own, the first share in this one. Files of one build context
+stay in one share (they share its walk). Each worker hands back its files'
+findings and notes, what it learnt of the results-cache entries it wrote, and
+what the caller asks to carry (the run memo's recording); they are merged in
+the files' order, so the report, the results cache and the run memo are those
+of a run in one process.
+
+A run stays in one process when ``--jobs 1`` or ``LINTIMG_JOBS=1`` asks so;
+when the platform lacks ``fork`` or ``sched_getaffinity`` (not Linux); when a
+thread runs (a forked copy could inherit a lock held by it); when a plugin's
+batch work must see all targets together (``lintimg_prepare_splits``: the
+built-in one says so while base-image lookups are on); and when there are
+fewer than :data:`MIN_FILES` files to lint per process.
+
+A worker that dies (a signal, a crash outside the rules) makes the run end
+with one line naming its files and exit 2; an exception in a worker is the
+run's, with the same message. SIGTERM or SIGINT while workers run stops them
+(and reaps them) before the run ends.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, NoReturn, TypeVar
+
+from lintimg import limits
+from lintimg.errors import LintimgError, internal_error
+
+T = TypeVar("T")
+ENV = "LINTIMG_JOBS"
+# Files a process must have to lint for another one to pay: forking, copying on write and handing back cost a few
+# ms per worker; an edited file's lint ~8 ms (measured: docs/daemon.md, "Several CPUs").
+MIN_FILES = 4
+GRACE = 2.0  # seconds a worker told to stop (SIGTERM) has to clean up (ShellCheck's files) before SIGKILL
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}  # the run's stop signals (lintimg.cli): blocked across fork
+
+
+def requested(jobs: int | None) -> int:
+    """The most processes a check may use: ``jobs`` (``--jobs``), else ``LINTIMG_JOBS``, else every CPU this process
+    may use — never more than those."""
+    if jobs is None:
+        given = os.environ.get(ENV, "").strip()
+        if given:
+            if not given.isdigit() or int(given) < 1:
+                raise LintimgError(f"{ENV}={given[:40]!r}: expected a whole number of processes, 1 or more")
+            jobs = int(given)
+    cpus = limits.usable_cpus()
+    return cpus if jobs is None else min(jobs, cpus)
+
+
+def can_fork() -> bool:
+    """Whether this process may fork workers: a POSIX platform that tells its CPUs, and no other thread running."""
+    if not hasattr(os, "fork") or not hasattr(os, "sched_getaffinity"):
+        return False
+    threading = sys.modules.get("threading")  # not imported: no thread was started through it
+    return threading is None or threading.active_count() == 1
+
+
+def shares(groups: Iterable[tuple[list[int], int]], processes: int) -> list[list[int]]:
+    """``groups`` (indices that go together, and their weight) dealt out to at most ``processes`` shares of about
+    equal weight, heaviest first (each to the lightest share); each share's indices in order, the shares in the order
+    of their first index."""
+    loads: list[tuple[int, list[int]]] = [(0, []) for _ in range(processes)]
+    for members, weight in sorted(groups, key=lambda g: -g[1]):
+        load, share = min(loads, key=lambda s: s[0])
+        loads.remove((load, share))
+        loads.append((load + weight, share + members))
+    return sorted((sorted(share) for _, share in loads if share), key=lambda s: s[0])
+
+
+class _Worker:
+    """A forked process checking one share, and the pipe it hands its results back through."""
+
+    def __init__(self, pid: int, fd: int, names: list[str]) -> None:
+        self.pid, self.fd, self.names = pid, fd, names
+        self.status: int | None = None
+
+    def what(self) -> str:
+        first = self.names[0] if self.names else "?"
+        return f"{len(self.names)} files ({first}, …)" if len(self.names) > 1 else first
+
+    def result(self) -> tuple[bool, Any, Any]:
+        """``(ok, value, carried)`` as the worker sent them; raises :class:`LintimgError` when it sent nothing whole."""
+        chunks = []
+        while True:
+            chunk = os.read(self.fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(self.fd)
+        self.fd = -1
+        _, self.status = os.waitpid(self.pid, 0)
+        import pickle
+
+        try:
+            got = pickle.loads(b"".join(chunks))  # noqa: S301 - from our own fork, through a pipe only it holds
+            if isinstance(got, tuple) and len(got) == 3 and os.waitstatus_to_exitcode(self.status) == 0:
+                return got[0], got[1], got[2]
+        except Exception:  # noqa: BLE001, S110 - a torn message is told below, with how the worker ended
+            pass
+        code = os.waitstatus_to_exitcode(self.status)
+        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
+        raise LintimgError(f"the worker process checking {self.what()} {how} before handing back its findings")
+
+    def end(self) -> None:
+        """Stop the worker if it still runs (SIGTERM, then SIGKILL after :data:`GRACE` seconds) and reap it."""
+        if self.fd >= 0:
+            os.close(self.fd)  # a worker blocked on a full pipe sees it closed
+            self.fd = -1
+        if self.status is not None:
+            return
+        import time
+
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+            until = time.monotonic() + GRACE
+            while time.monotonic() < until:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid:
+                    self.status = status
+                    return
+                time.sleep(0.01)
+            os.kill(self.pid, signal.SIGKILL)
+            _, self.status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            self.status = 0
+
+
+def run(shares: list[list[int]], work: Callable[[list[int]], T], names: Callable[[list[int]], list[str]],
+        carry: Carrier[Any] | None = None) -> list[T]:
+    """``work(share)`` for each share — the first here, each other in a forked worker — and the results in the
+    order of ``shares``; ``names(share)`` names a share's files for an error; ``carry`` brings the caller's state
+    from each worker back here. The caller checked :func:`can_fork`."""
+    limits.share_cpus(len(shares))
+    for stream in (sys.stdout, sys.stderr):  # a worker must not write what this process buffered so far
+        if stream is not None:
+            stream.flush()
+    workers: list[_Worker] = []
+    try:
+        for share in shares[1:]:
+            # Blocked across fork: a stop signal must not run this process's handler in a child not yet a worker,
+            # nor here before the worker is known (and so stopped at the end).
+            signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+            try:
+                workers.append(_fork(share, work, carry, [w.fd for w in workers], names(share)))
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+        results = [work(shares[0])]
+        for w in workers:
+            ok, value, carried = w.result()
+            if carry is not None:
+                carry.absorb(carried)
+            if not ok:
+                raise _raised(value)
+            results.append(value)
+        return results
+    finally:
+        for w in workers:
+            w.end()
+        limits.share_cpus(1)
+
+
+class Carrier(Generic[T]):
+    """State of the caller a worker changes, brought back: ``take()`` in the worker after its share, ``absorb()`` here."""
+
+    def __init__(self, take: Callable[[], T], absorb: Callable[[T], None]) -> None:
+        self.take, self.absorb = take, absorb
+
+
+def _fork(share: list[int], work: Callable[[list[int]], Any], carry: Carrier[Any] | None, others: list[int], names: list[str]) -> _Worker:
+    """A worker for ``share`` (the stop signals are blocked: the caller unblocks them)."""
+    read, write = os.pipe()
+    try:
+        pid = os.fork()
+    except BaseException:
+        os.close(read)
+        os.close(write)
+        raise
+    if pid == 0:  # the worker: it never returns from here
+        try:
+            os.close(read)
+            for fd in others:  # the other workers' pipes: each must see its own reader go
+                os.close(fd)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+            _work(write, share, work, carry)
+        finally:
+            os._exit(70)
+    os.close(write)
+    return _Worker(pid, read, names)
+
+
+def _work(fd: int, share: list[int], work: Callable[[list[int]], Any], carry: Carrier[Any] | None) -> NoReturn:
+    """In the worker: check ``share``, wait for its threads (ShellCheck's, which removes its files), send the
+    results, and end without the interpreter's exit (its atexit work and buffers are the parent's)."""
+    code = 0
+    try:
+        try:
+            message: tuple[bool, Any, Any] = (True, work(share), None)
+        except BaseException as e:  # noqa: BLE001 - the run's error, handed to the parent, which ends the run with it
+            if os.environ.get("LINTIMG_DEBUG") and not isinstance(e, LintimgError):
+                import traceback
+
+                traceback.print_exc()
+            message = (False, _portable(e), None)
+        _join_threads()
+        if carry is not None:
+            message = (message[0], message[1], carry.take())
+        import pickle
+
+        data = memoryview(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+        while data:
+            data = data[os.write(fd, data):]
+    except BaseException:  # noqa: BLE001 - stopped, or the parent went away: it sees how this process ended
+        code = 3
+    os._exit(code)
+
+
+def _join_threads() -> None:
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        for t in threading.enumerate():
+            if t is not threading.main_thread() and not t.daemon:
+                t.join()
+
+
+def _portable(e: BaseException) -> tuple[str, int, str]:
+    """An exception of a worker as the parent raises it again: a :class:`LintimgError`'s message and exit code (a
+    stop's too), anything else as the one line the CLI shows for a bug."""
+    if isinstance(e, limits.Stopped):
+        return "stopped", e.exit_code, str(e)
+    if isinstance(e, LintimgError):
+        return "error", e.exit_code, str(e)
+    if isinstance(e, KeyboardInterrupt):
+        return "stopped", 130, "interrupted"
+    return "error", 2, internal_error(e)
+
+
+def _raised(value: tuple[str, int, str]) -> LintimgError:
+    kind, code, message = value
+    if kind == "stopped":
+        return limits.Stopped(message, code)
+    error = LintimgError(message)
+    error.exit_code = code
+    return error
