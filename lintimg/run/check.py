@@ -11,13 +11,12 @@ from lintimg.engine.hookspecs import BASEFACTS, INCOMPLETE, NOTES
 from lintimg.engine.target import Subject, Target
 from lintimg.findings import Finding
 from lintimg.records import record
-from lintimg.run import RunResult
+from lintimg.run import RunResult, parallel
 
 if TYPE_CHECKING:
     from lintimg.context import ContextAttacher
     from lintimg.dockerfile import Dockerfile
     from lintimg.run.cache import ResultCache
-    from lintimg.run.parallel import Carrier
 
 PER_FILE = 2000  # a file's fixed cost in a share's weight, in characters of text (model, views, every rule's call)
 
@@ -104,7 +103,7 @@ class Jobs:
     :func:`lintimg.run.parallel.requested` says), and the caller's state each worker changes (``carry``)."""
 
     processes: int | None = None
-    carry: Carrier[Any] | None = None
+    carry: parallel.Carrier[Any] | None = None
 
 
 Checked = dict[int, tuple[list[Finding], list[str]]]  # source index -> findings, notes
@@ -126,8 +125,6 @@ def _checked(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher
         if plan is None:
             out.update(_check(engine, sources, todo, keys, cache)[0])
             return out
-    from lintimg.run import parallel
-
     def work(share: list[int]) -> tuple[Checked, dict[str, Any]]:
         return _check(engine, sources, share, keys, cache)
 
@@ -143,8 +140,6 @@ def _plan(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher | 
     """The shares of ``todo`` for the processes of a split check, or ``None`` to check them here, in one (see
     :mod:`lintimg.run.parallel`). Dockerfiles of one build context go together (they share its walk); a
     share's weight is its text, plus a fixed cost per file."""
-    from lintimg.run import parallel
-
     processes = min(jobs.processes if jobs and jobs.processes else parallel.requested(None), len(todo) // parallel.MIN_FILES)
     if processes < 2 or not parallel.can_fork() or not engine.prepare_splits():
         return None

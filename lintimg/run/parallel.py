@@ -40,7 +40,7 @@ from lintimg.errors import LintimgError, internal_error
 T = TypeVar("T")
 ENV = "LINTIMG_JOBS"
 # Files a process must have to lint for another one to pay: forking, copying on write and handing back cost a few
-# ms per worker; an edited file's lint ~8 ms (measured: docs/daemon.md, "Several CPUs").
+# ms per worker; an edited file's lint ~8 ms (docs/architecture.md, Several CPUs).
 MIN_FILES = 4
 GRACE = 2.0  # seconds a worker told to stop (SIGTERM) has to clean up (ShellCheck's files) before SIGKILL
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}  # the run's stop signals (lintimg.cli): blocked across fork
@@ -147,17 +147,25 @@ def run(shares: list[list[int]], work: Callable[[list[int]], T], names: Callable
         if stream is not None:
             stream.flush()
     workers: list[_Worker] = []
+    pending: list[_Worker | list[int]] = []
     try:
         for share in shares[1:]:
             # Blocked across fork: a stop signal must not run this process's handler in a child not yet a worker,
             # nor here before the worker is known (and so stopped at the end).
             signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
             try:
-                workers.append(_fork(share, work, carry, [w.fd for w in workers], names(share)))
+                worker = _fork(share, work, carry, [w.fd for w in workers], names(share))
+                workers.append(worker)
+                pending.append(worker)
+            except OSError:  # no process to spare (EAGAIN, ENOMEM): this share is checked here
+                pending.append(share)
             finally:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
         results = [work(shares[0])]
-        for w in workers:
+        for w in pending:
+            if isinstance(w, list):
+                results.append(work(w))
+                continue
             ok, value, carried = w.result()
             if carry is not None:
                 carry.absorb(carried)
@@ -218,7 +226,10 @@ def _work(fd: int, share: list[int], work: Callable[[list[int]], Any], carry: Ca
             message = (message[0], message[1], carry.take())
         import pickle
 
-        data = memoryview(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+        try:
+            data = memoryview(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+        except Exception as e:  # noqa: BLE001 - a plugin's finding that cannot travel: the run says so, as for a bug
+            data = memoryview(pickle.dumps((False, _portable(e), None), pickle.HIGHEST_PROTOCOL))
         while data:
             data = data[os.write(fd, data):]
     except BaseException:  # noqa: BLE001 - stopped, or the parent went away: it sees how this process ended
