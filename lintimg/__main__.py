@@ -23,15 +23,15 @@ def main() -> int:
     return in_process(serve)
 
 
-def in_process(serve: bool = False) -> int:
-    """The run: answered from its memo, else (``serve``) by the resident server, else here. The server's
-    children run this too, without ``serve``."""
+def in_process(serve: bool = False, memo: bool = True) -> int:
+    """The run: answered from its memo (unless ``memo`` is false: the caller has just asked it), else
+    (``serve``) by the resident server, else here. The server's children run this too, without either."""
     # A run builds a few hundred thousand objects that live to its end (modules, rules, models): at the default
     # threshold (700) the collector walks them ~50 times, 5% of a pre-commit run over 20 edited files, and finds
     # next to nothing. Long runs (a corpus batch) still collect, less often.
     gc.set_threshold(50_000, 10, 10)
     try:
-        return _run(serve)
+        return _run(serve, memo)
     finally:
         # The interpreter's exit collects once more over everything before tearing it down: ~15% of that run's
         # CPU. Frozen, the objects are only torn down (refcounts, as always); nothing of lintimg's waits for the
@@ -39,12 +39,13 @@ def in_process(serve: bool = False) -> int:
         gc.freeze()
 
 
-def _run(serve: bool) -> int:
-    from lintimg import replay
+def _run(serve: bool, memo: bool) -> int:
+    if memo:
+        from lintimg import replay
 
-    code = replay.replayed(sys.argv[1:])  # first, served or not: a repeated run costs less than asking a server
-    if code is not None:
-        return code
+        code = replay.replayed(sys.argv[1:])  # first, served or not: a repeated run costs less than asking a server
+        if code is not None:
+            return code
     if serve:
         from lintimg.resident import client
 

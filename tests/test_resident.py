@@ -265,6 +265,61 @@ def test_a_run_that_dies_in_the_server_is_reported_once_and_not_run_again(server
     assert server.status()[1] == before + 2  # the server lives on
 
 
+SAYS = '''
+import sys
+
+from lintimg.engine import hookimpl, rule, rules_in
+from lintimg.findings import Hit, Severity
+
+
+@rule("EX901", "says", Severity.INFO)
+def says(t):
+    """Says one word on line 1.
+
+    ## What it does
+    Reports its word.
+
+    ## Why it matters
+    A test of where a served run's rules come from.
+
+    ## Example
+    Any Dockerfile.
+
+    ## Fix
+    None.
+    """
+    yield Hit("WORD", line=1)
+
+
+@hookimpl
+def lintimg_rules():
+    return rules_in(sys.modules[__name__])
+'''
+
+
+def test_a_served_run_has_its_own_rules_folder_and_its_cache_sees_the_folder_change(tmp_path: Path, short_dir: str,
+                                                                                   repos: dict[str, Path]) -> None:
+    """The server builds the base plugins before any request; a request's own plugins come on top, in that child
+    only, and count in its results-cache key (caches on here): an edited rule is run again, not answered from cache."""
+    s = _served(tmp_path, short_dir)
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    args = ("--rules-dir", str(rules), "--no-context", "-f", "json", "Dockerfile")
+    try:
+        words = []
+        for word in ("first", "second-and-longer"):
+            (rules / "says.py").write_text(SAYS.replace("WORD", word))
+            served = s.run(*args, cwd=repos["b"], daemon=True)
+            here = s.run(*args, cwd=repos["b"], daemon=False, extra={"LINTIMG_NO_CACHE": "1"})
+            assert (served.returncode, served.stdout, served.stderr) == (here.returncode, here.stdout, here.stderr), word
+            words.append({w for w in ("first", "second-and-longer") if w.encode() in served.stdout})
+        plain = s.run("--no-context", "-f", "json", "Dockerfile", cwd=repos["b"], daemon=True)
+        assert words == [{"first"}, {"second-and-longer"}] and b"EX901" not in plain.stdout and plain.returncode in (0, 1)
+        assert s.status()[1] == 4  # all three were served (the status request is the fourth)
+    finally:
+        s.stop()
+
+
 def test_the_server_exits_when_idle(tmp_path: Path, short_dir: str) -> None:
     s = _served(tmp_path, short_dir, LINTIMG_DAEMON_IDLE="0.5")
     started = subprocess.run([str(SCRIPT), "daemon", "start"], env=s.env, cwd="/", capture_output=True, text=True, timeout=60)

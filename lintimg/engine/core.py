@@ -11,7 +11,7 @@ from lintimg import cachefiles, limits
 from lintimg.config import Config
 from lintimg.engine import hookspecs
 from lintimg.engine.hookspecs import Reporter
-from lintimg.engine.plugins import BUILTIN, code_stamp, plugin_manager
+from lintimg.engine.plugins import BUILTIN, add_configured, base_manager, code_stamp
 from lintimg.engine.redaction import plugin_finder, protect
 from lintimg.engine.registry import Registry
 from lintimg.engine.rule import Rule, RuleFunc, rule
@@ -21,6 +21,8 @@ from lintimg.findings import Finding, Hit, Location, Safety, Severity
 from lintimg.redaction import Redactor
 
 if TYPE_CHECKING:
+    import pluggy
+
     from lintimg.dockerfile import Dockerfile, Instruction  # types only: a kept run loads no model
 
 
@@ -73,6 +75,9 @@ ENGINE_RULES = (rule_crashed, unknown_rule_in_pragma)
 BUILTIN_REPORTS = next(name for name, module in BUILTIN.items() if module == "lintimg.reports")
 
 
+_ENGINE_PLUGIN = "lintimg-engine"
+
+
 class _EnginePlugin:
     """The engine's own rules travel the same hook as everyone else's."""
 
@@ -117,12 +122,34 @@ def instruction_anchor(df: Dockerfile, ins: Instruction) -> str:
     return label + "\x1f" + cachefiles.digest(" ".join(" ".join(words).split()).encode("utf-8", "surrogatepass"))[:32]
 
 
+# The base plugin manager and its code stamp, made ahead of any request by the resident server
+# (:func:`ready_plugins`) and taken by the first engine of a served child: both are functions of installed
+# code alone, which the server's key proves unchanged. At most one: a second engine builds its own.
+_ready: list[tuple[pluggy.PluginManager, str]] = []
+
+
+def ready_plugins() -> None:
+    """Build the base plugin manager and its code stamp now, for the first :class:`Engine` of this process
+    (the resident server's warm-up; each child it forks takes its own copy). Not when a third-party plugin is
+    installed: the server key covers lintimg's code, not the plugin's, so each child loads it afresh."""
+    from lintimg.distributions import entry_points
+
+    if any(not value.startswith("lintimg.") for _, value in entry_points(hookspecs.PROJECT)):
+        return
+    pm = base_manager([(_ENGINE_PLUGIN, _EnginePlugin())])
+    _ready[:] = [(pm, code_stamp(pm))]
+
+
 class Engine:
     """The plugins and rules of one run (``rules_dirs``: ``--rules-dir`` folders besides the config's)."""
 
     def __init__(self, config: Config, rules_dirs: Iterable[str] = ()):
         self.config = config
-        self.pm = plugin_manager(config, rules_dirs, extra=[("lintimg-engine", _EnginePlugin())])
+        ready = _ready.pop() if _ready else None
+        self.pm = ready[0] if ready else base_manager([(_ENGINE_PLUGIN, _EnginePlugin())])
+        self._stamp: str | None = ready[1] if ready else None
+        if add_configured(self.pm, config, rules_dirs):
+            self._stamp = None  # more code than the base's
         try:
             provided = self.pm.hook.lintimg_rules()
         except Exception as e:  # a plugin whose rule module fails to build is a setup error
@@ -167,7 +194,7 @@ class Engine:
         plugins, installed distributions), the configuration, which rules run at which severity,
         and what the plugins say their rules depend on (``lintimg_cache_key``)."""
         return [
-            code_stamp(self.pm),
+            self._stamp if self._stamp is not None else code_stamp(self.pm),
             repr(self.config),
             self.registry.state(),
             self.pm.hook.lintimg_cache_key(enabled=self.registry.enabled_ids),

@@ -51,8 +51,9 @@ def _load_file_module(path: Path) -> ModuleType:
     return mod
 
 
-def plugin_manager(config: Config, rules_dirs: Iterable[str] = (), extra: Iterable[tuple[str, object]] = ()) -> pluggy.PluginManager:
-    """A plugin manager with every plugin of the run registered (``extra``: the engine's own)."""
+def base_manager(extra: Iterable[tuple[str, object]] = ()) -> pluggy.PluginManager:
+    """A plugin manager with the plugins every run has whatever its config: ``extra`` (the engine's own),
+    the installed entry points, the built-in plugins. A function of installed code alone."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     for name, plugin in extra:
@@ -69,6 +70,13 @@ def plugin_manager(config: Config, rules_dirs: Iterable[str] = (), extra: Iterab
     for name, module in BUILTIN.items():
         if pm.get_plugin(name) is None:
             pm.register(importlib.import_module(module), name=name)
+    return pm
+
+
+def add_configured(pm: pluggy.PluginManager, config: Config, rules_dirs: Iterable[str] = ()) -> bool:
+    """Register on ``pm`` the config's ``plugins:`` modules and the files of its and the command line's rules
+    folders, after every plugin :func:`base_manager` registers; whether there was any."""
+    added = False
     for modname in config.plugins:
         try:
             plugin_module = importlib.import_module(modname)
@@ -77,13 +85,15 @@ def plugin_manager(config: Config, rules_dirs: Iterable[str] = (), extra: Iterab
         if not any(pm.parse_hookimpl_opts(plugin_module, attr) for attr in dir(plugin_module)):
             raise LintimgError(f"{config.path}: plugin {modname!r} provides no lintimg hooks (a module with @hookimpl functions)")
         pm.register(plugin_module, name=modname)
+        added = True
     for d in [*config.rules_dirs, *rules_dirs]:
         folder = Path(d)
         if not folder.is_dir():
             raise LintimgError(f"{d}: rules directory not found")
         for f in sorted(folder.glob("*.py")):
             pm.register(_load_file_module(f), name=f"rules-dir:{f}")
-    return pm
+            added = True
+    return added
 
 
 def _source_roots(pm: pluggy.PluginManager) -> set[str]:
@@ -126,9 +136,10 @@ def _files(root: str) -> list[tuple[str, int, int]]:
     return list(cachefiles.tree_files(root))
 
 
-def code_stamp(pm: pluggy.PluginManager) -> list[object]:
-    """What the code of a run is: every file of lintimg and of each registered plugin's package
-    (path, size, mtime) and every installed distribution's name and version. Editing a rule,
+def code_stamp(pm: pluggy.PluginManager) -> str:
+    """What the code of a run is, as a digest: every file of lintimg and of each registered plugin's
+    package (path, size, mtime) and every installed distribution's name and version. Editing a rule,
     a helper or a data file, adding or removing a plugin, or upgrading a dependency changes it."""
     files = sorted(f for root in _source_roots(pm) for f in _files(root))
-    return [files, sorted((name, version) for name, version, _ in distributions())]
+    dists = sorted((name, version) for name, version, _ in distributions())
+    return cachefiles.digest(repr([files, dists]).encode("utf-8", "surrogateescape"))

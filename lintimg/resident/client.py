@@ -94,7 +94,8 @@ def socket_dir() -> str:
 
 
 def code_roots() -> list[str]:
-    """The folders of lintimg's code: the package, and ``lintimg.rules`` where an editable install maps it."""
+    """The folders of lintimg's code: the package, and ``lintimg.rules`` where an editable install maps it
+    elsewhere (installed, it lies inside the package's folder, whose listing has it)."""
     import lintimg
 
     roots = list(lintimg.__path__)
@@ -104,7 +105,8 @@ def code_roots() -> list[str]:
         if spec is not None:
             roots += list(spec.submodule_search_locations or ())
             break
-    return sorted({os.path.abspath(r) for r in roots})
+    found = sorted({os.path.abspath(r) for r in roots})
+    return [r for r in found if not any(r.startswith(o + os.sep) for o in found)]  # a tree inside another is listed with it
 
 
 def code_listings() -> dict[str, list[tuple[str, int, int]]]:

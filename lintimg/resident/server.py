@@ -59,17 +59,26 @@ def warm() -> None:
 def _warm_caches() -> None:
     """Fill what a run builds on first use from lintimg's own code and data alone (the server key covers both),
     never from a request, a working directory, the environment or a user's file: the check parser, the
-    built-in rules' records, the built-in SDK families' patterns, the secret triggers' pattern."""
+    built-in rules' records and peer ids, the built-in SDK families' patterns, the secret triggers' pattern, the base plugin manager."""
     import importlib
 
     from lintimg import cli
+    from lintimg.engine import core
+    from lintimg.engine.registry import normalize_peer
+    from lintimg.errors import LintimgError
     from lintimg.secrets import triggers
 
     cli.prebuild("check")
-    importlib.import_module("lintimg.rules").lintimg_rules()
+    for r in importlib.import_module("lintimg.rules").lintimg_rules():
+        for peer in r.peers:
+            normalize_peer(peer)
     importlib.import_module("lintimg.rules.size").compile_builtin_globs()
     triggers.may_match(b"")
     _compile_learnt_patterns()
+    try:
+        core.ready_plugins()
+    except LintimgError:
+        pass  # a broken plugin: each child meets the error and says it, as an in-process run would
 
 
 # A Dockerfile that takes a check down its common paths (stages, apt, pip, COPY, USER, HEALTHCHECK, a script).
@@ -431,7 +440,7 @@ def run_main(argv: list[str]) -> int:
     from lintimg import __main__ as entry
 
     try:
-        code: object = entry.in_process()
+        code: object = entry.in_process(memo=False)  # the client asked the memo just before it asked here
     except SystemExit as e:  # argparse's --help and --version
         code = e.code
     if code is None:
