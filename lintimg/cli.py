@@ -127,7 +127,7 @@ def _sources(p: argparse.ArgumentParser) -> None:
     p.add_argument("--context", metavar="DIR", help="build context directory for every Dockerfile (default: each Dockerfile's folder; none for stdin)")
     p.add_argument("--no-context", action="store_true", help="check the Dockerfiles only, not their build contexts")
     p.add_argument("--jobs", "-j", type=_jobs, metavar="N",
-                   help="split the files to lint between at most N processes (default: LINTIMG_JOBS, else one per usable CPU; 1: one process)")
+                   help="split the files to lint between at most N processes (default: LINTIMG_JOBS, else one per idle CPU; 1: one process)")
 
 
 def _check_arguments(check: argparse.ArgumentParser) -> None:

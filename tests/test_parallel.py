@@ -229,11 +229,11 @@ def test_sigterm_stops_the_workers_and_ends_the_run(project):
 
 def test_shares_keep_groups_whole_and_weigh_them_alike():
     groups = [([0], 5), ([1, 2], 9), ([3], 4), ([4], 4), ([5], 1)]
-    dealt = shares(groups, 2)
+    dealt = shares(groups, 2, here=1.0)
     assert sorted(i for s in dealt for i in s) == [0, 1, 2, 3, 4, 5]
     assert any({1, 2} <= set(s) for s in dealt)  # a group stays in one share
     weight = {i: w / len(m) for m, w in groups for i in m}
-    loads = sorted(sum(weight[i] for i in s) for s in dealt)
-    assert loads == [10, 13] and dealt == sorted(dealt)  # the heaviest first, each to the lighter share (the best split here)
-    assert shares(groups[:1], 2) == [[0]]  # never an empty share
-
+    assert sorted(sum(weight[i] for i in s) for s in dealt) == [10, 13]  # the heaviest first, each where it ends first
+    slower_here = shares(groups, 2, here=1.5)
+    assert sum(weight[i] for i in slower_here[0]) < sum(weight[i] for i in slower_here[1])  # this process gets less
+    assert shares(groups[:1], 3) == [[0]]  # never an empty share

@@ -99,8 +99,8 @@ def checked_config(config: Config) -> Config:
 
 @record
 class Jobs:
-    """How a check may split its files between processes: at most ``processes`` (``None``: as
-    :func:`lintimg.run.parallel.requested` says), and the caller's state each worker changes (``carry``)."""
+    """How a check may split its files between processes: at most ``processes`` (``--jobs``; ``None``: as many as
+    :func:`lintimg.run.parallel.processes` finds), and the caller's state each worker changes (``carry``)."""
 
     processes: int | None = None
     carry: parallel.Carrier[Any] | None = None
@@ -140,7 +140,9 @@ def _plan(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher | 
     """The shares of ``todo`` for the processes of a split check, or ``None`` to check them here, in one (see
     :mod:`lintimg.run.parallel`). Dockerfiles of one build context go together (they share its walk); a
     share's weight is its text, plus a fixed cost per file."""
-    processes = min(jobs.processes if jobs and jobs.processes else parallel.requested(None), len(todo) // parallel.MIN_FILES)
+    if len(todo) < 2 * parallel.MIN_FILES:
+        return None
+    processes = min(parallel.processes(jobs.processes if jobs else parallel.requested(None)), len(todo) // parallel.MIN_FILES)
     if processes < 2 or not parallel.can_fork() or not engine.prepare_splits():
         return None
     groups: dict[object, tuple[list[int], int]] = {}

@@ -28,6 +28,7 @@ run's, with the same message. SIGTERM or SIGINT while workers run stops them
 """
 from __future__ import annotations
 
+import math
 import os
 import signal
 import sys
@@ -42,21 +43,36 @@ ENV = "LINTIMG_JOBS"
 # Files a process must have to lint for another one to pay: forking, copying on write and handing back cost a few
 # ms per worker; an edited file's lint ~8 ms (docs/architecture.md, Several CPUs).
 MIN_FILES = 4
+# How much longer a share takes in the process that forked the workers than in a worker (measured: 1.1-1.2): it
+# writes again to the pages it had before the fork, now shared with them (copy on write), and it reads their results.
+HERE = 1.15
 GRACE = 2.0  # seconds a worker told to stop (SIGTERM) has to clean up (ShellCheck's files) before SIGKILL
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}  # the run's stop signals (lintimg.cli): blocked across fork
 
 
-def requested(jobs: int | None) -> int:
-    """The most processes a check may use: ``jobs`` (``--jobs``), else ``LINTIMG_JOBS``, else every CPU this process
-    may use — never more than those."""
+def requested(jobs: int | None) -> int | None:
+    """The most processes a check was asked to use: ``jobs`` (``--jobs``), else ``LINTIMG_JOBS``; ``None``: not asked."""
     if jobs is None:
         given = os.environ.get(ENV, "").strip()
         if given:
             if not given.isdigit() or int(given) < 1:
                 raise LintimgError(f"{ENV}={given[:40]!r}: expected a whole number of processes, 1 or more")
             jobs = int(given)
+    return jobs
+
+
+def processes(asked: int | None) -> int:
+    """How many processes a check may use: those it was ``asked`` for (:func:`requested`), else one per CPU the
+    machine has idle (its load average tells: on a busy machine another process costs CPU and saves no time); never
+    more than the CPUs this process may use."""
     cpus = limits.usable_cpus()
-    return cpus if jobs is None else min(jobs, cpus)
+    if asked is not None:
+        return min(asked, cpus)
+    try:
+        idle = (os.cpu_count() or cpus) - os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return cpus
+    return max(1, min(cpus, math.ceil(idle)))
 
 
 def can_fork() -> bool:
@@ -67,16 +83,18 @@ def can_fork() -> bool:
     return threading is None or threading.active_count() == 1
 
 
-def shares(groups: Iterable[tuple[list[int], int]], processes: int) -> list[list[int]]:
-    """``groups`` (indices that go together, and their weight) dealt out to at most ``processes`` shares of about
-    equal weight, heaviest first (each to the lightest share); each share's indices in order, the shares in the order
-    of their first index."""
-    loads: list[tuple[int, list[int]]] = [(0, []) for _ in range(processes)]
-    for members, weight in sorted(groups, key=lambda g: -g[1]):
-        load, share = min(loads, key=lambda s: s[0])
-        loads.remove((load, share))
-        loads.append((load + weight, share + members))
-    return sorted((sorted(share) for _, share in loads if share), key=lambda s: s[0])
+def shares(groups: Iterable[tuple[list[int], int]], processes: int, here: float = HERE) -> list[list[int]]:
+    """``groups`` (indices that go together, and their weight) dealt out to at most ``processes`` shares, the
+    heaviest first, each to the share it would end first: the first share is this process's, where the same work
+    takes ``here`` times as long. Each share's indices in order; no empty share."""
+    pace = [here] + [1.0] * (processes - 1)
+    loads = [0] * processes
+    members: list[list[int]] = [[] for _ in range(processes)]
+    for group, weight in sorted(groups, key=lambda g: -g[1]):
+        k = min(range(processes), key=lambda j: (loads[j] + weight) * pace[j])
+        loads[k] += weight
+        members[k] += group
+    return [sorted(m) for m in members if m]
 
 
 class _Worker:
@@ -91,7 +109,11 @@ class _Worker:
         return f"{len(self.names)} files ({first}, …)" if len(self.names) > 1 else first
 
     def result(self) -> tuple[bool, Any, Any]:
-        """``(ok, value, carried)`` as the worker sent them; raises :class:`LintimgError` when it sent nothing whole."""
+        """``(ok, value, carried)`` as the worker sent them; raises :class:`LintimgError` when it sent nothing whole.
+
+        The worker closes the pipe before it ends: what it sent is read (and used) while the kernel tears its
+        memory down; it is reaped later (:func:`_reap`), so that its CPU time is counted as this process's children's.
+        """
         chunks = []
         while True:
             chunk = os.read(self.fd, 1 << 20)
@@ -100,15 +122,17 @@ class _Worker:
             chunks.append(chunk)
         os.close(self.fd)
         self.fd = -1
-        _, self.status = os.waitpid(self.pid, 0)
         import pickle
 
         try:
             got = pickle.loads(b"".join(chunks))  # noqa: S301 - from our own fork, through a pipe only it holds
-            if isinstance(got, tuple) and len(got) == 3 and os.waitstatus_to_exitcode(self.status) == 0:
-                return got[0], got[1], got[2]
-        except Exception:  # noqa: BLE001, S110 - a torn message is told below, with how the worker ended
-            pass
+        except Exception:  # noqa: BLE001 - a torn message: told below, with how the worker ended
+            got = None
+        if isinstance(got, tuple) and len(got) == 3:
+            self.status = 0
+            _unreaped.append(self.pid)
+            return got[0], got[1], got[2]
+        _, self.status = os.waitpid(self.pid, 0)
         code = os.waitstatus_to_exitcode(self.status)
         how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
         raise LintimgError(f"the worker process checking {self.what()} {how} before handing back its findings")
@@ -142,6 +166,14 @@ def run(shares: list[list[int]], work: Callable[[list[int]], T], names: Callable
     """``work(share)`` for each share — the first here, each other in a forked worker — and the results in the
     order of ``shares``; ``names(share)`` names a share's files for an error; ``carry`` brings the caller's state
     from each worker back here. The caller checked :func:`can_fork`."""
+    global _reaping
+    if not _reaping:  # the first split of this process: the workers it leaves ending are reaped at its exit
+        import atexit
+
+        atexit.register(_reap, True)
+        _reaping = True
+    _reap(False)
+    __import__("pickle")  # here, once: the workers inherit it
     limits.share_cpus(len(shares))
     for stream in (sys.stdout, sys.stderr):  # a worker must not write what this process buffered so far
         if stream is not None:
@@ -232,9 +264,25 @@ def _work(fd: int, share: list[int], work: Callable[[list[int]], Any], carry: Ca
             data = memoryview(pickle.dumps((False, _portable(e), None), pickle.HIGHEST_PROTOCOL))
         while data:
             data = data[os.write(fd, data):]
+        os.close(fd)  # the parent goes on now, not once the kernel has torn this process down
     except BaseException:  # noqa: BLE001 - stopped, or the parent went away: it sees how this process ended
         code = 3
     os._exit(code)
+
+
+_unreaped: list[int] = []  # workers that handed back their results and are ending
+_reaping = False  # whether this process reaps them at exit
+
+
+def _reap(block: bool) -> None:
+    """Reap the workers that handed back their results (``block``: wait for each, as at exit)."""
+    for pid in list(_unreaped):
+        try:
+            done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            _unreaped.remove(pid)
 
 
 def _join_threads() -> None:
