@@ -20,12 +20,12 @@ from lintimg.config import LABEL_TYPES, THRESHOLDS, Config, discover_config, loa
 from lintimg.dockerfile.sources import decode, discover, ignored, read_source
 from lintimg.engine import Engine
 from lintimg.engine.hookspecs import Reporter, RunInfo
-from lintimg.errors import LintimgError
+from lintimg.errors import MAX_MESSAGE, LintimgError, internal_error
 from lintimg.findings import Finding, Severity
 from lintimg.redaction import display
 from lintimg.replay import emit
 from lintimg.run import RunResult
-from lintimg.run.check import checked_config, lint_paths
+from lintimg.run.check import Jobs, checked_config, lint_paths
 
 if TYPE_CHECKING:
     from lintimg.context import ContextAttacher
@@ -35,7 +35,6 @@ DEFAULT_BASELINE = ".lintimg-baseline.json"
 
 SUBCOMMANDS = ("check", "image", "build", "fleet", "pin", "rules", "baseline", "config", "schema", "daemon")
 SEVERITY_FLAGS = ("error", "warning", "info", "style")
-MAX_MESSAGE = 1000  # characters of an error message shown (an untrusted value in it may be huge)
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -75,6 +74,12 @@ def _threshold(value: str) -> str:
         raise argparse.ArgumentTypeError(f"{value!r} is not a failure threshold (error, warning, info, style, none); "
                                          "-t is --failure-threshold in every lintimg command: the image tag of `lintimg build` is --tag")
     return value
+
+
+def _jobs(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, 1 or more (got {value!r})")
+    return int(value)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -121,6 +126,8 @@ def _sources(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stdin-filename", default="-", metavar="NAME", help="name to report for - (stdin)")
     p.add_argument("--context", metavar="DIR", help="build context directory for every Dockerfile (default: each Dockerfile's folder; none for stdin)")
     p.add_argument("--no-context", action="store_true", help="check the Dockerfiles only, not their build contexts")
+    p.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+                   help="split the files to lint between at most N processes (default: LINTIMG_JOBS, else one per idle CPU; 1: one process)")
 
 
 def _check_arguments(check: argparse.ArgumentParser) -> None:
@@ -421,11 +428,19 @@ def _lint(args: argparse.Namespace, config: Config, engine: Engine) -> RunResult
     attachers, cache = _context_attachers(args), _results_cache(engine)
     replay.pause()  # what the lint reads, its results-cache entries hold
     try:
-        result = lint_paths(engine, paths, args.stdin_filename, *attachers, cache=cache)
+        result = lint_paths(engine, paths, args.stdin_filename, *attachers, cache=cache, jobs=_split(args))
     finally:
         replay.resume()
     replay.results(cache)
     return result
+
+
+def _split(args: argparse.Namespace) -> Jobs:
+    """How the files to lint may be split between processes (``--jobs``), with the run memo's recording carried
+    back from each (lintimg.run.parallel)."""
+    from lintimg.run.parallel import Carrier, requested
+
+    return Jobs(requested(args.jobs), Carrier(replay.carried, replay.absorb))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -484,7 +499,7 @@ def _fix(args: argparse.Namespace, engine: Engine, config: Config) -> int:
         text = fixed[p].fixed if p in fixed else (stdin_data or b"").decode("utf-8", "replace")
         sys.stdout.write(text)  # like ruff: the fixed text on stdout, the report on stderr
         sources.append((decode(args.stdin_filename, text.encode("utf-8", "surrogateescape")), stdin_attach))
-    result = lint_sources(engine, sources, _results_cache(engine))
+    result = lint_sources(engine, sources, _results_cache(engine), _split(args))
     result.notes[:0] = notes
     # stdin's fixed text went to stdout, so the report goes to stderr
     return report(args, engine, config, result, stream=sys.stderr if "-" in paths and not args.output else None)
@@ -688,7 +703,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - a bug must not look like "findings" (exit 1) or spill a traceback
         if os.environ.get("LINTIMG_DEBUG"):
             raise
-        say(_internal_error(e))
+        say(internal_error(e))
         return 2
 
 
@@ -725,15 +740,3 @@ def say(message: str) -> None:
         print(f"lintimg: {line}", file=sys.stderr)
     except (OSError, ValueError, AttributeError):  # stderr closed or full: nothing left to tell
         pass
-
-
-def _internal_error(e: BaseException) -> str:
-    try:
-        import traceback
-
-        where = traceback.extract_tb(e.__traceback__)[-1]
-        at = f" at {Path(where.filename).name}:{where.lineno}"
-        text = str(e)[:MAX_MESSAGE]
-    except Exception:  # noqa: BLE001 - an exception whose text cannot be made (a MemoryError, a broken __str__)
-        at, text = "", ""
-    return f"internal error: {type(e).__name__}: {text}{at} (LINTIMG_DEBUG=1 shows the traceback; please report it)"

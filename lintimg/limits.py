@@ -149,3 +149,27 @@ def check_clock() -> None:
 
 def time_left() -> float:
     return _deadline - time.monotonic()
+
+
+# --- CPUs -------------------------------------------------------------------------------
+
+_sharing = 1  # processes of this run that start helper processes side by side (lintimg.run.parallel)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the platform tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def helper_processes() -> int:
+    """How many helper processes (ShellCheck) this process may run at once: its share of the usable CPUs."""
+    return max(1, usable_cpus() // _sharing)
+
+
+def share_cpus(processes: int) -> None:
+    """Tell :func:`helper_processes` that ``processes`` processes of this run now split the CPUs between them."""
+    global _sharing
+    _sharing = max(1, processes)

@@ -334,6 +334,23 @@ def resume() -> None:
         _current.resume()
 
 
+def carried() -> tuple[dict[tuple[str, str], str], str | None] | None:
+    """What the recording learnt in this process (a worker of a split check, :mod:`lintimg.run.parallel`)."""
+    rec = _current
+    return (rec.probes, rec.spoiled) if rec is not None else None
+
+
+def absorb(learnt: tuple[dict[tuple[str, str], str], str | None] | None) -> None:
+    """Take over what a worker's recording learnt (:func:`carried`): its probes, and why the memo is not kept."""
+    rec = _current
+    if rec is not None and learnt is not None:
+        probes, spoiled = learnt
+        for probe, value in probes.items():
+            rec.probes.setdefault(probe, value)
+        if spoiled:
+            rec.spoil(spoiled)
+
+
 def results(cache: ResultCache | None) -> None:
     """Hand the run's results cache to the recording, if any."""
     if _current is not None:

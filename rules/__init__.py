@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from lintimg.config import Config
 from lintimg.engine.hookspecs import FIX, hookimpl
 from lintimg.engine.rule import Rule, declared
 from lintimg.engine.target import Subject, Target
@@ -56,16 +57,32 @@ def lintimg_prepare(targets: list[Target], enabled: frozenset[str]) -> None:
         from lintimg import shellcheck
 
         shellcheck.prepare(targets)
-    # Base-image facts (engine, cache, registry) for the rules that read them, only when their setting is on. The
-    # helpers (rules._common: the shell parser, package vocabularies; ~40 ms of imports) load only when such a rule runs.
-    if not enabled.isdisjoint(BASEFACT_RULES):
-        from lintimg.rules._common import prepare_base_facts, wants_facts
+    # Base-image facts (engine, cache, registry) for the rules that read them, only when their setting is on.
+    if targets and _looks_up_bases(targets[0], enabled):
+        from lintimg.rules._common import prepare_base_facts
 
-        if any(rid in enabled and wants_facts(t, key) for rid, key in BASEFACT_RULES.items() for t in targets[:1]):
-            prepare_base_facts(targets, enabled)
+        prepare_base_facts(targets, enabled)
     # Unsafe version pins read the base images' package databases: only in a fix run that may apply them.
     unsafe = [t for t in targets if t.cache.get(FIX) == "unsafe" and t.dockerfile is not None]
     if unsafe and enabled & {"LI300", "LI310"}:
         from lintimg.rules._basepackages import prepare_base_packages
 
         prepare_base_packages(unsafe)
+
+
+@hookimpl
+def lintimg_prepare_splits(config: Config, enabled: frozenset[str]) -> bool:
+    # ShellCheck's batch and the unsafe pins' package databases are per target. Base-image lookups are not: one batch
+    # for the whole run within one deadline, each image asked once (of the engine or a registry).
+    return not _looks_up_bases(Target(path="", config=config), enabled)
+
+
+def _looks_up_bases(t: Target, enabled: frozenset[str]) -> bool:
+    """Whether this run looks up base-image facts: a rule that reads them runs and its setting is on (the settings
+    are the run's: any target tells). The helpers (rules._common: the shell parser, package vocabularies; ~40 ms
+    of imports) load only when such a rule runs."""
+    if enabled.isdisjoint(BASEFACT_RULES):
+        return False
+    from lintimg.rules._common import wants_facts
+
+    return any(rid in enabled and wants_facts(t, key) for rid, key in BASEFACT_RULES.items())

@@ -1,6 +1,7 @@
 """The rule engine: the run's plugins and rule registry, batch preparation, and running rules on a target."""
 from __future__ import annotations
 
+import sys
 from bisect import bisect_right
 from collections.abc import Iterable
 from pathlib import Path
@@ -203,6 +204,20 @@ class Engine:
         """Let plugins do batch work over all targets of a run (see ``lintimg_prepare``); ``only``: as in :meth:`run`."""
         enabled = self.registry.enabled_ids if only is None else self.registry.enabled_ids & only
         self.pm.hook.lintimg_prepare(targets=targets, enabled=enabled)
+
+    def imported(self, subjects: set[Subject]) -> bool:
+        """Whether the modules of the rules that run on ``subjects`` are imported (the resident server imports them
+        before any request; a fresh process imports them, and compiles what they use, on its first target)."""
+        return all(r.func is not None or r.module in sys.modules for r in self.registry.running(subjects))
+
+    def prepare_splits(self) -> bool:
+        """Whether the run's targets may be prepared in parts, one process each (:mod:`lintimg.run.parallel`): every
+        plugin with batch work (``lintimg_prepare``) says, through ``lintimg_prepare_splits``, that it may."""
+        hook = self.pm.hook
+        batch = {impl.plugin_name for impl in hook.lintimg_prepare.get_hookimpls()}
+        if not batch <= {impl.plugin_name for impl in hook.lintimg_prepare_splits.get_hookimpls()}:
+            return False
+        return all(hook.lintimg_prepare_splits(config=self.config, enabled=self.registry.enabled_ids))
 
     def run(self, target: Target, only: frozenset[str] | None = None) -> list[Finding]:
         """The findings of every enabled rule on ``target`` (of the enabled rules in ``only``, when given:

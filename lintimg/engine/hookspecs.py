@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from lintimg.config import Config
     from lintimg.engine.rule import Rule
     from lintimg.engine.target import Target
     from lintimg.findings import Finding
@@ -134,4 +135,23 @@ def lintimg_prepare(targets: list[Target], enabled: frozenset[str]) -> None:
     the ids of the rules that will run, so work for a rule that is off can be
     skipped. Store results in ``target.cache`` under a key of your own (see
     the table above); rules read them from there.
+
+    A check over many files may split its targets between processes
+    (docs/configuration.md, ``--jobs``) and call this hook once in each, with
+    its part: only when every plugin that implements it agrees through
+    :func:`lintimg_prepare_splits`. A rule sees one target; anything that looks
+    across targets is batch work here.
+    """
+
+
+@hookspec
+def lintimg_prepare_splits(config: Config, enabled: frozenset[str]) -> bool:  # type: ignore[empty-body]
+    """Return ``True`` when your :func:`lintimg_prepare` may be given a run's targets in parts, one call per
+    part (each in a process of its own), and every target still gets what one call with all of them gives it:
+    your batch work for a target reads that target alone (ShellCheck over its scripts), not the others.
+
+    A run whose targets some plugin's ``lintimg_prepare`` must see together (a rule about several
+    Dockerfiles at once, lookups that share one deadline) is checked in one process: a plugin that
+    implements ``lintimg_prepare`` and not this hook, or returns ``False`` for this ``config`` and
+    ``enabled`` (the ids of the rules that will run), keeps it so.
     """

@@ -34,7 +34,7 @@ READ_TIMEOUT = 10.0  # seconds a child waits for its client's request, and for t
 # server had not); the rule modules of Dockerfile and build-context rules are added from the rule index.
 WARM = ("lintimg.__main__", "lintimg.cli", "lintimg.replay", "lintimg.run.check", "lintimg.run.cache", "lintimg.run.fix",
         "lintimg.engine.pragmas", "lintimg.secrets.hit", "lintimg.secrets.scanner", "lintimg.secrets.engine", "lintimg.secrets.formats",
-        "lintimg.secrets.values", "lintimg.context.build", "subprocess", "fcntl",
+        "lintimg.secrets.values", "lintimg.context.build", "subprocess", "fcntl", "pickle",
         "lintimg.context", "lintimg.context.observe", "lintimg.context.secretscan", "lintimg.context.gitchurn", "lintimg.shellcheck",
         "lintimg.shellcheck.batch", "lintimg.shellcheck.cache", "lintimg.secrets.spans", "lintimg.secrets.cache", "lintimg.engine.redaction",
         "lintimg.reports.text", "lintimg.reports.json", "lintimg.reports.sarif", "lintimg.reports.github", "lintimg.reports.junit",

@@ -213,6 +213,15 @@ class ResultCache:
         cachefiles.write_json(self._path(key), {"key": key, "findings": data, "notes": notes, "probes": probes})
         self._used[key] = probes
 
+    def kept(self, keys: list[str | None]) -> dict[str, list[list[Any]] | None]:
+        """What this run knows of the entries under ``keys`` (the probes of each, ``None`` while it has none): what a
+        process that checked part of a run's files hands back (:meth:`adopt`) for :meth:`probes_of_run`."""
+        return {k: self._used.get(k) for k in keys if k is not None}
+
+    def adopt(self, kept: dict[str, list[list[Any]] | None]) -> None:
+        """Take over what another process of this run learnt of entries (:meth:`kept`)."""
+        self._used.update(kept)
+
     def probes_of_run(self) -> list[tuple[str, str, Any]] | None:
         """What this run's results depend on, when each file's findings came from an entry or went into one and
         none depends on a base-image lookup; else ``None`` (for :mod:`lintimg.replay`): the probes of every entry

@@ -1,21 +1,24 @@
 """One lint run over Dockerfiles: sources -> models -> engine -> findings."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lintimg.config import Config
 from lintimg.dockerfile.sources import DockerfileText, normalized, read_source, split_lines
 from lintimg.engine import Engine
 from lintimg.engine.core import rule_crashed
 from lintimg.engine.hookspecs import BASEFACTS, INCOMPLETE, NOTES
-from lintimg.engine.target import Target
+from lintimg.engine.target import Subject, Target
 from lintimg.findings import Finding
-from lintimg.run import RunResult
+from lintimg.records import record
+from lintimg.run import RunResult, parallel
 
 if TYPE_CHECKING:
     from lintimg.context import ContextAttacher
     from lintimg.dockerfile import Dockerfile
     from lintimg.run.cache import ResultCache
+
+PER_FILE = 2000  # a file's fixed cost in a share's weight, in characters of text (model, views, every rule's call)
 
 
 def model_of(src: DockerfileText) -> Dockerfile:
@@ -51,19 +54,20 @@ def lint_source(engine: Engine, src: DockerfileText, context: ContextAttacher | 
 
 
 def lint_paths(engine: Engine, paths: list[str], stdin_name: str = "-", context: ContextAttacher | None = None,
-               stdin_context: ContextAttacher | None = None, cache: ResultCache | None = None) -> RunResult:
+               stdin_context: ContextAttacher | None = None, cache: ResultCache | None = None, jobs: Jobs | None = None) -> RunResult:
     """Lint files; ``context`` finds file targets' build contexts, ``stdin_context`` the one of ``-``.
 
     With ``cache``, a file whose findings an earlier run kept (and whose build context still
     reads the same) is not checked again, and the findings of the files checked are kept.
+    ``jobs``: how many processes the files to lint may be split between (:mod:`lintimg.run.parallel`).
     """
-    return lint_sources(engine, [(read_source(p, stdin_name), stdin_context if p == "-" else context) for p in paths], cache)
+    return lint_sources(engine, [(read_source(p, stdin_name), stdin_context if p == "-" else context) for p in paths], cache, jobs)
 
 
 def lint_sources(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher | None]],
-                 cache: ResultCache | None = None) -> RunResult:
+                 cache: ResultCache | None = None, jobs: Jobs | None = None) -> RunResult:
     """Lint Dockerfile texts already read (``--fix`` lints what it wrote), each with what finds its build
-    context; ``cache`` as in :func:`lint_paths`."""
+    context; ``cache`` and ``jobs`` as in :func:`lint_paths`."""
     found: list[tuple[list[Finding], list[str]] | None] = [None] * len(sources)
     keys: list[str | None] = [None] * len(sources)
     if cache is not None:
@@ -72,7 +76,8 @@ def lint_sources(engine: Engine, sources: list[tuple[DockerfileText, ContextAtta
             found[i] = cache.get(key)
     todo = [i for i, f in enumerate(found) if f is None]
     if todo:
-        _check(engine, sources, todo, found, keys, cache)
+        for i, checked in _checked(engine, sources, todo, keys, cache, jobs).items():
+            found[i] = checked
     result = RunResult()
     for (src, _), done in zip(sources, found):
         assert done is not None
@@ -92,9 +97,69 @@ def checked_config(config: Config) -> Config:
     return config
 
 
+@record
+class Jobs:
+    """How a check may split its files between processes: at most ``processes`` (``--jobs``; ``None``: as many as
+    :func:`lintimg.run.parallel.processes` finds), and the caller's state each worker changes (``carry``)."""
+
+    processes: int | None = None
+    carry: parallel.Carrier[Any] | None = None
+
+
+Checked = dict[int, tuple[list[Finding], list[str]]]  # source index -> findings, notes
+
+
+def _checked(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher | None]], todo: list[int],
+             keys: list[str | None], cache: ResultCache | None, jobs: Jobs | None) -> Checked:
+    """The findings and notes of the sources at ``todo``, in one process or split between several."""
+    plan = _plan(engine, sources, todo, jobs)
+    if plan is None:
+        return _check(engine, sources, todo, keys, cache)[0]
+    out: Checked = {}
+    if not engine.imported({Subject.DOCKERFILE, Subject.CONTEXT}):
+        # A fresh process: the first file imports the rule modules and compiles what they use, here, once, for the
+        # workers to share. Its batch work may leave a thread running (ShellCheck): then the rest is checked here too.
+        out.update(_check(engine, sources, todo[:1], keys, cache)[0])
+        todo = todo[1:]
+        plan = _plan(engine, sources, todo, jobs)
+        if plan is None:
+            out.update(_check(engine, sources, todo, keys, cache)[0])
+            return out
+    def work(share: list[int]) -> tuple[Checked, dict[str, Any]]:
+        return _check(engine, sources, share, keys, cache)
+
+    for checked, kept in parallel.run(plan, work, lambda share: [sources[i][0].path for i in share], jobs.carry if jobs else None):
+        out.update(checked)
+        if cache is not None:
+            cache.adopt(kept)
+    return out
+
+
+def _plan(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher | None]], todo: list[int],
+          jobs: Jobs | None) -> list[list[int]] | None:
+    """The shares of ``todo`` for the processes of a split check, or ``None`` to check them here, in one (see
+    :mod:`lintimg.run.parallel`). Dockerfiles of one build context go together (they share its walk); a
+    share's weight is its text, plus a fixed cost per file."""
+    if len(todo) < 2 * parallel.MIN_FILES:
+        return None
+    processes = min(parallel.processes(jobs.processes if jobs else parallel.requested(None)), len(todo) // parallel.MIN_FILES)
+    if processes < 2 or not parallel.can_fork() or not engine.prepare_splits():
+        return None
+    groups: dict[object, tuple[list[int], int]] = {}
+    for i in todo:
+        src, attach = sources[i]
+        root = attach.root_of(src.path)[0] if attach is not None else None
+        members, weight = groups.get(root or i, ([], 0))
+        groups[root or i] = members + [i], weight + len(src.text or "") + PER_FILE
+    plan = parallel.shares(groups.values(), processes)
+    return plan if len(plan) > 1 else None
+
+
 def _check(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher | None]], todo: list[int],
-           found: list[tuple[list[Finding], list[str]] | None], keys: list[str | None], cache: ResultCache | None) -> None:
-    """Run the rules on the sources at ``todo`` (prepare, then each target), keeping what they find in ``cache``."""
+           keys: list[str | None], cache: ResultCache | None) -> tuple[Checked, dict[str, Any]]:
+    """Run the rules on the sources at ``todo`` (prepare, then each target), keeping what they find in ``cache``:
+    their findings and notes, and what the cache knows of their entries (:meth:`ResultCache.kept`)."""
+    found: Checked = {}
     recorder = None
     if cache is not None:
         from lintimg.context.observe import Observations, Recorder
@@ -107,7 +172,7 @@ def _check(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher |
         engine.prepare(targets)
         for i, t in zip(todo, targets):
             found[i] = engine.run(t), list(t.cache.get(NOTES, ()))
-        return
+        return found, {}
     assert cache is not None
     from lintimg.run.cache import base_probes
 
@@ -129,6 +194,7 @@ def _check(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher |
             obs.probes.update(looked_up)
             kept.append((key, findings, notes, obs))
     cache.put_all(kept)
+    return found, cache.kept([keys[i] for i in todo])
 
 
 def default_engine(config: Config | None = None) -> Engine:

@@ -5,8 +5,9 @@ shell-form RUN script of every target — with a shebang for its dialect and
 an ``export`` line naming the Dockerfile's ARG/ENV variables (and the
 builder's predefined ARGs) the script refers to, so ShellCheck does not call
 them unassigned — and starts ``shellcheck -f json1`` over all of them in the
-background, a few processes split across the CPUs, while the other rules
-run. Identical scripts are checked once, and every result is kept on disk
+background, a process per CPU this process may use (its share of them when
+a check runs in several processes: :func:`lintimg.limits.helper_processes`),
+while the other rules run. Identical scripts are checked once, and every result is kept on disk
 (:mod:`lintimg.shellcheck.cache`): a script checked by an earlier run — a
 pre-commit re-run, a second pass over a corpus — starts no ShellCheck at all.
 :func:`hits` waits for the batch and turns its results into findings at the
@@ -249,7 +250,7 @@ class Batch:
         self.by_text = by_text
         self.results = results
         self.texts = list(by_text)
-        self.cpus = os.cpu_count() or 1
+        self.cpus = limits.helper_processes()
         self.size = max(1, min(_BATCH, -(-len(self.texts) // self.cpus)))
         self.done = [threading.Event() for _ in range(0, len(self.texts), self.size)]
         # Not a daemon: a run that never asks for the results still ends with the temp files removed.

@@ -1,0 +1,239 @@
+"""A check split between processes (lintimg.run.parallel) says what a check in one process says.
+
+Every run is the real entry point in a fresh interpreter over real Dockerfiles of the corpus, each in a folder
+of its own, plus two Dockerfiles that share one build context. A rules folder adds a rule that logs, per file,
+the process that checked it: a split run is told from one that was not, and files of one context from each
+other. The same rule ends a worker (SIGKILL) or makes it wait (for SIGTERM) when a marker file asks.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from lintimg import limits
+from lintimg.run.parallel import MIN_FILES, shares
+from tests.clirun import REPO, lintimg, one_line_error
+from tests.shared import CORPUS, need
+from tests.test_replay import ENTRY, Run
+from tests.test_resident import _served
+from tests.test_result_cache import age
+
+pytestmark = pytest.mark.skipif(limits.usable_cpus() < 2 or not hasattr(os, "fork"), reason="a split check needs fork and 2 usable CPUs")
+
+WHO_RULE = '''
+import os, signal, time
+from lintimg.engine import hookimpl, rule
+from lintimg.findings import Hit, Severity
+
+FIRST = os.getpid()  # imported by the process the run started in, before any worker
+
+
+@rule("LX950", "who-checked", Severity.INFO)
+def who_checked(t):
+    """Logs which process checked the file.
+
+    ## What it does
+    Appends the process id and the file's path to a log.
+
+    ## Why it matters
+    Tests tell a split check from one in one process.
+
+    ## Example
+    Any file.
+
+    ## Fix
+    Nothing.
+    """
+    with open({log!r}, "a") as fh:
+        fh.write(f"{{os.getpid()}} {{t.path}}\\n")
+    if os.getpid() != FIRST and os.path.exists({kill!r}):
+        os.kill(os.getpid(), signal.SIGKILL)
+    if os.getpid() != FIRST and os.path.exists({hang!r}):
+        with open({hang!r}, "a") as fh:
+            fh.write(f"{{os.getpid()}}\\n")
+        time.sleep(60)
+    yield Hit("checked", line=1)
+
+
+@hookimpl
+def lintimg_rules():
+    return [who_checked]
+'''
+
+
+class Project:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        corpus = need(CORPUS / "jessfraz-dockerfiles", "the corpus")
+        self.files: list[str] = []
+        for src in sorted(corpus.glob("*/Dockerfile"))[:2 * MIN_FILES + 2]:
+            (tmp / src.parent.name).mkdir()
+            self.files.append(str(shutil.copy(src, tmp / src.parent.name / "Dockerfile")))
+        shared = tmp / "shared-context"  # two Dockerfiles, one context: one walk, one process
+        shared.mkdir()
+        (shared / "app.py").write_text("print('hi')\n")
+        (shared / ".dockerignore").write_text("*.log\n")
+        (shared / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY . /app\nRUN pip install flask\nCMD python /app/app.py\n")
+        (shared / "Dockerfile.dev").write_text("FROM python:3.12\nCOPY app.py /app/\nRUN apt-get update && apt-get install -y vim\n")
+        self.files[3:3] = [str(shared / "Dockerfile"), str(shared / "Dockerfile.dev")]
+        # Not in the working directory: it is on sys.path (-c), and a run's memo depends on the names it holds.
+        (tmp / "state").mkdir()
+        (tmp / "caches").mkdir()
+        self.log, self.kill, self.hang = (tmp / "state" / name for name in ("who.log", "kill-worker", "hang-worker"))
+        self.rules = tmp / "rules"
+        self.rules.mkdir()
+        (self.rules / "who.py").write_text(WHO_RULE.format(log=str(self.log), kill=str(self.kill), hang=str(self.hang)))
+        age(tmp)  # files written this second are not trusted by the caches: an hour old, they are
+
+    def env(self, cache: str) -> dict[str, str]:
+        return {"XDG_CACHE_HOME": str(self.tmp / "caches" / cache), "LINTIMG_NO_CACHE": "0", "LINTIMG_JOBS": ""}
+
+    def args(self, *extra: str) -> list[str]:
+        return ["--no-color", "--rules-dir", str(self.rules), *extra, *self.files]
+
+    def run(self, *extra: str, cache: str = "cache") -> subprocess.CompletedProcess:
+        self.log.unlink(missing_ok=True)
+        return lintimg(*self.args(*extra), cwd=self.tmp, env=self.env(cache))
+
+    def who(self) -> dict[str, str]:
+        """file -> the process that checked it, in the last run."""
+        return {path: pid for pid, path in (line.split(" ", 1) for line in self.log.read_text().splitlines())}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return Project(tmp_path)
+
+
+def test_a_split_check_reports_what_one_process_reports(project):
+    one = project.run("--format", "json", "--jobs", "1", cache="one")
+    assert len(set(project.who().values())) == 1
+    split = project.run("--format", "json", "--jobs", "2", cache="split")
+    who = project.who()
+    assert len(set(who.values())) == 2 and len(who) == len(project.files)  # each file checked once, in two processes
+    assert who[project.files[3]] == who[project.files[4]]  # one build context, one process
+    assert (split.stdout, split.stderr, split.returncode) == (one.stdout, one.stderr, one.returncode)
+    assert one.returncode == 1 and one.stderr == ""
+    assert {f["file"] for f in json.loads(one.stdout)["findings"]} == set(project.files)
+
+    def entries(cache: str) -> dict[str, bytes]:
+        root = project.tmp / "caches" / cache / "lintimg" / "results"
+        return {p.name: p.read_bytes() for p in root.rglob("*.json")}
+
+    assert entries("split") == entries("one") and len(entries("one")) == len(project.files)  # the results cache too
+
+
+def test_a_served_check_splits_in_the_servers_child(project):
+    folder = tempfile.mkdtemp(prefix="lid-", dir="/tmp")  # a short path: a unix socket's is at most 107 bytes
+    server = _served(project.tmp, folder, LINTIMG_NO_CACHE="1")
+    try:
+        args = project.args("-f", "sarif", "-j", "2")
+        here = server.run(*args, cwd=project.tmp, daemon=False)
+        served = server.run(*args, cwd=project.tmp, daemon=True)
+        who = project.who()
+        assert server.status()[0] is not None and len(set(who.values())) == 2  # served, and split
+        assert who[project.files[3]] == who[project.files[4]]
+        assert (served.returncode, served.stdout, served.stderr) == (here.returncode, here.stdout, here.stderr)
+        assert here.returncode == 1 and b"LX950" in here.stdout
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _memo(project: Project, cache: str) -> tuple[str, list[tuple[str, str, str]], bytes]:
+    """The memo of the one run kept under ``cache``: its exit code, its probes (in order: the order of the code listings
+    varies from run to run, with the hash seed; a results-cache entry's by its place in the cache, without the stamp of
+    the file: another file, written at another time) and its report."""
+    home = project.tmp / "caches" / cache
+    [path] = [p for p in (home / "lintimg" / "runs").rglob("*") if p.is_file()]
+    _, _, body = path.read_bytes().partition(b"\0")
+    head, _, output = body.partition(b"\0\0")
+    fields = head.decode().split("\0")
+    probes = []
+    for kind, where, value in zip(fields[3::3], fields[4::3], fields[5::3]):
+        if where.startswith(str(home / "lintimg" / "results")):
+            where, value = os.path.relpath(where, home), "-"
+        probes.append((kind, where, value))
+    return fields[2], sorted(probes), output
+
+
+def test_a_split_run_keeps_the_memo_a_run_in_one_process_keeps_and_is_replayed(project):
+    def run(cache: str, *extra: str) -> Run:
+        proc = subprocess.run([sys.executable, "-c", ENTRY, *project.args(*extra)], cwd=project.tmp, capture_output=True,
+                              text=True, env={**os.environ, "PYTHONPATH": str(REPO), **project.env(cache)}, timeout=120)
+        return Run(proc)
+
+    split = run("split", "-j", "2")
+    assert len(set(project.who().values())) == 2
+    project.log.unlink()
+    again = run("split", "-j", "2")
+    assert again.replayed and not project.log.exists()  # answered from the memo: nothing checked
+    assert (again.stdout, again.stderr, again.code) == (split.stdout, split.stderr, split.code)
+    run("one", "-j", "1")
+    code, probes, report = _memo(project, "split")
+    assert (code, probes, report) == _memo(project, "one")  # what it probes, its exit code and its report
+    assert code == "1" and sum(kind == "stat" and "results" in where for kind, where, _ in probes) == len(project.files)
+
+
+def test_small_runs_and_jobs_1_stay_in_one_process(project):
+    project.files = project.files[: 2 * MIN_FILES]  # one file warms the process up: the rest is too few to split
+    project.run()
+    assert len(set(project.who().values())) == 1
+    proc = lintimg(*project.args(), cwd=project.tmp, env={**project.env("c"), "LINTIMG_JOBS": "1"})
+    assert proc.returncode == 1 and len(set(project.who().values())) == 1
+
+
+@pytest.mark.parametrize("given", [("--jobs", "0"), ("-j", "two")])
+def test_a_bad_jobs_option_is_a_usage_error(project, given):
+    one_line_error(lintimg(*given, project.files[0], cwd=project.tmp), "--jobs")
+
+
+def test_a_bad_lintimg_jobs_is_one_line(project):
+    one_line_error(lintimg(project.files[0], cwd=project.tmp, env={"LINTIMG_JOBS": "-3"}), "LINTIMG_JOBS")
+
+
+def test_a_worker_that_dies_ends_the_run_with_one_line(project):
+    project.kill.touch()
+    proc = project.run("-j", "2")
+    line = one_line_error(proc, "worker process", "killed by SIGKILL")
+    assert any(path in line for path in project.files)
+
+
+def test_sigterm_stops_the_workers_and_ends_the_run(project):
+    project.hang.touch()
+    proc = subprocess.Popen([sys.executable, "-m", "lintimg", *project.args("-j", "2")], cwd=project.tmp, env={
+        **os.environ, "PYTHONPATH": str(REPO), **project.env("c")}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not project.hang.read_text().strip() and time.monotonic() < deadline:  # a worker is in the rule
+            time.sleep(0.05)
+        worker = int(project.hang.read_text().split()[0])
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM and out == b""
+    assert err.decode().strip().splitlines() == ["lintimg: stopped by SIGTERM"]
+    with pytest.raises(ProcessLookupError):  # stopped and reaped: no process left behind
+        os.kill(worker, 0)
+
+
+def test_shares_keep_groups_whole_and_weigh_them_alike():
+    groups = [([0], 5), ([1, 2], 9), ([3], 4), ([4], 4), ([5], 1)]
+    dealt = shares(groups, 2, here=1.0)
+    assert sorted(i for s in dealt for i in s) == [0, 1, 2, 3, 4, 5]
+    assert any({1, 2} <= set(s) for s in dealt)  # a group stays in one share
+    weight = {i: w / len(m) for m, w in groups for i in m}
+    assert sorted(sum(weight[i] for i in s) for s in dealt) == [10, 13]  # the heaviest first, each where it ends first
+    slower_here = shares(groups, 2, here=1.5)
+    assert sum(weight[i] for i in slower_here[0]) < sum(weight[i] for i in slower_here[1])  # this process gets less
+    assert shares(groups[:1], 3) == [[0]]  # never an empty share
