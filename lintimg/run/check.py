@@ -127,6 +127,7 @@ def _checked(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher
         if plan is None:
             out.update(_check(engine, sources, todo, keys, cache)[0])
             return out
+
     def work(share: list[int]) -> tuple[Checked, dict[str, Any]]:
         return _check(engine, sources, share, keys, cache)
 
