@@ -9,7 +9,7 @@ from lintimg.engine.rule import rule
 from lintimg.engine.target import ImageTarget, Subject
 from lintimg.findings import Hit, Severity
 from lintimg.image.mapping import image_hit
-from lintimg.image.model import FEW, Entries, EntryType, LayerEntry, affixed, mentions, view_paths, with_mode
+from lintimg.image.model import FEW, Entries, EntryType, LayerEntry, affixed, joined_chunks, mentions, view_paths, with_mode
 from lintimg.image.stats import CACHES, human
 
 ID_RANGE = "LI800-LI899"
@@ -219,20 +219,19 @@ _CREDENTIAL_ENDS = tuple("/" + n for n in CREDENTIAL_NAMES)
 def _named_like_credentials(entries: Entries) -> list[LayerEntry]:
     """The entries whose name may be a credential file's (more is allowed): by name, or by extension in any case;
     a few searches of all the paths first, which rule out nearly every file of a big image at once."""
-    found: list[int] = []
+    paths = entries.searched()  # (joined once for every search of the layer's paths)
+    found = set(affixed(paths, ends=_CREDENTIAL_ENDS, names=CREDENTIAL_NAMES))
     extensions = tuple(CREDENTIAL_EXTENSIONS)
-    for at in range(0, len(entries), FEW):  # a few thousand at a time: their names lowered are short-lived
-        paths = entries.paths[at : at + FEW]
-        some = set(affixed(paths, ends=_CREDENTIAL_ENDS, names=CREDENTIAL_NAMES))
-        low = ("\0" + "\0".join(paths) + "\0").lower()
+    for at, (text, _) in zip(range(0, len(paths), FEW), joined_chunks(paths)):
+        low = text.lower()  # (a chunk of a few thousand paths at a time: the lowered text is short-lived)
         if mentions(low, ends=extensions):  # rarely: then each path, lowered
+            some = range(at, min(at + FEW, len(paths)))
             lowered = low[1:-1].split("\0")
-            if len(lowered) != len(paths):  # a NUL in a path: look at each
-                found += range(at, at + len(paths))
-                continue
-            some.update(affixed(lowered, ends=extensions))
-        found += [at + i for i in sorted(some)]
-    return [entries[i] for i in found]
+            if len(lowered) != len(some):  # a NUL in a path: look at each
+                found.update(some)
+            else:
+                found.update(at + i for i in affixed(lowered, ends=extensions))
+    return [entries[i] for i in sorted(found)]
 
 
 UNNEEDED_FILES = frozenset({"Dockerfile", "docker-compose.yml", ".vimrc", ".DS_Store"})

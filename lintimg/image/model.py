@@ -56,9 +56,10 @@ class Entries(Sequence[LayerEntry]):
     each in turn when iterated). The columns are public and read-only to everyone but the reader.
     """
 
-    __slots__ = ("paths", "types", "sizes", "modes", "uids", "gids", "links")
+    __slots__ = ("paths", "types", "sizes", "modes", "uids", "gids", "links", "_searched")
 
     def __init__(self, entries: Iterable[LayerEntry] = ()) -> None:
+        self._searched: Paths | None = None  # the paths as searched (joined once), until an entry is added
         self.paths: list[str] = []
         self.types: list[EntryType] = []
         self.sizes: list[int] = []
@@ -78,6 +79,13 @@ class Entries(Sequence[LayerEntry]):
         self.paths, self.types, self.sizes, self.modes, self.uids, self.gids, self.links = paths, types, sizes, modes, uids, gids, links
         return self
 
+    def searched(self) -> Paths:
+        """The paths column as :class:`Paths`, kept until an entry is added: every search of the layer's paths
+        (:func:`affixed`) joins them once."""
+        if self._searched is None:
+            self._searched = Paths(self.paths)
+        return self._searched
+
     def columns(self) -> tuple[list[str], list[EntryType], list[int], list[int], list[int], list[int], list[str]]:
         """The columns in :class:`LayerEntry`'s order."""
         return self.paths, self.types, self.sizes, self.modes, self.uids, self.gids, self.links
@@ -87,17 +95,20 @@ class Entries(Sequence[LayerEntry]):
 
     def extend(self, entries: Iterable[LayerEntry]) -> None:
         rows = entries if isinstance(entries, (list, tuple)) else list(entries)
+        self._searched = None
         if rows:
             for column, values in zip(self._any(), zip(*rows)):
                 column += values
 
     def append(self, entry: LayerEntry) -> None:
+        self._searched = None
         for column, value in zip(self._any(), entry):
             column.append(value)
 
     def add(self, paths: Sequence[str], types: Iterable[EntryType], sizes: Iterable[int], modes: Iterable[int], uids: Iterable[int],
             gids: Iterable[int], links: Iterable[str]) -> None:
         """Add entries by column (each as long as ``paths``)."""
+        self._searched = None
         n = len(self.paths)
         for column, values in zip(self._any(), (paths, types, sizes, modes, uids, gids, links)):
             column += values
@@ -209,7 +220,8 @@ class Files(MutableMapping[str, ImageFile]):
         paths, held = entries.paths, self.held
         if not paths or EntryType.SYMLINK in entries.types or layer not in self._entries:
             return False
-        if not held.keys().isdisjoint(paths) or not changed.keys().isdisjoint(paths):
+        # (an empty mapping, as for an image's first layer, holds none: not asked about each path)
+        if held and not held.keys().isdisjoint(paths) or changed and not changed.keys().isdisjoint(paths):
             return False
         before, span = len(held), self._span
         held.update(zip(paths, range(layer, layer + span * len(paths), span)))  # row * span + layer
@@ -254,6 +266,15 @@ class Files(MutableMapping[str, ImageFile]):
 
     def keys(self) -> KeysView[str]:
         return self.held.keys()
+
+    def paths(self) -> Paths:
+        """The paths of the view, in order: when it is one layer's paths as they are (that layer merged at once, nothing
+        given or deleted since), that layer's :meth:`Entries.searched`, whose joined text the searches of the layer
+        share; else made anew."""
+        layers = [entries for entries in self._entries.values() if entries]
+        if not self.given and len(layers) == 1 and len(self.held) == len(layers[0]):
+            return layers[0].searched()
+        return Paths(self)
 
     def with_mode(self, bits: int) -> list[tuple[str, ImageFile]]:
         """The ``(path, file)`` pairs whose mode has one of ``bits``, by path: the rows of each layer's mode column
@@ -380,10 +401,10 @@ def affixed(paths: Sequence[str], *, ends: tuple[str, ...] = (), starts: tuple[s
     something in the joined text, which it rarely does (an image may hold 300,000 paths). A tuple of paths is
     joined once for every search of it (:func:`view_paths`: the rules search the view's paths in turn)."""
     exact = frozenset(names)
-    gate = _gate(ends, starts, tuple(sorted(exact)), parts)
+    gate = _gate(ends, starts, tuple(sorted(exact)), parts) if len(paths) >= GATED else None  # (a few: searched as they are)
     found: list[int] = []
-    for at, (joined, text) in zip(range(0, len(paths), FEW), _joined(paths)):
-        if text is not None and gate.search(text) is None:
+    for at, (joined, text) in zip(range(0, len(paths), FEW), joined_chunks(paths)):
+        if gate is not None and text is not None and gate.search(text) is None:
             continue
         some = paths[at : at + FEW]
         tests = []
@@ -415,9 +436,10 @@ def _gate(ends: tuple[str, ...], starts: tuple[str, ...], names: tuple[str, ...]
 def mentions(text: str, *, ends: tuple[str, ...] = (), starts: tuple[str, ...] = (), names: Iterable[str] = (),
              parts: tuple[str, ...] = ()) -> bool:
     """Whether the paths joined in ``text``, each between two NULs, may hold one that :func:`affixed` finds for these
-    affixes: one RE2 pass when the text is ASCII; True (look at each) when not."""
-    gate = _gate(ends, starts, tuple(sorted(frozenset(names))), parts)
-    return not text.isascii() or gate.search(text.encode("ascii")) is not None
+    affixes: one RE2 pass when the text is ASCII and long; True (look at each) when not."""
+    if not text.isascii() or len(text) < GATED * 16:
+        return True
+    return _gate(ends, starts, tuple(sorted(frozenset(names))), parts).search(text.encode("ascii")) is not None
 
 
 class Paths(tuple[str, ...]):
@@ -426,7 +448,7 @@ class Paths(tuple[str, ...]):
     chunks: list[tuple[str, bytes | None]] | None = None
 
 
-def _joined(paths: Sequence[str]) -> list[tuple[str, bytes | None]]:
+def joined_chunks(paths: Sequence[str]) -> list[tuple[str, bytes | None]]:
     """``paths`` joined :data:`FEW` at a time, each path between two NULs, with that text's bytes when it is ASCII
     (what RE2 searches; a str's isascii is a flag, O(1)); kept by :class:`Paths`."""
     chunks = paths.chunks if isinstance(paths, Paths) else None
@@ -445,10 +467,11 @@ def view_paths(image: Image) -> Paths:
     them (:func:`affixed`) join them once."""
     paths = image.memo.get("paths")
     if not isinstance(paths, Paths):
-        paths = image.memo["paths"] = Paths(image.files)
+        paths = image.memo["paths"] = image.files.paths()
     return paths
 
 
+GATED = 512  # paths from which affixed's one RE2 pass pays (fewer are searched needle by needle: no RE2 to load for them)
 FEW = 4096  # paths joined at a time by affixed: a few searches of their text rule them all out at once, mostly
 
 

@@ -18,7 +18,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from itertools import chain, compress
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import zstandard
@@ -242,7 +242,7 @@ class _Feed:
             self._off += n
             self.pos += n
             return out
-        parts = [self._buf[self._off :]]
+        parts = [self._buf[self._off :]] if avail else []  # (one part alone is joined without a copy: most reads)
         need = n - avail
         while need > 0:
             data = self._more()
@@ -535,7 +535,9 @@ class _LayerWalk:
         self.consumers = [*analyzers, *([want_content] if want_content is not None else [])]
         self.entries = res.layer.entries
         self._rows: list[LayerEntry] = []  # entries taken one by one, not yet added to the columns of ``entries``
-        self._files: list[int] = []  # empty files of runs not yet asked about (their rows in ``entries``), and their paths
+        # empty files of runs not yet asked about: their rows in ``entries`` (by run: made into numbers when asked
+        # about, which is rarely), and their paths
+        self._files: list[Iterable[int]] = []
         self._paths: list[str] = []
 
     def walk(self, headers: Iterable[Header | Run]) -> None:
@@ -589,47 +591,48 @@ class _LayerWalk:
     def _take_run(self, run: Run) -> None:
         """A run of empty files and folders, by column: its names checked as one string, its columns added by ``map``
         (no :class:`LayerEntry` made); its files wait for :meth:`_ask`."""
-        names, types, owners = run
-        joined = "\0" + "\0".join(names) + "\0"
+        names, types, owners, joined = run
         # as walk tests each name: none empty, none with "//", "/." or a leading "." or "/" (under 101 characters: within bounds)
-        if "\0\0" in joined or "//" in joined or "/." in joined or "\0." in joined or "\0/" in joined:
+        if "\0\0" in joined or "//" in joined or "." in joined and ("/." in joined or "\0." in joined) or "\0/" in joined:
             for h in run.headers():
                 self._take(h)
             return
         self._add_rows()
         n, at = len(names), len(self.entries)
-        if owners.count(owners[0]) == n and types.count(types[0]) == n:  # one owner and type (a bomb's run): columns by repeat
+        # One owner and type (a bomb's run): columns by repetition (a list repeated is filled at C speed; repeat() is iterated).
+        if owners.count(owners[0]) == n and types.count(types[0]) == n:
             mode, uid, gid = owners[0]
-            self.entries.add(names, repeat(_PLAIN_TYPES[types[0]], n), repeat(0, n), repeat(mode & 0o7777, n), repeat(uid, n),
-                             repeat(gid, n), repeat("", n))
+            self.entries.add(names, [_PLAIN_TYPES[types[0]]] * n, [0] * n, [mode & 0o7777] * n, [uid] * n, [gid] * n, [""] * n)
         else:
             modes, uids, gids = zip(*owners)
-            self.entries.add(names, map(_PLAIN_TYPES.__getitem__, types), repeat(0, n), map(_PERMS, modes), uids, gids, repeat("", n))
+            self.entries.add(names, map(_PLAIN_TYPES.__getitem__, types), [0] * n, map(_PERMS, modes), uids, gids, [""] * n)
         if not self.consumers:
             return
         if _DIR_TYPE in types:
             is_file = list(map(_FILE_TYPES.__contains__, types))
-            self._files += compress(range(at, at + n), is_file)
+            self._files.append(list(compress(range(at, at + n), is_file)))
             self._paths += compress(names, is_file)
         else:  # all files (an entry's path is its name here)
-            self._files += range(at, at + n)
+            self._files.append(range(at, at + n))
             self._paths += names
 
     def _ask(self) -> None:
         """Hand the waiting empty files of runs to the consumers that want them: only those a consumer's ``prefilter``
         keeps are asked about (all of them for a consumer without one)."""
-        files, paths = self._files, Paths(self._paths)  # (their joined text made once for every prefilter)
-        if not files:
+        paths = Paths(self._paths)  # (their joined text made once for every prefilter)
+        if not paths:
             return
-        self._files, self._paths = [], []
+        runs, self._files, self._paths = self._files, [], []
         asked: set[int] = set()
         for c in self.consumers:
             prefilter = getattr(c, "prefilter", None)
             if prefilter is None:
-                asked = set(range(len(files)))
+                asked = set(range(len(paths)))
                 break
             asked.update(prefilter(paths, 0))
-        entries = self.entries
+        if not asked:
+            return
+        entries, files = self.entries, list(chain.from_iterable(runs))
         for i in sorted(asked):
             self._hand(entries[files[i]], b"")
 

@@ -22,7 +22,7 @@ from operator import methodcaller
 from typing import TYPE_CHECKING, Any
 
 from lintimg.dockerfile.supervisor import looks_like_supervisor_config
-from lintimg.image.model import EntryType, LayerEntry, affixed, view_paths
+from lintimg.image.model import GATED, EntryType, LayerEntry, affixed, joined_chunks, view_paths
 
 if TYPE_CHECKING:
     from lintimg.dockerfile.shape import Findings
@@ -70,13 +70,15 @@ class ShapeFiles:
     def prefilter(self, paths: Sequence[str], largest: int) -> Iterable[int]:
         """The indices of ``paths`` ending like a config (``.conf``, ``.ini``, any case) or in a place of scripts:
         at most one folder deep, or under a ``bin`` folder PID 1 runs from (see ``LayerAnalyzer``)."""
-        text = "\0" + "\0".join(paths) + "\0"  # each path between two NULs
-        if _shallow(text, paths):  # a path one folder deep
+        chunks = joined_chunks(paths)  # each path between two NULs (the texts affixed searches: made once for a Paths)
+        if _shallow(chunks, paths):  # a path one folder deep
             return range(len(paths))
         found = set(affixed(paths, starts=_SCRIPT_DIRS))
-        low = text.lower()  # the lowercase of each path is in it, each followed by a NUL
-        if ".conf\0" in low or ".ini\0" in low:
-            found.update(i for i, p in enumerate(paths) if p.lower().endswith((".conf", ".ini")))
+        for text, _ in chunks:
+            low = text.lower()  # the lowercase of each path is in it, each followed by a NUL
+            if ".conf\0" in low or ".ini\0" in low:
+                found.update(i for i, p in enumerate(paths) if p.lower().endswith((".conf", ".ini")))
+                break
         return found
 
     def keep(self, path: str, data: bytes) -> bytes:
@@ -96,11 +98,12 @@ def _one_folder_deep() -> Any:
     return re2.compile("\\x{0}[^/\\x{0}]*(?:/[^/\\x{0}]*)?\\x{0}")
 
 
-def _shallow(text: str, paths: Sequence[str]) -> bool:
-    """Whether one of ``paths`` (``text``: them joined, each between two NULs) is at most one folder deep: one RE2 pass
-    over an ASCII text (a NUL in a path can only add a match), else a count of each path's slashes."""
-    if text.isascii():
-        return _one_folder_deep().search(text) is not None
+def _shallow(chunks: list[tuple[str, bytes | None]], paths: Sequence[str]) -> bool:
+    """Whether one of ``paths`` (``chunks``: them joined, as :func:`joined_chunks` makes them) is at most one folder
+    deep: one RE2 pass over each chunk's text when they are many and all ASCII (a NUL in a path can only add a
+    match), else a count of each path's slashes."""
+    if len(paths) >= GATED and all(data is not None for _, data in chunks):
+        return any(_one_folder_deep().search(data) is not None for _, data in chunks)
     return min(map(_SLASHES, paths), default=2) < 2
 
 

@@ -157,7 +157,7 @@ def cache_bytes(image: Image) -> dict[tuple[int, str], int]:
     """Bytes each layer holds in each package-manager cache: ``{(layer, cache name): bytes}``."""
     out: dict[tuple[int, str], int] = {}
     for layer in image.layers:
-        for i in affixed(layer.entries.paths, starts=_CACHE_PLACES):
+        for i in affixed(layer.entries.searched(), starts=_CACHE_PLACES):
             e = layer.entries[i]
             if e.type is not EntryType.FILE or not e.size:
                 continue

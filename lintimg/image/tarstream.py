@@ -36,7 +36,8 @@ from __future__ import annotations
 import operator
 import re
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from itertools import compress, count, repeat
 from typing import NamedTuple, Protocol, cast
 from zlib import adler32
@@ -84,6 +85,11 @@ class Run(NamedTuple):
     names: list[str]
     types: tuple[int, ...]
     owners: list[tuple[int, int, int]]  # (mode, uid, gid)
+    text: str  # the names joined, each between two NULs (one text to test them all at once)
+
+    @classmethod
+    def of(cls, names: list[str], types: tuple[int, ...], owners: list[tuple[int, int, int]]) -> Run:
+        return cls(names, types, owners, "\0" + "\0".join(names) + "\0")
 
     def headers(self) -> Iterator[Header]:
         for name, typeflag, (mode, uid, gid) in zip(self.names, self.types, self.owners):
@@ -228,9 +234,19 @@ _RUN_FIELDS = struct.Struct("100s24s24x8sB355x")  # name, mode+uid+gid, (size, m
 _MIN_RUN = 4  # blocks: a shorter run takes the one-header path (a run costs a few calls of its own)
 _MAX_RUN = 2048  # blocks (1 MiB): one run at most (a chunk bounds it first)
 _NAMES = re.compile(rb"(?=([^\0]{0,100})).{512}", re.S)  # each block's name, cut at its first NUL
-_LOW16 = (0xFFFF).__and__
-_RUN_SPLIT = struct.Struct("100s48s8s356s")  # a block's name, the fields before the checksum, the checksum, the rest
+_RUN_SPLIT = "100s48s8s356s"  # a block's name, the fields before the checksum, the checksum, the rest
 _RUN_TYPES = frozenset(b"0\x0075")  # the typeflags _RUN takes
+
+
+def _sums(fields: Iterable[bytes], start: int) -> list[int]:
+    """Each field's byte sum plus ``start``: adler32's low half, exact while it stays below 65,521 (an ASCII block's)."""
+    return list(map(operator.and_, map(adler32, fields, repeat(start)), repeat(0xFFFF)))
+
+
+@lru_cache(maxsize=16)
+def _blocks(n: int) -> struct.Struct:
+    """``n`` header blocks split as :data:`_RUN_SPLIT` splits one, by one call (a call per block cost more than its fields)."""
+    return struct.Struct(_RUN_SPLIT * n)
 
 
 class TarReader:
@@ -291,6 +307,14 @@ class TarReader:
         self._stream.seek(pos)  # past what was taken: the stream skips the rest (and says when it ends first)
         self._buf, self._pos, self._base = b"", 0, pos
 
+    def _learn(self, field: bytes, value: int) -> None:
+        """Remember a checksum field that was right, and its value."""
+        if len(self._sums) >= _KEPT:
+            self._sums.clear()
+            self._checks.clear()
+        self._checks[field] = value
+        self._sums[field] = value + sum(field) - 256
+
     def _number(self, field: bytes) -> int:
         n = self._numbers.get(field)
         if n is None:
@@ -313,13 +337,9 @@ class TarReader:
         to strip), a byte outside ASCII (its sum could then pass 65,520, past what one adler32 run sums exactly;
         below it, adler32's low half is the block's sum)."""
         n = len(seg)
-        if seg.isascii():
-            uniform = self._uniform(seg)
-            if uniform is not None:
-                return uniform, n // BLOCK
         blocks = list(map(seg.__getitem__, map(slice, range(0, n, BLOCK), range(BLOCK, n + BLOCK, BLOCK))))
         names_f, owner_f, sum_f, types = zip(*_RUN_FIELDS.iter_unpack(seg))
-        got = list(map(_LOW16, map(adler32, blocks, repeat(0))))
+        got = _sums(blocks, 0)
         want = list(map(self._sums.get, sum_f))
         owners = cast(list[tuple[int, int, int]], list(map(self._owners.get, owner_f)))  # None where unseen: checked below
         names = b"\0".join(_NAMES.findall(seg)).decode("ascii", "replace").split("\0")  # cut below where not ASCII
@@ -329,7 +349,7 @@ class TarReader:
         else:
             slash = []
         if seg.isascii() and got == want and None not in owners and not any(s and t != _DIR for s, t in zip(slash, types)):
-            return Run(names, types, owners), n // BLOCK
+            return Run.of(names, types, owners), n // BLOCK
         # something ends the run: find the first block that does
         good = min(
             next(compress(count(), map(operator.not_, map(bytes.isascii, blocks))), n),
@@ -339,34 +359,61 @@ class TarReader:
         )
         if good < _MIN_RUN:
             return None, good
-        return Run(names[:good], types[:good], owners[:good]), good
+        return Run.of(names[:good], types[:good], owners[:good]), good
 
-    def _uniform(self, seg: bytes) -> Run | None:
-        """The whole run ``seg`` (all ASCII) when its blocks differ only in their names and checksums (a layer of many
-        empty files written at once): their other fields are those of the first block, and a block's checksum, the
-        sum of its bytes with the checksum field as spaces, is that of the first block's other fields plus the sum of
-        its name field (one adler32 of 100 bytes started at the former: exact, an ASCII block sums below 65,521).
-        None when the blocks differ otherwise, or a field was not seen before, or a name ends in "/": the column
-        reading of :meth:`_run` decides then."""
-        name_f, head_f, sum_f, tail_f = zip(*_RUN_SPLIT.iter_unpack(seg))
-        head, tail = head_f[0], tail_f[0]
-        n = len(name_f)
-        if head_f.count(head) != n or tail_f.count(tail) != n:
-            return None
+    def _uniform(self, buf: bytes, at: int, n: int) -> tuple[Run | None, int]:
+        """The run of header blocks at ``buf[at]`` (at most ``n``) that differ only in their names and checksums (a
+        layer of many empty files written at once), and its length in blocks; no Run when that is under
+        :data:`_MIN_RUN`, or a block of it needs another reading (then :data:`_RUN` and :meth:`_run` decide).
+
+        Its blocks' other fields are the first block's, so that block alone is checked for what :data:`_RUN` asks
+        of each (an empty file or folder, no link name, no name prefix), and a block's checksum, the sum of its bytes
+        with the checksum field as spaces, is that of the first block's other fields plus that of its name field:
+        one adler32 of 100 bytes started at the former (exact: an ASCII block sums below 65,521). The blocks are split
+        into fields by one struct call for them all, and their names cut by one regex pass, not a call per block."""
+        if n < _MIN_RUN:
+            return None, 0
+        head, tail = buf[at + 100 : at + 148], buf[at + 156 : at + BLOCK]
+        if buf[at + BLOCK + 100 : at + BLOCK + 148] != head or buf[at + BLOCK + 156 : at + 2 * BLOCK] != tail:
+            return None, 0  # (the second block differs already: no uniform run here, most often)
+        fields = _blocks(n).unpack_from(buf, at)
+        heads, tails = fields[1::4], fields[3::4]
+        k = n
+        if heads.count(head) != n or tails.count(tail) != n:
+            k = next(compress(count(), map(operator.ne, zip(heads, tails), repeat((head, tail)))))
         ids = self._owners.get(head[:24])
-        if ids is None or tail[0] not in _RUN_TYPES:
-            return None
+        if k < _MIN_RUN or ids is None or tail[0] not in _RUN_TYPES or tail[1] or tail[345 - 156] or not (head + tail).isascii():
+            return None, k
+        names_f, sums_f = fields[0 : 4 * k : 4], fields[2 : 4 * k : 4]
+        if not b"".join(names_f).isascii():
+            return None, k
         rest = sum(head) + sum(tail) + 8 * 32
-        names_b = list(map(bytes.rstrip, name_f, repeat(b"\0")))  # each name: its field less the NULs after it (they sum to 0)
-        if list(map(_LOW16, map(adler32, names_b, repeat(rest)))) != list(map(self._checks.get, sum_f)):
-            return None
-        joined = b"\0".join(names_b)
-        if joined.count(b"\0") != n - 1:  # a NUL inside a field, more after it: a name ends at its first NUL
-            joined = b"\0".join(_NAMES.findall(seg))
-        names = joined.decode("ascii").split("\0")
-        if "/\0" in "\0".join(names) + "\0":
-            return None
-        return Run(names, (tail[0],) * n, [ids] * n)
+        got = _sums(names_f, rest)
+        want = list(map(self._checks.get, sums_f))
+        if got != want:
+            k = self._right(got, want, sums_f)
+            if k < _MIN_RUN:
+                return None, k
+        text = "\0" + b"\0".join(_NAMES.findall(buf, at, at + k * BLOCK)).decode("ascii") + "\0"
+        if "\0\0" in text or "/\0" in text:  # an empty name, or one ending in "/"
+            return None, k
+        return Run(text[1:-1].split("\0"), (tail[0],) * k, [ids] * k, text), k
+
+    def _right(self, got: list[int], want: list[int | None], fields: tuple[bytes, ...]) -> int:
+        """How many of the blocks whose sums are ``got`` have a right checksum in ``fields``, in a row from the first:
+        ``want`` holds the value of each field seen before, and one not seen before is read (and remembered) as the
+        full reading reads it, so a layer's new checksums do not end its runs."""
+        for i in compress(count(), map(operator.ne, got, want)):
+            if want[i] is not None:
+                return i
+            try:
+                value = _number(fields[i])
+            except TarError:
+                return i
+            if value != got[i]:
+                return i
+            self._learn(fields[i], value)
+        return len(got)
 
     def walk(self) -> Iterator[Header | Run]:
         """Every entry, as :meth:`__iter__` gives them, with runs of entries without data as one :class:`Run`."""
@@ -395,17 +442,21 @@ class TarReader:
             if buf[at] == 0 and buf.startswith(ZERO_BLOCK, at):
                 self._pos = end
                 return
-            if (quiet and base + at >= single_until and buf.startswith(_ZERO_SIZE, at + 124)
-                    and (m := _RUN.match(buf, at, at + reach * BLOCK)) is not None and m.end() - at >= _MIN_RUN * BLOCK):
-                run, good = self._run(buf[at : m.end()])
-                if good < (m.end() - at) // BLOCK:
-                    # Cut short by a block that needs the one-header reading (which then learns its fields): that block
-                    # and those before it go that way, and the next run looks less far ahead. So the blocks decoded
-                    # for nothing stay a few per block read, however a hostile layer spreads such blocks.
-                    single_until = base + at + (good + 1) * BLOCK
-                    reach = max(_MIN_RUN * 2, 2 * good)
-                else:
-                    reach = min(2 * reach, _MAX_RUN)
+            if quiet and base + at >= single_until and buf.startswith(_ZERO_SIZE, at + 124):
+                looked = min((len(buf) - at) // BLOCK, reach)
+                run, good = self._uniform(buf, at, looked)
+                if good:  # blocks split for nothing (past the run's end) stay a few per block read, as below
+                    reach = min(2 * reach, _MAX_RUN) if good == looked else max(_MIN_RUN * 2, 2 * good)
+                if run is None and (m := _RUN.match(buf, at, at + reach * BLOCK)) is not None and m.end() - at >= _MIN_RUN * BLOCK:
+                    run, good = self._run(buf[at : m.end()])
+                    if good < (m.end() - at) // BLOCK:
+                        # Cut short by a block that needs the one-header reading (which then learns its fields): that
+                        # block and those before it go that way, and the next run looks less far ahead. So the blocks
+                        # decoded for nothing stay a few per block read, however a hostile layer spreads such blocks.
+                        single_until = base + at + (good + 1) * BLOCK
+                        reach = max(_MIN_RUN * 2, 2 * good)
+                    else:
+                        reach = min(2 * reach, _MAX_RUN)
                 if run is not None:
                     after = at + good * BLOCK
                     self._pos = after
@@ -469,11 +520,7 @@ class TarReader:
             if self._pending:
                 raise TarError("missing or bad subsequent header")
             return None  # tarfile stops at a bad header past the start: the rest is trailing data
-        if len(self._sums) >= _KEPT:
-            self._sums.clear()
-            self._checks.clear()
-        self._checks[sum_f] = _number(sum_f)
-        self._sums[sum_f] = self._checks[sum_f] + sum(sum_f) - 256
+        self._learn(sum_f, _number(sum_f))
         size = self._number(size_f)
         if size < 0:
             raise TarError("invalid header")

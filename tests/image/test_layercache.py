@@ -104,8 +104,12 @@ def test_the_key_holds_the_policy_and_the_analyzer_set(tmp_path):
 def test_entry_columns_round_trip_and_tampered_ones_are_refused():
     odd = [LayerEntry(".profile", EntryType.FILE, 2**70, 0o644, 0, 0), LayerEntry("a\nb", EntryType.SYMLINK, 0, 0o777, 1, 1, "x\ny"),
            LayerEntry("c/d", EntryType.HARDLINK, 0, 0o4755, 2**40, 7, "e"), LayerEntry("f", EntryType.FIFO, 0, 0, 0, 0)]
-    for entries in (odd, odd[:1], odd[2:], [], [LayerEntry(f"d/f{i}", EntryType.FILE, i, 0o644, 0, 0) for i in range(500)]):
+    wide = [LayerEntry(f"w{i}", EntryType.FILE, i * 9000, 0o600, i, 65536 + i) for i in range(300)]
+    for entries in (odd, odd[:1], odd[2:], [], [LayerEntry(f"d/f{i}", EntryType.FILE, i, 0o644, 0, 0) for i in range(500)], wide):
         assert _entries(json.loads(json.dumps(_columns(entries)))) == entries
+    # each number column in the narrowest width that holds it
+    assert [list(_columns(wide)[c]) for c in ("sizes", "modes", "uids", "gids")] == [["u32"], ["u16"], ["u16"], ["u32"]]
+    assert [list(_columns(odd[2:])[c]) for c in ("sizes", "modes", "uids", "gids")] == [["u8"], ["u16"], ["u64"], ["u8"]]
     good = _columns(odd[2:])
     for key, value in [("paths", "../x\nf"), ("paths", "c/d\n/f"), ("paths", "c//d\nf"), ("paths", "c/d"), ("types", "hz"), ("types", "h"),
                        ("sizes", [0, -1]), ("sizes", [0, True]), ("sizes", [0, 1.0]), ("sizes", {"u64": "AAAA"}), ("sizes", {"u9": "AAA="}),

@@ -51,3 +51,19 @@ def test_a_layer_merged_by_column_reads_as_one_merged_entry_by_entry(monkeypatch
     assert waste(by_column).files == waste(one_by_one).files and waste(by_column).wasted_bytes == 15
     assert [(e.layer, e.action.value) for e in by_column.history_by_path["later/x"]] == [(3, "added"), (4, "deleted")]
     assert by_column.history_by_path["new"][0].entry == _f("new") and "opt/c" not in by_column.files
+
+
+def test_the_view_of_one_layer_merged_at_once_shares_its_searched_paths() -> None:
+    """view_paths gives the layer's own searched paths (one joined text for the layer's and the view's searches) only
+    when the view is that layer's paths as they are; a second layer, a deletion or a path written twice make it anew."""
+    from lintimg.image.model import view_paths
+
+    one = assemble(reference="r", name="n", digest=None, config={}, results=[_layer(0, [_f("a"), _f("b/c"), _f("d")])])
+    assert view_paths(one) is one.layers[0].entries.searched() and list(view_paths(one)) == ["a", "b/c", "d"]
+    for results in (
+        [_layer(0, [_f("a"), _f("b")]), _layer(1, [_f("c")])],  # two layers
+        [_layer(0, [_f("a"), _f("b")]), _layer(1, [], ("a",))],  # a deletion by a layer without entries
+        [_layer(0, [_f("a"), _f("b"), _f("a", size=2)])],  # a path twice: merged one by one
+    ):
+        img = assemble(reference="r", name="n", digest=None, config={}, results=results)
+        assert list(view_paths(img)) == list(img.files) and all(view_paths(img) is not r.layer.entries.searched() for r in results)

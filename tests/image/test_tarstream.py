@@ -226,7 +226,13 @@ def test_runs_that_differ_only_in_names_read_as_tarfile_reads_them(fmt, monkeypa
     data = _runs_archive(FORMATS[fmt], rng, n=500, uniform=True)
     taken = []
     real = TarReader._uniform
-    monkeypatch.setattr(TarReader, "_uniform", lambda self, seg: taken.append(r := real(self, seg)) or r)
+
+    def counted(self, *args):
+        run, good = real(self, *args)
+        taken.append(run)
+        return run, good
+
+    monkeypatch.setattr(TarReader, "_uniform", counted)
     assert ours(data) == theirs(data)
     assert sum(len(r.names) for r in taken if r is not None) > 250  # most entries came that way
     starts = [i * BLOCK for i in range(len(data) // BLOCK) if data[i * BLOCK + 124: i * BLOCK + 136] == b"00000000000\0"]
@@ -235,6 +241,31 @@ def test_runs_that_differ_only_in_names_read_as_tarfile_reads_them(fmt, monkeypa
         at = rng.choice(starts)
         off = rng.choice((0, 5, 60, 99, 100, 104, 110, 118, 125, 130, 140, 148, 150, 155, 156, 157, 257, 300, 345, 500, 511))
         damaged[at + off] = rng.choice((0, 0x2F, 0x41, 0x80, 0xE9, 0xFF, 0x35, 0x30, 0x20, 0x37))
+        same_unless_either_fails(bytes(damaged), (at, off))
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_checksums_new_to_a_run_are_read_in_it_as_the_full_reading_reads_them(fmt, monkeypatch):
+    """An entry-count bomb's names (f0 to f599) make hundreds of checksums: a uniform run reads one it has not seen
+    as the one-header reading would and goes on, so all but the first few headers come in runs; a damaged checksum
+    or name still reads as tarfile reads it."""
+    rng = random.Random(fmt + "sums")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=FORMATS[fmt]) as t:
+        for i in range(600):
+            info = tarfile.TarInfo(f"data/d{i // 300}/f{i}")
+            info.mtime = 0
+            t.addfile(info)
+    data = buf.getvalue()
+    full = []
+    monkeypatch.setattr(TarReader, "_full", lambda self, *a, _orig=TarReader._full: full.append(1) or _orig(self, *a))
+    assert ours(data) == theirs(data)
+    assert len(full) < 600 / 128 + 8  # the first header, and one where each chunk of the stream ends
+    for _ in range(8):
+        damaged = bytearray(data)
+        at = rng.randrange(len(data) // BLOCK - 2) * BLOCK
+        off = rng.choice((0, 9, 12, 148, 150, 153, 154, 155))
+        damaged[at + off] = rng.choice((0x30, 0x37, 0x20, 0, 0x41))
         same_unless_either_fails(bytes(damaged), (at, off))
 
 
