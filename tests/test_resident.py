@@ -320,6 +320,27 @@ def test_a_served_run_has_its_own_rules_folder_and_its_cache_sees_the_folder_cha
         s.stop()
 
 
+def test_an_installed_third_party_plugin_is_loaded_afresh_by_each_served_run(tmp_path: Path, short_dir: str,
+                                                                            repos: dict[str, Path]) -> None:
+    """The server key covers lintimg's code, not a plugin's: with one installed (an entry point outside lintimg),
+    the server prepares no plugin manager and each child imports the plugin's current code."""
+    site = tmp_path / "site"
+    (site / "exampleplug-1.0.dist-info").mkdir(parents=True)
+    (site / "exampleplug-1.0.dist-info" / "entry_points.txt").write_text("[lintimg]\nexampleplug = exampleplug\n")
+    s = _served(tmp_path, short_dir, PYTHONPATH=str(site))
+    args = ("--no-context", "-f", "json", "Dockerfile")
+    try:
+        words = []
+        for word in ("first", "second-and-longer"):
+            (site / "exampleplug.py").write_text(SAYS.replace("WORD", word))
+            served = s.run(*args, cwd=repos["b"], daemon=True)
+            words.append({w for w in ("first", "second-and-longer") if w.encode() in served.stdout})
+        assert words == [{"first"}, {"second-and-longer"}]
+        assert s.status()[1] == 3  # both were served (the status request is the third)
+    finally:
+        s.stop()
+
+
 def test_the_server_exits_when_idle(tmp_path: Path, short_dir: str) -> None:
     s = _served(tmp_path, short_dir, LINTIMG_DAEMON_IDLE="0.5")
     started = subprocess.run([str(SCRIPT), "daemon", "start"], env=s.env, cwd="/", capture_output=True, text=True, timeout=60)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from lintimg.dockerfile import Dockerfile
     from lintimg.run.cache import ResultCache
 
+SETTLE = 1.0  # seconds a thread the first file's batch work started has to end before the rest may be split
 PER_FILE = 2000  # a file's fixed cost in a share's weight, in characters of text (model, views, every rule's call)
 
 
@@ -117,14 +118,17 @@ def _checked(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher
         return _check(engine, sources, todo, keys, cache)[0]
     out: Checked = {}
     if not engine.imported({Subject.DOCKERFILE, Subject.CONTEXT}):
-        # A fresh process: the first file imports the rule modules and compiles what they use, here, once, for the
-        # workers to share. Its batch work may leave a thread running (ShellCheck): then the rest is checked here too.
-        out.update(_check(engine, sources, todo[:1], keys, cache)[0])
-        todo = todo[1:]
-        plan = _plan(engine, sources, todo, jobs)
+        # A fresh process: the first files (the lightest build context's: they are checked alone) import the rule
+        # modules and compile what they use, here, once, for the workers to share. Its ShellCheck batch is ending (it waited for it): a
+        # thread still running after that keeps the rest here too.
+        first, _ = min(_groups(sources, todo), key=lambda g: g[1])
+        out.update(_check(engine, sources, first, keys, cache)[0])
+        todo = [i for i in todo if i not in first]
+        plan = _plan(engine, sources, todo, jobs, SETTLE)
         if plan is None:
             out.update(_check(engine, sources, todo, keys, cache)[0])
             return out
+
     def work(share: list[int]) -> tuple[Checked, dict[str, Any]]:
         return _check(engine, sources, share, keys, cache)
 
@@ -136,23 +140,28 @@ def _checked(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher
 
 
 def _plan(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher | None]], todo: list[int],
-          jobs: Jobs | None) -> list[list[int]] | None:
+          jobs: Jobs | None, settle: float = 0.0) -> list[list[int]] | None:
     """The shares of ``todo`` for the processes of a split check, or ``None`` to check them here, in one (see
-    :mod:`lintimg.run.parallel`). Dockerfiles of one build context go together (they share its walk); a
-    share's weight is its text, plus a fixed cost per file."""
+    :mod:`lintimg.run.parallel`), each build context's Dockerfiles in one (:func:`_groups`)."""
     if len(todo) < 2 * parallel.MIN_FILES:
         return None
     processes = min(parallel.processes(jobs.processes if jobs else parallel.requested(None)), len(todo) // parallel.MIN_FILES)
-    if processes < 2 or not parallel.can_fork() or not engine.prepare_splits():
+    if processes < 2 or not parallel.can_fork(settle) or not engine.prepare_splits():
         return None
+    plan = parallel.shares(_groups(sources, todo), processes)
+    return plan if len(plan) > 1 else None
+
+
+def _groups(sources: list[tuple[DockerfileText, ContextAttacher | None]], todo: list[int]) -> list[tuple[list[int], int]]:
+    """The sources at ``todo`` by build context (Dockerfiles of one share its walk), each group with its weight: its
+    texts, plus a fixed cost per file."""
     groups: dict[object, tuple[list[int], int]] = {}
     for i in todo:
         src, attach = sources[i]
         root = attach.root_of(src.path)[0] if attach is not None else None
         members, weight = groups.get(root or i, ([], 0))
         groups[root or i] = members + [i], weight + len(src.text or "") + PER_FILE
-    plan = parallel.shares(groups.values(), processes)
-    return plan if len(plan) > 1 else None
+    return list(groups.values())
 
 
 def _check(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher | None]], todo: list[int],

@@ -75,12 +75,18 @@ def processes(asked: int | None) -> int:
     return max(1, min(cpus, math.ceil(idle)))
 
 
-def can_fork() -> bool:
-    """Whether this process may fork workers: a POSIX platform that tells its CPUs, and no other thread running."""
+def can_fork(settle: float = 0.0) -> bool:
+    """Whether this process may fork workers: a POSIX platform that tells its CPUs, and no other thread running
+    (after waiting up to ``settle`` seconds for threads that are ending: the ShellCheck batch of a file just checked
+    removes its files once its last chunk is in)."""
     if not hasattr(os, "fork") or not hasattr(os, "sched_getaffinity"):
         return False
     threading = sys.modules.get("threading")  # not imported: no thread was started through it
-    return threading is None or threading.active_count() == 1
+    if threading is None:
+        return True
+    if settle > 0:
+        _join_threads(settle)
+    return bool(threading.active_count() == 1)
 
 
 def shares(groups: Iterable[tuple[list[int], int]], processes: int, here: float = HERE) -> list[list[int]]:
@@ -285,12 +291,17 @@ def _reap(block: bool) -> None:
             _unreaped.remove(pid)
 
 
-def _join_threads() -> None:
+def _join_threads(within: float | None = None) -> None:
+    """Wait for the threads that are not daemons (all of them, or for ``within`` seconds at most)."""
     threading = sys.modules.get("threading")
-    if threading is not None:
-        for t in threading.enumerate():
-            if t is not threading.main_thread() and not t.daemon:
-                t.join()
+    if threading is None:
+        return
+    import time
+
+    until = None if within is None else time.monotonic() + within
+    for t in threading.enumerate():
+        if t is not threading.main_thread() and not t.daemon:
+            t.join(None if until is None else max(0.0, until - time.monotonic()))
 
 
 def _portable(e: BaseException) -> tuple[str, int, str]:
