@@ -374,8 +374,9 @@ class TarReader:
         if n < _MIN_RUN:
             return None, 0
         head, tail = buf[at + 100 : at + 148], buf[at + 156 : at + BLOCK]
-        if buf[at + BLOCK + 100 : at + BLOCK + 148] != head or buf[at + BLOCK + 156 : at + 2 * BLOCK] != tail:
-            return None, 0  # (the second block differs already: no uniform run here, most often)
+        for b in range(at + BLOCK, at + _MIN_RUN * BLOCK, BLOCK):  # (the first few differ already, most often: none here)
+            if buf[b + 100 : b + 148] != head or buf[b + 156 : b + BLOCK] != tail:
+                return None, 0
         fields = _blocks(n).unpack_from(buf, at)
         heads, tails = fields[1::4], fields[3::4]
         k = n
