@@ -62,9 +62,10 @@ def requested(jobs: int | None) -> int | None:
 
 
 def processes(asked: int | None) -> int:
-    """How many processes a check may use: those it was ``asked`` for (:func:`requested`), else one per CPU the
-    machine has idle (its load average tells: on a busy machine another process costs CPU and saves no time); never
-    more than the CPUs this process may use."""
+    """How many processes a check may use: those it was ``asked`` for (:func:`requested`), else this one and one more
+    per CPU the machine has at least half idle by its 1-minute load average (on a busy machine another process costs
+    CPU and saves no time; the run's own CPU is not asked for: the load may be its caller's, a pre-commit run's earlier
+    hooks); never more than the CPUs this process may use."""
     cpus = limits.usable_cpus()
     if asked is not None:
         return min(asked, cpus)
@@ -72,7 +73,7 @@ def processes(asked: int | None) -> int:
         idle = (os.cpu_count() or cpus) - os.getloadavg()[0]
     except (AttributeError, OSError):
         return cpus
-    return max(1, min(cpus, math.ceil(idle)))
+    return max(1, min(cpus, 1 + math.floor(idle + 0.5)))
 
 
 def can_fork(settle: float = 0.0) -> bool:
