@@ -155,13 +155,14 @@ def _plan(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher | 
 def _groups(sources: list[tuple[DockerfileText, ContextAttacher | None]], todo: list[int]) -> list[tuple[list[int], int]]:
     """The sources at ``todo`` by build context (Dockerfiles of one share its walk), each group with its weight: its
     texts, plus a fixed cost per file."""
-    groups: dict[object, tuple[list[int], int]] = {}
+    members: dict[object, list[int]] = {}
+    weights: dict[object, int] = {}
     for i in todo:
         src, attach = sources[i]
         root = attach.root_of(src.path)[0] if attach is not None else None
-        members, weight = groups.get(root or i, ([], 0))
-        groups[root or i] = members + [i], weight + len(src.text or "") + PER_FILE
-    return list(groups.values())
+        members.setdefault(root or i, []).append(i)
+        weights[root or i] = weights.get(root or i, 0) + len(src.text or "") + PER_FILE
+    return [(group, weights[key]) for key, group in members.items()]
 
 
 def _check(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher | None]], todo: list[int],
