@@ -54,20 +54,20 @@ class Outcome:
     files: int = 0
 
 
-def lint_corpus(files: list[Path], eng: Engine) -> Outcome:
-    """Lint ``files`` in batches (prepare, then rules); record every crash instead of stopping.
-    Batches run in forked workers, one per CPU: the whole corpus is the suite's longest test."""
+def lint_corpus(files: list[Path], config: dict | None = None) -> Outcome:
+    """Lint ``files`` in batches (prepare, then rules) with an engine of ``config``; record every crash instead of
+    stopping. Batches run in worker processes, one per CPU: the whole corpus is the suite's longest test."""
     batches = [files[i : i + BATCH] for i in range(0, len(files), BATCH)]
     workers = min(os.cpu_count() or 1, len(batches))
     if workers < 2:
+        eng = engine(config)
         parts = [_lint_batch(eng, b) for b in batches]
     else:
-        _FORKED.append(eng)  # the workers inherit it; an Engine does not pickle
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                parts = pool.map(_lint_forked, batches, chunksize=1)
-        finally:
-            _FORKED.pop()
+        # Spawned, not forked: this process runs threads (the test registries' servers, pytest-xdist's own), and
+        # a forked worker inherits any lock one of them held at that moment, held for ever.
+        spawn = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=spawn, initializer=_start_worker, initargs=(config,)) as pool:
+            parts = list(pool.map(_lint_in_worker, batches))
     out = Outcome()
     for part in parts:
         out.crashes += part.crashes
@@ -76,11 +76,15 @@ def lint_corpus(files: list[Path], eng: Engine) -> Outcome:
     return out
 
 
-_FORKED: list[Engine] = []
+_WORKER: list[Engine] = []  # a worker process's engine (an Engine does not pickle: each worker builds its own)
 
 
-def _lint_forked(files: list[Path]) -> Outcome:
-    return _lint_batch(_FORKED[-1], files)
+def _start_worker(config: dict | None) -> None:
+    _WORKER.append(engine(config))
+
+
+def _lint_in_worker(files: list[Path]) -> Outcome:
+    return _lint_batch(_WORKER[-1], files)
 
 
 def _lint_batch(eng: Engine, files: list[Path]) -> Outcome:
@@ -134,15 +138,14 @@ def test_corpus_is_complete(files, baseline):
 
 
 def test_whole_corpus_without_shellcheck(files):
-    eng = engine({"rules": {rid: "off" for rid in shellcheck_rules(engine())}})
-    out = lint_corpus(files, eng)
+    out = lint_corpus(files, {"rules": {rid: "off" for rid in shellcheck_rules(engine())}})
     assert not out.crashes, f"{len(out.crashes)} crashes, first 20:\n" + "\n".join(out.crashes[:20])
     assert out.files == len(files)
 
 
 def test_corpus_sample_with_every_rule(files):
     sample = files[::40]
-    out = lint_corpus(sample, engine())
+    out = lint_corpus(sample)
     assert not out.crashes, f"{len(out.crashes)} crashes, first 20:\n" + "\n".join(out.crashes[:20])
     assert out.files == len(sample)
 
@@ -169,7 +172,7 @@ def unparsable(baseline) -> list[str]:
 
 @pytest.fixture(scope="module")
 def unparsable_outcome(unparsable) -> Outcome:
-    return lint_corpus([CORPUS / f for f in unparsable], engine())
+    return lint_corpus([CORPUS / f for f in unparsable])
 
 
 def test_files_hadolint_cannot_parse_do_not_crash(unparsable, unparsable_outcome, capsys):
