@@ -195,3 +195,18 @@ def test_a_torn_foreign_or_fifo_memo_is_ignored(project):
     os.mkfifo(memo)  # a reader that opened it would wait for a writer forever
     run = project.run()
     assert (run.stdout, run.code, run.replayed) == (cold.stdout, cold.code, False)
+
+
+def test_a_memo_asks_first_what_an_edit_changes_and_last_what_costs_most(project):
+    """A replay stops at the first probe that differs: the linted file's results entry comes first, the file
+    arguments before lintimg's own folders, and single stats before names of folders before listings with stamps."""
+    project.run()
+    assert project.run().replayed
+    (memo,) = project.memos()
+    head = memo.read_bytes().partition(b"\0")[2].partition(b"\0\0")[0].decode().split("\0")
+    probes = [(head[i], head[i + 1]) for i in range(3, len(head), 3)]
+    kinds = [kind for kind, _ in probes]
+    assert probes[0][0] == "stat" and Path(probes[0][1]).is_relative_to(project.tmp / "cache" / "lintimg" / "results")
+    assert ("stat", str(project.dockerfile)) in probes and "list" in kinds and "names" in kinds
+    rank = {"stat": 0, "lstat": 0, "names": 2, "list": 3}
+    assert [rank.get(k, 1) for k in kinds] == sorted(rank.get(k, 1) for k in kinds), kinds
