@@ -64,6 +64,18 @@ class Served:
             os.kill(pid, signal.SIGKILL)
 
 
+def _result(proc: subprocess.CompletedProcess) -> tuple[int, bytes, bytes]:
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def _started(s: Served, here: subprocess.CompletedProcess, root: Path) -> tuple[int, int]:
+    """A first run served by ``s`` (which starts its server) writes what ``here`` wrote: the server's pid and count."""
+    first = s.run("--no-context", "Dockerfile", cwd=root, daemon=True)
+    pid, count = s.status()
+    assert pid is not None and _result(first) == _result(here)
+    return pid, count
+
+
 def _gone(pid: int, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -73,6 +85,53 @@ def _gone(pid: int, seconds: float) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def _children(pid: int) -> set[int]:
+    """The live (not yet ended) child processes of ``pid``."""
+    out = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+                out.add(int(entry))
+    return out
+
+
+def _spare(pid: int, seconds: float = 20) -> int | None:
+    """The one child of server ``pid`` once it has one (its spare, when no request runs)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        children = _children(pid)
+        if len(children) == 1:
+            return children.pop()
+        time.sleep(0.05)
+    return None
+
+
+def _childless(pid: int, seconds: float) -> bool:
+    """Whether ``pid`` has no live child within ``seconds`` and still none half a second later."""
+    deadline = time.monotonic() + seconds
+    while _children(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    return not _children(pid)
+
+
+def _copied(pid: int, seconds: float) -> bool:
+    """Whether within ``seconds`` most of the resident memory of ``pid`` is its own, shared with no other process (a
+    forked child shares nearly all of it until it writes)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        rows = {r.split(":")[0]: int(r.split()[1]) for r in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]}
+        if rows["Private_Dirty"] + rows["Private_Clean"] > rows["Rss"] // 2:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
 
 
 def _served(tmp: Path, folder: str, **extra: str) -> Served:
@@ -142,7 +201,7 @@ def test_served_runs_write_what_in_process_runs_write_for_each_repository(server
         for args in RUNS:
             here = expected(server, in_process, root, *args)
             served = server.run(*args, cwd=root, daemon=True)
-            assert (served.returncode, served.stdout, served.stderr) == (here.returncode, here.stdout, here.stderr), (name, args)
+            assert _result(served) == _result(here), (name, args)
             outputs[name, args] = here.stdout
     pid, after = server.status()
     assert pid is not None and after - before == 2 * len(RUNS) + 1  # one server ran every one of them
@@ -196,13 +255,11 @@ def test_a_killed_server_is_replaced_and_a_server_that_cannot_start_leaves_the_r
     s = _served(tmp_path, short_dir, LINTIMG_NO_CACHE="1")
     here = expected(server, in_process, repos["a"], "--no-context", "Dockerfile")
     try:
-        first = s.run("--no-context", "Dockerfile", cwd=repos["a"], daemon=True)
-        pid, _ = s.status()
-        assert pid is not None and (first.returncode, first.stdout, first.stderr) == (here.returncode, here.stdout, here.stderr)
+        pid, _ = _started(s, here, repos["a"])
         os.kill(pid, signal.SIGKILL)
         assert _gone(pid, 10) and list(Path(short_dir).glob("*.sock"))  # its socket is left behind, nobody listening
         second = s.run("--no-context", "Dockerfile", cwd=repos["a"], daemon=True)
-        assert (second.returncode, second.stdout, second.stderr) == (here.returncode, here.stdout, here.stderr)
+        assert _result(second) == _result(here)
         assert s.status()[0] not in (None, pid)
     finally:
         s.stop()
@@ -211,8 +268,50 @@ def test_a_killed_server_is_replaced_and_a_server_that_cannot_start_leaves_the_r
     os.mkdir(deep, 0o700)
     s = _served(tmp_path, deep, LINTIMG_NO_CACHE="1")
     served = s.run("--no-context", "Dockerfile", cwd=repos["a"], daemon=True)
-    assert (served.returncode, served.stdout, served.stderr) == (here.returncode, here.stdout, here.stderr)
+    assert _result(served) == _result(here)
     assert not list(Path(deep).glob("*.sock"))
+
+
+def test_a_spare_child_waits_with_its_pages_copied_and_a_lost_spare_is_replaced(
+        tmp_path: Path, short_dir: str, repos: dict[str, Path], server: Served, in_process: dict) -> None:
+    """The server keeps one child forked ahead of the next request, its copy-on-write pages already copied; a spare
+    killed is replaced, one that keeps dying is given up (the server then forks per request), and every request
+    is still served; the spare ends with its server."""
+    s = _served(tmp_path, short_dir, LINTIMG_NO_CACHE="1")
+    here = expected(server, in_process, repos["a"], "--no-context", "Dockerfile")
+    try:
+        pid, count = _started(s, here, repos["a"])
+        spare = _spare(pid)
+        assert spare is not None
+        # copied ahead: most of the spare's memory is its own, no longer shared with the server
+        assert _copied(spare, 20)
+        os.kill(spare, signal.SIGKILL)  # lost: replaced, and the replacement serves
+        assert _gone(spare, 10)
+        served = s.run("--no-context", "Dockerfile", cwd=repos["a"], daemon=True)
+        assert _result(served) == _result(here)
+        assert s.status() == (pid, count + 2)  # the same server served the run, and this status request
+        lost = [spare]
+        for _ in range(3):  # server.SPARE_FAILURES spares in a row that end without a request: given up
+            spare = _spare(pid)
+            assert spare is not None and spare not in lost
+            os.kill(spare, signal.SIGKILL)
+            assert _gone(spare, 10)
+            lost.append(spare)
+        assert _childless(pid, 2)
+        served = s.run("--no-context", "Dockerfile", cwd=repos["a"], daemon=True)  # forked for this request alone
+        assert _result(served) == _result(here)
+        assert s.status() == (pid, count + 4) and _childless(pid, 2)  # and no spare forked after it
+    finally:
+        s.stop()
+    assert _gone(pid, 10)
+    # a server that stops takes its spare with it
+    s = _served(tmp_path, short_dir, LINTIMG_NO_CACHE="1")
+    s.run("--no-context", "Dockerfile", cwd=repos["a"], daemon=True)
+    pid, _ = s.status()
+    assert pid is not None
+    spare = _spare(pid)
+    s.stop()
+    assert spare is not None and _gone(pid, 10) and _gone(spare, 10)
 
 
 DIES = '''
@@ -311,7 +410,7 @@ def test_a_served_run_has_its_own_rules_folder_and_its_cache_sees_the_folder_cha
             (rules / "says.py").write_text(SAYS.replace("WORD", word))
             served = s.run(*args, cwd=repos["b"], daemon=True)
             here = s.run(*args, cwd=repos["b"], daemon=False, extra={"LINTIMG_NO_CACHE": "1"})
-            assert (served.returncode, served.stdout, served.stderr) == (here.returncode, here.stdout, here.stderr), word
+            assert _result(served) == _result(here), word
             words.append({w for w in ("first", "second-and-longer") if w.encode() in served.stdout})
         plain = s.run("--no-context", "-f", "json", "Dockerfile", cwd=repos["b"], daemon=True)
         assert words == [{"first"}, {"second-and-longer"}] and b"EX901" not in plain.stdout and plain.returncode in (0, 1)
@@ -346,8 +445,9 @@ def test_the_server_exits_when_idle(tmp_path: Path, short_dir: str) -> None:
     started = subprocess.run([str(SCRIPT), "daemon", "start"], env=s.env, cwd="/", capture_output=True, text=True, timeout=60)
     assert started.returncode == 0 and started.stdout.startswith("running: pid "), started
     pid = int(started.stdout.split()[2].rstrip(","))
+    spare = _spare(pid, 0.4)
     try:
-        assert _gone(pid, 20)
+        assert _gone(pid, 20) and (spare is None or _gone(spare, 5))  # its spare ended with it
         assert not list(Path(short_dir).glob("*.sock"))  # it removed its socket
         assert subprocess.run([str(SCRIPT), "daemon", "status"], env=s.env, cwd="/", capture_output=True, timeout=60).returncode == 1
     finally:

@@ -1,14 +1,21 @@
 """The resident server: imports lintimg once, then forks a child per request that runs the ordinary
 command line in the client's working directory, environment and standard streams.
 
-The server process itself runs no request: it accepts a connection, checks
-that the peer is this user (``SO_PEERCRED``), forks, and later reaps the
-child and tells the client how it ended and the CPU it used (``wait4``: the
-child and the processes it waited for, ShellCheck included). Everything a
-request does — reading the request, config discovery, loading a
-repository's plugins, every cache — happens in the child, a fresh copy of a
-process that has run nothing, which then exits. A child that crashes takes
-nothing with it; the client sees how it ended.
+The server process itself runs no request. It keeps one *spare*: a child
+forked ahead of the next request, which copies now the pages of the server
+that a run writes first (after a fork each such write is a page fault that
+copies the page: ~2,200 of them, half of a served run's CPU), then waits on
+the listening socket. The spare accepts a connection, checks that the peer
+is this user (``SO_PEERCRED``), hands the server a copy of the connection and
+serves it; the server forks the next spare, later reaps the child and tells
+the client how it ended and the CPU it used (``wait4``: the child and the
+processes it waited for, ShellCheck included; the spare's copying too).
+Without a spare (it could not be forked, or died before a request) the server
+accepts and forks per request itself. Everything a request does — reading
+the request, config discovery, loading a repository's plugins, every cache —
+happens in the child, a fresh copy of a process that has run nothing, which
+then exits. A child that crashes takes nothing with it; the client sees how
+it ended.
 
 The server is single-threaded (``fork`` in a threaded process is unsafe),
 exits after :data:`IDLE` seconds without requests (``LINTIMG_DAEMON_IDLE``)
@@ -17,6 +24,7 @@ a successor may already listen under the same name).
 """
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import select
@@ -28,8 +36,16 @@ import time
 
 from lintimg.resident import client as wire
 
+TYPE_CHECKING = False  # typing loads re (a served run's client must not; the server imports it anyway)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import NoReturn
+
 IDLE = 600.0  # seconds without a request before the server exits
 READ_TIMEOUT = 10.0  # seconds a child waits for its client's request, and for the go
+MADV_POPULATE_WRITE = 23  # Linux 5.14+: fault a range in writable now, copying what copy-on-write would copy later
+PREFAULT_MAPPING_LIMIT = 64 << 20  # bytes: a larger writable mapping is a reservation, not pages a run will write
+SPARE_FAILURES = 3  # spares that end without taking a request before the server stops keeping one
 # What a ``check`` run imports (tests/test_resident.py checks that a served run imports nothing of lintimg that the
 # server had not); the rule modules of Dockerfile and build-context rules are added from the rule index.
 WARM = ("lintimg.__main__", "lintimg.cli", "lintimg.replay", "lintimg.run.check", "lintimg.run.cache", "lintimg.run.fix",
@@ -197,6 +213,9 @@ class Server:
         self.started = time.time()
         self.stopping = False
         self.pid = os.getpid()
+        self.spare: int | None = None  # the pid of the child waiting for the next request
+        self.taken = 0  # the pid of the request that took the last spare
+        self.spare_failures = 0
 
     def serve(self) -> None:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -213,6 +232,9 @@ class Server:
         listener.listen(64)  # clients may connect now: their requests wait for the warm-up
         warm()
         wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        # The spares tell the server which connection each took; a spare sees the server gone when this closes.
+        control, spare_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        control.setblocking(False)
         signal.set_wakeup_fd(wake_w)
         signal.signal(signal.SIGCHLD, _nothing)  # the wakeup descriptor is written only for signals with a Python handler
         signal.signal(signal.SIGTERM, self._stop)
@@ -222,16 +244,27 @@ class Server:
         gc.collect()
         gc.freeze()  # the imported modules stay shared with every child (no copy-on-write from the collector)
         last = time.monotonic()
+        private = (wake_r, wake_w, control.fileno())  # what a child closes first
         try:
             while True:
-                self._reap()
+                self._take(control)  # before reaping: a child that already ended may have taken a connection
+                self._reap(control)
                 if self.children:
                     last = time.monotonic()
                 elif self.stopping or time.monotonic() - last >= self.idle:
                     break
+                if self.spare is None and not self.stopping and self.spare_failures < SPARE_FAILURES:
+                    began = time.process_time()
+                    self.spare = self._fork_spare(listener, spare_end, private)
+                    if self.taken in self.children:  # the request that took the last spare: it is why this one is forked
+                        conn, spent = self.children[self.taken]
+                        self.children[self.taken] = (conn, spent + time.process_time() - began)
                 wait = None if self.children else max(0.0, self.idle - (time.monotonic() - last))
+                watch = [wake_r, control.fileno()]
+                if self.spare is None and not self.stopping:
+                    watch.append(listener.fileno())
                 try:
-                    ready, _, _ = select.select([wake_r] if self.stopping else [listener.fileno(), wake_r], [], [], wait)
+                    ready, _, _ = select.select(watch, [], [], wait)
                 except InterruptedError:
                     continue
                 if wake_r in ready:
@@ -240,10 +273,18 @@ class Server:
                             pass
                     except BlockingIOError:
                         pass
-                if listener.fileno() in ready and not self.stopping:
-                    self._accept(listener, (wake_r, wake_w))
+                if control.fileno() in ready:
+                    last = time.monotonic()
+                if listener.fileno() in ready and self.spare is None and not self.stopping:
+                    self._accept(listener, private)
                     last = time.monotonic()
         finally:
+            if self.spare is not None:  # waiting for a request that will not come now
+                try:
+                    os.kill(self.spare, signal.SIGKILL)
+                    os.waitpid(self.spare, 0)
+                except OSError:
+                    pass
             try:  # unlinked before closing: a client that finds no socket starts a successor, which this must not unlink
                 if os.lstat(self.path).st_ino == ino:
                     os.unlink(self.path)
@@ -254,17 +295,14 @@ class Server:
     def _stop(self, signum: int, frame: object) -> None:
         self.stopping = True
 
-    def _accept(self, listener: socket.socket, wake: tuple[int, int]) -> None:
+    def _accept(self, listener: socket.socket, private: tuple[int, ...]) -> None:
+        """Accept and fork for this one request (no spare waits)."""
         began = time.process_time()
         try:
             conn, _ = listener.accept()
         except OSError:
             return
-        try:
-            _, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
-        except OSError:
-            uid = -1
-        if uid != os.geteuid():
+        if not _same_user(conn):
             conn.close()  # another user: not a word
             return
         self.served += 1
@@ -274,20 +312,73 @@ class Server:
             conn.close()  # the client sees the connection end before R: it runs in-process
             return
         if pid == 0:
-            code = 70
-            try:
-                listener.close()
-                for fd in wake:
-                    os.close(fd)
-                code = Child(conn, self).run()
-            except BaseException:  # noqa: BLE001 - a child must never return into the server's loop
-                pass
-            finally:
-                os._exit(code)
+            def serve() -> int:
+                _become_child(listener, private)
+                return Child(conn, self).run()
+
+            _child_exit(serve)
         self.children[pid] = (conn, time.process_time() - began)
 
-    def _reap(self) -> None:
-        while self.children:
+    def _fork_spare(self, listener: socket.socket, spare_end: socket.socket, private: tuple[int, ...]) -> int | None:
+        """A child that copies its pages now and then waits for the next connection; ``None``: no process to spare."""
+        try:
+            pid = os.fork()
+        except OSError:
+            self.spare_failures += 1
+            return None
+        if pid == 0:
+            _child_exit(lambda: self._be_spare(listener, spare_end, private))
+        return pid
+
+    def _be_spare(self, listener: socket.socket, spare_end: socket.socket, private: tuple[int, ...]) -> int:
+        _become_child(None, private)
+        _prefault()
+        while True:
+            ready, _, _ = select.select([listener, spare_end], [], [])
+            if spare_end in ready:
+                return 0  # the server is gone (or wrote to a spare, which it never does)
+            try:
+                conn, _ = listener.accept()
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                continue
+            if _same_user(conn):
+                break
+            conn.close()
+        listener.close()
+        # The server keeps a copy of the connection: it tells the client how this child ended.
+        spare_end.sendmsg([str(os.getpid()).encode()], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", conn.fileno()))])
+        spare_end.close()
+        self.served += 1  # the server's count when it forked this spare, and this request
+        return Child(conn, self).run()
+
+    def _take(self, control: socket.socket) -> None:
+        """The connections spares took: each spare's pid and the server's copy of its connection."""
+        began = time.process_time()
+        while True:
+            try:
+                data, ancillary, _, _ = control.recvmsg(32, socket.CMSG_SPACE(struct.calcsize("i")))
+            except (BlockingIOError, InterruptedError):
+                return
+            fds = [fd for level, kind, raw in ancillary if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS
+                   for fd in struct.unpack(f"{len(raw) // 4}i", raw[: len(raw) - len(raw) % 4])]
+            try:
+                pid = int(data)
+            except ValueError:
+                pid = 0
+            if not data or pid <= 0 or len(fds) != 1:
+                for fd in fds:
+                    os.close(fd)
+                continue
+            self.served += 1
+            if pid == self.spare:
+                self.spare = None
+                self.spare_failures = 0
+            self.taken = pid
+            # the server's share of this request: taking it, and (charged in the loop) forking the next spare
+            self.children[pid] = (socket.socket(fileno=fds[0]), time.process_time() - began)
+
+    def _reap(self, control: socket.socket) -> None:
+        while self.children or self.spare is not None:
             try:
                 pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
@@ -295,8 +386,13 @@ class Server:
             if pid == 0:
                 return
             began = time.process_time()
+            if pid not in self.children:
+                self._take(control)  # a spare that took a connection and ended since the last look
             entry = self.children.pop(pid, None)
             if entry is None:
+                if pid == self.spare:  # ended without a request: killed, or it could not run
+                    self.spare = None
+                    self.spare_failures += 1
                 continue
             conn, spent = entry
             ended = (0, os.WEXITSTATUS(status)) if os.WIFEXITED(status) else (1, os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0)
@@ -318,6 +414,65 @@ def _nothing(signum: int, frame: object) -> None:
     pass
 
 
+def _same_user(conn: socket.socket) -> bool:
+    """Whether the peer of ``conn`` runs as this user (``SO_PEERCRED``)."""
+    try:
+        uid: int = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))[1]
+    except OSError:
+        return False
+    return uid == os.geteuid()
+
+
+def _become_child(listener: socket.socket | None, private: tuple[int, ...]) -> None:
+    """In a child just forked: drop the server's signal handlers (SIGTERM ends a waiting spare) and descriptors."""
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if listener is not None:
+        listener.close()
+    for fd in private:
+        os.close(fd)
+
+
+def _child_exit(body: Callable[[], int]) -> NoReturn:
+    """Run a forked child's ``body`` and end the process with its code: a child never returns into the server's loop."""
+    code = 70
+    try:
+        code = body()
+    except BaseException:  # noqa: BLE001 - whatever happened, the server's loop must not go on in this process
+        pass
+    finally:
+        os._exit(code)
+
+
+def _prefault() -> None:
+    """Copy now the server's writable pages that a run would copy on its first write to each. After a fork every
+    page is shared until written; a run writes ~2,200 of them (reference counts, allocations), each a page fault
+    that copies it: half of a served run's CPU, paid here while no request waits. Nothing when the platform lacks
+    ``/proc/self/maps`` or ``MADV_POPULATE_WRITE``: the run copies them itself."""
+    try:
+        import ctypes
+
+        madvise = ctypes.CDLL(None, use_errno=True).madvise
+        with open("/proc/self/maps", "rb") as fh:
+            maps = fh.read().splitlines()
+    except (ImportError, OSError, AttributeError):
+        return
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    for line in maps:
+        fields = line.split()
+        if len(fields) < 5 or fields[1][:2] != b"rw" or fields[1][3:4] != b"p":
+            continue
+        if len(fields) > 5 and fields[5].startswith(b"[") and fields[5] not in (b"[heap]", b"[stack]"):
+            continue  # the kernel's own mappings
+        low, high = (int(x, 16) for x in fields[0].split(b"-"))
+        if high - low > PREFAULT_MAPPING_LIMIT:
+            continue
+        if madvise(low, high - low, MADV_POPULATE_WRITE) != 0 and ctypes.get_errno() == errno.EINVAL:
+            return  # a kernel before 5.14
+
+
 class Child:
     """One request, in a forked child of the server."""
 
@@ -325,10 +480,6 @@ class Child:
         self.conn, self.server = conn, server
 
     def run(self) -> int:
-        signal.set_wakeup_fd(-1)
-        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
         self.conn.settimeout(READ_TIMEOUT)
         try:
             fields, fds = self._request()
