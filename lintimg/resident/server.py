@@ -4,14 +4,14 @@ command line in the client's working directory, environment and standard streams
 The server process itself runs no request. It keeps one *spare*: a child
 forked ahead of the next request, which copies now the pages of the server
 that a run writes first (after a fork each such write is a page fault that
-copies the page: ~2,200 of them, half of a served run's CPU), then waits on
+copies the page: ~1,900 of them, a third of a served run's CPU), then waits on
 the listening socket. The spare accepts a connection, checks that the peer
 is this user (``SO_PEERCRED``), hands the server a copy of the connection and
 serves it; the server forks the next spare, later reaps the child and tells
 the client how it ended and the CPU it used (``wait4``: the child and the
 processes it waited for, ShellCheck included; the spare's copying too).
-Without a spare (it could not be forked, or died before a request) the server
-accepts and forks per request itself. Everything a request does — reading
+Without a spare ready (still copying, could not be forked, or died before a
+request) the server accepts and forks per request itself. Everything a request does — reading
 the request, config discovery, loading a repository's plugins, every cache —
 happens in the child, a fresh copy of a process that has run nothing, which
 then exits. A child that crashes takes nothing with it; the client sees how
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import errno
 import gc
+import mmap
 import os
 import select
 import signal
@@ -39,13 +40,14 @@ from lintimg.resident import client as wire
 TYPE_CHECKING = False  # typing loads re (a served run's client must not; the server imports it anyway)
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import NoReturn
+    from typing import Any, NoReturn
 
 IDLE = 600.0  # seconds without a request before the server exits
 READ_TIMEOUT = 10.0  # seconds a child waits for its client's request, and for the go
 MADV_POPULATE_WRITE = 23  # Linux 5.14+: fault a range in writable now, copying what copy-on-write would copy later
 PREFAULT_MAPPING_LIMIT = 64 << 20  # bytes: a larger writable mapping is a reservation, not pages a run will write
 SPARE_FAILURES = 3  # spares that end without taking a request before the server stops keeping one
+BOARD_PIDS = 64
 # What a ``check`` run imports (tests/test_resident.py checks that a served run imports nothing of lintimg that the
 # server had not); the rule modules of Dockerfile and build-context rules are added from the rule index.
 WARM = ("lintimg.__main__", "lintimg.cli", "lintimg.replay", "lintimg.run.check", "lintimg.run.cache", "lintimg.run.fix",
@@ -118,21 +120,35 @@ CMD ["python", "/app/main.py"]
 
 def _compile_learnt_patterns() -> None:
     """Compile the regular expressions a check compiles on first use (``re.match(pattern, …)`` at a call site),
-    learnt from a check of :data:`SAMPLE` in a throwaway child: an empty folder, no config, caches off, an
-    environment of PATH only. Only ``re``'s own cache of compiled patterns (a pure function of the pattern) is
-    filled here; nothing else of that run reaches the server. ``re._cache`` is CPython's: without it, nothing is
-    learnt and runs compile as they would."""
-    import marshal
+    learnt from a check of :data:`SAMPLE` in a throwaway child (:func:`_learn`). Only ``re``'s own cache of compiled
+    patterns (a pure function of the pattern) is filled here; nothing else of that run reaches the server.
+    ``re._cache`` is CPython's: without it, nothing is learnt and runs compile as they would."""
     import re
 
     if not isinstance(getattr(re, "_cache", None), dict):
         return
+    learnt = _learn(_new_patterns, caches=False)
+    for pattern, flags in learnt if isinstance(learnt, list) else []:
+        try:
+            re.compile(pattern, flags)
+        except (re.error, TypeError, ValueError):
+            continue
+
+
+def _learn(what: Callable[[Callable[[], None]], Any], caches: bool) -> object:
+    """``what(check)`` in a throwaway child, where ``check()`` checks :data:`SAMPLE` (an empty folder, no config,
+    an environment of ``PATH`` and ``HOME`` only, ``caches`` in that folder or off): what it returns, through
+    ``marshal`` (plain data only), or ``None``."""
+    import marshal
+
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(read)
-            _sample_run(write)
+            left = memoryview(marshal.dumps(what(lambda: _check_sample(caches))))
+            while left:
+                left = left[os.write(write, left):]
         finally:
             os._exit(0)
     os.close(write)
@@ -140,19 +156,12 @@ def _compile_learnt_patterns() -> None:
         data = fh.read()
     os.waitpid(pid, 0)
     try:
-        learnt = marshal.loads(data) if data else []
+        return marshal.loads(data) if data else None
     except (ValueError, EOFError, TypeError):
-        return
-    for pattern, flags in learnt:
-        try:
-            re.compile(pattern, flags)
-        except (re.error, TypeError, ValueError):
-            continue
+        return None
 
 
-def _sample_run(out: int) -> None:
-    import marshal
-    import re
+def _check_sample(caches: bool) -> None:
     import tempfile
 
     from lintimg.__main__ import in_process
@@ -163,19 +172,57 @@ def _sample_run(out: int) -> None:
             fh.write(SAMPLE)
         path = os.environ.get("PATH", os.defpath)
         os.environ.clear()
-        os.environ.update({"PATH": path, "HOME": folder, "LINTIMG_NO_CACHE": "1"})
+        os.environ.update({"PATH": path, "HOME": folder, **({} if caches else {"LINTIMG_NO_CACHE": "1"})})
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 1)
         os.dup2(null, 2)
-        before = set(re._cache)  # type: ignore[attr-defined]
         sys.argv = ["lintimg", "Dockerfile"]
         try:
             in_process()
-        except BaseException:  # noqa: BLE001 - whatever the sample run did, what it compiled is still worth having
+        except BaseException:  # noqa: BLE001 - whatever the sample run did, what it touched is still worth knowing
             pass
-        learnt = [(key[1], int(key[2])) for key in set(re._cache) - before  # type: ignore[attr-defined]
-                  if isinstance(key, tuple) and len(key) == 3 and isinstance(key[1], (str, bytes))]
-    os.write(out, marshal.dumps(learnt))
+
+
+def _new_patterns(check: Callable[[], None]) -> list[tuple[str | bytes, int]]:
+    """The patterns ``check()`` compiled, with their flags."""
+    import re
+
+    before = set(re._cache)  # type: ignore[attr-defined]
+    check()
+    return [(key[1], int(key[2])) for key in set(re._cache) - before  # type: ignore[attr-defined]
+            if isinstance(key, tuple) and len(key) == 3 and isinstance(key[1], (str, bytes))]
+
+
+def _written_pages(check: Callable[[], None]) -> list[tuple[int, int]] | None:
+    """The pages of the (forked) process's writable mappings that ``check()`` wrote, as ``(address, bytes)`` runs:
+    those it holds alone afterwards (``/proc/self/pagemap``: present, bit 63, and exclusively mapped, bit 56 — the
+    copies its writes made); ``None`` where the platform does not tell."""
+    from array import array
+
+    try:
+        regions = _writable_regions()
+        fd = os.open("/proc/self/pagemap", os.O_RDONLY)
+    except OSError:
+        return None
+    check()
+    size = os.sysconf("SC_PAGE_SIZE")
+    runs: list[tuple[int, int]] = []
+    try:
+        for low, high in regions:
+            entries = array("Q")
+            entries.frombytes(os.pread(fd, (high - low) // size * 8, low // size * 8))
+            for i, entry in enumerate(entries):
+                if entry >> 63 and entry >> 56 & 1:
+                    address = low + i * size
+                    if i and runs and runs[-1][0] + runs[-1][1] == address:  # a run within one mapping
+                        runs[-1] = (runs[-1][0], runs[-1][1] + size)
+                    else:
+                        runs.append((address, size))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return runs
 
 
 def idle_seconds() -> float:
@@ -210,12 +257,17 @@ class Server:
         self.path = wire.socket_path(folder, key)
         self.children: dict[int, tuple[socket.socket, float]] = {}  # pid: (connection, the server's CPU seconds for it so far)
         self.served = 0
+        # Shared with every child (the server alone writes it): the count of requests, then the children of the last
+        # BOARD_PIDS, for `lintimg daemon status` in a spare forked before requests it did not see
+        self.board = mmap.mmap(-1, 8 * (1 + BOARD_PIDS))
         self.started = time.time()
         self.stopping = False
         self.pid = os.getpid()
         self.spare: int | None = None  # the pid of the child waiting for the next request
+        self.spare_ready = False  # whether it has copied its pages and waits on the socket
         self.taken = 0  # the pid of the request that took the last spare
         self.spare_failures = 0
+        self.pages: list[tuple[int, int]] | None = None  # what a spare copies ahead (None: every writable mapping)
 
     def serve(self) -> None:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -229,6 +281,7 @@ class Server:
         finally:
             os.umask(mask)
         ino = os.lstat(self.path).st_ino
+        listener.setblocking(False)  # the spare accepts from it too: whoever comes second finds nothing
         listener.listen(64)  # clients may connect now: their requests wait for the warm-up
         warm()
         wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -243,6 +296,9 @@ class Server:
         os.chdir("/")
         gc.collect()
         gc.freeze()  # the imported modules stay shared with every child (no copy-on-write from the collector)
+        # which of these pages a check writes, so that each spare copies those only (learnt last: the layout is final)
+        learnt = _learn(_written_pages, caches=True)
+        self.pages = learnt if isinstance(learnt, list) else None
         last = time.monotonic()
         private = (wake_r, wake_w, control.fileno())  # what a child closes first
         try:
@@ -260,8 +316,11 @@ class Server:
                         conn, spent = self.children[self.taken]
                         self.children[self.taken] = (conn, spent + time.process_time() - began)
                 wait = None if self.children else max(0.0, self.idle - (time.monotonic() - last))
+                # A connection while the spare still copies is accepted here, as it was before spares (a burst
+                # of clients: the second one would wait for the next spare's copying)
+                accepting = not self.stopping and not (self.spare is not None and self.spare_ready)
                 watch = [wake_r, control.fileno()]
-                if self.spare is None and not self.stopping:
+                if accepting:
                     watch.append(listener.fileno())
                 try:
                     ready, _, _ = select.select(watch, [], [], wait)
@@ -275,7 +334,7 @@ class Server:
                         pass
                 if control.fileno() in ready:
                     last = time.monotonic()
-                if listener.fileno() in ready and self.spare is None and not self.stopping:
+                if accepting and listener.fileno() in ready:
                     self._accept(listener, private)
                     last = time.monotonic()
         finally:
@@ -300,12 +359,12 @@ class Server:
         began = time.process_time()
         try:
             conn, _ = listener.accept()
-        except OSError:
+        except OSError:  # BlockingIOError: the spare took it
             return
+        conn.setblocking(True)
         if not _same_user(conn):
             conn.close()  # another user: not a word
             return
-        self.served += 1
         try:
             pid = os.fork()
         except OSError:
@@ -317,6 +376,7 @@ class Server:
                 return Child(conn, self).run()
 
             _child_exit(serve)
+        self._count(pid)
         self.children[pid] = (conn, time.process_time() - began)
 
     def _fork_spare(self, listener: socket.socket, spare_end: socket.socket, private: tuple[int, ...]) -> int | None:
@@ -328,11 +388,13 @@ class Server:
             return None
         if pid == 0:
             _child_exit(lambda: self._be_spare(listener, spare_end, private))
+        self.spare_ready = False
         return pid
 
     def _be_spare(self, listener: socket.socket, spare_end: socket.socket, private: tuple[int, ...]) -> int:
         _become_child(None, private)
-        _prefault()
+        _prefault(self.pages)
+        spare_end.send(b"ready %d" % os.getpid())
         while True:
             ready, _, _ = select.select([listener, spare_end], [], [])
             if spare_end in ready:
@@ -346,13 +408,13 @@ class Server:
             conn.close()
         listener.close()
         # The server keeps a copy of the connection: it tells the client how this child ended.
-        spare_end.sendmsg([str(os.getpid()).encode()], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", conn.fileno()))])
+        conn.setblocking(True)
+        spare_end.sendmsg([b"took %d" % os.getpid()], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", conn.fileno()))])
         spare_end.close()
-        self.served += 1  # the server's count when it forked this spare, and this request
         return Child(conn, self).run()
 
     def _take(self, control: socket.socket) -> None:
-        """The connections spares took: each spare's pid and the server's copy of its connection."""
+        """What the spares said: ``ready PID`` (copied, waiting), ``took PID`` with the server's copy of the connection."""
         began = time.process_time()
         while True:
             try:
@@ -361,15 +423,16 @@ class Server:
                 return
             fds = [fd for level, kind, raw in ancillary if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS
                    for fd in struct.unpack(f"{len(raw) // 4}i", raw[: len(raw) - len(raw) % 4])]
-            try:
-                pid = int(data)
-            except ValueError:
-                pid = 0
-            if not data or pid <= 0 or len(fds) != 1:
+            said, _, number = data.partition(b" ")
+            pid = int(number) if number.isdigit() else 0
+            if said == b"ready" and pid == self.spare and not fds:
+                self.spare_ready = True
+                continue
+            if said != b"took" or pid <= 0 or len(fds) != 1:
                 for fd in fds:
                     os.close(fd)
                 continue
-            self.served += 1
+            self._count(pid)
             if pid == self.spare:
                 self.spare = None
                 self.spare_failures = 0
@@ -404,9 +467,26 @@ class Server:
                 pass  # the client went away
             conn.close()
 
+    def _count(self, pid: int) -> None:
+        """Count a request, served by the child ``pid``, where the children read it (:meth:`status`)."""
+        self.served += 1
+        struct.pack_into("q", self.board, 8 * (1 + self.served % BOARD_PIDS), pid)
+        struct.pack_into("q", self.board, 0, self.served)
+
+    def counted(self) -> int:
+        """In a child: the requests the server has counted, once it counted this child's (it counts a spare's
+        when told the spare took it), else after :data:`READ_TIMEOUT`."""
+        me = os.getpid()
+        deadline = time.monotonic() + READ_TIMEOUT
+        while True:
+            count: int = struct.unpack_from("q", self.board)[0]
+            if me in struct.unpack_from(f"{BOARD_PIDS}q", self.board, 8) or time.monotonic() > deadline:
+                return count
+            time.sleep(0.001)
+
     def status(self) -> str:
         return (f"running: pid {self.pid}, serving lintimg {self.key[:12]} on {sys.executable}, socket {self.path}, "
-                f"{self.served} requests (this one included) since {time.strftime('%H:%M:%S', time.localtime(self.started))}, "
+                f"{self.counted()} requests (this one included) since {time.strftime('%H:%M:%S', time.localtime(self.started))}, "
                 f"exits after {self.idle:g} s idle")
 
 
@@ -446,30 +526,41 @@ def _child_exit(body: Callable[[], int]) -> NoReturn:
         os._exit(code)
 
 
-def _prefault() -> None:
-    """Copy now the server's writable pages that a run would copy on its first write to each. After a fork every
-    page is shared until written; a run writes ~2,200 of them (reference counts, allocations), each a page fault
-    that copies it: half of a served run's CPU, paid here while no request waits. Nothing when the platform lacks
-    ``/proc/self/maps`` or ``MADV_POPULATE_WRITE``: the run copies them itself."""
-    try:
-        import ctypes
-
-        madvise = ctypes.CDLL(None, use_errno=True).madvise
-        with open("/proc/self/maps", "rb") as fh:
-            maps = fh.read().splitlines()
-    except (ImportError, OSError, AttributeError):
-        return
-    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+def _writable_regions() -> list[tuple[int, int]]:
+    """This process's private writable mappings a run may write, as ``(low, high)`` addresses: not the kernel's
+    own, none larger than :data:`PREFAULT_MAPPING_LIMIT` (a reservation, not pages in use)."""
+    with open("/proc/self/maps", "rb") as fh:
+        maps = fh.read().splitlines()
+    out = []
     for line in maps:
         fields = line.split()
         if len(fields) < 5 or fields[1][:2] != b"rw" or fields[1][3:4] != b"p":
             continue
         if len(fields) > 5 and fields[5].startswith(b"[") and fields[5] not in (b"[heap]", b"[stack]"):
-            continue  # the kernel's own mappings
-        low, high = (int(x, 16) for x in fields[0].split(b"-"))
-        if high - low > PREFAULT_MAPPING_LIMIT:
             continue
-        if madvise(low, high - low, MADV_POPULATE_WRITE) != 0 and ctypes.get_errno() == errno.EINVAL:
+        low, high = (int(x, 16) for x in fields[0].split(b"-"))
+        if high - low <= PREFAULT_MAPPING_LIMIT:
+            out.append((low, high))
+    return out
+
+
+def _prefault(pages: list[tuple[int, int]] | None) -> None:
+    """Copy now the server's pages that a run would copy on its first write to each: ``pages`` (``(address,
+    bytes)``, learnt by :func:`_written_pages`), else every writable mapping. After a fork every page is shared
+    until written; a run writes ~1,900 of them (reference counts, allocations), each a page fault that copies it:
+    a third of a served run's CPU, paid here while no request waits. Nothing when the platform lacks
+    ``/proc/self/maps`` or ``MADV_POPULATE_WRITE``: the run copies them itself."""
+    try:
+        import ctypes
+
+        madvise = ctypes.CDLL(None, use_errno=True).madvise
+        ranges = pages if pages is not None else [(low, high - low) for low, high in _writable_regions()]
+    except (ImportError, OSError, AttributeError):
+        return
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    for address, length in ranges:
+        # a page the server unmapped since it was learnt fails (ENOMEM) and is skipped
+        if madvise(address, length, MADV_POPULATE_WRITE) != 0 and ctypes.get_errno() == errno.EINVAL:
             return  # a kernel before 5.14
 
 
