@@ -284,6 +284,13 @@ class Server:
         listener.setblocking(False)  # the spare accepts from it too: whoever comes second finds nothing
         listener.listen(64)  # clients may connect now: their requests wait for the warm-up
         warm()
+        os.chdir("/")
+        gc.collect()
+        gc.freeze()  # the imported modules stay shared with every child (no copy-on-write from the collector)
+        # Which of these pages a check writes, so that each spare copies those only: learnt last (the layout is
+        # final), before the server's own descriptors and signal handlers (the throwaway child needs none of them).
+        learnt = _learn(_written_pages, caches=True)
+        self.pages = learnt if isinstance(learnt, list) else None
         wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         # The spares tell the server which connection each took; a spare sees the server gone when this closes.
         control, spare_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -293,12 +300,6 @@ class Server:
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
-        os.chdir("/")
-        gc.collect()
-        gc.freeze()  # the imported modules stay shared with every child (no copy-on-write from the collector)
-        # which of these pages a check writes, so that each spare copies those only (learnt last: the layout is final)
-        learnt = _learn(_written_pages, caches=True)
-        self.pages = learnt if isinstance(learnt, list) else None
         last = time.monotonic()
         private = (wake_r, wake_w, control.fileno())  # what a child closes first
         try:
@@ -421,8 +422,7 @@ class Server:
                 data, ancillary, _, _ = control.recvmsg(32, socket.CMSG_SPACE(struct.calcsize("i")))
             except (BlockingIOError, InterruptedError):
                 return
-            fds = [fd for level, kind, raw in ancillary if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS
-                   for fd in struct.unpack(f"{len(raw) // 4}i", raw[: len(raw) - len(raw) % 4])]
+            fds = _passed_fds(ancillary)
             said, _, number = data.partition(b" ")
             pid = int(number) if number.isdigit() else 0
             if said == b"ready" and pid == self.spare and not fds:
@@ -492,6 +492,15 @@ class Server:
 
 def _nothing(signum: int, frame: object) -> None:
     pass
+
+
+def _passed_fds(ancillary: list[tuple[int, int, bytes]]) -> list[int]:
+    """The file descriptors a message brought (``SCM_RIGHTS``), now this process's."""
+    fds: list[int] = []
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds += struct.unpack(f"{len(data) // 4}i", data[: len(data) - len(data) % 4])
+    return fds
 
 
 def _same_user(conn: socket.socket) -> bool:
@@ -609,10 +618,7 @@ class Child:
 
     def _request(self) -> tuple[list[str], list[int]]:
         head, ancillary, _, _ = self.conn.recvmsg(wire._HEAD.size, socket.CMSG_SPACE(3 * struct.calcsize("i")))
-        fds: list[int] = []
-        for level, kind, data in ancillary:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds += struct.unpack(f"{len(data) // 4}i", data[: len(data) - len(data) % 4])
+        fds = _passed_fds(ancillary)
         if len(head) < wire._HEAD.size:
             head += wire._exactly(self.conn, wire._HEAD.size - len(head))
         tag, size = wire._HEAD.unpack(head)
