@@ -11,11 +11,11 @@ serves it; the server forks the next spare, later reaps the child and tells
 the client how it ended and the CPU it used (``wait4``: the child and the
 processes it waited for, ShellCheck included; the spare's copying too).
 Without a spare ready (still copying, could not be forked, or died before a
-request) the server accepts and forks per request itself. Everything a request does — reading
-the request, config discovery, loading a repository's plugins, every cache —
-happens in the child, a fresh copy of a process that has run nothing, which
-then exits. A child that crashes takes nothing with it; the client sees how
-it ended.
+request) the server accepts and forks per request itself. Everything a
+request does — reading the request, config discovery, loading a
+repository's plugins, every cache — happens in the child, a fresh copy of a
+process that has run nothing, which then exits. A child that crashes takes
+nothing with it; the client sees how it ended.
 
 The server is single-threaded (``fork`` in a threaded process is unsafe),
 exits after :data:`IDLE` seconds without requests (``LINTIMG_DAEMON_IDLE``)
@@ -37,7 +37,7 @@ import time
 
 from lintimg.resident import client as wire
 
-TYPE_CHECKING = False  # typing loads re (a served run's client must not; the server imports it anyway)
+TYPE_CHECKING = False  # names for annotations only
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, NoReturn
@@ -47,7 +47,7 @@ READ_TIMEOUT = 10.0  # seconds a child waits for its client's request, and for t
 MADV_POPULATE_WRITE = 23  # Linux 5.14+: fault a range in writable now, copying what copy-on-write would copy later
 PREFAULT_MAPPING_LIMIT = 64 << 20  # bytes: a larger writable mapping is a reservation, not pages a run will write
 SPARE_FAILURES = 3  # spares that end without taking a request before the server stops keeping one
-BOARD_PIDS = 64
+BOARD_PIDS = 64  # the children of this many latest requests are on the board (Server.board)
 # What a ``check`` run imports (tests/test_resident.py checks that a served run imports nothing of lintimg that the
 # server had not); the rule modules of Dockerfile and build-context rules are added from the rule index.
 WARM = ("lintimg.__main__", "lintimg.cli", "lintimg.replay", "lintimg.run.check", "lintimg.run.cache", "lintimg.run.fix",
