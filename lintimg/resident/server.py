@@ -333,8 +333,6 @@ class Server:
                             pass
                     except BlockingIOError:
                         pass
-                if control.fileno() in ready:
-                    last = time.monotonic()
                 if accepting and listener.fileno() in ready:
                     self._accept(listener, private)
                     last = time.monotonic()
