@@ -26,8 +26,11 @@ load changes hit all of them alike. Rows:
   answered from its memo before the client asks the server). A served run's CPU
   is mostly not the client's: the child the server forked for it reports its
   CPU (with ShellCheck's) and the server's own share (accept, fork, reap)
-  through ``LINTIMG_DAEMON_USAGE``, and the row counts all three. An edited
-  daemon run that was not served fails the benchmark.
+  through ``LINTIMG_DAEMON_USAGE``, and the row counts all three. A served client
+  ends once its report is out and the child writes its caches after: the wall
+  time is the client's, the CPU includes those writes, and the next command
+  starts once the child has ended. An edited daemon run that was not served
+  fails the benchmark.
 
 Reported: median, min and max wall ms, median CPU ms (children included),
 and each lintimg row as a ratio to ``python3 -c pass`` and to hadolint, on
@@ -41,6 +44,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import time
 
 from _common import CORPUS, ROOT, cache_env, corpus_files, interpreter_of, load, timed, tool
 
@@ -127,14 +131,30 @@ def _rounds(cmds: dict[str, tuple[list[str], dict[str, str], bool]], runs: int, 
             served = 0.0
             if "--daemon" in cmd:  # a repeated run is answered from its memo by the client; an edited one goes to the server
                 try:
-                    with open(usage) as fh:
-                        served = sum(float(x) for x in fh.read().split())
+                    served = _served_cpu(usage, wait=drop)
                 except OSError:
                     if drop:
                         sys.exit(f"{name}: the run was not served by the resident server (nothing in {usage})")
             walls[name].append(r.wall * 1000)
             cpus[name].append((r.cpu + served) * 1000)
     return walls, cpus
+
+
+def _served_cpu(usage: str, wait: bool) -> float:
+    """The CPU seconds the server reported for the run (``OSError`` when it reported none). A served client ends
+    once the report is out, and a copy of it logs the CPU when the child has written its caches too: with ``wait``,
+    that line is waited for (up to 10 s), so the next command does not share the CPUs with those writes."""
+    deadline = time.monotonic() + (10.0 if wait else 0.0)
+    while True:
+        try:
+            with open(usage) as fh:
+                text = fh.read()
+            if text.endswith("\n") or time.monotonic() >= deadline:
+                return sum(float(x) for x in text.split())
+        except FileNotFoundError:
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(0.001)
 
 
 def _server(lintimg: str, env: dict[str, str]) -> str:

@@ -24,7 +24,7 @@ from lintimg.errors import MAX_MESSAGE, LintimgError, internal_error
 from lintimg.findings import Finding, Severity
 from lintimg.redaction import display
 from lintimg.replay import emit
-from lintimg.run import RunResult
+from lintimg.run import RunResult, afterwards
 from lintimg.run.check import Jobs, checked_config, lint_paths
 
 if TYPE_CHECKING:
@@ -431,8 +431,18 @@ def _lint(args: argparse.Namespace, config: Config, engine: Engine) -> RunResult
         result = lint_paths(engine, paths, args.stdin_filename, *attachers, cache=cache, jobs=_split(args))
     finally:
         replay.resume()
-    replay.results(cache)
+    afterwards.later(lambda: _recorded(cache))
     return result
+
+
+def _recorded(cache: ResultCache | None) -> None:
+    """Hand the run memo the results-cache entries, once they are written (a split check's workers write theirs
+    after handing their findings back)."""
+    if cache is not None and cache.deferred:
+        from lintimg.run import parallel
+
+        parallel.reap()
+    replay.results(cache)
 
 
 def _split(args: argparse.Namespace) -> Jobs:
@@ -510,7 +520,7 @@ def _results_cache(engine: Engine) -> ResultCache | None:
         return None
     from lintimg.run.cache import ResultCache
 
-    return ResultCache(engine)
+    return ResultCache(engine, deferred=True)  # written once the report is out (lintimg.run.afterwards)
 
 
 def cmd_image(args: argparse.Namespace) -> int:
@@ -687,9 +697,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ["LINTIMG_NO_CACHE"] = "1"  # the one switch every cache reads (lintimg.cachefiles)
         rec = replay.recording(given) if args.command == "check" and "-" not in args.paths else None
         if rec is None:
-            return COMMANDS[args.command](args)
+            return afterwards.finish(COMMANDS[args.command](args))
         with rec:  # the next run of this command line may be answered from its memo (lintimg.replay)
             code = COMMANDS[args.command](args)
+            replay.pause()  # the work after the report (lintimg.run.afterwards) writes caches, and reads nothing of the run's
+            code = afterwards.finish(code)
         rec.finish(code)
         return code
     except LintimgError as e:
@@ -705,6 +717,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         say(internal_error(e))
         return 2
+    finally:
+        afterwards.discard()  # what a run that failed before its report had queued (an embedding caller runs again)
 
 
 def _stop_on_signals() -> None:

@@ -365,6 +365,40 @@ def test_a_run_that_dies_in_the_server_is_reported_once_and_not_run_again(server
     assert server.status()[1] == before + 2  # the server lives on
 
 
+# A client that speaks the wire itself (lintimg.resident.client's framing) and writes down what it is told; its search
+# path is the console script's, so that it asks the same server.
+RAW_CLIENT = f"""
+import sys
+sys.path[0] = {str(SCRIPT.parent)!r}
+from lintimg.resident import client as c
+told = sys.argv[1]
+sys.argv = ["lintimg", "--no-color", "--no-context", "Dockerfile"]
+key = c.server_key()
+sock = c.connect(c.socket_dir(), key)
+c.send(sock, b"Q", c.request("run", key), [0, 1, 2])
+assert c.receive(sock)[0] == b"R"
+c.send(sock, b"G")
+said = []
+while not said or said[-1][0] != b"X":
+    said.append(c.receive(sock))
+with open(told, "w") as fh:
+    for tag, body in said:
+        fh.write(f"{{tag.decode()}} {{c.EARLY.unpack(body)[0] if tag == b'E' else c.END.unpack(body)[1]}}\\n")
+"""
+
+
+def test_a_served_client_is_told_its_exit_code_with_the_report_out_before_the_child_ends(server: Served, repos: dict[str, Path],
+                                                                                         in_process: dict, tmp_path: Path) -> None:
+    here = expected(server, in_process, repos["b"], "--no-color", "--no-context", "Dockerfile")
+    server.run("--no-context", "Dockerfile", cwd=repos["b"], daemon=True)  # a server is running
+    told = tmp_path / "told"
+    proc = subprocess.run([sys.executable, "-c", RAW_CLIENT, str(told)], cwd=repos["b"], env=server.env, capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    # E (the code, the report out: the caches are written after) first; the server's X once the child has ended
+    assert told.read_text().splitlines() == [f"E {here.returncode}", f"X {here.returncode}"]
+    assert proc.stdout == here.stdout and here.returncode == 1
+
+
 SAYS = '''
 import sys
 

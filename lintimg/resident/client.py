@@ -21,8 +21,10 @@ after that is a one-line error, exit 2.
 Wire format (both ways): one tag byte, a 4-byte big-endian length, the body.
 The request (tag ``Q``) is NUL-separated fields (see :func:`request`); the
 child answers ``R`` (ready: its pid) or ``D`` (declined: why), the client
-``G`` (go); the server ends every connection with ``X`` (how the child
-ended and its CPU seconds, its own children included).
+``G`` (go); once the run's report is out the child sends ``E`` (the exit
+code; it writes its caches after, and the client ends at once); the server
+ends every connection with ``X`` (how the child ended and its CPU seconds,
+its own children included), which a run cut off before its report is told by.
 """
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ TYPE_CHECKING = False  # typing loads re
 if TYPE_CHECKING:
     import subprocess
 
-PROTOCOL = "lintimg-resident 1"
+PROTOCOL = "lintimg-resident 2"
 MAX_REQUEST = 1 << 20  # bytes of one request (command line and environment); the server refuses more
 MAX_REPLY = 64 * 1024
 SPAWN_WAIT = 20.0  # seconds a client waits for the server it started to listen
@@ -50,6 +52,8 @@ _HEAD = _struct.Struct("!cI")
 # X: 0 and the exit status or 1 and a signal number, then CPU seconds: the child's (user + system, the processes it
 # waited for included) and the server's own for the request (accept, fork, reap)
 END = _struct.Struct("!iidd")
+# E: the exit code of a run whose report is out, sent by the child before it writes its caches (lintimg.run.afterwards)
+EARLY = _struct.Struct("!i")
 
 
 class Unavailable(Exception):
@@ -284,7 +288,8 @@ def _run(sock: _socket.socket, key: str) -> int | None:
 
 
 def wait(sock: _socket.socket, pid: int) -> int:
-    """Relay SIGINT/SIGTERM/SIGHUP to the run (child ``pid``) and return its exit code once the server reports it."""
+    """Relay SIGINT/SIGTERM/SIGHUP to the run (child ``pid``) and return its exit code once its report is out (the
+    child's ``E``; its caches are written after) or it ended (the server's ``X``)."""
     def relay(signum: int, frame: object) -> None:
         try:
             os.kill(pid, signum)
@@ -301,19 +306,49 @@ def wait(sock: _socket.socket, pid: int) -> int:
         except (OSError, EOFError, ValueError):
             _say("daemon: the connection to the server broke during the run (it is not run again)")
             return 2
+        if tag == b"E" and len(body) == EARLY.size:
+            if os.environ.get("LINTIMG_DAEMON_USAGE"):
+                _usage_later(sock)
+            return int(EARLY.unpack(body)[0])
         if tag == b"X" and len(body) == END.size:
             kind, value, child, server = END.unpack(body)
-            log = os.environ.get("LINTIMG_DAEMON_USAGE")
-            if log:  # benchmarks/latency.py: the CPU of the served run, which is not this process's
-                try:
-                    with open(log, "a") as fh:
-                        fh.write(f"{child:.6f} {server:.6f}\n")
-                except OSError:
-                    pass
+            _log_usage(child, server)
             if kind == 0:
                 return int(value)
             _say(f"daemon: the run was ended by signal {value}")
             return 128 + int(value)
+
+
+def _log_usage(child: float, server: float) -> None:
+    """With ``LINTIMG_DAEMON_USAGE=FILE`` (benchmarks/latency.py), append the CPU seconds of the served run, which
+    are not this process's: the child's and the server's share."""
+    log = os.environ.get("LINTIMG_DAEMON_USAGE")
+    if log:
+        try:
+            with open(log, "a") as fh:
+                fh.write(f"{child:.6f} {server:.6f}\n")
+        except OSError:
+            pass
+
+
+def _usage_later(sock: _socket.socket) -> None:
+    """The run's report is out and this client ends now; a forked copy of it waits for the server's ``X`` and logs
+    the run's CPU (:func:`_log_usage`), the writes after the report included."""
+    if os.fork() != 0:
+        return
+    try:
+        for sig in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP):
+            _signal.signal(sig, _signal.SIG_DFL)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for target in (0, 1, 2):  # the caller of this client reads its output to the end: nothing of it is held here
+            os.dup2(devnull, target)
+        while True:
+            tag, body = receive(sock)
+            if tag == b"X" and len(body) == END.size:
+                _log_usage(*END.unpack(body)[2:])
+                break
+    finally:
+        os._exit(0)
 
 
 def _say(message: str) -> None:

@@ -611,8 +611,24 @@ class Child:
         finally:
             for fd in fds:
                 os.close(fd)
-        self.conn.close()  # the server tells the client how this ends; nothing the run starts may hold the connection
+        from lintimg.run import afterwards
+
+        afterwards.when_released(self._released)
         return run_main(argv)
+
+    def _released(self, code: int) -> int:
+        """The report is out: tell the client its exit code (``E``) with its standard streams let go, so that it ends
+        now; what the run still writes (:mod:`lintimg.run.afterwards`) is written after. The code the run ends with."""
+        from lintimg.run import afterwards
+
+        code = _flushed(code)
+        afterwards.quiet_streams()
+        try:
+            wire.send(self.conn, b"E", wire.EARLY.pack(code))
+        except OSError:
+            pass  # the client went away
+        self.conn.close()  # the server still tells the client how the child ended (X), for a client that waits for it
+        return code
 
     def _request(self) -> tuple[list[str], list[int]]:
         head, ancillary, _, _ = self.conn.recvmsg(wire._HEAD.size, socket.CMSG_SPACE(3 * struct.calcsize("i")))
@@ -701,9 +717,14 @@ def run_main(argv: list[str]) -> int:
     if shutdown is not None:
         shutdown()
     atexit._run_exitfuncs()
+    return _flushed(code)
+
+
+def _flushed(code: int) -> int:
+    """``code``, or the interpreter's 120 when it cannot flush a standard stream at exit."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):
-            code = 120  # the interpreter's status when it cannot flush a standard stream at exit
+            code = 120
     return code

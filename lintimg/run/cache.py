@@ -121,6 +121,11 @@ def loads(text: str) -> Any:
     return json.loads(text, object_hook=_node)
 
 
+def _probes(observed: Observations) -> list[list[Any]]:
+    """An entry's probes as it keeps them."""
+    return [[kind, path, cachefiles.plain(value)] for (kind, path), value in observed.probes.items()]
+
+
 def _digest(*parts: Any) -> str:
     return cachefiles.digest(json.dumps(parts, default=repr, ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
@@ -128,8 +133,11 @@ def _digest(*parts: Any) -> str:
 class ResultCache:
     """Findings per file for one engine (its rules, configuration and plugins)."""
 
-    def __init__(self, engine: Engine, root: Path | None = None):
+    def __init__(self, engine: Engine, root: Path | None = None, *, deferred: bool = False):
+        """``deferred``: entries are written after the run's report (:mod:`lintimg.run.afterwards`), not as each
+        batch is checked; what the run knows of them (:meth:`kept`) is the same at once."""
         self.root = root or cachefiles.cache_root("results")
+        self.deferred = deferred
         self.salt = _digest(FORMAT, __version__, sys.version, sys.platform, os.geteuid() if hasattr(os, "geteuid") else None,
                             os.getcwd(), os.environ.get(LOOKUP_ENV), engine.cache_key())
         self.redactor = engine.redactor  # an entry is an output: kept with secrets masked
@@ -185,10 +193,24 @@ class ResultCache:
         one batch first: each entry is masked on its own, and a batch of every text costs one pass of the span
         finders (and one disk entry of theirs) where an entry each cost one per file. When the batch holds no
         secret at all (most runs), no entry has one to mask: they are kept as they are."""
-        from lintimg.engine.redaction import finding_texts
-
         if not results:
             return
+        if self.deferred:
+            import copy
+
+            from lintimg.run import afterwards
+
+            for key, _, _, observed in results:
+                self._used[key] = _probes(observed)
+            # copies: the report may still change the findings it shows (--file-path-in-report renames their file)
+            held = [(key, [copy.copy(f) for f in found], list(notes), observed) for key, found, notes, observed in results]
+            afterwards.later(lambda: self._write_all(held))
+        else:
+            self._write_all(results)
+
+    def _write_all(self, results: list[tuple[str, list[Finding], list[str], Observations]]) -> None:
+        from lintimg.engine.redaction import finding_texts
+
         texts: dict[str, None] = {}
         for _, found, notes, _ in results:
             for f in found:
@@ -209,7 +231,7 @@ class ResultCache:
             data = dumps(found)  # text inside the entry: read back in one pass (loads)
         except Unstorable:
             return  # a plugin's finding with a value JSON cannot carry: checked again next time
-        probes = [[kind, path, cachefiles.plain(value)] for (kind, path), value in observed.probes.items()]
+        probes = _probes(observed)
         cachefiles.write_json(self._path(key), {"key": key, "findings": data, "notes": notes, "probes": probes})
         self._used[key] = probes
 

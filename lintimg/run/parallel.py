@@ -37,6 +37,7 @@ from typing import Any, Generic, NoReturn, TypeVar
 
 from lintimg import limits
 from lintimg.errors import LintimgError, internal_error
+from lintimg.run import afterwards
 
 T = TypeVar("T")
 ENV = "LINTIMG_JOBS"
@@ -236,6 +237,7 @@ def _fork(share: list[int], work: Callable[[list[int]], Any], carry: Carrier[Any
         raise
     if pid == 0:  # the worker: it never returns from here
         try:
+            afterwards.discard()  # the parent's, which the parent does
             os.close(read)
             for fd in others:  # the other workers' pipes: each must see its own reader go
                 os.close(fd)
@@ -272,9 +274,24 @@ def _work(fd: int, share: list[int], work: Callable[[list[int]], Any], carry: Ca
         while data:
             data = data[os.write(fd, data):]
         os.close(fd)  # the parent goes on now, not once the kernel has torn this process down
+        _queued_work()
     except BaseException:  # noqa: BLE001 - stopped, or the parent went away: it sees how this process ended
         code = 3
     os._exit(code)
+
+
+def _queued_work() -> None:
+    """After the share is handed back: this worker's queued writes (:mod:`lintimg.run.afterwards`), holding none of
+    the run's standard streams (a served run's client may be gone, and a reader of the run's output waits for every
+    copy of it to close)."""
+    if afterwards.pending():
+        afterwards.quiet_streams()
+        afterwards.run_queued()
+
+
+def reap() -> None:
+    """Wait for the workers that handed back their results to end: their queued writes are done."""
+    _reap(True)
 
 
 _unreaped: list[int] = []  # workers that handed back their results and are ending
