@@ -142,8 +142,9 @@ def _rounds(cmds: dict[str, tuple[list[str], dict[str, str], bool]], runs: int, 
 
 def _served_cpu(usage: str, wait: bool) -> float:
     """The CPU seconds the server reported for the run (``OSError`` when it reported none). A served client ends
-    once the report is out, and a copy of it logs the CPU when the child has written its caches too: with ``wait``,
-    that line is waited for (up to 10 s), so the next command does not share the CPUs with those writes."""
+    once the report is out, and the server logs the CPU when the run's processes have written their caches too:
+    with ``wait``, that line is waited for (up to 10 s), so the next command does not share the CPUs with those
+    writes."""
     deadline = time.monotonic() + (10.0 if wait else 0.0)
     while True:
         try:

@@ -683,18 +683,43 @@ COMMANDS = {"check": cmd_check, "image": cmd_image, "build": cmd_build, "fleet":
             "baseline": cmd_baseline, "config": cmd_config, "schema": cmd_schema, "daemon": cmd_daemon}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    given = list(sys.argv[1:] if argv is None else argv)
+def _arguments(given: list[str]) -> argparse.Namespace:
+    """The command line parsed (``check`` when it names no command)."""
     argv = list(given)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version", "-v")):
         argv.insert(0, "check")
+    command = argv[0] if argv[0] in COMMANDS else None
+    args = (_prebuilt.pop(command, None) or build_parser(command)).parse_args(argv)
+    if getattr(args, "no_cache", False):  # schema has no caches to skip
+        os.environ["LINTIMG_NO_CACHE"] = "1"  # the one switch every cache reads (lintimg.cachefiles)
+    return args
+
+
+def helper(argv: list[str], channel: Any) -> int:
+    """In the resident server's helper process (docs/daemon.md): set up what a ``check`` with this command line
+    sets up — configuration, engine, build contexts, results cache — and check the share of its files the run hands
+    over through ``channel`` (lintimg.run.parallel). Nothing is reported, fixed or recorded here."""
+    from lintimg.run.check import help_check
+
+    limits.start_run()
+    try:
+        args = _arguments(argv)
+        if args.command != "check":
+            return 0
+        config = _config(args)
+        engine = make_engine(args, config)
+        help_check(engine, _context_attachers(args)[0], _results_cache(engine), channel)
+    except (LintimgError, SystemExit):
+        return 2  # the run meets the same error and says it; unanswered, the share is the run's own again
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    given = list(sys.argv[1:] if argv is None else argv)
     limits.start_run()
     _stop_on_signals()
     try:
-        command = argv[0] if argv[0] in COMMANDS else None
-        args = (_prebuilt.pop(command, None) or build_parser(command)).parse_args(argv)
-        if getattr(args, "no_cache", False):  # schema has no caches to skip
-            os.environ["LINTIMG_NO_CACHE"] = "1"  # the one switch every cache reads (lintimg.cachefiles)
+        args = _arguments(given)
         rec = replay.recording(given) if args.command == "check" and "-" not in args.paths else None
         if rec is None:
             return afterwards.finish(COMMANDS[args.command](args))

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from lintimg.run.parallel import MIN_FILES, shares
 from tests.clirun import REPO, lintimg, one_line_error
 from tests.shared import CORPUS, need
 from tests.test_replay import ENTRY, Run
-from tests.test_resident import _served
+from tests.test_resident import SCRIPT, Served, _gone, _served, _spare, _spareless
 from tests.test_result_cache import age
 
 pytestmark = pytest.mark.skipif(limits.usable_cpus() < 2 or not hasattr(os, "fork"), reason="a split check needs fork and 2 usable CPUs")
@@ -147,6 +148,131 @@ def test_a_served_check_splits_in_the_servers_child(project):
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _helped(server: Served, seconds: float = 20) -> tuple[int, int]:
+    """(server pid, runs split with a helper so far), once a helper waits."""
+    deadline = time.monotonic() + seconds
+    while True:
+        out = subprocess.run([str(SCRIPT), "daemon", "status"], env=server.env, cwd="/", capture_output=True, text=True,
+                             timeout=60).stdout
+        words = out.split()
+        if "(one waiting)" in out or time.monotonic() > deadline:
+            assert "(one waiting)" in out, out
+            return int(words[2].rstrip(",")), int(words[words.index("split") - 1])
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def helped_server(project: Project) -> Iterator[Served]:
+    """A resident server for ``project``'s runs, with their results cache on (a helper checks only runs that have
+    one: it proves it sees what the run sees by the files' keys)."""
+    folder = tempfile.mkdtemp(prefix="lid-", dir="/tmp")  # a short path: a unix socket's is at most 107 bytes
+    server = _served(project.tmp, folder, **project.env("served"))
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_served_check_hands_a_share_to_the_servers_helper(project, helped_server):
+    """The second share of a served split run goes to the server's helper: a process forked ahead, its pages copied,
+    that sets itself up from the run's command line. What the run says, keeps and remembers is a one-process run's."""
+    args = project.args("-j", "2")
+    helped_server.run("--no-context", project.files[0], cwd=project.tmp, daemon=True, extra=project.env("warm"))  # a server runs
+    pid, before = _helped(helped_server)
+    helper = _spare(pid, suffix=".help")
+    served = helped_server.run(*args, cwd=project.tmp, daemon=True)
+    who = project.who()
+    assert set(who.values()) - {str(helper)} and str(helper) in who.values()  # split, the helper checked a share
+    assert who[project.files[3]] == who[project.files[4]]  # one build context: one process
+    assert _helped(helped_server) == (pid, before + 1)
+    here = helped_server.run(*project.args("-j", "1"), cwd=project.tmp, daemon=False, extra=project.env("one"))
+    assert (served.returncode, served.stdout, served.stderr) == (here.returncode, here.stdout, here.stderr)
+    # The run wrote its caches after its client had gone; its memo, once the helper had written its files' entries too
+    assert helper is not None and _gone(helper, 20)
+    home = project.tmp / "caches" / "served" / "lintimg"
+    deadline = time.monotonic() + 20
+    while not [p for p in (home / "runs").rglob("*") if p.is_file()] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    code, probes, report = _memo(project, "served")
+    assert (code, report) == _memo(project, "one")[::2]
+    entries = [str(home.parent / where) for kind, where, _ in probes if kind == "stat" and where.startswith("lintimg/results/")]
+    assert len(entries) == len(project.files) and all(os.path.isfile(e) for e in entries)
+    memo = next(p for p in (home / "runs").rglob("*") if p.is_file()).read_bytes().decode("utf-8", "replace")
+    assert all(f"{e}\0[" in memo for e in entries)  # each stamped as a file that was there, not an error
+
+
+def test_a_lost_helper_is_replaced_and_one_that_keeps_dying_is_given_up(project, helped_server):
+    args = project.args("-j", "2")
+    here = helped_server.run(*args, cwd=project.tmp, daemon=False, extra=project.env("one"))
+    helped_server.run("--no-context", project.files[0], cwd=project.tmp, daemon=True)
+    pid, count = _helped(helped_server)
+    lost: list[int] = []
+    for _ in range(3):  # server.SPARE_FAILURES helpers in a row that end without a run: given up
+        helper = _spare(pid, suffix=".help")
+        assert helper is not None and helper not in lost
+        os.kill(helper, signal.SIGKILL)
+        assert _gone(helper, 10)
+        lost.append(helper)
+    assert _spareless(pid, 10, suffix=".help")
+    served = helped_server.run(*args, cwd=project.tmp, daemon=True, extra={"XDG_CACHE_HOME": str(project.tmp / "caches" / "without")})
+    assert len(set(project.who().values())) == 2  # split all the same: a forked worker
+    assert (served.returncode, served.stdout, served.stderr) == (here.returncode, here.stdout, here.stderr)
+    status = subprocess.run([str(SCRIPT), "daemon", "status"], env=helped_server.env, cwd="/", capture_output=True, text=True,
+                            timeout=60).stdout
+    assert f"pid {pid}," in status and f"{count} split with a helper (none waiting)" in status  # and no helper forked after it
+
+
+# A share handed to the server's helper by hand, as a run's child hands it: the helper takes the command line, then
+# the share (one file under index 7, with the results-cache key given: the file's own, or another). Prints what it
+# answered. Its search path is the console script's, so that it asks the same server.
+HAND_OVER = f"""
+import json, socket, sys
+sys.path[0] = {str(SCRIPT.parent)!r}
+from lintimg import cli
+from lintimg.dockerfile.sources import read_source
+from lintimg.engine import plugins
+from lintimg.resident import client
+from lintimg.run import parallel
+which, argv = sys.argv[1], json.loads(sys.argv[2])
+sys.argv = ["lintimg", *argv]
+key = client.server_key()
+sock = socket.socket(socket.AF_UNIX)
+sock.settimeout(60)
+sock.connect(client.socket_path(client.socket_dir(), key)[: -len(".sock")] + ".help")
+client.send(sock, b"Q", client.request("run", key))
+assert client.receive(sock)[0] == b"H"
+plugins.remember_files(client.code_listings())  # lintimg's files as the server listed them: the server key proves it
+args = cli._arguments(argv)
+engine = cli.make_engine(args, cli._config(args))
+src = read_source(args.paths[0])
+given = cli._results_cache(engine).key(src, cli._context_attachers(args)[0]) if which == "right" else "0" * 64
+parallel._send_message(sock, (2, [(7, src, True, given)]))
+answer = parallel._receive_message(sock)
+if answer is None:
+    print("null")
+else:
+    ok, (checked, kept), _ = answer
+    print(json.dumps({{"ok": ok, "indices": sorted(checked), "rules": sorted({{f.rule_id for f in checked[7][0]}})}}))
+"""
+
+
+@pytest.mark.parametrize("which", ["right", "wrong"])
+def test_the_helper_checks_a_share_only_when_it_sees_what_the_run_sees(project, helped_server, which):
+    """A file whose results-cache key differs from the one the run sent (its text or the configuration changed between
+    the two reads) is not checked by the helper: it answers nothing, and the run checks the share itself."""
+    argv = ["--no-color", "--rules-dir", str(project.rules), project.files[0]]
+    helped_server.run("--no-context", project.files[0], cwd=project.tmp, daemon=True)
+    _helped(helped_server)
+    proc = subprocess.run([sys.executable, "-c", HAND_OVER, which, json.dumps(argv)], cwd=project.tmp, env=helped_server.env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    answer = json.loads(proc.stdout)
+    if which == "wrong":
+        assert answer is None and not project.log.exists()  # nothing checked
+    else:
+        assert answer["ok"] and answer["indices"] == [7] and "LX950" in answer["rules"]
+        assert list(project.who()) == [project.files[0]]
 
 
 def _memo(project: Project, cache: str) -> tuple[str, list[tuple[str, str, str]], bytes]:

@@ -101,24 +101,40 @@ def _children(pid: int) -> set[int]:
     return out
 
 
-def _spare(pid: int, seconds: float = 20) -> int | None:
-    """The one child of server ``pid`` once it has one (its spare, when no request runs)."""
+def _waiting(pid: int, suffix: str) -> set[int]:
+    """The live children of server ``pid`` that hold its listening socket whose path ends with ``suffix``: ``.sock``
+    (the spare, which accepts the next request) or ``.help`` (the helper, which takes a split run's share)."""
+    inodes = {f"socket:[{row.split()[6]}]" for row in Path("/proc/net/unix").read_text().splitlines()[1:]
+              if len(row.split()) > 7 and row.split()[7].endswith(suffix)}
+    out = set()
+    for child in _children(pid):
+        try:
+            if any(os.readlink(f"/proc/{child}/fd/{fd}") in inodes for fd in os.listdir(f"/proc/{child}/fd")):
+                out.add(child)
+        except OSError:
+            continue
+    return out
+
+
+def _spare(pid: int, seconds: float = 20, suffix: str = ".sock") -> int | None:
+    """The spare of server ``pid`` once it has one (its helper with ``suffix=".help"``)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        children = _children(pid)
-        if len(children) == 1:
-            return children.pop()
+        waiting = _waiting(pid, suffix)
+        if len(waiting) == 1:
+            return waiting.pop()
         time.sleep(0.05)
     return None
 
 
-def _childless(pid: int, seconds: float) -> bool:
-    """Whether ``pid`` has no live child within ``seconds`` and still none half a second later."""
+def _spareless(pid: int, seconds: float, suffix: str = ".sock") -> bool:
+    """Whether server ``pid`` has no spare (helper, with ``suffix=".help"``) within ``seconds``, and still none half
+    a second later."""
     deadline = time.monotonic() + seconds
-    while _children(pid) and time.monotonic() < deadline:
+    while _waiting(pid, suffix) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.5)
-    return not _children(pid)
+    return not _waiting(pid, suffix)
 
 
 def _copied(pid: int, seconds: float) -> bool:
@@ -277,7 +293,7 @@ def test_a_spare_child_waits_with_its_pages_copied_and_a_lost_spare_is_replaced(
         tmp_path: Path, short_dir: str, repos: dict[str, Path], server: Served, in_process: dict) -> None:
     """The server keeps one child forked ahead of the next request, its copy-on-write pages already copied; a spare
     killed is replaced, one that keeps dying is given up (the server then forks per request), and every request
-    is still served; the spare ends with its server."""
+    is still served; the spare ends with its server, and so does the helper."""
     s = _served(tmp_path, short_dir, LINTIMG_NO_CACHE="1")
     here = expected(server, in_process, repos["a"], "--no-context", "Dockerfile")
     try:
@@ -298,10 +314,10 @@ def test_a_spare_child_waits_with_its_pages_copied_and_a_lost_spare_is_replaced(
             os.kill(spare, signal.SIGKILL)
             assert _gone(spare, 10)
             lost.append(spare)
-        assert _childless(pid, 10)
+        assert _spareless(pid, 10)
         served = s.run("--no-context", "Dockerfile", cwd=repos["a"], daemon=True)  # forked for this request alone
         assert _result(served) == _result(here)
-        assert s.status() == (pid, count + 4) and _childless(pid, 10)  # and no spare forked after it
+        assert s.status() == (pid, count + 4) and _spareless(pid, 10)  # and no spare forked after it
     finally:
         s.stop()
     assert _gone(pid, 10)
@@ -310,9 +326,9 @@ def test_a_spare_child_waits_with_its_pages_copied_and_a_lost_spare_is_replaced(
     s.run("--no-context", "Dockerfile", cwd=repos["a"], daemon=True)
     pid, _ = s.status()
     assert pid is not None
-    spare = _spare(pid)
+    spare, helper = _spare(pid), _spare(pid, suffix=".help")
     s.stop()
-    assert spare is not None and _gone(pid, 10) and _gone(spare, 10)
+    assert spare is not None and helper is not None and _gone(pid, 10) and _gone(spare, 10) and _gone(helper, 10)
 
 
 DIES = '''

@@ -307,8 +307,6 @@ def wait(sock: _socket.socket, pid: int) -> int:
             _say("daemon: the connection to the server broke during the run (it is not run again)")
             return 2
         if tag == b"E" and len(body) == EARLY.size:
-            if os.environ.get("LINTIMG_DAEMON_USAGE"):
-                _usage_later(sock)
             return int(EARLY.unpack(body)[0])
         if tag == b"X" and len(body) == END.size:
             kind, value, child, server = END.unpack(body)
@@ -321,7 +319,8 @@ def wait(sock: _socket.socket, pid: int) -> int:
 
 def _log_usage(child: float, server: float) -> None:
     """With ``LINTIMG_DAEMON_USAGE=FILE`` (benchmarks/latency.py), append the CPU seconds of the served run, which
-    are not this process's: the child's and the server's share."""
+    are not this process's: the child's and the server's share (the server logs them for a run that let its client
+    go early, once the run has ended)."""
     log = os.environ.get("LINTIMG_DAEMON_USAGE")
     if log:
         try:
@@ -329,26 +328,6 @@ def _log_usage(child: float, server: float) -> None:
                 fh.write(f"{child:.6f} {server:.6f}\n")
         except OSError:
             pass
-
-
-def _usage_later(sock: _socket.socket) -> None:
-    """The run's report is out and this client ends now; a forked copy of it waits for the server's ``X`` and logs
-    the run's CPU (:func:`_log_usage`), the writes after the report included."""
-    if os.fork() != 0:
-        return
-    try:
-        for sig in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP):
-            _signal.signal(sig, _signal.SIG_DFL)
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for target in (0, 1, 2):  # the caller of this client reads its output to the end: nothing of it is held here
-            os.dup2(devnull, target)
-        while True:
-            tag, body = receive(sock)
-            if tag == b"X" and len(body) == END.size:
-                _log_usage(*END.unpack(body)[2:])
-                break
-    finally:
-        os._exit(0)
 
 
 def _say(message: str) -> None:

@@ -11,8 +11,14 @@ serves it; the server forks the next spare, later reaps the child and tells
 the client how it ended and the CPU it used (``wait4``: the child and the
 processes it waited for, ShellCheck included; the spare's copying too).
 Without a spare ready (still copying, could not be forked, or died before a
-request) the server accepts and forks per request itself. Everything a
-request does — reading the request, config discovery, loading a
+request) the server accepts and forks per request itself. A second child
+forked ahead, the *helper*, waits on a socket of its own for a run that
+splits its files: it sets itself up from that run's command line and checks
+the second share, where a worker forked by the run would first copy its
+pages again (docs/daemon.md). The next spare and helper are forked once no
+run is before its report: their copying would take a CPU a run is using.
+
+Everything a request does — reading the request, config discovery, loading a
 repository's plugins, every cache — happens in the child, a fresh copy of a
 process that has run nothing, which then exits. A child that crashes takes
 nothing with it; the client sees how it ended.
@@ -48,6 +54,8 @@ MADV_POPULATE_WRITE = 23  # Linux 5.14+: fault a range in writable now, copying 
 PREFAULT_MAPPING_LIMIT = 64 << 20  # bytes: a larger writable mapping is a reservation, not pages a run will write
 SPARE_FAILURES = 3  # spares that end without taking a request before the server stops keeping one
 BOARD_PIDS = 64  # the children of this many latest requests are on the board (Server.board)
+HELPER_SLOT = 8 * (1 + BOARD_PIDS)  # where the board holds the pid of the helper that waits (0: none), then the shares helped
+HELPER_TAKE = 0.05  # seconds a run waits for the helper to take its command line (another run may just have taken it)
 # What a ``check`` run imports (tests/test_resident.py checks that a served run imports nothing of lintimg that the
 # server had not); the rule modules of Dockerfile and build-context rules are added from the rule index.
 WARM = ("lintimg.__main__", "lintimg.cli", "lintimg.replay", "lintimg.run.check", "lintimg.run.cache", "lintimg.run.fix",
@@ -259,7 +267,7 @@ class Server:
         self.served = 0
         # Shared with every child (the server alone writes it): the count of requests, then the children of the last
         # BOARD_PIDS, for `lintimg daemon status` in a spare forked before requests it did not see
-        self.board = mmap.mmap(-1, 8 * (1 + BOARD_PIDS))
+        self.board = mmap.mmap(-1, HELPER_SLOT + 16)
         self.started = time.time()
         self.stopping = False
         self.pid = os.getpid()
@@ -268,21 +276,26 @@ class Server:
         self.taken = 0  # the pid of the request that took the last spare
         self.spare_failures = 0
         self.pages: list[tuple[int, int]] | None = None  # what a spare copies ahead (None: every writable mapping)
+        # The helper: a child that copies its pages as a spare does, then waits for a split run to hand it a share.
+        self.help_path = self.path[: -len(".sock")] + ".help"
+        self.helper: int | None = None
+        self.helper_failures = 0
+        self.helping: dict[int, int] = {}  # a helper that took a share: its pid -> the pid of the run's child
+        self.helped = 0
+        # How a run's child ended, kept until its helper has ended too (X counts both), and a helper's CPU seconds
+        # when it ended first
+        self.ended: dict[int, tuple[socket.socket, tuple[int, int], float, float]] = {}
+        self.helper_cpu: dict[int, float] = {}
+        # Request children whose report is not out yet: no spare or helper is forked meanwhile (its copying would take
+        # a CPU the run is using)
+        self.reporting: set[int] = set()
+        self.usage: dict[int, str] = {}  # a released run's LINTIMG_DAEMON_USAGE file (benchmarks/latency.py)
 
     def serve(self) -> None:
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:  # a dead server's socket: the client that started this one holds the lock and found nobody listening
-            os.unlink(self.path)
-        except FileNotFoundError:
-            pass
-        mask = os.umask(0o177)
-        try:
-            listener.bind(self.path)
-        finally:
-            os.umask(mask)
-        ino = os.lstat(self.path).st_ino
-        listener.setblocking(False)  # the spare accepts from it too: whoever comes second finds nothing
-        listener.listen(64)  # clients may connect now: their requests wait for the warm-up
+        # Non-blocking: the spare accepts from it too, whoever comes second finds nothing. Clients may connect now:
+        # their requests wait for the warm-up.
+        listener, ino = _listen(self.path, 64)
+        help_listener, help_ino = _listen(self.help_path, 8)
         warm()
         os.chdir("/")
         gc.collect()
@@ -301,21 +314,25 @@ class Server:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         last = time.monotonic()
-        private = (wake_r, wake_w, control.fileno())  # what a child closes first
+        private = (wake_r, wake_w, control.fileno(), help_listener.fileno())  # what a child closes first (a helper keeps the last)
         try:
             while True:
                 self._take(control)  # before reaping: a child that already ended may have taken a connection
                 self._reap(control)
-                if self.children:
+                if self.children or self.helping:
                     last = time.monotonic()
                 elif self.stopping or time.monotonic() - last >= self.idle:
                     break
-                if self.spare is None and not self.stopping and self.spare_failures < SPARE_FAILURES:
+                if self.spare is None and not self.reporting and not self.stopping and self.spare_failures < SPARE_FAILURES:
                     began = time.process_time()
-                    self.spare = self._fork_spare(listener, spare_end, private)
-                    if self.taken in self.children:  # the request that took the last spare: it is why this one is forked
-                        conn, spent = self.children[self.taken]
-                        self.children[self.taken] = (conn, spent + time.process_time() - began)
+                    self.spare, self.spare_ready = self._fork_ahead(lambda: self._be_spare(listener, spare_end, private)), False
+                    self.spare_failures += self.spare is None
+                    self._charge(began)
+                if self.helper is None and not self.reporting and not self.stopping and self.helper_failures < SPARE_FAILURES:
+                    began = time.process_time()
+                    self.helper = self._fork_ahead(lambda: self._be_helper(listener, help_listener, spare_end, private))
+                    self.helper_failures += self.helper is None
+                    self._charge(began)
                 wait = None if self.children else max(0.0, self.idle - (time.monotonic() - last))
                 # A connection while the spare still copies is accepted here, as it was before spares (a burst
                 # of clients: the second one would wait for the next spare's copying)
@@ -334,26 +351,35 @@ class Server:
                     except BlockingIOError:
                         pass
                 if accepting and listener.fileno() in ready:
-                    self._accept(listener, private)
+                    self._accept(listener, spare_end, private)
                     last = time.monotonic()
         finally:
-            if self.spare is not None:  # waiting for a request that will not come now
-                try:
-                    os.kill(self.spare, signal.SIGKILL)
-                    os.waitpid(self.spare, 0)
+            for waiting in (self.spare, self.helper):  # waiting for a request that will not come now
+                if waiting is not None:
+                    try:
+                        os.kill(waiting, signal.SIGKILL)
+                        os.waitpid(waiting, 0)
+                    except OSError:
+                        pass
+            for sock, path, inode in ((listener, self.path, ino), (help_listener, self.help_path, help_ino)):
+                try:  # unlinked before closing: a client that finds no socket starts a successor, which this must not unlink
+                    if os.lstat(path).st_ino == inode:
+                        os.unlink(path)
                 except OSError:
                     pass
-            try:  # unlinked before closing: a client that finds no socket starts a successor, which this must not unlink
-                if os.lstat(self.path).st_ino == ino:
-                    os.unlink(self.path)
-            except OSError:
-                pass
-            listener.close()
+                sock.close()
 
     def _stop(self, signum: int, frame: object) -> None:
         self.stopping = True
 
-    def _accept(self, listener: socket.socket, private: tuple[int, ...]) -> None:
+    def _charge(self, began: float) -> None:
+        """The CPU since ``began`` (forking the next spare or helper) to the request that took the last spare: it is
+        why that one is forked."""
+        if self.taken in self.children:
+            conn, spent = self.children[self.taken]
+            self.children[self.taken] = (conn, spent + time.process_time() - began)
+
+    def _accept(self, listener: socket.socket, spare_end: socket.socket, private: tuple[int, ...]) -> None:
         """Accept and fork for this one request (no spare waits)."""
         began = time.process_time()
         try:
@@ -372,59 +398,102 @@ class Server:
         if pid == 0:
             def serve() -> int:
                 _become_child(listener, private)
-                return Child(conn, self).run()
+                return Child(conn, self, spare_end).run()
 
             _child_exit(serve)
         self._count(pid)
         self.children[pid] = (conn, time.process_time() - began)
+        self.reporting.add(pid)
 
-    def _fork_spare(self, listener: socket.socket, spare_end: socket.socket, private: tuple[int, ...]) -> int | None:
-        """A child that copies its pages now and then waits for the next connection; ``None``: no process to spare."""
+    def _fork_ahead(self, body: Callable[[], int]) -> int | None:
+        """A child forked ahead of the request it will take (a spare, the helper), running ``body``; ``None``: no
+        process to spare."""
         try:
             pid = os.fork()
         except OSError:
-            self.spare_failures += 1
             return None
         if pid == 0:
-            _child_exit(lambda: self._be_spare(listener, spare_end, private))
-        self.spare_ready = False
+            _child_exit(body)
         return pid
+
+    def _ahead(self, sock: socket.socket, spare_end: socket.socket, ready: bytes,
+               take: Callable[[socket.socket], object]) -> tuple[socket.socket, object] | None:
+        """In a child forked ahead: copy the pages a run writes, say ``ready``, then wait for a connection on ``sock``
+        that ``take(conn)`` takes (anything but ``None``): the connection and what ``take`` said; ``None`` when the
+        server is gone."""
+        _prefault(self.pages)
+        spare_end.send(ready)
+        while True:
+            readable, _, _ = select.select([sock, spare_end], [], [])
+            if spare_end in readable:
+                return None  # the server is gone (or wrote to a spare, which it never does)
+            try:
+                conn, _ = sock.accept()
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                continue
+            taken = take(conn)
+            if taken is not None:
+                sock.close()
+                return conn, taken
+            conn.close()  # not this user's, or (the helper) not a request, or the run gave up waiting
 
     def _be_spare(self, listener: socket.socket, spare_end: socket.socket, private: tuple[int, ...]) -> int:
         _become_child(None, private)
-        _prefault(self.pages)
-        spare_end.send(b"ready %d" % os.getpid())
-        while True:
-            ready, _, _ = select.select([listener, spare_end], [], [])
-            if spare_end in ready:
-                return 0  # the server is gone (or wrote to a spare, which it never does)
-            try:
-                conn, _ = listener.accept()
-            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-                continue
-            if _same_user(conn):
-                break
-            conn.close()
-        listener.close()
+        got = self._ahead(listener, spare_end, b"ready %d" % os.getpid(), lambda conn: True if _same_user(conn) else None)
+        if got is None:
+            return 0
+        conn = got[0]
         # The server keeps a copy of the connection: it tells the client how this child ended.
         conn.setblocking(True)
         spare_end.sendmsg([b"took %d" % os.getpid()], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", conn.fileno()))])
+        return Child(conn, self, spare_end).run()
+
+    def _be_helper(self, listener: socket.socket, help_listener: socket.socket, spare_end: socket.socket,
+                   private: tuple[int, ...]) -> int:
+        _become_child(listener, private[:-1])
+        got = self._ahead(help_listener, spare_end, b"hready %d" % os.getpid(), lambda conn: _helped_request(conn, self.key))
+        if got is None:
+            return 0
+        conn, fields = got
+        assert isinstance(fields, list)
+        spare_end.send(b"htook %d %d" % (os.getpid(), _peer(conn)[0]))
         spare_end.close()
-        return Child(conn, self).run()
+        from lintimg import cli
+        from lintimg.run import afterwards
+
+        argv, _ = _take_on(fields)
+        afterwards.quiet_streams()  # a helper says nothing: the run reports what its share found
+        return cli.helper(argv[1:], conn)
 
     def _take(self, control: socket.socket) -> None:
-        """What the spares said: ``ready PID`` (copied, waiting), ``took PID`` with the server's copy of the connection."""
+        """What the spares said: ``ready PID`` (copied, waiting), ``took PID`` with the server's copy of the
+        connection; and the helpers: ``hready PID``, ``htook PID RUN`` (the pid of the run's child it helps)."""
         began = time.process_time()
         while True:
             try:
-                data, ancillary, _, _ = control.recvmsg(32, socket.CMSG_SPACE(struct.calcsize("i")))
+                data, ancillary, _, _ = control.recvmsg(8192, socket.CMSG_SPACE(struct.calcsize("i")))
             except (BlockingIOError, InterruptedError):
                 return
             fds = _passed_fds(ancillary)
-            said, _, number = data.partition(b" ")
-            pid = int(number) if number.isdigit() else 0
+            said, *numbers = data.split(b" ", 2)
+            pid = int(numbers[0]) if numbers and numbers[0].isdigit() else 0
             if said == b"ready" and pid == self.spare and not fds:
                 self.spare_ready = True
+                continue
+            if said == b"released" and not fds:
+                self.reporting.discard(pid)
+                if len(numbers) == 2 and pid in self.children:
+                    self.usage[pid] = os.fsdecode(numbers[1])
+                continue
+            if said == b"hready" and pid == self.helper and not fds:
+                struct.pack_into("q", self.board, HELPER_SLOT, pid)
+                continue
+            if said == b"htook" and pid == self.helper and len(numbers) == 2 and numbers[1].isdigit() and not fds:
+                self.helper = None
+                self.helper_failures = 0
+                self.helped += 1
+                struct.pack_into("qq", self.board, HELPER_SLOT, 0, self.helped)
+                self.helping[pid] = int(numbers[1])
                 continue
             if said != b"took" or pid <= 0 or len(fds) != 1:
                 for fd in fds:
@@ -435,11 +504,12 @@ class Server:
                 self.spare = None
                 self.spare_failures = 0
             self.taken = pid
+            self.reporting.add(pid)
             # the server's share of this request: taking it, and (charged in the loop) forking the next spare
             self.children[pid] = (socket.socket(fileno=fds[0]), time.process_time() - began)
 
     def _reap(self, control: socket.socket) -> None:
-        while self.children or self.spare is not None:
+        while self.children or self.spare is not None or self.helper is not None or self.helping:
             try:
                 pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
@@ -447,23 +517,59 @@ class Server:
             if pid == 0:
                 return
             began = time.process_time()
-            if pid not in self.children:
-                self._take(control)  # a spare that took a connection and ended since the last look
+            if pid not in self.children and pid not in self.helping:
+                self._take(control)  # a spare or helper that took a connection and ended since the last look
+            cpu = usage.ru_utime + usage.ru_stime
+            if pid in self.helping:
+                self._helper_ended(pid, cpu)
+                continue
             entry = self.children.pop(pid, None)
             if entry is None:
                 if pid == self.spare:  # ended without a request: killed, or it could not run
                     self.spare = None
                     self.spare_failures += 1
+                elif pid == self.helper:
+                    self.helper = None
+                    self.helper_failures += 1
+                    struct.pack_into("q", self.board, HELPER_SLOT, 0)
                 continue
+            self.reporting.discard(pid)
             conn, spent = entry
             ended = (0, os.WEXITSTATUS(status)) if os.WIFEXITED(status) else (1, os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0)
-            try:
-                conn.setblocking(False)
-                spent += time.process_time() - began  # accepting, forking, reaping: the server's own share of the request
-                wire.send(conn, b"X", wire.END.pack(*ended, usage.ru_utime + usage.ru_stime, spent))
+            spent += time.process_time() - began  # accepting, forking, reaping: the server's own share of the request
+            if pid in self.helping.values():  # its helper still writes: told once both have ended
+                self.ended[pid] = (conn, ended, cpu, spent)
+            else:
+                self._tell(pid, conn, ended, cpu + self.helper_cpu.pop(pid, 0.0), spent)
+
+    def _tell(self, pid: int, conn: socket.socket, ended: tuple[int, int], cpu: float, spent: float) -> None:
+        """Tell a client how its run (child ``pid``) ended (``X``), with the CPU seconds of the run's processes and the
+        server's share; for a run that let its client go early with ``LINTIMG_DAEMON_USAGE`` set, append them to
+        that file (the client logs them itself when it waits for X)."""
+        try:
+            conn.setblocking(False)
+            wire.send(conn, b"X", wire.END.pack(*ended, cpu, spent))
+        except OSError:
+            pass  # the client went away
+        conn.close()
+        log = self.usage.pop(pid, None)
+        if log is not None:
+            try:  # non-blocking: a FIFO nobody reads is not waited for
+                fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o600)
+                try:
+                    os.write(fd, f"{cpu:.6f} {spent:.6f}\n".encode())
+                finally:
+                    os.close(fd)
             except OSError:
-                pass  # the client went away
-            conn.close()
+                pass
+
+    def _helper_ended(self, pid: int, cpu: float) -> None:
+        run = self.helping.pop(pid)
+        if run in self.ended:
+            conn, ended, run_cpu, spent = self.ended.pop(run)
+            self._tell(run, conn, ended, run_cpu + cpu, spent)
+        elif run in self.children:
+            self.helper_cpu[run] = cpu
 
     def _count(self, pid: int) -> None:
         """Count a request, served by the child ``pid``, where the children read it (:meth:`status`)."""
@@ -483,9 +589,60 @@ class Server:
             time.sleep(0.001)
 
     def status(self) -> str:
+        helped: int = struct.unpack_from("q", self.board, HELPER_SLOT + 8)[0]
         return (f"running: pid {self.pid}, serving lintimg {self.key[:12]} on {sys.executable}, socket {self.path}, "
                 f"{self.counted()} requests (this one included) since {time.strftime('%H:%M:%S', time.localtime(self.started))}, "
-                f"exits after {self.idle:g} s idle")
+                f"{helped} split with a helper ({'one' if self.helper_waits() else 'none'} waiting), exits after {self.idle:g} s idle")
+
+    def helper_waits(self) -> bool:
+        """In a child: whether a helper has copied its pages and waits (another run may still take it first)."""
+        waiting: int = struct.unpack_from("q", self.board, HELPER_SLOT)[0]
+        return waiting != 0
+
+
+def _listen(path: str, backlog: int) -> tuple[socket.socket, int]:
+    """A non-blocking listening socket at ``path`` (only this user may connect), and its inode."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:  # a dead server's socket: the client that started this one holds the lock and found nobody listening
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    mask = os.umask(0o177)
+    try:
+        sock.bind(path)
+    finally:
+        os.umask(mask)
+    sock.setblocking(False)
+    sock.listen(backlog)
+    return sock, os.lstat(path).st_ino
+
+
+def _peer(conn: socket.socket) -> tuple[int, int]:
+    """The pid and user id of the peer of ``conn`` (``SO_PEERCRED``); ``(0, -1)`` when it cannot be told."""
+    try:
+        pid, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    except OSError:
+        return 0, -1
+    return int(pid), int(uid)
+
+
+def _helped_request(conn: socket.socket, key: str) -> list[str] | None:
+    """In a helper: the request a run forwards (its client's, for this server), acknowledged (``H``); ``None`` when the
+    peer is another user, sends anything else, or has gone (it gave up waiting: it checks its share itself)."""
+    if not _same_user(conn):
+        return None
+    try:
+        conn.setblocking(True)
+        conn.settimeout(READ_TIMEOUT)
+        tag, body = wire.receive(conn, wire.MAX_REQUEST)
+        fields = [os.fsdecode(f) for f in body.split(b"\0")]
+        if tag != b"Q" or len(fields) < 12 or fields[0] != wire.PROTOCOL or fields[1] != key or fields[2] != "run":
+            return None
+        wire.send(conn, b"H", str(os.getpid()).encode())
+    except (OSError, EOFError, ValueError, UnicodeError):
+        return None
+    conn.settimeout(None)
+    return fields
 
 
 def _nothing(signum: int, frame: object) -> None:
@@ -502,12 +659,8 @@ def _passed_fds(ancillary: list[tuple[int, int, bytes]]) -> list[int]:
 
 
 def _same_user(conn: socket.socket) -> bool:
-    """Whether the peer of ``conn`` runs as this user (``SO_PEERCRED``)."""
-    try:
-        uid: int = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))[1]
-    except OSError:
-        return False
-    return uid == os.geteuid()
+    """Whether the peer of ``conn`` runs as this user."""
+    return _peer(conn)[1] == os.geteuid()
 
 
 def _become_child(listener: socket.socket | None, private: tuple[int, ...]) -> None:
@@ -574,8 +727,8 @@ def _prefault(pages: list[tuple[int, int]] | None) -> None:
 class Child:
     """One request, in a forked child of the server."""
 
-    def __init__(self, conn: socket.socket, server: Server) -> None:
-        self.conn, self.server = conn, server
+    def __init__(self, conn: socket.socket, server: Server, control: socket.socket) -> None:
+        self.conn, self.server, self.control = conn, server, control  # control: to tell the server the report is out
 
     def run(self) -> int:
         self.conn.settimeout(READ_TIMEOUT)
@@ -611,10 +764,31 @@ class Child:
         finally:
             for fd in fds:
                 os.close(fd)
-        from lintimg.run import afterwards
+        from lintimg.run import afterwards, parallel
 
         afterwards.when_released(self._released)
+        # A helper is asked now, when the run may split, so that it sets itself up while this process does
+        helper = self._helper(fields) if _may_split(argv) else None
+        parallel.helper_from((lambda: helper) if helper is not None else None)
         return run_main(argv)
+
+    def _helper(self, fields: list[str]) -> socket.socket | None:
+        """A connection to the server's helper, which has taken this request (``None``: none waits, or another run
+        took it first)."""
+        if not self.server.helper_waits():
+            return None
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(HELPER_TAKE)
+            sock.connect(self.server.help_path)
+            wire.send(sock, b"Q", b"\0".join(os.fsencode(f) for f in fields))
+            tag, _ = wire.receive(sock)
+            if tag != b"H":
+                raise ValueError(tag)
+        except (OSError, EOFError, ValueError):
+            sock.close()
+            return None
+        return sock
 
     def _released(self, code: int) -> int:
         """The report is out: tell the client its exit code (``E``) with its standard streams let go, so that it ends
@@ -622,12 +796,18 @@ class Child:
         from lintimg.run import afterwards
 
         code = _flushed(code)
-        afterwards.quiet_streams()
+        afterwards.in_background()
         try:
             wire.send(self.conn, b"E", wire.EARLY.pack(code))
         except OSError:
             pass  # the client went away
         self.conn.close()  # the server still tells the client how the child ended (X), for a client that waits for it
+        usage = os.environ.get("LINTIMG_DAEMON_USAGE")  # the client is gone: the server logs the run's CPU for it
+        try:  # the server may fork the next spare and helper now
+            self.control.send(b"released %d" % os.getpid() + (b" " + os.fsencode(usage) if usage else b""))
+        except OSError:
+            pass
+        self.control.close()
         return code
 
     def _request(self) -> tuple[list[str], list[int]]:
@@ -646,20 +826,8 @@ class Child:
     def _apply(self, fields: list[str], fds: list[int]) -> list[str]:
         """Take on the client's working directory, umask, environment, locale and standard streams; return its ``sys.argv``."""
         import io
-        import locale
 
-        cwd, mask, encodings, count = fields[3], int(fields[4]), fields[5:11], int(fields[11])
-        argv, env = fields[12 : 12 + count], fields[12 + count :]
-        if len(argv) != count or any("=" not in e for e in env):
-            raise ValueError("a malformed command line or environment")
-        os.chdir(cwd)
-        os.umask(mask)
-        os.environ.clear()
-        os.environ.update(e.split("=", 1) for e in env)  # type: ignore[misc]
-        try:
-            locale.setlocale(locale.LC_CTYPE, "")  # what the interpreter does at start-up, now with the client's variables
-        except locale.Error:
-            pass
+        argv, encodings = _take_on(fields)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
         streams = []
@@ -680,6 +848,35 @@ class Child:
             wire.send(self.conn, b"D", why.encode("utf-8", "replace")[:1000])
         except OSError:
             pass
+
+
+def _may_split(argv: list[str]) -> bool:
+    """Whether a check with this command line may split its files between processes (at least twice
+    :data:`lintimg.run.parallel.MIN_FILES` to lint): it names that many paths, or a folder."""
+    from lintimg.run.parallel import MIN_FILES
+
+    paths = [a for a in argv[1:] if not a.startswith("-")]
+    return len(paths) >= 2 * MIN_FILES or any(os.path.isdir(p) for p in paths)
+
+
+def _take_on(fields: list[str]) -> tuple[list[str], list[str]]:
+    """Take on the working directory, umask, environment and locale of a request; its ``sys.argv``, and the encodings
+    and errors of its standard streams."""
+    import locale
+
+    cwd, mask, encodings, count = fields[3], int(fields[4]), fields[5:11], int(fields[11])
+    argv, env = fields[12 : 12 + count], fields[12 + count :]
+    if len(argv) != count or any("=" not in e for e in env):
+        raise ValueError("a malformed command line or environment")
+    os.chdir(cwd)
+    os.umask(mask)
+    os.environ.clear()
+    os.environ.update(e.split("=", 1) for e in env)  # type: ignore[misc]
+    try:
+        locale.setlocale(locale.LC_CTYPE, "")  # what the interpreter does at start-up, now with the client's variables
+    except locale.Error:
+        pass
+    return argv, encodings
 
 
 def unserved(argv: list[str]) -> str | None:

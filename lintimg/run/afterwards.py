@@ -72,3 +72,15 @@ def quiet_streams() -> None:
     for target in (0, 1, 2):
         os.dup2(devnull, target)
     os.close(devnull)
+
+
+def in_background() -> None:
+    """This process's work from now on waits for nobody (the run's report is out): :func:`quiet_streams`, and the
+    lowest CPU priority, so that what does wait — the client ending, the caller's next step — gets a CPU first."""
+    import os
+
+    quiet_streams()
+    try:
+        os.nice(19)
+    except OSError:
+        pass

@@ -132,7 +132,14 @@ def _checked(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher
     def work(share: list[int]) -> tuple[Checked, dict[str, Any]]:
         return _check(engine, sources, share, keys, cache)
 
-    for checked, kept in parallel.run(plan, work, lambda share: [sources[i][0].path for i in share], jobs.carry if jobs else None):
+    def away(share: list[int]) -> list[tuple[int, DockerfileText, bool, str | None]] | None:
+        """A share as a helper checks it (:func:`help_check`): each file's index, text, whether it has the files' build
+        context, and its results-cache key, by which the helper checks that it sees what this run sees."""
+        if cache is None or any(sources[i][0].path == "-" for i in share):
+            return None
+        return [(i, sources[i][0], sources[i][1] is not None, keys[i]) for i in share]
+
+    for checked, kept in parallel.run(plan, work, lambda share: [sources[i][0].path for i in share], jobs.carry if jobs else None, away):
         out.update(checked)
         if cache is not None:
             cache.adopt(kept)
@@ -205,6 +212,24 @@ def _check(engine: Engine, sources: list[tuple[DockerfileText, ContextAttacher |
             kept.append((key, findings, notes, obs))
     cache.put_all(kept)
     return found, cache.kept([keys[i] for i in todo])
+
+
+def help_check(engine: Engine, context: ContextAttacher | None, cache: ResultCache | None, channel: Any) -> None:
+    """In the resident server's helper process: check the share of files a run hands over (``_checked``'s ``away``)
+    with this engine, build contexts and results cache, set up from the run's command line (docs/daemon.md).
+    A file whose key differs from the run's (its text, or the configuration, changed between the two reads) makes
+    the whole share the run's own again."""
+    def work(rows: list[tuple[int, DockerfileText, bool, str | None]]) -> tuple[bool, Any, Any] | None:
+        if cache is None:
+            return None
+        sources = [(src, context if attached else None) for _, src, attached, _ in rows]
+        keys: list[str | None] = [cache.key(src, attach) for src, attach in sources]
+        if keys != [key for _, _, _, key in rows]:
+            return None
+        checked, kept = _check(engine, sources, list(range(len(rows))), keys, cache)
+        return True, ({rows[i][0]: found for i, found in checked.items()}, kept), None
+
+    parallel.serve_share(channel, work)
 
 
 def default_engine(config: Config | None = None) -> Engine:

@@ -91,10 +91,13 @@ def can_fork(settle: float = 0.0) -> bool:
     return bool(threading.active_count() == 1)
 
 
-def shares(groups: Iterable[tuple[list[int], int]], processes: int, here: float = HERE) -> list[list[int]]:
+def shares(groups: Iterable[tuple[list[int], int]], processes: int, here: float | None = None) -> list[list[int]]:
     """``groups`` (indices that go together, and their weight) dealt out to at most ``processes`` shares, the
     heaviest first, each to the share it would end first: the first share is this process's, where the same work
-    takes ``here`` times as long. Each share's indices in order; no empty share."""
+    takes ``here`` times as long (by default :data:`HERE`, or 1 when the one other share goes to a helper: nothing
+    is forked). Each share's indices in order; no empty share."""
+    if here is None:
+        here = 1.0 if _helper is not None and processes == 2 else HERE
     pace = [here] + [1.0] * (processes - 1)
     loads = [0] * processes
     members: list[list[int]] = [[] for _ in range(processes)]
@@ -170,10 +173,11 @@ class _Worker:
 
 
 def run(shares: list[list[int]], work: Callable[[list[int]], T], names: Callable[[list[int]], list[str]],
-        carry: Carrier[Any] | None = None) -> list[T]:
+        carry: Carrier[Any] | None = None, away: Callable[[list[int]], Any] | None = None) -> list[T]:
     """``work(share)`` for each share — the first here, each other in a forked worker — and the results in the
     order of ``shares``; ``names(share)`` names a share's files for an error; ``carry`` brings the caller's state
-    from each worker back here. The caller checked :func:`can_fork`."""
+    from each worker back here. With ``away`` and a helper offered (:func:`helper_from`), the second share goes to
+    the helper instead, described by ``away(share)`` (``None``: it cannot be). The caller checked :func:`can_fork`."""
     global _reaping
     if not _reaping:  # the first split of this process: the workers it leaves ending are reaped at its exit
         import atexit
@@ -187,9 +191,13 @@ def run(shares: list[list[int]], work: Callable[[list[int]], T], names: Callable
         if stream is not None:
             stream.flush()
     workers: list[_Worker] = []
-    pending: list[_Worker | list[int]] = []
+    pending: list[_Worker | _Away | list[int]] = []
     try:
-        for share in shares[1:]:
+        for k, share in enumerate(shares[1:]):
+            handed = _hand_over(share, away, len(shares)) if k == 0 and away is not None else None
+            if handed is not None:
+                pending.append(handed)
+                continue
             # Blocked across fork: a stop signal must not run this process's handler in a child not yet a worker,
             # nor here before the worker is known (and so stopped at the end).
             signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
@@ -206,7 +214,12 @@ def run(shares: list[list[int]], work: Callable[[list[int]], T], names: Callable
             if isinstance(w, list):
                 results.append(work(w))
                 continue
-            ok, value, carried = w.result()
+            got = w.result()
+            if got is None:  # the helper did not check it (it ended, or sees other files or another configuration)
+                assert isinstance(w, _Away)
+                results.append(work(w.share))
+                continue
+            ok, value, carried = got
             if carry is not None:
                 carry.absorb(carried)
             if not ok:
@@ -285,13 +298,129 @@ def _queued_work() -> None:
     the run's standard streams (a served run's client may be gone, and a reader of the run's output waits for every
     copy of it to close)."""
     if afterwards.pending():
-        afterwards.quiet_streams()
+        afterwards.in_background()
         afterwards.run_queued()
 
 
 def reap() -> None:
-    """Wait for the workers that handed back their results to end: their queued writes are done."""
+    """Wait for the workers (and the helper) that handed back their results to end: their queued writes are done."""
     _reap(True)
+    while _helped:
+        _helped.pop().wait()
+
+
+# -- a helper: a share checked by another process that set itself up from the same command line -------------------
+
+_helper: Callable[[], Any] | None = None  # gives a connection to a helper that took this run's command line, or None
+_helped: list[_Away] = []  # helpers that handed back their share and are writing its results-cache entries
+HELPER_WAIT = 10.0  # seconds a run waits for its helper's answer, and then for its writes
+
+
+def helper_from(connect: Callable[[], Any] | None) -> None:
+    """Offer this run one helper (the resident server's, docs/daemon.md): ``connect()`` returns a connected socket
+    to a process that has taken this run's command line, working directory and environment, or ``None``."""
+    global _helper
+    _helper = connect
+
+
+def _hand_over(share: list[int], away: Callable[[list[int]], Any], processes: int) -> _Away | None:
+    """``share`` sent to the helper offered, if one is (each run's is used once), described by ``away(share)``."""
+    global _helper
+    connect, _helper = _helper, None
+    if connect is None:
+        return None
+    description = away(share)
+    if description is None:
+        return None
+    sock = connect()
+    if sock is None:
+        return None
+    try:
+        sock.settimeout(HELPER_WAIT)
+        _send_message(sock, (processes, description))
+    except OSError:
+        sock.close()
+        return None
+    return _Away(sock, share)
+
+
+class _Away:
+    """A share handed to a helper process, which checks it with an engine of its own set up from the same command
+    line, and hands back what a worker hands back."""
+
+    def __init__(self, sock: Any, share: list[int]) -> None:
+        self.sock, self.share = sock, share
+
+    def result(self) -> tuple[bool, Any, Any] | None:
+        """What the helper sent, as a worker sends it; ``None`` when it did not check the share: it ended, or the
+        files or configuration it read differ from this run's (a change between the two reads)."""
+        try:
+            got = _receive_message(self.sock)
+        except (OSError, EOFError, ValueError):
+            got = None
+        if not (isinstance(got, tuple) and len(got) == 3):
+            self.sock.close()
+            return None
+        _helped.append(self)
+        return got[0], got[1], got[2]
+
+    def wait(self) -> None:
+        """Until the helper closes the connection: it has written the results-cache entries of its share."""
+        try:
+            while self.sock.recv(4096):
+                pass
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def serve_share(channel: Any, work: Callable[[Any], tuple[bool, Any, Any] | None]) -> None:
+    """In a helper: take the share a run hands over, answer with ``work(description)`` (what a worker sends;
+    ``None``: not checked here, the run checks it itself), then do the writes that queued (the run waits for the
+    connection to close before it keeps its memo)."""
+    try:
+        processes, description = _receive_message(channel)
+    except (OSError, EOFError, ValueError):
+        return  # the run did not split after all, or ended
+    limits.share_cpus(int(processes))
+    try:
+        message = work(description)
+    except BaseException as e:  # noqa: BLE001 - the run's error, handed to the run, which ends with it
+        message = (False, _portable(e), None)
+    _join_threads()
+    _send_message(channel, message)
+    if afterwards.pending():
+        afterwards.in_background()
+        afterwards.run_queued()
+
+
+_LENGTH = 8  # bytes of a message's length, before its pickle
+
+
+def _send_message(sock: Any, value: Any) -> None:
+    import pickle
+
+    data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    sock.sendall(len(data).to_bytes(_LENGTH, "big") + data)
+
+
+def _receive_message(sock: Any) -> Any:
+    """A message :func:`_send_message` sent: from a process of this user started by the resident server (its socket
+    lies in a folder only this user can enter, and the server checks the peer's user)."""
+    import pickle
+
+    head = _exactly(sock, _LENGTH)
+    return pickle.loads(_exactly(sock, int.from_bytes(head, "big")))  # noqa: S301 - see above
+
+
+def _exactly(sock: Any, n: int) -> bytes:
+    out = bytearray()
+    while len(out) < n:
+        chunk = sock.recv(min(n - len(out), 1 << 20))
+        if not chunk:
+            raise EOFError
+        out += chunk
+    return bytes(out)
 
 
 _unreaped: list[int] = []  # workers that handed back their results and are ending
