@@ -38,6 +38,11 @@ from lintimg.findings import Hit, Severity
 FIRST = os.getpid()  # imported by the process the run started in, before any worker
 
 
+def elsewhere():
+    # a forked worker, or the resident server's helper (which imports this itself; its output is /dev/null)
+    return os.getpid() != FIRST or os.readlink("/proc/self/fd/1") == "/dev/null"
+
+
 @rule("LX950", "who-checked", Severity.INFO)
 def who_checked(t):
     """Logs which process checked the file.
@@ -56,9 +61,9 @@ def who_checked(t):
     """
     with open({log!r}, "a") as fh:
         fh.write(f"{{os.getpid()}} {{t.path}}\\n")
-    if os.getpid() != FIRST and os.path.exists({kill!r}):
+    if elsewhere() and os.path.exists({kill!r}):
         os.kill(os.getpid(), signal.SIGKILL)
-    if os.getpid() != FIRST and os.path.exists({hang!r}):
+    if elsewhere() and os.path.exists({hang!r}):
         with open({hang!r}, "a") as fh:
             fh.write(f"{{os.getpid()}}\\n")
         time.sleep(60)
@@ -221,6 +226,41 @@ def test_a_lost_helper_is_replaced_and_one_that_keeps_dying_is_given_up(project,
     status = subprocess.run([str(SCRIPT), "daemon", "status"], env=helped_server.env, cwd="/", capture_output=True, text=True,
                             timeout=60).stdout
     assert f"pid {pid}," in status and f"{count} split with a helper (none waiting)" in status  # and no helper forked after it
+
+
+def test_a_helper_that_dies_in_its_share_leaves_the_share_to_the_run(project, helped_server):
+    args = project.args("-j", "2")
+    here = helped_server.run(*args, cwd=project.tmp, daemon=False, extra=project.env("one"))
+    helped_server.run("--no-context", project.files[0], cwd=project.tmp, daemon=True, extra=project.env("warm"))
+    pid, before = _helped(helped_server)
+    helper = _spare(pid, suffix=".help")
+    project.kill.touch()  # the helper kills itself in its first file
+    served = helped_server.run(*args, cwd=project.tmp, daemon=True)
+    # the helper began its share and died in it; the run checked every file itself (a file's last line is the run's)
+    assert helper is not None and _gone(helper, 10) and f"{helper} " in project.log.read_text()
+    assert str(helper) not in project.who().values()
+    assert (served.returncode, served.stdout, served.stderr) == (here.returncode, here.stdout, here.stderr)
+    assert _helped(helped_server)[1] == before + 1
+
+
+def test_sigterm_to_a_served_run_stops_its_helper(project, helped_server):
+    helped_server.run("--no-context", project.files[0], cwd=project.tmp, daemon=True, extra=project.env("warm"))
+    _helped(helped_server)
+    project.hang.touch()  # the helper waits in its first file
+    proc = subprocess.Popen([str(SCRIPT), *project.args("-j", "2")], cwd=project.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**helped_server.env, "LINTIMG_DAEMON": "1"})
+    try:
+        deadline = time.monotonic() + 60
+        while not project.hang.read_text().strip() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        helper = int(project.hang.read_text().split()[0])
+        proc.send_signal(signal.SIGTERM)  # relayed to the run's child, which stops its helper
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM and out == b""
+    assert err.decode().strip().splitlines() == ["lintimg: stopped by SIGTERM"]
+    assert _gone(helper, 10)
 
 
 # A share handed to the server's helper by hand, as a run's child hands it: the helper takes the command line, then

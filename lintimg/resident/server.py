@@ -772,9 +772,9 @@ class Child:
         parallel.helper_from((lambda: helper) if helper is not None else None)
         return run_main(argv)
 
-    def _helper(self, fields: list[str]) -> socket.socket | None:
-        """A connection to the server's helper, which has taken this request (``None``: none waits, or another run
-        took it first)."""
+    def _helper(self, fields: list[str]) -> tuple[socket.socket, int] | None:
+        """A connection to the server's helper, which has taken this request, and its pid (``None``: none waits, or
+        another run took it first)."""
         if not self.server.helper_waits():
             return None
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -782,13 +782,13 @@ class Child:
             sock.settimeout(HELPER_TAKE)
             sock.connect(self.server.help_path)
             wire.send(sock, b"Q", b"\0".join(os.fsencode(f) for f in fields))
-            tag, _ = wire.receive(sock)
-            if tag != b"H":
+            tag, body = wire.receive(sock)
+            if tag != b"H" or not body.isdigit():
                 raise ValueError(tag)
         except (OSError, EOFError, ValueError):
             sock.close()
             return None
-        return sock
+        return sock, int(body)
 
     def _released(self, code: int) -> int:
         """The report is out: tell the client its exit code (``E``) with its standard streams let go, so that it ends

@@ -191,12 +191,14 @@ def run(shares: list[list[int]], work: Callable[[list[int]], T], names: Callable
         if stream is not None:
             stream.flush()
     workers: list[_Worker] = []
+    helpers: list[_Away] = []
     pending: list[_Worker | _Away | list[int]] = []
     try:
         for k, share in enumerate(shares[1:]):
             handed = _hand_over(share, away, len(shares)) if k == 0 and away is not None else None
             if handed is not None:
                 pending.append(handed)
+                helpers.append(handed)
                 continue
             # Blocked across fork: a stop signal must not run this process's handler in a child not yet a worker,
             # nor here before the worker is known (and so stopped at the end).
@@ -229,6 +231,8 @@ def run(shares: list[list[int]], work: Callable[[list[int]], T], names: Callable
     finally:
         for w in workers:
             w.end()
+        for h in helpers:
+            h.end()
         limits.share_cpus(1)
 
 
@@ -311,14 +315,15 @@ def reap() -> None:
 
 # -- a helper: a share checked by another process that set itself up from the same command line -------------------
 
-_helper: Callable[[], Any] | None = None  # gives a connection to a helper that took this run's command line, or None
+_helper: Callable[[], tuple[Any, int] | None] | None = None  # a connection to a helper that took this run, and its pid
 _helped: list[_Away] = []  # helpers that handed back their share and are writing its results-cache entries
 HELPER_WAIT = 10.0  # seconds a run waits for its helper's answer, and then for its writes
 
 
-def helper_from(connect: Callable[[], Any] | None) -> None:
+def helper_from(connect: Callable[[], tuple[Any, int] | None] | None) -> None:
     """Offer this run one helper (the resident server's, docs/daemon.md): ``connect()`` returns a connected socket
-    to a process that has taken this run's command line, working directory and environment, or ``None``."""
+    to a process that has taken this run's command line, working directory and environment, and its pid; or
+    ``None``."""
     global _helper
     _helper = connect
 
@@ -332,24 +337,26 @@ def _hand_over(share: list[int], away: Callable[[list[int]], Any], processes: in
     description = away(share)
     if description is None:
         return None
-    sock = connect()
-    if sock is None:
+    helper = connect()
+    if helper is None:
         return None
+    sock, pid = helper
     try:
         sock.settimeout(HELPER_WAIT)
         _send_message(sock, (processes, description))
     except OSError:
         sock.close()
         return None
-    return _Away(sock, share)
+    return _Away(sock, pid, share)
 
 
 class _Away:
     """A share handed to a helper process, which checks it with an engine of its own set up from the same command
     line, and hands back what a worker hands back."""
 
-    def __init__(self, sock: Any, share: list[int]) -> None:
-        self.sock, self.share = sock, share
+    def __init__(self, sock: Any, pid: int, share: list[int]) -> None:
+        self.sock, self.pid, self.share = sock, pid, share
+        self.answered = False
 
     def result(self) -> tuple[bool, Any, Any] | None:
         """What the helper sent, as a worker sends it; ``None`` when it did not check the share: it ended, or the
@@ -358,11 +365,23 @@ class _Away:
             got = _receive_message(self.sock)
         except (OSError, EOFError, ValueError):
             got = None
+        self.answered = True
         if not (isinstance(got, tuple) and len(got) == 3):
             self.sock.close()
             return None
         _helped.append(self)
         return got[0], got[1], got[2]
+
+    def end(self) -> None:
+        """Stop the helper if the run ends before its answer (a stop signal, an error here): it is not this process's
+        child, and nothing it does then counts. One that answered writes its entries on."""
+        if self.answered:
+            return
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.sock.close()
 
     def wait(self) -> None:
         """Until the helper closes the connection: it has written the results-cache entries of its share."""
