@@ -438,10 +438,9 @@ def _lint(args: argparse.Namespace, config: Config, engine: Engine) -> RunResult
 def _recorded(cache: ResultCache | None) -> None:
     """Hand the run memo the results-cache entries, once they are written (a split check's workers write theirs
     after handing their findings back)."""
-    if cache is not None and cache.deferred:
-        from lintimg.run import parallel
+    from lintimg.run import parallel
 
-        parallel.reap()
+    parallel.reap()
     replay.results(cache)
 
 

@@ -11,8 +11,8 @@ after. A worker of a split check (:mod:`lintimg.run.parallel`) runs its own
 queue after it has handed its findings back, so the process that waits for
 them does not wait for its writes too.
 
-Only what nothing in the report depends on goes here: a task's failure costs
-a later run speed, never this run's output or exit code.
+Only what nothing in the report depends on goes here: writes that only save a
+later run time (a cache that cannot be written costs speed, never a result).
 """
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ def when_released(release: Callable[[int], int] | None) -> None:
 
 
 def discard() -> None:
-    """Drop what is queued and the release (a run starting in a process that ran one before; a forked worker,
-    whose queue and release are its parent's)."""
+    """Drop what is queued and the release: what a run that failed before its report left (the process may run
+    another: an embedding caller, the tests), or in a forked worker what is its parent's."""
     global _release
     _tasks.clear()
     _release = None

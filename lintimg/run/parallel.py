@@ -298,9 +298,9 @@ def _work(fd: int, share: list[int], work: Callable[[list[int]], Any], carry: Ca
 
 
 def _queued_work() -> None:
-    """After the share is handed back: this worker's queued writes (:mod:`lintimg.run.afterwards`), holding none of
-    the run's standard streams (a served run's client may be gone, and a reader of the run's output waits for every
-    copy of it to close)."""
+    """After the share is handed back: this worker's (or helper's) queued writes (:mod:`lintimg.run.afterwards`),
+    holding none of the run's standard streams (a served run's client may be gone, and a reader of the run's output
+    waits for every copy of it to close)."""
     if afterwards.pending():
         afterwards.in_background()
         afterwards.run_queued()
@@ -361,10 +361,12 @@ class _Away:
     def result(self) -> tuple[bool, Any, Any] | None:
         """What the helper sent, as a worker sends it; ``None`` when it did not check the share: it ended, or the
         files or configuration it read differ from this run's (a change between the two reads)."""
+        import pickle
+
         try:
             got = _receive_message(self.sock)
-        except (OSError, EOFError, ValueError):
-            got = None
+        except (OSError, EOFError, ValueError, pickle.UnpicklingError):  # a torn answer (the helper ended): checked here
+            got = None  # (a stop signal's exception goes on up: the run ends, and end() stops the helper)
         self.answered = True
         if not (isinstance(got, tuple) and len(got) == 3):
             self.sock.close()
@@ -408,9 +410,7 @@ def serve_share(channel: Any, work: Callable[[Any], tuple[bool, Any, Any] | None
         message = (False, _portable(e), None)
     _join_threads()
     _send_message(channel, message)
-    if afterwards.pending():
-        afterwards.in_background()
-        afterwards.run_queued()
+    _queued_work()
 
 
 _LENGTH = 8  # bytes of a message's length, before its pickle
