@@ -131,8 +131,8 @@ def _files(root: str) -> list[tuple[str, int, int]]:
     for known, rows in _listed.items():
         if root == known:
             return rows
-        if root.startswith(known + os.sep):  # lintimg/reports: a tree inside lintimg/
-            return [row for row in rows if row[0].startswith(root + os.sep)]
+        if root.startswith(known + os.sep):  # lintimg/reports, lintimg/engine/core.py: a tree or a file inside lintimg/
+            return [row for row in rows if row[0] == root or row[0].startswith(root + os.sep)]
     return list(cachefiles.tree_files(root))
 
 
