@@ -549,3 +549,23 @@ def test_the_pages_a_spare_copies_are_learnt_from_a_sample_check() -> None:
     learnt, writable = sum(n for _, n in pages), sum(high - low for low, high in regions)
     assert 1 << 20 < learnt < writable * 3 // 4, (learnt, writable)
     assert all(any(low <= a and a + n <= high for low, high in regions) for a, n in pages)
+
+
+@pytest.mark.parametrize(("args", "env", "asks"), [
+    ([f"d{i}/Dockerfile" for i in range(8)], {}, True),
+    ([f"d{i}/Dockerfile" for i in range(7)], {}, False),  # too few to split
+    (["-f", "json", "."], {}, True),  # a folder
+    (["-j", "1", "."], {}, False), (["--jobs=1", "."], {}, False), (["-j1", "."], {}, False),
+    (["."], {"LINTIMG_JOBS": "1"}, False),
+    (["--no-cache", "."], {}, False), (["."], {"LINTIMG_NO_CACHE": "1"}, False),  # no keys to prove it sees the same files
+])
+def test_a_served_run_asks_for_the_helper_only_when_it_may_hand_it_a_share(
+        args: list[str], env: dict[str, str], asks: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lintimg.resident import server
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("LINTIMG_JOBS", "LINTIMG_NO_CACHE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert server._may_split(["lintimg", *args]) is asks

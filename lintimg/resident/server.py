@@ -851,11 +851,18 @@ class Child:
 
 
 def _may_split(argv: list[str]) -> bool:
-    """Whether a check with this command line may split its files between processes (at least twice
-    :data:`lintimg.run.parallel.MIN_FILES` to lint): it names that many paths, or a folder."""
-    from lintimg.run.parallel import MIN_FILES
+    """Whether a check with this command line (and this process's environment, the request's) may hand a share of
+    its files to the helper: it names at least twice :data:`lintimg.run.parallel.MIN_FILES` paths, or a folder; and
+    neither keeps it in one process (``--jobs 1``, ``LINTIMG_JOBS=1``) nor turns the results cache off (the helper
+    proves by the files' keys that it sees what the run sees)."""
+    from lintimg import cachefiles
+    from lintimg.run.parallel import ENV, MIN_FILES
 
-    paths = [a for a in argv[1:] if not a.startswith("-")]
+    words = argv[1:]
+    one = any(words[i : i + 2] in (["-j", "1"], ["--jobs", "1"]) for i in range(len(words))) or {"-j1", "--jobs=1"} & set(words)
+    if one or os.environ.get(ENV, "").strip() == "1" or "--no-cache" in words or not cachefiles.enabled():
+        return False
+    paths = [a for a in words if not a.startswith("-")]
     return len(paths) >= 2 * MIN_FILES or any(os.path.isdir(p) for p in paths)
 
 
