@@ -54,7 +54,7 @@ MADV_POPULATE_WRITE = 23  # Linux 5.14+: fault a range in writable now, copying 
 PREFAULT_MAPPING_LIMIT = 64 << 20  # bytes: a larger writable mapping is a reservation, not pages a run will write
 SPARE_FAILURES = 3  # spares that end without taking a request before the server stops keeping one
 BOARD_PIDS = 64  # the children of this many latest requests are on the board (Server.board)
-HELPER_SLOT = 8 * (1 + BOARD_PIDS)  # where the board holds the pid of the helper that waits (0: none), then the shares helped
+HELPER_SLOT = 8 + 16 * BOARD_PIDS  # where the board holds the pid of the helper that waits (0: none), then the shares helped
 HELPER_TAKE = 0.05  # seconds a run waits for the helper to take its command line (another run may just have taken it)
 # What a ``check`` run imports (tests/test_resident.py checks that a served run imports nothing of lintimg that the
 # server had not); the rule modules of Dockerfile and build-context rules are added from the rule index.
@@ -266,7 +266,8 @@ class Server:
         self.children: dict[int, tuple[socket.socket, float]] = {}  # pid: (connection, the server's CPU seconds for it so far)
         self.served = 0
         # Shared with every child (the server alone writes it): the count of requests, then the children of the last
-        # BOARD_PIDS, for `lintimg daemon status` in a spare forked before requests it did not see
+        # BOARD_PIDS with the number of each one's request, for `lintimg daemon status` in a spare forked before
+        # requests it did not see
         self.board = mmap.mmap(-1, HELPER_SLOT + 16)
         self.started = time.time()
         self.stopping = False
@@ -351,6 +352,9 @@ class Server:
                     except BlockingIOError:
                         pass
                 if accepting and listener.fileno() in ready:
+                    # A spare's ``took`` waiting too was sent before this client connected (a stalled server finds
+                    # both): counted first, so that requests are counted in the order they came
+                    self._take(control)
                     self._accept(listener, spare_end, private)
                     last = time.monotonic()
         finally:
@@ -574,18 +578,23 @@ class Server:
     def _count(self, pid: int) -> None:
         """Count a request, served by the child ``pid``, where the children read it (:meth:`status`)."""
         self.served += 1
-        struct.pack_into("q", self.board, 8 * (1 + self.served % BOARD_PIDS), pid)
+        slot = 8 + 16 * (self.served % BOARD_PIDS)
+        struct.pack_into("q", self.board, slot + 8, self.served)  # before the pid: a child that finds its pid reads its number
+        struct.pack_into("q", self.board, slot, pid)
         struct.pack_into("q", self.board, 0, self.served)
 
     def counted(self) -> int:
-        """In a child: the requests the server has counted, once it counted this child's (it counts a spare's
-        when told the spare took it), else after :data:`READ_TIMEOUT`."""
+        """In a child: the requests the server had counted when it counted this child's (it counts a spare's when
+        told the spare took it), not those that came after; after :data:`READ_TIMEOUT`, those counted so far."""
         me = os.getpid()
         deadline = time.monotonic() + READ_TIMEOUT
         while True:
-            count: int = struct.unpack_from("q", self.board)[0]
-            if me in struct.unpack_from(f"{BOARD_PIDS}q", self.board, 8) or time.monotonic() > deadline:
-                return count
+            slots = struct.unpack_from(f"{2 * BOARD_PIDS}q", self.board, 8)
+            for pid, number in zip(slots[::2], slots[1::2]):
+                if pid == me:
+                    return int(number)
+            if time.monotonic() > deadline:
+                return int(struct.unpack_from("q", self.board)[0])
             time.sleep(0.001)
 
     def status(self) -> str:
