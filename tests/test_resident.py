@@ -8,6 +8,7 @@ and must exit when idle. Every server a test starts is stopped by its fixture.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -340,32 +341,37 @@ def test_a_request_a_spare_took_is_counted_before_one_that_came_after_it_while_t
     s.run("--no-context", "Dockerfile", cwd=repos["b"], daemon=True)
     pid, count = s.status()
     assert pid is not None
-    spare = _spare(pid)
-    assert spare is not None and _copied(spare, 20)
-    listed = Path(f"/proc/{pid}/task/{pid}/children")
-    before = set(listed.read_text().split())
-    env = {**s.env, "LINTIMG_DAEMON": "1"}
-    first = subprocess.Popen([str(SCRIPT), "--no-context", "Dockerfile"], cwd=repos["b"], env=env, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20  # that spare takes the run; once it is out, the server forks the next spare
-    while not (new := set(listed.read_text().split()) - before - {str(first.pid)}) and time.monotonic() < deadline:
-        time.sleep(0.0002)
-    following = int(new.pop())
-    os.kill(following, signal.SIGSTOP)  # caught while it copies its pages (milliseconds), before it says it is ready
-    assert first.wait(60) in (0, 1)
-    time.sleep(0.2)  # the server waits on its sockets, the socket to clients among them: no spare is ready
-    os.kill(pid, signal.SIGSTOP)
+    stopped: list[int] = []
     try:
+        spare = _spare(pid)
+        assert spare is not None and _copied(spare, 20)
+        listed = Path(f"/proc/{pid}/task/{pid}/children")
+        before = set(listed.read_text().split())
+        env = {**s.env, "LINTIMG_DAEMON": "1"}
+        first = subprocess.Popen([str(SCRIPT), "--no-context", "Dockerfile"], cwd=repos["b"], env=env, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20  # that spare takes the run; once it is out, the server forks the next spare
+        while not (new := set(listed.read_text().split()) - before) and time.monotonic() < deadline:
+            time.sleep(0.0002)
+        assert len(new) == 1, new
+        following = int(new.pop())
+        os.kill(following, signal.SIGSTOP)  # caught while it copies its pages (milliseconds), before it says it is ready
+        stopped.append(following)
+        assert first.wait(60) in (0, 1)
+        time.sleep(0.2)  # the server waits on its sockets, the socket to clients among them: no spare is ready
+        os.kill(pid, signal.SIGSTOP)
+        stopped.append(pid)
         os.kill(following, signal.SIGCONT)
         served = s.run("--no-context", "Dockerfile", cwd=repos["b"], daemon=True)  # that spare serves it alone
         asking = subprocess.Popen([str(SCRIPT), "daemon", "status"], env=s.env, cwd="/", stdout=subprocess.PIPE, text=True)
         time.sleep(0.5)  # connected, and waits for the server
-    finally:
         os.kill(pid, signal.SIGCONT)
-    try:
         out, _ = asking.communicate(timeout=60)
         assert served.returncode in (0, 1) and out.startswith(f"running: pid {pid},"), out
         assert int(out.split()[out.split().index("requests") - 1]) == count + 3, out
     finally:
+        for p in stopped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(p, signal.SIGCONT)
         s.stop()
 
 
