@@ -195,20 +195,21 @@ class ResultCache:
         secret at all (most runs), no entry has one to mask: they are kept as they are."""
         if not results:
             return
+        entries = [(key, found, notes, _probes(observed)) for key, found, notes, observed in results]
         if self.deferred:
             import copy
 
             from lintimg.run import afterwards
 
-            for key, _, _, observed in results:
-                self._used[key] = _probes(observed)
+            for key, _, _, probes in entries:
+                self._used[key] = probes
             # copies: the report may still change the findings it shows (--file-path-in-report renames their file)
-            held = [(key, [copy.copy(f) for f in found], list(notes), observed) for key, found, notes, observed in results]
+            held = [(key, [copy.copy(f) for f in found], list(notes), probes) for key, found, notes, probes in entries]
             afterwards.later(lambda: self._write_all(held))
         else:
-            self._write_all(results)
+            self._write_all(entries)
 
-    def _write_all(self, results: list[tuple[str, list[Finding], list[str], Observations]]) -> None:
+    def _write_all(self, results: list[tuple[str, list[Finding], list[str], list[list[Any]]]]) -> None:
         from lintimg.engine.redaction import finding_texts
 
         texts: dict[str, None] = {}
@@ -217,12 +218,12 @@ class ResultCache:
                 texts.update(dict.fromkeys(finding_texts(f)))
             texts.update(dict.fromkeys(notes))
         secrets = any(self.redactor.spans(list(texts)))
-        for key, found, notes, observed in results:
-            self.put(key, found, notes, observed, mask=secrets)
+        for key, found, notes, probes in results:
+            self.put(key, found, notes, probes, mask=secrets)
 
-    def put(self, key: str, found: list[Finding], notes: list[str], observed: Observations, *, mask: bool = True) -> None:
-        """Keep ``found`` and ``notes`` under ``key``, with the context probes they depend on (their secrets masked,
-        unless ``mask`` is false: the caller found no secret in any of their texts)."""
+    def put(self, key: str, found: list[Finding], notes: list[str], probes: list[list[Any]], *, mask: bool = True) -> None:
+        """Keep ``found`` and ``notes`` under ``key``, with the context ``probes`` they depend on (:func:`_probes`; their
+        secrets masked, unless ``mask`` is false: the caller found no secret in any of their texts)."""
         from lintimg.engine.redaction import stored
 
         if mask:
@@ -231,7 +232,6 @@ class ResultCache:
             data = dumps(found)  # text inside the entry: read back in one pass (loads)
         except Unstorable:
             return  # a plugin's finding with a value JSON cannot carry: checked again next time
-        probes = _probes(observed)
         cachefiles.write_json(self._path(key), {"key": key, "findings": data, "notes": notes, "probes": probes})
         self._used[key] = probes
 
