@@ -4,7 +4,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from lintimg.dockerfile.queries import POSIX_SHELLS, cmd_hit, pipefail_shell, posix_run, run_commands, shell_of, turns_on_pipefail
+from lintimg.dockerfile.queries import POSIX_SHELLS, cmd_hit, hit, pipefail_shell, posix_run, run_commands, shell_of, turns_on_pipefail
 from lintimg.dockerfile.stages import ships
 from lintimg.engine.rule import rule
 from lintimg.engine.target import DockerfileTarget
@@ -217,15 +217,18 @@ def pipe_without_pipefail(t: DockerfileTarget) -> Iterator[Hit]:
         inherited = base_shell(t, df, ins)
         if inherited is not None and (pipefail_shell(inherited) or posixpath.basename(inherited[0]).lower() not in POSIX_SHELLS):
             continue  # the base image's SHELL runs this RUN: pipefail is on there, or it is no POSIX shell
-        first = next(c for c in script.commands if c.in_pipeline)
-        if any(c.name == "set" and turns_on_pipefail(c.argv) for c in script.before(first)):
+        # None: the pipes join no simple command (`[[ -f a ]] | [[ -f b ]]`); a `set -o pipefail` anywhere counts then
+        first = next((c for c in script.commands if c.in_pipeline), None)
+        if any(c.name == "set" and turns_on_pipefail(c.argv) for c in (script.commands if first is None else script.before(first))):
             continue
         key = (ins.stage_index, _fixes.shell_set_by(df, ins))
         if key not in fixes:
             fixes[key] = _fixes.pipefail_fix(df, ins)
         edits, safety = fixes[key]
-        yield cmd_hit(ins, first, "a pipe in RUN without `-o pipefail` hides failures of all but the last command",
-                      fix='add `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` before it', edits=edits, safety=safety)
+        message = "a pipe in RUN without `-o pipefail` hides failures of all but the last command"
+        fix = 'add `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` before it'
+        yield (hit(ins, message, fix=fix, edits=edits, safety=safety) if first is None
+               else cmd_hit(ins, first, message, fix=fix, edits=edits, safety=safety))
 
 
 @rule("LI365", "shell-changed-in-run", Severity.WARNING, tags=("shell",), peers=("DL4005", "KICS-8a301064"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
 from tests.hostile import fuzz
 
@@ -20,6 +20,7 @@ CI = settings(max_examples=int(os.environ.get("LINTIMG_FUZZ_EXAMPLES", "50")), d
 
 @CI
 @given(fuzz.dockerfiles)
+@example(b"RUN <| []")  # found in CI: a pipe that joins no simple command crashed LI364
 def test_dockerfile_model_and_rules(data: bytes) -> None:
     fuzz.check_one("dockerfile", data)
 

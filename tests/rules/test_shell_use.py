@@ -58,6 +58,13 @@ def test_yes_into_a_pipe_needs_no_pipefail():
     catches("LI364", F + "RUN (yes; false) | cmd\n")
 
 
+def test_a_pipe_between_tests_is_a_pipe_too():
+    # the pipeline holds no simple command: the finding is on the RUN itself
+    catches("LI364", F + "RUN [[ -f a ]] | [[ -f b ]]\n", line=2)
+    passes("LI364", F + "RUN set -o pipefail; [[ -f a ]] | [[ -f b ]]\n")
+    passes("LI364", 'FROM debian:12\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN [[ -f a ]] | [[ -f b ]]\n')
+
+
 def test_pipefail_set_after_the_pipe_does_not_count():
     catches("LI364", F + "RUN curl -fsSL https://x/a.tgz | tar xz; set -o pipefail\n")
 
