@@ -195,14 +195,16 @@ def cpu_budget(scripts: int) -> int:
     return math.ceil(limits.SHELLCHECK_CPU + scripts * PER_SCRIPT_CPU)
 
 
-def _cap_cpu(pid: int, seconds: int) -> None:
-    """Past ``seconds`` of CPU the kernel sends the process SIGXCPU (and SIGKILL a second later); no core file.
+def _cap(pid: int, seconds: int) -> None:
+    """Past ``seconds`` of CPU the kernel sends the process SIGXCPU (and SIGKILL a second later); past
+    :data:`limits.SHELLCHECK_MEMORY` of data its allocations fail (it exits with no report); no core file.
 
     Set from outside (``prlimit``) because the batch runs in a thread, where a ``preexec_fn`` may deadlock.
     The deadline bounds wall time; this bounds the work, the same on a loaded machine as on an idle one.
     """
     try:
         resource.prlimit(pid, resource.RLIMIT_CPU, (seconds, seconds + 1))
+        resource.prlimit(pid, resource.RLIMIT_DATA, (limits.SHELLCHECK_MEMORY, limits.SHELLCHECK_MEMORY))
         resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
     except (ProcessLookupError, PermissionError):
         pass  # already gone: it finished within any budget
@@ -276,7 +278,7 @@ class Batch:
                     cmd = [exe, "--norc", "-f", "json1", "-e", EXCLUDE, *chunk]
                     deadline = time.monotonic() + limits.SHELLCHECK_TIMEOUT + len(chunk) * PER_SCRIPT
                     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-                    _cap_cpu(proc.pid, cpu_budget(len(chunk)))
+                    _cap(proc.pid, cpu_budget(len(chunk)))
                     running.append((k, proc, deadline))
                     if len(running) >= self.cpus:
                         self._store(*running.pop(0))

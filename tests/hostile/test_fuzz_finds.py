@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
+import subprocess
+import sys
 import tarfile
 
 import pytest
@@ -11,7 +14,7 @@ import pytest
 from lintimg import shellcheck
 from lintimg.dockerfile.words import is_digits
 from lintimg.shellcheck.batch import cpu_budget
-from tests.clirun import lintimg
+from tests.clirun import REPO, lintimg
 from tests.hostile import fuzz
 from tests.rulespec import lint
 
@@ -65,3 +68,18 @@ def test_shellcheck_is_cut_at_its_cpu_budget_and_says_so(tmp_path) -> None:
     # on a machine so loaded that 20 s of wall time pass before 3 s of CPU, the deadline ends it first
     assert re.search(rf"shellcheck failed \((over its {cpu_budget(1)} s CPU budget|past its [\d.]+ s deadline)\): some LI390 findings are missing", out)
     assert not re.search(r"\d: \w+ LI390 ", proc.stdout)  # no finding from a cut-off report
+
+
+@pytest.mark.skipif(shellcheck.binary() is None, reason="shellcheck not installed (pip install lintimg[shellcheck])")
+def test_shellcheck_memory_is_capped(tmp_path) -> None:
+    # A find of a 4-minute run of the explorer: a RUN that is a long chain of `cd .. &&` (a 36 KB Dockerfile) took ShellCheck
+    # to 2.7 GB in 9 s when left alone, and to 1 GB before its CPU budget ended it. Capped, it fails early, says so,
+    # and the run stays within the fuzzer's 500 MB (peak RSS of lintimg and every process it waited for).
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.19\nRUN " + "cd .. && \\\n    " * 2400 + "true\n")
+    proc = subprocess.Popen([sys.executable, "-m", "lintimg", "check", "--no-context", "--no-cache", "Dockerfile"], cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = proc.stdout.read().decode() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)  # (Popen.wait gives no rusage)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode in (0, 1) and "shellcheck failed (" in out and "some LI390 findings are missing" in out, out
+    assert usage.ru_maxrss < fuzz.RSS_LIMIT_MB * 1024, f"{usage.ru_maxrss // 1024} MB"
