@@ -185,6 +185,54 @@ def lintimg_rules():
     assert "ZZ901" in got[0]["message"] and "ZeroDivisionError" in got[0]["message"]
 
 
+SELF_STOPPING_RULE = '''
+import os, signal, sys, time
+from lintimg.findings import Severity
+from lintimg.engine.hookspecs import hookimpl
+from lintimg.engine.rule import rule, rules_in
+
+
+@rule("ZZ902", "stopped-while-running", Severity.INFO)
+def stopped_while_running(t):
+    """Is stopped while it runs.
+
+    ## What it does
+    Sends its own process SIGTERM and waits.
+
+    ## Why it matters
+    Tests.
+
+    ## Example
+    Any.
+
+    ## Fix
+    None.
+    """
+    {body}
+    return []
+
+
+@hookimpl
+def lintimg_rules():
+    return rules_in(sys.modules[__name__])
+'''
+
+
+@pytest.mark.parametrize("body", [
+    "os.kill(os.getpid(), signal.SIGTERM); time.sleep(30)",
+    # a rule (or a library it calls) that handles every error also catches the stop the signal raises in it
+    "try:\n        os.kill(os.getpid(), signal.SIGTERM); time.sleep(30)\n    except Exception:\n        pass",
+], ids=["raised", "caught-by-the-rule"])
+def test_a_signal_while_a_rule_runs_ends_the_run_and_is_no_rule_crash(tmp_path: Path, body: str) -> None:
+    """The rule is the last one of the only file: nothing after it checks the run's clock but the engine."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "selfstop.py").write_text(SELF_STOPPING_RULE.format(body=body))
+    (tmp_path / "Dockerfile").write_text(PINNED)
+    proc = lintimg("--rules-dir", str(rules), "--select", "ZZ902", "--no-cache", "Dockerfile", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (143, "", "lintimg: stopped by SIGTERM\n")
+
+
 # --- discovery --------------------------------------------------------------
 
 def test_directory_discovery_names(tmp_path: Path) -> None:

@@ -367,6 +367,37 @@ def test_a_bad_lintimg_jobs_is_one_line(project):
     one_line_error(lintimg(project.files[0], cwd=project.tmp, env={"LINTIMG_JOBS": "-3"}), "LINTIMG_JOBS")
 
 
+# A split whose first share (here) ends with a stop that was requested but not raised (code that handled every
+# error caught it), while the worker's share takes 20 s and then leaves a mark. Prints what the run raised.
+CAUGHT_STOP = """
+import os, sys, time
+from lintimg import limits
+from lintimg.run import parallel
+mark = sys.argv[1]
+
+def work(share):
+    if share == [0]:
+        limits.request_stop("stopped by SIGTERM", 143)  # what the signal handler does before it raises
+        return "here"
+    time.sleep(20)
+    open(mark, "w").close()
+    return "worker"
+
+try:
+    print(parallel.run([[0], [1]], work, lambda share: [str(i) for i in share]))
+except limits.Stopped as e:
+    print("stopped", e.exit_code)
+"""
+
+
+def test_a_stop_caught_in_this_processs_share_is_not_waited_out(tmp_path):
+    mark = tmp_path / "worker-finished"
+    proc = subprocess.run([sys.executable, "-c", CAUGHT_STOP, str(mark)], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)},
+                          capture_output=True, text=True, timeout=120)
+    assert (proc.stdout, proc.stderr) == ("stopped 143\n", "")
+    assert not mark.exists()  # the worker was stopped, not waited for
+
+
 def test_a_worker_that_dies_ends_the_run_with_one_line(project):
     project.kill.touch()
     proc = project.run("-j", "2")

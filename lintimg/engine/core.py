@@ -283,12 +283,17 @@ class Engine:
             check = self._checks.get(r.id) or self._checks.setdefault(r.id, _check_of(r))
             try:
                 hits = list(check(view))
+            except limits.Stopped:
+                raise  # a signal or the deadline, raised while the rule ran: the run ends, the rule did nothing wrong
             except Exception as e:  # noqa: BLE001 - a rule bug must not end the run
                 name, line = _where(e)
                 emit(rule_crashed, Hit(f"rule {r.id} ({r.slug}) crashed: {type(e).__name__}: {e} at {name}:{line}", line=1))
                 continue
             for hit in hits:
                 emit(r, hit)
+        # A stop the last rule swallowed (its own ``except Exception`` around the call the signal interrupted) is
+        # not waited out: the next check of the clock may be after a long wait for another process.
+        limits.check_clock()
         if sup is not None and registry.enabled(unknown_rule_in_pragma.id) and only is None:
             for line, raw in sup.unknown:
                 emit(unknown_rule_in_pragma, Hit(f"unknown rule {raw!r} in ignore pragma", line=line))

@@ -216,6 +216,9 @@ def run(shares: list[list[int]], work: Callable[[list[int]], T], names: Callable
             if isinstance(w, list):
                 results.append(work(w))
                 continue
+            # A stop that came while this process checked its share and was caught there (a rule's or a plugin's
+            # error handling) ends the run now, not once the other process has finished its share.
+            limits.check_clock()
             got = w.result()
             if got is None:  # the helper did not check it (it ended, or sees other files or another configuration)
                 assert isinstance(w, _Away)
