@@ -3,7 +3,7 @@
 Every run is the real entry point in a fresh interpreter over real Dockerfiles of the corpus, each in a folder
 of its own, plus two Dockerfiles that share one build context. A rules folder adds a rule that logs, per file,
 the process that checked it: a split run is told from one that was not, and files of one context from each
-other. The same rule ends a worker (SIGKILL) or makes it wait (for SIGTERM) when a marker file asks.
+other. The same rule ends a worker (SIGKILL), makes it wait (for SIGTERM) or slows it down when a marker file asks.
 """
 from __future__ import annotations
 
@@ -67,6 +67,9 @@ def who_checked(t):
         with open({hang!r}, "a") as fh:
             fh.write(f"{{os.getpid()}}\\n")
         time.sleep(60)
+    if elsewhere() and os.path.exists({slow!r}):  # once: the first file of the share
+        os.unlink({slow!r})
+        time.sleep(11)
     yield Hit("checked", line=1)
 
 
@@ -94,10 +97,10 @@ class Project:
         # Not in the working directory: it is on sys.path (-c), and a run's memo depends on the names it holds.
         (tmp / "state").mkdir()
         (tmp / "caches").mkdir()
-        self.log, self.kill, self.hang = (tmp / "state" / name for name in ("who.log", "kill-worker", "hang-worker"))
+        self.log, self.kill, self.hang, self.slow = (tmp / "state" / name for name in ("who.log", "kill-worker", "hang-worker", "slow-worker"))
         self.rules = tmp / "rules"
         self.rules.mkdir()
-        (self.rules / "who.py").write_text(WHO_RULE.format(log=str(self.log), kill=str(self.kill), hang=str(self.hang)))
+        (self.rules / "who.py").write_text(WHO_RULE.format(log=str(self.log), kill=str(self.kill), hang=str(self.hang), slow=str(self.slow)))
         age(tmp)  # files written this second are not trusted by the caches: an hour old, they are
 
     def env(self, cache: str) -> dict[str, str]:
@@ -207,6 +210,28 @@ def test_a_served_check_hands_a_share_to_the_servers_helper(project, helped_serv
     assert all(f"{e}\0[" in memo for e in entries)  # each stamped as a file that was there, not an error
 
 
+def _run_with_a_helper_that(project: Project, server: Served, marker: Path) -> tuple[subprocess.CompletedProcess, subprocess.CompletedProcess, int | None, int]:
+    """An in-process run, then a served one whose helper meets ``marker``: (both runs, the helper, helped before)."""
+    args = project.args("-j", "2")
+    here = server.run(*args, cwd=project.tmp, daemon=False, extra=project.env("one"))
+    server.run("--no-context", project.files[0], cwd=project.tmp, daemon=True, extra=project.env("warm"))
+    pid, before = _helped(server)
+    helper = _spare(pid, suffix=".help")
+    marker.touch()
+    project.log.unlink()
+    return here, server.run(*args, cwd=project.tmp, daemon=True), helper, before
+
+
+def test_a_helper_slower_than_its_old_time_limit_is_waited_for_and_its_share_checked_once(project, helped_server):
+    """A run waited 10 s for its helper's answer, then checked the share again itself while the helper went on."""
+    here, served, helper, before = _run_with_a_helper_that(project, helped_server, project.slow)  # waits 11 s in its first file
+    checked = [line.split(" ", 1)[1] for line in project.log.read_text().splitlines()]
+    assert not project.slow.exists() and sorted(checked) == sorted(project.files)  # each file once
+    assert str(helper) in project.who().values()
+    assert (served.returncode, served.stdout, served.stderr) == (here.returncode, here.stdout, here.stderr)
+    assert _helped(helped_server)[1] == before + 1
+
+
 def test_a_lost_helper_is_replaced_and_one_that_keeps_dying_is_given_up(project, helped_server):
     args = project.args("-j", "2")
     here = helped_server.run(*args, cwd=project.tmp, daemon=False, extra=project.env("one"))
@@ -229,13 +254,7 @@ def test_a_lost_helper_is_replaced_and_one_that_keeps_dying_is_given_up(project,
 
 
 def test_a_helper_that_dies_in_its_share_leaves_the_share_to_the_run(project, helped_server):
-    args = project.args("-j", "2")
-    here = helped_server.run(*args, cwd=project.tmp, daemon=False, extra=project.env("one"))
-    helped_server.run("--no-context", project.files[0], cwd=project.tmp, daemon=True, extra=project.env("warm"))
-    pid, before = _helped(helped_server)
-    helper = _spare(pid, suffix=".help")
-    project.kill.touch()  # the helper kills itself in its first file
-    served = helped_server.run(*args, cwd=project.tmp, daemon=True)
+    here, served, helper, before = _run_with_a_helper_that(project, helped_server, project.kill)  # kills itself in its first file
     # the helper began its share and died in it; the run checked every file itself (a file's last line is the run's)
     assert helper is not None and _gone(helper, 10) and f"{helper} " in project.log.read_text()
     assert str(helper) not in project.who().values()

@@ -320,7 +320,7 @@ def reap() -> None:
 
 _helper: Callable[[], tuple[Any, int] | None] | None = None  # a connection to a helper that took this run, and its pid
 _helped: list[_Away] = []  # helpers that handed back their share and are writing its results-cache entries
-HELPER_WAIT = 10.0  # seconds a run waits for its helper's answer, and then for its writes
+HELPER_WAIT = 10.0  # seconds a run waits for its helper to take the share, and then for its writes
 
 
 def helper_from(connect: Callable[[], tuple[Any, int] | None] | None) -> None:
@@ -366,6 +366,9 @@ class _Away:
         files or configuration it read differ from this run's (a change between the two reads)."""
         import pickle
 
+        # No time limit, as for a worker: a helper that ends is seen (the connection closes), and one given up on
+        # would have its share checked twice while it went on, unstopped.
+        self.sock.settimeout(None)
         try:
             got = _receive_message(self.sock)
         except (OSError, EOFError, ValueError, pickle.UnpicklingError):  # a torn answer (the helper ended): checked here
@@ -390,6 +393,7 @@ class _Away:
 
     def wait(self) -> None:
         """Until the helper closes the connection: it has written the results-cache entries of its share."""
+        self.sock.settimeout(HELPER_WAIT)
         try:
             while self.sock.recv(4096):
                 pass
