@@ -752,7 +752,8 @@ def _stop_on_signals() -> None:
     def stop(signum: int, frame: object) -> None:
         message = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
         limits.request_stop(message, 128 + signum)
-        raise limits.Stopped(message, 128 + signum)
+        if not limits.holding():  # else raised when the hold ends (native code that must not see an exception)
+            raise limits.Stopped(message, 128 + signum)
 
     try:
         for sig in (signal.SIGTERM, signal.SIGINT):

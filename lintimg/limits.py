@@ -8,6 +8,7 @@ SIGTERM/SIGINT, from any thread.
 """
 from __future__ import annotations
 
+import _thread
 import errno
 import os
 import stat
@@ -141,6 +142,40 @@ def request_stop(reason: str, exit_code: int) -> None:
 def stopping() -> bool:
     """Whether a signal asked the run to stop (for loops that cannot raise, such as a helper thread's)."""
     return _stop
+
+
+_MAIN_THREAD = _thread.get_ident()  # where Python runs signal handlers (this module loads there; a fork keeps it)
+_held = 0  # nested StopsHeld in the main thread
+
+
+class StopsHeld:
+    """While the main thread is inside native code that may run Python code of its own, a stop signal only marks
+    the run stopped (:func:`holding`); the stop is raised when the outermost hold ends.
+
+    RE2's binding (pybind11) ends the process with ``std::terminate`` when an exception comes out of Python code it
+    called: a handler that raised there skipped every cleanup (a served run left its helper running). Elsewhere
+    than the main thread it does nothing: no handler runs there.
+    """
+
+    __slots__ = ("main",)
+
+    def __enter__(self) -> None:
+        global _held
+        self.main = _thread.get_ident() == _MAIN_THREAD
+        if self.main:
+            _held += 1
+
+    def __exit__(self, kind: object, value: object, tb: object) -> None:
+        global _held
+        if self.main:
+            _held -= 1
+            if not _held and _stop and kind is None:
+                raise Stopped(_stop_reason, _stop_code)
+
+
+def holding() -> bool:
+    """Whether a stop signal must not raise now (a :class:`StopsHeld` is open in the main thread)."""
+    return _held > 0
 
 
 def check_clock() -> None:

@@ -425,13 +425,13 @@ def affixed(paths: Sequence[str], *, ends: tuple[str, ...] = (), starts: tuple[s
 def _gate(ends: tuple[str, ...], starts: tuple[str, ...], names: tuple[str, ...], parts: tuple[str, ...]) -> Any:
     """One RE2 pattern that finds in :func:`affixed`'s joined text what any of its searches would: a DFA's one pass
     over the text, however many needles (one search per needle took most of a 300,000-path image's rule time)."""
-    import re2
+    from lintimg import rx
 
     def lit(text: str) -> str:
         return "".join(c if c.isascii() and (c.isalnum() or c in "/_") else f"\\x{{{ord(c):x}}}" for c in text)
 
     alts = [*(lit(e + "\0") for e in ends), *(lit("\0" + s) for s in starts), *(lit(f"\0{n}\0") for n in names), *map(lit, parts)]
-    return re2.compile(("|".join(alts) or "[^\\x{0}-\\x{10ffff}]").encode())  # nothing asked: a pattern that never matches
+    return rx.compile(("|".join(alts) or "[^\\x{0}-\\x{10ffff}]").encode())  # nothing asked: a pattern that never matches
 
 
 def mentions(text: str, *, ends: tuple[str, ...] = (), starts: tuple[str, ...] = (), names: Iterable[str] = (),

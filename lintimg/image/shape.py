@@ -93,9 +93,9 @@ SHAPE_FILES = ShapeFiles()
 
 @lru_cache(maxsize=1)
 def _one_folder_deep() -> Any:
-    import re2
+    from lintimg import rx
 
-    return re2.compile("\\x{0}[^/\\x{0}]*(?:/[^/\\x{0}]*)?\\x{0}")
+    return rx.compile("\\x{0}[^/\\x{0}]*(?:/[^/\\x{0}]*)?\\x{0}")
 
 
 def _shallow(chunks: list[tuple[str, bytes | None]], paths: Sequence[str]) -> bool:

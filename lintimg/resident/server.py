@@ -65,7 +65,7 @@ WARM = ("lintimg.__main__", "lintimg.cli", "lintimg.replay", "lintimg.run.check"
         "lintimg.shellcheck.batch", "lintimg.shellcheck.cache", "lintimg.secrets.spans", "lintimg.secrets.cache", "lintimg.engine.redaction",
         "lintimg.reports.text", "lintimg.reports.json", "lintimg.reports.sarif", "lintimg.reports.github", "lintimg.reports.junit",
         "lintimg.reports.gitlab", "lintimg.reports.checkstyle", "lintimg.reports.rdjsonl", "lintimg.rules", "lintimg.rules._common",
-        "lintimg.rules._fixes", "lintimg.rules._versions")
+        "lintimg.rules._fixes", "lintimg.rules._versions", "lintimg.rx")
 
 
 def warm() -> None:

@@ -34,6 +34,7 @@ from lintimg.secrets.values import entropy, is_placeholder
 _TRAILING = re.compile(rb"\.\.\.|#{3}|\*{3}|x{4}|X{4}|\xe2\x80\xa6")
 _PRAGMA = b"pragma: allowlist secret"
 _PRAGMA_NEXT = b"pragma: allowlist nextline secret"
+MAX_MEM = 256 << 20  # bytes RE2 may take per compiled pattern (the trigger set is the largest)
 
 # A value the caller accepts (an allowlist): it gets the raw bytes, which never leave the scan.
 Allow = Callable[[bytes], bool]
@@ -53,23 +54,19 @@ class Engine:
         with self._lock:
             if self._set is not None:
                 return
-            import re2
+            from lintimg import rx
 
-            opts = re2.Options()
-            opts.encoding = re2.Options.Encoding.LATIN1
-            opts.max_mem = 256 << 20
-            triggers = re2.Set.SearchSet(opts)
-            index: dict[bytes, int] = {}
+            index: dict[bytes, int] = {}  # a trigger -> its position in the set
             owners: list[list[int]] = []
             for i, d in enumerate(self.detectors):
                 for t in TRIGGERS[d.id]:
                     pattern = as_re2(t)
                     if pattern not in index:
-                        index[pattern] = triggers.Add(pattern)
+                        index[pattern] = len(index)
                         owners.append([])
                     owners[index[pattern]].append(i)
-            triggers.Compile()
-            self._compiled = [re2.compile(d.pattern, opts) for d in self.detectors]
+            triggers = rx.search_set(list(index), latin1=True, max_mem=MAX_MEM)
+            self._compiled = [rx.compile(d.pattern, latin1=True, max_mem=MAX_MEM) for d in self.detectors]
             self._owners = owners
             self._set = triggers
 
@@ -77,7 +74,7 @@ class Engine:
         """Indices (into ``self.detectors``) of the detectors whose triggers occur in ``data``."""
         if self._set is None:
             self._compile()
-        matched = self._set.Match(data)
+        matched = self._set.match(data)
         return sorted({i for t in matched for i in self._owners[t]}) if matched else []
 
     def scan(self, data: bytes, path: str = "", allow: Allow | None = None, *, prefilter: bool = True) -> list[SecretHit]:
@@ -97,9 +94,9 @@ class Engine:
         chosen = self.candidates(data) if prefilter else range(len(self.detectors))
         found: list[tuple[int, int, Detector, bytes]] = []
         for i in chosen:
-            d, rx = self.detectors[i], self._compiled[i]
-            gi = rx.groupindex.get(b"s", 0)
-            for m in rx.finditer(data):
+            d, pattern = self.detectors[i], self._compiled[i]
+            gi = pattern.groupindex.get(b"s", 0)
+            for m in pattern.finditer(data):
                 start, end = m.span(gi) if gi else m.span()
                 if start < 0:
                     start, end = m.span()

@@ -3,7 +3,7 @@
 The layers, lowest first, and what each may import (read with ``ast``, so
 imports inside functions and under ``TYPE_CHECKING`` count too):
 
-- core: ``errors``, ``paths``, ``findings``, ``config``, ``cachefiles``, ``records`` — nothing else;
+- core: ``errors``, ``paths``, ``findings``, ``config``, ``cachefiles``, ``records``, ``rx`` — nothing else;
 - sources and models: ``dockerfile/`` (files and stdin, the model, the reference grammar);
   ``secrets/`` (the detector, used on Dockerfile text, context files and layers);
   ``shellcheck/`` (the ShellCheck adapter, over the Dockerfile model);
@@ -44,7 +44,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("cli", {"core", "dockerfile", "engine", "context", "reports", "run", "fleet"}),
     ("resident", {"core", "dockerfile", "secrets", "shellcheck", "context", "engine", "reports", "rules", "run", "cli"}),
 ]
-CORE = {"errors", "paths", "findings", "config", "cachefiles", "limits", "redaction", "distributions", "records", "_build"}  # _build: the build backend, run by pip only
+CORE = {"errors", "paths", "findings", "config", "cachefiles", "limits", "redaction", "distributions", "records", "rx", "_build"}  # _build: the build backend, run by pip only
 
 
 def layer_of(module: str) -> str | None:
@@ -141,3 +141,11 @@ def test_an_upward_import_is_reported(tmp_path, monkeypatch, package, line):
     body = f"def f():\n{line}\n" if line.startswith("    ") else f"{line}\n"
     monkeypatch.setattr(Path, "read_text", lambda self, encoding=None: body if self == fake else Path.read_bytes(self).decode())
     assert violations([fake]) != []
+
+
+def test_only_the_rx_module_calls_re2():
+    """RE2's binding ends the process on an exception raised in Python code it calls (a stop signal's): lintimg.rx
+    holds the stop signals around every call, so no other module may reach the binding."""
+    reaching = [f"{f.relative_to(REPO)}:{line}" for f in sources() if module_name(f) != "lintimg.rx"
+                for line, mod in imports(f) if mod.split(".")[0] == "re2"]
+    assert reaching == []
