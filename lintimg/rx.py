@@ -41,7 +41,7 @@ class Pattern:
             return self._rx.search(text)
 
     def finditer(self, text: str | bytes) -> Iterator[Any]:
-        """The matches, each found under a hold of its own (the caller's code between two runs unheld)."""
+        """The matches, each found under a hold of its own (the caller's code between two steps unheld)."""
         found = self._rx.finditer(text)  # a generator: nothing of RE2 runs before its first step
         while True:
             with StopsHeld():
